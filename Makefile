@@ -1,0 +1,31 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   - create .venv, install gapgates, run the bundled demo
+#   make test   - create .venv, install gapgates with test extras, run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/gapgates: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(BIN)/gapgates
+
+demo: install
+	$(BIN)/gapgates demo --out demo-report
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check gapgates flows deployments tests benchmarks
+
+bench: install
+	$(BIN)/python benchmarks/bench_gate.py
+
+clean:
+	rm -rf $(VENV) demo-report .pytest_cache

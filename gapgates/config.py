@@ -1,0 +1,110 @@
+"""What one ``gapgates check`` is asked to do: CLI options and ``gapgates.toml`` in one model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from gapgates.errors import ConfigError
+
+__all__ = ["CheckConfig", "load_config"]
+
+
+class CheckConfig(BaseModel):
+    """Options of one gate run (the keys of ``gapgates.toml`` and the ``check`` options).
+
+    Attributes:
+        data: Training data, CSV or Parquet.
+        target: Target column.
+        model: Dotted estimator path or ``file.py:NAME``.
+        params: Estimator parameters.
+        name: Model name used in reports, history and the registry (default: the class name).
+        holdout: Optional holdout file with the same columns.
+        holdout_fraction: Or: share of ``data`` set aside as holdout.
+        policy: Policy file (default: the shipped policy).
+        folds: Folds per repeat.
+        repeats: Repeats of k-fold.
+        seed: Seed for folds, holdout split and unseeded estimators.
+        group: Group column (GroupKFold).
+        time: Time column (TimeSeriesSplit).
+        n_jobs: Folds fitted in parallel.
+        out: Report directory.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data: Path
+    target: str
+    model: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    name: str | None = None
+    holdout: Path | None = None
+    holdout_fraction: float | None = Field(default=None, gt=0, lt=1)
+    policy: Path | None = None
+    folds: int = Field(default=5, ge=2)
+    repeats: int = Field(default=1, ge=1)
+    seed: int = 0
+    group: str | None = None
+    time: str | None = None
+    n_jobs: int | None = None
+    out: Path | None = None
+
+    @property
+    def model_name(self) -> str:
+        """The name runs of this model are recorded under."""
+        return self.name or self.model.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+def _normalise(data: dict[str, Any]) -> dict[str, Any]:
+    return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def make_config(values: dict[str, Any], *, source: str = "options") -> CheckConfig:
+    """Validate merged options, with one-line errors.
+
+    Raises:
+        ConfigError: Naming the option and what it must be.
+    """
+    try:
+        return CheckConfig.model_validate(_normalise(values))
+    except ValidationError as err:
+        first = err.errors()[0]
+        key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        if first["type"] == "missing":
+            raise ConfigError(f"{source}: '{key}' is required. Give --{key.replace('_', '-')} or set it in --config.") from None
+        if first["type"] == "extra_forbidden":
+            allowed = ", ".join(CheckConfig.model_fields)
+            raise ConfigError(f"{source}: unknown option '{key}'. Allowed: {allowed}.") from None
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{source}: '{key}' {msg[0].lower() + msg[1:]}. Got {first.get('input')!r}.") from None
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a ``gapgates.toml``; relative paths in it are relative to the file.
+
+    Returns:
+        The raw option mapping (validated later, after CLI overrides are merged).
+
+    Raises:
+        ConfigError: If the file is missing or not valid TOML.
+    """
+    from gapgates import _toml as tomllib
+
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Config file '{path}' does not exist.") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"Config file '{path}' cannot be read: {err}.") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
+    data = _normalise(data)
+    for key in ("data", "holdout", "policy", "out"):
+        if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
+            data[key] = str(path.parent / data[key])
+    if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():
+        data["model"] = str(path.parent / data["model"])
+    return data

@@ -1,0 +1,147 @@
+"""The *judge* step: policy limits applied to computed evidence, giving a :class:`Decision`.
+
+Each rule is one comparison. A rule whose evidence failed to compute, or whose
+comparison raises, becomes a failing check: a gate that errors blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from gapgates.checks import Check, Decision, Severity, Status
+from gapgates.evidence import Evidence
+from gapgates.policy import Policy, Rule
+
+__all__ = ["RULES", "evaluate", "judge"]
+
+RuleFn = Callable[[Policy, Evidence], list[Check]]
+
+
+def judge(
+    name: str,
+    value: float | None,
+    rule: Rule,
+    *,
+    severity: Severity,
+    at_most: bool,
+    what: str,
+) -> Check:
+    """Compare one value with one limit.
+
+    Args:
+        name: Check name.
+        value: The computed value; None or NaN fails (it could not be computed).
+        rule: The limit.
+        severity: ``block`` turns a breach into fail, ``warn`` into warn.
+        at_most: True when the value must be ≤ the limit, False when ≥.
+        what: Plain-language name of the value, used in the message.
+
+    Returns:
+        The check.
+    """
+    limit = rule.limit
+    if value is None or not math.isfinite(value):
+        return Check(name, Status.FAIL, None, limit, f"{what} could not be computed, so the gate fails.")
+    ok = value <= limit if at_most else value >= limit
+    relation = ("≤" if ok else ">") if at_most else ("≥" if ok else "<")
+    message = f"{what} is {value:.4g} ({relation} limit {limit:.4g})."
+    if ok:
+        return Check(name, Status.PASS, value, limit, message)
+    return Check(name, Status.FAIL if severity is Severity.BLOCK else Status.WARN, value, limit, message)
+
+
+def _skipped(name: str, why: str, limit: float | None = None) -> Check:
+    return Check(name, Status.SKIPPED, None, limit, why)
+
+
+def gap_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[gap]``: every metric's gap (mean or interval upper bound), relative gap, and holdout gap."""
+    section, result = policy.gap, evidence.gap
+    if result is None:
+        return [Check("gap", Status.FAIL, None, None, "The gap was not computed, so the gate fails.")]
+    checks = []
+    upper = section.gate_on == "upper"
+    for metric, g in result.metrics.items():
+        value = g.gap_ci_high if upper else g.gap_mean
+        label = f"{'upper bound of the' if upper else 'mean'} {metric} gap (train − test)"
+        if section.max_gap is not None:
+            checks.append(
+                judge(f"gap:{metric}", value, section.max_gap, severity=section.severity_of(section.max_gap),
+                      at_most=True, what=label[0].upper() + label[1:])
+            )
+        if section.max_relative_gap is not None:
+            rel = value / abs(g.train_mean) if g.train_mean else math.nan
+            checks.append(
+                judge(f"relative_gap:{metric}", rel, section.max_relative_gap,
+                      severity=section.severity_of(section.max_relative_gap), at_most=True,
+                      what=f"Relative {metric} gap ({'upper bound' if upper else 'mean'} / train score)")
+            )
+    if evidence.holdout is not None and section.max_gap is not None:
+        for metric, value in evidence.holdout.gap.items():
+            checks.append(
+                judge(f"holdout_gap:{metric}", value, section.max_gap, severity=section.severity_of(section.max_gap),
+                      at_most=True, what=f"Holdout {metric} gap (train − holdout)")
+            )
+    return checks
+
+
+def performance_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[performance]``: the primary test score and its gain over the dummy baseline."""
+    section, result = policy.performance, evidence.gap
+    if result is None:
+        return []
+    primary = result.primary
+    checks = []
+    if section.min_test_score is not None:
+        checks.append(
+            judge("min_test_score", primary.test_mean, section.min_test_score,
+                  severity=section.severity_of(section.min_test_score), at_most=False,
+                  what=f"Mean cross-validated {primary.metric}")
+        )
+    if section.min_gain_over_baseline is not None:
+        rule = section.min_gain_over_baseline
+        if evidence.baseline is None:
+            checks.append(_skipped("gain_over_baseline", "The dummy baseline was not computed.", rule.limit))
+        else:
+            gain = primary.test_mean - evidence.baseline.test_mean[primary.metric]
+            checks.append(
+                judge("gain_over_baseline", gain, rule, severity=section.severity_of(rule), at_most=False,
+                      what=f"Gain in {primary.metric} over the dummy baseline")
+            )
+    return checks
+
+
+#: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
+RULES: list[tuple[str, RuleFn]] = [
+    ("gap", gap_checks),
+    ("performance", performance_checks),
+]
+
+
+def evaluate(policy: Policy, evidence: Evidence) -> Decision:
+    """Apply every policy rule to the evidence.
+
+    Args:
+        policy: The validated policy.
+        evidence: What was computed.
+
+    Returns:
+        ``promote`` when no check fails; otherwise the policy's ``on_fail`` outcome
+        (``block`` or ``needs_approval``). Warnings never block.
+
+    Example:
+        >>> from gapgates.policy import Policy
+        >>> evaluate(Policy(), Evidence()).outcome.value  # nothing computed: nothing promoted
+        'block'
+    """
+    checks: list[Check] = []
+    for step, rule_fn in RULES:
+        if step in evidence.errors:
+            checks.append(Check(step, Status.FAIL, None, None, f"The {step} step failed: {evidence.errors[step]}"))
+            continue
+        try:
+            checks.extend(rule_fn(policy, evidence))
+        except Exception as err:  # a check that cannot be computed must fail, never pass
+            checks.append(Check(step, Status.FAIL, None, None, f"The {step} check could not be computed: {err}"))
+    return Decision.from_checks(checks, on_fail=policy.decision.fail_outcome)

@@ -1,0 +1,61 @@
+"""The one error hierarchy of gapgates.
+
+Every error a user can cause derives from :class:`GapGatesError`; the CLI turns
+each into one line on stderr and exit code 2 (usage and data errors) without a
+traceback. Configuration errors also derive from :class:`ValueError`, as
+scikit-learn's ``InvalidParameterError`` does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.checks import Decision
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "GapGatesError",
+    "IntegrityError",
+    "PolicyError",
+    "PromotionBlocked",
+    "RegistryError",
+]
+
+
+class GapGatesError(Exception):
+    """Base class of every error gapgates raises on purpose."""
+
+
+class ConfigError(GapGatesError, ValueError):
+    """A command-line option, config file value or function argument is invalid."""
+
+
+class PolicyError(ConfigError):
+    """The policy file is missing, unreadable or does not validate."""
+
+
+class DataError(GapGatesError, ValueError):
+    """The data cannot be used as given (empty table, NaN labels, too few rows per class...)."""
+
+
+class RegistryError(GapGatesError):
+    """The model registry cannot do what was asked (unknown version, broken layout...)."""
+
+
+class IntegrityError(RegistryError):
+    """A stored model does not match its recorded checksum and was refused."""
+
+
+class PromotionBlocked(GapGatesError):
+    """Raised by enforcement when the decision does not allow promotion.
+
+    Attributes:
+        decision: The :class:`~gapgates.checks.Decision` that blocked, with its checks.
+    """
+
+    def __init__(self, decision: Decision, *args: Any) -> None:
+        self.decision = decision
+        reasons = "; ".join(decision.reasons) or "no reason recorded"
+        super().__init__(f"Promotion blocked ({decision.outcome.value}): {reasons}", *args)

@@ -1,0 +1,55 @@
+"""Resolving scikit-learn scoring names and checking the model can serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gapgates.errors import ConfigError
+
+__all__ = ["default_metrics", "resolve_scoring"]
+
+
+def default_metrics(*, classification: bool) -> list[str]:
+    """The metrics used when the policy lists none."""
+    return ["accuracy"] if classification else ["r2"]
+
+
+def resolve_scoring(names: Sequence[str], estimator: Any) -> dict[str, Any]:
+    """Map scoring names to sklearn scorers, refusing ones the estimator cannot serve.
+
+    Args:
+        names: sklearn scoring names, e.g. ``["accuracy", "roc_auc"]``.
+        estimator: The estimator the scorers will be applied to.
+
+    Returns:
+        ``{name: scorer}`` in the given order.
+
+    Raises:
+        ConfigError: If a name is unknown, or a scorer needs ``predict_proba`` /
+            ``decision_function`` that the estimator does not have.
+    """
+    from sklearn.metrics import get_scorer
+
+    if not names:
+        raise ConfigError("At least one metric is needed. List sklearn scoring names in [gap] metrics.")
+    scorers: dict[str, Any] = {}
+    for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"A metric must be an sklearn scoring name (a string). Got {name!r}.")
+        try:
+            scorer = get_scorer(name)
+        except ValueError:
+            raise ConfigError(
+                f"Unknown scoring name {name!r}. Use an sklearn scoring name such as 'accuracy', 'roc_auc', 'r2' "
+                "(see sklearn.metrics.get_scorer_names())."
+            ) from None
+        methods = getattr(scorer, "_response_method", "predict")
+        methods = (methods,) if isinstance(methods, str) else tuple(methods)
+        if not any(hasattr(estimator, m) for m in methods):
+            raise ConfigError(
+                f"The metric {name!r} needs {' or '.join(methods)}, which {type(estimator).__name__} does not have. "
+                "Choose another metric or a model that provides it (e.g. SVC(probability=True))."
+            )
+        scorers[name] = scorer
+    return scorers

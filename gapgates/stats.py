@@ -1,0 +1,68 @@
+"""Confidence intervals on cross-validated differences (Nadeau & Bengio, 2003).
+
+Fold scores share training rows, so the plain standard error of a k-fold mean
+is too small. Nadeau and Bengio's corrected resampled t-test inflates the
+variance by the ratio of test to train size. For ``J`` fold values ``d_j``
+(``J = k × repeats``; Bouckaert & Frank's repeated k-fold form) with mean ``d̄``
+and sample variance ``s²``::
+
+    var_corrected = (1/J + n_test/n_train) · s²
+    CI            = d̄ ± t_{J−1, (1+c)/2} · sqrt(var_corrected)
+
+where ``n_test`` and ``n_train`` are the average test and train sizes of a fold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["corrected_interval", "corrected_variance"]
+
+
+def corrected_variance(values: Sequence[float], *, n_train: float, n_test: float) -> float:
+    """Nadeau–Bengio corrected variance of the mean of fold values.
+
+    Args:
+        values: One value per fold (all repeats together).
+        n_train: Average number of training rows per fold.
+        n_test: Average number of test rows per fold.
+
+    Returns:
+        The corrected variance of the mean; NaN with fewer than two values.
+    """
+    arr = np.asarray(values, dtype=float)
+    if arr.size < 2 or n_train <= 0:
+        return math.nan
+    return float((1.0 / arr.size + n_test / n_train) * arr.var(ddof=1))
+
+
+def corrected_interval(
+    values: Sequence[float], *, n_train: float, n_test: float, confidence: float = 0.95
+) -> tuple[float, float]:
+    """Two-sided corrected t interval on the mean of fold values.
+
+    Args:
+        values: One value per fold (all repeats together).
+        n_train: Average number of training rows per fold.
+        n_test: Average number of test rows per fold.
+        confidence: Confidence level in (0, 1).
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` with fewer than two values.
+
+    Example:
+        >>> low, high = corrected_interval([0.1, 0.12, 0.08], n_train=80, n_test=40)
+        >>> low < 0.1 < high
+        True
+    """
+    arr = np.asarray(values, dtype=float)
+    var = corrected_variance(arr, n_train=n_train, n_test=n_test)
+    if math.isnan(var):
+        return (math.nan, math.nan)
+    half = stats.t.ppf((1.0 + confidence) / 2.0, df=arr.size - 1) * math.sqrt(var)
+    mean = float(arr.mean())
+    return (mean - half, mean + half)
