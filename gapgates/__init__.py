@@ -25,10 +25,10 @@ _EXPORTS: dict[str, str] = {
     "Decision": "gapgates.checks",
     "Evidence": "gapgates.evidence",
     "GapGatesError": "gapgates.errors",
-    "GapResult": "gapgates.gap",
+    "GapResult": "gapgates.crossval",
     "HoldoutResult": "gapgates.holdout",
     "IntegrityError": "gapgates.errors",
-    "MetricGap": "gapgates.gap",
+    "MetricGap": "gapgates.crossval",
     "Outcome": "gapgates.checks",
     "Policy": "gapgates.policy",
     "PolicyError": "gapgates.errors",
@@ -40,14 +40,14 @@ _EXPORTS: dict[str, str] = {
     "baseline": "gapgates.baseline",
     "build_report": "gapgates.report",
     "evaluate": "gapgates.decision",
-    "gap": "gapgates.gap",
+    "gap": "gapgates.crossval",
     "load_policy": "gapgates.policy",
     "make_splits": "gapgates.splits",
     "run_check": "gapgates.runner",
     "write_reports": "gapgates.report",
 }
 
-__all__ = sorted(_EXPORTS) + ["__version__"]
+__all__ = [*sorted(_EXPORTS), "__version__"]
 
 
 def __getattr__(name: str) -> Any:

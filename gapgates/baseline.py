@@ -31,7 +31,8 @@ class BaselineResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``baseline`` section."""
-        return {"model": self.model, "metrics": {m: {"train": self.train_mean[m], "test": self.test_mean[m]} for m in self.test_mean}}
+        metrics = {m: {"train": self.train_mean[m], "test": self.test_mean[m]} for m in self.test_mean}
+        return {"model": self.model, "metrics": metrics}
 
 
 def baseline(

@@ -130,6 +130,12 @@ def make_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, tim
     )
 
 
+def _plain(value: object) -> object:
+    """numpy scalars as Python values, so messages read 'Class 1', not 'Class np.int64(1)'."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
 def check_classes(y: pd.Series, *, n_splits: int) -> None:
     """Refuse a classification target with one class or a class rarer than the folds.
 
@@ -139,12 +145,12 @@ def check_classes(y: pd.Series, *, n_splits: int) -> None:
     counts = y.value_counts()
     if len(counts) < 2:
         raise DataError(
-            f"The target has a single class ({counts.index[0]!r}); a classifier needs at least two. "
+            f"The target has a single class ({_plain(counts.index[0])!r}); a classifier needs at least two. "
             "Check the target column or the extract."
         )
     rare = counts[counts < n_splits]
     if len(rare):
-        label, count = rare.index[-1], int(rare.iloc[-1])
+        label, count = _plain(rare.index[-1]), int(rare.iloc[-1])
         raise DataError(
             f"Class {label!r} has {count} row(s), fewer than the {n_splits} folds. "
             f"Use --folds {max(2, count)} or fewer, or add rows of that class."

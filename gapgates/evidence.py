@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gapgates.baseline import BaselineResult
-from gapgates.gap import GapResult
+from gapgates.crossval import GapResult
 from gapgates.holdout import HoldoutResult
 
 __all__ = ["Evidence"]

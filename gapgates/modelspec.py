@@ -105,7 +105,7 @@ def resolve_model(spec: str) -> Any:
         ConfigError: If the spec cannot be imported or does not give an estimator.
     """
     obj = _load_from_file(spec) if ".py:" in spec else _load_dotted(spec)
-    if callable(obj) and not hasattr(obj, "fit") or inspect.isclass(obj):
+    if (callable(obj) and not hasattr(obj, "fit")) or inspect.isclass(obj):
         try:
             obj = obj()
         except TypeError as err:

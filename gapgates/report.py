@@ -120,7 +120,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
     lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
     for c in report.get("checks", []):
-        lines.append(f"| {_ICONS.get(c['status'], '')} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")
+        icon = _ICONS.get(c["status"], "")
+        lines.append(f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")
     return "\n".join(lines) + "\n"
 
 

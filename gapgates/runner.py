@@ -168,7 +168,7 @@ def run_check(
         DataError: On bad data, including data the model cannot be fit on.
     """
     from gapgates.baseline import baseline
-    from gapgates.gap import gap
+    from gapgates.crossval import gap
     from gapgates.holdout import fit_final, score_holdout
     from gapgates.splits import make_splits
 

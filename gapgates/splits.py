@@ -130,7 +130,7 @@ def holdout_split(
     rows = np.arange(n_rows)
     if time is not None:
         order = np.argsort(time.to_numpy(), kind="stable")
-        cut = n_rows - max(1, int(round(n_rows * fraction)))
+        cut = n_rows - max(1, round(n_rows * fraction))
         return np.sort(order[:cut]), np.sort(order[cut:])
     if groups is not None:
         splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)

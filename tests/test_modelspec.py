@@ -1,0 +1,74 @@
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from gapgates.errors import ConfigError
+from gapgates.modelspec import build_model, encode_features, parse_params, resolve_model, seed_estimator
+
+
+def test_parse_params_types():
+    assert parse_params(["a=3", "b=0.5", "c=true", "d=None", "e=gini", "f=1e-3"]) == {
+        "a": 3, "b": 0.5, "c": True, "d": None, "e": "gini", "f": 0.001,
+    }
+    with pytest.raises(ConfigError, match=r"KEY=VALUE"):
+        parse_params(["max_depth"])
+
+
+def test_dotted_path_and_params():
+    model = build_model("sklearn.tree.DecisionTreeClassifier", ["max_depth=3"])
+    assert isinstance(model, DecisionTreeClassifier) and model.max_depth == 3
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ("sklearn.tree.NoSuchTree", r"module 'sklearn.tree' has no 'NoSuchTree'"),
+        ("nosuchpkg.Model", r"module 'nosuchpkg' cannot be imported"),
+        ("DecisionTree", r"Use a dotted class path"),
+        ("sklearn.tree.export_text", r"cannot be built without arguments|not a scikit-learn estimator"),
+    ],
+)
+def test_unknown_models(spec, match):
+    with pytest.raises(ConfigError, match=match):
+        resolve_model(spec)
+
+
+def test_rejected_params():
+    with pytest.raises(ConfigError, match=r"'depth' is not accepted by DecisionTreeClassifier"):
+        build_model("sklearn.tree.DecisionTreeClassifier", ["depth=3"])
+    with pytest.raises(ConfigError, match=r"rejected by DecisionTreeClassifier: .*max_depth"):
+        build_model("sklearn.tree.DecisionTreeClassifier", ["max_depth=-1"])
+
+
+def test_model_file_with_instance_and_factory(tmp_path):
+    path = tmp_path / "models.py"
+    path.write_text(
+        "from sklearn.tree import DecisionTreeClassifier\n"
+        "TREE = DecisionTreeClassifier(max_depth=2)\n"
+        "def make():\n    return DecisionTreeClassifier(max_depth=4)\n"
+    )
+    assert resolve_model(f"{path}:TREE").max_depth == 2
+    assert resolve_model(f"{path}:make").max_depth == 4
+    with pytest.raises(ConfigError, match=r"defines no 'other'"):
+        resolve_model(f"{path}:other")
+    with pytest.raises(ConfigError, match=r"does not exist"):
+        resolve_model(f"{tmp_path / 'none.py'}:make")
+
+
+def test_seed_sets_only_unset_random_states():
+    model = seed_estimator(DecisionTreeClassifier(), 7)
+    assert model.random_state == 7
+    assert seed_estimator(DecisionTreeClassifier(random_state=1), 7).random_state == 1
+
+
+def test_non_numeric_columns_are_one_hot_encoded_inside_a_pipeline():
+    X = pd.DataFrame({"num": [1.0, 2.0, 3.0, 4.0], "cat": ["a", "b", "a", "c"]})
+    y = [0, 1, 0, 1]
+    wrapped = encode_features(DecisionTreeClassifier(), X)
+    assert isinstance(wrapped, Pipeline)
+    assert wrapped.fit(X, y).predict(pd.DataFrame({"num": [1.0], "cat": ["unseen"]})).shape == (1,)
+    numeric = X[["num"]]
+    assert isinstance(encode_features(DecisionTreeClassifier(), numeric), DecisionTreeClassifier)
+    user = Pipeline([("m", DecisionTreeClassifier())])
+    assert encode_features(user, X) is user
