@@ -139,28 +139,15 @@ def exit_code(decision: str) -> int:
 
 
 def run_and_report(config: Any) -> dict[str, Any]:
-    """Run the gate for one config, write reports when ``out`` is set, print the summary."""
-    from gapgates.report import build_report, write_reports
+    """Run the gate for one config, write reports when ``out`` is set, record and notify, print the summary."""
+    from gapgates.publish import publish
     from gapgates.runner import run_check
 
     with fold_progress() as progress:
         result = run_check(config, progress=progress)
-    paths = write_reports(result, config.out) if config.out is not None else None
-    report = build_report(result)
-    print_summary(report, paths)
-    record_and_notify(report, history=config.history_path, policy=result.policy)
-    return report
-
-
-def record_and_notify(report: dict[str, Any], *, history: Path | None, policy: Any) -> None:
-    """Record the run in the history (when there is one) and send the webhook (never changes the decision)."""
-    from gapgates.history import History, record_from_report
-    from gapgates.notify import notify
-    from gapgates.report import render_markdown
-
-    if history is not None:
-        History(history).add(record_from_report(report))
-    notify(report["decision"], render_markdown(report), policy.notify)  # failures are logged, never raised
+    published = publish(result, out=config.out)
+    print_summary(published.report, published.paths or None)
+    return published.report
 
 
 @cli.command()

@@ -10,10 +10,12 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
-from gapgates.runner import RunResult
+
+if TYPE_CHECKING:  # the runner pulls in pandas/sklearn; `gapgates report --from` needs neither
+    from gapgates.runner import RunResult
 
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "rerender", "write_json", "write_reports"]
 

@@ -18,7 +18,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATES", "failed_expectations", "learning_curve_series", "render_html"]
+__all__ = ["TEMPLATES", "champion_rows", "failed_expectations", "learning_curve_series", "render_html"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -90,6 +90,32 @@ def failed_expectations(quality: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _metric_values(section: Any) -> dict[str, float]:
+    if not isinstance(section, dict):
+        return {}
+    out = {}
+    for metric, v in section.items():
+        if isinstance(v, dict):
+            v = v.get("gap_mean", v.get("test_mean", v.get("gap", v.get("test"))))
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[metric] = float(v)
+    return out
+
+
+def champion_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Side-by-side rows (metric, challenger/champion test score and gap) when the champion section has them."""
+    champ, gap = report.get("champion"), report.get("gap") or {}
+    if not isinstance(champ, dict):
+        return []
+    tests = _metric_values(champ.get("test") or champ.get("test_mean") or champ.get("scores"))
+    gaps = _metric_values(champ.get("gap"))
+    return [
+        {"metric": m, "test": g.get("test_mean"), "champion_test": tests.get(m), "gap": g.get("gap_mean"),
+         "champion_gap": gaps.get(m)}
+        for m, g in gap.items() if m in tests or m in gaps
+    ]
+
+
 def _charts(report: dict[str, Any]) -> dict[str, str]:
     from gapgates import report_plots as plots
 
@@ -137,6 +163,6 @@ def render_html(report: dict[str, Any]) -> str:
         r=report, decision=DECISIONS.get(report.get("decision"), (str(report.get("decision")).upper(), "?", "warn")),
         statuses=STATUSES, charts=charts, gap_limit=_limit(policy, "gap", "max_gap"), gap_status=gap_status,
         gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
-        failed_expectations=failed_expectations(report.get("quality")),
+        failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
         optional=[k for k in ("noise_adjusted", "leakage", "registry", "champion") if report.get(k)],
     )
