@@ -128,3 +128,17 @@ def test_history_command_table_filter_and_errors(run_cli, tmp_path):
     assert proc.returncode == 2 and "No run history at" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("history")
     assert proc.returncode == 2 and "Pass --history PATH" in proc.stderr
+
+
+def test_history_path_defaults_and_config_file_paths(tmp_path):
+    from gapgates.config import load_config, make_config
+
+    base = {"data": "d.csv", "target": "y", "model": "m"}
+    assert make_config(base).history_path is None
+    beside_reports = make_config({**base, "out": tmp_path / "reports" / "m1"}).history_path
+    assert beside_reports == tmp_path / "reports" / "history.sqlite"
+    assert make_config({**base, "out": tmp_path / "r", "history": tmp_path / "h.db"}).history_path == tmp_path / "h.db"
+    toml = tmp_path / "conf" / "gapgates.toml"
+    toml.parent.mkdir()
+    toml.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m"\nhistory = "runs.sqlite"\n', encoding="utf-8")
+    assert make_config(load_config(toml)).history_path == tmp_path / "conf" / "runs.sqlite"
