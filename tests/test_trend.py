@@ -109,3 +109,23 @@ def test_end_to_end_a_real_run_judges_its_recorded_history(tmp_path):
     trend = next(c for c in report["checks"] if c["name"] == "trend")
     assert trend["status"] == "pass" and report["decision"] == "promote"
     assert len(History(history).runs(model="flat")) == 4  # the run itself was recorded
+
+
+def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
+    from conftest import noisy_classification
+
+    from gapgates.config import make_config
+    from gapgates.runner import run_check
+
+    data = tmp_path / "d.csv"
+    noisy_classification(n=200).to_csv(data, index=False)
+    broken = tmp_path / "not-a-db.sqlite"
+    broken.write_text("garbage " * 200, encoding="utf-8")
+    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
+                          "folds": 3, "history": broken})
+    judged = run_check(config, policy=parse_policy({"trend": {"max_gap_increase": 0.05}}))
+    (check,) = [c for c in judged.decision.checks if c.name == "trend"]
+    assert check.status is Status.FAIL and "is not a gapgates history" in check.message
+    assert judged.decision.outcome.value == "block"
+    unjudged = run_check(config, policy=parse_policy({}))
+    assert not [c for c in unjudged.decision.checks if c.name == "trend"] and unjudged.evidence.trend is None
