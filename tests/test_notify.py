@@ -92,6 +92,7 @@ def _check_args(tmp_path, url: str) -> list[str]:
             "--folds", "3", "--policy", str(policy)]
 
 
+@pytest.mark.slow
 def test_check_notifies_and_a_dead_webhook_keeps_the_exit_code(run_cli, tmp_path, webhook):
     proc = run_cli(*_check_args(tmp_path, _url(webhook)))
     assert proc.returncode == 1, proc.stderr
