@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "Evidence": "gapgates.evidence",
     "GapGatesError": "gapgates.errors",
     "GapResult": "gapgates.crossval",
+    "History": "gapgates.history",
     "HoldoutResult": "gapgates.holdout",
     "IntegrityError": "gapgates.errors",
     "MetricGap": "gapgates.crossval",
@@ -43,7 +44,10 @@ _EXPORTS: dict[str, str] = {
     "gap": "gapgates.crossval",
     "load_policy": "gapgates.policy",
     "make_splits": "gapgates.splits",
+    "publish": "gapgates.publish",
+    "render_html": "gapgates.report_html",
     "run_check": "gapgates.runner",
+    "validate_report": "gapgates.schema",
     "write_reports": "gapgates.report",
 }
 

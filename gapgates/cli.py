@@ -66,6 +66,7 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--time", help="Time column: TimeSeriesSplit."),
         click.option("--n-jobs", type=int, help="Folds fitted in parallel."),
         click.option("--out", help="Report directory."),
+        click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -138,16 +139,15 @@ def exit_code(decision: str) -> int:
 
 
 def run_and_report(config: Any) -> dict[str, Any]:
-    """Run the gate for one config, write reports when ``out`` is set, print the summary."""
-    from gapgates.report import build_report, write_reports
+    """Run the gate for one config, write reports when ``out`` is set, record and notify, print the summary."""
+    from gapgates.publish import publish
     from gapgates.runner import run_check
 
     with fold_progress() as progress:
         result = run_check(config, progress=progress)
-    paths = write_reports(result, config.out) if config.out is not None else None
-    report = build_report(result)
-    print_summary(report, paths)
-    return report
+    published = publish(result, out=config.out)
+    print_summary(published.report, published.paths or None)
+    return published.report
 
 
 @cli.command()
@@ -178,6 +178,53 @@ def demo(ctx: click.Context, out: str) -> None:
         )
         run_and_report(config)
         click.echo("")
+
+
+@cli.command("report")
+@click.option("--from", "src", required=True, help="Directory holding report.json (or the file itself).")
+@click.option("--out", help="Where to write report.md and report.html (default: beside report.json).")
+def report_cmd(src: str, out: str | None) -> None:
+    """Re-render report.md and report.html from an existing report.json."""
+    from gapgates.report import rerender
+
+    for kind, path in rerender(src, out=out).items():
+        click.echo(f"{kind}: {path}")
+
+
+_HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<34} {:>6}  {}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+@cli.command("history")
+@click.option("--history", "path", help="Run-history SQLite file (history.sqlite beside the registry or --out).")
+@click.option("--model", help="Only runs of this model name.")
+@click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def history_cmd(path: str | None, model: str | None, last: int | None, as_json: bool) -> None:
+    """List recorded gate runs, oldest first."""
+    from gapgates.errors import ConfigError
+    from gapgates.history import History, dumps
+
+    if path is None:
+        raise ConfigError("No run history given. Pass --history PATH (the history.sqlite beside your reports).")
+    if not Path(path).is_file():
+        raise ConfigError(f"No run history at '{path}'. Pass the history.sqlite a check has written to --history.")
+    runs = History(path).runs(model=model, last=last)
+    if as_json:
+        click.echo(dumps(runs))
+        return
+    click.echo(_HISTORY_ROW.format("id", "time", "model", "version", "decision", "primary gap", "noise", "diagnosis"))
+    for r in runs:
+        g = r.gaps.get(r.primary_metric or "")
+        gap = "–" if g is None else f"{r.primary_metric} {_num(g.gap)} [{_num(g.ci_low)}, {_num(g.ci_high)}]"
+        noise = "–" if r.noise_rate is None else f"{r.noise_rate:.3f}"
+        cells = (r.id, r.time, r.model, r.version or "–", r.decision, gap, noise, r.diagnosis or "–")
+        click.echo(_HISTORY_ROW.format(*cells))
+    if not runs:
+        click.echo("(no runs recorded" + (f" for model '{model}')" if model else ")"))
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class CheckConfig(BaseModel):
         time: Time column (TimeSeriesSplit).
         n_jobs: Folds fitted in parallel.
         out: Report directory.
+        history: Run-history SQLite file (default: see :attr:`history_path`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,11 +51,23 @@ class CheckConfig(BaseModel):
     time: str | None = None
     n_jobs: int | None = None
     out: Path | None = None
+    history: Path | None = None
 
     @property
     def model_name(self) -> str:
         """The name runs of this model are recorded under."""
         return self.name or self.model.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+    @property
+    def history_path(self) -> Path | None:
+        """Where runs are recorded: ``history``, else ``history.sqlite`` beside the registry or the reports."""
+        if self.history is not None:
+            return self.history
+        registry = getattr(self, "registry", None)  # CheckConfig.registry comes with the registry issue
+        if registry is not None:
+            return Path(registry) / "history.sqlite"
+        # TODO(lead): once CheckConfig.registry is merged, drop getattr above and keep this fallback.
+        return None if self.out is None else Path(self.out).parent / "history.sqlite"
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +115,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
     data = _normalise(data)
-    for key in ("data", "holdout", "policy", "out"):
+    for key in ("data", "holdout", "policy", "out", "history"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(path.parent / data[key])
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():

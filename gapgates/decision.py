@@ -112,10 +112,27 @@ def performance_checks(policy: Policy, evidence: Evidence) -> list[Check]:
     return checks
 
 
+def trend_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[trend]``: the primary gap must not widen by more than ``max_gap_increase`` across the window."""
+    section, trend = policy.trend, evidence.trend
+    rule = section.max_gap_increase
+    if rule is None:
+        return []
+    if trend is None:
+        why = "No run history is configured (give --history or --out), so the gap trend was not judged."
+        return [_skipped("trend", why, rule.limit)]
+    if trend.increase is None:
+        return [_skipped("trend", f"Only {len(trend.past)} earlier run(s) of this model are recorded; the gap trend "
+                         f"needs {trend.window}.", rule.limit)]
+    return [judge("trend", trend.increase, rule, severity=section.severity_of(rule), at_most=True,
+                  what=f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
     ("gap", gap_checks),
     ("performance", performance_checks),
+    ("trend", trend_checks),
 ]
 
 

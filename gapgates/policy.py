@@ -226,6 +226,12 @@ class NotifyPolicy(BaseModel):
     webhook_url: str | None = None
     on: list[Outcome] = Field(default_factory=lambda: [Outcome.BLOCK, Outcome.NEEDS_APPROVAL])
 
+    @model_validator(mode="after")
+    def _check_url(self) -> NotifyPolicy:
+        if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"The 'webhook_url' must start with http:// or https://. Got {self.webhook_url!r}.")
+        return self
+
 
 class DecisionPolicy(BaseModel):
     """``[decision]``: what a failing check leads to.

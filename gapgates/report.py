@@ -10,12 +10,14 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
-from gapgates.runner import RunResult
 
-__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "write_json", "write_reports"]
+if TYPE_CHECKING:  # the runner pulls in pandas/sklearn; `gapgates report --from` needs neither
+    from gapgates.runner import RunResult
+
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "rerender", "write_json", "write_reports"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -66,6 +68,7 @@ def build_report(result: RunResult) -> dict[str, Any]:
             "fingerprint": prep.fingerprint,
         },
         "errors": dict(ev.errors),
+        "history": None if ev.trend is None else ev.trend.to_dict(),
     }
     report.update(result.extra)
     return report
@@ -118,6 +121,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     if base:
         parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
         lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
+    from gapgates.report_markdown import optional_sections
+
+    lines += optional_sections(report)
     lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
     for c in report.get("checks", []):
         icon = _ICONS.get(c["status"], "")
@@ -133,15 +139,55 @@ def write_json(path: Path, payload: Any) -> None:
 
 
 def write_reports(result: RunResult, out: str | Path) -> dict[str, Path]:
-    """Write ``report.json`` and ``report.md`` into ``out`` (created if needed).
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out`` (created if needed).
 
     Returns:
-        ``{"json": path, "markdown": path}``.
+        ``{"json": path, "markdown": path, "html": path}``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     report = build_report(result)
-    paths = {"json": out / "report.json", "markdown": out / "report.md"}
-    write_json(paths["json"], report)
+    write_json(out / "report.json", report)
+    return {"json": out / "report.json", **render_files(report, out)}
+
+
+def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` of a report mapping into ``out``."""
+    from gapgates.report_html import render_html
+
+    paths = {"markdown": out / "report.md", "html": out / "report.html"}
     paths["markdown"].write_text(render_markdown(report), encoding="utf-8")
+    tmp = out / ".report.html.tmp"
+    tmp.write_text(render_html(report), encoding="utf-8")
+    os.replace(tmp, paths["html"])
     return paths
+
+
+def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Path]:
+    """Re-render ``report.md`` and ``report.html`` from an existing ``report.json`` (``gapgates report --from``).
+
+    Args:
+        src: A directory holding ``report.json``, or the file itself.
+        out: Where to write (default: beside ``report.json``).
+
+    Returns:
+        ``{"markdown": path, "html": path}``.
+
+    Raises:
+        ConfigError: If there is no readable report.json, or it does not match the schema.
+    """
+    from gapgates.errors import ConfigError
+    from gapgates.schema import validate_report
+
+    src = Path(src)
+    path = src / "report.json" if src.is_dir() else src
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"No report at '{path}'. Pass the --out directory of an earlier check to --from.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"The report '{path}' cannot be read as JSON: {err}.") from None
+    validate_report(report, source=str(path))
+    target = Path(out) if out is not None else path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    return render_files(report, target)

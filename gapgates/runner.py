@@ -150,6 +150,22 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
+def _trend(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> Any:
+    """The gap trend from the run history (None without a history); a broken history fails ``trend`` if judged."""
+    from gapgates.trend import load_trend
+
+    path = prep.config.history_path
+    if path is None:
+        return None
+    try:
+        return load_trend(path, model=prep.config.model_name, metric=prep.metrics[0],
+                          current=gap_result.primary.gap_mean, window=prep.policy.trend.window)
+    except GapGatesError as err:
+        if prep.policy.trend.max_gap_increase is not None:
+            errors["trend"] = str(err)
+        return None
+
+
 def run_check(
     config: CheckConfig, *, policy: Policy | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RunResult:
@@ -199,7 +215,8 @@ def run_check(
             held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
         except Exception as err:
             errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, errors=errors)
+    trend = _trend(prep, gap_result, errors)
+    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, trend=trend, errors=errors)
     decision = evaluate(prep.policy, evidence)
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(

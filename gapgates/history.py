@@ -1,0 +1,217 @@
+"""Run history: every gate run of every model in one embedded SQLite file.
+
+The database runs in WAL mode with a busy timeout, so several ``gapgates check``
+processes can record at once. A run is recorded from its ``report.json`` form,
+so the history holds exactly what the report said.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> db = History(pathlib.Path(tempfile.mkdtemp()) / "history.sqlite")
+    >>> db.add(RunRecord(time="2026-01-01T00:00:00+00:00", model="m", version=None, fingerprint="f",
+    ...                  decision="promote", primary_metric="accuracy",
+    ...                  gaps={"accuracy": MetricRecord(0.01, 0.0, 0.02)}))
+    1
+    >>> [r.decision for r in db.runs(model="m")]
+    ['promote']
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gapgates.errors import ConfigError
+
+__all__ = ["History", "MetricRecord", "RunRecord", "record_from_report"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version TEXT,
+    fingerprint TEXT,
+    decision TEXT NOT NULL,
+    primary_metric TEXT,
+    noise_rate REAL,
+    diagnosis TEXT
+);
+CREATE TABLE IF NOT EXISTS gaps (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    metric TEXT NOT NULL,
+    gap REAL,
+    ci_low REAL,
+    ci_high REAL,
+    PRIMARY KEY (run_id, metric)
+);
+CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, id);
+"""
+
+
+@dataclass(frozen=True)
+class MetricRecord:
+    """The recorded gap of one metric: mean and interval bounds (None when not finite)."""
+
+    gap: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One recorded gate run.
+
+    Attributes:
+        time: When the run finished (ISO 8601, UTC).
+        model: Model name.
+        version: Registry version, when the run registered one.
+        fingerprint: sha256 of the training data.
+        decision: promote, block or needs_approval.
+        primary_metric: The metric the trend is judged on.
+        gaps: ``{metric: MetricRecord}``.
+        noise_rate: Share of rows flagged as label issues, when computed.
+        diagnosis: Diagnosis label, when computed.
+        id: Row id in the database (0 before it is stored).
+    """
+
+    time: str
+    model: str
+    version: str | None
+    fingerprint: str | None
+    decision: str
+    primary_metric: str | None
+    gaps: dict[str, MetricRecord] = field(default_factory=dict)
+    noise_rate: float | None = None
+    diagnosis: str | None = None
+    id: int = 0
+
+    @property
+    def primary_gap(self) -> float | None:
+        """The mean gap of the primary metric."""
+        rec = self.gaps.get(self.primary_metric or "")
+        return None if rec is None else rec.gap
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``gapgates history --json`` and the report's ``history`` section)."""
+        return asdict(self)
+
+
+def _section(report: dict[str, Any], key: str) -> dict[str, Any]:
+    value = report.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def record_from_report(report: dict[str, Any]) -> RunRecord:
+    """The history record of a ``report.json`` mapping.
+
+    Args:
+        report: A report built by :func:`gapgates.report.build_report`.
+
+    Returns:
+        The record (not yet stored).
+    """
+    gaps = {
+        metric: MetricRecord(g.get("gap_mean"), g.get("gap_ci_low"), g.get("gap_ci_high"))
+        for metric, g in _section(report, "gap").items()
+    }
+    version = _section(report, "registry").get("version")
+    return RunRecord(
+        time=str(report.get("created")),
+        model=str(_section(report, "model").get("name")),
+        version=None if version is None else str(version),
+        fingerprint=_section(report, "data").get("fingerprint"),
+        decision=str(report.get("decision")),
+        primary_metric=report.get("primary_metric"),
+        gaps=gaps,
+        noise_rate=_section(report, "noise").get("rate"),
+        diagnosis=_section(report, "diagnosis").get("label"),
+    )
+
+
+class History:
+    """The run-history database at ``path`` (created on first use)."""
+
+    def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
+        self.path = Path(path)
+        self.timeout = timeout
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as err:
+            raise ConfigError(
+                f"The history database '{self.path}' cannot be opened: {err}. Pass a writable --history path."
+            ) from None
+        with closing(conn):
+            try:
+                conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(_SCHEMA)
+            except sqlite3.DatabaseError as err:
+                raise ConfigError(f"The history database '{self.path}' is not a gapgates history: {err}.") from None
+            yield conn
+
+    def add(self, record: RunRecord) -> int:
+        """Store one run in a single transaction and return its id."""
+        with self._connect() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(
+                    "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
+                    " diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (record.time, record.model, record.version, record.fingerprint, record.decision,
+                     record.primary_metric, record.noise_rate, record.diagnosis),
+                )
+                run_id = int(cur.lastrowid or 0)
+                conn.executemany(
+                    "INSERT INTO gaps (run_id, metric, gap, ci_low, ci_high) VALUES (?, ?, ?, ?, ?)",
+                    [(run_id, m, g.gap, g.ci_low, g.ci_high) for m, g in record.gaps.items()],
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        return run_id
+
+    def runs(self, *, model: str | None = None, last: int | None = None) -> list[RunRecord]:
+        """Recorded runs, oldest first.
+
+        Args:
+            model: Only runs of this model.
+            last: Only the most recent ``last`` runs.
+
+        Returns:
+            The records.
+        """
+        where, args = ("WHERE model = ?", [model]) if model is not None else ("", [])
+        limit = "" if last is None else f"LIMIT {int(last)}"
+        with self._connect() as conn:
+            rows = conn.execute(
+                f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis"
+                f" FROM runs {where} ORDER BY id DESC {limit}", args,
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            gaps: dict[int, dict[str, MetricRecord]] = {i: {} for i in ids}
+            if ids:
+                marks = ",".join("?" * len(ids))
+                for run_id, metric, g, lo, hi in conn.execute(
+                    f"SELECT run_id, metric, gap, ci_low, ci_high FROM gaps WHERE run_id IN ({marks})", ids
+                ):
+                    gaps[run_id][metric] = MetricRecord(g, lo, hi)
+        return [
+            RunRecord(time=t, model=m, version=v, fingerprint=f, decision=d, primary_metric=p,
+                      gaps=gaps[i], noise_rate=n, diagnosis=dg, id=i)
+            for i, t, m, v, f, d, p, n, dg in reversed(rows)
+        ]
+
+
+def dumps(records: list[RunRecord]) -> str:
+    """The JSON list printed by ``gapgates history --json``."""
+    return json.dumps([r.to_dict() for r in records], indent=2)

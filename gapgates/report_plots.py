@@ -1,0 +1,124 @@
+"""The report's charts, drawn with matplotlib (Agg) from the ``report.json`` mapping, as inline SVG.
+
+Colours are the Okabe–Ito palette (distinguishable with colour-vision
+deficiencies) and every series also differs by marker and line style and is
+labelled in text, so no chart relies on colour alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["fold_chart", "gap_chart", "history_chart", "learning_curve_chart"]
+
+BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
+                         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates"})
+    return plt
+
+
+def _svg(fig: Any, title: str) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    _plt().close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    head, rest = text.split(">", 1)
+    return f'{head} role="img" aria-label="{title}"><title>{title}</title>{rest}'
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def gap_chart(gap: dict[str, Any], *, limit: float | None, confidence: float = 0.95) -> str:
+    """Each metric's mean gap with its interval, against the policy limit."""
+    plt = _plt()
+    metrics = list(gap)
+    fig, ax = plt.subplots(figsize=(6.4, 0.7 + 0.6 * len(metrics)))
+    for i, metric in enumerate(metrics):
+        g = gap[metric]
+        mean, low, high = _num(g.get("gap_mean")), _num(g.get("gap_ci_low")), _num(g.get("gap_ci_high"))
+        if mean is None:
+            continue
+        over = limit is not None and (high if high is not None else mean) > limit
+        colour, marker = (VERMILLION, "X") if over else (BLUE, "o")
+        if low is not None and high is not None:
+            ax.plot([low, high], [i, i], color=colour, linewidth=3, solid_capstyle="butt")
+        ax.plot([mean], [i], marker=marker, color=colour, markersize=9, linestyle="none")
+        ax.annotate(f"{mean:.3f}" + (" over limit" if over else " within limit"), (high or mean, i),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=9)
+    if limit is not None:
+        ax.axvline(limit, color=GREY, linestyle="--", linewidth=1.5)
+        ax.annotate(f"limit {limit:g}", (limit, len(metrics) - 0.5), xytext=(3, 0), textcoords="offset points",
+                    fontsize=9, color=GREY)
+    ax.axvline(0, color="#999999", linewidth=0.8)
+    ax.set_yticks(range(len(metrics)), metrics)
+    ax.set_ylim(-0.6, len(metrics) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"train − test gap (mean, {confidence:.0%} interval)")
+    ax.margins(x=0.25)
+    return _svg(fig, f"Gap per metric with its {confidence:.0%} interval against the limit")
+
+
+def fold_chart(gap: dict[str, Any], *, max_metrics: int = 3) -> str:
+    """Per-fold train and test score of each metric (up to ``max_metrics`` panels)."""
+    plt = _plt()
+    metrics = list(gap)[:max_metrics]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 2.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        folds = gap[metric].get("folds") or []
+        x = list(range(1, len(folds) + 1))
+        ax.plot(x, [f.get("train") for f in folds], marker="o", color=BLUE, linestyle="-", label="train")
+        ax.plot(x, [f.get("test") for f in folds], marker="s", color=ORANGE, linestyle="--", label="test")
+        ax.set_title(metric, fontsize=10)
+        ax.set_xlabel("fold")
+        ax.set_xticks(x)
+        ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return _svg(fig, "Train and test score of every fold")
+
+
+def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, metric: str, limit: float | None) -> str:
+    """The gap of each recorded run of this model, this run last (star)."""
+    plt = _plt()
+    points = [*runs, current]
+    x = list(range(1, len(points) + 1))
+    gaps = [_num(p.get("gap")) for p in points]
+    lows = [_num(p.get("gap_ci_low")) for p in points]
+    highs = [_num(p.get("gap_ci_high")) for p in points]
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    if all(v is not None for v in lows + highs):
+        ax.fill_between(x, lows, highs, color=BLUE, alpha=0.15, linewidth=0, label="interval")
+    ax.plot(x, gaps, marker="o", color=BLUE, label=f"{metric} gap")
+    ax.plot([x[-1]], [gaps[-1]], marker="*", markersize=16, color=ORANGE, linestyle="none", label="this run")
+    if limit is not None:
+        ax.axhline(limit, color=GREY, linestyle="--", linewidth=1.5, label=f"limit {limit:g}")
+    ax.set_xlabel("run (oldest → newest)")
+    ax.set_ylabel("train − test gap")
+    ax.set_xticks(x)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    return _svg(fig, f"Gap of {metric} across the recorded runs of this model")
+
+
+def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: Sequence[float], *, metric: str) -> str:
+    """Train and test score against the number of training rows."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 2.8))
+    ax.plot(sizes, train, marker="o", color=BLUE, linestyle="-", label="train")
+    ax.plot(sizes, test, marker="s", color=ORANGE, linestyle="--", label="test")
+    ax.set_xlabel("training rows")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=8, frameon=False)
+    return _svg(fig, "Learning curve: train and test score against training rows")
