@@ -112,10 +112,20 @@ def performance_checks(policy: Policy, evidence: Evidence) -> list[Check]:
     return checks
 
 
+def quality_rule(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[quality]``: each failed expectation (fail when critical and required, else warn), or one pass."""
+    if evidence.quality is None:
+        return []
+    from gapgates.quality_gate import quality_checks
+
+    return quality_checks(evidence.quality, required=policy.quality.required)
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
     ("gap", gap_checks),
     ("performance", performance_checks),
+    ("quality", quality_rule),
 ]
 
 

@@ -65,6 +65,7 @@ def build_report(result: RunResult) -> dict[str, Any]:
             "columns": list(prep.train.columns),
             "fingerprint": prep.fingerprint,
         },
+        "quality": None if ev.quality is None else ev.quality.to_dict(),
         "errors": dict(ev.errors),
     }
     report.update(result.extra)
@@ -118,6 +119,16 @@ def render_markdown(report: dict[str, Any]) -> str:
     if base:
         parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
         lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
+    quality = report.get("quality") or {}
+    failed = [r for r in quality.get("results", []) if not r["success"]]
+    if failed:
+        lines += ["## Data quality", "", "| table | expectation | column | observed | examples |"]
+        lines.append("|---|---|---|---|---|")
+        for r in failed:
+            examples = ", ".join(map(repr, (r.get("details") or {}).get("examples") or []))
+            cells = [r["dataset"], r["expectation"], r["column"] or "–", _fmt(r["observed"]), examples]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
     lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
     for c in report.get("checks", []):
         lines.append(f"| {_ICONS.get(c['status'], '')} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")
