@@ -19,7 +19,7 @@ from gapgates.policy import QualityPolicy
 from gapgates.quality import QualityResult
 from gapgates.quality_suite import builtin_expectations, profile_expectations
 
-__all__ = ["check_quality", "profile_suite", "quality_checks"]
+__all__ = ["builtin_suite", "check_quality", "profile_suite", "quality_checks"]
 
 _ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
 
