@@ -289,12 +289,17 @@ def validate_frame(df: pd.DataFrame, suite: Any, *, dataset: str = "data") -> Qu
         analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
         store_backend_defaults=InMemoryStoreBackendDefaults(),
     ))
+    from great_expectations.validator.v1_validator import Validator
+
     frame = gx_frame(df)
     source = context.data_sources.add_pandas(f"gapgates-{uuid.uuid4().hex[:8]}")
-    batch = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("all").get_batch(
-        batch_parameters={"dataframe": frame}
+    batch_definition = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("all")
+    # What ValidationDefinition.run does, without storing anything: the batch is built (and hashed) once.
+    validator = Validator(
+        batch_definition=batch_definition, batch_parameters={"dataframe": frame},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
     )
-    run = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES})
+    run = validator.validate_expectation_suite(suite)
     columns = set(frame.columns)
     results = tuple(_outcome(r, dataset=dataset, columns=columns) for r in run.results)
     return QualityResult(results=results, suites=(suite.name,), rows={dataset: len(df)},
