@@ -219,3 +219,11 @@ def test_builtin_expectations_are_plain_gx_json():
     assert rules.count("column_present") == 2 and "target_labels" in rules
     null_limit = next(e for e in exps if e["meta"].get("gapgates_rule") == "max_null_fraction")
     assert null_limit["kwargs"] == {"column": "a", "mostly": 0.75}
+
+
+def test_section_severity_warn_makes_builtin_failures_warnings():
+    df = frame()
+    df.loc[0, "label"] = np.nan
+    result = check_quality(df, target="label", section=section(severity="warn"))
+    assert not result.critical
+    assert {c.status for c in failed(result).values()} == {Status.WARN}
