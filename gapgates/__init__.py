@@ -33,7 +33,7 @@ _EXPORTS: dict[str, str] = {
     "Policy": "gapgates.policy",
     "PolicyError": "gapgates.errors",
     "PromotionBlocked": "gapgates.errors",
-    "QualityResult": "gapgates.quality",
+    "QualityResult": "gapgates.quality_result",
     "RegistryError": "gapgates.errors",
     "RunResult": "gapgates.runner",
     "Severity": "gapgates.checks",

@@ -16,7 +16,7 @@ import pandas as pd
 
 from gapgates.checks import Check, Severity, Status
 from gapgates.policy import QualityPolicy
-from gapgates.quality import QualityResult
+from gapgates.quality_result import QualityResult
 from gapgates.quality_suite import builtin_expectations, profile_expectations
 
 __all__ = ["builtin_suite", "check_quality", "profile_suite", "quality_checks"]

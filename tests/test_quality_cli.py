@@ -53,7 +53,7 @@ def test_clean_data_runs_the_gate_with_a_passing_quality_check(noisy_csv):
 
 
 def test_quality_rule_in_decision_rules():
-    from gapgates.quality import ExpectationOutcome, QualityResult
+    from gapgates.quality_result import ExpectationOutcome, QualityResult
 
     bad = QualityResult(results=(ExpectationOutcome("expect_column_to_exist", "x", False, True, None),),
                         rows={"data": 3})
