@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from gapgates.errors import GapGatesError
+from gapgates.errors import ConfigError, GapGatesError
 
 EXIT_PROMOTE, EXIT_BLOCK, EXIT_ERROR = 0, 1, 2
 
@@ -115,11 +115,19 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     decision = report["decision"]
     colour = {"promote": "green", "block": "red"}.get(decision, "yellow")
     data = report["data"]
+    cv = report.get("cv")
+    how = f"{cv['n_folds']} folds" if cv else "data quality failed: no model trained"
     click.echo(
         click.style(f"{decision.upper().replace('_', ' ')}", fg=colour, bold=True)
-        + f"  {report['model']['name']} on {data['train_rows']} rows, {report['cv']['n_folds']} folds"
+        + f"  {report['model']['name']} on {data['train_rows']} rows, {how}"
     )
-    conf = report["cv"]["confidence"]
+    if cv is None:
+        for c in report["checks"]:
+            click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
+        if paths:
+            click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
+        return
+    conf = cv["confidence"]
     click.echo(f"  {'metric':<18}{'train':>8}{'test':>8}{'gap':>8}  {conf:.0%} interval")
     for metric, g in (report.get("gap") or {}).items():
         click.echo(
@@ -225,6 +233,26 @@ def history_cmd(path: str | None, model: str | None, last: int | None, as_json: 
         click.echo(_HISTORY_ROW.format(*cells))
     if not runs:
         click.echo("(no runs recorded" + (f" for model '{model}')" if model else ")"))
+
+
+@cli.command()
+@click.option("--data", required=True, help="Accepted data, CSV or Parquet.")
+@click.option("--out", required=True, help="Where to write the GX suite JSON.")
+@click.option("--target", help="Target column: no nulls, and its value set.")
+@click.option("--margin", type=click.FloatRange(0, 10), default=0.1, show_default=True,
+              help="Widen numeric ranges by this share of their span on each side.")
+def profile(data: str, out: str, target: str | None, margin: float) -> None:
+    """Build a Great Expectations suite from accepted data; use it as [quality] suite."""
+    from gapgates.data import load_table, require_columns
+    from gapgates.quality_gate import profile_suite
+
+    table = load_table(data)
+    if table.shape[1] == 0:
+        raise ConfigError(f"Data file '{data}' has no columns to profile. Pass the accepted data.")
+    if target is not None:
+        require_columns(table, target)
+    suite = profile_suite(table, out, target=target, margin=margin)
+    click.echo(f"Wrote {len(suite.expectations)} expectations for {table.shape[1]} columns, {len(table)} rows to {out}")
 
 
 def main() -> None:

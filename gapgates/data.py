@@ -11,7 +11,10 @@ import pandas as pd
 
 from gapgates.errors import ConfigError, DataError
 
-__all__ = ["Dataset", "check_classes", "check_holdout_columns", "fingerprint", "load_table", "make_dataset"]
+__all__ = [
+    "Dataset", "check_classes", "check_holdout_columns", "fingerprint", "load_table", "make_dataset", "raw_dataset",
+    "require_columns",
+]
 
 
 def load_table(path: str | Path) -> pd.DataFrame:
@@ -82,6 +85,29 @@ def _require_column(df: pd.DataFrame, column: str, role: str, option: str) -> No
     if column not in df.columns:
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if df.shape[1] > 12 else "")
         raise ConfigError(f"The {role} column '{column}' is not in the data (columns: {shown}). Fix {option}.")
+
+
+def require_columns(df: pd.DataFrame, target: str, *, group: str | None = None, time: str | None = None) -> None:
+    """Refuse column names that are not in a table (a usage error); a table without columns passes.
+
+    A table with no columns at all is a data problem, which the quality gate reports.
+
+    Raises:
+        ConfigError: Naming the missing column and the option to fix.
+    """
+    if df.shape[1] == 0:
+        return
+    for column, role, option in ((target, "target", "--target"), (group, "group", "--group"), (time, "time", "--time")):
+        if column is not None:
+            _require_column(df, column, role, option)
+
+
+def raw_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, time: str | None = None) -> Dataset:
+    """Split a table without checking it, for reporting on data the quality gate refused."""
+    dropped = [c for c in (target, group, time) if c is not None and c in df.columns]
+    y = df[target] if target in df.columns else pd.Series(index=df.index, dtype=object, name=target)
+    return Dataset(X=df.drop(columns=dropped), y=y, target=target, fingerprint=fingerprint(df),
+                   columns=tuple(map(str, df.columns)))
 
 
 def make_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, time: str | None = None) -> Dataset:

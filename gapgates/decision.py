@@ -128,8 +128,18 @@ def trend_checks(policy: Policy, evidence: Evidence) -> list[Check]:
                   what=f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
 
 
+def quality_rule(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[quality]``: each failed expectation (fail when critical and required, else warn), or one pass."""
+    if evidence.quality is None:
+        return []
+    from gapgates.quality_gate import quality_checks
+
+    return quality_checks(evidence.quality, required=policy.quality.required)
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
+    ("quality", quality_rule),
     ("gap", gap_checks),
     ("performance", performance_checks),
     ("trend", trend_checks),

@@ -67,6 +67,7 @@ def build_report(result: RunResult) -> dict[str, Any]:
             "columns": list(prep.train.columns),
             "fingerprint": prep.fingerprint,
         },
+        "quality": None if ev.quality is None else ev.quality.to_dict(),
         "errors": dict(ev.errors),
         "history": None if ev.trend is None else ev.trend.to_dict(),
     }

@@ -37,9 +37,14 @@ def _noise(n: dict[str, Any]) -> list[str]:
 def _quality(q: dict[str, Any]) -> list[str]:
     failed = failed_expectations(q)
     lines = ["## Data quality: " + ("passed" if q.get("success") else "FAILED"), ""]
-    lines += [f"- `{e.get('expectation')}` on `{fmt(e.get('column'))}`: observed {fmt(e.get('observed'))}"
-              for e in failed]
-    return [*lines, ""] if failed else lines
+    if not failed:
+        return lines
+    lines += ["| table | expectation | column | observed | examples |", "|---|---|---|---|---|"]
+    for e in failed:
+        examples = ", ".join(map(repr, (e.get("details") or {}).get("examples") or []))
+        cells = [fmt(e.get("dataset")), fmt(e.get("expectation")), fmt(e.get("column")), fmt(e.get("observed")), examples]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 def _scalars(title: str, section: dict[str, Any]) -> list[str]:

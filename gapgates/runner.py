@@ -10,13 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from gapgates.checks import Decision
+from gapgates.checks import Check, Decision, Outcome, Status
 from gapgates.config import CheckConfig
-from gapgates.data import Dataset, check_classes, check_holdout_columns, load_table, make_dataset
+from gapgates.data import (
+    Dataset,
+    check_classes,
+    check_holdout_columns,
+    load_table,
+    make_dataset,
+    raw_dataset,
+    require_columns,
+)
 from gapgates.decision import evaluate
 from gapgates.errors import DataError, GapGatesError
 from gapgates.evidence import Evidence
@@ -38,6 +47,8 @@ class Prepared:
         metrics: Scoring names, primary first.
         classification: Whether the estimator is a classifier.
         fingerprint: sha256 of the ``--data`` table.
+        quality: The data-quality result (:class:`gapgates.quality.QualityResult`), or None.
+        quality_error: Why the quality step could not run, or None.
     """
 
     config: CheckConfig
@@ -48,6 +59,15 @@ class Prepared:
     metrics: list[str]
     classification: bool
     fingerprint: str
+    quality: Any = None
+    quality_error: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        """True when ``[quality] required`` and the data failed a critical expectation (or could not be checked)."""
+        if not self.policy.quality.required:
+            return False
+        return self.quality_error is not None or (self.quality is not None and self.quality.critical)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,17 +137,25 @@ def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
 
     policy = policy if policy is not None else load_policy(config.policy)
     table = load_table(config.data)
-    data = make_dataset(table, config.target, group=config.group, time=config.time)
-    holdout = None
-    if config.holdout is not None:
-        hold_table = load_table(config.holdout)
-        check_holdout_columns(data.columns, hold_table)
-        holdout = make_dataset(hold_table, config.target, group=config.group, time=config.time)
+    require_columns(table, config.target, group=config.group, time=config.time)
+    hold_table = load_table(config.holdout) if config.holdout is not None else None
     estimator = seed_estimator(build_model(config.model, config.params), config.seed)
     classification = is_classifier(estimator)
-    estimator = encode_features(estimator, data.X)
     metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
     resolve_scoring(metrics, estimator)
+    quality, quality_error = _quality(config, policy, table, hold_table, classification=classification)
+    if policy.quality.required and (quality_error is not None or quality.critical):
+        raw = raw_dataset(table, config.target, group=config.group, time=config.time)
+        return Prepared(  # fail fast: nothing more is checked and no model is fit
+            config=config, policy=policy, train=raw, holdout=None, estimator=estimator, metrics=metrics,
+            classification=classification, fingerprint=raw.fingerprint, quality=quality, quality_error=quality_error,
+        )
+    data = make_dataset(table, config.target, group=config.group, time=config.time)
+    holdout = None
+    if hold_table is not None:
+        check_holdout_columns(data.columns, hold_table)
+        holdout = make_dataset(hold_table, config.target, group=config.group, time=config.time)
+    estimator = encode_features(estimator, data.X)
     train = data
     if holdout is None and config.holdout_fraction is not None:
         train_rows, hold_rows = holdout_split(
@@ -141,8 +169,28 @@ def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
         check_classes(train.y, n_splits=config.folds)
     return Prepared(
         config=config, policy=policy, train=train, holdout=holdout, estimator=estimator,
-        metrics=metrics, classification=classification, fingerprint=data.fingerprint,
+        metrics=metrics, classification=classification, fingerprint=data.fingerprint, quality=quality,
     )
+
+
+def _quality(
+    config: CheckConfig, policy: Policy, table: Any, holdout: Any, *, classification: bool
+) -> tuple[Any, str | None]:
+    """Run the data-quality gate; an unexpected GX failure is returned as an error (it blocks)."""
+    from gapgates.quality_gate import check_quality
+
+    suite = policy.quality.suite
+    if suite is not None and not Path(suite).is_absolute() and config.policy is not None:
+        suite = str(Path(config.policy).parent / suite)
+    columns = [c for c in (config.target, config.group, config.time) if c is not None]
+    try:
+        result = check_quality(table, target=config.target, section=policy.quality, columns=columns, holdout=holdout,
+                               classification=classification, suite_path=suite)
+    except GapGatesError:
+        raise
+    except Exception as err:  # a gate that errors must block, never pass
+        return None, f"Great Expectations could not validate the data: {_first_line(err)}"
+    return result, None
 
 
 def _first_line(err: BaseException) -> str:
@@ -189,6 +237,8 @@ def run_check(
     from gapgates.splits import make_splits
 
     prep = prepare(config, policy=policy)
+    if prep.blocked:
+        return _blocked_by_quality(prep)
     train = prep.train
     splits = make_splits(
         train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
@@ -216,9 +266,28 @@ def run_check(
         except Exception as err:
             errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
     trend = _trend(prep, gap_result, errors)
-    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, trend=trend, errors=errors)
+    evidence = Evidence(
+        gap=gap_result, baseline=base, holdout=held, quality=prep.quality, trend=trend, errors=errors
+    )
     decision = evaluate(prep.policy, evidence)
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(
         name=config.model_name, decision=decision, evidence=evidence, prepared=prep, model=model, created=created
+    )
+
+
+def _blocked_by_quality(prep: Prepared) -> RunResult:
+    """The run of data that failed its critical expectations: block, with the failures as checks."""
+    from gapgates.quality_gate import quality_checks
+
+    if prep.quality_error is not None:
+        checks = [Check("quality", Status.FAIL, None, None, f"The quality step failed: {prep.quality_error}")]
+        evidence = Evidence(errors={"quality": prep.quality_error})
+    else:
+        checks = quality_checks(prep.quality, required=True)
+        evidence = Evidence(quality=prep.quality)
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return RunResult(
+        name=prep.config.model_name, decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK), evidence=evidence,
+        prepared=prep, model=None, created=created,
     )

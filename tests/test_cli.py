@@ -154,9 +154,15 @@ def bad_cases(tmp_path, small):
 CASES = [
     "missing file", "unreadable file", "missing target", "unknown model", "bad param name", "bad param value",
     "unknown scoring", "proba scoring", "folds > rows", "folds < 2", "bad toml", "unknown key", "wrong type",
-    "negative limit", "limit > 1", "missing policy", "empty table", "nan target", "single class", "rare class",
-    "holdout columns", "bad config",
+    "negative limit", "limit > 1", "missing policy", "single class", "rare class", "bad config",
 ]
+
+# Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
+QUALITY_CASES = {
+    "empty table": "expect_table_row_count_to_be_between",
+    "nan target": "expect_column_values_to_not_be_null",
+    "holdout columns": "expect_column_to_exist",
+}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -174,6 +180,20 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, small):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert not (out / "report.json").exists()
+
+
+@pytest.mark.parametrize("case", sorted(QUALITY_CASES))
+def test_data_errors_caught_by_the_quality_gate_block_with_a_report(case, tmp_path, small):
+    cases, _ = bad_cases(tmp_path, small)
+    args = list(cases[case][0])
+    out = tmp_path / "out"
+    result = invoke("check", *args, "--out", out)
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["decision"] == "block" and report["gap"] is None
+    failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+    assert any(QUALITY_CASES[case] in name for name in failed), failed
 
 
 def test_config_file_supplies_options_and_cli_overrides(tmp_path, noisy_csv, policy):
