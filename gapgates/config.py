@@ -31,6 +31,8 @@ class CheckConfig(BaseModel):
         time: Time column (TimeSeriesSplit).
         n_jobs: Folds fitted in parallel.
         out: Report directory.
+        dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
+            (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,6 +52,7 @@ class CheckConfig(BaseModel):
     time: str | None = None
     n_jobs: int | None = None
     out: Path | None = None
+    dask: str | None = None
 
     @property
     def model_name(self) -> str:

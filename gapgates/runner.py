@@ -20,9 +20,14 @@ from gapgates.data import Dataset, check_classes, check_holdout_columns, load_ta
 from gapgates.decision import evaluate
 from gapgates.errors import DataError, GapGatesError
 from gapgates.evidence import Evidence
+from gapgates.gap import GapResult
 from gapgates.policy import Policy, load_policy, policy_hash
+from gapgates.splits import Splits
 
-__all__ = ["Prepared", "RunResult", "prepare", "run_check"]
+__all__ = [
+    "Prepared", "References", "RunResult", "check_quality", "compute_gap", "decide", "diagnose", "make_folds",
+    "prepare", "reference_scores", "run_check",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,10 +155,133 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
+@dataclass(frozen=True, eq=False)
+class References:
+    """What the candidate is compared with besides its own folds.
+
+    Attributes:
+        baseline: The dummy baseline on the same folds, or None when it failed.
+        holdout: Holdout scores of the final model, or None.
+        model: The final model fit on every training row (only when there is a holdout).
+        errors: ``{step: message}`` for the parts that failed (their checks fail).
+    """
+
+    baseline: Any
+    holdout: Any
+    model: Any
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def make_folds(prep: Prepared) -> Splits:
+    """The cross-validation folds of a run (materialised once, shared by every step)."""
+    from gapgates.splits import make_splits
+
+    config, train = prep.config, prep.train
+    return make_splits(
+        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
+        seed=config.seed, groups=train.groups, time=train.time,
+    )
+
+
+def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
+    """The one-line error for a model that cannot be fit on the data."""
+    return DataError(f"Fitting {prep.config.model_name} on the data failed: {_first_line(err)}")
+
+
+def compute_gap(
+    prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
+) -> GapResult:
+    """The cross-validated gap on the given folds (one ``cross_validate`` pass).
+
+    Raises:
+        DataError: If the model cannot be fit on the data.
+    """
+    from gapgates.gap import gap
+
+    train = prep.train
+    try:
+        return gap(
+            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
+            confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=progress,
+        )
+    except GapGatesError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise fitting_failed(prep, err) from err
+
+
+def check_quality(prep: Prepared) -> dict[str, Any]:
+    """The data-quality step, before any fit: Evidence fields it adds (none until that gate lands)."""
+    return {}
+
+
+def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
+    """Steps after the gap (label noise, shift, leakage): Evidence fields they add (none yet)."""
+    return {}
+
+
+def reference_scores(prep: Prepared, splits: Splits) -> References:
+    """Dummy baseline on the same folds, then the final model on the holdout (when there is one).
+
+    Failures are recorded in ``errors`` (their checks fail), never raised.
+    """
+    from gapgates.baseline import baseline
+    from gapgates.holdout import fit_final, score_holdout
+
+    train = prep.train
+    errors: dict[str, str] = {}
+    try:
+        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
+    except Exception as err:  # recorded; its checks fail
+        base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
+    model = held = None
+    if prep.holdout is not None:
+        try:
+            model = fit_final(prep.estimator, train.X, train.y)
+            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+        except Exception as err:
+            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
+    return References(baseline=base, holdout=held, model=model, errors=errors)
+
+
+def decide(
+    prep: Prepared, gap_result: GapResult, refs: References, *steps: dict[str, Any]
+) -> RunResult:
+    """Assemble the evidence and judge it against the policy.
+
+    Args:
+        prep: The validated inputs.
+        gap_result: The cross-validated gap.
+        refs: Baseline and holdout.
+        steps: Evidence fields from other steps (``check_quality``, ``diagnose``); an
+            ``errors`` entry in them is merged into ``Evidence.errors``.
+
+    Returns:
+        The run result with the decision.
+    """
+    fields: dict[str, Any] = {}
+    errors = dict(refs.errors)
+    for step in steps:
+        step = dict(step)
+        errors.update(step.pop("errors", {}) or {})
+        fields.update(step)
+    evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, errors=errors, **fields)
+    decision = evaluate(prep.policy, evidence)
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return RunResult(
+        name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep, model=refs.model,
+        created=created,
+    )
+
+
 def run_check(
     config: CheckConfig, *, policy: Policy | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RunResult:
     """Run the gate: cross-validated gap, baseline, holdout, then the policy decision.
+
+    The steps (:func:`prepare`, :func:`check_quality`, :func:`make_folds`, :func:`compute_gap`,
+    :func:`diagnose`, :func:`reference_scores`, :func:`decide`) are public so an orchestrator
+    (the Prefect flow in ``flows/``) can run each as its own task.
 
     Args:
         config: The options.
@@ -167,41 +295,10 @@ def run_check(
         ConfigError: On usage errors.
         DataError: On bad data, including data the model cannot be fit on.
     """
-    from gapgates.baseline import baseline
-    from gapgates.gap import gap
-    from gapgates.holdout import fit_final, score_holdout
-    from gapgates.splits import make_splits
-
     prep = prepare(config, policy=policy)
-    train = prep.train
-    splits = make_splits(
-        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
-        seed=config.seed, groups=train.groups, time=train.time,
-    )
-    try:
-        gap_result = gap(
-            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
-            confidence=prep.policy.gap.confidence, n_jobs=config.n_jobs, progress=progress,
-        )
-    except GapGatesError:
-        raise
-    except (ValueError, TypeError) as err:
-        raise DataError(f"Fitting {config.model_name} on the data failed: {_first_line(err)}") from err
-    errors: dict[str, str] = {}
-    try:
-        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
-    except Exception as err:  # recorded; its checks fail
-        base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
-    model = held = None
-    if prep.holdout is not None:
-        try:
-            model = fit_final(prep.estimator, train.X, train.y)
-            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
-        except Exception as err:
-            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, errors=errors)
-    decision = evaluate(prep.policy, evidence)
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return RunResult(
-        name=config.model_name, decision=decision, evidence=evidence, prepared=prep, model=model, created=created
-    )
+    quality = check_quality(prep)
+    splits = make_folds(prep)
+    gap_result = compute_gap(prep, splits, progress=progress)
+    diagnosis = diagnose(prep, splits, gap_result)
+    refs = reference_scores(prep, splits)
+    return decide(prep, gap_result, refs, quality, diagnosis)
