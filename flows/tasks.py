@@ -164,7 +164,10 @@ def task_runner_for(config: CheckConfig) -> TaskRunner:
     for the run; any other value is the address of a running scheduler.
     """
     if config.dask:
-        from prefect_dask import DaskTaskRunner
+        try:
+            from prefect_dask import DaskTaskRunner
+        except ImportError as err:
+            raise ImportError("Running the folds on Dask needs prefect-dask: pip install 'gapgates[dask]'.") from err
 
         if config.dask == "local":
             workers = config.n_jobs if config.n_jobs and config.n_jobs > 0 else 2
