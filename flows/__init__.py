@@ -4,11 +4,12 @@ Importing this package imports Prefect (the core ``gapgates`` package never does
 Use the tasks in your own flows::
 
     from prefect import flow
-    from flows.tasks import load_data, split, cross_validate, decide
+    from flows.tasks import cross_validate, load_data, run_step, split
 
     @flow
     def my_gate(config):
-        prep = load_data(config)
+        prep = run_step(load_data, config)
+        gap_result = cross_validate(prep, run_step(split, prep))
         ...
 """
 

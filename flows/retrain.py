@@ -65,12 +65,12 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
     logger = get_run_logger()
     try:
         config = gate_config(config_path, options)
-        prep = tasks.result_or_raise(tasks.load_data(config, return_state=True))
-        quality = tasks.result_or_raise(tasks.quality_gate(prep, return_state=True))
-        splits = tasks.result_or_raise(tasks.split(prep, return_state=True))
+        prep = tasks.run_step(tasks.load_data, config)
+        quality = tasks.run_step(tasks.quality_gate, prep)
+        splits = tasks.run_step(tasks.split, prep)
         gap_result = tasks.cross_validate(prep, splits)
-        diagnosis = tasks.result_or_raise(tasks.diagnose(prep, splits, gap_result, return_state=True))
-        refs = tasks.result_or_raise(tasks.reference_scores(prep, splits, return_state=True))
+        diagnosis = tasks.run_step(tasks.diagnose, prep, splits, gap_result)
+        refs = tasks.run_step(tasks.reference_scores, prep, splits)
     except GapGatesError as err:
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)

@@ -3,19 +3,20 @@
 Use them in your own flows; every task takes and returns the library's objects::
 
     from prefect import flow
-    from flows.tasks import cross_validate, decide, diagnose, load_data, quality_gate, reference_scores, split
+    from flows.tasks import (cross_validate, decide, diagnose, load_data, quality_gate, reference_scores,
+                             run_step, split)
 
     @flow
     def my_gate(config):
-        prep = load_data(config)
-        splits = split(prep)
+        prep = run_step(load_data, config)
+        splits = run_step(split, prep)
         gap_result = cross_validate(prep, splits)
-        return decide(prep, gap_result, reference_scores(prep, splits), quality_gate(prep),
-                      diagnose(prep, splits, gap_result))
+        return decide(prep, gap_result, run_step(reference_scores, prep, splits),
+                      run_step(quality_gate, prep), run_step(diagnose, prep, splits, gap_result))
 
 Known bad input (:class:`~gapgates.errors.GapGatesError`) ends a task in a Failed
-state whose message is the one-line error (no retry, no traceback); call a task with
-``return_state=True`` to inspect it, or call :func:`result_or_raise`.
+state whose message is the one-line error (no retry, no traceback). Called directly,
+such a task returns that Failed state; :func:`run_step` raises the error instead.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from gapgates.splits import Splits
 
 __all__ = [
     "FingerprintCache", "cross_validate", "decide", "diagnose", "fit_one_fold", "load_data", "quality_gate",
-    "reference_scores", "result_or_raise", "split", "task_runner_for",
+    "reference_scores", "result_or_raise", "run_step", "split", "task_runner_for",
 ]
 
 T = TypeVar("T")
@@ -72,6 +73,14 @@ def _user_errors_fail(fn: Callable[..., T]) -> Callable[..., T | State]:
             return Failed(message=str(err), data=err)
 
     return wrapper
+
+
+def run_step(task_: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call a task and return its result, raising the one-line GapGatesError when it failed on bad input.
+
+    Example (inside a flow): ``prep = run_step(load_data, config)``.
+    """
+    return result_or_raise(task_(*args, return_state=True, **kwargs))
 
 
 def result_or_raise(state: State) -> Any:

@@ -219,3 +219,21 @@ def test_approval_timeout_blocks(prefect_api, options, tmp_path):
     report, promoted = final_report(state)
     assert state.is_failed() and not promoted
     assert report["outcome"]["approval"]["timed_out"] and "approval timed out" in state.message
+
+
+def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
+    import re
+
+    from gapgates.errors import ConfigError
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "readme" / "prefect.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    config = tmp_path / "gapgates.toml"
+    config.write_text("".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in
+                              {**options, "model": TREE}.items()))
+    assert namespace["my_gate"](str(config)) == "block"
+    config.write_text(config.read_text().replace(options["data"], str(tmp_path / "gone.csv")))
+    with pytest.raises(ConfigError, match=r"gone\.csv' does not exist"):
+        namespace["my_gate"](str(config))
