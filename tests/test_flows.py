@@ -191,7 +191,7 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
 
     from flows.retrain import final_report
 
-    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 120)}
+    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30)}
     thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
     description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
     assert "tree-approval" in description and "`gap:accuracy`" in description

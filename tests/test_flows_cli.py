@@ -18,6 +18,7 @@ def _flow_runs(api_url: str) -> int:
         return len(client.read_flow_runs())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("model", "code", "word"),
     [("gapgates.demo.scaled_logistic_regression", 0, "PROMOTE"), ("sklearn.tree.DecisionTreeClassifier", 1, "BLOCK")],
@@ -34,6 +35,7 @@ def test_run_uses_the_server_at_prefect_api_url(prefect_api, run_cli, cancer_csv
     assert _flow_runs(prefect_api) == before + 1  # the run was recorded by that server
 
 
+@pytest.mark.slow
 def test_run_bad_input_is_one_line_and_exit_2(prefect_api, run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     proc = run_cli("run", "--data", str(tmp_path / "nope.csv"), "--target", "y", "--model", "sklearn.tree.Tree")
