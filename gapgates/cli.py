@@ -169,6 +169,30 @@ def check(ctx: click.Context, config_path: str | None, **options: Any) -> None:
 
 
 @cli.command()
+@check_options
+@click.option("--dask", help="Fit the folds on Dask: a scheduler address (tcp://host:8786) or 'local' (LocalCluster).")
+@click.pass_context
+def run(ctx: click.Context, config_path: str | None, **options: Any) -> None:
+    """Like check, but as the Prefect flow retrain-and-gate: promote (0), block (1).
+
+    Runs in Prefect's ephemeral mode with no server set up, or against PREFECT_API_URL.
+    A needs_approval decision pauses the run until someone approves it in the Prefect UI.
+    """
+    import os
+
+    config = resolve_check_config(config_path, **options)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.retrain import final_report, retrain_and_gate
+
+    state = retrain_and_gate(options=config.model_dump(mode="json"), return_state=True)
+    report, promoted = final_report(state)
+    paths = {"json": config.out / "report.json"} if config.out is not None else None
+    print_summary(report, paths)
+    ctx.exit(EXIT_PROMOTE if promoted else EXIT_BLOCK)
+
+
+@cli.command()
 @click.option("--out", default="demo-report", show_default=True, help="Directory for data and reports.")
 @click.pass_context
 def demo(ctx: click.Context, out: str) -> None:

@@ -32,6 +32,8 @@ class CheckConfig(BaseModel):
         n_jobs: Folds fitted in parallel.
         out: Report directory.
         history: Run-history SQLite file (default: see :attr:`history_path`).
+        dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
+            (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -52,6 +54,7 @@ class CheckConfig(BaseModel):
     n_jobs: int | None = None
     out: Path | None = None
     history: Path | None = None
+    dask: str | None = None
 
     @property
     def model_name(self) -> str:

@@ -17,6 +17,7 @@ import numpy as np
 
 from gapgates.checks import Check, Decision, Outcome, Status
 from gapgates.config import CheckConfig
+from gapgates.crossval import GapResult
 from gapgates.data import (
     Dataset,
     check_classes,
@@ -30,8 +31,21 @@ from gapgates.decision import evaluate
 from gapgates.errors import DataError, GapGatesError
 from gapgates.evidence import Evidence
 from gapgates.policy import Policy, load_policy, policy_hash
+from gapgates.splits import Splits
 
-__all__ = ["Prepared", "RunResult", "prepare", "run_check"]
+__all__ = [
+    "Prepared",
+    "References",
+    "RunResult",
+    "compute_gap",
+    "decide",
+    "diagnose",
+    "make_folds",
+    "prepare",
+    "quality_evidence",
+    "reference_scores",
+    "run_check",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -214,10 +228,136 @@ def _trend(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> Any:
         return None
 
 
+@dataclass(frozen=True, eq=False)
+class References:
+    """What the candidate is compared with besides its own folds.
+
+    Attributes:
+        baseline: The dummy baseline on the same folds, or None when it failed.
+        holdout: Holdout scores of the final model, or None.
+        model: The final model fit on every training row (only when there is a holdout).
+        errors: ``{step: message}`` for the parts that failed (their checks fail).
+    """
+
+    baseline: Any
+    holdout: Any
+    model: Any
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def make_folds(prep: Prepared) -> Splits:
+    """The cross-validation folds of a run (materialised once, shared by every step)."""
+    from gapgates.splits import make_splits
+
+    config, train = prep.config, prep.train
+    return make_splits(
+        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
+        seed=config.seed, groups=train.groups, time=train.time,
+    )
+
+
+def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
+    """The one-line error for a model that cannot be fit on the data."""
+    return DataError(f"Fitting {prep.config.model_name} on the data failed: {_first_line(err)}")
+
+
+def compute_gap(
+    prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
+) -> GapResult:
+    """The cross-validated gap on the given folds (one ``cross_validate`` pass).
+
+    Raises:
+        DataError: If the model cannot be fit on the data.
+    """
+    from gapgates.crossval import gap
+
+    train = prep.train
+    try:
+        return gap(
+            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
+            confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=progress,
+        )
+    except GapGatesError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise fitting_failed(prep, err) from err
+
+
+def quality_evidence(prep: Prepared) -> dict[str, Any]:
+    """The data-quality step's Evidence fields (the gate itself runs in :func:`prepare`, before any fit)."""
+    if prep.quality_error is not None:
+        return {"errors": {"quality": prep.quality_error}}
+    return {"quality": prep.quality}
+
+
+def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
+    """Steps after the gap (label noise, shift, leakage): Evidence fields they add (none yet)."""
+    return {}
+
+
+def reference_scores(prep: Prepared, splits: Splits) -> References:
+    """Dummy baseline on the same folds, then the final model on the holdout (when there is one).
+
+    Failures are recorded in ``errors`` (their checks fail), never raised.
+    """
+    from gapgates.baseline import baseline
+    from gapgates.holdout import fit_final, score_holdout
+
+    train = prep.train
+    errors: dict[str, str] = {}
+    try:
+        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
+    except Exception as err:  # recorded; its checks fail
+        base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
+    model = held = None
+    if prep.holdout is not None:
+        try:
+            model = fit_final(prep.estimator, train.X, train.y)
+            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+        except Exception as err:
+            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
+    return References(baseline=base, holdout=held, model=model, errors=errors)
+
+
+def decide(
+    prep: Prepared, gap_result: GapResult, refs: References, *steps: dict[str, Any]
+) -> RunResult:
+    """Assemble the evidence and judge it against the policy.
+
+    Args:
+        prep: The validated inputs.
+        gap_result: The cross-validated gap.
+        refs: Baseline and holdout.
+        steps: Evidence fields from other steps (``check_quality``, ``diagnose``); an
+            ``errors`` entry in them is merged into ``Evidence.errors``.
+
+    Returns:
+        The run result with the decision.
+    """
+    fields: dict[str, Any] = {}
+    errors = dict(refs.errors)
+    for step in steps:
+        step = dict(step)
+        errors.update(step.pop("errors", {}) or {})
+        fields.update(step)
+    trend = _trend(prep, gap_result, errors)
+    evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, trend=trend, errors=errors, **fields)
+    decision = evaluate(prep.policy, evidence)
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return RunResult(
+        name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep, model=refs.model,
+        created=created,
+    )
+
+
 def run_check(
     config: CheckConfig, *, policy: Policy | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RunResult:
     """Run the gate: cross-validated gap, baseline, holdout, then the policy decision.
+
+    The steps (:func:`prepare`, :func:`check_quality`, :func:`make_folds`, :func:`compute_gap`,
+    :func:`diagnose`, :func:`reference_scores`, :func:`decide`) are public so an orchestrator
+    (the Prefect flow in ``flows/``) can run each as its own task.
 
     Args:
         config: The options.
@@ -231,52 +371,18 @@ def run_check(
         ConfigError: On usage errors.
         DataError: On bad data, including data the model cannot be fit on.
     """
-    from gapgates.baseline import baseline
-    from gapgates.crossval import gap
-    from gapgates.holdout import fit_final, score_holdout
-    from gapgates.splits import make_splits
-
     prep = prepare(config, policy=policy)
     if prep.blocked:
-        return _blocked_by_quality(prep)
-    train = prep.train
-    splits = make_splits(
-        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
-        seed=config.seed, groups=train.groups, time=train.time,
-    )
-    try:
-        gap_result = gap(
-            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
-            confidence=prep.policy.gap.confidence, n_jobs=config.n_jobs, progress=progress,
-        )
-    except GapGatesError:
-        raise
-    except (ValueError, TypeError) as err:
-        raise DataError(f"Fitting {config.model_name} on the data failed: {_first_line(err)}") from err
-    errors: dict[str, str] = {}
-    try:
-        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
-    except Exception as err:  # recorded; its checks fail
-        base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
-    model = held = None
-    if prep.holdout is not None:
-        try:
-            model = fit_final(prep.estimator, train.X, train.y)
-            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
-        except Exception as err:
-            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    trend = _trend(prep, gap_result, errors)
-    evidence = Evidence(
-        gap=gap_result, baseline=base, holdout=held, quality=prep.quality, trend=trend, errors=errors
-    )
-    decision = evaluate(prep.policy, evidence)
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-    return RunResult(
-        name=config.model_name, decision=decision, evidence=evidence, prepared=prep, model=model, created=created
-    )
+        return blocked_by_quality(prep)
+    quality = quality_evidence(prep)
+    splits = make_folds(prep)
+    gap_result = compute_gap(prep, splits, progress=progress)
+    diagnosis = diagnose(prep, splits, gap_result)
+    refs = reference_scores(prep, splits)
+    return decide(prep, gap_result, refs, quality, diagnosis)
 
 
-def _blocked_by_quality(prep: Prepared) -> RunResult:
+def blocked_by_quality(prep: Prepared) -> RunResult:
     """The run of data that failed its critical expectations: block, with the failures as checks."""
     from gapgates.quality_gate import quality_checks
 

@@ -1,0 +1,80 @@
+"""The enforce step of the flow: promote or block, in the registry when one is configured.
+
+The registry (``gapgates.registry``) is optional: without it, or without
+``registry`` in the config, these tasks only record the outcome in the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from flows.tasks import IO_RETRIES
+from gapgates.runner import RunResult
+
+__all__ = ["block", "promote"]
+
+
+
+def _registry(result: RunResult) -> Any | None:
+    path = getattr(result.prepared.config, "registry", None)
+    if path is None:
+        return None
+    try:
+        from gapgates.registry import LocalRegistry
+    except ImportError:  # registry not installed in this checkout: record the outcome only
+        return None
+    return LocalRegistry(path)
+
+
+@task(name="promote", cache_policy=NO_CACHE, **IO_RETRIES)
+def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> dict[str, Any]:
+    """Promote the candidate (after ``promote`` or an approval).
+
+    Args:
+        result: The run.
+        actor: Who promotes: ``gapgates`` for an automatic promotion, else the approver.
+        reasons: Recorded in the audit log (the approver's reason).
+
+    Returns:
+        The ``outcome`` section of the report.
+    """
+    section: dict[str, Any] = {"outcome": "promote", "actor": actor, "reasons": list(reasons), "registry": None}
+    registry = _registry(result)
+    if registry is None:
+        return section
+    want = bool(getattr(result.prepared.config, "promote", True))
+    if result.decision.allows_promotion:
+        from gapgates.enforce import enforce
+
+        done = enforce(result, registry, promote=want, actor=actor)
+        section["registry"] = {"version": done.version, "promoted": done.promoted, "production": done.production}
+        return section
+    version = registry.register(result.model, name=result.name, metadata={"decision": result.decision.to_dict()})
+    registry.record(version, "needs_approval", actor="gapgates", reasons=tuple(result.decision.reasons))
+    registry.record(version, "approve", actor=actor, reasons=tuple(reasons))
+    if want:
+        registry.promote(version, actor=actor, reasons=tuple(reasons))
+    section["registry"] = {"version": version, "promoted": want, "production": registry.production}
+    return section
+
+
+@task(name="block", cache_policy=NO_CACHE, **IO_RETRIES)
+def block(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> dict[str, Any]:
+    """Block the candidate: nothing is promoted; the registry's audit log records why.
+
+    Returns:
+        The ``outcome`` section of the report.
+    """
+    section: dict[str, Any] = {"outcome": "block", "actor": actor, "reasons": list(reasons), "registry": None}
+    registry = _registry(result)
+    if registry is None:
+        return section
+    version = registry.register(result.model, name=result.name, metadata={"decision": result.decision.to_dict()})
+    action = "reject" if actor != "gapgates" else "block"
+    registry.record(version, action, actor=actor, reasons=tuple(reasons))
+    section["registry"] = {"version": version, "promoted": False, "production": registry.production}
+    return section

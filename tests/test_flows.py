@@ -1,0 +1,239 @@
+"""The retrain-and-gate flow end to end under one prefect_test_harness: states, artifacts, cache, approval."""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gapgates.demo import DEMO_POLICY_PATH
+
+LOGREG = "gapgates.demo.scaled_logistic_regression"
+TREE = "sklearn.tree.DecisionTreeClassifier"
+
+
+@pytest.fixture
+def options(cancer_csv: Path) -> dict:
+    return {"data": str(cancer_csv), "target": "target", "policy": str(DEMO_POLICY_PATH), "folds": 5}
+
+
+def _run(prefect_api, **options):
+    from flows.retrain import retrain_and_gate
+
+    return retrain_and_gate(options=options, return_state=True)
+
+
+def _task_runs(flow_run_id, *, until=lambda runs: True, wait: float = 20):
+    """Task runs of a flow run (the server records them from events, so poll until ``until`` holds)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + wait
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            if until(runs) or time.monotonic() > deadline:
+                return runs
+            time.sleep(0.25)
+
+
+def _artifact(key: str):
+    from prefect.artifacts import Artifact
+
+    return Artifact.get(key)
+
+
+def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tmp_path):
+    from flows.retrain import final_report
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("<html></html>")  # what the HTML report step leaves next to report.json
+    state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out))
+    assert state.is_completed(), state.message
+    report, promoted = final_report(state)
+    assert promoted and report["decision"] == "promote" and report["outcome"]["outcome"] == "promote"
+    assert (out / "report.json").is_file()
+
+    flow_run_id = state.state_details.flow_run_id
+    md = _artifact("gapgates-scaled-logreg")
+    assert md.flow_run_id == flow_run_id and md.type == "markdown"
+    assert "# gapgates: PROMOTE" in md.data and "| accuracy |" in md.data and "| roc_auc |" in md.data
+    table = _artifact("gapgates-scaled-logreg-folds")
+    assert table.flow_run_id == flow_run_id and table.type == "table"
+    import json
+
+    rows = json.loads(table.data)
+    assert len(rows) == 5 * 2  # folds x metrics
+    acc = [r for r in rows if r["metric"] == "accuracy"]
+    assert [r["test"] for r in acc] == [f["test"] for f in report["gap"]["accuracy"]["folds"]]
+    link = _artifact("gapgates-scaled-logreg-html")
+    assert link.flow_run_id == flow_run_id  # Prefect stores a link artifact as Markdown "[text](url)"
+    assert (out / "report.html").resolve().as_uri() in link.data
+
+
+def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
+    from flows.retrain import final_report, gate_config
+    from gapgates.report import build_report
+    from gapgates.runner import run_check
+
+    state = _run(prefect_api, **options, model=TREE, name="tree-numbers", seed=1)
+    flow_gap = final_report(state)[0]["gap"]
+    check_gap = build_report(run_check(gate_config(options={**options, "model": TREE, "seed": 1})))["gap"]
+    assert flow_gap == check_gap
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    names = sorted(t.name for t in runs)
+    assert [n for n in names if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
+
+
+def test_blocked_run_fails_with_the_reasons(prefect_api, options):
+    from flows.retrain import final_report
+
+    state = _run(prefect_api, **options, model=TREE, name="unbounded-tree")
+    assert state.is_failed()
+    assert state.message.startswith("Blocked: ") and "accuracy gap" in state.message
+    report, promoted = final_report(state)
+    assert not promoted and report["outcome"] == {
+        "outcome": "block", "actor": "gapgates", "reasons": report["reasons"], "registry": None,
+    }
+    md = _artifact("gapgates-unbounded-tree")
+    assert md.flow_run_id == state.state_details.flow_run_id and "# gapgates: BLOCK" in md.data
+    assert _artifact("gapgates-unbounded-tree-html") is None  # no HTML report, no link
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    names = {t.name.rsplit("-", 1)[0] for t in runs}
+    assert "block" in names and "promote" not in names
+
+
+def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path):
+    from flows.retrain import final_report
+    from gapgates.errors import ConfigError
+
+    state = _run(prefect_api, **{**options, "data": str(tmp_path / "missing.csv")}, model=TREE)
+    assert state.is_failed() and "missing.csv' does not exist" in state.message
+    with pytest.raises(ConfigError, match="does not exist"):
+        final_report(state)
+    runs = _task_runs(state.state_details.flow_run_id)
+    assert [t.name.rsplit("-", 1)[0] for t in runs] == ["load-data"]
+    assert runs[0].run_count == 1  # bad input is not retried
+
+
+def test_fold_error_blocks_nothing_promoted(prefect_api, options):
+    state = _run(prefect_api, **options, model=TREE, params={"max_depth": "deep"}, name="bad-param")
+    assert state.is_failed() and "max_depth" in state.message
+    names = {t.name.rsplit("-", 1)[0] for t in _task_runs(state.state_details.flow_run_id)}
+    assert "promote" not in names and "publish-report" not in names
+
+
+def test_rerun_reuses_cached_folds(prefect_api, options):
+    first = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5)
+    second = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5, out=None)
+
+    def fits(runs):
+        return [t for t in runs if t.name.startswith(("fit-fold", "baseline")) and t.state and t.state.is_final()]
+
+    cached = fits(_task_runs(second.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
+    assert len(cached) == 6 and all(t.state.name == "Cached" for t in cached)
+    other = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=6)
+    refit = fits(_task_runs(other.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
+    assert len(refit) == 6 and all(t.state.name == "Completed" for t in refit)  # other seed: other folds
+    assert first.is_failed() and second.is_failed()
+
+
+# --- human approval -------------------------------------------------------------------------------------
+
+
+def _approval_policy(tmp_path: Path, timeout: int) -> str:
+    path = tmp_path / "approval.toml"
+    path.write_text(
+        DEMO_POLICY_PATH.read_text().replace(
+            'on_fail = "block"', f'on_fail = "needs_approval"\napproval_timeout = {timeout}'
+        )
+    )
+    return str(path)
+
+
+def _start_paused_run(options: dict, name: str):
+    """Run the flow in a thread; return (thread, holder, flow_run) once it is Paused."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    from flows.retrain import retrain_and_gate
+
+    run_name = f"{name}-{uuid.uuid4().hex[:8]}"
+    holder: dict = {}
+    flow = retrain_and_gate.with_options(flow_run_name=run_name)
+    ctx = contextvars.copy_context()  # the harness's settings live in context variables
+
+    def target() -> None:
+        holder["state"] = flow(options=options, return_state=True)
+
+    thread = threading.Thread(target=ctx.run, args=(target,))
+    thread.start()
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[run_name])))
+            if runs and runs[0].state and runs[0].state.is_paused():
+                return thread, holder, runs[0]
+            assert thread.is_alive(), holder
+            time.sleep(0.5)
+    raise AssertionError("the flow run never paused")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_path, approve):
+    from prefect.flow_runs import resume_flow_run
+    from prefect.input.run_input import keyset_from_paused_state, read_flow_run_input
+
+    from flows.retrain import final_report
+
+    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30)}
+    thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
+    description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
+    assert "tree-approval" in description and "`gap:accuracy`" in description
+    who = "alice" if approve else "bob"
+    resume_flow_run(run.id, run_input={"approve": approve, "approver": who, "reason": "checked by hand"})
+    thread.join(120)
+    state = holder["state"]
+    report, promoted = final_report(state)
+    assert report["decision"] == "needs_approval"
+    assert report["outcome"]["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand",
+                                             "timed_out": False}
+    assert report["outcome"]["actor"] == who
+    if approve:
+        assert state.is_completed() and promoted and report["outcome"]["outcome"] == "promote"
+    else:
+        assert state.is_failed() and not promoted and report["outcome"]["outcome"] == "block"
+        assert "approval rejected by bob: checked by hand" in state.message
+
+
+def test_approval_timeout_blocks(prefect_api, options, tmp_path):
+    from flows.retrain import final_report
+
+    opts = {**options, "model": TREE, "name": "tree-timeout", "policy": _approval_policy(tmp_path, 2)}
+    state = _run(prefect_api, **opts)
+    report, promoted = final_report(state)
+    assert state.is_failed() and not promoted
+    assert report["outcome"]["approval"]["timed_out"] and "approval timed out" in state.message
+
+
+def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
+    import re
+
+    from gapgates.errors import ConfigError
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "readme" / "prefect.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    config = tmp_path / "gapgates.toml"
+    config.write_text("".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in
+                              {**options, "model": TREE}.items()))
+    assert namespace["my_gate"](str(config)) == "block"
+    config.write_text(config.read_text().replace(options["data"], str(tmp_path / "gone.csv")))
+    with pytest.raises(ConfigError, match=r"gone\.csv' does not exist"):
+        namespace["my_gate"](str(config))
