@@ -31,6 +31,7 @@ class CheckConfig(BaseModel):
         time: Time column (TimeSeriesSplit).
         n_jobs: Folds fitted in parallel.
         out: Report directory.
+        learning_curve: Also compute a learning curve (5 × folds extra fits).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,6 +51,7 @@ class CheckConfig(BaseModel):
     time: str | None = None
     n_jobs: int | None = None
     out: Path | None = None
+    learning_curve: bool = False
 
     @property
     def model_name(self) -> str:

@@ -77,6 +77,36 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
+    """Diagnosis, noise, shift, leakage and learning curve, a line each."""
+    diag = report.get("diagnosis")
+    if not diag:
+        return []
+    lines = [f"## Diagnosis: {diag['label']}", "", diag["explanation"], ""]
+    lines += [f"- {m}" for m in diag["mitigations"]] + [""]
+    noise, adj, shift, leak = (report.get(k) for k in ("noise", "noise_adjusted", "shift", "leakage"))
+    if noise and noise.get("skipped"):
+        lines.append(f"- Label noise: skipped ({noise['skipped']})")
+    elif noise:
+        lines.append(f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({_fmt(noise['rate'])})")
+    if adj:
+        primary = report.get("primary_metric")
+        g = adj["metrics"].get(primary) or next(iter(adj["metrics"].values()))
+        lines.append(f"- Noise-adjusted gap ({primary}): {_fmt(g['gap_mean'])}, test {_fmt(g['test_mean'])}")
+    if shift:
+        top = ", ".join(f"{t['feature']} ({_fmt(t['auc'])})" for t in shift["top_features"][:3])
+        lines.append(f"- Shift: adversarial AUC {_fmt(shift['auc'])}; most separating: {top}")
+    if leak:
+        top = leak["top_features"][0] if leak["top_features"] else None
+        copies = ("no holdout" if leak["duplicate_rate"] is None else
+                  f"{leak['near_duplicates']} copied holdout rows ({_fmt(leak['duplicate_rate'])})")
+        lines.append(f"- Leakage: {copies}" + (f"; top column {top['feature']} ({_fmt(top['score'])})" if top else ""))
+    curve = report.get("learning_curve")
+    if curve and "verdict" in curve:
+        lines.append(f"- Learning curve: {curve['verdict']}")
+    return [*lines, ""]
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     """A short Markdown summary: decision, reasons, gap table, checks.
 
@@ -118,6 +148,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     if base:
         parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
         lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
+    lines += _diagnosis_lines(report)
     lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
     for c in report.get("checks", []):
         lines.append(f"| {_ICONS.get(c['status'], '')} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")

@@ -199,9 +199,69 @@ def run_check(
             held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
         except Exception as err:
             errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, errors=errors)
+    noise, shift, leakage = _diagnostics(prep, gap_result, errors)
+    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, noise=noise, shift=shift, leakage=leakage,
+                        errors=errors)
     decision = evaluate(prep.policy, evidence)
+    extra = _diagnostic_sections(prep, evidence, decision, splits)
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(
-        name=config.model_name, decision=decision, evidence=evidence, prepared=prep, model=model, created=created
+        name=config.model_name, decision=decision, evidence=evidence, prepared=prep, model=model, created=created,
+        extra=extra,
     )
+
+
+def _diagnostics(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> tuple[Any, Any, Any]:
+    """Label noise (no fit), shift (one cheap fit, with a holdout) and leakage (no fit); failures are recorded."""
+    from dataclasses import replace
+
+    from gapgates.leakage import find_leakage
+    from gapgates.noise import label_noise
+    from gapgates.noise_gap import noise_adjusted_gap
+    from gapgates.shift import adversarial_validation
+
+    train, holdout, seed = prep.train, prep.holdout, prep.config.seed
+    noise = shift = leakage = None
+    try:
+        noise = label_noise(gap_result.cv, train.y, filter_by=prep.policy.noise.filter_by)
+        if noise.skipped is None:
+            adjusted = noise_adjusted_gap(gap_result, train.X, train.y, noise.positions, scoring=prep.metrics)
+            noise = replace(noise, adjusted=adjusted)
+    except Exception as err:  # recorded; the label_noise check fails
+        errors["noise"] = f"label noise could not be computed: {_first_line(err)}"
+    if holdout is not None:
+        try:
+            shift = adversarial_validation(train.X, holdout.X, seed=seed)
+        except Exception as err:
+            errors["shift"] = f"adversarial validation failed: {_first_line(err)}"
+    try:
+        leakage = find_leakage(train.X, train.y, None if holdout is None else holdout.X,
+                               classification=prep.classification, seed=seed)
+    except Exception as err:
+        errors["leakage"] = f"the leakage check failed: {_first_line(err)}"
+    return noise, shift, leakage
+
+
+def _diagnostic_sections(prep: Prepared, evidence: Evidence, decision: Decision, splits: Any) -> dict[str, Any]:
+    """The report sections ``noise``, ``noise_adjusted``, ``shift``, ``leakage``, ``diagnosis``, ``learning_curve``."""
+    from gapgates.diagnosis import diagnose
+
+    noise = evidence.noise
+    sections: dict[str, Any] = {
+        "noise": None if noise is None else noise.to_dict(),
+        "noise_adjusted": None if noise is None or noise.adjusted is None else noise.adjusted.to_dict(),
+        "shift": None if evidence.shift is None else evidence.shift.to_dict(),
+        "leakage": None if evidence.leakage is None else evidence.leakage.to_dict(),
+        "diagnosis": diagnose(evidence, decision).to_dict(),
+        "learning_curve": None,
+    }
+    if prep.config.learning_curve:
+        from gapgates.learning import learning_curve
+
+        try:
+            curve = learning_curve(prep.estimator, prep.train.X, prep.train.y, splits=splits, metric=prep.metrics[0],
+                                   n_jobs=prep.config.n_jobs)
+            sections["learning_curve"] = curve.to_dict()
+        except Exception as err:  # informative only: never changes the decision
+            sections["learning_curve"] = {"error": _first_line(err)}
+    return sections
