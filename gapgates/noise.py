@@ -98,7 +98,8 @@ def _skip_reason(cv: CrossValidation) -> str:
     from sklearn.base import is_classifier
 
     model = cv.estimators[0] if cv.estimators else None
-    name = type(model).__name__
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    name = type(final).__name__
     if model is not None and not is_classifier(model):
         return (f"Label noise is checked for classification only; {name} is a regressor "
                 "(cleanlab's regression tools would refit the model, which the gate avoids).")

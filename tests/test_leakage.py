@@ -97,3 +97,13 @@ def test_column_scores():
     assert uncertainty_coefficient(np.array([0, 1, 0, 1]), np.array(["a", "a", "b", "b"])) == pytest.approx(0.0)
     assert eta_squared(np.array([0, 0, 1, 1]), np.array([1.0, 1.0, 5.0, 5.0])) == pytest.approx(1.0)
     assert eta_squared(np.array([0, 0, 0]), np.array([1.0, 1.0, 1.0])) == 0.0
+
+
+def test_near_copies_are_sampled_but_exact_ones_all_counted(cancer):
+    X, y = cancer
+    train, hold = X.iloc[:369], X.iloc[369:].copy()  # 200 holdout rows
+    hold.iloc[:100] = train.iloc[:100].to_numpy()  # half the holdout copies training rows exactly
+    result = find_leakage(train, y.iloc[:369], hold, classification=True, max_near_rows=60)
+    assert result.exact_duplicates == 100 and result.near_checked == 60
+    assert 0 < result.near_duplicates < 60
+    assert result.duplicate_rate == pytest.approx(max(0.5, result.near_duplicates / 60))

@@ -170,7 +170,7 @@ def test_model_without_predict_proba_is_skipped_not_a_crash():
     X = pd.DataFrame(X)
     result = gap(LinearSVC(), X, pd.Series(y))
     noise = label_noise(result.cv, pd.Series(y))
-    assert noise.skipped is not None and "predict_proba" in noise.skipped and noise.rate is None
+    assert noise.skipped is not None and "LinearSVC has no predict_proba" in noise.skipped and noise.rate is None
     check = next(c for c in evaluate(Policy(), Evidence(gap=result, noise=noise)).checks if c.name == "label_noise")
     assert check.status is Status.SKIPPED and "predict_proba" in check.message
 
