@@ -203,3 +203,16 @@ def test_time_series_split_judges_only_covered_rows():
     covered = result.cv.covered
     assert not covered.all() and noise.rows == covered.sum()
     assert all(covered[p] for p in noise.positions)
+
+
+def test_with_a_holdout_only_the_final_model_is_added(tmp_path, noisy_csv):
+    from gapgates.config import make_config
+    from gapgates.runner import run_check
+
+    log = tmp_path / "fits.log"
+    (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
+    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR",
+                          "folds": 4, "holdout_fraction": 0.25})
+    result = run_check(config)
+    assert result.evidence.shift is not None and result.evidence.leakage.duplicate_rate is not None
+    assert log.read_text().count("fit") == 4 + 1  # fold fits + the final model; shift fits its own small model
