@@ -57,11 +57,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from cleanlab.filter import find_label_issues
-    from gapgates.noise import label_noise
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_validate
 
     import gapgates
+    from gapgates.noise import label_noise
 
     X, y = make_data(args.rows, args.features, args.classes, args.flip, args.seed)
     model = HistGradientBoostingClassifier(random_state=args.seed)

@@ -67,6 +67,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--n-jobs", type=int, help="Folds fitted in parallel."),
         click.option("--out", help="Report directory."),
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
+        click.option("--learning-curve", is_flag=True, default=None,
+                     help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -134,6 +136,9 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
             f"  {metric:<18}{g['train_mean']:>8.4f}{g['test_mean']:>8.4f}{g['gap_mean']:>8.4f}"
             f"  [{g['gap_ci_low']:.4f}, {g['gap_ci_high']:.4f}]"
         )
+    diagnosis = report.get("diagnosis")
+    if diagnosis:
+        click.echo(f"  diagnosis: {diagnosis['label']} — {diagnosis['explanation']}")
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")

@@ -34,6 +34,7 @@ class CheckConfig(BaseModel):
         history: Run-history SQLite file (default: see :attr:`history_path`).
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
             (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
+        learning_curve: Also compute a learning curve (5 × folds extra fits).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -55,6 +56,7 @@ class CheckConfig(BaseModel):
     out: Path | None = None
     history: Path | None = None
     dask: str | None = None
+    learning_curve: bool = False
 
     @property
     def model_name(self) -> str:

@@ -137,12 +137,63 @@ def quality_rule(policy: Policy, evidence: Evidence) -> list[Check]:
     return quality_checks(evidence.quality, required=policy.quality.required)
 
 
+def noise_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[noise]``: share of rows cleanlab flags as label issues, overall and within any one class."""
+    section, noise = policy.noise, evidence.noise
+    rules = [("label_noise", section.max_rate), ("label_noise:class", section.max_class_rate)]
+    rules = [(name, rule) for name, rule in rules if rule is not None]
+    if noise is None or noise.skipped:
+        why = "Label noise was not computed." if noise is None else noise.skipped
+        return [_skipped(name, why, rule.limit) for name, rule in rules]
+    values = {"label_noise": (noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})"),
+              "label_noise:class": (noise.max_class_rate, "Largest share of flagged labels within one class")}
+    return [judge(name, values[name][0], rule, severity=section.severity_of(rule), at_most=True, what=values[name][1])
+            for name, rule in rules]
+
+
+def shift_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[shift]``: adversarial-validation AUC between training rows and holdout rows."""
+    rule = policy.shift.max_auc
+    if rule is None:
+        return []
+    if evidence.shift is None:
+        return [_skipped("shift", "There is no holdout, so train/holdout shift was not measured. "
+                         "Give --holdout or --holdout-fraction.", rule.limit)]
+    return [judge("shift", evidence.shift.auc, rule, severity=policy.shift.severity_of(rule), at_most=True,
+                  what="AUC of a classifier telling holdout rows from training rows")]
+
+
+def leakage_checks(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[leakage]``: holdout rows copying training rows, and one column predicting the target alone."""
+    section, leak, checks = policy.leakage, evidence.leakage, []
+    if section.max_duplicate_rate is not None:
+        rule = section.max_duplicate_rate
+        if leak is None or leak.duplicate_rate is None:
+            why = "Leakage was not computed." if leak is None else "There is no holdout, so no copied rows to look for."
+            checks.append(_skipped("leakage:duplicates", why, rule.limit))
+        else:
+            checks.append(judge("leakage:duplicates", leak.duplicate_rate, rule, severity=section.severity_of(rule),
+                                at_most=True, what="Share of holdout rows that copy a training row"))
+    if section.max_feature_score is not None:
+        rule = section.max_feature_score
+        if leak is None or not leak.feature_scores:
+            checks.append(_skipped("leakage:feature", "Leakage was not computed.", rule.limit))
+        else:
+            name, score = leak.feature_scores[0]
+            checks.append(judge("leakage:feature", score, rule, severity=section.severity_of(rule), at_most=True,
+                                what=f"Share of the target explained by column '{name}' alone"))
+    return checks
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
     ("quality", quality_rule),
     ("gap", gap_checks),
     ("performance", performance_checks),
     ("trend", trend_checks),
+    ("noise", noise_checks),
+    ("shift", shift_checks),
+    ("leakage", leakage_checks),
 ]
 
 

@@ -13,12 +13,41 @@ from gapgates.report_html import failed_expectations, fmt, learning_curve_series
 __all__ = ["optional_sections"]
 
 
-def _diagnosis(d: dict[str, Any]) -> list[str]:
-    lines = [f"## Diagnosis: {d.get('label', '–')}", ""]
-    if d.get("explanation"):
-        lines += [str(d["explanation"]), ""]
-    lines += [f"- {m}" for m in d.get("mitigations") or []]
-    return [*lines, ""] if d.get("mitigations") else lines
+def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
+    """Diagnosis, then a line each for noise, noise-adjusted gap, shift, leakage and learning curve."""
+    diag = report.get("diagnosis")
+    if not isinstance(diag, dict):
+        return []
+    lines = [f"## Diagnosis: {diag.get('label', '–')}", ""]
+    if diag.get("explanation"):
+        lines += [str(diag["explanation"]), ""]
+    lines += [f"- {m}" for m in diag.get("mitigations") or []] + [""]
+    noise, adj, shift, leak = (report.get(k) or {} for k in ("noise", "noise_adjusted", "shift", "leakage"))
+    if noise.get("skipped"):
+        lines.append(f"- Label noise: skipped ({noise['skipped']})")
+    elif noise.get("n_issues") is not None and noise.get("rows"):
+        lines.append(f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})")
+    metrics = adj.get("metrics") or {}
+    if metrics:
+        primary = report.get("primary_metric")
+        g = metrics.get(primary) or next(iter(metrics.values()))
+        lines.append(f"- Noise-adjusted gap ({primary}): {fmt(g.get('gap_mean'))}, test {fmt(g.get('test_mean'))}")
+    if shift.get("auc") is not None:
+        top = ", ".join(f"{t.get('feature')} ({fmt(t.get('auc'))})" for t in (shift.get("top_features") or [])[:3]
+                        if isinstance(t, dict))
+        lines.append(f"- Shift: adversarial AUC {fmt(shift['auc'])} (train vs holdout; 0.5: no shift)"
+                     + (f"; most separating: {top}" if top else ""))
+    if leak:
+        tops = [t for t in leak.get("top_features") or [] if isinstance(t, dict)]
+        copies = ("no holdout" if leak.get("duplicate_rate") is None else
+                  f"{leak.get('exact_duplicates', '–')} holdout rows copy a training row exactly; "
+                  f"duplicate rate {fmt(leak['duplicate_rate'])}")
+        top = f"; top column {tops[0].get('feature')} ({fmt(tops[0].get('score'))})" if tops else ""
+        lines.append(f"- Leakage: {copies}{top}")
+    curve = report.get("learning_curve")
+    if isinstance(curve, dict) and curve.get("verdict"):
+        lines.append(f"- Learning curve: {curve['verdict']}")
+    return [*lines, ""]
 
 
 def _noise(n: dict[str, Any]) -> list[str]:
@@ -65,12 +94,11 @@ def _history(h: dict[str, Any]) -> list[str]:
 def optional_sections(report: dict[str, Any]) -> list[str]:
     """Markdown lines for every optional section the report has, in report order."""
     lines: list[str] = []
-    for key, render in (("diagnosis", _diagnosis), ("noise", _noise), ("quality", _quality)):
-        if isinstance(report.get(key), dict):
+    lines += _diagnosis_lines(report)  # diagnosis, then one line each for noise, shift, leakage, learning curve
+    for key, render in (("noise", _noise), ("quality", _quality)):
+        if isinstance(report.get(key), dict) and not report[key].get("skipped"):
             lines += render(report[key])
-    if isinstance(report.get("shift"), dict) and report["shift"].get("auc") is not None:
-        lines += ["## Shift", "", f"Train-vs-holdout classifier AUC {fmt(report['shift']['auc'])} (0.5: no shift).", ""]
-    for key, title in (("leakage", "Leakage"), ("champion", "Champion vs challenger"), ("registry", "Registry")):
+    for key, title in (("champion", "Champion vs challenger"), ("registry", "Registry")):
         if isinstance(report.get(key), dict):
             lines += _scalars(title, report[key])
     series = learning_curve_series(report.get("learning_curve"))

@@ -291,8 +291,13 @@ def quality_evidence(prep: Prepared) -> dict[str, Any]:
 
 
 def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
-    """Steps after the gap (label noise, shift, leakage): Evidence fields they add (none yet)."""
-    return {}
+    """Steps after the gap: label noise (no fit), shift (one cheap fit), leakage (no fit), and the
+    optional learning curve. Returns Evidence fields, ``errors`` for failed steps (their checks fail)
+    and ``extra`` report sections."""
+    errors: dict[str, str] = {}
+    noise, shift, leakage = _diagnostics(prep, gap_result, errors)
+    return {"noise": noise, "shift": shift, "leakage": leakage, "errors": errors,
+            "extra": {"learning_curve": _learning_curve(prep, splits)}}
 
 
 def reference_scores(prep: Prepared, splits: Splits) -> References:
@@ -328,17 +333,20 @@ def decide(
         prep: The validated inputs.
         gap_result: The cross-validated gap.
         refs: Baseline and holdout.
-        steps: Evidence fields from other steps (``check_quality``, ``diagnose``); an
-            ``errors`` entry in them is merged into ``Evidence.errors``.
+        steps: Evidence fields from other steps (``quality_evidence``, ``diagnose``); an
+            ``errors`` entry in them is merged into ``Evidence.errors``, an ``extra`` entry
+            into the report sections (``RunResult.extra``).
 
     Returns:
         The run result with the decision.
     """
     fields: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
     errors = dict(refs.errors)
     for step in steps:
         step = dict(step)
         errors.update(step.pop("errors", {}) or {})
+        extra.update(step.pop("extra", {}) or {})
         fields.update(step)
     trend = _trend(prep, gap_result, errors)
     evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, trend=trend, errors=errors, **fields)
@@ -346,7 +354,7 @@ def decide(
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(
         name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep, model=refs.model,
-        created=created,
+        created=created, extra={**_diagnostic_sections(evidence, decision), **extra},
     )
 
 
@@ -355,7 +363,7 @@ def run_check(
 ) -> RunResult:
     """Run the gate: cross-validated gap, baseline, holdout, then the policy decision.
 
-    The steps (:func:`prepare`, :func:`check_quality`, :func:`make_folds`, :func:`compute_gap`,
+    The steps (:func:`prepare`, :func:`quality_evidence`, :func:`make_folds`, :func:`compute_gap`,
     :func:`diagnose`, :func:`reference_scores`, :func:`decide`) are public so an orchestrator
     (the Prefect flow in ``flows/``) can run each as its own task.
 
@@ -397,3 +405,62 @@ def blocked_by_quality(prep: Prepared) -> RunResult:
         name=prep.config.model_name, decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK), evidence=evidence,
         prepared=prep, model=None, created=created,
     )
+
+
+def _diagnostics(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> tuple[Any, Any, Any]:
+    """Label noise (no fit), shift (one cheap fit, with a holdout) and leakage (no fit); failures are recorded."""
+    from dataclasses import replace
+
+    from gapgates.leakage import find_leakage
+    from gapgates.noise import label_noise
+    from gapgates.noise_gap import noise_adjusted_gap
+    from gapgates.shift import adversarial_validation
+
+    train, holdout, seed = prep.train, prep.holdout, prep.config.seed
+    noise = shift = leakage = None
+    try:
+        noise = label_noise(gap_result.cv, train.y, filter_by=prep.policy.noise.filter_by)
+        if noise.skipped is None:
+            adjusted = noise_adjusted_gap(gap_result, train.X, train.y, noise.positions, scoring=prep.metrics)
+            noise = replace(noise, adjusted=adjusted)
+    except Exception as err:  # recorded; the label_noise check fails
+        errors["noise"] = f"label noise could not be computed: {_first_line(err)}"
+    if holdout is not None:
+        try:
+            shift = adversarial_validation(train.X, holdout.X, seed=seed)
+        except Exception as err:
+            errors["shift"] = f"adversarial validation failed: {_first_line(err)}"
+    try:
+        leakage = find_leakage(train.X, train.y, None if holdout is None else holdout.X,
+                               classification=prep.classification, seed=seed)
+    except Exception as err:
+        errors["leakage"] = f"the leakage check failed: {_first_line(err)}"
+    return noise, shift, leakage
+
+
+def _learning_curve(prep: Prepared, splits: Any) -> dict[str, Any] | None:
+    """The optional learning curve (informative only: never changes the decision)."""
+    if not prep.config.learning_curve:
+        return None
+    from gapgates.learning import learning_curve
+
+    try:
+        curve = learning_curve(prep.estimator, prep.train.X, prep.train.y, splits=splits, metric=prep.metrics[0],
+                               n_jobs=prep.config.n_jobs)
+    except Exception as err:
+        return {"error": _first_line(err)}
+    return curve.to_dict()
+
+
+def _diagnostic_sections(evidence: Evidence, decision: Decision) -> dict[str, Any]:
+    """The report sections ``noise``, ``noise_adjusted``, ``shift``, ``leakage``, ``diagnosis``."""
+    from gapgates.diagnosis import diagnose
+
+    noise = evidence.noise
+    return {
+        "noise": None if noise is None else noise.to_dict(),
+        "noise_adjusted": None if noise is None or noise.adjusted is None else noise.adjusted.to_dict(),
+        "shift": None if evidence.shift is None else evidence.shift.to_dict(),
+        "leakage": None if evidence.leakage is None else evidence.leakage.to_dict(),
+        "diagnosis": diagnose(evidence, decision).to_dict(),
+    }

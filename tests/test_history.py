@@ -46,7 +46,8 @@ def test_record_from_a_real_report(tmp_path):
     assert rec.gaps["accuracy"].gap == pytest.approx(report["gap"]["accuracy"]["gap_mean"])
     assert rec.gaps["accuracy"].ci_high == pytest.approx(report["gap"]["accuracy"]["gap_ci_high"])
     assert (rec.noise_rate, rec.diagnosis, rec.version) == (0.2, "overfit", "4")
-    assert record_from_report(report).noise_rate is None
+    assert record_from_report(report).noise_rate == pytest.approx(report["noise"]["rate"])
+    assert record_from_report({**report, "noise": None}).noise_rate is None
 
 
 def test_not_a_database_is_a_config_error(tmp_path):
