@@ -66,6 +66,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--time", help="Time column: TimeSeriesSplit."),
         click.option("--n-jobs", type=int, help="Folds fitted in parallel."),
         click.option("--out", help="Report directory."),
+        click.option("--registry", metavar="DIR", help="Model registry: compare with production, register there."),
+        click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -128,6 +130,10 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
+    if report.get("registry"):
+        reg = report["registry"]
+        click.echo(f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
+                   f"production {reg['production'] or '(none)'}")
     if paths:
         click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
 
@@ -144,6 +150,11 @@ def run_and_report(config: Any) -> dict[str, Any]:
 
     with fold_progress() as progress:
         result = run_check(config, progress=progress)
+    if config.registry is not None:
+        from gapgates.enforce import enforce
+        from gapgates.registry import open_registry
+
+        result.extra["registry"] = enforce(result, open_registry(config.registry), promote=config.promote).to_dict()
     paths = write_reports(result, config.out) if config.out is not None else None
     report = build_report(result)
     print_summary(report, paths)
@@ -178,6 +189,15 @@ def demo(ctx: click.Context, out: str) -> None:
         )
         run_and_report(config)
         click.echo("")
+
+
+def _add_registry_commands() -> None:
+    from gapgates.registry_cli import registry
+
+    cli.add_command(registry)
+
+
+_add_registry_commands()
 
 
 def main() -> None:

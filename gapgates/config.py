@@ -31,6 +31,9 @@ class CheckConfig(BaseModel):
         time: Time column (TimeSeriesSplit).
         n_jobs: Folds fitted in parallel.
         out: Report directory.
+        registry: Model registry directory: the candidate is compared with its production
+            model and registered there.
+        promote: Switch production to the candidate when the decision is ``promote``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,6 +53,8 @@ class CheckConfig(BaseModel):
     time: str | None = None
     n_jobs: int | None = None
     out: Path | None = None
+    registry: Path | None = None
+    promote: bool = False
 
     @property
     def model_name(self) -> str:
@@ -102,7 +107,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
     data = _normalise(data)
-    for key in ("data", "holdout", "policy", "out"):
+    for key in ("data", "holdout", "policy", "out", "registry"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(path.parent / data[key])
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():

@@ -112,10 +112,18 @@ def performance_checks(policy: Policy, evidence: Evidence) -> list[Check]:
     return checks
 
 
+def champion_rule(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[champion]``: see :func:`gapgates.champion.champion_checks`."""
+    from gapgates.champion import champion_checks
+
+    return champion_checks(policy, evidence)
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
     ("gap", gap_checks),
     ("performance", performance_checks),
+    ("champion", champion_rule),
 ]
 
 

@@ -150,6 +150,28 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else type(err).__name__
 
 
+def _champion(prep: Prepared, splits: Any, errors: dict[str, str]) -> Any:
+    """The production model of ``config.registry`` scored on the same folds and holdout (None without a registry)."""
+    from gapgates.champion import no_champion, score_champion
+    from gapgates.registry import open_registry
+
+    registry, metric = prep.config.registry, prep.metrics[0]
+    if registry is None:
+        return None
+    try:
+        reg = open_registry(registry)
+        version = reg.production
+        if version is None:
+            return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")
+        recorded = ((reg.info(version).metadata.get("gap") or {}).get(metric) or {}).get("gap_mean")
+        hold = None if prep.holdout is None else (prep.holdout.X, prep.holdout.y)
+        return score_champion(reg.load(version), prep.train.X, prep.train.y, splits=splits, metric=metric,
+                              version=version, recorded_gap=recorded, holdout=hold)
+    except Exception as err:  # a champion that cannot be loaded or scored blocks
+        errors["champion"] = f"production in {registry} could not be scored: {_first_line(err)}"
+        return None
+
+
 def run_check(
     config: CheckConfig, *, policy: Policy | None = None, progress: Callable[[int, int], None] | None = None
 ) -> RunResult:
@@ -161,7 +183,7 @@ def run_check(
         progress: Called with ``(folds_done, folds_total)``.
 
     Returns:
-        The decision with its evidence and the final model (fit when there is a holdout).
+        The decision with its evidence and the final model (fit when there is a holdout or a registry).
 
     Raises:
         ConfigError: On usage errors.
@@ -193,13 +215,15 @@ def run_check(
     except Exception as err:  # recorded; its checks fail
         base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
     model = held = None
-    if prep.holdout is not None:
+    if prep.holdout is not None or config.registry is not None:
         try:
             model = fit_final(prep.estimator, train.X, train.y)
-            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+            if prep.holdout is not None:
+                held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
         except Exception as err:
-            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, errors=errors)
+            errors["gap"] = f"the final model could not be fit or scored: {_first_line(err)}"
+    champion = _champion(prep, splits, errors)
+    evidence = Evidence(gap=gap_result, baseline=base, holdout=held, champion=champion, errors=errors)
     decision = evaluate(prep.policy, evidence)
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(
