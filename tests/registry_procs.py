@@ -67,6 +67,8 @@ import json, os, sys
 from sklearn.dummy import DummyClassifier
 from gapgates.registry import LocalRegistry
 
+import filelock, skops.io  # imported once here, not in each child
+
 root, n = sys.argv[1], int(sys.argv[2])
 model = DummyClassifier().fit([[0], [1]], [0, 1])
 gate_r, gate_w = os.pipe()
