@@ -177,6 +177,10 @@ class LocalRegistry(Registry):
         finally:
             lock.release()
 
+    def model_path(self, version: str) -> Path:
+        """The stored model file of a version."""
+        return self._dir(version) / MODEL_FILE
+
     def _checked_bytes(self, version: str, *, orphan_ok: bool = False) -> bytes:
         meta = self._meta(version)
         if meta is None or (not orphan_ok and (self._dir(version) / ORPHAN_FILE).exists()):

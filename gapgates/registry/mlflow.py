@@ -123,8 +123,13 @@ class MlflowRegistry(Registry):
         return self.model_name
 
     def _tags(self) -> dict[str, str]:
+        from mlflow.exceptions import MlflowException
+
         name = self._name()
-        return {} if name is None else dict(self.client.get_registered_model(name).tags)
+        try:
+            return {} if name is None else dict(self.client.get_registered_model(name).tags)
+        except MlflowException:  # nothing registered under this name yet
+            return {}
 
     def _version(self, version: str) -> Any:
         from mlflow.exceptions import MlflowException
