@@ -12,10 +12,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo"]
+__all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo", "after_promotion", "rollback_plan"]
 
 #: Audit actions :meth:`Registry.record` accepts (``promote`` and ``rollback`` are written by their methods).
 ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "reject")
+
+
+def after_promotion(current: str | None, history: list[str], version: str) -> list[str]:
+    """The production history once ``version`` replaces ``current``."""
+    return [*history, current] if current and current != version else list(history)
+
+
+def rollback_plan(current: str | None, history: list[str], to: str | None) -> tuple[str, list[str]]:
+    """The version a rollback switches to and the history afterwards.
+
+    Raises:
+        RegistryError: When there is no previous version and no ``to``.
+    """
+    from gapgates.errors import RegistryError
+
+    if to is not None:
+        return str(to), after_promotion(current, history, str(to))
+    if not history:
+        raise RegistryError("There is no previous production version to roll back to. Give --to VERSION.")
+    return history[-1], history[:-1]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMP_SUFFIX", "append_line", "atomic_write", "fsync_dir", "read_json", "sha256_bytes", "write_json"]
+from gapgates.errors import IntegrityError
+
+__all__ = [
+    "TEMP_SUFFIX", "append_line", "atomic_write", "checked", "fsync_dir", "read_json", "sha256_bytes", "write_json",
+]
 
 TEMP_SUFFIX = ".tmp"
 
@@ -23,6 +27,21 @@ TEMP_SUFFIX = ".tmp"
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def checked(version: str, data: bytes, expected: str | None) -> bytes:
+    """Return ``data`` if its sha256 is ``expected``.
+
+    Raises:
+        IntegrityError: When it is not: the file changed after it was registered.
+    """
+    digest = sha256_bytes(data)
+    if digest != expected:
+        raise IntegrityError(
+            f"The model file of version {version} does not match its recorded sha256 "
+            f"(expected {str(expected)[:12]}…, got {digest[:12]}…); refusing to use it."
+        )
+    return data
 
 
 def fsync_dir(path: Path) -> None:

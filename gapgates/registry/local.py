@@ -24,8 +24,8 @@ from typing import Any
 from gapgates.errors import IntegrityError, RegistryError
 from gapgates.registry import serialize
 from gapgates.registry.audit import append_entry, now, read_entries
-from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
-from gapgates.registry.files import TEMP_SUFFIX, atomic_write, read_json, sha256_bytes, write_json
+from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_json, sha256_bytes, write_json
 
 __all__ = ["LocalRegistry"]
 
@@ -192,13 +192,7 @@ class LocalRegistry(Registry):
             data = path.read_bytes()
         except OSError as err:
             raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
-        digest = sha256_bytes(data)
-        if digest != meta.get("sha256"):
-            raise IntegrityError(
-                f"The model file of version {version} does not match its recorded sha256 "
-                f"(expected {str(meta.get('sha256'))[:12]}…, got {digest[:12]}…); refusing to use it."
-            )
-        return data
+        return checked(version, data, meta.get("sha256"))
 
     def _entry(
         self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
@@ -228,8 +222,7 @@ class LocalRegistry(Registry):
                 state = self._alias_state()
                 current = state["version"]
                 append_entry(self._audit, self._entry(version, "promote", actor, reasons, current))
-                history = [*state["history"], current] if current and current != version else state["history"]
-                self._switch(version, history)
+                self._switch(version, after_promotion(current, state["history"], version))
                 switched = True
         finally:
             if not switched and version not in self._production_history():
@@ -263,14 +256,10 @@ class LocalRegistry(Registry):
         """
         with self._locked():
             state = self._alias_state()
-            current, history = state["version"], state["history"]
-            if to is None:
-                if not history:
-                    raise RegistryError("There is no previous production version to roll back to. Give --to VERSION.")
-                target, new_history = history[-1], history[:-1]
-            else:
+            current = state["version"]
+            if to is not None:
                 self._dir(to)
-                target, new_history = to, [*history, current] if current and current != to else history
+            target, new_history = rollback_plan(current, state["history"], to)
             self._checked_bytes(target)
             append_entry(self._audit, self._entry(target, "rollback", actor, [f"from {current} to {target}"], current))
             self._switch(target, new_history)

@@ -26,8 +26,8 @@ from urllib.parse import unquote, urlparse
 from gapgates.errors import IntegrityError, RegistryError
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
-from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
-from gapgates.registry.files import sha256_bytes
+from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.files import checked, sha256_bytes
 
 __all__ = ["MlflowRegistry"]
 
@@ -156,13 +156,7 @@ class MlflowRegistry(Registry):
                 data = Path(path).read_bytes()
             except Exception as err:
                 raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
-        expected, digest = mv.tags.get(f"{_P}sha256"), sha256_bytes(data)
-        if digest != expected:
-            raise IntegrityError(
-                f"The model file of version {version} does not match its recorded sha256 "
-                f"(expected {str(expected)[:12]}…, got {digest[:12]}…); refusing to use it."
-            )
-        return data
+        return checked(version, data, mv.tags.get(f"{_P}sha256"))
 
     def _audit(
         self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
@@ -236,7 +230,7 @@ class MlflowRegistry(Registry):
             self._checked_bytes(version)
             current, history = self.production, json.loads(self._tags().get(f"{_P}history", "[]"))
             self._audit(version, "promote", actor, reasons, current)
-            self._switch(version, [*history, current] if current and current != version else history)
+            self._switch(version, after_promotion(current, history, version))
             switched = True
         finally:
             if not switched and f"{_P}promoted" not in self._version(version).tags:
@@ -256,13 +250,9 @@ class MlflowRegistry(Registry):
         """Point the alias back at the previous production version (or ``to``); audited."""
         current = self.production
         history = json.loads(self._tags().get(f"{_P}history", "[]"))
-        if to is None:
-            if not history:
-                raise RegistryError("There is no previous production version to roll back to. Give --to VERSION.")
-            target, new_history = history[-1], history[:-1]
-        else:
+        if to is not None:
             self._version(to)
-            target, new_history = str(to), [*history, current] if current and current != str(to) else history
+        target, new_history = rollback_plan(current, history, to)
         self._checked_bytes(target)
         self._audit(target, "rollback", actor, [f"from {current} to {target}"], current)
         self._switch(target, new_history)
