@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 $(BIN)/gapgates: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,mlflow]"
 	touch $@
 
 install: $(BIN)/gapgates

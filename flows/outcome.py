@@ -20,14 +20,12 @@ __all__ = ["block", "promote"]
 
 
 def _registry(result: RunResult) -> Any | None:
-    path = getattr(result.prepared.config, "registry", None)
+    path = result.prepared.config.registry
     if path is None:
         return None
-    try:
-        from gapgates.registry import LocalRegistry
-    except ImportError:  # registry not installed in this checkout: record the outcome only
-        return None
-    return LocalRegistry(path)
+    from gapgates.registry import open_registry
+
+    return open_registry(path)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -46,14 +44,16 @@ def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str
     registry = _registry(result)
     if registry is None:
         return section
-    want = bool(getattr(result.prepared.config, "promote", True))
+    want = result.prepared.config.promote
     if result.decision.allows_promotion:
         from gapgates.enforce import enforce
 
         done = enforce(result, registry, promote=want, actor=actor)
         section["registry"] = {"version": done.version, "promoted": done.promoted, "production": done.production}
         return section
-    version = registry.register(result.model, name=result.name, metadata={"decision": result.decision.to_dict()})
+    from gapgates.enforce import registry_metadata
+
+    version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
     registry.record(version, "needs_approval", actor="gapgates", reasons=tuple(result.decision.reasons))
     registry.record(version, "approve", actor=actor, reasons=tuple(reasons))
     if want:
@@ -73,8 +73,12 @@ def block(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] 
     registry = _registry(result)
     if registry is None:
         return section
-    version = registry.register(result.model, name=result.name, metadata={"decision": result.decision.to_dict()})
     action = "reject" if actor != "gapgates" else "block"
+    version = None
+    if result.model is not None:  # no model when the data-quality gate blocked before any fit
+        from gapgates.enforce import registry_metadata
+
+        version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
     registry.record(version, action, actor=actor, reasons=tuple(reasons))
     section["registry"] = {"version": version, "promoted": False, "production": registry.production}
     return section

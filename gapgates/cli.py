@@ -69,6 +69,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
         click.option("--learning-curve", is_flag=True, default=None,
                      help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
+        click.option("--registry", metavar="DIR", help="Model registry: compare with production, register there."),
+        click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -142,6 +144,10 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
+    if report.get("registry"):
+        reg = report["registry"]
+        click.echo(f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
+                   f"production {reg['production'] or '(none)'}")
     if paths:
         click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
 
@@ -158,6 +164,11 @@ def run_and_report(config: Any) -> dict[str, Any]:
 
     with fold_progress() as progress:
         result = run_check(config, progress=progress)
+    if config.registry is not None:
+        from gapgates.enforce import enforce
+        from gapgates.registry import open_registry
+
+        result.extra["registry"] = enforce(result, open_registry(config.registry), promote=config.promote).to_dict()
     published = publish(result, out=config.out)
     print_summary(published.report, published.paths or None)
     return published.report
@@ -282,6 +293,13 @@ def profile(data: str, out: str, target: str | None, margin: float) -> None:
         require_columns(table, target)
     suite = profile_suite(table, out, target=target, margin=margin)
     click.echo(f"Wrote {len(suite.expectations)} expectations for {table.shape[1]} columns, {len(table)} rows to {out}")
+def _add_registry_commands() -> None:
+    from gapgates.registry_cli import registry
+
+    cli.add_command(registry)
+
+
+_add_registry_commands()
 
 
 def main() -> None:

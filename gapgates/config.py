@@ -35,6 +35,9 @@ class CheckConfig(BaseModel):
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
             (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
         learning_curve: Also compute a learning curve (5 × folds extra fits).
+        registry: Model registry directory: the candidate is compared with its production
+            model and registered there.
+        promote: Switch production to the candidate when the decision is ``promote``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -57,6 +60,8 @@ class CheckConfig(BaseModel):
     history: Path | None = None
     dask: str | None = None
     learning_curve: bool = False
+    registry: Path | None = None
+    promote: bool = False
 
     @property
     def model_name(self) -> str:
@@ -120,7 +125,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
     data = _normalise(data)
-    for key in ("data", "holdout", "policy", "out", "history"):
+    for key in ("data", "holdout", "policy", "out", "history", "registry"):
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(path.parent / data[key])
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():

@@ -185,6 +185,13 @@ def leakage_checks(policy: Policy, evidence: Evidence) -> list[Check]:
     return checks
 
 
+def champion_rule(policy: Policy, evidence: Evidence) -> list[Check]:
+    """``[champion]``: see :func:`gapgates.champion.champion_checks`."""
+    from gapgates.champion import champion_checks
+
+    return champion_checks(policy, evidence)
+
+
 #: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
 RULES: list[tuple[str, RuleFn]] = [
     ("quality", quality_rule),
@@ -194,6 +201,7 @@ RULES: list[tuple[str, RuleFn]] = [
     ("noise", noise_checks),
     ("shift", shift_checks),
     ("leakage", leakage_checks),
+    ("champion", champion_rule),
 ]
 
 

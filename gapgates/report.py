@@ -56,6 +56,7 @@ def build_report(result: RunResult) -> dict[str, Any]:
         "gap": None if gap_result is None else gap_result.to_dict(),
         "holdout": None if ev.holdout is None else ev.holdout.to_dict(),
         "baseline": None if ev.baseline is None else ev.baseline.to_dict(),
+        "champion": None if ev.champion is None else ev.champion.to_dict(),
         "config": config,
         "policy": prep.policy.model_dump(mode="json"),
         "policy_hash": result.policy_hash,

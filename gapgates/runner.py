@@ -235,13 +235,15 @@ class References:
     Attributes:
         baseline: The dummy baseline on the same folds, or None when it failed.
         holdout: Holdout scores of the final model, or None.
-        model: The final model fit on every training row (only when there is a holdout).
+        model: The final model fit on every training row (when there is a holdout or a registry).
+        champion: The production model scored on the same folds/holdout, or None without a registry.
         errors: ``{step: message}`` for the parts that failed (their checks fail).
     """
 
     baseline: Any
     holdout: Any
     model: Any
+    champion: Any = None
     errors: dict[str, str] = field(default_factory=dict)
 
 
@@ -301,7 +303,8 @@ def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str,
 
 
 def reference_scores(prep: Prepared, splits: Splits) -> References:
-    """Dummy baseline on the same folds, then the final model on the holdout (when there is one).
+    """Dummy baseline on the same folds, the final model (with a holdout or a registry) scored on the
+    holdout, and the registry's production model (the champion) scored on the same folds and holdout.
 
     Failures are recorded in ``errors`` (their checks fail), never raised.
     """
@@ -315,13 +318,15 @@ def reference_scores(prep: Prepared, splits: Splits) -> References:
     except Exception as err:  # recorded; its checks fail
         base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
     model = held = None
-    if prep.holdout is not None:
+    if prep.holdout is not None or prep.config.registry is not None:
         try:
             model = fit_final(prep.estimator, train.X, train.y)
-            held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+            if prep.holdout is not None:
+                held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
         except Exception as err:
-            errors["gap"] = f"the holdout could not be scored: {_first_line(err)}"
-    return References(baseline=base, holdout=held, model=model, errors=errors)
+            errors["gap"] = f"the final model could not be fit or scored: {_first_line(err)}"
+    champion = _champion(prep, splits, errors)
+    return References(baseline=base, holdout=held, model=model, champion=champion, errors=errors)
 
 
 def decide(
@@ -349,13 +354,36 @@ def decide(
         extra.update(step.pop("extra", {}) or {})
         fields.update(step)
     trend = _trend(prep, gap_result, errors)
-    evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, trend=trend, errors=errors, **fields)
+    evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, champion=refs.champion,
+                        trend=trend, errors=errors, **fields)
     decision = evaluate(prep.policy, evidence)
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return RunResult(
         name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep, model=refs.model,
         created=created, extra={**_diagnostic_sections(evidence, decision), **extra},
     )
+
+
+def _champion(prep: Prepared, splits: Any, errors: dict[str, str]) -> Any:
+    """The production model of ``config.registry`` scored on the same folds and holdout (None without a registry)."""
+    from gapgates.champion import no_champion, score_champion
+    from gapgates.registry import open_registry
+
+    registry, metric = prep.config.registry, prep.metrics[0]
+    if registry is None:
+        return None
+    try:
+        reg = open_registry(registry)
+        version = reg.production
+        if version is None:
+            return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")
+        recorded = ((reg.info(version).metadata.get("gap") or {}).get(metric) or {}).get("gap_mean")
+        hold = None if prep.holdout is None else (prep.holdout.X, prep.holdout.y)
+        return score_champion(reg.load(version), prep.train.X, prep.train.y, splits=splits, metric=metric,
+                              version=version, recorded_gap=recorded, holdout=hold)
+    except Exception as err:  # a champion that cannot be loaded or scored blocks
+        errors["champion"] = f"production in {registry} could not be scored: {_first_line(err)}"
+        return None
 
 
 def run_check(
@@ -373,7 +401,7 @@ def run_check(
         progress: Called with ``(folds_done, folds_total)``.
 
     Returns:
-        The decision with its evidence and the final model (fit when there is a holdout).
+        The decision with its evidence and the final model (fit when there is a holdout or a registry).
 
     Raises:
         ConfigError: On usage errors.

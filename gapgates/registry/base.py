@@ -1,0 +1,183 @@
+"""What every model registry offers: versions, a ``production`` alias, an audit log.
+
+:class:`Registry` is the interface :func:`gapgates.enforce.enforce` and the
+Prefect flow program against; :class:`~gapgates.registry.local.LocalRegistry`
+(a directory) and :class:`~gapgates.registry.mlflow.MlflowRegistry` implement it.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo", "after_promotion", "rollback_plan"]
+
+#: Audit actions :meth:`Registry.record` accepts (``promote`` and ``rollback`` are written by their methods).
+ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "reject")
+
+
+def after_promotion(current: str | None, history: list[str], version: str) -> list[str]:
+    """The production history once ``version`` replaces ``current``."""
+    return [*history, current] if current and current != version else list(history)
+
+
+def rollback_plan(current: str | None, history: list[str], to: str | None) -> tuple[str, list[str]]:
+    """The version a rollback switches to and the history afterwards.
+
+    Raises:
+        RegistryError: When there is no previous version and no ``to``.
+    """
+    from gapgates.errors import RegistryError
+
+    if to is not None:
+        return str(to), after_promotion(current, history, str(to))
+    if not history:
+        raise RegistryError("There is no previous production version to roll back to. Give --to VERSION.")
+    return history[-1], history[:-1]
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One registered model version.
+
+    Attributes:
+        version: Version id (``v1``, ``v2``... locally; the MLflow version number there).
+        name: Model name.
+        created: UTC time it was registered, ISO 8601.
+        sha256: sha256 of the stored model file ("" when the write never finished).
+        decision: The gate's outcome recorded with it (promote, block, needs_approval) or None.
+        status: ``production``, ``registered`` or ``orphan`` (written but never switched to,
+            or left incomplete by a crash).
+        metadata: Everything recorded with the version (gap summary, fingerprint, policy hash...).
+    """
+
+    version: str
+    name: str
+    created: str
+    sha256: str
+    decision: str | None
+    status: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form used by ``gapgates registry show --json``."""
+        return {
+            "version": self.version, "name": self.name, "created": self.created, "sha256": self.sha256,
+            "decision": self.decision, "status": self.status, "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log.
+
+    Attributes:
+        time: UTC time, ISO 8601 with microseconds.
+        version: The version acted on (None for an action about no version).
+        action: promote, rollback, register, block, needs_approval, approve or reject.
+        reasons: Plain-language reasons (the failing checks for a block).
+        policy_hash: sha256 of the policy the version was judged by.
+        data_fingerprint: sha256 of the training data.
+        actor: Who acted (a user, ``gapgates``, a flow run).
+        previous: The production version before this action (promote and rollback).
+    """
+
+    time: str
+    version: str | None
+    action: str
+    reasons: tuple[str, ...] = ()
+    policy_hash: str | None = None
+    data_fingerprint: str | None = None
+    actor: str = "gapgates"
+    previous: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-lines form."""
+        return {
+            "time": self.time, "version": self.version, "action": self.action, "reasons": list(self.reasons),
+            "policy_hash": self.policy_hash, "data_fingerprint": self.data_fingerprint, "actor": self.actor,
+            "previous": self.previous,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AuditEntry:
+        """Rebuild an entry from :meth:`to_dict` output."""
+        return cls(
+            time=str(data["time"]), version=data.get("version"), action=str(data["action"]),
+            reasons=tuple(data.get("reasons") or ()), policy_hash=data.get("policy_hash"),
+            data_fingerprint=data.get("data_fingerprint"), actor=str(data.get("actor") or "gapgates"),
+            previous=data.get("previous"),
+        )
+
+
+class Registry(abc.ABC):
+    """A store of model versions with one ``production`` alias and an audit log."""
+
+    @abc.abstractmethod
+    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
+        """Store a fitted model as a new version; it is not production yet.
+
+        Returns:
+            The new version id.
+        """
+
+    @abc.abstractmethod
+    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Audit, then switch ``production`` to ``version`` (atomically, serialised with other promoters)."""
+
+    @abc.abstractmethod
+    def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Append an audit entry only (one of :data:`ACTIONS`); production does not change."""
+
+    @abc.abstractmethod
+    def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
+        """Switch production back to the previous version (or ``to``); audited.
+
+        Returns:
+            The version that is production afterwards.
+        """
+
+    @property
+    @abc.abstractmethod
+    def production(self) -> str | None:
+        """The production version, or None before the first promotion."""
+
+    @abc.abstractmethod
+    def load(self, version: str | None = None) -> Any:
+        """Load a version (production by default) after verifying its checksum.
+
+        Raises:
+            IntegrityError: When the stored model does not match its checksum.
+        """
+
+    @abc.abstractmethod
+    def versions(self) -> list[VersionInfo]:
+        """Every version, oldest first."""
+
+    @abc.abstractmethod
+    def audit(self) -> list[AuditEntry]:
+        """The audit log, oldest first."""
+
+    @abc.abstractmethod
+    def verify(self) -> list[str]:
+        """Re-check every stored checksum.
+
+        Returns:
+            One line per problem found; empty when everything matches.
+        """
+
+    def info(self, version: str) -> VersionInfo:
+        """One version's record.
+
+        Raises:
+            RegistryError: When there is no such version.
+        """
+        from gapgates.errors import RegistryError
+
+        for item in self.versions():
+            if item.version == version:
+                return item
+        known = ", ".join(v.version for v in self.versions()) or "none"
+        raise RegistryError(f"There is no version '{version}' in the registry. Known versions: {known}.")

@@ -1,0 +1,318 @@
+"""A registry in a local directory: the embedded default.
+
+Layout::
+
+    REGISTRY/
+      production.json      the alias: {"version", "history", "switched"}; replaced atomically
+      audit.jsonl          append-only audit log, fsynced before every alias switch
+      .lock                file lock serialising promote / rollback / record
+      versions/v1/         model.skops, report.json, metadata.json (written last), ORPHAN (if marked)
+
+A version directory without ``metadata.json`` was left incomplete by a crash, and
+one with an ``ORPHAN`` file failed between being written and being switched to:
+both show as ``orphan`` and are never promoted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gapgates.errors import IntegrityError, RegistryError
+from gapgates.registry import serialize
+from gapgates.registry.audit import append_entry, now, read_entries
+from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_json, sha256_bytes, write_json
+
+__all__ = ["LocalRegistry"]
+
+_VERSION = re.compile(r"^v([1-9][0-9]*)$")
+MODEL_FILE, META_FILE, REPORT_FILE, ORPHAN_FILE = "model.skops", "metadata.json", "report.json", "ORPHAN"
+
+
+class LocalRegistry(Registry):
+    """A directory of skops-saved model versions with a ``production`` alias and an audit log.
+
+    Args:
+        path: The registry directory (created when missing).
+        trusted: Extra type names to trust when loading models (see :mod:`gapgates.registry.serialize`).
+        lock_timeout: Seconds to wait for another promoter before giving up.
+
+    Example:
+        >>> reg = LocalRegistry(tmp_path / "registry")  # doctest: +SKIP
+        >>> v = reg.register(model, name="clf", metadata={"decision": "promote"})  # doctest: +SKIP
+        >>> reg.promote(v); reg.production == v  # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, path: str | Path, *, trusted: Sequence[str] = (), lock_timeout: float = 60.0) -> None:
+        self.root = Path(path)
+        if self.root.exists() and not self.root.is_dir():
+            raise RegistryError(f"The registry path '{self.root}' is a file. Give a directory.")
+        self.trusted = tuple(trusted)
+        self.lock_timeout = lock_timeout
+        self._versions = self.root / "versions"
+        self._alias = self.root / "production.json"
+        self._audit = self.root / "audit.jsonl"
+
+    # -- paths and reading -------------------------------------------------------------------
+    def _ensure(self) -> None:
+        try:
+            self._versions.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise RegistryError(f"The registry directory '{self.root}' cannot be created: {err}.") from None
+
+    def _dir(self, version: str) -> Path:
+        if not _VERSION.match(str(version)) or not (self._versions / version).is_dir():
+            known = ", ".join(self._names()) or "none"
+            raise RegistryError(f"There is no version '{version}' in the registry {self.root}. Known: {known}.")
+        return self._versions / version
+
+    def _names(self) -> list[str]:
+        if not self._versions.is_dir():
+            return []
+        names = [p.name for p in self._versions.iterdir() if _VERSION.match(p.name) and p.is_dir()]
+        return sorted(names, key=lambda n: int(n[1:]))
+
+    def _meta(self, version: str) -> dict[str, Any] | None:
+        path = self._dir(version) / META_FILE
+        if not path.exists():
+            return None
+        try:
+            return read_json(path)
+        except ValueError as err:
+            raise RegistryError(f"The metadata of version {version} is unreadable: {err}.") from None
+
+    def _alias_state(self) -> dict[str, Any]:
+        if not self._alias.exists():
+            return {"version": None, "history": []}
+        try:
+            state = read_json(self._alias)
+        except ValueError as err:
+            raise RegistryError(f"The production alias {self._alias} is unreadable: {err}.") from None
+        return {"version": state.get("version"), "history": list(state.get("history") or [])}
+
+    def _is_orphan(self, version: str) -> bool:
+        d = self._dir(version)
+        return (d / ORPHAN_FILE).exists() or not (d / META_FILE).exists()
+
+    @property
+    def production(self) -> str | None:
+        """The production version, or None before the first promotion."""
+        return self._alias_state()["version"]
+
+    # -- writing -----------------------------------------------------------------------------
+    def _allocate(self) -> str:
+        self._ensure()
+        number = max((int(n[1:]) for n in self._names()), default=0) + 1
+        while True:
+            try:
+                (self._versions / f"v{number}").mkdir()
+                return f"v{number}"
+            except FileExistsError:  # another process took it: try the next number
+                number += 1
+
+    def _mark_orphan(self, version: str, reason: str) -> None:
+        try:
+            atomic_write(self._versions / version / ORPHAN_FILE, (reason.strip() + "\n").encode())
+        except OSError:  # pragma: no cover - the version is already orphaned by its missing metadata
+            pass
+
+    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
+        """Store a fitted model as a new version (not production).
+
+        Args:
+            model: The fitted estimator.
+            name: Model name.
+            metadata: Gap summary, decision, ``data_fingerprint``, ``policy_hash``... stored as given.
+            report: The ``report.json`` of the run, stored next to the model.
+
+        Returns:
+            The new version id (``v1``, ``v2``...).
+
+        Raises:
+            RegistryError: When the model cannot be saved safely or the directory cannot be written.
+        """
+        if not isinstance(name, str) or not name.strip():
+            raise RegistryError(f"A registered model needs a non-empty name. Got {name!r}.")
+        if not isinstance(metadata, dict):
+            raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
+        data = serialize.dumps(model, trusted=self.trusted)
+        version = self._allocate()
+        folder = self._versions / version
+        try:
+            atomic_write(folder / MODEL_FILE, data)
+            if report is not None:
+                write_json(folder / REPORT_FILE, report)
+            meta = {**metadata, "version": version, "name": name, "created": now(), "sha256": sha256_bytes(data),
+                    "model_file": MODEL_FILE, "size": len(data)}
+            write_json(folder / META_FILE, meta)  # last: its presence means the version is complete
+        except BaseException as err:
+            self._mark_orphan(version, f"registration failed: {err}")
+            if isinstance(err, OSError):
+                raise RegistryError(f"Version {version} could not be written: {err}.") from None
+            raise
+        return version
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        self._ensure()
+        lock = FileLock(self.root / ".lock", timeout=self.lock_timeout)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise RegistryError(
+                f"Another process has held the registry lock {self.root / '.lock'} for more than "
+                f"{self.lock_timeout:g} s. Retry when it is done."
+            ) from None
+        try:
+            for stale in self.root.glob(f".*{TEMP_SUFFIX}"):  # only lock holders write here: a crashed one left it
+                stale.unlink(missing_ok=True)
+            yield
+        finally:
+            lock.release()
+
+    def model_path(self, version: str) -> Path:
+        """The stored model file of a version."""
+        return self._dir(version) / MODEL_FILE
+
+    def _checked_bytes(self, version: str, *, orphan_ok: bool = False) -> bytes:
+        meta = self._meta(version)
+        if meta is None or (not orphan_ok and (self._dir(version) / ORPHAN_FILE).exists()):
+            raise RegistryError(
+                f"Version {version} is an orphan (its write or promotion never finished). Register the model again."
+            )
+        path = self._dir(version) / meta.get("model_file", MODEL_FILE)
+        try:
+            data = path.read_bytes()
+        except OSError as err:
+            raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
+        return checked(version, data, meta.get("sha256"))
+
+    def _entry(
+        self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
+    ) -> AuditEntry:
+        meta = (self._meta(version) or {}) if version is not None else {}
+        return AuditEntry(
+            time=now(), version=version, action=action, reasons=tuple(str(r) for r in reasons),
+            policy_hash=meta.get("policy_hash"), data_fingerprint=meta.get("data_fingerprint"),
+            actor=actor, previous=previous,
+        )
+
+    def _switch(self, version: str, history: list[str]) -> None:
+        write_json(self._alias, {"version": version, "history": history, "switched": now()})
+
+    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Audit, then switch ``production`` to ``version``; concurrent promoters serialise on the lock.
+
+        Raises:
+            RegistryError: Unknown or orphan version, or the lock is not free in time.
+            IntegrityError: The model file does not match its checksum.
+        """
+        self._dir(version)
+        switched = False
+        try:
+            with self._locked():
+                self._checked_bytes(version)
+                state = self._alias_state()
+                current = state["version"]
+                append_entry(self._audit, self._entry(version, "promote", actor, reasons, current))
+                self._switch(version, after_promotion(current, state["history"], version))
+                switched = True
+        finally:
+            if not switched and version not in self._production_history():
+                self._mark_orphan(version, "promotion failed before the production alias was switched")
+
+    def _production_history(self) -> list[str]:
+        try:
+            state = self._alias_state()
+        except RegistryError:
+            return []
+        return [v for v in [*state["history"], state["version"]] if v]
+
+    def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Append an audit entry (register, block, needs_approval, approve, reject); production is unchanged."""
+        if action not in ACTIONS:
+            raise RegistryError(f"The audit action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
+        if version is not None:
+            self._dir(version)
+        with self._locked():
+            append_entry(self._audit, self._entry(version, action, actor, reasons, self.production))
+
+    def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
+        """Switch production back to the previous production version, or to ``to``; audited.
+
+        Returns:
+            The production version afterwards.
+
+        Raises:
+            RegistryError: Nothing to roll back to, or an unknown / orphan target.
+            IntegrityError: The target's model file does not match its checksum.
+        """
+        with self._locked():
+            state = self._alias_state()
+            current = state["version"]
+            if to is not None:
+                self._dir(to)
+            target, new_history = rollback_plan(current, state["history"], to)
+            self._checked_bytes(target)
+            append_entry(self._audit, self._entry(target, "rollback", actor, [f"from {current} to {target}"], current))
+            self._switch(target, new_history)
+        return target
+
+    # -- reading -----------------------------------------------------------------------------
+    def load(self, version: str | None = None) -> Any:
+        """Load a version (production by default) after verifying its sha256.
+
+        Raises:
+            RegistryError: No production model yet, or an unknown / orphan version.
+            IntegrityError: The model file does not match its recorded checksum.
+        """
+        version = version or self.production
+        if version is None:
+            raise RegistryError(f"The registry {self.root} has no production model yet. Promote a version first.")
+        return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version, oldest first, with its status (production, registered, orphan)."""
+        production = self.production
+        out = []
+        for name in self._names():
+            meta = self._meta(name) or {}
+            status = "orphan" if self._is_orphan(name) else "production" if name == production else "registered"
+            out.append(VersionInfo(
+                version=name, name=str(meta.get("name", "")), created=str(meta.get("created", "")),
+                sha256=str(meta.get("sha256", "")), decision=meta.get("decision"), status=status, metadata=meta,
+            ))
+        return out
+
+    def audit(self) -> list[AuditEntry]:
+        """The audit log, oldest first."""
+        return read_entries(self._audit)[0]
+
+    def verify(self) -> list[str]:
+        """Re-hash every complete version's model file; check the alias and the audit log.
+
+        Returns:
+            One line per problem; empty when everything matches.
+        """
+        problems = []
+        for name in self._names():
+            if (self._versions / name / META_FILE).exists():
+                try:
+                    self._checked_bytes(name, orphan_ok=True)
+                except RegistryError as err:
+                    problems.append(str(err))
+        try:
+            production = self.production
+            if production is not None and self._is_orphan(production):
+                problems.append(f"The production alias points to {production}, which is incomplete.")
+        except RegistryError as err:
+            problems.append(str(err))
+        problems += read_entries(self._audit)[1]
+        return problems

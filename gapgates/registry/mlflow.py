@@ -1,0 +1,299 @@
+"""A registry on an MLflow tracking store (extra ``gapgates[mlflow]``).
+
+Each :meth:`MlflowRegistry.register` creates an MLflow run holding the skops
+model file, its metadata and the report as artifacts, and a version of the
+registered model whose tags carry the sha256, the decision and the gap metrics.
+Production is the registered-model alias (``champion`` by default). The audit
+log is a series of registered-model tags ``gapgates.audit.<time>``, written
+before the alias is set and never changed afterwards.
+
+Works with a local store, no server: ``MlflowRegistry("sqlite:///mlflow.db")``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from gapgates.errors import IntegrityError, RegistryError
+from gapgates.registry import serialize
+from gapgates.registry.audit import now
+from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.files import checked, sha256_bytes
+
+__all__ = ["MlflowRegistry"]
+
+_P = "gapgates."
+MODEL_FILE = "model.skops"
+
+
+def _import_mlflow() -> Any:
+    try:
+        import mlflow
+    except ImportError as err:
+        raise ImportError("MlflowRegistry needs MLflow. Install it with: pip install 'gapgates[mlflow]'") from err
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    return mlflow
+
+
+def _default_artifacts(tracking_uri: str) -> str | None:
+    """Next to a sqlite store (``sqlite:///dir/mlflow.db`` → ``dir/mlartifacts``), never in the working directory."""
+    if tracking_uri.startswith("sqlite:///"):
+        return (Path(tracking_uri.removeprefix("sqlite:///")).resolve().parent / "mlartifacts").as_uri()
+    return None
+
+
+def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
+    tags = {f"{_P}{k}": str(metadata[k]) for k in ("decision", "sha256", "policy_hash", "data_fingerprint", "created",
+                                                      "name", "primary_metric") if metadata.get(k) is not None}
+    for metric, values in (metadata.get("gap") or {}).items():
+        for key, value in values.items():
+            if value is not None:
+                tags[f"{_P}gap.{metric}.{key}"] = f"{value:.6g}" if isinstance(value, float) else str(value)
+    return tags
+
+
+def _nested(tags: dict[str, str]) -> dict[str, Any]:
+    """Version tags back to metadata: ``gapgates.gap.accuracy.gap_mean`` → ``{"gap": {"accuracy": {...}}}``."""
+    meta: dict[str, Any] = {}
+    for key, value in tags.items():
+        if not key.startswith(_P):
+            continue
+        key = key.removeprefix(_P)
+        if key.startswith("gap.") and key.count(".") >= 2:
+            _, metric, field = key.split(".", 2)
+            meta.setdefault("gap", {}).setdefault(metric, {})[field] = float(value)
+        else:
+            meta[key] = value
+    return meta
+
+
+class MlflowRegistry(Registry):
+    """Model versions, a production alias and an audit log in an MLflow tracking store.
+
+    Args:
+        tracking_uri: MLflow tracking URI (``sqlite:///mlflow.db`` for a local store).
+        model_name: Registered model name (default: the ``name`` of the first :meth:`register`,
+            or the store's only registered model).
+        alias: The alias that marks production.
+        registry_uri: Model registry URI (default: the tracking URI).
+        experiment: Experiment the registration runs are logged to.
+        artifact_location: Where that experiment stores artifacts when it is created (default:
+            ``mlartifacts/`` next to a sqlite store).
+        trusted: Extra type names to trust when loading models.
+
+    Raises:
+        ImportError: When MLflow is not installed, with the install hint.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str,
+        *,
+        model_name: str | None = None,
+        alias: str = "champion",
+        registry_uri: str | None = None,
+        experiment: str = "gapgates",
+        artifact_location: str | None = None,
+        trusted: Sequence[str] = (),
+    ) -> None:
+        mlflow = _import_mlflow()
+        self.client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri or tracking_uri)
+        self.model_name, self.alias, self.experiment, self.trusted = model_name, alias, experiment, tuple(trusted)
+        self.artifact_location = artifact_location or _default_artifacts(tracking_uri)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _name(self) -> str | None:
+        if self.model_name is None:
+            models = self.client.search_registered_models()
+            if len(models) == 1:
+                self.model_name = models[0].name
+            elif len(models) > 1:
+                names = ", ".join(m.name for m in models)
+                raise RegistryError(f"The MLflow store holds several models ({names}). Give model_name=.")
+        return self.model_name
+
+    def _tags(self) -> dict[str, str]:
+        from mlflow.exceptions import MlflowException
+
+        name = self._name()
+        try:
+            return {} if name is None else dict(self.client.get_registered_model(name).tags)
+        except MlflowException:  # nothing registered under this name yet
+            return {}
+
+    def _version(self, version: str) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        name = self._name()
+        try:
+            return self.client.get_model_version(str(name), str(version))
+        except MlflowException:
+            known = ", ".join(v.version for v in self.versions()) or "none"
+            raise RegistryError(f"There is no version '{version}' of model {name!r}. Known: {known}.") from None
+
+    def model_path(self, version: str) -> Path:
+        """The local path of a version's model file (file-based artifact stores only)."""
+        source = urlparse(self._version(version).source)
+        return Path(unquote(source.path)) / MODEL_FILE
+
+    def _checked_bytes(self, version: str, *, orphan_ok: bool = False) -> bytes:
+        mv = self._version(version)
+        if not orphan_ok and f"{_P}orphan" in mv.tags:
+            raise RegistryError(f"Version {version} is an orphan (its promotion never finished). Register it again.")
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                path = self.client.download_artifacts(mv.run_id, f"model/{MODEL_FILE}", dst_path=tmp)
+                data = Path(path).read_bytes()
+            except Exception as err:
+                raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
+        return checked(version, data, mv.tags.get(f"{_P}sha256"))
+
+    def _audit(
+        self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
+    ) -> None:
+        tags = {} if version is None else self._version(version).tags
+        entry = AuditEntry(
+            time=now(), version=version, action=action, reasons=tuple(str(r)[:300] for r in reasons)[:10],
+            policy_hash=tags.get(f"{_P}policy_hash"), data_fingerprint=tags.get(f"{_P}data_fingerprint"),
+            actor=actor, previous=previous,
+        )
+        key = f"{_P}audit.{time.time_ns():020d}.{secrets.token_hex(2)}"
+        self.client.set_registered_model_tag(str(self._name()), key, json.dumps(entry.to_dict(), sort_keys=True))
+
+    def _switch(self, version: str, history: list[str]) -> None:
+        name = str(self._name())
+        self.client.set_registered_model_alias(name, self.alias, str(version))
+        self.client.set_registered_model_tag(name, f"{_P}history", json.dumps(history))
+
+    # -- the Registry interface ----------------------------------------------------------------
+    @property
+    def production(self) -> str | None:
+        """The version the alias points to, or None."""
+        from mlflow.exceptions import MlflowException
+
+        name = self._name()
+        if name is None:
+            return None
+        try:
+            return str(self.client.get_model_version_by_alias(name, self.alias).version)
+        except MlflowException:
+            return None
+
+    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
+        """Log the skops model as a run artifact and create a model version tagged with the gate's results."""
+        from mlflow.exceptions import MlflowException
+
+        if not isinstance(name, str) or not name.strip():
+            raise RegistryError(f"A registered model needs a non-empty name. Got {name!r}.")
+        if not isinstance(metadata, dict):
+            raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
+        data = serialize.dumps(model, trusted=self.trusted)
+        self.model_name = self.model_name or name
+        meta = {**metadata, "name": name, "created": now(), "sha256": sha256_bytes(data), "model_file": MODEL_FILE}
+        exp = self.client.get_experiment_by_name(self.experiment)
+        exp_id = (
+            exp.experiment_id if exp is not None
+            else self.client.create_experiment(self.experiment, artifact_location=self.artifact_location)
+        )
+        run = self.client.create_run(exp_id, run_name=f"gapgates-{name}")
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / MODEL_FILE).write_bytes(data)
+            (Path(tmp) / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
+            if report is not None:
+                (Path(tmp) / "report.json").write_text(json.dumps(report, indent=2, default=str))
+            self.client.log_artifacts(run.info.run_id, tmp, artifact_path="model")
+        self.client.set_terminated(run.info.run_id)
+        try:
+            self.client.get_registered_model(self.model_name)
+        except MlflowException:
+            self.client.create_registered_model(self.model_name)
+        mv = self.client.create_model_version(
+            self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id, tags=_flat_tags(meta)
+        )
+        return str(mv.version)
+
+    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Audit, then point the alias at ``version``."""
+        self._version(version)
+        switched = False
+        try:
+            self._checked_bytes(version)
+            current, history = self.production, json.loads(self._tags().get(f"{_P}history", "[]"))
+            self._audit(version, "promote", actor, reasons, current)
+            self._switch(version, after_promotion(current, history, version))
+            switched = True
+        finally:
+            if not switched and f"{_P}promoted" not in self._version(version).tags:
+                self.client.set_model_version_tag(str(self._name()), version, f"{_P}orphan", "promotion failed")
+        if switched:
+            self.client.set_model_version_tag(str(self._name()), version, f"{_P}promoted", now())
+
+    def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+        """Append an audit entry; the alias does not move."""
+        if action not in ACTIONS:
+            raise RegistryError(f"The audit action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
+        if version is not None:
+            self._version(version)
+        self._audit(version, action, actor, reasons, self.production)
+
+    def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
+        """Point the alias back at the previous production version (or ``to``); audited."""
+        current = self.production
+        history = json.loads(self._tags().get(f"{_P}history", "[]"))
+        if to is not None:
+            self._version(to)
+        target, new_history = rollback_plan(current, history, to)
+        self._checked_bytes(target)
+        self._audit(target, "rollback", actor, [f"from {current} to {target}"], current)
+        self._switch(target, new_history)
+        return target
+
+    def load(self, version: str | None = None) -> Any:
+        """Download, verify the sha256 of, and load a version (production by default)."""
+        version = version or self.production
+        if version is None:
+            raise RegistryError(f"MLflow model {self.model_name!r} has no '{self.alias}' alias yet. Promote a version.")
+        return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
+
+    def versions(self) -> list[VersionInfo]:
+        """Every version, oldest first."""
+        name = self._name()
+        if name is None:
+            return []
+        production = self.production
+        out = []
+        for mv in sorted(self.client.search_model_versions(f"name='{name}'"), key=lambda m: int(m.version)):
+            tags = dict(mv.tags)
+            status = "production" if str(mv.version) == production else "registered"
+            status = "orphan" if f"{_P}orphan" in tags else status
+            meta = _nested(tags)
+            out.append(VersionInfo(version=str(mv.version), name=name, created=meta.get("created", ""),
+                                   sha256=meta.get("sha256", ""), decision=meta.get("decision"), status=status,
+                                   metadata=meta))
+        return out
+
+    def audit(self) -> list[AuditEntry]:
+        """Audit entries, oldest first."""
+        tags = self._tags()
+        keys = sorted(k for k in tags if k.startswith(f"{_P}audit."))
+        return [AuditEntry.from_dict(json.loads(tags[k])) for k in keys]
+
+    def verify(self) -> list[str]:
+        """Re-download and re-hash every version's model."""
+        problems = []
+        for info in self.versions():
+            try:
+                self._checked_bytes(info.version, orphan_ok=True)
+            except RegistryError as err:
+                problems.append(str(err))
+        return problems

@@ -1,0 +1,72 @@
+"""Models to bytes and back with skops: no arbitrary code runs on load.
+
+skops refuses any type not trusted. Its defaults cover scikit-learn estimators
+and numpy; :data:`TRUSTED_TYPES` lists, explicitly, the extra scikit-learn
+internals fitted models contain. Anything else must be trusted by name
+(``LocalRegistry(path, trusted=[...])``), never wholesale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from gapgates.errors import RegistryError
+
+__all__ = ["TRUSTED_TYPES", "dumps", "loads", "untrusted_types"]
+
+#: Types beyond skops' defaults that gapgates trusts when loading a model.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+)
+
+
+def untrusted_types(data: bytes, *, trusted: Sequence[str] = ()) -> list[str]:
+    """Types in ``data`` that neither skops nor the trusted lists allow."""
+    import skops.io as sio
+
+    allowed = set(TRUSTED_TYPES) | set(trusted)
+    return [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+
+
+def dumps(model: Any, *, trusted: Sequence[str] = ()) -> bytes:
+    """Serialise a fitted model, refusing one that could not be loaded back safely.
+
+    Raises:
+        RegistryError: When skops cannot save the model or it holds untrusted types.
+    """
+    import skops.io as sio
+
+    try:
+        data = sio.dumps(model)
+    except Exception as err:
+        raise RegistryError(f"The model cannot be saved with skops: {err}. Use a scikit-learn estimator.") from None
+    bad = untrusted_types(data, trusted=trusted)
+    if bad:
+        raise RegistryError(
+            f"The model contains types gapgates does not trust: {', '.join(bad)}. "
+            "Pass them as trusted=[...] to the registry if you trust them."
+        )
+    return data
+
+
+def loads(data: bytes, *, trusted: Sequence[str] = ()) -> Any:
+    """Load a model saved by :func:`dumps`, trusting only the listed types.
+
+    Raises:
+        RegistryError: When the file holds an untrusted type or is not a skops file.
+    """
+    import skops.io as sio
+
+    try:
+        bad = untrusted_types(data, trusted=trusted)
+        if bad:
+            raise RegistryError(f"The stored model contains untrusted types: {', '.join(bad)}. Refusing to load it.")
+        return sio.loads(data, trusted=list(TRUSTED_TYPES) + list(trusted))
+    except RegistryError:
+        raise
+    except Exception as err:
+        raise RegistryError(f"The stored model cannot be loaded: {err}.") from None

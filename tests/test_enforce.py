@@ -1,0 +1,90 @@
+"""enforce(): register the candidate, switch production only on promote, audit every outcome."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from gapgates.checks import Outcome
+from gapgates.enforce import Enforcement, enforce
+from gapgates.errors import PromotionBlocked, RegistryError
+from gapgates.registry import LocalRegistry
+from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    data = write_noisy(root / "noisy.csv")
+    approval = {**STRICT, "decision": {"on_fail": "needs_approval"}}
+    out = {name: gate_run(data, root / "scratch", pol)
+           for name, pol in (("promote", PERMISSIVE), ("block", STRICT), ("approval", approval))}
+    assert [r.decision.outcome for r in out.values()] == [Outcome.PROMOTE, Outcome.BLOCK, Outcome.NEEDS_APPROVAL]
+    return out
+
+
+def test_passing_candidate_is_promoted_and_audited(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    result = runs["promote"]
+    done = enforce(result, reg, promote=True, actor="ci")
+    assert done == Enforcement(version="v1", promoted=True, production="v1")
+    assert done.to_dict() == {"version": "v1", "promoted": True, "production": "v1"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        done.promoted = False
+    entry = reg.audit()[0]
+    assert (entry.action, entry.actor, entry.version) == ("promote", "ci", "v1")
+    assert entry.policy_hash == result.policy_hash and entry.data_fingerprint == result.prepared.fingerprint
+    meta = reg.info("v1").metadata
+    assert meta["decision"] == "promote" and meta["primary_metric"] == "accuracy"
+    assert meta["gap"]["accuracy"]["gap_mean"] == pytest.approx(result.evidence.gap.primary.gap_mean)
+    stored = json.loads((tmp_path / "reg" / "versions" / "v1" / "report.json").read_text())
+    assert stored["decision"] == "promote" and stored["policy_hash"] == result.policy_hash
+    assert type(reg.load()).__name__ == "LogisticRegression"
+
+
+def test_passing_candidate_without_promote_is_only_registered(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    done = enforce(runs["promote"], reg, promote=False)
+    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert [e.action for e in reg.audit()] == ["register"]
+
+
+def test_blocked_and_needs_approval_never_switch(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+    blocked = enforce(runs["block"], reg, promote=True)
+    waiting = enforce(runs["approval"], reg, promote=True)
+    assert (blocked.promoted, waiting.promoted) == (False, False)
+    assert reg.production == first.version == blocked.production == waiting.production
+    entries = reg.audit()
+    assert [e.action for e in entries] == ["promote", "block", "needs_approval"]
+    assert entries[1].reasons == tuple(runs["block"].decision.reasons) and entries[1].reasons
+    with pytest.raises(PromotionBlocked, match="needs_approval") as err:
+        enforce(runs["approval"], reg, promote=True, raise_on_block=True)
+    assert err.value.decision.outcome is Outcome.NEEDS_APPROVAL
+    assert reg.production == first.version and len(reg.audit()) == 4  # audited before raising
+
+
+def test_run_without_final_model_is_refused(tmp_path, runs):
+    result = dataclasses.replace(runs["promote"], model=None)
+    with pytest.raises(RegistryError, match="no final model to register"):
+        enforce(result, LocalRegistry(tmp_path / "reg"), promote=True)
+    assert not (tmp_path / "reg" / "versions").exists() or not any((tmp_path / "reg" / "versions").iterdir())
+
+
+def test_failure_before_switch_keeps_production_and_marks_orphan(tmp_path, runs, monkeypatch):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+
+    def crash(self, version, history):
+        raise OSError("I/O error")
+
+    monkeypatch.setattr(LocalRegistry, "_switch", crash)
+    with pytest.raises(OSError, match="I/O error"):
+        enforce(runs["promote"], reg, promote=True)
+    monkeypatch.undo()
+    assert reg.production == first.version
+    assert [(v.version, v.status) for v in reg.versions()] == [("v1", "production"), ("v2", "orphan")]
+    assert reg.verify() == []
