@@ -3,7 +3,7 @@
 The rules read the checks the policy already judged (so a limit means the same
 thing in the decision and in the diagnosis) and are applied in a fixed order;
 the first that holds names the cause, the others that hold are listed as
-``also``. The table of rules is in ``docs/readme/diagnosis.md``.
+``also``. The table of rules is in the README (section "The diagnosis rules").
 
 ====  =========  ==========================================================================
  #    label      holds when

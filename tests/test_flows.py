@@ -226,7 +226,7 @@ def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
 
     from gapgates.errors import ConfigError
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "readme" / "prefect.md").read_text()
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
     namespace: dict = {}
     exec(code, namespace)  # the README's own example
