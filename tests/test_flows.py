@@ -53,11 +53,18 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
     out = tmp_path / "out"
     out.mkdir()
     (out / "report.html").write_text("<html></html>")  # what the HTML report step leaves next to report.json
-    state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out))
+    registry = tmp_path / "registry"
+    state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out), registry=str(registry),
+                 promote=True)
     assert state.is_completed(), state.message
     report, promoted = final_report(state)
     assert promoted and report["decision"] == "promote" and report["outcome"]["outcome"] == "promote"
     assert (out / "report.json").is_file()
+    from gapgates.registry import LocalRegistry
+
+    reg = LocalRegistry(registry)
+    assert reg.production == report["outcome"]["registry"]["version"] == "v1"
+    assert [(e.action, e.actor) for e in reg.audit()] == [("promote", "gapgates")]
 
     flow_run_id = state.state_details.flow_run_id
     md = _artifact("gapgates-scaled-logreg")
@@ -191,7 +198,9 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
 
     from flows.retrain import final_report
 
-    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30)}
+    registry = tmp_path / "registry"
+    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30),
+            "registry": str(registry), "promote": True}
     thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
     description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
     assert "tree-approval" in description and "`gap:accuracy`" in description
@@ -204,11 +213,18 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
     assert report["outcome"]["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand",
                                              "timed_out": False}
     assert report["outcome"]["actor"] == who
+    from gapgates.registry import LocalRegistry
+
+    reg = LocalRegistry(registry)
+    audit = [(e.action, e.actor) for e in reg.audit()]
     if approve:
         assert state.is_completed() and promoted and report["outcome"]["outcome"] == "promote"
+        assert audit == [("needs_approval", "gapgates"), ("approve", "alice"), ("promote", "alice")]
+        assert reg.production == report["outcome"]["registry"]["version"] and reg.load() is not None
     else:
         assert state.is_failed() and not promoted and report["outcome"]["outcome"] == "block"
         assert "approval rejected by bob: checked by hand" in state.message
+        assert audit == [("reject", "bob")] and reg.production is None
 
 
 def test_approval_timeout_blocks(prefect_api, options, tmp_path):
