@@ -48,72 +48,46 @@ def _limit(policy: dict[str, Any], section: str, key: str) -> float | None:
     return rule.get("limit") if isinstance(rule, dict) else None
 
 
-def _means(values: Any) -> list[float] | None:
-    if not isinstance(values, list) or not values:
-        return None
-    out = []
-    for v in values:
-        if isinstance(v, list):
-            v = sum(v) / len(v) if v else None
-        if not isinstance(v, (int, float)):
-            return None
-        out.append(float(v))
-    return out
-
-
 def learning_curve_series(section: Any) -> tuple[list[float], list[float], list[float]] | None:
-    """``(sizes, train, test)`` from a learning-curve section, in either column or row form; None if unreadable."""
-    if isinstance(section, dict) and isinstance(section.get("points"), list):
-        section = section["points"]
-    if isinstance(section, list) and section and all(isinstance(p, dict) for p in section):
-        section = {k: [p.get(k) for p in section] for k in section[0]}
-    if not isinstance(section, dict):
+    """``(rows, train, test)`` of the ``learning_curve`` section's ``points``; None if absent or unreadable."""
+    points = section.get("points") if isinstance(section, dict) else None
+    if not isinstance(points, list) or not points:
         return None
-
-    def pick(*names: str) -> list[float] | None:
-        return next((s for s in (_means(section.get(n)) for n in names) if s is not None), None)
-
-    sizes = pick("train_sizes", "sizes", "size", "n_rows", "rows")
-    train = pick("train_mean", "train_scores", "train", "train_score")
-    test = pick("test_mean", "test_scores", "test", "test_score")
-    if sizes and train and test and len(sizes) == len(train) == len(test):
-        return sizes, train, test
-    return None
+    try:
+        series = [[float(p[k]) for p in points] for k in ("rows", "train", "test")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return series[0], series[1], series[2]
 
 
 def failed_expectations(quality: Any) -> list[dict[str, Any]]:
-    if not isinstance(quality, dict):
-        return []
-    for value in quality.values():
-        if isinstance(value, list) and value and all(isinstance(v, dict) and "expectation" in v for v in value):
-            return [v for v in value if not v.get("success", False)]
-    return []
+    """The failed entries of the ``quality`` section's ``results``."""
+    results = quality.get("results") if isinstance(quality, dict) else None
+    return [r for r in results or [] if isinstance(r, dict) and not r.get("success", False)]
 
 
-def _metric_values(section: Any) -> dict[str, float]:
-    if not isinstance(section, dict):
-        return {}
-    out = {}
-    for metric, v in section.items():
-        if isinstance(v, dict):
-            v = v.get("gap_mean", v.get("test_mean", v.get("gap", v.get("test"))))
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[metric] = float(v)
-    return out
+def _minus(a: Any, b: Any) -> float | None:
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b))
+    return float(a) - float(b) if ok else None
 
 
 def champion_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """Side-by-side rows (metric, challenger/champion test score and gap) when the champion section has them."""
-    champ, gap = report.get("champion"), report.get("gap") or {}
-    if not isinstance(champ, dict):
+    """Challenger (this run) beside champion (production) on the primary metric; [] without a champion.
+
+    Rows: mean test score on the same folds, holdout score (when there is a holdout) and the gap
+    (the champion's as recorded when it was registered), each with ``challenger − champion``.
+    """
+    champ = report.get("champion")
+    if not isinstance(champ, dict) or champ.get("version") is None:
         return []
-    tests = _metric_values(champ.get("test") or champ.get("test_mean") or champ.get("scores"))
-    gaps = _metric_values(champ.get("gap"))
-    return [
-        {"metric": m, "test": g.get("test_mean"), "champion_test": tests.get(m), "gap": g.get("gap_mean"),
-         "champion_gap": gaps.get(m)}
-        for m, g in gap.items() if m in tests or m in gaps
-    ]
+    metric = champ.get("metric")
+    gap = (report.get("gap") or {}).get(metric) or {}
+    hold = (report.get("holdout") or {}).get(metric) or {}
+    rows = [(f"{metric}, mean of the same test folds", gap.get("test_mean"), champ.get("test_mean"))]
+    if hold or champ.get("holdout") is not None:
+        rows.append((f"{metric} on the holdout", hold.get("test"), champ.get("holdout")))
+    rows.append((f"{metric} gap (train − test; champion's as recorded)", gap.get("gap_mean"), champ.get("recorded_gap")))
+    return [{"what": what, "challenger": a, "champion": b, "difference": _minus(a, b)} for what, a, b in rows]
 
 
 def _charts(report: dict[str, Any]) -> dict[str, str]:
@@ -134,7 +108,8 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
         charts["history"] = plots.history_chart(runs, current, metric=history["metric"], limit=limit)
     series = learning_curve_series(report.get("learning_curve"))
     if series is not None:
-        charts["learning_curve"] = plots.learning_curve_chart(*series, metric=report.get("primary_metric") or "score")
+        metric = (report.get("learning_curve") or {}).get("metric") or report.get("primary_metric") or "score"
+        charts["learning_curve"] = plots.learning_curve_chart(*series, metric=metric)
     return charts
 
 
@@ -164,5 +139,4 @@ def render_html(report: dict[str, Any]) -> str:
         statuses=STATUSES, charts=charts, gap_limit=_limit(policy, "gap", "max_gap"), gap_status=gap_status,
         gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
         failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
-        optional=[k for k in ("noise_adjusted", "leakage", "registry", "champion") if report.get(k)],
     )

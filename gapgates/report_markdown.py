@@ -1,4 +1,4 @@
-"""Markdown for the optional report sections (diagnosis, noise, quality, shift, champion, history).
+"""Markdown for the optional report sections (diagnosis, noise, quality, champion, registry, history).
 
 Each section is rendered only when present in ``report.json``; shapes are read
 defensively so an older or newer report still renders.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapgates.report_html import failed_expectations, fmt, learning_curve_series
+from gapgates.report_html import champion_rows, failed_expectations, fmt, learning_curve_series
 
 __all__ = ["optional_sections"]
 
@@ -53,7 +53,13 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
 def _noise(n: dict[str, Any]) -> list[str]:
     rate = n.get("rate")
     head = f"{rate:.1%} of rows look mislabelled" if isinstance(rate, (int, float)) else "Label noise"
-    lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} rows).", ""]
+    lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} of {n.get('rows', '–')} rows).", ""]
+    per_class = {k: c for k, c in (n.get("per_class") or {}).items() if isinstance(c, dict)}
+    if per_class:
+        lines += ["| class | rows | flagged | flagged share | estimated noise |", "|---|---:|---:|---:|---:|"]
+        keys = ("rows", "issues", "rate", "estimated_noise")
+        lines += [f"| {label} | " + " | ".join(fmt(c.get(k)) for k in keys) + " |" for label, c in per_class.items()]
+        lines.append("")
     issues = [i for i in n.get("issues") or [] if isinstance(i, dict)][:5]
     if issues:
         lines += ["| row | given | suggested | quality |", "|---:|---|---|---:|"]
@@ -76,9 +82,22 @@ def _quality(q: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def _scalars(title: str, section: dict[str, Any]) -> list[str]:
-    parts = [f"{k} {fmt(v)}" for k, v in section.items() if v is None or isinstance(v, (str, int, float, bool))]
-    return [f"## {title}", "", ", ".join(parts) + ".", ""] if parts else []
+def _champion(report: dict[str, Any]) -> list[str]:
+    champ = report["champion"]
+    lines = ["## Champion vs challenger", ""]
+    rows = champion_rows(report)
+    if rows:
+        lines += [f"| | challenger | champion {champ.get('version')} | challenger − champion |", "|---|---:|---:|---:|"]
+        lines += [f"| {r['what']} | {fmt(r['challenger'])} | {fmt(r['champion'])} | {fmt(r['difference'])} |"
+                  for r in rows] + [""]
+    if champ.get("reason"):
+        lines += [str(champ["reason"]), ""]
+    return lines
+
+
+def _registry(r: dict[str, Any]) -> list[str]:
+    promoted = "promoted to production" if r.get("promoted") else "not promoted"
+    return ["## Registry", "", f"Registered as {r.get('version')}; {promoted}; production: {r.get('production') or 'none'}.", ""]
 
 
 def _history(h: dict[str, Any]) -> list[str]:
@@ -98,14 +117,14 @@ def optional_sections(report: dict[str, Any]) -> list[str]:
     for key, render in (("noise", _noise), ("quality", _quality)):
         if isinstance(report.get(key), dict) and not report[key].get("skipped"):
             lines += render(report[key])
-    for key, title in (("champion", "Champion vs challenger"), ("registry", "Registry")):
-        if isinstance(report.get(key), dict):
-            lines += _scalars(title, report[key])
+    if isinstance(report.get("champion"), dict):
+        lines += _champion(report)
+    if isinstance(report.get("registry"), dict):
+        lines += _registry(report["registry"])
     series = learning_curve_series(report.get("learning_curve"))
     if series is not None:
-        sizes, _, test = series
-        lines += ["## Learning curve", "", "| rows | test |", "|---:|---:|"]
-        lines += [f"| {fmt(s)} | {fmt(t)} |" for s, t in zip(sizes, test, strict=True)] + [""]
+        lines += ["## Learning curve", "", "| rows | train | test | gap |", "|---:|---:|---:|---:|"]
+        lines += [f"| {s:g} | {fmt(a)} | {fmt(b)} | {fmt(a - b)} |" for s, a, b in zip(*series, strict=True)] + [""]
     if isinstance(report.get("history"), dict):
         lines += _history(report["history"])
     return lines

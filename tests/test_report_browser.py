@@ -20,6 +20,8 @@ VISIBLE = """(() => {
     decisionBox: box(document.getElementById('decision')),
     gapRows: document.querySelectorAll('#gap-table tbody tr').length,
     gapBox: box(document.getElementById('gap-table')),
+    perClassRows: document.querySelectorAll('#noise-per-class tbody tr').length,
+    championRows: document.querySelectorAll('#champion-vs-challenger tbody tr').length,
     charts: [...document.querySelectorAll('figure svg')].map(s => ({...box(s),
       marks: s.querySelectorAll('path, use, line, polyline, rect').length, label: s.getAttribute('aria-label')})),
     scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
@@ -75,6 +77,8 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
             assert browser.errors() == []
         assert page["decision"].endswith("BLOCK") and page["decisionBox"]["shown"] and page["decisionBox"]["w"] > 50
         assert page["gapRows"] >= 1 and page["gapBox"]["h"] > 40
+        assert page["perClassRows"] == 2  # both classes of the real noise section
+        assert page["championRows"] == (0 if html.parent == plain else 2)  # folds and gap (no holdout)
         expected = 3 if html.parent == plain else 4  # gap, folds, history (+ learning curve)
         assert len(page["charts"]) == expected, page["charts"]
         for chart in page["charts"]:

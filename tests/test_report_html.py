@@ -33,57 +33,116 @@ def test_check_writes_a_self_contained_html_report(run_dir):
         assert str(escape(reason)) in html
 
 
+OPTIONAL = ("quality", "noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve")
+
+
 def test_optional_sections_render_only_when_present(run_dir):
     bare_report = load(run_dir)
-    for key in ("quality", "noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve"):
+    for key in OPTIONAL:
         bare_report.pop(key, None)  # real runs have these now; render without them
     bare = render_html(bare_report)
-    for section in ("noise", "quality", "shift", "diagnosis", "learning-curve", "champion", "registry", "leakage"):
+    sections = ("noise", "noise_adjusted", "quality", "shift", "diagnosis", "learning-curve", "champion", "registry",
+                "leakage")
+    for section in sections:
         assert f'id="{section}"' not in bare
     rich = render_html(with_optional_sections(load(run_dir)))
-    for section in ("noise", "quality", "shift", "diagnosis", "learning-curve", "champion", "registry", "leakage"):
+    for section in sections:
         assert f'id="{section}"' in rich
-    assert "18.3%" in rich and "Relabel the flagged rows." in rich
+    assert "18.3%" in rich and "Relabel the flagged rows." in rich and "Also seen: overfit." in rich
     assert "expect_column_values_to_not_be_null" in rich
     assert "expect_table_row_count_to_be_between" not in rich  # only failed expectations are listed
     assert rich.count("<svg") == bare.count("<svg") + 1  # + learning curve
-    assert 'id="champion-vs-challenger"' in rich and "0.7400" in rich  # the champion's accuracy beside the candidate's
 
 
-def test_minimal_and_unknown_shapes_still_render():
-    html = render_html({"decision": "needs_approval", "checks": [], "noise": {"rate": None, "weird": [[1, 2]]},
-                        "learning_curve": {"something": "else"}, "champion": {"a": {"b": {"c": {"d": 1}}}}})
-    assert "NEEDS APPROVAL" in html and 'id="noise"' in html and "<svg" not in html
+def _row(html: str, table_id: str, first_cell: str) -> list[str]:
+    """The cells of the row of table ``table_id`` whose first cell is ``first_cell``."""
+    table = html[html.index(f'id="{table_id}"'):]
+    table = table[:table.index("</table>")]
+    for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S):
+        cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
+        if cells and cells[0] == first_cell:
+            return cells
+    raise AssertionError(f"no row {first_cell!r} in {table_id}")
 
 
-def test_learning_curve_series_reads_column_and_row_forms():
-    assert learning_curve_series({"train_sizes": [1, 2], "train_scores": [[1, 1], [1, 1]],
-                                  "test_scores": [[0.5, 0.7], [0.8, 0.8]]}) == ([1.0, 2.0], [1.0, 1.0], [0.6, 0.8])
-    rows = [{"size": 10, "train": 1.0, "test": 0.7}, {"size": 20, "train": 0.9, "test": 0.8}]
-    assert learning_curve_series(rows) == ([10.0, 20.0], [1.0, 0.9], [0.7, 0.8])
-    assert learning_curve_series({"sizes": [1, 2], "train": [1.0], "test": [0.5, 0.6]}) is None
+def test_real_section_shapes_render_their_numbers(run_dir):
+    report = with_optional_sections(load(run_dir))
+    html = render_html(report)
+    assert _row(html, "noise-per-class", "1") == ["1", "152", "30", "0.1974", "0.2114"]
+    assert _row(html, "noise-issues", "17") == ["17", "1", "0", "0.0120"]
+    assert _row(html, "noise-adjusted-table", "accuracy")[1:6] == ["1.0000", "0.8712", "0.1288", "[0.0815, 0.1761]",
+                                                                   f"{report['gap']['accuracy']['gap_mean']:.4f}"]
+    assert "<strong>93%</strong>" in html  # memorised share of the flagged rows
+    assert _row(html, "shift-features", "x7") == ["x7", "0.6897"]
+    assert _row(html, "leakage-features", "x4") == ["x4", "0.7646"]
+    assert "2 of 60 holdout rows copy a training row exactly" in html and "12, 40, 57" in html
+    assert _row(html, "learning-curve-table", "200") == ["200", "1.0000", "0.7050", "0.2950"]
+    assert "More data helps" in html and "more data would likely help" in html
+    test = report["gap"]["accuracy"]["test_mean"]
+    assert _row(html, "champion-vs-challenger", "accuracy, mean of the same test folds") == [
+        "accuracy, mean of the same test folds", f"{test:.4f}", "0.7400", f"{test - 0.74:.4f}"]
+    assert "Registered as <strong>v7</strong>; not promoted. Production is now <strong>v6</strong>." in html
+
+
+def test_minimal_and_skipped_shapes_still_render():
+    html = render_html({
+        "decision": "needs_approval", "checks": [],
+        "noise": {"rate": None, "n_issues": 0, "rows": 0, "filter_by": "prune_by_noise_rate", "per_class": {},
+                  "issues": [], "skipped": "SVC has no predict_proba."},
+        "leakage": {"holdout_rows": 0, "exact_duplicates": 0, "near_duplicates": 0, "near_checked": 0,
+                    "duplicate_rate": None, "duplicate_rows": [], "top_features": [], "seconds": 0.01},
+        "learning_curve": {"metric": "accuracy", "points": [], "more_data_helps": False, "verdict": ""},
+        "champion": {"version": None, "metric": "accuracy", "test": [], "test_mean": None, "holdout": None,
+                     "recorded_gap": None, "reason": "No production model in reg yet: this is the first candidate."},
+    })
+    assert "NEEDS APPROVAL" in html and "Not checked: SVC has no predict_proba." in html
+    assert "No holdout: holdout rows copying training rows were not looked for." in html
+    assert "this is the first candidate" in html and 'id="champion-vs-challenger"' not in html
+    assert 'id="noise-per-class"' not in html and "<svg" not in html
+
+
+def test_learning_curve_series_reads_the_points():
+    section = {"metric": "accuracy", "points": [{"rows": 10, "train": 1.0, "test": 0.7, "gap": 0.3},
+                                                {"rows": 20, "train": 0.9, "test": 0.8, "gap": 0.1}]}
+    assert learning_curve_series(section) == ([10.0, 20.0], [1.0, 0.9], [0.7, 0.8])
+    assert learning_curve_series({"points": [{"rows": 10, "train": 1.0}]}) is None
+    assert learning_curve_series({"train_sizes": [1, 2], "train_scores": [1, 1], "test_scores": [0.5, 0.6]}) is None
+    assert learning_curve_series({"points": []}) is None
     assert learning_curve_series(None) is None
 
 
 def test_champion_rows_put_the_champion_beside_the_candidate(run_dir):
     report = with_optional_sections(load(run_dir))
-    (row,) = champion_rows(report)
-    assert row["metric"] == "accuracy" and row["champion_test"] == 0.74
-    assert row["test"] == report["gap"]["accuracy"]["test_mean"] and row["champion_gap"] is None
+    gap = report["gap"]["accuracy"]
+    folds, recorded = champion_rows(report)  # no holdout in this run: no holdout row
+    assert folds["challenger"] == gap["test_mean"] and folds["champion"] == 0.74
+    assert folds["difference"] == pytest.approx(gap["test_mean"] - 0.74)
+    assert recorded["challenger"] == gap["gap_mean"] and recorded["champion"] == 0.2125
+    report["holdout"] = {"accuracy": {"train": 1.0, "test": 0.7, "gap": 0.3}}
+    report["champion"] = {**report["champion"], "holdout": 0.75}
+    holdout = champion_rows(report)[1]
+    assert holdout["what"] == "accuracy on the holdout" and holdout["difference"] == pytest.approx(-0.05)
+    assert champion_rows({**report, "champion": {**report["champion"], "version": None}}) == []
     assert champion_rows(load(run_dir)) == []
 
 
 def test_markdown_has_the_optional_sections(run_dir):
-    bare_report = {k: v for k, v in load(run_dir).items()
-                   if k not in ("quality", "noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve")}
+    bare_report = {k: v for k, v in load(run_dir).items() if k not in OPTIONAL}
     bare = render_markdown(bare_report)
     assert bare.startswith("# gapgates: BLOCK") and "| accuracy |" in bare and "Diagnosis" not in bare
-    md = render_markdown(with_optional_sections(load(run_dir)))
-    for text in ("## Diagnosis: noise", "- Relabel the flagged rows.", "18.3% of rows look mislabelled",
-                 "| 17 | 1 | 0 |",
-                 "## Data quality: FAILED", "expect_column_values_to_not_be_null", "AUC 0.8100", "## Learning curve",
-                 "## Champion vs challenger", "regression 0.0200"):
+    report = with_optional_sections(load(run_dir))
+    md = render_markdown(report)
+    test = report["gap"]["accuracy"]["test_mean"]
+    for text in ("## Diagnosis: noise", "- Relabel the flagged rows.", "18.3% of rows look mislabelled (55 of 300 rows)",
+                 "| 1 | 152 | 30 | 0.1974 | 0.2114 |", "| 17 | 1 | 0 |", "Noise-adjusted gap (accuracy): 0.1288",
+                 "## Data quality: FAILED", "expect_column_values_to_not_be_null", "AUC 0.8100", "x3 (0.6931)",
+                 "2 holdout rows copy a training row exactly; duplicate rate 0.0500; top column x1 (0.7869)",
+                 "## Learning curve", "| 200 | 1.0000 | 0.7050 | 0.2950 |",
+                 "## Champion vs challenger", f"| accuracy, mean of the same test folds | {test:.4f} | 0.7400 |",
+                 "Registered as v7; not promoted; production: v6."):
         assert text in md, text
+    first = {**report, "champion": {**report["champion"], "version": None, "reason": "No production model yet."}}
+    assert "No production model yet." in render_markdown(first)
 
 
 def test_report_from_rerenders_html_and_markdown(run_cli, run_dir, tmp_path):
