@@ -13,6 +13,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from flows.tasks import IO_RETRIES
+from gapgates.enforce import Enforcement, enforce, registry_metadata
 from gapgates.runner import RunResult
 
 __all__ = ["block", "promote"]
@@ -46,19 +47,14 @@ def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str
         return section
     want = result.prepared.config.promote
     if result.decision.allows_promotion:
-        from gapgates.enforce import enforce
-
-        done = enforce(result, registry, promote=want, actor=actor)
-        section["registry"] = {"version": done.version, "promoted": done.promoted, "production": done.production}
+        section["registry"] = enforce(result, registry, promote=want, actor=actor).to_dict()
         return section
-    from gapgates.enforce import registry_metadata
-
     version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
     registry.record(version, "needs_approval", actor="gapgates", reasons=tuple(result.decision.reasons))
     registry.record(version, "approve", actor=actor, reasons=tuple(reasons))
     if want:
         registry.promote(version, actor=actor, reasons=tuple(reasons))
-    section["registry"] = {"version": version, "promoted": want, "production": registry.production}
+    section["registry"] = Enforcement(version=version, promoted=want, production=registry.production).to_dict()
     return section
 
 
@@ -76,9 +72,7 @@ def block(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] 
     action = "reject" if actor != "gapgates" else "block"
     version = None
     if result.model is not None:  # no model when the data-quality gate blocked before any fit
-        from gapgates.enforce import registry_metadata
-
         version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
     registry.record(version, action, actor=actor, reasons=tuple(reasons))
-    section["registry"] = {"version": version, "promoted": False, "production": registry.production}
+    section["registry"] = Enforcement(version=version, promoted=False, production=registry.production).to_dict()
     return section

@@ -37,6 +37,7 @@ __all__ = [
     "Prepared",
     "References",
     "RunResult",
+    "blocked_by_quality",
     "compute_gap",
     "decide",
     "diagnose",
@@ -79,9 +80,19 @@ class Prepared:
     @property
     def blocked(self) -> bool:
         """True when ``[quality] required`` and the data failed a critical expectation (or could not be checked)."""
-        if not self.policy.quality.required:
-            return False
-        return self.quality_error is not None or (self.quality is not None and self.quality.critical)
+        return _quality_blocks(self.policy, self.quality, self.quality_error)
+
+
+def _quality_blocks(policy: Policy, quality: Any, quality_error: str | None) -> bool:
+    """Whether the data-quality result stops the run before any fit."""
+    if not policy.quality.required:
+        return False
+    return quality_error is not None or (quality is not None and quality.critical)
+
+
+def _now() -> str:
+    """UTC now, ISO 8601 to the second: the ``created`` time of a run."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True, eq=False)
@@ -158,7 +169,7 @@ def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
     metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
     resolve_scoring(metrics, estimator)
     quality, quality_error = _quality(config, policy, table, hold_table, classification=classification)
-    if policy.quality.required and (quality_error is not None or quality.critical):
+    if _quality_blocks(policy, quality, quality_error):
         raw = raw_dataset(table, config.target, group=config.group, time=config.time)
         return Prepared(  # fail fast: nothing more is checked and no model is fit
             config=config, policy=policy, train=raw, holdout=None, estimator=estimator, metrics=metrics,
@@ -357,7 +368,7 @@ def decide(
     evidence = Evidence(gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, champion=refs.champion,
                         trend=trend, errors=errors, **fields)
     decision = evaluate(prep.policy, evidence)
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    created = _now()
     return RunResult(
         name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep, model=refs.model,
         created=created, extra={**_diagnostic_sections(evidence, decision), **extra},
@@ -428,7 +439,7 @@ def blocked_by_quality(prep: Prepared) -> RunResult:
     else:
         checks = quality_checks(prep.quality, required=True)
         evidence = Evidence(quality=prep.quality)
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    created = _now()
     return RunResult(
         name=prep.config.model_name, decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK), evidence=evidence,
         prepared=prep, model=None, created=created,
