@@ -4,13 +4,18 @@
 
 Starts ``prefect server start`` on 127.0.0.1 with a temporary PREFECT_HOME (or uses
 PREFECT_API_URL when set), then times the same gate (breast-cancer data, scaled logistic
-regression, demo policy, 5 folds):
+regression, demo policy, 5 folds) in one process:
 
-- in process, warm: ``run_check(config)`` vs the ``retrain-and-gate`` flow (cache refreshed,
-  so every fold is refit);
-- end to end: the ``gapgates check`` vs ``gapgates run`` commands (imports included).
+- ``run_check(config)`` (what ``gapgates check`` runs) against the ``retrain-and-gate`` flow
+  (what ``gapgates run`` runs), cache refreshed so every fold is refit: the first flow run of
+  the process (new client, flow registered) and the median of warm runs. The server is warmed up
+  first by a small flow run from another process, as a long-running server would be;
+- Prefect's own floor: importing Prefect and ``flows``, and an empty flow calling as many
+  no-op tasks as the gate flow runs (the part of the overhead no gapgates code can remove);
+- for reference, end to end from the shell: ``gapgates check`` against ``gapgates run``
+  (each a fresh interpreter: imports, client start and exit included).
 
-Target: flow overhead <= 3 s.
+Target: flow overhead <= 3 s (in one process, as every benchmark here is measured).
 """
 
 from __future__ import annotations
@@ -36,6 +41,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+WARM_UP = """
+from prefect import flow, task
+
+@task
+def step(i):
+    return i
+
+@flow(name="gapgates-bench-warm-up")
+def warm_up():
+    for i in range(3):
+        step(i)
+
+warm_up()
+"""
+
+
 def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     """Start a local Prefect server; return it and its API URL once healthy."""
     port = _free_port()
@@ -49,11 +70,17 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return proc, url
+                break
         except OSError:
             time.sleep(1)
-    os.killpg(proc.pid, signal.SIGTERM)
-    raise SystemExit("prefect server did not start")
+    else:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise SystemExit("prefect server did not start")
+    # A long-running server has served requests before: warm this one up the same way, in another
+    # process, so its first-request costs (about 1 s here) are not charged to the flow.
+    subprocess.run([sys.executable, "-c", WARM_UP], env={**env, "PREFECT_API_URL": url}, check=True,
+                   capture_output=True)
+    return proc, url
 
 
 def _median(fn, repeat: int) -> float:
@@ -63,6 +90,50 @@ def _median(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def _medians(fns, repeat: int) -> list[float]:
+    """Median seconds of each function, calling them in turn ``repeat`` times."""
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for fn, bucket in zip(fns, times):
+            start = time.perf_counter()
+            fn()
+            bucket.append(time.perf_counter() - start)
+    return [statistics.median(bucket) for bucket in times]
+
+
+def _timed(fn) -> tuple[float, object]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def _task_runs(state) -> int:
+    """How many task runs a finished flow run made (read back from the server)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    return len(runs)
+
+
+def empty_flow(n_tasks: int):
+    """A flow calling ``n_tasks`` no-op tasks: Prefect's own cost of a run with that many tasks."""
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
+
+    @task(name="no-op", cache_policy=NO_CACHE)
+    def no_op(i: int) -> int:
+        return i
+
+    @flow(name="gapgates-bench-empty")
+    def empty() -> None:
+        for i in range(n_tasks):
+            no_op(i)
+
+    return empty
 
 
 def main() -> None:
@@ -78,20 +149,30 @@ def main() -> None:
     os.environ["PREFECT_TASKS_REFRESH_CACHE"] = "true"  # refit every fold: measure the real work
     sys.path.insert(0, str(ROOT))
     try:
+        from gapgates.config import make_config
         from gapgates.demo import DEMO_POLICY_PATH, write_demo_data
+        from gapgates.runner import run_check
 
         data = write_demo_data(tmp)
         options = {"data": str(data), "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
                    "policy": str(DEMO_POLICY_PATH), "name": "bench-logreg"}
-        from flows.retrain import retrain_and_gate
-        from gapgates.config import make_config
-        from gapgates.runner import run_check
-
         config = make_config(options)
-        run_check(config)
-        retrain_and_gate(options=options, return_state=True)  # warm-up
-        check_s = _median(lambda: run_check(config), args.repeat)
-        flow_s = _median(lambda: retrain_and_gate(options=options, return_state=True), args.repeat)
+        run_check(config)  # warm-up: imports scikit-learn and Great Expectations
+
+        import_s, _ = _timed(lambda: __import__("flows.retrain"))
+        from flows.retrain import retrain_and_gate
+
+        first_s, state = _timed(lambda: retrain_and_gate(options=options, return_state=True))
+        if not state.is_completed():
+            raise SystemExit(f"the flow did not complete: {state.message}")
+        n_tasks = _task_runs(state)
+        empty = empty_flow(n_tasks)
+        empty()  # warm-up: registers the flow
+        # Interleaved, so the three see the same machine (the server digests events in the background).
+        check_s, flow_s, floor_s = _medians(
+            [lambda: run_check(config), lambda: retrain_and_gate(options=options, return_state=True), empty],
+            args.repeat,
+        )
 
         cli = [sys.executable, "-m", "gapgates"]
         flags = [f"--{k}={v}" for k, v in options.items()]
@@ -102,10 +183,20 @@ def main() -> None:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(30)
-    print(f"server: {os.environ['PREFECT_API_URL']}  (median of {args.repeat} in process, 3 end to end)")
-    print(f"in process   run_check {check_s:6.2f} s   flow {flow_s:6.2f} s   overhead {flow_s - check_s:6.2f} s")
-    print(f"end to end   check     {check_cli:6.2f} s   run  {run_cli:6.2f} s   overhead {run_cli - check_cli:6.2f} s")
-    print(f"target: overhead <= 3 s -> in process {'OK' if flow_s - check_s <= 3 else 'MISSED'}")
+    warm, first = flow_s - check_s, first_s - check_s
+    print(f"server: {os.environ['PREFECT_API_URL']}   breast cancer 569 x 30, logistic regression, 5 folds")
+    print(f"in one process (median of {args.repeat}):")
+    print(f"  run_check (gapgates check)      {check_s:6.2f} s")
+    print(f"  flow (gapgates run), warm       {flow_s:6.2f} s   overhead {warm:5.2f} s   ratio {flow_s / check_s:4.2f}")
+    print(f"  flow, first run of the process  {first_s:6.2f} s   overhead {first:5.2f} s")
+    print("Prefect's own floor (no gapgates code):")
+    print(f"  import prefect + flows          {import_s:6.2f} s   (once per process)")
+    print(f"  empty flow, {n_tasks} no-op tasks      {floor_s:6.2f} s   (per run; gapgates' share of the warm"
+          f" overhead: {warm - floor_s:.2f} s)")
+    print(f"end to end from the shell (median of 3, fresh interpreters): check {check_cli:.2f} s, run {run_cli:.2f} s,"
+          f" overhead {run_cli - check_cli:.2f} s")
+    verdict = "OK" if max(warm, first) <= 3 else "MISSED"
+    print(f"target: overhead <= 3 s in one process -> {verdict} (warm {warm:.2f} s, first run {first:.2f} s)")
 
 
 if __name__ == "__main__":
