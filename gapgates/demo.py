@@ -28,11 +28,16 @@ def scaled_logistic_regression() -> Any:
     return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 
 
-def write_demo_data(out: Path) -> Path:
-    """Write breast-cancer data (569 rows, 30 features, ``target``) as CSV and return its path."""
+def write_demo_data(out: str | Path) -> Path:
+    """Write breast-cancer data (569 rows, 30 features, ``target``) as CSV and return its path.
+
+    Args:
+        out: The directory (created when missing).
+    """
     from sklearn.datasets import load_breast_cancer
 
     frame = load_breast_cancer(as_frame=True).frame
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "breast_cancer.csv"
     frame.to_csv(path, index=False)
