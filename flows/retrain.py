@@ -65,8 +65,8 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
     logger = get_run_logger()
     try:
         config = gate_config(config_path, options)
-        prep = tasks.run_step(tasks.load_data, config)
-        quality = tasks.run_step(tasks.quality_gate, prep)
+        inputs = tasks.run_step(tasks.load_data, config)
+        prep = tasks.run_step(tasks.quality_gate, inputs)  # Great Expectations, before any fit
         if prep.blocked:  # the data failed critical expectations: no model is trained
             result = tasks.block_on_quality(prep)
         else:
@@ -78,7 +78,7 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)
     if not prep.blocked:
-        result = tasks.decide(prep, gap_result, refs, quality, diagnosis)
+        result = tasks.decide(prep, gap_result, refs, diagnosis)
     promoted, section = _enforce(result)
     result.extra["outcome"] = section
     report = publish_report(result)
