@@ -18,21 +18,19 @@ from flows.approval import request_approval
 from flows.artifacts import publish_report
 from flows.outcome import block, promote
 from gapgates.checks import Outcome
-from gapgates.config import CheckConfig, load_config, make_config
+from gapgates.config import CheckConfig, merge_config
 from gapgates.errors import GapGatesError
 
 __all__ = ["gate_config", "retrain_and_gate"]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
-    """A :class:`CheckConfig` from a ``gapgates.toml`` and/or options (options win).
+    """A :class:`CheckConfig` from a ``gapgates.toml`` and/or options (options win; :func:`gapgates.config.merge_config`).
 
     Raises:
         ConfigError: On a missing file or invalid options.
     """
-    values = load_config(config_path) if config_path else {}
-    values.update({k: v for k, v in (options or {}).items() if v is not None})
-    return make_config(values, source=config_path or "options")
+    return merge_config(config_path, options)
 
 
 def _enforce(result: Any) -> tuple[bool, dict[str, Any]]:
