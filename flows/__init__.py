@@ -4,11 +4,11 @@ Importing this package imports Prefect (the core ``gapgates`` package never does
 Use the tasks in your own flows::
 
     from prefect import flow
-    from flows.tasks import cross_validate, load_data, run_step, split
+    from flows.tasks import cross_validate, load_data, quality_gate, run_step, split
 
     @flow
     def my_gate(config):
-        prep = run_step(load_data, config)
+        prep = run_step(quality_gate, run_step(load_data, config))  # GX runs in data-quality-gate
         gap_result = cross_validate(prep, run_step(split, prep))
         ...
 """

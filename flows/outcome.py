@@ -19,7 +19,6 @@ from gapgates.runner import RunResult
 __all__ = ["block", "promote"]
 
 
-
 def _registry(result: RunResult) -> Any | None:
     path = result.prepared.config.registry
     if path is None:
@@ -31,15 +30,19 @@ def _registry(result: RunResult) -> Any | None:
 
 @task(name="promote", cache_policy=NO_CACHE, **IO_RETRIES)
 def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> dict[str, Any]:
-    """Promote the candidate (after ``promote`` or an approval).
+    """Promote the candidate (after ``promote`` or an approval) through :func:`gapgates.enforce.enforce`.
 
     Args:
         result: The run.
-        actor: Who promotes: ``gapgates`` for an automatic promotion, else the approver.
+        actor: Who promotes: ``gapgates`` for an automatic promotion, else the approver of a
+            ``needs_approval`` decision.
         reasons: Recorded in the audit log (the approver's reason).
 
     Returns:
         The ``outcome`` section of the report.
+
+    Raises:
+        PromotionBlocked: For a ``block`` decision (it cannot be approved); the registry is untouched.
     """
     section: dict[str, Any] = {"outcome": "promote", "actor": actor, "reasons": list(reasons), "registry": None}
     registry = _registry(result)
@@ -47,14 +50,10 @@ def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str
         return section
     want = result.prepared.config.promote
     if result.decision.allows_promotion:
-        section["registry"] = enforce(result, registry, promote=want, actor=actor).to_dict()
-        return section
-    version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
-    registry.record(version, "needs_approval", actor="gapgates", reasons=tuple(result.decision.reasons))
-    registry.record(version, "approve", actor=actor, reasons=tuple(reasons))
-    if want:
-        registry.promote(version, actor=actor, reasons=tuple(reasons))
-    section["registry"] = Enforcement(version=version, promoted=want, production=registry.production).to_dict()
+        done = enforce(result, registry, promote=want, actor=actor)
+    else:
+        done = enforce(result, registry, promote=want, approved_by=actor, approval_reason="; ".join(reasons))
+    section["registry"] = done.to_dict()
     return section
 
 

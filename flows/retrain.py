@@ -18,21 +18,19 @@ from flows.approval import request_approval
 from flows.artifacts import publish_report
 from flows.outcome import block, promote
 from gapgates.checks import Outcome
-from gapgates.config import CheckConfig, load_config, make_config
+from gapgates.config import CheckConfig, merge_config
 from gapgates.errors import GapGatesError
 
 __all__ = ["gate_config", "retrain_and_gate"]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
-    """A :class:`CheckConfig` from a ``gapgates.toml`` and/or options (options win).
+    """A :class:`CheckConfig` from a ``gapgates.toml`` and/or options (options win; :func:`gapgates.config.merge_config`).
 
     Raises:
         ConfigError: On a missing file or invalid options.
     """
-    values = load_config(config_path) if config_path else {}
-    values.update({k: v for k, v in (options or {}).items() if v is not None})
-    return make_config(values, source=config_path or "options")
+    return merge_config(config_path, options)
 
 
 def _enforce(result: Any) -> tuple[bool, dict[str, Any]]:
@@ -65,8 +63,8 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
     logger = get_run_logger()
     try:
         config = gate_config(config_path, options)
-        prep = tasks.run_step(tasks.load_data, config)
-        quality = tasks.run_step(tasks.quality_gate, prep)
+        inputs = tasks.run_step(tasks.load_data, config)
+        prep = tasks.run_step(tasks.quality_gate, inputs)  # Great Expectations, before any fit
         if prep.blocked:  # the data failed critical expectations: no model is trained
             result = tasks.block_on_quality(prep)
         else:
@@ -78,7 +76,7 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)
     if not prep.blocked:
-        result = tasks.decide(prep, gap_result, refs, quality, diagnosis)
+        result = tasks.decide(prep, gap_result, refs, diagnosis)
     promoted, section = _enforce(result)
     result.extra["outcome"] = section
     report = publish_report(result)

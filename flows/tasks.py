@@ -3,16 +3,19 @@
 Use them in your own flows; every task takes and returns the library's objects::
 
     from prefect import flow
-    from flows.tasks import (cross_validate, decide, diagnose, load_data, quality_gate, reference_scores,
-                             run_step, split)
+    from flows.tasks import (block_on_quality, cross_validate, decide, diagnose, load_data, quality_gate,
+                             reference_scores, run_step, split)
 
     @flow
     def my_gate(config):
-        prep = run_step(load_data, config)
+        inputs = run_step(load_data, config)        # files, columns, model
+        prep = run_step(quality_gate, inputs)       # Great Expectations, before any fit
+        if prep.blocked:
+            return block_on_quality(prep)
         splits = run_step(split, prep)
         gap_result = cross_validate(prep, splits)
         return decide(prep, gap_result, run_step(reference_scores, prep, splits),
-                      run_step(quality_gate, prep), run_step(diagnose, prep, splits, gap_result))
+                      run_step(diagnose, prep, splits, gap_result))
 
 Known bad input (:class:`~gapgates.errors.GapGatesError`) ends a task in a Failed
 state whose message is the one-line error (no retry, no traceback). Called directly,
@@ -39,12 +42,12 @@ from gapgates.config import CheckConfig
 from gapgates.crossval import GapResult
 from gapgates.errors import GapGatesError
 from gapgates.folds import FoldFit, combine_folds, fit_fold
-from gapgates.runner import Prepared, References, RunResult
+from gapgates.runner import Inputs, Prepared, References, RunResult
 from gapgates.splits import Splits
 
 __all__ = [
-    "FingerprintCache", "cross_validate", "decide", "diagnose", "fit_one_fold", "load_data", "quality_gate",
-    "reference_scores", "result_or_raise", "run_step", "split", "task_runner_for",
+    "FingerprintCache", "block_on_quality", "cross_validate", "decide", "diagnose", "fit_one_fold", "load_data",
+    "quality_gate", "reference_scores", "result_or_raise", "run_step", "split", "task_runner_for",
 ]
 
 T = TypeVar("T")
@@ -128,16 +131,18 @@ FINGERPRINT_CACHE = FingerprintCache()
 
 @task(name="load-data", cache_policy=NO_CACHE, **IO_RETRIES)
 @_user_errors_fail
-def load_data(config: CheckConfig) -> Prepared:
-    """Read and validate the data, the holdout, the model and the policy (:func:`gapgates.runner.prepare`)."""
-    return steps.prepare(config)
+def load_data(config: CheckConfig) -> Inputs:
+    """Read the policy, the data and the holdout; check the columns, the model and the metrics
+    (:func:`gapgates.runner.load_inputs`)."""
+    return steps.load_inputs(config)
 
 
 @task(name="data-quality-gate", cache_policy=NO_CACHE)
 @_user_errors_fail
-def quality_gate(prep: Prepared) -> dict[str, Any]:
-    """The data-quality evidence (:func:`gapgates.runner.quality_evidence`; GX ran in ``load-data``, before any fit)."""
-    return steps.quality_evidence(prep)
+def quality_gate(inputs: Inputs) -> Prepared:
+    """Validate the data with Great Expectations, then prepare it for the fits
+    (:func:`gapgates.runner.validate_inputs`); ``Prepared.blocked`` when it failed a critical expectation."""
+    return steps.validate_inputs(inputs)
 
 
 @task(name="block-on-data-quality", cache_policy=NO_CACHE)
@@ -231,8 +236,6 @@ def reference_scores(prep: Prepared, splits: Splits) -> References:
 
 
 @task(name="decide", cache_policy=NO_CACHE)
-def decide(
-    prep: Prepared, gap_result: GapResult, refs: References, quality: dict[str, Any], diagnosis: dict[str, Any]
-) -> RunResult:
-    """Judge the evidence against the policy (:func:`gapgates.runner.decide`)."""
-    return steps.decide(prep, gap_result, refs, quality, diagnosis)
+def decide(prep: Prepared, gap_result: GapResult, refs: References, diagnosis: dict[str, Any]) -> RunResult:
+    """Judge the evidence, the data-quality result included, against the policy (:func:`gapgates.runner.decide`)."""
+    return steps.decide(prep, gap_result, refs, steps.quality_evidence(prep), diagnosis)

@@ -78,19 +78,15 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def resolve_check_config(config_path: str | None, **options: Any) -> Any:
-    """Merge ``--config`` values with the options given on the command line (which win)."""
-    from gapgates.config import load_config, make_config
+    """Merge ``--config`` values with the options given on the command line (which win; ``--param`` key by key)."""
+    from gapgates.config import merge_config
 
-    values: dict[str, Any] = load_config(config_path) if config_path else {}
     params = options.pop("params", ())
-    for key, value in options.items():
-        if value is not None:
-            values[key] = value
     if params:
         from gapgates.modelspec import parse_params
 
-        values["params"] = {**dict(values.get("params") or {}), **parse_params(params)}
-    return make_config(values, source=config_path or "options")
+        params = parse_params(params)
+    return merge_config(config_path, options, params=params or None)
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gapgates.errors import ConfigError
 
-__all__ = ["CheckConfig", "load_config"]
+__all__ = ["CheckConfig", "load_config", "merge_config"]
 
 
 class CheckConfig(BaseModel):
@@ -131,3 +132,37 @@ def load_config(path: str | Path) -> dict[str, Any]:
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():
         data["model"] = str(path.parent / data["model"])
     return data
+
+
+def merge_config(
+    config_path: str | Path | None = None,
+    options: Mapping[str, Any] | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+) -> CheckConfig:
+    """A :class:`CheckConfig` from a ``gapgates.toml`` and options: what ``gapgates check``/``run`` and the flow use.
+
+    Precedence: ``params`` (set key by key) over ``options`` over the file. An option that is
+    None is "not given" and keeps the file's value; a ``params`` option replaces the file's
+    parameters as a whole, while ``params=`` (the CLI's ``--param KEY=VALUE``) changes single keys.
+
+    Args:
+        config_path: A ``gapgates.toml``, or None for options only.
+        options: Option values by name (``holdout_fraction`` or ``holdout-fraction``).
+        params: Estimator parameters merged into the file's and the options' ``params``.
+
+    Returns:
+        The validated config.
+
+    Raises:
+        ConfigError: On a missing or invalid file, an unknown option or an invalid value.
+
+    Example:
+        >>> merge_config(options={"data": "d.csv", "target": "y", "model": "m.M", "folds": None}).folds
+        5
+    """
+    values = load_config(config_path) if config_path else {}
+    values.update({k: v for k, v in _normalise(dict(options or {})).items() if v is not None})
+    if params:
+        values["params"] = {**dict(values.get("params") or {}), **params}
+    return make_config(values, source=str(config_path) if config_path else "options")

@@ -2,7 +2,9 @@
 
 compute → judge → **enforce**: :func:`enforce` stores the run's final model as a
 new registry version, then switches ``production`` to it only when the decision
-is ``promote`` and promotion was asked for; every other outcome is audited.
+is ``promote`` (or ``needs_approval`` with ``approved_by``, a person's approval)
+and promotion was asked for; every other outcome is audited. A ``block`` can
+never be approved.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from gapgates.checks import Outcome
 from gapgates.errors import PromotionBlocked, RegistryError
 from gapgates.registry.base import Registry
 from gapgates.runner import RunResult
@@ -65,37 +68,53 @@ def enforce(
     promote: bool,
     actor: str = "gapgates",
     raise_on_block: bool = False,
+    approved_by: str | None = None,
+    approval_reason: str = "",
 ) -> Enforcement:
-    """Register the run's final model; switch production to it only if the decision is ``promote``.
+    """Register the run's final model; switch production to it only if the decision is ``promote``
+    (or ``needs_approval`` approved by a person).
 
     Every outcome is audited: ``promote`` (the switch), ``block`` / ``needs_approval`` (with the
     failing checks as reasons), or ``register`` when the gate passed but ``promote`` was False.
+    An approved ``needs_approval`` is audited as ``needs_approval`` (by ``actor``), then
+    ``approve`` and, with ``promote``, ``promote`` (both by the approver).
 
     Args:
         result: A finished gate run whose ``model`` was fit (``run_check`` fits it when
             ``config.registry`` or a holdout is set).
         registry: Where to register.
-        promote: Whether a passing candidate may become production.
+        promote: Whether a passing (or approved) candidate may become production.
         actor: Who acts, for the audit log.
-        raise_on_block: Raise :class:`PromotionBlocked` (after auditing) when the decision is not promote.
+        raise_on_block: Raise :class:`PromotionBlocked` (after auditing) when the decision is not
+            promote and was not approved.
+        approved_by: The person who approved a ``needs_approval`` decision, or None. Ignored when the
+            decision is ``promote`` (nothing to approve).
+        approval_reason: The approver's reason, for the audit log.
 
     Returns:
         The version, whether it was promoted, and production afterwards.
 
     Raises:
         RegistryError: When the run has no final model or the registry refuses it.
-        PromotionBlocked: With ``raise_on_block`` and a decision other than promote.
+        PromotionBlocked: With ``raise_on_block`` and a decision other than promote (not approved);
+            and always when ``approved_by`` is given for a ``block`` decision: a block cannot be
+            approved, so the registry is left untouched (nothing registered, nothing audited).
 
     Example:
         >>> done = enforce(run_check(config), LocalRegistry("registry"), promote=True)  # doctest: +SKIP
         >>> done.promoted, done.production  # doctest: +SKIP
         (True, 'v1')
+        >>> enforce(result, registry, promote=True, approved_by="alice", approval_reason="known shift")  # doctest: +SKIP
+        Enforcement(version='v2', promoted=True, production='v2')
     """
     from gapgates.report import build_report
 
     decision = result.decision
+    approved = approved_by is not None and decision.outcome is Outcome.NEEDS_APPROVAL
+    if approved_by is not None and decision.outcome is Outcome.BLOCK:
+        raise PromotionBlocked(decision)  # before any write: an approval never overrides a block
     if result.model is None:
-        if decision.allows_promotion:
+        if decision.allows_promotion or approved:
             raise RegistryError(
                 "The run has no final model to register. Set 'registry' in the check config so run_check fits it."
             )
@@ -106,6 +125,13 @@ def enforce(
         return Enforcement(version=None, promoted=False, production=registry.production)
     version = registry.register(result.model, name=result.name, metadata=registry_metadata(result),
                                 report=build_report(result))
+    if approved:
+        registry.record(version, decision.outcome.value, actor=actor, reasons=decision.reasons)
+        reasons = [approval_reason or "approved"]
+        registry.record(version, "approve", actor=approved_by, reasons=reasons)
+        if promote:
+            registry.promote(version, actor=approved_by, reasons=reasons)
+        return Enforcement(version=version, promoted=promote, production=registry.production)
     promoted = decision.allows_promotion and promote
     if promoted:
         registry.promote(version, actor=actor, reasons=decision.reasons or ["every check passed"])

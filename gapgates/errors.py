@@ -21,6 +21,7 @@ __all__ = [
     "PolicyError",
     "PromotionBlocked",
     "RegistryError",
+    "first_line",
 ]
 
 
@@ -59,3 +60,9 @@ class PromotionBlocked(GapGatesError):
         self.decision = decision
         reasons = "; ".join(decision.reasons) or "no reason recorded"
         super().__init__(f"Promotion blocked ({decision.outcome.value}): {reasons}", *args)
+
+
+def first_line(err: BaseException) -> str:
+    """The first line of an error's message (its type name when the message is empty), for one-line reports."""
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__

@@ -1,6 +1,7 @@
 """One gate run from a :class:`~gapgates.config.CheckConfig`: load → split → compute → judge.
 
-This is what ``gapgates check`` and the Prefect flow call. It computes and
+This is what ``gapgates check`` and the Prefect flow call (loading and validating the
+inputs lives in :mod:`gapgates.inputs`, re-exported here). It computes and
 judges; writing reports and promoting are separate steps (see
 :mod:`gapgates.report`).
 """
@@ -10,30 +11,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from gapgates.checks import Check, Decision, Outcome, Status
 from gapgates.config import CheckConfig
 from gapgates.crossval import GapResult
-from gapgates.data import (
-    Dataset,
-    check_classes,
-    check_holdout_columns,
-    load_table,
-    make_dataset,
-    raw_dataset,
-    require_columns,
-)
 from gapgates.decision import evaluate
-from gapgates.errors import DataError, GapGatesError
+from gapgates.errors import DataError, GapGatesError, first_line
 from gapgates.evidence import Evidence
-from gapgates.policy import Policy, load_policy, policy_hash
+from gapgates.inputs import Inputs, Prepared, load_inputs, prepare, quality_evidence, validate_inputs
+from gapgates.policy import Policy, policy_hash
 from gapgates.splits import Splits
 
 __all__ = [
+    "Inputs",
     "Prepared",
     "References",
     "RunResult",
@@ -41,53 +32,14 @@ __all__ = [
     "compute_gap",
     "decide",
     "diagnose",
+    "load_inputs",
     "make_folds",
     "prepare",
     "quality_evidence",
     "reference_scores",
     "run_check",
+    "validate_inputs",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class Prepared:
-    """Validated inputs of a run, before any model is fit.
-
-    Attributes:
-        config: The options.
-        policy: The policy.
-        train: Training rows (the index keeps 0-based positions in ``--data``).
-        holdout: Holdout rows (from ``--holdout`` or ``holdout_fraction``), or None.
-        estimator: The unfitted estimator, with encoding and seeds applied.
-        metrics: Scoring names, primary first.
-        classification: Whether the estimator is a classifier.
-        fingerprint: sha256 of the ``--data`` table.
-        quality: The data-quality result (:class:`gapgates.quality.QualityResult`), or None.
-        quality_error: Why the quality step could not run, or None.
-    """
-
-    config: CheckConfig
-    policy: Policy
-    train: Dataset
-    holdout: Dataset | None
-    estimator: Any
-    metrics: list[str]
-    classification: bool
-    fingerprint: str
-    quality: Any = None
-    quality_error: str | None = None
-
-    @property
-    def blocked(self) -> bool:
-        """True when ``[quality] required`` and the data failed a critical expectation (or could not be checked)."""
-        return _quality_blocks(self.policy, self.quality, self.quality_error)
-
-
-def _quality_blocks(policy: Policy, quality: Any, quality_error: str | None) -> bool:
-    """Whether the data-quality result stops the run before any fit."""
-    if not policy.quality.required:
-        return False
-    return quality_error is not None or (quality is not None and quality.critical)
 
 
 def _now() -> str:
@@ -126,101 +78,6 @@ class RunResult:
     def policy_hash(self) -> str:
         """sha256 of the policy."""
         return policy_hash(self.prepared.policy)
-
-
-def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:
-    return Dataset(
-        X=ds.X.iloc[rows],
-        y=ds.y.iloc[rows],
-        target=ds.target,
-        groups=None if ds.groups is None else ds.groups.iloc[rows],
-        time=None if ds.time is None else ds.time.iloc[rows],
-        fingerprint=ds.fingerprint,
-        columns=ds.columns,
-    )
-
-
-def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
-    """Load and validate everything a run needs; fit nothing.
-
-    Args:
-        config: The options.
-        policy: A policy to use instead of loading ``config.policy``.
-
-    Returns:
-        The validated inputs.
-
-    Raises:
-        ConfigError: On usage errors (files, columns, model, metrics, folds).
-        DataError: On data no model can be judged on.
-    """
-    from sklearn.base import is_classifier
-
-    from gapgates.modelspec import build_model, encode_features, seed_estimator
-    from gapgates.scoring import default_metrics, resolve_scoring
-    from gapgates.splits import holdout_split
-
-    policy = policy if policy is not None else load_policy(config.policy)
-    table = load_table(config.data)
-    require_columns(table, config.target, group=config.group, time=config.time)
-    hold_table = load_table(config.holdout) if config.holdout is not None else None
-    estimator = seed_estimator(build_model(config.model, config.params), config.seed)
-    classification = is_classifier(estimator)
-    metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
-    resolve_scoring(metrics, estimator)
-    quality, quality_error = _quality(config, policy, table, hold_table, classification=classification)
-    if _quality_blocks(policy, quality, quality_error):
-        raw = raw_dataset(table, config.target, group=config.group, time=config.time)
-        return Prepared(  # fail fast: nothing more is checked and no model is fit
-            config=config, policy=policy, train=raw, holdout=None, estimator=estimator, metrics=metrics,
-            classification=classification, fingerprint=raw.fingerprint, quality=quality, quality_error=quality_error,
-        )
-    data = make_dataset(table, config.target, group=config.group, time=config.time)
-    holdout = None
-    if hold_table is not None:
-        check_holdout_columns(data.columns, hold_table)
-        holdout = make_dataset(hold_table, config.target, group=config.group, time=config.time)
-    estimator = encode_features(estimator, data.X)
-    train = data
-    if holdout is None and config.holdout_fraction is not None:
-        train_rows, hold_rows = holdout_split(
-            data.rows, config.holdout_fraction, y=data.y if classification else None,
-            groups=data.groups, time=data.time, seed=config.seed,
-        )
-        train, holdout = _subset(data, train_rows), _subset(data, hold_rows)
-    if config.folds > train.rows:
-        raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
-    if classification:
-        check_classes(train.y, n_splits=config.folds)
-    return Prepared(
-        config=config, policy=policy, train=train, holdout=holdout, estimator=estimator,
-        metrics=metrics, classification=classification, fingerprint=data.fingerprint, quality=quality,
-    )
-
-
-def _quality(
-    config: CheckConfig, policy: Policy, table: Any, holdout: Any, *, classification: bool
-) -> tuple[Any, str | None]:
-    """Run the data-quality gate; an unexpected GX failure is returned as an error (it blocks)."""
-    from gapgates.quality_gate import check_quality
-
-    suite = policy.quality.suite
-    if suite is not None and not Path(suite).is_absolute() and config.policy is not None:
-        suite = str(Path(config.policy).parent / suite)
-    columns = [c for c in (config.target, config.group, config.time) if c is not None]
-    try:
-        result = check_quality(table, target=config.target, section=policy.quality, columns=columns, holdout=holdout,
-                               classification=classification, suite_path=suite)
-    except GapGatesError:
-        raise
-    except Exception as err:  # a gate that errors must block, never pass
-        return None, f"Great Expectations could not validate the data: {_first_line(err)}"
-    return result, None
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
 
 
 def _trend(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> Any:
@@ -271,7 +128,7 @@ def make_folds(prep: Prepared) -> Splits:
 
 def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
     """The one-line error for a model that cannot be fit on the data."""
-    return DataError(f"Fitting {prep.config.model_name} on the data failed: {_first_line(err)}")
+    return DataError(f"Fitting {prep.config.model_name} on the data failed: {first_line(err)}")
 
 
 def compute_gap(
@@ -294,13 +151,6 @@ def compute_gap(
         raise
     except (ValueError, TypeError) as err:
         raise fitting_failed(prep, err) from err
-
-
-def quality_evidence(prep: Prepared) -> dict[str, Any]:
-    """The data-quality step's Evidence fields (the gate itself runs in :func:`prepare`, before any fit)."""
-    if prep.quality_error is not None:
-        return {"errors": {"quality": prep.quality_error}}
-    return {"quality": prep.quality}
 
 
 def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
@@ -327,7 +177,7 @@ def reference_scores(prep: Prepared, splits: Splits) -> References:
     try:
         base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
     except Exception as err:  # recorded; its checks fail
-        base, errors["performance"] = None, f"the dummy baseline could not be scored: {_first_line(err)}"
+        base, errors["performance"] = None, f"the dummy baseline could not be scored: {first_line(err)}"
     model = held = None
     if prep.holdout is not None or prep.config.registry is not None:
         try:
@@ -335,7 +185,7 @@ def reference_scores(prep: Prepared, splits: Splits) -> References:
             if prep.holdout is not None:
                 held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
         except Exception as err:
-            errors["gap"] = f"the final model could not be fit or scored: {_first_line(err)}"
+            errors["gap"] = f"the final model could not be fit or scored: {first_line(err)}"
     champion = _champion(prep, splits, errors)
     return References(baseline=base, holdout=held, model=model, champion=champion, errors=errors)
 
@@ -393,7 +243,7 @@ def _champion(prep: Prepared, splits: Any, errors: dict[str, str]) -> Any:
         return score_champion(reg.load(version), prep.train.X, prep.train.y, splits=splits, metric=metric,
                               version=version, recorded_gap=recorded, holdout=hold)
     except Exception as err:  # a champion that cannot be loaded or scored blocks
-        errors["champion"] = f"production in {registry} could not be scored: {_first_line(err)}"
+        errors["champion"] = f"production in {registry} could not be scored: {first_line(err)}"
         return None
 
 
@@ -402,9 +252,10 @@ def run_check(
 ) -> RunResult:
     """Run the gate: cross-validated gap, baseline, holdout, then the policy decision.
 
-    The steps (:func:`prepare`, :func:`quality_evidence`, :func:`make_folds`, :func:`compute_gap`,
-    :func:`diagnose`, :func:`reference_scores`, :func:`decide`) are public so an orchestrator
-    (the Prefect flow in ``flows/``) can run each as its own task.
+    The steps (:func:`load_inputs`, :func:`validate_inputs` — together :func:`prepare` —,
+    :func:`quality_evidence`, :func:`make_folds`, :func:`compute_gap`, :func:`diagnose`,
+    :func:`reference_scores`, :func:`decide`) are public so an orchestrator (the Prefect flow
+    in ``flows/``) can run each as its own task.
 
     Args:
         config: The options.
@@ -463,17 +314,17 @@ def _diagnostics(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> tup
             adjusted = noise_adjusted_gap(gap_result, train.X, train.y, noise.positions, scoring=prep.metrics)
             noise = replace(noise, adjusted=adjusted)
     except Exception as err:  # recorded; the label_noise check fails
-        errors["noise"] = f"label noise could not be computed: {_first_line(err)}"
+        errors["noise"] = f"label noise could not be computed: {first_line(err)}"
     if holdout is not None:
         try:
             shift = adversarial_validation(train.X, holdout.X, seed=seed)
         except Exception as err:
-            errors["shift"] = f"adversarial validation failed: {_first_line(err)}"
+            errors["shift"] = f"adversarial validation failed: {first_line(err)}"
     try:
         leakage = find_leakage(train.X, train.y, None if holdout is None else holdout.X,
                                classification=prep.classification, seed=seed)
     except Exception as err:
-        errors["leakage"] = f"the leakage check failed: {_first_line(err)}"
+        errors["leakage"] = f"the leakage check failed: {first_line(err)}"
     return noise, shift, leakage
 
 
@@ -487,7 +338,7 @@ def _learning_curve(prep: Prepared, splits: Any) -> dict[str, Any] | None:
         curve = learning_curve(prep.estimator, prep.train.X, prep.train.y, splits=splits, metric=prep.metrics[0],
                                n_jobs=prep.config.n_jobs)
     except Exception as err:
-        return {"error": _first_line(err)}
+        return {"error": first_line(err)}
     return curve.to_dict()
 
 

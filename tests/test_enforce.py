@@ -88,3 +88,47 @@ def test_failure_before_switch_keeps_production_and_marks_orphan(tmp_path, runs,
     assert reg.production == first.version
     assert [(v.version, v.status) for v in reg.versions()] == [("v1", "production"), ("v2", "orphan")]
     assert reg.verify() == []
+
+
+def _audit(reg):
+    return [(e.action, e.actor, e.version) for e in reg.audit()]
+
+
+def test_approved_needs_approval_is_promoted_with_the_approver_audited(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    result = runs["approval"]
+    done = enforce(result, reg, promote=True, raise_on_block=True, approved_by="alice", approval_reason="known shift")
+    assert done == Enforcement(version="v1", promoted=True, production="v1") and reg.production == "v1"
+    assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("approve", "alice", "v1"), ("promote", "alice", "v1")]
+    entries = reg.audit()
+    assert entries[0].reasons == tuple(result.decision.reasons) and entries[0].reasons
+    assert entries[1].reasons == entries[2].reasons == ("known shift",)
+    assert reg.info("v1").metadata["decision"] == "needs_approval" and reg.load() is not None
+    stored = json.loads((tmp_path / "reg" / "versions" / "v1" / "report.json").read_text())
+    assert stored["decision"] == "needs_approval"
+
+
+def test_approved_without_promote_is_registered_not_switched(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+    done = enforce(runs["approval"], reg, promote=False, approved_by="bob")
+    assert done == Enforcement(version="v2", promoted=False, production=first.version) and reg.production == "v1"
+    assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("approve", "bob", "v2")]
+    assert reg.audit()[2].reasons == ("approved",)  # no reason given
+
+
+def test_a_block_cannot_be_approved_and_the_registry_is_untouched(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+    for want in (True, False):
+        with pytest.raises(PromotionBlocked, match=r"Promotion blocked \(block\)") as err:
+            enforce(runs["block"], reg, promote=want, approved_by="mallory", approval_reason="ship it")
+        assert err.value.decision.outcome is Outcome.BLOCK
+    assert reg.production == first.version and _audit(reg) == [("promote", "gapgates", "v1")]
+    assert [v.version for v in reg.versions()] == ["v1"]  # nothing registered
+
+
+def test_approver_is_ignored_for_a_passing_decision(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    done = enforce(runs["promote"], reg, promote=True, approved_by="alice")
+    assert done.promoted and _audit(reg) == [("promote", "gapgates", "v1")]

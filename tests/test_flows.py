@@ -128,6 +128,37 @@ def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path
     assert runs[0].run_count == 1  # bad input is not retried
 
 
+def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_path):
+    import pandas as pd
+
+    from flows.retrain import final_report
+
+    broken = pd.read_csv(options["data"])
+    broken.loc[:5, "target"] = None  # null labels: a critical expectation of the built-in suite fails
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+    state = _run(prefect_api, **{**options, "data": str(tmp_path / "broken.csv")}, model=TREE, name="broken-labels")
+    assert state.is_failed() and state.message.startswith("Blocked: ")
+    report, promoted = final_report(state)
+    assert not promoted and report["decision"] == "block" and report["cv"] is None
+    assert any(c["name"].startswith("quality") and c["status"] == "fail" for c in report["checks"])
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 5)
+    by_name = {t.name.rsplit("-", 1)[0]: t for t in runs}
+    assert set(by_name) == {"load-data", "data-quality-gate", "block-on-data-quality", "block", "publish-report"}
+    assert not [t for t in runs if t.name.startswith(("fit-fold", "split", "combine"))]
+    gate, load = by_name["data-quality-gate"], by_name["load-data"]
+    assert gate.state.is_completed() and [i.id for i in gate.task_inputs["inputs"]] == [load.id]
+
+
+def test_quality_gate_task_is_where_great_expectations_runs(prefect_api, options, tmp_path):
+    policy = tmp_path / "suite.toml"
+    policy.write_text(DEMO_POLICY_PATH.read_text() + '\n[quality]\nsuite = "no-such-suite.json"\n')
+    state = _run(prefect_api, **{**options, "policy": str(policy)}, model=TREE, name="missing-suite")
+    assert state.is_failed() and "no-such-suite.json' does not exist" in state.message
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 2)
+    states = {t.name.rsplit("-", 1)[0]: t.state.type.value for t in runs}
+    assert states == {"load-data": "COMPLETED", "data-quality-gate": "FAILED"}  # the suite is read by GX's task
+
+
 def test_fold_error_blocks_nothing_promoted(prefect_api, options):
     state = _run(prefect_api, **options, model=TREE, params={"max_depth": "deep"}, name="bad-param")
     assert state.is_failed() and "max_depth" in state.message

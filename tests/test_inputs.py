@@ -1,0 +1,76 @@
+"""load_inputs (files, columns, model) then validate_inputs (Great Expectations, datasets); prepare does both."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from gapgates.config import CheckConfig
+from gapgates.errors import ConfigError, DataError
+from gapgates.inputs import Inputs, Prepared, load_inputs, prepare, validate_inputs
+from gapgates.policy import Policy
+
+TREE = "sklearn.tree.DecisionTreeClassifier"
+
+
+def _config(data, **kw) -> CheckConfig:
+    return CheckConfig(data=data, target="label", model=TREE, folds=3, **kw)
+
+
+def _missing_suite(tmp_path) -> Policy:
+    return Policy.model_validate({"quality": {"suite": str(tmp_path / "missing-suite.json")}})
+
+
+@pytest.mark.parametrize("extra", [{}, {"holdout_fraction": 0.25}])
+def test_prepare_is_load_then_validate(noisy_csv, extra):
+    config = _config(noisy_csv, **extra)
+    whole = prepare(config)
+    inputs = load_inputs(config)
+    steps = validate_inputs(inputs)
+    assert isinstance(inputs, Inputs) and isinstance(steps, Prepared)
+    assert not hasattr(inputs, "quality")  # no GX result before validate_inputs
+    assert len(inputs.table) == 600 and inputs.holdout_table is None
+    assert steps.fingerprint == whole.fingerprint and len(steps.fingerprint) == 64
+    assert (steps.train.rows, steps.metrics) == (whole.train.rows, whole.metrics) == (
+        450 if extra else 600, ["accuracy"])
+    assert list(steps.train.X.index) == list(whole.train.X.index)
+    assert (steps.holdout is None) == (whole.holdout is None) == (not extra)
+    assert steps.quality.success and whole.quality.success and not steps.blocked
+    assert [r.name for r in steps.quality.results] == [r.name for r in whole.quality.results]
+
+
+def test_usage_errors_come_from_load_inputs_before_gx(noisy_csv, tmp_path):
+    policy = _missing_suite(tmp_path)  # GX would fail on this suite: load_inputs must not get there
+    with pytest.raises(ConfigError, match="'nope'"):
+        load_inputs(CheckConfig(data=noisy_csv, target="nope", model=TREE), policy=policy)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_inputs(_config(tmp_path / "gone.csv"), policy=policy)
+    inputs = load_inputs(_config(noisy_csv), policy=policy)  # loads fine: no GX yet
+    with pytest.raises(ConfigError, match=r"missing-suite\.json' does not exist"):
+        validate_inputs(inputs)  # the data-quality gate is where the suite is read
+
+
+def test_data_failing_a_critical_expectation_is_blocked_by_validate(noisy_csv, tmp_path):
+    broken = pd.read_csv(noisy_csv)
+    broken.loc[:5, "label"] = None
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+    inputs = load_inputs(_config(tmp_path / "broken.csv"))  # reading the file raises nothing
+    prep = validate_inputs(inputs)
+    assert prep.blocked and prep.quality.critical and not prep.quality.success
+    assert prep.estimator is inputs.estimator  # failed fast: features were never encoded
+    relaxed = Policy.model_validate({"quality": {"required": False}})
+    with pytest.raises(DataError):  # not required: the run goes on and make_dataset refuses NaN labels
+        validate_inputs(load_inputs(_config(tmp_path / "broken.csv"), policy=relaxed))
+
+
+def test_folds_check_runs_after_the_quality_gate(noisy_csv):
+    inputs = load_inputs(CheckConfig(data=noisy_csv, target="label", model=TREE, folds=601))
+    with pytest.raises(DataError, match=r"folds \(601\) exceeds the training rows \(600\)"):
+        validate_inputs(inputs)
+
+
+def test_runner_reexports_the_input_steps():
+    from gapgates import inputs, runner
+
+    for name in ("Inputs", "Prepared", "load_inputs", "validate_inputs", "prepare", "quality_evidence"):
+        assert getattr(runner, name) is getattr(inputs, name) and name in runner.__all__
