@@ -192,7 +192,10 @@ def run(ctx: click.Context, config_path: str | None, **options: Any) -> None:
     """
     import os
 
+    from gapgates.inputs import check_inputs
+
     config = resolve_check_config(config_path, **options)
+    check_inputs(config)  # bad options fail here in one line, before Prefect starts
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.retrain import final_report, retrain_and_gate

@@ -74,10 +74,8 @@ class CheckConfig(BaseModel):
         """Where runs are recorded: ``history``, else ``history.sqlite`` beside the registry or the reports."""
         if self.history is not None:
             return self.history
-        registry = getattr(self, "registry", None)  # CheckConfig.registry comes with the registry issue
-        if registry is not None:
-            return Path(registry) / "history.sqlite"
-        # TODO(lead): once CheckConfig.registry is merged, drop getattr above and keep this fallback.
+        if self.registry is not None:
+            return Path(self.registry) / "history.sqlite"
         return None if self.out is None else Path(self.out).parent / "history.sqlite"
 
 

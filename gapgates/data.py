@@ -17,11 +17,13 @@ __all__ = [
 ]
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
+def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
     """Read a CSV or Parquet file; rows keep their 0-based file position as index.
 
     Args:
         path: A ``.csv`` (any other suffix is read as CSV) or ``.parquet``/``.pq`` file.
+        header_only: Read only the column names (and Parquet's types): an empty table, fast
+            at any size.
 
     Returns:
         The table with a fresh ``RangeIndex``.
@@ -34,9 +36,14 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise ConfigError(f"Data file '{path}' does not exist. Pass an existing CSV or Parquet file.")
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
-            df = pd.read_parquet(path)
+            if header_only:
+                import pyarrow.parquet as pq
+
+                df = pq.read_schema(path).empty_table().to_pandas()
+            else:
+                df = pd.read_parquet(path)
         else:
-            df = pd.read_csv(path)
+            df = pd.read_csv(path, nrows=0 if header_only else None)
     except pd.errors.EmptyDataError:
         df = pd.DataFrame()
     except (OSError, ValueError, pd.errors.ParserError) as err:

@@ -30,7 +30,7 @@ from gapgates.data import (
 from gapgates.errors import DataError, GapGatesError, first_line
 from gapgates.policy import Policy, load_policy
 
-__all__ = ["Inputs", "Prepared", "load_inputs", "prepare", "quality_evidence", "validate_inputs"]
+__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "quality_evidence", "validate_inputs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,21 +118,44 @@ def load_inputs(config: CheckConfig, *, policy: Policy | None = None) -> Inputs:
         >>> inputs.metrics  # doctest: +SKIP
         ['accuracy', 'roc_auc']
     """
+    policy = policy if policy is not None else load_policy(config.policy)
+    table = load_table(config.data)
+    require_columns(table, config.target, group=config.group, time=config.time)
+    hold_table = load_table(config.holdout) if config.holdout is not None else None
+    estimator, classification, metrics = _model(config, policy)
+    return Inputs(config=config, policy=policy, table=table, holdout_table=hold_table, estimator=estimator,
+                  metrics=metrics, classification=classification)
+
+
+def check_inputs(config: CheckConfig) -> None:
+    """The checks of :func:`load_inputs` that need only the files' headers, in the same order.
+
+    Cheap at any data size: ``gapgates run`` calls it before it starts Prefect, so bad
+    options fail in one line at once instead of inside a flow run.
+
+    Raises:
+        ConfigError: On usage errors (policy, files, columns, model, metrics).
+    """
+    policy = load_policy(config.policy)
+    header = load_table(config.data, header_only=True)
+    require_columns(header, config.target, group=config.group, time=config.time)
+    if config.holdout is not None:
+        load_table(config.holdout, header_only=True)
+    _model(config, policy)
+
+
+def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
+    """The seeded estimator, whether it classifies, and the metrics it is scored by (checked)."""
     from sklearn.base import is_classifier
 
     from gapgates.modelspec import build_model, seed_estimator
     from gapgates.scoring import default_metrics, resolve_scoring
 
-    policy = policy if policy is not None else load_policy(config.policy)
-    table = load_table(config.data)
-    require_columns(table, config.target, group=config.group, time=config.time)
-    hold_table = load_table(config.holdout) if config.holdout is not None else None
     estimator = seed_estimator(build_model(config.model, config.params), config.seed)
     classification = is_classifier(estimator)
     metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
     resolve_scoring(metrics, estimator)
-    return Inputs(config=config, policy=policy, table=table, holdout_table=hold_table, estimator=estimator,
-                  metrics=metrics, classification=classification)
+    return estimator, classification, metrics
 
 
 def validate_inputs(inputs: Inputs) -> Prepared:

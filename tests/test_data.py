@@ -72,3 +72,14 @@ def test_holdout_columns_must_match():
     with pytest.raises(DataError, match=r"missing \['b'\]; extra \['c'\]"):
         check_holdout_columns(("a", "b"), pd.DataFrame({"a": [1], "c": [2]}))
     check_holdout_columns(("a", "b"), pd.DataFrame({"b": [1], "a": [2]}))
+
+
+def test_header_only_reads_the_columns_and_no_rows(tmp_path):
+    frame = pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"], "label": [0, 1, 0]})
+    csv, parquet = tmp_path / "t.csv", tmp_path / "t.parquet"
+    frame.to_csv(csv, index=False)
+    frame.to_parquet(parquet)
+    for path in (csv, parquet):
+        header = load_table(path, header_only=True)
+        assert list(header.columns) == ["a", "b", "label"] and len(header) == 0
+    assert load_table(parquet, header_only=True)["a"].dtype == frame["a"].dtype

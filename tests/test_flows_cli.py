@@ -35,14 +35,26 @@ def test_run_uses_the_server_at_prefect_api_url(prefect_api, run_cli, cancer_csv
     assert _flow_runs(prefect_api) == before + 1  # the run was recorded by that server
 
 
-@pytest.mark.slow
-def test_run_bad_input_is_one_line_and_exit_2(prefect_api, run_cli, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--data", "{tmp}/nope.csv", "--target", "target", "--model", "sklearn.tree.DecisionTreeClassifier"],
+         "Data file"),
+        (["--data", "{csv}", "--target", "labl", "--model", "sklearn.tree.DecisionTreeClassifier"],
+         "target column 'labl' is not in the data"),
+        (["--data", "{csv}", "--target", "target", "--model", "sklearn.tree.NoSuchTree"], "NoSuchTree"),
+        (["--target", "y", "--model", "m"], "'data' is required"),
+    ],
+)
+def test_run_bad_input_is_one_line_and_exit_2_before_any_flow_run(prefect_api, run_cli, cancer_csv, tmp_path,
+                                                                  monkeypatch, args, says):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
-    proc = run_cli("run", "--data", str(tmp_path / "nope.csv"), "--target", "y", "--model", "sklearn.tree.Tree")
+    before = _flow_runs(prefect_api)
+    proc = run_cli("run", *(a.format(tmp=tmp_path, csv=cancer_csv) for a in args))
     assert proc.returncode == 2
-    assert "gapgates: error: Data file" in proc.stderr and "Traceback" not in proc.stderr
-    proc = run_cli("run", "--target", "y", "--model", "m")  # rejected before Prefect starts
-    assert proc.returncode == 2 and "'data' is required" in proc.stderr
+    assert proc.stderr.startswith("gapgates: error: ") and says in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr  # no Prefect log lines, no traceback
+    assert _flow_runs(prefect_api) == before  # caught before Prefect started a flow run
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import pytest
 
 from gapgates.config import CheckConfig
 from gapgates.errors import ConfigError, DataError
-from gapgates.inputs import Inputs, Prepared, load_inputs, prepare, validate_inputs
+from gapgates.inputs import Inputs, Prepared, check_inputs, load_inputs, prepare, validate_inputs
 from gapgates.policy import Policy
 
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -74,3 +74,45 @@ def test_runner_reexports_the_input_steps():
 
     for name in ("Inputs", "Prepared", "load_inputs", "validate_inputs", "prepare", "quality_evidence"):
         assert getattr(runner, name) is getattr(inputs, name) and name in runner.__all__
+
+
+def _ragged_csv(tmp_path):
+    """A CSV with a good header and a row that cannot be parsed (too many fields)."""
+    path = tmp_path / "ragged.csv"
+    path.write_text("x0,x1,label\n1,2,0\n3,4,1,9,9\n")
+    return path
+
+
+def test_check_inputs_reads_only_the_header(tmp_path):
+    config = _config(_ragged_csv(tmp_path))
+    check_inputs(config)  # the header is fine
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_inputs(config)  # the rows are not
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_check_inputs_finds_a_wrong_column_from_the_header(tmp_path, noisy_csv, suffix):
+    path = noisy_csv
+    if suffix == ".parquet":
+        path = tmp_path / "noisy.parquet"
+        pd.read_csv(noisy_csv).to_parquet(path)
+    check_inputs(_config(path))
+    with pytest.raises(ConfigError, match=r"target column 'labl' is not in the data .*Fix --target"):
+        check_inputs(CheckConfig(data=path, target="labl", model=TREE))
+    with pytest.raises(ConfigError, match="group column 'site'"):
+        check_inputs(_config(path, group="site"))
+
+
+def test_check_inputs_checks_policy_holdout_model_and_metrics(tmp_path, noisy_csv):
+    bad_policy = tmp_path / "policy.toml"
+    bad_policy.write_text("[gap]\nmax_gap = -1\n")
+    with pytest.raises(ConfigError):
+        check_inputs(_config(noisy_csv, policy=bad_policy))
+    with pytest.raises(ConfigError, match="does not exist"):
+        check_inputs(_config(noisy_csv, holdout=tmp_path / "missing.csv"))
+    with pytest.raises(ConfigError):
+        check_inputs(CheckConfig(data=noisy_csv, target="label", model="sklearn.tree.NoSuchTree"))
+    metrics = tmp_path / "metrics.toml"
+    metrics.write_text('[gap]\nmetrics = ["not_a_metric"]\n')
+    with pytest.raises(ConfigError, match="not_a_metric"):
+        check_inputs(_config(noisy_csv, policy=metrics))
