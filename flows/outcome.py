@@ -20,12 +20,12 @@ __all__ = ["block", "promote"]
 
 
 def _registry(result: RunResult) -> Any | None:
-    path = result.prepared.config.registry
-    if path is None:
+    config = result.prepared.config
+    if config.registry is None:
         return None
     from gapgates.registry import open_registry
 
-    return open_registry(path)
+    return open_registry(config.registry, model_name=config.model_name)
 
 
 @task(name="promote", cache_policy=NO_CACHE, **IO_RETRIES)

@@ -69,7 +69,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
         click.option("--learning-curve", is_flag=True, default=None,
                      help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
-        click.option("--registry", metavar="DIR", help="Model registry: compare with production, register there."),
+        click.option("--registry", metavar="DIR|mlflow:URI",
+                     help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
         click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
     ]
     for option in reversed(options):
@@ -164,7 +165,8 @@ def run_and_report(config: Any) -> dict[str, Any]:
         from gapgates.enforce import enforce
         from gapgates.registry import open_registry
 
-        result.extra["registry"] = enforce(result, open_registry(config.registry), promote=config.promote).to_dict()
+        registry = open_registry(config.registry, model_name=config.model_name)
+        result.extra["registry"] = enforce(result, registry, promote=config.promote).to_dict()
     published = publish(result, out=config.out)
     print_summary(published.report, published.paths or None)
     return published.report

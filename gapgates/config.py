@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gapgates.errors import ConfigError
 
-__all__ = ["CheckConfig", "load_config", "merge_config"]
+__all__ = ["CheckConfig", "is_mlflow", "load_config", "merge_config"]
 
 
 class CheckConfig(BaseModel):
@@ -36,8 +36,9 @@ class CheckConfig(BaseModel):
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
             (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
         learning_curve: Also compute a learning curve (5 × folds extra fits).
-        registry: Model registry directory: the candidate is compared with its production
-            model and registered there.
+        registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
+            registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
+            production model and registered there.
         promote: Switch production to the candidate when the decision is ``promote``.
     """
 
@@ -61,8 +62,14 @@ class CheckConfig(BaseModel):
     history: Path | None = None
     dask: str | None = None
     learning_curve: bool = False
-    registry: Path | None = None
+    registry: str | None = None
     promote: bool = False
+
+    @field_validator("registry", mode="before")
+    @classmethod
+    def _registry_text(cls, value: Any) -> Any:
+        """A directory may be given as a Path; kept as text so an ``mlflow:`` URI is not mangled."""
+        return str(value) if isinstance(value, Path) else value
 
     @property
     def model_name(self) -> str:
@@ -74,13 +81,18 @@ class CheckConfig(BaseModel):
         """Where runs are recorded: ``history``, else ``history.sqlite`` beside the registry or the reports."""
         if self.history is not None:
             return self.history
-        if self.registry is not None:
+        if self.registry is not None and not is_mlflow(self.registry):
             return Path(self.registry) / "history.sqlite"
         return None if self.out is None else Path(self.out).parent / "history.sqlite"
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
+
+
+def is_mlflow(registry: object) -> bool:
+    """Whether a registry location is an ``mlflow:<tracking uri>`` (else it is a directory)."""
+    return isinstance(registry, str) and registry.startswith("mlflow:")
 
 
 def make_config(values: dict[str, Any], *, source: str = "options") -> CheckConfig:
@@ -125,6 +137,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
     data = _normalise(data)
     for key in ("data", "holdout", "policy", "out", "history", "registry"):
+        if key == "registry" and is_mlflow(data.get(key)):
+            continue  # a URI, not a path (an ``mlflow:sqlite:///x.db`` is relative to the working directory)
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = str(path.parent / data[key])
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():

@@ -234,7 +234,7 @@ def _champion(prep: Prepared, splits: Any, errors: dict[str, str]) -> Any:
     if registry is None:
         return None
     try:
-        reg = open_registry(registry)
+        reg = open_registry(registry, model_name=prep.config.model_name)
         version = reg.production
         if version is None:
             return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")

@@ -58,3 +58,19 @@ def test_cli_and_flow_share_the_merge(toml):
     assert gate_config(str(toml), {"folds": 4, "seed": None, "params": {**expected.params}}) == expected
     assert gate_config(str(toml), {"params": {"max_depth": 9}}).params == {"max_depth": 9}  # the flow replaces
     assert resolve_check_config(str(toml), params=()) == merge_config(toml)
+
+
+def test_registry_uri_is_kept_and_a_directory_is_relative_to_the_file(tmp_path):
+    toml = tmp_path / "conf" / "gapgates.toml"
+    toml.parent.mkdir()
+    base = 'data = "d.csv"\ntarget = "y"\nmodel = "m.M"\nout = "reports"\n'
+    toml.write_text(base + 'registry = "mlflow:sqlite:///mlflow.db"\n')
+    config = merge_config(toml)
+    assert config.registry == "mlflow:sqlite:///mlflow.db"  # not resolved as a path, slashes kept
+    assert config.history_path == tmp_path / "conf" / "history.sqlite"  # beside the reports
+    toml.write_text(base + 'registry = "registry"\n')
+    config = merge_config(toml)
+    assert config.registry == str(tmp_path / "conf" / "registry")
+    assert config.history_path == tmp_path / "conf" / "registry" / "history.sqlite"
+    assert merge_config(options={"data": "d", "target": "y", "model": "m.M", "registry": tmp_path}).registry == str(
+        tmp_path)

@@ -17,12 +17,14 @@ from gapgates.registry.local import LocalRegistry
 __all__ = ["ACTIONS", "AuditEntry", "LocalRegistry", "MlflowRegistry", "Registry", "VersionInfo", "open_registry"]
 
 
-def open_registry(location: str | Path, **options: Any) -> Registry:
+def open_registry(location: str | Path, *, model_name: str | None = None, **options: Any) -> Registry:
     """Open a registry from a location.
 
     Args:
         location: A directory (``LocalRegistry``), or ``mlflow:<tracking uri>`` for
             :class:`~gapgates.registry.mlflow.MlflowRegistry` (``mlflow:sqlite:///mlflow.db``).
+        model_name: The model whose versions to use. An MLflow store can hold many registered
+            models; a directory holds one model's versions, so it ignores this.
         **options: Passed to the registry class.
 
     Returns:
@@ -32,7 +34,7 @@ def open_registry(location: str | Path, **options: Any) -> Registry:
     if text.startswith("mlflow:"):
         from gapgates.registry.mlflow import MlflowRegistry
 
-        return MlflowRegistry(text.removeprefix("mlflow:"), **options)
+        return MlflowRegistry(text.removeprefix("mlflow:"), model_name=model_name, **options)
     return LocalRegistry(location, **options)
 
 
