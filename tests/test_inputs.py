@@ -69,13 +69,6 @@ def test_folds_check_runs_after_the_quality_gate(noisy_csv):
         validate_inputs(inputs)
 
 
-def test_runner_reexports_the_input_steps():
-    from gapgates import inputs, runner
-
-    for name in ("Inputs", "Prepared", "load_inputs", "validate_inputs", "prepare", "quality_evidence"):
-        assert getattr(runner, name) is getattr(inputs, name) and name in runner.__all__
-
-
 def _ragged_csv(tmp_path):
     """A CSV with a good header and a row that cannot be parsed (too many fields)."""
     path = tmp_path / "ragged.csv"
