@@ -1,7 +1,8 @@
 """The enforce step of the flow: promote or block, in the registry when one is configured.
 
-The registry (``gapgates.registry``) is optional: without it, or without
-``registry`` in the config, these tasks only record the outcome in the report.
+Both tasks write to the registry only through :func:`gapgates.enforce.enforce`. The registry
+(``gapgates.registry``) is optional: without it, or without ``registry`` in the config, these
+tasks only record the outcome in the report.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from flows.approval import Verdict
 from flows.tasks import IO_RETRIES
-from gapgates.enforce import Enforcement, enforce, registry_metadata
+from gapgates.enforce import enforce
 from gapgates.runner import RunResult
 
 __all__ = ["block", "promote"]
@@ -58,20 +60,27 @@ def promote(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str
 
 
 @task(name="block", cache_policy=NO_CACHE, **IO_RETRIES)
-def block(result: RunResult, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> dict[str, Any]:
-    """Block the candidate: nothing is promoted; the registry's audit log records why.
+def block(result: RunResult, *, reasons: Sequence[str] = (), verdict: Verdict | None = None) -> dict[str, Any]:
+    """Block the candidate through :func:`gapgates.enforce.enforce`: nothing is promoted; the audit log records why.
+
+    Args:
+        result: The run (a ``block`` decision, or a ``needs_approval`` one that was not approved).
+        reasons: Why, for the report and the run's final state.
+        verdict: The approval's answer when a person rejected the candidate or nobody answered in
+            time: audited as ``needs_approval`` then ``reject`` by the verdict's actor (``gapgates``
+            on timeout) with its reason.
 
     Returns:
         The ``outcome`` section of the report.
     """
+    actor = "gapgates" if verdict is None else verdict.actor
     section: dict[str, Any] = {"outcome": "block", "actor": actor, "reasons": list(reasons), "registry": None}
     registry = _registry(result)
     if registry is None:
         return section
-    action = "reject" if actor != "gapgates" else "block"
-    version = None
-    if result.model is not None:  # no model when the data-quality gate blocked before any fit
-        version = registry.register(result.model, name=result.name, metadata=registry_metadata(result))
-    registry.record(version, action, actor=actor, reasons=tuple(reasons))
-    section["registry"] = Enforcement(version=version, promoted=False, production=registry.production).to_dict()
+    if verdict is None:
+        done = enforce(result, registry, promote=False)
+    else:
+        done = enforce(result, registry, promote=False, rejected_by=verdict.actor, approval_reason=verdict.reason)
+    section["registry"] = done.to_dict()
     return section

@@ -44,7 +44,7 @@ def _enforce(result: Any) -> tuple[bool, dict[str, Any]]:
             section = promote(result, actor=verdict.actor, reasons=(verdict.reason,))
         else:
             why = f"approval {'timed out' if verdict.timed_out else 'rejected'} by {verdict.actor}: {verdict.reason}"
-            section = block(result, actor=verdict.actor, reasons=(why, *result.decision.reasons))
+            section = block(result, reasons=(why, *result.decision.reasons), verdict=verdict)
         return verdict.approved, {**section, "approval": verdict.to_dict()}
     return False, block(result, reasons=tuple(result.decision.reasons))
 

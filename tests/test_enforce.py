@@ -9,7 +9,7 @@ import pytest
 
 from gapgates.checks import Outcome
 from gapgates.enforce import Enforcement, enforce
-from gapgates.errors import PromotionBlocked, RegistryError
+from gapgates.errors import ConfigError, PromotionBlocked, RegistryError
 from gapgates.registry import LocalRegistry
 from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
 
@@ -132,3 +132,78 @@ def test_approver_is_ignored_for_a_passing_decision(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     done = enforce(runs["promote"], reg, promote=True, approved_by="alice")
     assert done.promoted and _audit(reg) == [("promote", "gapgates", "v1")]
+
+
+def _stored_report(tmp_path, version):
+    return json.loads((tmp_path / "reg" / "versions" / version / "report.json").read_text())
+
+
+@pytest.mark.parametrize("want", [True, False])
+def test_rejected_needs_approval_is_registered_with_its_report_never_promoted(tmp_path, runs, want):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+    result = runs["approval"]
+    done = enforce(result, reg, promote=want, rejected_by="bob", approval_reason="too risky")
+    assert done == Enforcement(version="v2", promoted=False, production=first.version) and reg.production == "v1"
+    assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("reject", "bob", "v2")]
+    entries = reg.audit()
+    assert entries[1].reasons == tuple(result.decision.reasons) and entries[1].reasons
+    assert entries[2].reasons == ("too risky",)
+    assert reg.info("v2").metadata["decision"] == "needs_approval"
+    stored = _stored_report(tmp_path, "v2")
+    assert stored["decision"] == "needs_approval" and stored["policy_hash"] == result.policy_hash
+
+
+def test_timed_out_approval_is_rejected_by_gapgates_with_the_timeout(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    done = enforce(runs["approval"], reg, promote=False, rejected_by="gapgates",
+                   approval_reason="nobody approved within 60 s")
+    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("reject", "gapgates", "v1")]
+    assert reg.audit()[1].reasons == ("nobody approved within 60 s",)
+
+
+def test_rejection_without_reason_and_raise_on_block(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    with pytest.raises(PromotionBlocked, match=r"Promotion blocked \(block\): Rejected by bob: rejected\.; ") as err:
+        enforce(runs["approval"], reg, promote=True, raise_on_block=True, rejected_by="bob")
+    assert err.value.decision.outcome is Outcome.BLOCK
+    assert err.value.decision.reasons[1:] == runs["approval"].decision.reasons  # the gate's reasons follow
+    assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("reject", "bob", "v1")]  # audited before raising
+    assert reg.audit()[1].reasons == ("rejected",) and reg.production is None
+
+
+def test_a_rejected_passing_candidate_is_not_promoted(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    first = enforce(runs["promote"], reg, promote=True)
+    done = enforce(runs["promote"], reg, promote=True, rejected_by="carol", approval_reason="wrong release")
+    assert done == Enforcement(version="v2", promoted=False, production=first.version) and reg.production == "v1"
+    assert _audit(reg)[1:] == [("register", "gapgates", "v2"), ("reject", "carol", "v2")]
+    assert reg.audit()[2].reasons == ("wrong release",) and _stored_report(tmp_path, "v2")["decision"] == "promote"
+    with pytest.raises(PromotionBlocked, match=r"Promotion blocked \(block\): Rejected by carol: wrong release\.$"):
+        enforce(runs["promote"], reg, promote=True, raise_on_block=True, rejected_by="carol",
+                approval_reason="wrong release")
+    assert reg.production == "v1"
+
+
+def test_a_rejected_block_stays_a_block_and_records_the_rejecter(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    done = enforce(runs["block"], reg, promote=True, rejected_by="dave", approval_reason="agreed")
+    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert _audit(reg) == [("block", "gapgates", "v1"), ("reject", "dave", "v1")]
+    assert reg.audit()[0].reasons == tuple(runs["block"].decision.reasons)
+
+
+def test_block_without_a_model_is_audited_not_registered(tmp_path, runs):
+    reg = LocalRegistry(tmp_path / "reg")
+    done = enforce(dataclasses.replace(runs["block"], model=None), reg, promote=True)
+    assert done == Enforcement(version=None, promoted=False, production=None)
+    assert _audit(reg) == [("block", "gapgates", None)] and reg.versions() == []
+
+
+@pytest.mark.parametrize("name", ["approval", "block", "promote"])
+def test_approved_and_rejected_at_once_is_refused_before_any_write(tmp_path, runs, name):
+    reg = LocalRegistry(tmp_path / "reg")
+    with pytest.raises(ConfigError, match=r"Give either 'approved_by' or 'rejected_by', not both\. Got approved_by='alice'"):
+        enforce(runs[name], reg, promote=True, approved_by="alice", rejected_by="bob")
+    assert reg.audit() == [] and reg.versions() == [] and reg.production is None

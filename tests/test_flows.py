@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import threading
 import time
 import uuid
@@ -255,17 +256,31 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
     else:
         assert state.is_failed() and not promoted and report["outcome"]["outcome"] == "block"
         assert "approval rejected by bob: checked by hand" in state.message
-        assert audit == [("reject", "bob")] and reg.production is None
+        assert audit == [("needs_approval", "gapgates"), ("reject", "bob")] and reg.production is None
+        version = report["outcome"]["registry"]["version"]
+        assert reg.audit()[1].reasons == ("checked by hand",) and reg.audit()[0].reasons == tuple(report["reasons"])
+        stored = json.loads((registry / "versions" / version / "report.json").read_text())
+        assert stored["decision"] == "needs_approval" and stored["policy_hash"] == report["policy_hash"]
 
 
 def test_approval_timeout_blocks(prefect_api, options, tmp_path):
     from flows.retrain import final_report
+    from gapgates.registry import LocalRegistry
 
-    opts = {**options, "model": TREE, "name": "tree-timeout", "policy": _approval_policy(tmp_path, 2)}
+    registry = tmp_path / "registry"
+    opts = {**options, "model": TREE, "name": "tree-timeout", "policy": _approval_policy(tmp_path, 2),
+            "registry": str(registry), "promote": True}
     state = _run(prefect_api, **opts)
     report, promoted = final_report(state)
     assert state.is_failed() and not promoted
     assert report["outcome"]["approval"]["timed_out"] and "approval timed out" in state.message
+    reg = LocalRegistry(registry)
+    entries = reg.audit()
+    assert [(e.action, e.actor) for e in entries] == [("needs_approval", "gapgates"), ("reject", "gapgates")]
+    assert entries[1].reasons == ("nobody approved within 2 s",) and reg.production is None
+    version = report["outcome"]["registry"]["version"]
+    assert entries[0].version == entries[1].version == version
+    assert json.loads((registry / "versions" / version / "report.json").read_text())["decision"] == "needs_approval"
 
 
 def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
