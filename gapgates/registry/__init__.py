@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gapgates.config import is_mlflow
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
 from gapgates.registry.local import LocalRegistry
 
@@ -31,7 +32,7 @@ def open_registry(location: str | Path, *, model_name: str | None = None, **opti
         The registry.
     """
     text = str(location)
-    if text.startswith("mlflow:"):
+    if is_mlflow(text):
         from gapgates.registry.mlflow import MlflowRegistry
 
         return MlflowRegistry(text.removeprefix("mlflow:"), model_name=model_name, **options)
