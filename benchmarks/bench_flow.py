@@ -83,15 +83,6 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     return proc, url
 
 
-def _median(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _medians(fns, repeat: int) -> list[float]:
     """Median seconds of each function, calling them in turn ``repeat`` times."""
     times: list[list[float]] = [[] for _ in fns]
@@ -101,6 +92,10 @@ def _medians(fns, repeat: int) -> list[float]:
             fn()
             bucket.append(time.perf_counter() - start)
     return [statistics.median(bucket) for bucket in times]
+
+
+def _median(fn, repeat: int) -> float:
+    return _medians([fn], repeat)[0]
 
 
 def _timed(fn) -> tuple[float, object]:
