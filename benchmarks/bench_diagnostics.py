@@ -24,11 +24,11 @@ def main() -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
 
-    from gapgates.crossval import gap
-    from gapgates.leakage import find_leakage
-    from gapgates.noise import label_noise
-    from gapgates.noise_gap import noise_adjusted_gap
-    from gapgates.shift import adversarial_validation
+    from gapgates.compute.crossval import gap
+    from gapgates.compute.leakage import find_leakage
+    from gapgates.compute.noise import label_noise
+    from gapgates.compute.noise_adjusted import noise_adjusted_gap
+    from gapgates.compute.shift import adversarial_validation
 
     X, y = make_classification(args.rows, args.features, n_informative=10, flip_y=0.05, random_state=0)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(args.features)])

@@ -146,7 +146,7 @@ def main() -> None:
     try:
         from gapgates.config import make_config
         from gapgates.demo import DEMO_POLICY_PATH, write_demo_data
-        from gapgates.runner import run_check
+        from gapgates.pipeline.run import run_check
 
         data = write_demo_data(tmp)
         options = {"data": str(data), "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
@@ -155,7 +155,7 @@ def main() -> None:
         run_check(config)  # warm-up: imports scikit-learn and Great Expectations
 
         import_s, _ = _timed(lambda: __import__("flows.retrain"))
-        from flows.retrain import retrain_and_gate
+        from gapgates.flows.retrain import retrain_and_gate
 
         first_s, state = _timed(lambda: retrain_and_gate(options=options, return_state=True))
         if not state.is_completed():

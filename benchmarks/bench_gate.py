@@ -61,7 +61,7 @@ def main() -> None:
     from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_validate
 
     import gapgates
-    from gapgates.noise import label_noise
+    from gapgates.compute.noise import label_noise
 
     X, y = make_data(args.rows, args.features, args.classes, args.flip, args.seed)
     model = HistGradientBoostingClassifier(random_state=args.seed)

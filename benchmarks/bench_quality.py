@@ -49,8 +49,8 @@ def main() -> None:
 
     print(f"great_expectations import: {time.perf_counter() - start:.2f} s (excluded below)")
 
-    from gapgates.policy import Policy
-    from gapgates.quality_gate import check_quality
+    from gapgates.judge.policy import Policy
+    from gapgates.quality.gate import check_quality
 
     section = Policy(quality={"labels": [0, 1], "min_rows": 1000}).quality
     for i in range(args.repeat):

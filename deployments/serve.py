@@ -1,6 +1,6 @@
 """Serve the ``retrain-and-gate`` flow on a cron schedule from this process (no work pool needed).
 
-    python -m deployments.serve --config deployments/gapgates.toml --cron "0 3 * * *"
+    python -m gapgates.deployments.serve --config deployments/gapgates.toml --cron "0 3 * * *"
 
 Trigger a run now (another shell, same ``PREFECT_API_URL``)::
 
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     if not config.is_file():
         parser.error(f"Config file '{config}' does not exist. Pass an existing gapgates.toml to --config.")
 
-    from flows import retrain_and_gate
+    from gapgates.flows import retrain_and_gate
 
     retrain_and_gate.serve(
         name=args.name,

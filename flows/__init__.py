@@ -4,7 +4,7 @@ Importing this package imports Prefect (the core ``gapgates`` package never does
 Use the tasks in your own flows::
 
     from prefect import flow
-    from flows.tasks import cross_validate, load_data, quality_gate, run_step, split
+    from gapgates.flows.tasks import cross_validate, load_data, quality_gate, run_step, split
 
     @flow
     def my_gate(config):
@@ -22,7 +22,7 @@ import os
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from flows.approval import ApprovalInput
-from flows.retrain import retrain_and_gate
+from gapgates.flows.approval import ApprovalInput
+from gapgates.flows.retrain import retrain_and_gate
 
 __all__ = ["ApprovalInput", "retrain_and_gate"]

@@ -9,7 +9,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from gapgates.runner import RunResult
+from gapgates.pipeline.run import RunResult
 
 __all__ = ["ApprovalInput", "Verdict", "approval_description", "request_approval"]
 

@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from gapgates.flows.tasks import IO_RETRIES
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from flows.tasks import IO_RETRIES
-from gapgates.publish import publish
-from gapgates.report import render_markdown
+from gapgates.publishing import publish
+from gapgates.report.build import render_markdown
 
 __all__ = ["artifact_keys", "fold_rows", "publish_report"]
 

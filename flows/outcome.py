@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from gapgates.flows.approval import Verdict
+from gapgates.flows.tasks import IO_RETRIES
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from flows.approval import Verdict
-from flows.tasks import IO_RETRIES
-from gapgates.enforce import enforce
-from gapgates.runner import RunResult
+from gapgates.enforcement import enforce
+from gapgates.pipeline.run import RunResult
 
 __all__ = ["block", "promote"]
 

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from gapgates.flows import tasks
+from gapgates.flows.approval import request_approval
+from gapgates.flows.artifacts import publish_report
+from gapgates.flows.outcome import block, promote
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 
-from flows import tasks
-from flows.approval import request_approval
-from flows.artifacts import publish_report
-from flows.outcome import block, promote
-from gapgates.checks import Outcome
 from gapgates.config import CheckConfig, merge_config
 from gapgates.errors import GapGatesError
+from gapgates.judge.checks import Outcome
 
 __all__ = ["gate_config", "retrain_and_gate"]
 

@@ -1,9 +1,9 @@
-"""Prefect tasks of the gate: each a thin wrapper over one :mod:`gapgates.runner` step.
+"""Prefect tasks of the gate: each a thin wrapper over one :mod:`gapgates.pipeline.run` step.
 
 Use them in your own flows; every task takes and returns the library's objects::
 
     from prefect import flow
-    from flows.tasks import (block_on_quality, cross_validate, decide, diagnose, load_data, quality_gate,
+    from gapgates.flows.tasks import (block_on_quality, cross_validate, decide, diagnose, load_data, quality_gate,
                              reference_scores, run_step, split)
 
     @flow
@@ -37,13 +37,13 @@ from prefect.context import TaskRunContext
 from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from gapgates import runner as steps
+from gapgates.compute.crossval import GapResult
+from gapgates.compute.folds import FoldFit, combine_folds, fit_fold
 from gapgates.config import CheckConfig
-from gapgates.crossval import GapResult
+from gapgates.data.splits import Splits
 from gapgates.errors import GapGatesError
-from gapgates.folds import FoldFit, combine_folds, fit_fold
-from gapgates.runner import Inputs, Prepared, References, RunResult
-from gapgates.splits import Splits
+from gapgates.pipeline import run as steps
+from gapgates.pipeline.run import Inputs, Prepared, References, RunResult
 
 __all__ = [
     "FingerprintCache", "block_on_quality", "cross_validate", "decide", "diagnose", "fit_one_fold", "load_data",

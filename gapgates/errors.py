@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gapgates.checks import Decision
+    from gapgates.judge.checks import Decision
 
 __all__ = [
     "ConfigError",
@@ -53,7 +53,7 @@ class PromotionBlocked(GapGatesError):
     """Raised by enforcement when the decision does not allow promotion.
 
     Attributes:
-        decision: The :class:`~gapgates.checks.Decision` that blocked, with its checks.
+        decision: The :class:`~gapgates.judge.checks.Decision` that blocked, with its checks.
     """
 
     def __init__(self, decision: Decision, *args: Any) -> None:

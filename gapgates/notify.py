@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from gapgates.policy import NotifyPolicy
+from gapgates.judge.policy import NotifyPolicy
 
 __all__ = ["Notification", "notify"]
 

@@ -8,7 +8,7 @@ CRASH = r'''
 import io, json, os, random, signal, sys, time
 from contextlib import redirect_stdout
 from sklearn.dummy import DummyClassifier
-from gapgates.cli import cli
+from gapgates.cli.main import cli
 from gapgates.registry import LocalRegistry
 
 root, trials, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

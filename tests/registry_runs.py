@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gapgates.config import make_config
-from gapgates.policy import parse_policy
-from gapgates.runner import RunResult, run_check
+from gapgates.judge.policy import parse_policy
+from gapgates.pipeline.run import RunResult, run_check
 
 LOGREG = "sklearn.linear_model.LogisticRegression"
 PERMISSIVE = {"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0}}  # noisy data: judge the gap only

@@ -12,8 +12,8 @@ from conftest import noisy_classification
 def real_run(tmp: Path, *, name: str = "tree", policy: Path | None = None, history: Path | None = None) -> Path:
     """Run the gate on generated noisy data with an unbounded tree (blocked); return the report directory."""
     from gapgates.config import make_config
-    from gapgates.publish import publish
-    from gapgates.runner import run_check
+    from gapgates.pipeline.run import run_check
+    from gapgates.publishing import publish
 
     data = tmp / "data.csv"
     if not data.exists():

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from gapgates.champion import ChampionResult
-from gapgates.checks import Outcome, Status
+from gapgates.compute.champion import ChampionResult
 from gapgates.config import make_config
-from gapgates.decision import evaluate
-from gapgates.enforce import enforce
-from gapgates.policy import parse_policy
+from gapgates.data.scoring import resolve_scoring
+from gapgates.enforcement import enforce
+from gapgates.judge.checks import Outcome, Status
+from gapgates.judge.policy import parse_policy
+from gapgates.judge.rules import evaluate
+from gapgates.pipeline.run import run_check
 from gapgates.registry import LocalRegistry
-from gapgates.runner import run_check
-from gapgates.scoring import resolve_scoring
 
 LOGREG, TREE, DUMMY = (
     "sklearn.linear_model.LogisticRegression", "sklearn.tree.DecisionTreeClassifier", "sklearn.dummy.DummyClassifier",

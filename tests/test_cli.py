@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from gapgates.cli import cli
+from gapgates.cli.main import cli
 from tests.conftest import ROOT
 
 POLICY = """
@@ -69,7 +69,7 @@ def test_scaled_logistic_regression_on_breast_cancer_is_promoted(run_cli, cancer
 
 def test_help_is_fast_and_imports_no_heavy_library():
     code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom gapgates.cli import cli\n"
+        "import sys\nfrom click.testing import CliRunner\nfrom gapgates.cli.main import cli\n"
         "r = CliRunner().invoke(cli, ['--help'])\nassert r.exit_code == 0\n"
         "heavy = [m for m in ('sklearn', 'great_expectations', 'prefect', 'pandas') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

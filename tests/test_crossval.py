@@ -7,9 +7,9 @@ from sklearn.model_selection import cross_validate
 from sklearn.svm import SVC
 from sklearn.tree import DecisionTreeClassifier
 
-from gapgates.crossval import gap
+from gapgates.compute.crossval import gap
+from gapgates.data.splits import make_splits
 from gapgates.errors import ConfigError
-from gapgates.splits import make_splits
 
 FITS = []
 

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gapgates.data import check_classes, check_holdout_columns, fingerprint, load_table, make_dataset
+from gapgates.data.tables import check_classes, check_holdout_columns, fingerprint, load_table, make_dataset
 from gapgates.errors import ConfigError, DataError
 
 

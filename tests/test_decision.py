@@ -4,13 +4,13 @@ import math
 
 import pytest
 
-from gapgates.baseline import BaselineResult
-from gapgates.checks import Check, Decision, Outcome, Status
-from gapgates.crossval import CrossValidation, GapResult, summarize_gap
-from gapgates.decision import RULES, evaluate
-from gapgates.evidence import Evidence
-from gapgates.holdout import HoldoutResult
-from gapgates.policy import parse_policy
+from gapgates.compute.baseline import BaselineResult
+from gapgates.compute.crossval import CrossValidation, GapResult, summarize_gap
+from gapgates.compute.holdout import HoldoutResult
+from gapgates.judge.checks import Check, Decision, Outcome, Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import parse_policy
+from gapgates.judge.rules import RULES, evaluate
 
 
 def make_gap(train, test, metric="accuracy"):
@@ -128,7 +128,7 @@ def test_a_rule_that_raises_fails(monkeypatch):
     def broken(policy, evidence):
         raise RuntimeError("bug in rule")
 
-    monkeypatch.setattr("gapgates.decision.RULES", [*RULES, ("broken", broken)])
+    monkeypatch.setattr("gapgates.judge.rules.RULES", [*RULES, ("broken", broken)])
     decision = evaluate(parse_policy({"gap": {"max_gap": 1.0}}), Evidence(gap=GAP10))
     assert check(decision, "broken").status is Status.FAIL
     assert decision.outcome is Outcome.BLOCK

@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from sklearn.base import is_classifier
 
+from gapgates.data.model import build_model
 from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, write_demo_data
-from gapgates.modelspec import build_model
-from gapgates.policy import load_policy
+from gapgates.judge.policy import load_policy
 
 
 @pytest.mark.parametrize("as_str", [False, True])

@@ -75,7 +75,7 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
     try:
         _wait_healthy(url, server)
         served = subprocess.Popen(
-            [sys.executable, "-m", "deployments.serve", "--config", str(config), "--name", "test-serve",
+            [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config), "--name", "test-serve",
              "--cron", "0 3 * * *"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
@@ -83,7 +83,7 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
             with get_client(sync_client=True) as client:
                 deadline = time.monotonic() + 120
                 while True:
-                    assert served.poll() is None, "deployments.serve exited"
+                    assert served.poll() is None, "gapgates.deployments.serve exited"
                     try:
                         deployment = client.read_deployment_by_name("retrain-and-gate/test-serve")
                         break
@@ -113,14 +113,14 @@ def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
     assert config.is_file()
     flow = load_flow_from_entrypoint(str(ROOT / dep["entrypoint"]))
     assert flow.name == "retrain-and-gate"
-    from flows.retrain import gate_config
+    from gapgates.flows.retrain import gate_config
 
     assert gate_config(str(config)).model_name == "scaled-logreg"
 
 
 def test_serve_script_refuses_a_missing_config(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "deployments.serve", "--config", str(tmp_path / "nope.toml")],
+        [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(tmp_path / "nope.toml")],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr

@@ -11,12 +11,12 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from threadpoolctl import threadpool_limits
 
-from gapgates.checks import Decision, Outcome
 from gapgates.config import make_config
-from gapgates.diagnosis import LABELS, MITIGATIONS, diagnose
-from gapgates.evidence import Evidence
-from gapgates.report import build_report, render_markdown, write_reports
-from gapgates.runner import run_check
+from gapgates.judge.checks import Decision, Outcome
+from gapgates.judge.diagnosis import LABELS, MITIGATIONS, diagnose
+from gapgates.judge.evidence import Evidence
+from gapgates.pipeline.run import run_check
+from gapgates.report.build import build_report, render_markdown, write_reports
 
 MODELS = """
 from sklearn.linear_model import LogisticRegression

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from gapgates.checks import Outcome
-from gapgates.enforce import Enforcement, enforce
+from gapgates.enforcement import Enforcement, enforce
 from gapgates.errors import ConfigError, PromotionBlocked, RegistryError
+from gapgates.judge.checks import Outcome
 from gapgates.registry import LocalRegistry
 from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
 

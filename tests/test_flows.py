@@ -23,7 +23,7 @@ def options(cancer_csv: Path) -> dict:
 
 
 def _run(prefect_api, **options):
-    from flows.retrain import retrain_and_gate
+    from gapgates.flows.retrain import retrain_and_gate
 
     return retrain_and_gate(options=options, return_state=True)
 
@@ -49,7 +49,7 @@ def _artifact(key: str):
 
 
 def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tmp_path):
-    from flows.retrain import final_report
+    from gapgates.flows.retrain import final_report
 
     out = tmp_path / "out"
     out.mkdir()
@@ -85,9 +85,10 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
 
 
 def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
-    from flows.retrain import final_report, gate_config
-    from gapgates.report import build_report
-    from gapgates.runner import run_check
+    from gapgates.flows.retrain import final_report, gate_config
+
+    from gapgates.pipeline.run import run_check
+    from gapgates.report.build import build_report
 
     state = _run(prefect_api, **options, model=TREE, name="tree-numbers", seed=1)
     flow_gap = final_report(state)[0]["gap"]
@@ -99,7 +100,7 @@ def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
 
 
 def test_blocked_run_fails_with_the_reasons(prefect_api, options):
-    from flows.retrain import final_report
+    from gapgates.flows.retrain import final_report
 
     state = _run(prefect_api, **options, model=TREE, name="unbounded-tree")
     assert state.is_failed()
@@ -117,7 +118,8 @@ def test_blocked_run_fails_with_the_reasons(prefect_api, options):
 
 
 def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path):
-    from flows.retrain import final_report
+    from gapgates.flows.retrain import final_report
+
     from gapgates.errors import ConfigError
 
     state = _run(prefect_api, **{**options, "data": str(tmp_path / "missing.csv")}, model=TREE)
@@ -131,8 +133,7 @@ def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path
 
 def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_path):
     import pandas as pd
-
-    from flows.retrain import final_report
+    from gapgates.flows.retrain import final_report
 
     broken = pd.read_csv(options["data"])
     broken.loc[:5, "target"] = None  # null labels: a critical expectation of the built-in suite fails
@@ -197,10 +198,9 @@ def _approval_policy(tmp_path: Path, timeout: int) -> str:
 
 def _start_paused_run(options: dict, name: str):
     """Run the flow in a thread; return (thread, holder, flow_run) once it is Paused."""
+    from gapgates.flows.retrain import retrain_and_gate
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
-
-    from flows.retrain import retrain_and_gate
 
     run_name = f"{name}-{uuid.uuid4().hex[:8]}"
     holder: dict = {}
@@ -225,10 +225,9 @@ def _start_paused_run(options: dict, name: str):
 
 @pytest.mark.parametrize("approve", [True, False])
 def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_path, approve):
+    from gapgates.flows.retrain import final_report
     from prefect.flow_runs import resume_flow_run
     from prefect.input.run_input import keyset_from_paused_state, read_flow_run_input
-
-    from flows.retrain import final_report
 
     registry = tmp_path / "registry"
     opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30),
@@ -264,7 +263,8 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
 
 
 def test_approval_timeout_blocks(prefect_api, options, tmp_path):
-    from flows.retrain import final_report
+    from gapgates.flows.retrain import final_report
+
     from gapgates.registry import LocalRegistry
 
     registry = tmp_path / "registry"

@@ -67,13 +67,13 @@ def test_run_works_in_ephemeral_mode(run_cli, cancer_csv, monkeypatch):
 
 
 def test_help_does_not_import_prefect():
-    code = "import sys; from gapgates.cli import cli; print('prefect' in sys.modules or 'flows' in sys.modules)"
+    code = "import sys; from gapgates.cli.main import cli; print('prefect' in sys.modules or 'flows' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "False"
     from click.testing import CliRunner
 
-    from gapgates.cli import cli
+    from gapgates.cli.main import cli
 
     result = CliRunner().invoke(cli, ["run", "--help"])
     assert result.exit_code == 0 and "--dask" in result.output and "--holdout-fraction" in result.output

@@ -18,10 +18,10 @@ def cluster():
 @pytest.mark.slow
 def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
     from distributed import Client, get_task_stream
+    from gapgates.flows.retrain import final_report, retrain_and_gate
 
-    from flows.retrain import final_report, retrain_and_gate
-    from gapgates.report import build_report
-    from gapgates.runner import run_check
+    from gapgates.pipeline.run import run_check
+    from gapgates.report.build import build_report
 
     options = {"data": str(noisy_csv), "target": "label", "model": "sklearn.linear_model.LogisticRegression",
                "folds": 4, "seed": 11, "name": "dask-logreg"}
@@ -36,10 +36,9 @@ def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
 
 
 def test_task_runner_choice():
+    from gapgates.flows.tasks import task_runner_for
     from prefect.task_runners import ThreadPoolTaskRunner
     from prefect_dask import DaskTaskRunner
-
-    from flows.tasks import task_runner_for
 
     base = {"data": "d.csv", "target": "y", "model": "m"}
     local = task_runner_for(CheckConfig(**base, dask="local", n_jobs=3))

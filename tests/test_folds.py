@@ -2,9 +2,9 @@ import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.tree import DecisionTreeClassifier
 
-from gapgates.crossval import gap
-from gapgates.folds import combine_folds, fit_fold
-from gapgates.splits import make_splits
+from gapgates.compute.crossval import gap
+from gapgates.compute.folds import combine_folds, fit_fold
+from gapgates.data.splits import make_splits
 
 
 def test_fold_by_fold_equals_one_cross_validate_pass():

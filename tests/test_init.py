@@ -8,7 +8,7 @@ def test_public_api_is_listed_and_importable():
     assert "__version__" in gapgates.__all__
     for name in gapgates.__all__:
         assert getattr(gapgates, name) is not None, name
-    module = importlib.import_module("gapgates.crossval")  # importing it must not shadow the gap() function
+    module = importlib.import_module("gapgates.compute.crossval")  # importing it must not shadow the gap() function
     assert gapgates.gap is module.gap
     assert gapgates.Outcome.PROMOTE.value == "promote"
 

@@ -7,8 +7,8 @@ import pytest
 
 from gapgates.config import CheckConfig
 from gapgates.errors import ConfigError, DataError
-from gapgates.inputs import Inputs, Prepared, check_inputs, load_inputs, prepare, validate_inputs
-from gapgates.policy import Policy
+from gapgates.judge.policy import Policy
+from gapgates.pipeline.inputs import Inputs, Prepared, check_inputs, load_inputs, prepare, validate_inputs
 
 TREE = "sklearn.tree.DecisionTreeClassifier"
 

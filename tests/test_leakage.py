@@ -8,12 +8,12 @@ import pytest
 from sklearn.datasets import load_breast_cancer, make_regression
 from threadpoolctl import threadpool_limits
 
-from gapgates.checks import Status
-from gapgates.columns import bin_column, eta_squared, uncertainty_coefficient
-from gapgates.decision import evaluate
-from gapgates.evidence import Evidence
-from gapgates.leakage import find_leakage
-from gapgates.policy import Policy
+from gapgates.compute.leakage import find_leakage
+from gapgates.data.columns import bin_column, eta_squared, uncertainty_coefficient
+from gapgates.judge.checks import Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import evaluate
 
 
 @pytest.fixture(autouse=True)

@@ -13,9 +13,9 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
-from gapgates.checks import Outcome
-from gapgates.enforce import enforce
+from gapgates.enforcement import enforce
 from gapgates.errors import IntegrityError, PromotionBlocked, RegistryError
+from gapgates.judge.checks import Outcome
 from gapgates.registry import LocalRegistry, open_registry
 from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
 

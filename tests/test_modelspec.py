@@ -3,8 +3,8 @@ import pytest
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 
+from gapgates.data.model import build_model, encode_features, parse_params, resolve_model, seed_estimator
 from gapgates.errors import ConfigError
-from gapgates.modelspec import build_model, encode_features, parse_params, resolve_model, seed_estimator
 
 
 def test_parse_params_types():

@@ -14,14 +14,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from gapgates.checks import Outcome, Status
-from gapgates.crossval import gap
-from gapgates.decision import evaluate
-from gapgates.evidence import Evidence
-from gapgates.noise import label_noise
-from gapgates.noise_gap import noise_adjusted_gap
-from gapgates.policy import Policy
-from gapgates.splits import make_splits
+from gapgates.compute.crossval import gap
+from gapgates.compute.noise import label_noise
+from gapgates.compute.noise_adjusted import noise_adjusted_gap
+from gapgates.data.splits import make_splits
+from gapgates.judge.checks import Outcome, Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import evaluate
 
 
 @pytest.fixture(autouse=True)
@@ -153,7 +153,7 @@ class CountingLR(LogisticRegression):
 
 def test_noise_and_leakage_add_no_model_fit(tmp_path, noisy_csv):
     from gapgates.config import make_config
-    from gapgates.runner import run_check
+    from gapgates.pipeline.run import run_check
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
@@ -207,7 +207,7 @@ def test_time_series_split_judges_only_covered_rows():
 
 def test_with_a_holdout_only_the_final_model_is_added(tmp_path, noisy_csv):
     from gapgates.config import make_config
-    from gapgates.runner import run_check
+    from gapgates.pipeline.run import run_check
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))

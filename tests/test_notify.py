@@ -12,8 +12,8 @@ import pytest
 from conftest import noisy_classification
 
 from gapgates.errors import PolicyError
+from gapgates.judge.policy import NotifyPolicy, parse_policy
 from gapgates.notify import notify
-from gapgates.policy import NotifyPolicy, parse_policy
 
 
 class _Hook(BaseHTTPRequestHandler):

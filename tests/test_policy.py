@@ -1,8 +1,8 @@
 import pytest
 
-from gapgates.checks import Outcome, Severity
 from gapgates.errors import ConfigError, PolicyError
-from gapgates.policy import DEFAULT_POLICY_PATH, Policy, Rule, load_policy, parse_policy, policy_hash
+from gapgates.judge.checks import Outcome, Severity
+from gapgates.judge.policy import DEFAULT_POLICY_PATH, Policy, Rule, load_policy, parse_policy, policy_hash
 
 ISSUE_EXAMPLE = """
 [gap]

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gapgates.checks import Status
 from gapgates.errors import ConfigError
-from gapgates.policy import Policy
-from gapgates.quality import load_suite, save_suite, validate_frame
-from gapgates.quality_gate import builtin_suite, check_quality, profile_suite, quality_checks
-from gapgates.quality_suite import builtin_expectations
+from gapgates.judge.checks import Status
+from gapgates.judge.policy import Policy
+from gapgates.quality.expectations import builtin_expectations
+from gapgates.quality.gate import builtin_suite, check_quality, profile_suite, quality_checks
+from gapgates.quality.gx import load_suite, save_suite, validate_frame
 
 
 def frame(n: int = 60, seed: int = 0) -> pd.DataFrame:

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from gapgates.checks import Outcome, Status
 from gapgates.config import make_config
-from gapgates.decision import evaluate
 from gapgates.errors import ConfigError, DataError
-from gapgates.evidence import Evidence
-from gapgates.policy import Policy
-from gapgates.runner import run_check
+from gapgates.judge.checks import Outcome, Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import evaluate
+from gapgates.pipeline.run import run_check
 from tests.conftest import noisy_classification
 
 MODEL = "sklearn.linear_model.LogisticRegression"
@@ -53,7 +53,7 @@ def test_clean_data_runs_the_gate_with_a_passing_quality_check(noisy_csv):
 
 
 def test_quality_rule_in_decision_rules():
-    from gapgates.quality_result import ExpectationOutcome, QualityResult
+    from gapgates.quality.result import ExpectationOutcome, QualityResult
 
     bad = QualityResult(results=(ExpectationOutcome("expect_column_to_exist", "x", False, True, None),),
                         rows={"data": 3})

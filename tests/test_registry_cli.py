@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from sklearn.linear_model import LogisticRegression
 
-from gapgates.cli import cli
+from gapgates.cli.main import cli
 from gapgates.registry import LocalRegistry
 from tests.registry_runs import write_noisy
 

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from gapgates.config import make_config
-from gapgates.report import build_report, render_markdown, write_reports
-from gapgates.runner import run_check
+from gapgates.pipeline.run import run_check
+from gapgates.report.build import build_report, render_markdown, write_reports
 
 
 @pytest.fixture

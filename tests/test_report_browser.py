@@ -9,7 +9,7 @@ import pytest
 from cdp_client import Chromium, find_or_install_chromium
 from report_fixtures import real_run, with_optional_sections
 
-from gapgates.report import render_files
+from gapgates.report.build import render_files
 
 VISIBLE = """(() => {
   const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();

@@ -10,8 +10,8 @@ import pytest
 from markupsafe import escape
 from report_fixtures import load, real_run, with_optional_sections
 
-from gapgates.report import render_markdown, rerender
-from gapgates.report_html import champion_rows, learning_curve_series, render_html
+from gapgates.report.build import render_markdown, rerender
+from gapgates.report.html import champion_rows, learning_curve_series, render_html
 
 
 @pytest.fixture(scope="module")

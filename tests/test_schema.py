@@ -12,8 +12,8 @@ from conftest import ROOT
 from report_fixtures import load, real_run, with_optional_sections
 
 from gapgates.errors import ConfigError
-from gapgates.report import SCHEMA_VERSION
-from gapgates.schema import report_schema, validate_report
+from gapgates.report.build import SCHEMA_VERSION
+from gapgates.report.schema import report_schema, validate_report
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import pytest
 from sklearn.datasets import make_classification
 from threadpoolctl import threadpool_limits
 
-from gapgates.checks import Status
-from gapgates.decision import evaluate
-from gapgates.evidence import Evidence
-from gapgates.policy import Policy
-from gapgates.shift import ShiftResult, adversarial_validation
+from gapgates.compute.shift import ShiftResult, adversarial_validation
+from gapgates.judge.checks import Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import evaluate
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gapgates.data.splits import holdout_split, make_splits
 from gapgates.errors import ConfigError, DataError
-from gapgates.splits import holdout_split, make_splits
 
 
 def frame(n=100):

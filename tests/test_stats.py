@@ -6,8 +6,8 @@ from scipy import stats as sps
 from sklearn.datasets import make_classification
 from sklearn.tree import DecisionTreeClassifier
 
-from gapgates.crossval import gap
-from gapgates.stats import corrected_interval, corrected_variance
+from gapgates.compute.crossval import gap
+from gapgates.compute.intervals import corrected_interval, corrected_variance
 
 
 def test_corrected_variance_matches_the_nadeau_bengio_formula():

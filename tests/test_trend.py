@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from report_fixtures import load, real_run
 
-from gapgates.checks import Status
-from gapgates.decision import evaluate, trend_checks
-from gapgates.evidence import Evidence
+from gapgates.compute.trend import gap_trend
 from gapgates.history import History, MetricRecord, RunRecord
-from gapgates.policy import parse_policy
-from gapgates.trend import gap_trend
+from gapgates.judge.checks import Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import parse_policy
+from gapgates.judge.rules import evaluate, trend_checks
 
 
 def _runs(gaps: list[float], metric: str = "accuracy") -> list[RunRecord]:
@@ -116,7 +116,7 @@ def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
     from conftest import noisy_classification
 
     from gapgates.config import make_config
-    from gapgates.runner import run_check
+    from gapgates.pipeline.run import run_check
 
     data = tmp_path / "d.csv"
     noisy_classification(n=200).to_csv(data, index=False)

@@ -1,6 +1,6 @@
 """What every model registry offers: versions, a ``production`` alias, an audit log.
 
-:class:`Registry` is the interface :func:`gapgates.enforce.enforce` and the
+:class:`Registry` is the interface :func:`gapgates.enforcement.enforce` and the
 Prefect flow program against; :class:`~gapgates.registry.local.LocalRegistry`
 (a directory) and :class:`~gapgates.registry.mlflow.MlflowRegistry` implement it.
 """

@@ -1,0 +1,177 @@
+"""Label noise found by cleanlab in the out-of-fold probabilities of the one gap pass.
+
+:func:`label_noise` fits nothing: it reads the out-of-fold probabilities that
+:func:`gapgates.compute.crossval.gap` already kept (``GapResult.cv``) and hands them to
+``cleanlab.filter.find_label_issues`` (which rows), ``cleanlab.rank`` (how bad)
+and ``cleanlab.count`` (the estimated noise matrix per class).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapgates.compute.crossval import CrossValidation
+
+__all__ = ["LabelIssue", "NoiseResult", "label_noise"]
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as a JSON-friendly Python value."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@dataclass(frozen=True)
+class LabelIssue:
+    """One row whose given label cleanlab doubts.
+
+    Attributes:
+        row: 0-based position of the row in the ``--data`` file.
+        given: The label in the data.
+        suggested: The label the out-of-fold model finds most likely.
+        quality: cleanlab label-quality score in [0, 1]; lower is worse.
+    """
+
+    row: int
+    given: Any
+    suggested: Any
+    quality: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"row": self.row, "given": _plain(self.given), "suggested": _plain(self.suggested),
+                "quality": round(float(self.quality), 6)}
+
+
+@dataclass(frozen=True, eq=False)
+class NoiseResult:
+    """Label issues of one run, or why they were not looked for.
+
+    Attributes:
+        rows: Rows judged (those with out-of-fold probabilities).
+        n_issues: Rows flagged as label issues.
+        rate: ``n_issues / rows``.
+        per_class: ``{label: {"rows", "issues", "rate", "estimated_noise"}}``: the flagged
+            share among rows given that label, and cleanlab's estimate of the share of rows
+            truly of that class that carry another label (``1 − noise_matrix[c, c]``).
+        issues: The flagged rows, worst (lowest quality) first.
+        filter_by: The ``find_label_issues`` method used.
+        positions: Positions of the flagged rows in the ``X`` passed (not the file row).
+        skipped: Why nothing was computed (no ``predict_proba``, regression), else None.
+        adjusted: The noise-adjusted gap, once computed (see :mod:`gapgates.compute.noise_adjusted`).
+    """
+
+    rows: int
+    n_issues: int
+    rate: float | None
+    per_class: dict[str, dict[str, float]]
+    issues: tuple[LabelIssue, ...]
+    filter_by: str
+    positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    skipped: str | None = None
+    adjusted: Any = None
+
+    @property
+    def max_class_rate(self) -> float | None:
+        """The largest flagged share within one given label."""
+        rates = [c["rate"] for c in self.per_class.values()]
+        return max(rates) if rates else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``noise`` section."""
+        return {
+            "rate": self.rate,
+            "n_issues": self.n_issues,
+            "rows": self.rows,
+            "filter_by": self.filter_by,
+            "per_class": self.per_class,
+            "issues": [i.to_dict() for i in self.issues],
+            "skipped": self.skipped,
+        }
+
+
+def _skip_reason(cv: CrossValidation) -> str:
+    from sklearn.base import is_classifier
+
+    model = cv.estimators[0] if cv.estimators else None
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    name = type(final).__name__
+    if model is not None and not is_classifier(model):
+        return (f"Label noise is checked for classification only; {name} is a regressor "
+                "(cleanlab's regression tools would refit the model, which the gate avoids).")
+    return (f"{name} has no predict_proba, so there are no out-of-fold probabilities to judge labels with. "
+            "Use a probabilistic model (e.g. SVC(probability=True)) to check label noise.")
+
+
+def _skipped(reason: str, filter_by: str) -> NoiseResult:
+    return NoiseResult(rows=0, n_issues=0, rate=None, per_class={}, issues=(), filter_by=filter_by, skipped=reason)
+
+
+def label_noise(
+    cv: CrossValidation,
+    y: pd.Series | Sequence[Any] | np.ndarray,
+    *,
+    filter_by: str = "prune_by_noise_rate",
+    row_ids: Sequence[int] | np.ndarray | None = None,
+) -> NoiseResult:
+    """Flag label issues from the out-of-fold probabilities of the gap pass; fit nothing.
+
+    Args:
+        cv: ``GapResult.cv`` of the pass (its ``oof_proba``, ``classes`` and ``covered``).
+        y: The labels the models were trained on, in the same row order.
+        filter_by: cleanlab ``find_label_issues`` method.
+        row_ids: File row of each position; default ``y.index`` for a Series, else positions.
+
+    Returns:
+        The issues, or a result with ``skipped`` set when the model has no
+        ``predict_proba`` (or the task is regression).
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from gapgates.compute.crossval import gap
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> result = label_noise(gap(LogisticRegression(max_iter=500), X, y).cv, y)
+        >>> result.rate < 0.1
+        True
+    """
+    from cleanlab.count import estimate_py_and_noise_matrices_from_probabilities
+    from cleanlab.filter import find_label_issues
+    from cleanlab.rank import get_label_quality_scores
+
+    if cv.oof_proba is None or cv.classes is None:
+        return _skipped(_skip_reason(cv), filter_by)
+    labels_raw = np.asarray(y)
+    ids = np.asarray(row_ids if row_ids is not None else (y.index if isinstance(y, pd.Series) else np.arange(len(y))))
+    classes = cv.classes
+    col = np.searchsorted(classes, labels_raw)
+    known = (col < classes.size) & (classes[np.minimum(col, classes.size - 1)] == labels_raw)
+    judged = np.flatnonzero(cv.covered & known)
+    labels, proba = col[judged], cv.oof_proba[judged]
+    flagged = find_label_issues(labels, proba, filter_by=filter_by, n_jobs=1)
+    quality = get_label_quality_scores(labels, proba)
+    _, noise_matrix, _, _ = estimate_py_and_noise_matrices_from_probabilities(labels, proba)
+    order = np.flatnonzero(flagged)
+    order = order[np.argsort(quality[order], kind="stable")]
+    suggested = np.argmax(proba, axis=1)
+    issues = tuple(
+        LabelIssue(row=int(ids[judged[i]]), given=labels_raw[judged[i]], suggested=classes[suggested[i]],
+                   quality=float(quality[i]))
+        for i in order
+    )
+    per_class: dict[str, dict[str, float]] = {}
+    for k, label in enumerate(classes):
+        mask = labels == k
+        n_k, bad_k = int(mask.sum()), int(flagged[mask].sum())
+        per_class[str(_plain(label))] = {
+            "rows": n_k, "issues": bad_k, "rate": bad_k / n_k if n_k else 0.0,
+            "estimated_noise": round(float(1.0 - noise_matrix[k, k]), 6),
+        }
+    return NoiseResult(
+        rows=int(judged.size), n_issues=int(order.size), rate=order.size / judged.size if judged.size else 0.0,
+        per_class=per_class, issues=issues, filter_by=filter_by, positions=np.sort(judged[order]),
+    )

@@ -1,0 +1,1 @@
+"""Inputs of a run: tables and datasets, folds and holdout splits, the model spec, scoring."""

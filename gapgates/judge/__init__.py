@@ -1,0 +1,1 @@
+"""From evidence to a decision: checks, the policy, the evidence, the rule registry, the diagnosis."""

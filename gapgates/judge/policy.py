@@ -1,0 +1,356 @@
+"""The policy file: limits the gate enforces, validated with pydantic.
+
+A policy is TOML or YAML. Every limit is either a number or a table
+``{limit = 0.1, severity = "warn"}``; a section's ``severity`` is the default
+for its rules. Unknown keys are rejected. :func:`load_policy` turns every
+problem into one :class:`~gapgates.errors.PolicyError` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from gapgates.errors import PolicyError
+from gapgates.judge.checks import Outcome, Severity
+
+__all__ = ["DEFAULT_POLICY_PATH", "Policy", "Rule", "load_policy", "policy_hash"]
+
+DEFAULT_POLICY_PATH = Path(__file__).parents[1] / "policies" / "default.toml"
+
+
+def _rule_from_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with its own message
+    if isinstance(value, (int, float)):
+        return {"limit": value}
+    return value
+
+
+class Rule(BaseModel):
+    """One limit and, optionally, its own severity.
+
+    Attributes:
+        limit: The number the computed value is compared with.
+        severity: ``block`` or ``warn``; None inherits the section's severity.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limit: float
+    severity: Severity | None = None
+
+
+RuleField = Annotated[Rule | None, BeforeValidator(_rule_from_number)]
+
+
+def _check_range(name: str, rule: Rule | None, low: float, high: float) -> None:
+    if rule is None:
+        return
+    if not (math.isfinite(rule.limit) and low <= rule.limit <= high):
+        high_txt = "infinity" if math.isinf(high) else f"{high:g}"
+        low_txt = "minus infinity" if math.isinf(low) else f"{low:g}"
+        raise ValueError(
+            f"The '{name}' limit must be a number between {low_txt} and {high_txt}. Got {rule.limit:g}."
+        )
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: Severity = Severity.BLOCK
+
+    def severity_of(self, rule: Rule) -> Severity:
+        """The severity a rule of this section has."""
+        return rule.severity or self.severity
+
+    _fractions: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _limits_are_fractions(self) -> _Section:
+        for name in self._fractions:
+            _check_range(name, getattr(self, name), 0.0, 1.0)
+        return self
+
+
+class GapPolicy(_Section):
+    """``[gap]``: limits on train − test, for every listed metric.
+
+    Attributes:
+        metrics: sklearn scoring names; the first is the primary metric. Empty means
+            ``accuracy`` for classifiers and ``r2`` for regressors.
+        max_gap: Absolute limit on train − test (a fraction; unbounded for ``neg_*`` metrics).
+        max_relative_gap: Limit on (train − test) / |train|.
+        gate_on: Compare the ``mean`` gap or the ``upper`` bound of its interval.
+        confidence: Confidence level of the interval.
+    """
+
+    metrics: list[str] = Field(default_factory=list)
+    max_gap: RuleField = Rule(limit=0.05)
+    max_relative_gap: RuleField = None
+    gate_on: Literal["mean", "upper"] = "upper"
+    confidence: float = 0.95
+
+    @model_validator(mode="after")
+    def _check(self) -> GapPolicy:
+        unbounded = any(m.startswith("neg_") for m in self.metrics)
+        _check_range("max_gap", self.max_gap, 0.0, math.inf if unbounded else 1.0)
+        _check_range("max_relative_gap", self.max_relative_gap, 0.0, math.inf)
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"The 'confidence' must be a number strictly between 0 and 1. Got {self.confidence:g}.")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError(f"The 'metrics' list must not repeat a metric. Got {self.metrics}.")
+        return self
+
+
+class PerformancePolicy(_Section):
+    """``[performance]``: floors on the primary metric's test score.
+
+    Attributes:
+        min_test_score: The mean cross-validated test score must reach this.
+        min_gain_over_baseline: Test score minus the dummy baseline's must reach this.
+    """
+
+    min_test_score: RuleField = None
+    min_gain_over_baseline: RuleField = Rule(limit=0.0)
+
+    @model_validator(mode="after")
+    def _check(self) -> PerformancePolicy:
+        _check_range("min_test_score", self.min_test_score, -math.inf, math.inf)
+        _check_range("min_gain_over_baseline", self.min_gain_over_baseline, -1.0, 1.0)
+        return self
+
+
+class NoisePolicy(_Section):
+    """``[noise]``: label-noise limits (classification).
+
+    Attributes:
+        max_rate: Largest accepted share of rows flagged as label issues.
+        max_class_rate: Largest accepted share within any one class.
+        filter_by: cleanlab ``find_label_issues`` method.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_rate", "max_class_rate")
+    max_rate: RuleField = Rule(limit=0.05)
+    max_class_rate: RuleField = None
+    filter_by: Literal[
+        "prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
+        "low_normalized_margin", "low_self_confidence",
+    ] = "prune_by_noise_rate"
+
+
+class ShiftPolicy(_Section):
+    """``[shift]``: train/holdout shift by adversarial validation.
+
+    Attributes:
+        max_auc: Largest accepted AUC of a classifier telling train rows from holdout rows.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_auc",)
+    max_auc: RuleField = Rule(limit=0.75)
+
+
+class LeakagePolicy(_Section):
+    """``[leakage]``: holdout rows copied from training, and target-leaking features.
+
+    Attributes:
+        max_duplicate_rate: Largest accepted share of holdout rows that duplicate a training row.
+        max_feature_score: Largest accepted score of a single feature predicting the target alone.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_duplicate_rate", "max_feature_score")
+    max_duplicate_rate: RuleField = Rule(limit=0.01)
+    max_feature_score: RuleField = Rule(limit=0.99)
+
+
+class QualityPolicy(_Section):
+    """``[quality]``: the data-quality gate (Great Expectations).
+
+    Attributes:
+        required: Whether failing critical expectations blocks before any model is trained.
+        suite: Path to a GX suite JSON to run as well as the built-in one.
+        min_rows: Smallest accepted number of rows.
+        max_null_fraction: Largest accepted share of nulls in any column.
+        labels: The declared set of target values (None: the set seen in the data).
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_null_fraction",)
+    required: bool = True
+    suite: str | None = None
+    min_rows: int = Field(default=1, ge=0)
+    max_null_fraction: RuleField = Rule(limit=0.5)
+    labels: list[Any] | None = None
+
+
+class ChampionPolicy(_Section):
+    """``[champion]``: the candidate against the production model.
+
+    Attributes:
+        max_regression: Largest accepted drop of the primary test score versus the champion.
+        max_gap_increase: Largest accepted growth of the gap versus the champion's.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_regression", "max_gap_increase")
+    max_regression: RuleField = Rule(limit=0.01)
+    max_gap_increase: RuleField = None
+
+
+class TrendPolicy(_Section):
+    """``[trend]``: the gap across the last runs of the same model.
+
+    Attributes:
+        max_gap_increase: Largest accepted widening of the primary gap across the window.
+        window: How many past runs to look at.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_gap_increase",)
+    max_gap_increase: RuleField = None
+    window: int = Field(default=5, ge=2)
+
+
+class NotifyPolicy(BaseModel):
+    """``[notify]``: an optional webhook told about some outcomes.
+
+    Attributes:
+        webhook_url: Where to POST the Markdown summary (Slack-compatible ``text`` field).
+        on: Outcomes that trigger a notification.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    webhook_url: str | None = None
+    on: list[Outcome] = Field(default_factory=lambda: [Outcome.BLOCK, Outcome.NEEDS_APPROVAL])
+
+    @model_validator(mode="after")
+    def _check_url(self) -> NotifyPolicy:
+        if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
+            raise ValueError(f"The 'webhook_url' must start with http:// or https://. Got {self.webhook_url!r}.")
+        return self
+
+
+class DecisionPolicy(BaseModel):
+    """``[decision]``: what a failing check leads to.
+
+    Attributes:
+        on_fail: ``block`` or ``needs_approval``.
+        approval_timeout: Seconds a human has to approve before the run is blocked.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    on_fail: Literal["block", "needs_approval"] = "block"
+    approval_timeout: int = Field(default=3600, gt=0)
+
+    @property
+    def fail_outcome(self) -> Outcome:
+        """The :class:`Outcome` a failing check leads to."""
+        return Outcome(self.on_fail)
+
+
+class Policy(BaseModel):
+    """The whole policy. ``Policy()`` is the shipped default (``policies/default.toml``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    gap: GapPolicy = GapPolicy()
+    performance: PerformancePolicy = PerformancePolicy()
+    noise: NoisePolicy = NoisePolicy()
+    shift: ShiftPolicy = ShiftPolicy()
+    leakage: LeakagePolicy = LeakagePolicy()
+    quality: QualityPolicy = QualityPolicy()
+    champion: ChampionPolicy = ChampionPolicy()
+    trend: TrendPolicy = TrendPolicy()
+    notify: NotifyPolicy = NotifyPolicy()
+    decision: DecisionPolicy = DecisionPolicy()
+
+
+def _format_error(err: ValidationError, source: str) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        section = where.rsplit(".", 1)[0] if "." in where else None
+        model: type[BaseModel] = Policy
+        if section:
+            model = type(getattr(Policy(), section.split(".")[0]))
+        allowed = ", ".join(model.model_fields)
+        return f"{source}: unknown key '{where}'. Allowed keys here: {allowed}."
+    msg = first["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        return f"{source}: [{where.rsplit('.', 1)[0] if '.' in where else where}] {msg}"
+    got = first.get("input")
+    if kind in {"model_type", "model_attributes_type", "dict_type"} and where.split(".")[-1] != where:
+        return f"{source}: '{where}' must be a number or a table like {{limit = 0.05, severity = \"warn\"}}. Got {got!r}."
+    return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got!r}."
+
+
+def parse_policy(data: dict[str, Any], *, source: str = "policy") -> Policy:
+    """Validate a policy given as a mapping.
+
+    Args:
+        data: The parsed TOML/YAML content.
+        source: Name used in error messages (usually the file path).
+
+    Returns:
+        The validated policy.
+
+    Raises:
+        PolicyError: If a key is unknown or a value has the wrong type or range.
+    """
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: a policy must be a table of sections such as [gap]. Got {type(data).__name__}.")
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as err:
+        raise PolicyError(_format_error(err, source)) from None
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a TOML or YAML policy file.
+
+    Args:
+        path: The file; None loads the shipped default policy.
+
+    Returns:
+        The validated policy.
+
+    Raises:
+        PolicyError: If the file is missing, unreadable, malformed or invalid.
+
+    Example:
+        >>> load_policy().gap.max_gap.limit
+        0.05
+    """
+    path = Path(path) if path is not None else DEFAULT_POLICY_PATH
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError(f"Policy file '{path}' does not exist. Pass an existing TOML or YAML file to --policy.") from None
+    except OSError as err:
+        raise PolicyError(f"Policy file '{path}' cannot be read: {err.strerror}.") from None
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as err:
+            raise PolicyError(f"Policy file '{path}' is not valid YAML: {str(err).splitlines()[0]}.") from None
+    else:
+        from gapgates import _toml as tomllib
+
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise PolicyError(f"Policy file '{path}' is not valid TOML: {err}.") from None
+    return parse_policy(data, source=str(path))
+
+
+def policy_hash(policy: Policy) -> str:
+    """Return the sha256 of the policy's canonical JSON, for audit trails."""
+    canonical = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()

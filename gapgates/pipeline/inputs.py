@@ -1,0 +1,265 @@
+"""The inputs of a run: load them, then validate them (the data-quality gate) before any fit.
+
+Two steps, so an orchestrator can run each as its own task::
+
+    inputs = load_inputs(config)      # files, columns, model, metrics: usage errors come here
+    prep = validate_inputs(inputs)    # Great Expectations, then the dataset, holdout and folds checks
+    if prep.blocked: ...              # the data failed a critical expectation: fit nothing
+
+:func:`prepare` does both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gapgates.config import CheckConfig
+from gapgates.data.tables import (
+    Dataset,
+    check_classes,
+    check_holdout_columns,
+    load_table,
+    make_dataset,
+    raw_dataset,
+    require_columns,
+)
+from gapgates.errors import DataError, GapGatesError, first_line
+from gapgates.judge.policy import Policy, load_policy
+
+__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "quality_evidence", "validate_inputs"]
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """What a run reads, before the data is validated.
+
+    Attributes:
+        config: The options.
+        policy: The policy.
+        table: The ``--data`` table as read (the index is the 0-based row position in the file).
+        holdout_table: The ``--holdout`` table as read, or None.
+        estimator: The unfitted estimator, with its seed applied (features not yet encoded).
+        metrics: Scoring names, primary first.
+        classification: Whether the estimator is a classifier.
+    """
+
+    config: CheckConfig
+    policy: Policy
+    table: Any
+    holdout_table: Any | None
+    estimator: Any
+    metrics: list[str]
+    classification: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """Validated inputs of a run, before any model is fit.
+
+    Attributes:
+        config: The options.
+        policy: The policy.
+        train: Training rows (the index keeps 0-based positions in ``--data``).
+        holdout: Holdout rows (from ``--holdout`` or ``holdout_fraction``), or None.
+        estimator: The unfitted estimator, with encoding and seeds applied.
+        metrics: Scoring names, primary first.
+        classification: Whether the estimator is a classifier.
+        fingerprint: sha256 of the ``--data`` table.
+        quality: The data-quality result (:class:`gapgates.quality.QualityResult`), or None.
+        quality_error: Why the quality step could not run, or None.
+    """
+
+    config: CheckConfig
+    policy: Policy
+    train: Dataset
+    holdout: Dataset | None
+    estimator: Any
+    metrics: list[str]
+    classification: bool
+    fingerprint: str
+    quality: Any = None
+    quality_error: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        """True when ``[quality] required`` and the data failed a critical expectation (or could not be checked)."""
+        return _quality_blocks(self.policy, self.quality, self.quality_error)
+
+
+def _quality_blocks(policy: Policy, quality: Any, quality_error: str | None) -> bool:
+    """Whether the data-quality result stops the run before any fit."""
+    if not policy.quality.required:
+        return False
+    return quality_error is not None or (quality is not None and quality.critical)
+
+
+def load_inputs(config: CheckConfig, *, policy: Policy | None = None) -> Inputs:
+    """Read the policy, the data and the holdout, check the columns, build the model, resolve the metrics.
+
+    Runs no data-quality check and fits nothing.
+
+    Args:
+        config: The options.
+        policy: A policy to use instead of loading ``config.policy``.
+
+    Returns:
+        The inputs, ready for :func:`validate_inputs`.
+
+    Raises:
+        ConfigError: On usage errors (policy, files, columns, model, metrics).
+
+    Example:
+        >>> config = CheckConfig(data="d.csv", target="y", model="sklearn.tree.DecisionTreeClassifier")
+        >>> inputs = load_inputs(config)  # doctest: +SKIP
+        >>> inputs.metrics  # doctest: +SKIP
+        ['accuracy', 'roc_auc']
+    """
+    policy = policy if policy is not None else load_policy(config.policy)
+    table = load_table(config.data)
+    require_columns(table, config.target, group=config.group, time=config.time)
+    hold_table = load_table(config.holdout) if config.holdout is not None else None
+    estimator, classification, metrics = _model(config, policy)
+    return Inputs(config=config, policy=policy, table=table, holdout_table=hold_table, estimator=estimator,
+                  metrics=metrics, classification=classification)
+
+
+def check_inputs(config: CheckConfig) -> None:
+    """The checks of :func:`load_inputs` that need only the files' headers, in the same order.
+
+    Cheap at any data size: ``gapgates run`` calls it before it starts Prefect, so bad
+    options fail in one line at once instead of inside a flow run.
+
+    Raises:
+        ConfigError: On usage errors (policy, files, columns, model, metrics).
+    """
+    policy = load_policy(config.policy)
+    header = load_table(config.data, header_only=True)
+    require_columns(header, config.target, group=config.group, time=config.time)
+    if config.holdout is not None:
+        load_table(config.holdout, header_only=True)
+    _model(config, policy)
+
+
+def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
+    """The seeded estimator, whether it classifies, and the metrics it is scored by (checked)."""
+    from sklearn.base import is_classifier
+
+    from gapgates.data.model import build_model, seed_estimator
+    from gapgates.data.scoring import default_metrics, resolve_scoring
+
+    estimator = seed_estimator(build_model(config.model, config.params), config.seed)
+    classification = is_classifier(estimator)
+    metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
+    resolve_scoring(metrics, estimator)
+    return estimator, classification, metrics
+
+
+def validate_inputs(inputs: Inputs) -> Prepared:
+    """Run the data-quality gate (Great Expectations), then build the datasets and check them for a fit.
+
+    When ``[quality] required`` and the data fails a critical expectation (or GX cannot run),
+    returns at once a :class:`Prepared` whose :attr:`~Prepared.blocked` is True: nothing else
+    is checked and no model may be fit.
+
+    Args:
+        inputs: What :func:`load_inputs` read.
+
+    Returns:
+        The validated inputs.
+
+    Raises:
+        ConfigError: If the policy's suite file is missing or invalid, or the holdout's columns differ.
+        DataError: On data no model can be judged on (too few rows for the folds, classes too small).
+    """
+    from gapgates.data.model import encode_features
+    from gapgates.data.splits import holdout_split
+
+    config, policy, table = inputs.config, inputs.policy, inputs.table
+    common = {"config": config, "policy": policy, "metrics": inputs.metrics, "classification": inputs.classification}
+    quality, quality_error = _quality(config, policy, table, inputs.holdout_table,
+                                      classification=inputs.classification)
+    if _quality_blocks(policy, quality, quality_error):
+        raw = raw_dataset(table, config.target, group=config.group, time=config.time)
+        return Prepared(  # fail fast: nothing more is checked and no model is fit
+            **common, train=raw, holdout=None, estimator=inputs.estimator, fingerprint=raw.fingerprint,
+            quality=quality, quality_error=quality_error,
+        )
+    data = make_dataset(table, config.target, group=config.group, time=config.time)
+    holdout = None
+    if inputs.holdout_table is not None:
+        check_holdout_columns(data.columns, inputs.holdout_table)
+        holdout = make_dataset(inputs.holdout_table, config.target, group=config.group, time=config.time)
+    estimator = encode_features(inputs.estimator, data.X)
+    train = data
+    if holdout is None and config.holdout_fraction is not None:
+        train_rows, hold_rows = holdout_split(
+            data.rows, config.holdout_fraction, y=data.y if inputs.classification else None,
+            groups=data.groups, time=data.time, seed=config.seed,
+        )
+        train, holdout = _subset(data, train_rows), _subset(data, hold_rows)
+    if config.folds > train.rows:
+        raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
+    if inputs.classification:
+        check_classes(train.y, n_splits=config.folds)
+    return Prepared(**common, train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint,
+                    quality=quality)
+
+
+def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
+    """Load and validate everything a run needs; fit nothing (:func:`load_inputs` then :func:`validate_inputs`).
+
+    Args:
+        config: The options.
+        policy: A policy to use instead of loading ``config.policy``.
+
+    Returns:
+        The validated inputs.
+
+    Raises:
+        ConfigError: On usage errors (files, columns, model, metrics, folds).
+        DataError: On data no model can be judged on.
+    """
+    return validate_inputs(load_inputs(config, policy=policy))
+
+
+def quality_evidence(prep: Prepared) -> dict[str, Any]:
+    """The data-quality step's Evidence fields (the gate itself runs in :func:`validate_inputs`, before any fit)."""
+    if prep.quality_error is not None:
+        return {"errors": {"quality": prep.quality_error}}
+    return {"quality": prep.quality}
+
+
+def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:
+    return Dataset(
+        X=ds.X.iloc[rows],
+        y=ds.y.iloc[rows],
+        target=ds.target,
+        groups=None if ds.groups is None else ds.groups.iloc[rows],
+        time=None if ds.time is None else ds.time.iloc[rows],
+        fingerprint=ds.fingerprint,
+        columns=ds.columns,
+    )
+
+
+def _quality(
+    config: CheckConfig, policy: Policy, table: Any, holdout: Any, *, classification: bool
+) -> tuple[Any, str | None]:
+    """Run the data-quality gate; an unexpected GX failure is returned as an error (it blocks)."""
+    from gapgates.quality.gate import check_quality
+
+    suite = policy.quality.suite
+    if suite is not None and not Path(suite).is_absolute() and config.policy is not None:
+        suite = str(Path(config.policy).parent / suite)
+    columns = [c for c in (config.target, config.group, config.time) if c is not None]
+    try:
+        result = check_quality(table, target=config.target, section=policy.quality, columns=columns, holdout=holdout,
+                               classification=classification, suite_path=suite)
+    except GapGatesError:
+        raise
+    except Exception as err:  # a gate that errors must block, never pass
+        return None, f"Great Expectations could not validate the data: {first_line(err)}"
+    return result, None

@@ -1,0 +1,1 @@
+"""The data-quality gate: the only place that imports Great Expectations."""

@@ -1,0 +1,195 @@
+"""The *report* step: ``report.json`` (versioned schema) and ``report.md`` from a run.
+
+The Markdown is rendered from the JSON form only, so a report can be
+re-rendered later from ``report.json`` alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gapgates import __version__
+
+if TYPE_CHECKING:  # the runner pulls in pandas/sklearn; `gapgates report --from` needs neither
+    from gapgates.pipeline.run import RunResult
+
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "rerender", "write_json", "write_reports"]
+
+SCHEMA_VERSION = "1.0"
+
+_ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
+
+
+def build_report(result: RunResult) -> dict[str, Any]:
+    """The ``report.json`` content of a run (plain JSON types only).
+
+    Args:
+        result: The run.
+
+    Returns:
+        A dict with ``schema_version``, ``decision``, ``checks``, ``gap``, ``holdout``,
+        ``baseline``, ``config``, ``data`` and the other sections documented in the README.
+    """
+    prep, ev = result.prepared, result.evidence
+    config = prep.config.model_dump(mode="json")
+    config["metrics"] = prep.metrics
+    gap_result = ev.gap
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "gapgates_version": __version__,
+        "created": result.created,
+        "model": {"name": result.name, "spec": prep.config.model, "params": config["params"],
+                  "task": "classification" if prep.classification else "regression"},
+        "decision": result.decision.outcome.value,
+        "reasons": result.decision.reasons,
+        "checks": [c.to_dict() for c in result.decision.checks],
+        "primary_metric": prep.metrics[0],
+        "cv": None if gap_result is None else {
+            "n_folds": gap_result.n_folds, "folds": prep.config.folds, "repeats": prep.config.repeats,
+            "confidence": gap_result.confidence,
+            "fit_seconds": round(gap_result.cv.fit_seconds, 3),
+        },
+        "gap": None if gap_result is None else gap_result.to_dict(),
+        "holdout": None if ev.holdout is None else ev.holdout.to_dict(),
+        "baseline": None if ev.baseline is None else ev.baseline.to_dict(),
+        "champion": None if ev.champion is None else ev.champion.to_dict(),
+        "config": config,
+        "policy": prep.policy.model_dump(mode="json"),
+        "policy_hash": result.policy_hash,
+        "data": {
+            "path": str(prep.config.data),
+            "rows": int(prep.train.rows + (prep.holdout.rows if prep.holdout is not None and prep.config.holdout is None else 0)),
+            "train_rows": prep.train.rows,
+            "holdout_rows": None if prep.holdout is None else prep.holdout.rows,
+            "columns": list(prep.train.columns),
+            "fingerprint": prep.fingerprint,
+        },
+        "quality": None if ev.quality is None else ev.quality.to_dict(),
+        "errors": dict(ev.errors),
+        "history": None if ev.trend is None else ev.trend.to_dict(),
+    }
+    report.update(result.extra)
+    return report
+
+
+def _fmt(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    """A short Markdown summary: decision, reasons, gap table, checks.
+
+    Args:
+        report: A ``report.json`` mapping.
+
+    Returns:
+        Markdown text (used for ``report.md``, Prefect artifacts and chat messages).
+    """
+    decision = report["decision"].upper().replace("_", " ")
+    model = report.get("model", {})
+    data = report.get("data", {})
+    lines = [
+        f"# gapgates: {decision}",
+        "",
+        f"**Model** `{model.get('name')}` · **data** `{data.get('path')}` ({data.get('rows')} rows) · {report.get('created')}",
+        "",
+    ]
+    if report.get("reasons"):
+        lines += ["## Reasons", ""] + [f"- {r}" for r in report["reasons"]] + [""]
+    gap = report.get("gap") or {}
+    if gap:
+        conf = (report.get("cv") or {}).get("confidence", 0.95)
+        holdout = report.get("holdout") or {}
+        lines += [
+            "## Generalization gap",
+            "",
+            f"| metric | train | test | gap | {conf:.0%} interval | holdout gap |",
+            "|---|---:|---:|---:|---|---:|",
+        ]
+        for metric, g in gap.items():
+            hold = holdout.get(metric, {}).get("gap") if holdout else None
+            lines.append(
+                f"| {metric} | {_fmt(g['train_mean'])} | {_fmt(g['test_mean'])} | {_fmt(g['gap_mean'])} | "
+                f"[{_fmt(g['gap_ci_low'])}, {_fmt(g['gap_ci_high'])}] | {_fmt(hold)} |"
+            )
+        lines.append("")
+    base = report.get("baseline")
+    if base:
+        parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
+        lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
+    from gapgates.report.markdown import optional_sections
+
+    lines += optional_sections(report)
+    lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
+    for c in report.get("checks", []):
+        icon = _ICONS.get(c["status"], "")
+        lines.append(f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_json(path: Path, payload: Any) -> None:
+    """Write JSON atomically (temp file + ``os.replace``), so a reader never sees half a report."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def write_reports(result: RunResult, out: str | Path) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out`` (created if needed).
+
+    Returns:
+        ``{"json": path, "markdown": path, "html": path}``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = build_report(result)
+    write_json(out / "report.json", report)
+    return {"json": out / "report.json", **render_files(report, out)}
+
+
+def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` of a report mapping into ``out``."""
+    from gapgates.report.html import render_html
+
+    paths = {"markdown": out / "report.md", "html": out / "report.html"}
+    paths["markdown"].write_text(render_markdown(report), encoding="utf-8")
+    tmp = out / ".report.html.tmp"
+    tmp.write_text(render_html(report), encoding="utf-8")
+    os.replace(tmp, paths["html"])
+    return paths
+
+
+def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Path]:
+    """Re-render ``report.md`` and ``report.html`` from an existing ``report.json`` (``gapgates report --from``).
+
+    Args:
+        src: A directory holding ``report.json``, or the file itself.
+        out: Where to write (default: beside ``report.json``).
+
+    Returns:
+        ``{"markdown": path, "html": path}``.
+
+    Raises:
+        ConfigError: If there is no readable report.json, or it does not match the schema.
+    """
+    from gapgates.errors import ConfigError
+    from gapgates.report.schema import validate_report
+
+    src = Path(src)
+    path = src / "report.json" if src.is_dir() else src
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"No report at '{path}'. Pass the --out directory of an earlier check to --from.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(f"The report '{path}' cannot be read as JSON: {err}.") from None
+    validate_report(report, source=str(path))
+    target = Path(out) if out is not None else path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    return render_files(report, target)

@@ -1,0 +1,142 @@
+"""The stakeholder report: one self-contained HTML page rendered from ``report.json``.
+
+Everything is inline (CSS, SVG charts); a Content-Security-Policy forbids any
+fetch, so the page reads the same offline, in a browser or an e-mail archive.
+Every section is optional: a section missing from ``report.json`` (noise,
+quality, shift, leakage, diagnosis, learning curve, registry, champion,
+history) is simply not shown, so old reports re-render too.
+
+Example:
+    >>> html = render_html({"decision": "promote", "checks": [], "gap": None})
+    >>> "PROMOTE" in html
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TEMPLATES", "champion_rows", "failed_expectations", "learning_curve_series", "render_html"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+#: Decision → (label, symbol, css class). Text and symbol carry the meaning, colour only helps.
+DECISIONS = {
+    "promote": ("PROMOTE", "✔", "ok"),
+    "block": ("BLOCK", "✖", "bad"),
+    "needs_approval": ("NEEDS APPROVAL", "❗", "warn"),
+}
+STATUSES = {"pass": ("PASS", "✔", "ok"), "warn": ("WARN", "⚠", "warn"), "fail": ("FAIL", "✖", "bad"),
+            "skipped": ("SKIPPED", "–", "skip")}
+
+
+def fmt(value: Any) -> str:
+    """A number with 4 significant decimals, '–' for missing values, anything else as text."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
+    return str(value)
+
+
+def _limit(policy: dict[str, Any], section: str, key: str) -> float | None:
+    rule = (policy.get(section) or {}).get(key)
+    return rule.get("limit") if isinstance(rule, dict) else None
+
+
+def learning_curve_series(section: Any) -> tuple[list[float], list[float], list[float]] | None:
+    """``(rows, train, test)`` of the ``learning_curve`` section's ``points``; None if absent or unreadable."""
+    points = section.get("points") if isinstance(section, dict) else None
+    if not isinstance(points, list) or not points:
+        return None
+    try:
+        series = [[float(p[k]) for p in points] for k in ("rows", "train", "test")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return series[0], series[1], series[2]
+
+
+def failed_expectations(quality: Any) -> list[dict[str, Any]]:
+    """The failed entries of the ``quality`` section's ``results``."""
+    results = quality.get("results") if isinstance(quality, dict) else None
+    return [r for r in results or [] if isinstance(r, dict) and not r.get("success", False)]
+
+
+def _minus(a: Any, b: Any) -> float | None:
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b))
+    return float(a) - float(b) if ok else None
+
+
+def champion_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Challenger (this run) beside champion (production) on the primary metric; [] without a champion.
+
+    Rows: mean test score on the same folds, holdout score (when there is a holdout) and the gap
+    (the champion's as recorded when it was registered), each with ``challenger − champion``.
+    """
+    champ = report.get("champion")
+    if not isinstance(champ, dict) or champ.get("version") is None:
+        return []
+    metric = champ.get("metric")
+    gap = (report.get("gap") or {}).get(metric) or {}
+    hold = (report.get("holdout") or {}).get(metric) or {}
+    rows = [(f"{metric}, mean of the same test folds", gap.get("test_mean"), champ.get("test_mean"))]
+    if hold or champ.get("holdout") is not None:
+        rows.append((f"{metric} on the holdout", hold.get("test"), champ.get("holdout")))
+    rows.append((f"{metric} gap (train − test; champion's as recorded)", gap.get("gap_mean"), champ.get("recorded_gap")))
+    return [{"what": what, "challenger": a, "champion": b, "difference": _minus(a, b)} for what, a, b in rows]
+
+
+def _charts(report: dict[str, Any]) -> dict[str, str]:
+    from gapgates.report import charts as plots
+
+    charts: dict[str, str] = {}
+    gap, policy = report.get("gap") or {}, report.get("policy") or {}
+    limit = _limit(policy, "gap", "max_gap")
+    if gap:
+        conf = (report.get("cv") or {}).get("confidence", 0.95)
+        charts["gap"] = plots.gap_chart(gap, limit=limit, confidence=conf)
+        charts["folds"] = plots.fold_chart(gap)
+    history = report.get("history")
+    if isinstance(history, dict) and history.get("metric") in gap:
+        g = gap[history["metric"]]
+        current = {"gap": g.get("gap_mean"), "gap_ci_low": g.get("gap_ci_low"), "gap_ci_high": g.get("gap_ci_high")}
+        runs = history.get("runs") or []
+        charts["history"] = plots.history_chart(runs, current, metric=history["metric"], limit=limit)
+    series = learning_curve_series(report.get("learning_curve"))
+    if series is not None:
+        metric = (report.get("learning_curve") or {}).get("metric") or report.get("primary_metric") or "score"
+        charts["learning_curve"] = plots.learning_curve_chart(*series, metric=metric)
+    return charts
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """Render the HTML report of a ``report.json`` mapping.
+
+    Args:
+        report: The report (only ``decision`` is required; every other section is optional).
+
+    Returns:
+        A complete, self-contained HTML document.
+    """
+    import jinja2
+    from markupsafe import Markup
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.ChainableUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    policy = report.get("policy") or {}
+    checks = report.get("checks") or []
+    gap_status = {c["name"].split(":", 1)[1]: c["status"] for c in checks if c.get("name", "").startswith("gap:")}
+    charts = {k: Markup(v) for k, v in _charts(report).items()}
+    return env.get_template("report.html.j2").render(
+        r=report, decision=DECISIONS.get(report.get("decision"), (str(report.get("decision")).upper(), "?", "warn")),
+        statuses=STATUSES, charts=charts, gap_limit=_limit(policy, "gap", "max_gap"), gap_status=gap_status,
+        gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
+        failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
+    )
