@@ -1,16 +1,16 @@
-"""Prefect 3 orchestration of gapgates: the ``retrain-and-gate`` flow and its tasks.
+"""Prefect 3 orchestration of gapgates: the ``retrain-and-gate`` flow and its tasks (installed as ``gapgates.flows``).
 
-Importing this package imports Prefect (the core ``gapgates`` package never does).
-Use the tasks in your own flows::
+Importing this package imports Prefect (the core ``gapgates`` package never does). The flow
+runs the steps declared in :mod:`gapgates.gate`, each as a task; run the same steps in your
+own flow with :func:`gapgates.flows.tasks.call_task`::
 
     from prefect import flow
-    from gapgates.flows.tasks import cross_validate, load_data, quality_gate, run_step, split
+    from gapgates.flows.tasks import call_task
+    from gapgates.gate import run_gate
 
     @flow
     def my_gate(config):
-        prep = run_step(quality_gate, run_step(load_data, config))  # GX runs in data-quality-gate
-        gap_result = cross_validate(prep, run_step(split, prep))
-        ...
+        return run_gate(config, call=call_task).report
 """
 
 from __future__ import annotations

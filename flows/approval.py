@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from gapgates.pipeline.run import RunResult
+from gapgates.enforcement import Approval
+from gapgates.pipeline.steps import RunResult
 
-__all__ = ["ApprovalInput", "Verdict", "approval_description", "request_approval"]
+__all__ = ["ApprovalInput", "approval_description", "request_approval"]
 
 
 class ApprovalInput(RunInput):
@@ -26,27 +25,6 @@ class ApprovalInput(RunInput):
     approve: bool = False
     approver: str = Field(min_length=1, description="Your name or e-mail; recorded in the audit log.")
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A human's answer, or the lack of one.
-
-    Attributes:
-        approved: Whether the model may be promoted.
-        actor: The approver, or ``gapgates`` on timeout.
-        reason: The approver's reason, or why the run was blocked.
-        timed_out: True when nobody answered within the policy's timeout.
-    """
-
-    approved: bool
-    actor: str
-    reason: str
-    timed_out: bool = False
-
-    def to_dict(self) -> dict[str, object]:
-        """The ``report.json`` ``approval`` section."""
-        return {"approved": self.approved, "actor": self.actor, "reason": self.reason, "timed_out": self.timed_out}
 
 
 def approval_description(result: RunResult) -> str:
@@ -73,7 +51,7 @@ def _resume_after_timeout() -> None:
         client.set_flow_run_state(context.flow_run.id, Running(message="Approval timed out; blocking."), force=True)
 
 
-def request_approval(result: RunResult, *, poll_interval: int | None = None) -> Verdict:
+def request_approval(result: RunResult, *, poll_interval: int | None = None) -> Approval:
     """Pause the current flow run for an :class:`ApprovalInput` (call from inside a flow).
 
     Args:
@@ -81,7 +59,7 @@ def request_approval(result: RunResult, *, poll_interval: int | None = None) -> 
         poll_interval: Seconds between checks for a resume (default: a tenth of the timeout, 1–10 s).
 
     Returns:
-        The verdict; a timeout (policy ``[decision] approval_timeout``) is a rejection.
+        The answer; a timeout (policy ``[decision] approval_timeout``) is a rejection.
     """
     timeout = result.policy.decision.approval_timeout
     poll = poll_interval if poll_interval is not None else min(10, max(1, timeout // 10))
@@ -90,6 +68,6 @@ def request_approval(result: RunResult, *, poll_interval: int | None = None) -> 
         answer = pause_flow_run(wait_for_input=form, timeout=timeout, poll_interval=poll)
     except FlowPauseTimeout:
         _resume_after_timeout()
-        return Verdict(False, "gapgates", f"nobody approved within {timeout} s", timed_out=True)
+        return Approval(False, "gapgates", f"nobody approved within {timeout} s", timed_out=True)
     reason = answer.reason or ("approved" if answer.approve else "rejected")
-    return Verdict(bool(answer.approve), answer.approver, reason)
+    return Approval(bool(answer.approve), answer.approver, reason)

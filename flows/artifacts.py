@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from gapgates.flows.tasks import IO_RETRIES
@@ -11,10 +10,10 @@ from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from gapgates.publishing import publish
+from gapgates.publishing import Published
 from gapgates.report.build import render_markdown
 
-__all__ = ["artifact_keys", "fold_rows", "publish_report"]
+__all__ = ["artifact_keys", "fold_rows", "publish_artifacts"]
 
 
 def artifact_keys(name: str) -> dict[str, str]:
@@ -40,30 +39,29 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-@task(name="publish-report", cache_policy=NO_CACHE, **IO_RETRIES)
-def publish_report(result: Any) -> dict[str, Any]:
-    """Publish the run (:func:`gapgates.publish.publish`: report files when ``out`` is set, the run
-    history, the webhook) and create the run's artifacts.
+@task(name="publish-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_artifacts(published: Published) -> dict[str, str]:
+    """The run's Prefect artifacts, from its published report: the Markdown report, the per-fold
+    scores, a link to the HTML report.
 
     Args:
-        result: The :class:`~gapgates.runner.RunResult` (its ``extra`` holds the outcome).
+        published: What the ``publish`` step wrote.
 
     Returns:
-        The ``report.json`` mapping, with ``artifacts``: the keys created.
+        The artifact keys created, by kind.
     """
-    out = result.prepared.config.out
-    report = publish(result, out=out).report
+    report = published.report
     keys = artifact_keys(report["model"]["name"])
-    headline = f"{report['model']['name']}: {report.get('outcome', {}).get('outcome', report['decision'])}"
-    create_markdown_artifact(render_markdown(report), key=keys["report"], description=headline)
+    create_markdown_artifact(render_markdown(report), key=keys["report"],
+                             description=f"{report['model']['name']}: {report['decision']}")
     created = {"report": keys["report"]}
     rows = fold_rows(report)
     if rows:
         create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {report['model']['name']}")
         created["folds"] = keys["folds"]
-    html = Path(out) / "report.html" if out is not None else None
+    html = published.paths.get("html")
     if html is not None and html.is_file():
         create_link_artifact(html.resolve().as_uri(), link_text="HTML report", key=keys["html"],
                              description=f"Full report of {report['model']['name']}")
         created["html"] = keys["html"]
-    return {**report, "artifacts": created}
+    return created

@@ -1,27 +1,37 @@
-"""The ``retrain-and-gate`` flow: load → quality → split → folds → diagnose → decide → enforce → publish.
+"""The ``retrain-and-gate`` flow: :func:`gapgates.gate.run_gate` with each step as a Prefect task.
 
-Final states: a promoted run ends Completed and returns the report; a blocked,
-rejected or timed-out run ends **Failed** with the reasons as the state message
-(so Prefect automations can alert on it) and the report as its data; bad input
-ends Failed with the one-line error. Nothing is promoted when any step fails.
+The order of the steps is not written here: the flow executes the declarations of
+:mod:`gapgates.gate` (the same ones ``gapgates check`` runs) with :func:`_call`, which runs each
+step as its task, fans the cross-validation out per fold, pauses for a person's answer on a
+``needs_approval`` decision, and publishes the artifacts with the report. The commit phase
+(stage → publish → commit) runs in a Prefect transaction: when a step fails, the finished ones
+are rolled back by their ``on_rollback`` hooks and production does not move.
+
+Final states: a promoted run ends Completed and returns the report; a blocked, rejected or
+timed-out run ends **Failed** with the reasons as the state message (so Prefect automations can
+alert on it) and the report as its data; bad input ends Failed with the one-line error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from gapgates.flows import tasks
 from gapgates.flows.approval import request_approval
-from gapgates.flows.artifacts import publish_report
-from gapgates.flows.outcome import block, promote
+from gapgates.flows.artifacts import publish_artifacts
+from gapgates.flows.tasks import call_task
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
+from prefect.transactions import transaction
 
 from gapgates.config import CheckConfig, merge_config
 from gapgates.errors import GapGatesError
+from gapgates.gate import GateState, run_gate
 from gapgates.judge.checks import Outcome
+from gapgates.pipeline.definition import Step
 
-__all__ = ["gate_config", "retrain_and_gate"]
+__all__ = ["final_report", "gate_config", "retrain_and_gate"]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
@@ -33,20 +43,31 @@ def gate_config(config_path: str | None = None, options: dict[str, Any] | None =
     return merge_config(config_path, options)
 
 
-def _enforce(result: Any) -> tuple[bool, dict[str, Any]]:
-    """Promote, ask a human, or block. Returns (promoted, outcome section)."""
-    outcome = result.decision.outcome
-    if outcome is Outcome.PROMOTE:
-        return True, promote(result)
-    if outcome is Outcome.NEEDS_APPROVAL:
-        verdict = request_approval(result)
-        if verdict.approved:
-            section = promote(result, actor=verdict.actor, reasons=(verdict.reason,))
-        else:
-            why = f"approval {'timed out' if verdict.timed_out else 'rejected'} by {verdict.actor}: {verdict.reason}"
-            section = block(result, reasons=(why, *result.decision.reasons), verdict=verdict)
-        return verdict.approved, {**section, "approval": verdict.to_dict()}
-    return False, block(result, reasons=tuple(result.decision.reasons))
+def _call(step: Step, *args: Any) -> Any:
+    """Run one step of the gate inside the flow."""
+    if step.name == "approval":
+        result = args[0]
+        return request_approval(result) if result.decision.outcome is Outcome.NEEDS_APPROVAL else None
+    value = call_task(step, *args)
+    if step.name == "publish":
+        publish_artifacts(value)
+    return value
+
+
+@contextmanager
+def _prefect_transaction(done: list[Any]) -> Iterator[None]:
+    """Prefect's transaction: a failing step rolls back the finished ones through their task hooks."""
+    with transaction():
+        yield
+
+
+def _blocked_reasons(state: GateState) -> list[str]:
+    result, approval = state.result, state.approval
+    reasons = [] if result is None else list(result.decision.reasons)
+    if approval is not None and not approval.approved:
+        verb = "timed out" if approval.timed_out else "rejected"
+        reasons.insert(0, f"approval {verb} by {approval.actor}: {approval.reason}")
+    return reasons
 
 
 @flow(name="retrain-and-gate", validate_parameters=True)
@@ -58,35 +79,21 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         options: Options overriding the file (same keys; ``dask`` runs the folds on Dask).
 
     Returns:
-        The report (Completed) when promoted; a Failed state otherwise.
+        The report (Completed) when the gate passed; a Failed state otherwise.
     """
     logger = get_run_logger()
     try:
-        config = gate_config(config_path, options)
-        inputs = tasks.run_step(tasks.load_data, config)
-        prep = tasks.run_step(tasks.quality_gate, inputs)  # Great Expectations, before any fit
-        if prep.blocked:  # the data failed critical expectations: no model is trained
-            result = tasks.block_on_quality(prep)
-        else:
-            splits = tasks.run_step(tasks.split, prep)
-            gap_result = tasks.cross_validate(prep, splits)
-            diagnosis = tasks.run_step(tasks.diagnose, prep, splits, gap_result)
-            refs = tasks.run_step(tasks.reference_scores, prep, splits)
+        state = run_gate(gate_config(config_path, options), call=_call, transaction=_prefect_transaction)
     except GapGatesError as err:
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)
-    if not prep.blocked:
-        result = tasks.decide(prep, gap_result, refs, diagnosis)
-    promoted, section = _enforce(result)
-    result.extra["outcome"] = section
-    report = publish_report(result)
-    if promoted:
-        return report
-    return Failed(message="Blocked: " + "; ".join(section["reasons"]), data=report)
+    if state.passed:
+        return state.report
+    return Failed(message="Blocked: " + "; ".join(_blocked_reasons(state)), data=state.report)
 
 
 def final_report(state: State) -> tuple[dict[str, Any], bool]:
-    """The report and whether the model was promoted, from a finished ``retrain-and-gate`` state.
+    """The report and whether the gate passed, from a finished ``retrain-and-gate`` state.
 
     Raises:
         GapGatesError: The run's one-line input error.

@@ -1,25 +1,20 @@
-"""Prefect tasks of the gate: each a thin wrapper over one :mod:`gapgates.pipeline.run` step.
+"""Prefect tasks of the gate: one per step of :mod:`gapgates.gate`, built from the step declarations.
 
-Use them in your own flows; every task takes and returns the library's objects::
+:data:`TASKS` maps every step name to a task that calls the library function the step names.
+The cross-validation fans out into one ``fit-fold`` task per fold (Dask-ready); everything else
+is one task per step. Use them in your own flows through :func:`call_task`, which runs a step
+as its task and raises a step's one-line error::
 
     from prefect import flow
-    from gapgates.flows.tasks import (block_on_quality, cross_validate, decide, diagnose, load_data, quality_gate,
-                             reference_scores, run_step, split)
+    from gapgates.flows.tasks import call_task
+    from gapgates.gate import run_gate
 
     @flow
     def my_gate(config):
-        inputs = run_step(load_data, config)        # files, columns, model
-        prep = run_step(quality_gate, inputs)       # Great Expectations, before any fit
-        if prep.blocked:
-            return block_on_quality(prep)
-        splits = run_step(split, prep)
-        gap_result = cross_validate(prep, splits)
-        return decide(prep, gap_result, run_step(reference_scores, prep, splits),
-                      run_step(diagnose, prep, splits, gap_result))
+        return run_gate(config, call=call_task).report
 
-Known bad input (:class:`~gapgates.errors.GapGatesError`) ends a task in a Failed
-state whose message is the one-line error (no retry, no traceback). Called directly,
-such a task returns that Failed state; :func:`run_step` raises the error instead.
+Known bad input (:class:`~gapgates.errors.GapGatesError`) ends a task in a Failed state whose
+message is the one-line error (no retry, no traceback).
 """
 
 from __future__ import annotations
@@ -29,6 +24,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import task
@@ -36,25 +32,28 @@ from prefect.cache_policies import NO_CACHE, CachePolicy
 from prefect.context import TaskRunContext
 from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.transactions import get_transaction
 
 from gapgates.compute.crossval import GapResult
 from gapgates.compute.folds import FoldFit, combine_folds, fit_fold
-from gapgates.config import CheckConfig
+from gapgates.config import CheckConfig, is_mlflow
 from gapgates.data.splits import Splits
 from gapgates.errors import GapGatesError
-from gapgates.pipeline import run as steps
-from gapgates.pipeline.run import Inputs, Prepared, References, RunResult
+from gapgates.gate import COMMIT_STEPS, GATE_STEPS
+from gapgates.judge.policy import policy_hash
+from gapgates.pipeline.definition import Step
+from gapgates.pipeline.inputs import Prepared
+from gapgates.pipeline.steps import fitting_failed
 
 __all__ = [
-    "FingerprintCache", "block_on_quality", "cross_validate", "decide", "diagnose", "fit_one_fold", "load_data",
-    "quality_gate", "reference_scores", "result_or_raise", "run_step", "split", "task_runner_for",
+    "IO_RETRIES", "RUN_CACHE", "TASKS", "RunCache", "call_task", "cross_validate", "fit_one_fold", "result_or_raise",
+    "run_key", "run_step", "task_runner_for",
 ]
 
 T = TypeVar("T")
 
-#: Config keys that change what a fit produces (``out``, ``name``, ``n_jobs``, ``dask`` do not).
-FIT_KEYS = ("data", "target", "model", "params", "holdout", "holdout_fraction", "folds", "repeats", "seed",
-            "group", "time")
+#: The step a task's result is kept under in its transaction, for its rollback hook.
+RESULT_KEY = "gapgates-step-result"
 
 
 def _transient(task: Any, task_run: Any, state: State) -> bool:
@@ -81,7 +80,7 @@ def _user_errors_fail(fn: Callable[..., T]) -> Callable[..., T | State]:
 def run_step(task_: Any, *args: Any, **kwargs: Any) -> Any:
     """Call a task and return its result, raising the one-line GapGatesError when it failed on bad input.
 
-    Example (inside a flow): ``prep = run_step(load_data, config)``.
+    Example (inside a flow): ``prep = run_step(TASKS["data-quality-gate"], inputs)``.
     """
     return result_or_raise(task_(*args, return_state=True, **kwargs))
 
@@ -96,15 +95,55 @@ def result_or_raise(state: State) -> Any:
     return state.result()
 
 
-@dataclass
-class FingerprintCache(CachePolicy):
-    """Cache key = data fingerprint + fit-relevant config + step (+ fold rows).
+def _model_file_digest(spec: str) -> str:
+    """sha256 of a ``file.py:NAME`` model's file, so editing it in place changes the key ('' otherwise)."""
+    path = spec.rsplit(":", 1)[0] if ".py:" in spec else None
+    if path is None or not Path(path).is_file():
+        return ""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-    A retried or repeated run on the same data and config reuses fitted folds and
-    the final model instead of refitting. Results are kept in Prefect's result
-    storage (``PREFECT_LOCAL_STORAGE_PATH``; point it at shared storage for a
-    remote Dask cluster). A ``file.py:NAME`` model edited in place keeps its key:
-    rename it or change a parameter to refit.
+
+def _production(config: CheckConfig) -> str | None:
+    """The registry's production version now (None without a registry or before the first promotion)."""
+    if config.registry is None:
+        return None
+    from gapgates.registry import open_registry
+
+    if not is_mlflow(config.registry) and not Path(config.registry).is_dir():
+        return None
+    return open_registry(config.registry, model_name=config.model_name).production
+
+
+#: Config keys that cannot change any result: where reports go, and how many workers fit (same numbers).
+NOT_DECIDING = frozenset({"out", "n_jobs", "dask"})
+
+
+def run_key(prep: Prepared) -> str:
+    """Everything that decides a run's results: data fingerprints, the resolved config (but
+    :data:`NOT_DECIDING`), the policy hash, the metrics, the model file, the registry location and
+    its production version."""
+    config = prep.config
+    material = {
+        "data": prep.fingerprint,
+        "holdout": None if prep.holdout is None else prep.holdout.fingerprint,
+        "config": {k: v for k, v in config.model_dump(mode="json").items() if k not in NOT_DECIDING},
+        "policy": policy_hash(prep.policy),
+        "metrics": prep.metrics,
+        "model_file": _model_file_digest(config.model),
+        "registry": config.registry,
+        "production": _production(config),
+    }
+    return hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class RunCache(CachePolicy):
+    """Cache key = the task + :func:`run_key` of its ``prep`` + its fold rows (for a fold).
+
+    A retried or repeated run on the same inputs, config, policy and production reuses fitted
+    folds and the final model; any change to one of them refits. Results are kept in Prefect's
+    result storage (``PREFECT_LOCAL_STORAGE_PATH``; point it at shared storage for a remote Dask
+    cluster). The champion and the trend (step ``champion-and-trend``) are never cached.
     """
 
     def compute_key(
@@ -113,62 +152,72 @@ class FingerprintCache(CachePolicy):
         prep: Prepared | None = inputs.get("prep")
         if prep is None:
             return None
-        config = prep.config.model_dump(mode="json")
         digest = hashlib.sha256()
         digest.update(task_ctx.task.name.encode())
-        digest.update(prep.fingerprint.encode())
-        digest.update(b"" if prep.holdout is None else prep.holdout.fingerprint.encode())
-        digest.update(json.dumps({k: config.get(k) for k in FIT_KEYS}, sort_keys=True, default=str).encode())
-        digest.update(json.dumps(prep.metrics).encode())
-        for key in ("index", "train_rows", "test_rows"):
+        digest.update(run_key(prep).encode())
+        for key in ("train_rows", "test_rows"):
             if key in inputs:
-                digest.update(repr(inputs[key]).encode() if key == "index" else inputs[key].tobytes())
+                digest.update(inputs[key].tobytes())
         return digest.hexdigest()
 
 
-FINGERPRINT_CACHE = FingerprintCache()
+RUN_CACHE = RunCache()
 
 
-@task(name="load-data", cache_policy=NO_CACHE, **IO_RETRIES)
-@_user_errors_fail
-def load_data(config: CheckConfig) -> Inputs:
-    """Read the policy, the data and the holdout; check the columns, the model and the metrics
-    (:func:`gapgates.runner.load_inputs`)."""
-    return steps.load_inputs(config)
+def _keeps_result(fn: Callable[..., T]) -> Callable[..., T]:
+    """Keep the step's result in its task's transaction, for the step's rollback hook."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        value = fn(*args, **kwargs)
+        txn = get_transaction()
+        if txn is not None:
+            txn.set(RESULT_KEY, value)
+        return value
+
+    return wrapper
 
 
-@task(name="data-quality-gate", cache_policy=NO_CACHE)
-@_user_errors_fail
-def quality_gate(inputs: Inputs) -> Prepared:
-    """Validate the data with Great Expectations, then prepare it for the fits
-    (:func:`gapgates.runner.validate_inputs`); ``Prepared.blocked`` when it failed a critical expectation."""
-    return steps.validate_inputs(inputs)
+def _rollback_hook(step: Step) -> Callable[[Any], None]:
+    """A Prefect ``on_rollback`` hook undoing a finished step of the commit transaction."""
+    rollback = step.rollback
+
+    def hook(txn: Any) -> None:
+        if rollback is not None:
+            rollback(txn.get(RESULT_KEY, None))
+
+    hook.__name__ = f"undo-{step.name}"
+    return hook
 
 
-@task(name="block-on-data-quality", cache_policy=NO_CACHE)
-def block_on_quality(prep: Prepared) -> RunResult:
-    """The block decision for data that failed its critical expectations (no model is trained)."""
-    return steps.blocked_by_quality(prep)
+def _task_of(step: Step) -> Any:
+    fn: Callable[..., Any] = _user_errors_fail(step.fn)
+    options: dict[str, Any] = {"name": step.name, "cache_policy": NO_CACHE}
+    if step.cache:  # a cached step's first parameter is ``prep``, which RunCache keys on
+        options.update(cache_policy=RUN_CACHE, persist_result=True)
+    if step.io:
+        options.update(IO_RETRIES)
+    if step.rollback is None:
+        return task(**options)(fn)
+    step_task = task(**options)(_keeps_result(fn))
+    step_task.on_rollback(_rollback_hook(step))
+    return step_task
 
 
-@task(name="split", cache_policy=NO_CACHE)
-@_user_errors_fail
-def split(prep: Prepared) -> Splits:
-    """The cross-validation folds (:func:`gapgates.runner.make_folds`)."""
-    return steps.make_folds(prep)
+#: One task per step of the gate (``cross-validate`` runs as per-fold tasks, see :func:`cross_validate`).
+TASKS: dict[str, Any] = {step.name: _task_of(step) for step in (*GATE_STEPS, *COMMIT_STEPS)}
 
 
-@task(name="fit-fold", task_run_name="fit-fold-{index}", cache_policy=FINGERPRINT_CACHE, persist_result=True)
+@task(name="fit-fold", task_run_name="fit-fold-{index}", cache_policy=RUN_CACHE, persist_result=True)
 @_user_errors_fail
 def fit_one_fold(prep: Prepared, index: int, train_rows: Any, test_rows: Any) -> FoldFit:
-    """Fit and score one fold (:func:`gapgates.folds.fit_fold`)."""
+    """Fit and score one fold (:func:`gapgates.compute.folds.fit_fold`)."""
     try:
         return fit_fold(prep.estimator, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics,
                         index=index)
     except GapGatesError:
         raise
     except (ValueError, TypeError) as err:
-        raise steps.fitting_failed(prep, err) from err
+        raise fitting_failed(prep, err) from err
 
 
 @task(name="combine-folds", cache_policy=NO_CACHE)
@@ -201,10 +250,11 @@ def task_runner_for(config: CheckConfig) -> TaskRunner:
 
 
 def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None = None) -> GapResult:
-    """The cross-validated gap with one ``fit-fold`` task per fold, run in parallel by ``runner``.
+    """The ``cross-validate`` step with one ``fit-fold`` task per fold, run in parallel by ``runner``.
 
     Call from inside a flow. ``runner`` defaults to :func:`task_runner_for` the run's config
-    (a DaskTaskRunner puts every fold task on the Dask cluster).
+    (a DaskTaskRunner puts every fold task on the Dask cluster). The numbers equal the
+    library's one-pass :func:`gapgates.pipeline.steps.compute_gap`.
 
     Raises:
         GapGatesError: When a fold cannot be fit (the first failing fold's one-line error).
@@ -221,21 +271,8 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
     return _combine(prep, folds)
 
 
-@task(name="diagnose", cache_policy=NO_CACHE)
-@_user_errors_fail
-def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
-    """Label noise, shift, leakage after the gap (:func:`gapgates.runner.diagnose`)."""
-    return steps.diagnose(prep, splits, gap_result)
-
-
-@task(name="baseline-and-holdout", cache_policy=FINGERPRINT_CACHE, persist_result=True)
-@_user_errors_fail
-def reference_scores(prep: Prepared, splits: Splits) -> References:
-    """Dummy baseline on the same folds and the final model on the holdout."""
-    return steps.reference_scores(prep, splits)
-
-
-@task(name="decide", cache_policy=NO_CACHE)
-def decide(prep: Prepared, gap_result: GapResult, refs: References, diagnosis: dict[str, Any]) -> RunResult:
-    """Judge the evidence, the data-quality result included, against the policy (:func:`gapgates.runner.decide`)."""
-    return steps.decide(prep, gap_result, refs, steps.quality_evidence(prep), diagnosis)
+def call_task(step: Step, *args: Any) -> Any:
+    """Run a step of the gate as its Prefect task (the cross-validation as per-fold tasks); call inside a flow."""
+    if step.name == "cross-validate":
+        return cross_validate(*args)
+    return run_step(TASKS[step.name], *args)

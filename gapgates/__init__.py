@@ -14,7 +14,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("gapgates")
+    except PackageNotFoundError:  # pragma: no cover - a source tree that was never installed
+        return "0+unknown"
+
+
+__version__ = _version()
 
 _EXPORTS: dict[str, str] = {
     "BaselineResult": "gapgates.compute.baseline",
@@ -43,7 +53,7 @@ _EXPORTS: dict[str, str] = {
     "PromotionBlocked": "gapgates.errors",
     "QualityResult": "gapgates.quality.result",
     "RegistryError": "gapgates.errors",
-    "RunResult": "gapgates.pipeline.run",
+    "RunResult": "gapgates.pipeline.steps",
     "Severity": "gapgates.judge.checks",
     "ShiftResult": "gapgates.compute.shift",
     "Status": "gapgates.judge.checks",
@@ -65,17 +75,26 @@ _EXPORTS: dict[str, str] = {
     "profile_suite": "gapgates.quality.gate",
     "publish": "gapgates.publishing",
     "render_html": "gapgates.report.html",
-    "run_check": "gapgates.pipeline.run",
+    "run_check": "gapgates.pipeline.definition",
+    "run_gate": "gapgates.gate",
+    "GateState": "gapgates.gate",
+    "Approval": "gapgates.enforcement",
+    "RuleSpec": "gapgates.judge.rules",
+    "Measured": "gapgates.judge.rules",
+    "register_rule": "gapgates.judge.rules",
     "validate_report": "gapgates.report.schema",
     "write_reports": "gapgates.report.build",
 }
+
+#: Exports whose name differs from the name in their module.
+_ALIASES = {"register_rule": "register"}
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
 
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        value = getattr(importlib.import_module(_EXPORTS[name]), _ALIASES.get(name, name))
         globals()[name] = value
         return value
     raise AttributeError(f"module 'gapgates' has no attribute {name!r}")

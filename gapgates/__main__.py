@@ -1,6 +1,6 @@
 """``python -m gapgates``: the CLI."""
 
-from gapgates.cli.main import main
+from gapgates.cli import main
 
 if __name__ == "__main__":
     main()

@@ -124,7 +124,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     Raises:
         ConfigError: If the file is missing or not valid TOML.
     """
-    from gapgates import _toml as tomllib
+    from gapgates import documents as tomllib
 
     path = Path(path)
     try:

@@ -1,10 +1,16 @@
-"""The *enforce* step: register the candidate and act on the decision.
+"""The *enforce* step: register the candidate, then move production — the last act of a run.
 
-compute → judge → **enforce**: :func:`enforce` stores the run's final model as a
-new registry version, then switches ``production`` to it only when the decision
-is ``promote`` (or ``needs_approval`` with ``approved_by``, a person's approval)
-and promotion was asked for; every other outcome is audited. A ``block`` can
-never be approved; a candidate someone rejected (``rejected_by``) is never promoted.
+compute → judge → **enforce**, in two phases so that nothing moves production before the
+run's report and history are durable:
+
+1. :func:`stage` registers the run's final model as a new version and audits the decision; it
+   never moves production. It returns a :class:`Staged` plan: what :func:`commit` will do.
+2. :func:`commit` switches production to the staged version (when the plan says so). It is the
+   last act of a run (see :mod:`gapgates.gate`); :func:`withdraw` audits a staged promotion that
+   was never committed because a step in between failed.
+
+:func:`enforce` is both phases at once, for callers that publish nothing in between. A ``block``
+can never be approved; a candidate someone rejected is never promoted.
 """
 
 from __future__ import annotations
@@ -14,29 +20,82 @@ from typing import Any
 
 from gapgates.errors import ConfigError, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Check, Decision, Outcome, Status
-from gapgates.pipeline.run import RunResult
+from gapgates.pipeline.steps import RunResult
 from gapgates.registry.base import Registry
 
-__all__ = ["Enforcement", "enforce"]
+__all__ = ["Approval", "Enforcement", "Staged", "commit", "enforce", "registry_metadata", "stage", "withdraw"]
+
+
+@dataclass(frozen=True)
+class Approval:
+    """A person's answer to a ``needs_approval`` decision, or the lack of one.
+
+    Attributes:
+        approved: Whether the model may be promoted.
+        actor: The approver, or ``gapgates`` when nobody answered in time.
+        reason: The approver's reason, or why the run was blocked.
+        timed_out: True when nobody answered within the policy's timeout.
+    """
+
+    approved: bool
+    actor: str
+    reason: str
+    timed_out: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``approval`` section."""
+        return {"approved": self.approved, "actor": self.actor, "reason": self.reason, "timed_out": self.timed_out}
 
 
 @dataclass(frozen=True)
 class Enforcement:
-    """What enforcement did.
+    """What enforcement did (or, staged, will do).
 
     Attributes:
         version: The version the candidate was registered as (None when no model was fit).
         promoted: Whether production was switched to it.
         production: The production version afterwards (None when there is none).
+        previous: The production version before this run.
     """
 
     version: str | None
     promoted: bool
     production: str | None
+    previous: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``registry`` section."""
-        return {"version": self.version, "promoted": self.promoted, "production": self.production}
+        return {"version": self.version, "promoted": self.promoted, "production": self.production,
+                "previous": self.previous}
+
+
+@dataclass(frozen=True, eq=False)
+class Staged:
+    """A registered candidate and what :func:`commit` will do with it.
+
+    Attributes:
+        registry: The registry it was registered in.
+        version: Its version (None when no model was fit: nothing registered).
+        promote: Whether :func:`commit` switches production to it.
+        actor: Who promotes (``gapgates``, or the approver).
+        reasons: Recorded with the promotion.
+        previous: The production version when it was staged.
+        blocked: The decision to raise as :class:`PromotionBlocked` after auditing, or None.
+    """
+
+    registry: Registry
+    version: str | None
+    promote: bool
+    actor: str
+    reasons: tuple[str, ...]
+    previous: str | None
+    blocked: Decision | None = None
+
+    @property
+    def planned(self) -> Enforcement:
+        """The enforcement this plan leads to once committed."""
+        return Enforcement(version=self.version, promoted=self.promote,
+                           production=self.version if self.promote else self.previous, previous=self.previous)
 
 
 def registry_metadata(result: RunResult) -> dict[str, Any]:
@@ -67,62 +126,41 @@ def _rejection(decision: Decision, who: str, reason: str) -> Decision:
     return Decision(Outcome.BLOCK, (check, *decision.checks))
 
 
-def enforce(
+def stage(
     result: RunResult,
     registry: Registry,
     *,
     promote: bool,
     actor: str = "gapgates",
-    raise_on_block: bool = False,
     approved_by: str | None = None,
     rejected_by: str | None = None,
     approval_reason: str = "",
-) -> Enforcement:
-    """Register the run's final model; switch production to it only if the decision is ``promote``
-    (or ``needs_approval`` approved by a person) and nobody rejected it.
+) -> Staged:
+    """Register the run's final model and audit the decision; production does not move.
 
-    Every outcome is audited: ``promote`` (the switch), ``block`` / ``needs_approval`` (with the
-    failing checks as reasons), or ``register`` when the gate passed but ``promote`` was False.
-    An approved ``needs_approval`` is audited as ``needs_approval`` (by ``actor``), then
-    ``approve`` and, with ``promote``, ``promote`` (both by the approver). A rejection is audited
-    as the gate's own line (``needs_approval``, ``block``, or ``register`` for a passing decision),
-    by ``actor``, then ``reject`` by the rejecter; the candidate is registered with its report but
-    never promoted, whatever the decision and ``promote`` say (a rejection always wins).
+    Audit lines: ``block`` / ``needs_approval`` (with the failing checks as reasons), or
+    ``register`` when the gate passed but ``promote`` is False. An approved ``needs_approval``
+    is audited as ``needs_approval`` (by ``actor``) then ``approve`` (by the approver). A
+    rejection is audited as the gate's own line, then ``reject`` by the rejecter. A promotion
+    itself is audited by :func:`commit`, when production moves.
 
     Args:
-        result: A finished gate run whose ``model`` was fit (``run_check`` fits it when
-            ``config.registry`` or a holdout is set).
+        result: A judged run whose ``model`` was fit (``run_check`` fits it when ``config.registry``
+            or a holdout is set).
         registry: Where to register.
         promote: Whether a passing (or approved) candidate may become production.
         actor: Who acts, for the audit log.
-        raise_on_block: Raise :class:`PromotionBlocked` (after auditing) when the decision is not
-            promote and was not approved, or when the candidate was rejected.
-        approved_by: The person who approved a ``needs_approval`` decision, or None. Ignored when the
-            decision is ``promote`` (nothing to approve).
-        rejected_by: Who rejected the candidate, or None: a person answering the approval form, or
-            ``gapgates`` when nobody answered in time (give the timeout as ``approval_reason``).
-        approval_reason: The approver's or rejecter's reason, for the audit log (default
-            ``approved`` / ``rejected``).
+        approved_by: The person who approved a ``needs_approval`` decision, or None.
+        rejected_by: Who rejected the candidate (a person, or ``gapgates`` on an approval timeout).
+        approval_reason: The approver's or rejecter's reason.
 
     Returns:
-        The version, whether it was promoted, and production afterwards.
+        The plan for :func:`commit`.
 
     Raises:
         ConfigError: When both ``approved_by`` and ``rejected_by`` are given (nothing is written).
-        RegistryError: When the run has no final model or the registry refuses it.
-        PromotionBlocked: With ``raise_on_block`` and a decision other than promote (not approved),
-            or a rejection (its decision is then a ``block`` whose first failed check is the
-            rejection); and always when ``approved_by`` is given for a ``block`` decision: a block
-            cannot be approved, so the registry is left untouched (nothing registered, nothing audited).
-
-    Example:
-        >>> done = enforce(run_check(config), LocalRegistry("registry"), promote=True)  # doctest: +SKIP
-        >>> done.promoted, done.production  # doctest: +SKIP
-        (True, 'v1')
-        >>> enforce(result, registry, promote=True, approved_by="alice", approval_reason="known shift")  # doctest: +SKIP
-        Enforcement(version='v2', promoted=True, production='v2')
-        >>> enforce(result, registry, promote=True, rejected_by="bob", approval_reason="too risky")  # doctest: +SKIP
-        Enforcement(version='v3', promoted=False, production='v2')
+        PromotionBlocked: When ``approved_by`` is given for a ``block`` decision (nothing is written).
+        RegistryError: When a passing run has no final model, or the registry refuses it.
     """
     from gapgates.report.build import build_report
 
@@ -143,24 +181,90 @@ def enforce(
     if result.model is not None:
         version = registry.register(result.model, name=result.name, metadata=registry_metadata(result),
                                     report=build_report(result))
+    previous = registry.production  # registering never moves it (read after: an MLflow store learns the name)
     if approved:
+        reasons = (approval_reason or "approved",)
         registry.record(version, decision.outcome.value, actor=actor, reasons=decision.reasons)
-        reasons = [approval_reason or "approved"]
-        registry.record(version, "approve", actor=approved_by, reasons=reasons)
-        if promote:
-            registry.promote(version, actor=approved_by, reasons=reasons)
-        return Enforcement(version=version, promoted=promote, production=registry.production)
-    promoted = decision.allows_promotion and promote and rejected_by is None
-    if promoted:
-        registry.promote(version, actor=actor, reasons=decision.reasons or ["every check passed"])
-    else:
+        registry.record(version, "approve", actor=approved_by or actor, reasons=reasons)
+        return Staged(registry, version, promote, approved_by or actor, reasons, previous)
+    promoting = decision.allows_promotion and promote and rejected_by is None
+    if not promoting:
         action = "register" if decision.allows_promotion else decision.outcome.value
         registry.record(version, action, actor=actor, reasons=decision.reasons)
+    blocked = None if decision.allows_promotion else decision
     if rejected_by is not None:
         reason = approval_reason or "rejected"
         registry.record(version, "reject", actor=rejected_by, reasons=[reason])
-        if raise_on_block:
-            raise PromotionBlocked(_rejection(decision, rejected_by, reason))
-    if raise_on_block and not decision.allows_promotion:
-        raise PromotionBlocked(decision)
-    return Enforcement(version=version, promoted=promoted, production=registry.production)
+        blocked = _rejection(decision, rejected_by, reason)
+    return Staged(registry, version, promoting, actor, tuple(decision.reasons or ["every check passed"]), previous,
+                  blocked)
+
+
+def commit(staged: Staged) -> Enforcement:
+    """Switch production to the staged version, when the plan says so (audited as ``promote``).
+
+    Returns:
+        The version, whether it was promoted, and production afterwards.
+
+    Raises:
+        RegistryError: When the registry refuses the switch (production is unchanged).
+    """
+    if staged.promote and staged.version is not None:
+        staged.registry.promote(staged.version, actor=staged.actor, reasons=staged.reasons)
+    return Enforcement(version=staged.version, promoted=staged.promote, production=staged.registry.production,
+                       previous=staged.previous)
+
+
+def withdraw(staged: Staged | None) -> None:
+    """Audit a staged promotion that was never committed (a later step failed); production is unchanged."""
+    if staged is not None and staged.promote and staged.version is not None:
+        staged.registry.record(staged.version, "withdraw", actor="gapgates",
+                               reasons=["not promoted: a step before the production switch failed"])
+
+
+def enforce(
+    result: RunResult,
+    registry: Registry,
+    *,
+    promote: bool,
+    actor: str = "gapgates",
+    raise_on_block: bool = False,
+    approved_by: str | None = None,
+    rejected_by: str | None = None,
+    approval_reason: str = "",
+) -> Enforcement:
+    """Register the run's final model; switch production to it only if the decision is ``promote``
+    (or ``needs_approval`` approved by a person) and nobody rejected it: :func:`stage` then :func:`commit`.
+
+    Args:
+        result: A judged run (see :func:`stage`).
+        registry: Where to register.
+        promote: Whether a passing (or approved) candidate may become production.
+        actor: Who acts, for the audit log.
+        raise_on_block: Raise :class:`PromotionBlocked` (after auditing) when the decision is not
+            promote and was not approved, or when the candidate was rejected.
+        approved_by: The person who approved a ``needs_approval`` decision, or None.
+        rejected_by: Who rejected the candidate, or None.
+        approval_reason: The approver's or rejecter's reason.
+
+    Returns:
+        The version, whether it was promoted, and production afterwards.
+
+    Raises:
+        ConfigError: When both ``approved_by`` and ``rejected_by`` are given (nothing is written).
+        RegistryError: When the run has no final model or the registry refuses it.
+        PromotionBlocked: With ``raise_on_block`` and a decision other than promote (not approved),
+            or a rejection; and always when ``approved_by`` is given for a ``block`` decision.
+
+    Example:
+        >>> done = enforce(run_check(config), LocalRegistry("registry"), promote=True)  # doctest: +SKIP
+        >>> done.promoted, done.production  # doctest: +SKIP
+        (True, 'v1')
+    """
+    staged = stage(result, registry, promote=promote, actor=actor, approved_by=approved_by, rejected_by=rejected_by,
+                   approval_reason=approval_reason)
+    done = commit(staged)
+    approved = approved_by is not None and result.decision.outcome is Outcome.NEEDS_APPROVAL
+    if raise_on_block and staged.blocked is not None and not approved:
+        raise PromotionBlocked(staged.blocked)
+    return done

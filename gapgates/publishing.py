@@ -1,7 +1,8 @@
 """After the decision: write the reports, record the run in the history, send the webhook.
 
-This is what ``gapgates check`` (and any orchestration) calls once a run is
-judged. Recording and notifying never change the decision.
+Publishing comes before the production switch (see :mod:`gapgates.gate`): when it fails,
+production has not moved. Recording and notifying never change the decision; a webhook
+that fails is logged, never raised.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from gapgates.enforcement import Approval, Enforcement
     from gapgates.notify import Notification
-    from gapgates.pipeline.run import RunResult
+    from gapgates.pipeline.steps import RunResult
 
-__all__ = ["Published", "publish"]
+__all__ = ["Published", "publish", "retract"]
 
 
 @dataclass(frozen=True)
@@ -34,26 +36,57 @@ class Published:
     notification: Notification
 
 
-def publish(result: RunResult, *, out: str | Path | None) -> Published:
-    """Write the reports into ``out`` (if given), record the run, notify.
+def publish(
+    result: RunResult,
+    *,
+    out: str | Path | None,
+    enforcement: Enforcement | None = None,
+    approval: Approval | None = None,
+) -> Published:
+    """Write the reports into ``out`` (if given), record the run in its history, notify.
 
     Args:
         result: The judged run.
         out: Report directory, or None for no files.
+        enforcement: What the registry did, or will do when the run commits (the ``registry`` section).
+        approval: A person's answer to a ``needs_approval`` decision.
 
     Returns:
         What was written, recorded and sent.
 
     Raises:
         ConfigError: If the history database cannot be opened or written.
+        OSError: If a report file cannot be written.
     """
     from gapgates.history import History, record_from_report
-    from gapgates.notify import notify
+    from gapgates.notify import Notification, notify
     from gapgates.report.build import build_report, render_markdown, write_reports
 
-    paths = write_reports(result, out) if out is not None else {}
-    report = build_report(result)
-    path = result.prepared.config.history_path
-    history_id = None if path is None else History(path).add(record_from_report(report))
-    sent = notify(report["decision"], render_markdown(report), result.policy.notify)
+    report = build_report(result, enforcement=enforcement, approval=approval)
+    paths = write_reports(report, out) if out is not None else {}
+    written = Published(report=report, paths=paths, history_id=None, notification=Notification(False, None, "not sent"))
+    try:
+        path = result.prepared.config.history_path
+        history_id = None if path is None else History(path).add(record_from_report(report))
+        sent = notify(report["decision"], render_markdown(report), result.policy.notify)
+    except BaseException:
+        retract(written)  # the reports must not announce a promotion that will not happen
+        raise
     return Published(report=report, paths=paths, history_id=history_id, notification=sent)
+
+
+def retract(published: Published | None) -> None:
+    """Rewrite published report files whose promotion was never committed (production did not move).
+
+    The ``registry`` section then says the version was not promoted and production is what it
+    was before the run; ``errors`` says why.
+    """
+    if published is None or not published.paths or not (published.report.get("registry") or {}).get("promoted"):
+        return
+    from gapgates.report.build import write_reports
+
+    registry = {**published.report["registry"], "promoted": False}
+    registry["production"] = registry.get("previous")
+    errors = {**published.report.get("errors", {}),
+              "promotion": f"Production was not switched to {registry['version']}: a step after publishing failed."}
+    write_reports({**published.report, "registry": registry, "errors": errors}, published.paths["json"].parent)

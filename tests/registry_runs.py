@@ -6,7 +6,8 @@ from pathlib import Path
 
 from gapgates.config import make_config
 from gapgates.judge.policy import parse_policy
-from gapgates.pipeline.run import RunResult, run_check
+from gapgates.pipeline.definition import run_check
+from gapgates.pipeline.steps import RunResult
 
 LOGREG = "sklearn.linear_model.LogisticRegression"
 PERMISSIVE = {"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0}}  # noisy data: judge the gap only

@@ -12,7 +12,7 @@ from conftest import noisy_classification
 def real_run(tmp: Path, *, name: str = "tree", policy: Path | None = None, history: Path | None = None) -> Path:
     """Run the gate on generated noisy data with an unbounded tree (blocked); return the report directory."""
     from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
     from gapgates.publishing import publish
 
     data = tmp / "data.csv"
@@ -76,7 +76,7 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
              "details": {"expected": {}, "severity": "critical", "element_count": 300, "unexpected_count": 3,
                          "examples": [None, None, None]},
              "dataset": "data", "rule": "target_not_null"}]},
-        "registry": {"version": "v7", "promoted": False, "production": "v6"},
+        "registry": {"version": "v7", "promoted": False, "production": "v6", "previous": "v6"},
         "champion": {"version": "v6", "metric": "accuracy", "test": [0.75, 0.73, 0.74], "test_mean": 0.74,
                      "holdout": None, "recorded_gap": 0.2125, "reason": None},
     }

@@ -13,7 +13,7 @@ from gapgates.enforcement import enforce
 from gapgates.judge.checks import Outcome, Status
 from gapgates.judge.policy import parse_policy
 from gapgates.judge.rules import evaluate
-from gapgates.pipeline.run import run_check
+from gapgates.pipeline.definition import run_check
 from gapgates.registry import LocalRegistry
 
 LOGREG, TREE, DUMMY = (
@@ -147,5 +147,5 @@ def test_tampered_champion_blocks(tmp_path, data):
     model_file.write_bytes(bytes(raw))
     result = run(data, LOGREG, tmp_path / "reg")
     assert "sha256" in result.evidence.errors["champion"]
-    assert check(result, "champion").status is Status.FAIL
+    assert check(result, "champion_regression").status is Status.FAIL
     assert result.decision.outcome is Outcome.BLOCK

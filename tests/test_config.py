@@ -52,7 +52,7 @@ def test_options_only_and_errors(tmp_path, toml):
 def test_cli_and_flow_share_the_merge(toml):
     from gapgates.flows.retrain import gate_config
 
-    from gapgates.cli.main import resolve_check_config
+    from gapgates.cli.check import resolve_check_config
 
     expected = merge_config(toml, {"folds": 4}, params={"max_depth": 9})
     assert resolve_check_config(str(toml), folds=4, seed=None, params=("max_depth=9",)) == expected

@@ -10,7 +10,7 @@ from gapgates.compute.holdout import HoldoutResult
 from gapgates.judge.checks import Check, Decision, Outcome, Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import parse_policy
-from gapgates.judge.rules import RULES, evaluate
+from gapgates.judge.rules import REGISTRY, Measured, RuleSpec, evaluate
 
 
 def make_gap(train, test, metric="accuracy"):
@@ -118,20 +118,36 @@ def test_missing_gap_blocks():
 
 
 def test_a_step_that_errored_fails_its_check():
-    decision = evaluate(parse_policy({"gap": {"max_gap": 1.0}}), Evidence(gap=GAP10, errors={"performance": "boom"}))
-    c = check(decision, "performance")
+    decision = evaluate(parse_policy({"gap": {"max_gap": 1.0}}), Evidence(gap=GAP10, errors={"baseline": "boom"}))
+    c = check(decision, "gain_over_baseline")
     assert c.status is Status.FAIL and "boom" in c.message
     assert decision.outcome is Outcome.BLOCK
 
 
+def test_a_misspelt_error_key_is_refused_when_the_evidence_is_built():
+    with pytest.raises(ValueError, match="Evidence keys must name a measurement.*'performance'"):
+        Evidence(gap=GAP10, errors={"performance": "boom"})
+    with pytest.raises(ValueError, match="'rows'"):
+        Evidence(measured={"rows": 1.0})  # no rule registered a measurement named 'rows'
+
+
 def test_a_rule_that_raises_fails(monkeypatch):
-    def broken(policy, evidence):
+    def broken(value, evidence, policy):
         raise RuntimeError("bug in rule")
 
-    monkeypatch.setattr("gapgates.judge.rules.RULES", [*RULES, ("broken", broken)])
+    monkeypatch.setitem(REGISTRY, "broken", RuleSpec("broken", "gap", "gap.max_gap", broken))
     decision = evaluate(parse_policy({"gap": {"max_gap": 1.0}}), Evidence(gap=GAP10))
     assert check(decision, "broken").status is Status.FAIL
     assert decision.outcome is Outcome.BLOCK
+
+
+def test_a_rule_is_off_when_its_policy_limit_is_none(monkeypatch):
+    def measure(value, evidence, policy):
+        return [Measured("relative", 0.9, "Relative gap")]
+
+    policy = parse_policy({"gap": {"max_gap": 1.0}})
+    decision = evaluate(policy, Evidence(gap=GAP10), rules=[RuleSpec("rel", "gap", "gap.max_relative_gap", measure)])
+    assert decision.checks == ()
 
 
 def test_decision_json_round_trip():

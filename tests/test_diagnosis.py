@@ -15,7 +15,7 @@ from gapgates.config import make_config
 from gapgates.judge.checks import Decision, Outcome
 from gapgates.judge.diagnosis import LABELS, MITIGATIONS, diagnose
 from gapgates.judge.evidence import Evidence
-from gapgates.pipeline.run import run_check
+from gapgates.pipeline.definition import run_check
 from gapgates.report.build import build_report, render_markdown, write_reports
 
 MODELS = """
@@ -110,7 +110,7 @@ def test_model_no_better_than_dummy_is_underfit(files):
 def test_good_model_is_healthy_and_promoted(files, tmp_path):
     result = run(files, "cancer.csv", "target", "models.py:scaled_lr", holdout_fraction=0.25)
     assert result.decision.outcome is Outcome.PROMOTE
-    paths = write_reports(result, tmp_path)
+    paths = write_reports(build_report(result), tmp_path)
     report = json.loads(paths["json"].read_text())
     assert report["diagnosis"]["label"] == "healthy" and report["diagnosis"]["also"] == []
     assert {"auc", "top_features"} <= set(report["shift"]) and report["shift"]["auc"] < 0.75

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
+from gapgates.report.schema import validate_report
 
 LOGREG = "gapgates.demo.scaled_logistic_regression"
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -59,12 +60,12 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
                  promote=True)
     assert state.is_completed(), state.message
     report, promoted = final_report(state)
-    assert promoted and report["decision"] == "promote" and report["outcome"]["outcome"] == "promote"
+    assert promoted and report["decision"] == "promote" and report["registry"]["promoted"] is True
     assert (out / "report.json").is_file()
     from gapgates.registry import LocalRegistry
 
     reg = LocalRegistry(registry)
-    assert reg.production == report["outcome"]["registry"]["version"] == "v1"
+    assert reg.production == report["registry"]["version"] == "v1"
     assert [(e.action, e.actor) for e in reg.audit()] == [("promote", "gapgates")]
 
     flow_run_id = state.state_details.flow_run_id
@@ -87,7 +88,7 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
 def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
     from gapgates.flows.retrain import final_report, gate_config
 
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
     from gapgates.report.build import build_report
 
     state = _run(prefect_api, **options, model=TREE, name="tree-numbers", seed=1)
@@ -106,15 +107,14 @@ def test_blocked_run_fails_with_the_reasons(prefect_api, options):
     assert state.is_failed()
     assert state.message.startswith("Blocked: ") and "accuracy gap" in state.message
     report, promoted = final_report(state)
-    assert not promoted and report["outcome"] == {
-        "outcome": "block", "actor": "gapgates", "reasons": report["reasons"], "registry": None,
-    }
+    assert not promoted and report["decision"] == "block" and report["registry"] is None and report["approval"] is None
+    validate_report(report)  # a flow's report is the same document as the CLI's
     md = _artifact("gapgates-unbounded-tree")
     assert md.flow_run_id == state.state_details.flow_run_id and "# gapgates: BLOCK" in md.data
     assert _artifact("gapgates-unbounded-tree-html") is None  # no HTML report, no link
     runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
     names = {t.name.rsplit("-", 1)[0] for t in runs}
-    assert "block" in names and "promote" not in names
+    assert {"decide", "stage", "publish", "commit"} <= names and "fit-fold" in names
 
 
 def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path):
@@ -145,7 +145,7 @@ def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_
     assert any(c["name"].startswith("quality") and c["status"] == "fail" for c in report["checks"])
     runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 5)
     by_name = {t.name.rsplit("-", 1)[0]: t for t in runs}
-    assert set(by_name) == {"load-data", "data-quality-gate", "block-on-data-quality", "block", "publish-report"}
+    assert set(by_name) == {"load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"}
     assert not [t for t in runs if t.name.startswith(("fit-fold", "split", "combine"))]
     gate, load = by_name["data-quality-gate"], by_name["load-data"]
     assert gate.state.is_completed() and [i.id for i in gate.task_inputs["inputs"]] == [load.id]
@@ -165,7 +165,7 @@ def test_fold_error_blocks_nothing_promoted(prefect_api, options):
     state = _run(prefect_api, **options, model=TREE, params={"max_depth": "deep"}, name="bad-param")
     assert state.is_failed() and "max_depth" in state.message
     names = {t.name.rsplit("-", 1)[0] for t in _task_runs(state.state_details.flow_run_id)}
-    assert "promote" not in names and "publish-report" not in names
+    assert not names & {"decide", "stage", "publish", "commit"}
 
 
 def test_rerun_reuses_cached_folds(prefect_api, options):
@@ -241,22 +241,21 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
     state = holder["state"]
     report, promoted = final_report(state)
     assert report["decision"] == "needs_approval"
-    assert report["outcome"]["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand",
-                                             "timed_out": False}
-    assert report["outcome"]["actor"] == who
+    assert report["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand", "timed_out": False}
+    validate_report(report)
     from gapgates.registry import LocalRegistry
 
     reg = LocalRegistry(registry)
     audit = [(e.action, e.actor) for e in reg.audit()]
     if approve:
-        assert state.is_completed() and promoted and report["outcome"]["outcome"] == "promote"
+        assert state.is_completed() and promoted and report["registry"]["promoted"] is True
         assert audit == [("needs_approval", "gapgates"), ("approve", "alice"), ("promote", "alice")]
-        assert reg.production == report["outcome"]["registry"]["version"] and reg.load() is not None
+        assert reg.production == report["registry"]["version"] and reg.load() is not None
     else:
-        assert state.is_failed() and not promoted and report["outcome"]["outcome"] == "block"
+        assert state.is_failed() and not promoted and report["registry"]["promoted"] is False
         assert "approval rejected by bob: checked by hand" in state.message
         assert audit == [("needs_approval", "gapgates"), ("reject", "bob")] and reg.production is None
-        version = report["outcome"]["registry"]["version"]
+        version = report["registry"]["version"]
         assert reg.audit()[1].reasons == ("checked by hand",) and reg.audit()[0].reasons == tuple(report["reasons"])
         stored = json.loads((registry / "versions" / version / "report.json").read_text())
         assert stored["decision"] == "needs_approval" and stored["policy_hash"] == report["policy_hash"]
@@ -273,12 +272,12 @@ def test_approval_timeout_blocks(prefect_api, options, tmp_path):
     state = _run(prefect_api, **opts)
     report, promoted = final_report(state)
     assert state.is_failed() and not promoted
-    assert report["outcome"]["approval"]["timed_out"] and "approval timed out" in state.message
+    assert report["approval"]["timed_out"] and "approval timed out" in state.message
     reg = LocalRegistry(registry)
     entries = reg.audit()
     assert [(e.action, e.actor) for e in entries] == [("needs_approval", "gapgates"), ("reject", "gapgates")]
     assert entries[1].reasons == ("nobody approved within 2 s",) and reg.production is None
-    version = report["outcome"]["registry"]["version"]
+    version = report["registry"]["version"]
     assert entries[0].version == entries[1].version == version
     assert json.loads((registry / "versions" / version / "report.json").read_text())["decision"] == "needs_approval"
 
@@ -299,3 +298,42 @@ def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
     config.write_text(config.read_text().replace(options["data"], str(tmp_path / "gone.csv")))
     with pytest.raises(ConfigError, match=r"gone\.csv' does not exist"):
         namespace["my_gate"](str(config))
+
+
+def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+    from gapgates.history import History
+    from gapgates.registry import LocalRegistry
+
+    registry = tmp_path / "registry"
+    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True,
+            "out": str(tmp_path / "out")}
+    first = _run(prefect_api, **opts)
+    assert first.is_completed(), first.message
+    second = _run(prefect_api, **opts)  # same data, same config: the folds come from the cache
+    report, promoted = final_report(second)
+    assert promoted and report["champion"]["version"] == "v1"
+    regression = {c["name"]: c for c in report["checks"]}["champion_regression"]
+    assert regression["status"] == "pass" and "production v1" in regression["message"]
+    assert LocalRegistry(registry).production == "v2"
+    assert [r.version for r in History(registry / "history.sqlite").runs()] == ["v1", "v2"]  # flows record versions
+    validate_report(report)
+
+
+def test_a_tampered_production_in_another_registry_blocks(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+    from gapgates.registry import LocalRegistry
+
+    opts = {**options, "model": LOGREG, "name": "nightly"}
+    assert _run(prefect_api, **opts, registry=str(tmp_path / "a"), promote=True).is_completed()
+    other = tmp_path / "b"
+    assert _run(prefect_api, **opts, registry=str(other), promote=True).is_completed()
+    model_file = other / "versions" / "v1" / "model.skops"
+    raw = bytearray(model_file.read_bytes())
+    raw[100] ^= 0xFF
+    model_file.write_bytes(bytes(raw))
+    state = _run(prefect_api, **opts, registry=str(other), promote=True)
+    report, promoted = final_report(state)
+    assert state.is_failed() and not promoted
+    assert {c["name"]: c["status"] for c in report["checks"]}["champion_regression"] == "fail"
+    assert LocalRegistry(other).production == "v1"

@@ -20,7 +20,7 @@ def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
     from distributed import Client, get_task_stream
     from gapgates.flows.retrain import final_report, retrain_and_gate
 
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
     from gapgates.report.build import build_report
 
     options = {"data": str(noisy_csv), "target": "label", "model": "sklearn.linear_model.LogisticRegression",

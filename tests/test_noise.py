@@ -153,7 +153,7 @@ class CountingLR(LogisticRegression):
 
 def test_noise_and_leakage_add_no_model_fit(tmp_path, noisy_csv):
     from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
@@ -190,7 +190,7 @@ def test_not_computed_noise_is_skipped():
 
 def test_noise_step_error_fails_the_gate():
     decision = evaluate(Policy(), Evidence(errors={"noise": "label noise could not be computed: boom"}))
-    check = next(c for c in decision.checks if c.name == "noise")
+    check = next(c for c in decision.checks if c.name == "label_noise")
     assert check.status is Status.FAIL and "boom" in check.message
 
 
@@ -207,7 +207,7 @@ def test_time_series_split_judges_only_covered_rows():
 
 def test_with_a_holdout_only_the_final_model_is_added(tmp_path, noisy_csv):
     from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))

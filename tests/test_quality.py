@@ -11,8 +11,9 @@ import pytest
 from gapgates.errors import ConfigError
 from gapgates.judge.checks import Status
 from gapgates.judge.policy import Policy
+from gapgates.judge.rules import quality_checks
 from gapgates.quality.expectations import builtin_expectations
-from gapgates.quality.gate import builtin_suite, check_quality, profile_suite, quality_checks
+from gapgates.quality.gate import builtin_suite, check_quality, profile_suite
 from gapgates.quality.gx import load_suite, save_suite, validate_frame
 
 

@@ -38,14 +38,14 @@ def test_check_registers_and_promotes_only_on_promote(tmp_path, run_cli):
     first = run_cli(*common, "--promote", "--policy", str(tmp_path / "pass.toml"), "--out", str(tmp_path / "o1"))
     assert first.returncode == 0, first.stderr
     report = json.loads((tmp_path / "o1" / "report.json").read_text())
-    assert report["registry"] == {"version": "v1", "promoted": True, "production": "v1"}
+    assert report["registry"] == {"version": "v1", "promoted": True, "production": "v1", "previous": None}
     assert {c["name"]: c["status"] for c in report["checks"]}["champion_regression"] == "skipped"
     assert "registry: v1 promoted" in first.stdout
 
     blocked = run_cli(*common, "--promote", "--policy", str(tmp_path / "fail.toml"), "--out", str(tmp_path / "o2"))
     assert blocked.returncode == 1, blocked.stderr
     report = json.loads((tmp_path / "o2" / "report.json").read_text())
-    assert report["registry"] == {"version": "v2", "promoted": False, "production": "v1"}
+    assert report["registry"] == {"version": "v2", "promoted": False, "production": "v1", "previous": "v1"}
     assert report["champion"]["version"] == "v1" and len(report["champion"]["test"]) == 3
 
     unpromoted = run_cli(*common, "--policy", str(tmp_path / "pass.toml"), "--out", str(tmp_path / "o3"))
@@ -143,7 +143,7 @@ def test_data_blocked_by_quality_audits_a_block_and_keeps_production(tmp_path):
     blocked = invoke(*common, "--data", str(tmp_path / "broken.csv"), "--promote", "--out", str(tmp_path / "o2"))
     assert blocked.exit_code == 1, blocked.output
     report = json.loads((tmp_path / "o2" / "report.json").read_text())
-    assert report["registry"] == {"version": None, "promoted": False, "production": "v1"}
+    assert report["registry"] == {"version": None, "promoted": False, "production": "v1", "previous": "v1"}
     audit = LocalRegistry(reg).audit()
     assert [e.action for e in audit] == ["promote", "block"]
     assert LocalRegistry(reg).production == "v1"

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from gapgates.config import make_config
-from gapgates.pipeline.run import run_check
+from gapgates.pipeline.definition import run_check
 from gapgates.report.build import build_report, render_markdown, write_reports
 
 
@@ -17,7 +17,7 @@ def result(cancer_csv, tmp_path):
 
 
 def test_report_json_has_the_documented_sections(result, tmp_path):
-    paths = write_reports(result, tmp_path / "r")
+    paths = write_reports(build_report(result), tmp_path / "r")
     report = json.loads(paths["json"].read_text())
     for key in ("schema_version", "decision", "checks", "gap", "holdout", "baseline", "config", "data", "policy_hash"):
         assert key in report

@@ -10,7 +10,12 @@ from gapgates.history import History, MetricRecord, RunRecord
 from gapgates.judge.checks import Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import parse_policy
-from gapgates.judge.rules import evaluate, trend_checks
+from gapgates.judge.rules import REGISTRY, evaluate
+
+
+def trend_checks(policy, evidence):
+    """The checks of the registry's ``trend`` rule alone."""
+    return list(evaluate(policy, evidence, rules=[REGISTRY["trend"]]).checks)
 
 
 def _runs(gaps: list[float], metric: str = "accuracy") -> list[RunRecord]:
@@ -116,7 +121,7 @@ def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
     from conftest import noisy_classification
 
     from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
+    from gapgates.pipeline.definition import run_check
 
     data = tmp_path / "d.csv"
     noisy_classification(n=200).to_csv(data, index=False)

@@ -1,9 +1,29 @@
-"""The ``gapgates`` command line: one module per command group.
+"""The ``gapgates`` command line: the group in :mod:`gapgates.cli.main`, one module per command group.
 
-The console script is :func:`gapgates.cli.main.main`."""
+========== ============================================================
+module     commands
+========== ============================================================
+check      ``check``, ``demo``: the whole gate in this process
+run        ``run``: the same gate as the Prefect flow
+report     ``report``: re-render a report.json
+history    ``history``: the recorded runs
+profile    ``profile``: a Great Expectations suite from accepted data
+registry   ``registry list|show|rollback|verify``
+========== ============================================================
+"""
 
 from __future__ import annotations
 
-from gapgates.cli.main import cli, main
+from gapgates.cli import check, history, profile, registry, report, run
+from gapgates.cli.main import cli
 
 __all__ = ["cli", "main"]
+
+for _command in (check.check, check.demo, run.run, report.report_cmd, history.history_cmd, profile.profile,
+                 registry.registry):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="gapgates")

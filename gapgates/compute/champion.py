@@ -20,12 +20,8 @@ import pandas as pd
 
 from gapgates.data.scoring import resolve_scoring
 from gapgates.data.splits import Splits
-from gapgates.judge.checks import Check, Status
-from gapgates.judge.evidence import Evidence
-from gapgates.judge.policy import Policy
-from gapgates.judge.rules import judge
 
-__all__ = ["ChampionResult", "champion_checks", "no_champion", "score_champion"]
+__all__ = ["ChampionResult", "no_champion", "score_champion"]
 
 
 @dataclass(frozen=True)
@@ -100,36 +96,3 @@ def score_champion(
         version=version, metric=metric, test=test, test_mean=sum(test) / len(test), holdout=held,
         recorded_gap=recorded_gap,
     )
-
-
-def champion_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[champion]``: primary score drop and gap increase versus the production model."""
-    section, champ, result = policy.champion, evidence.champion, evidence.gap
-    rules = [("champion_regression", section.max_regression), ("champion_gap_increase", section.max_gap_increase)]
-    rules = [(name, rule) for name, rule in rules if rule is not None]
-    if not rules or result is None:
-        return []
-    if champ is None or champ.version is None:
-        why = champ.reason if champ is not None else "No registry was given, so there is no champion to compare with."
-        return [Check(name, Status.SKIPPED, None, rule.limit, why) for name, rule in rules]
-    primary = result.primary
-    checks = []
-    if section.max_regression is not None:
-        rule = section.max_regression
-        held = evidence.holdout
-        if held is not None and champ.holdout is not None and primary.metric in held.test:
-            drop, where = champ.holdout - held.test[primary.metric], "holdout"
-        else:
-            drop, where = champ.test_mean - primary.test_mean, "fold test rows"
-        checks.append(judge("champion_regression", drop, rule, severity=section.severity_of(rule), at_most=True,
-                            what=f"Drop in {primary.metric} versus production {champ.version} ({where})"))
-    if section.max_gap_increase is not None:
-        rule = section.max_gap_increase
-        if champ.recorded_gap is None:
-            checks.append(Check("champion_gap_increase", Status.SKIPPED, None, rule.limit,
-                                f"Production {champ.version} has no recorded {primary.metric} gap to compare with."))
-        else:
-            checks.append(judge("champion_gap_increase", primary.gap_mean - champ.recorded_gap, rule,
-                                severity=section.severity_of(rule), at_most=True,
-                                what=f"Increase of the mean {primary.metric} gap versus production {champ.version}"))
-    return checks

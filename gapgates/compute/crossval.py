@@ -207,7 +207,7 @@ def _thread_limits(n_jobs: int | None) -> Iterator[int]:
         yield workers
 
 
-def _out_of_fold(
+def out_of_fold(
     estimators: Sequence[Any], splits: Splits, X: pd.DataFrame, n_rows: int, classification: bool
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray]:
     covered = np.zeros(n_rows, dtype=bool)
@@ -319,7 +319,7 @@ def gap(
         for name in names
     }
     estimators = tuple(raw["estimator"])
-    classes, proba, pred, covered = _out_of_fold(estimators, folds, X, len(X), classification)
+    classes, proba, pred, covered = out_of_fold(estimators, folds, X, len(X), classification)
     cv = CrossValidation(
         splits=folds,
         estimators=estimators,

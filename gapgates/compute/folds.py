@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapgates.compute.crossval import CrossValidation, GapResult, _out_of_fold, summarize_gap
+from gapgates.compute.crossval import CrossValidation, GapResult, out_of_fold, summarize_gap
 from gapgates.data.scoring import resolve_scoring
 
 __all__ = ["FoldFit", "combine_folds", "fit_fold"]
@@ -127,7 +127,7 @@ def combine_folds(
         for name in scoring
     }
     estimators = tuple(f.estimator for f in ordered)
-    classes, proba, pred, covered = _out_of_fold(estimators, splits, X, len(X), classification)
+    classes, proba, pred, covered = out_of_fold(estimators, splits, X, len(X), classification)
     cv = CrossValidation(
         splits=splits, estimators=estimators, classes=classes, oof_proba=proba, oof_pred=pred, covered=covered,
         fit_seconds=float(sum(f.fit_seconds for f in ordered)),

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.crossval import CrossValidation
+from gapgates.compute.noise_adjusted import NoiseAdjustedGap
 
 __all__ = ["LabelIssue", "NoiseResult", "label_noise"]
 
@@ -73,7 +74,7 @@ class NoiseResult:
     filter_by: str
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     skipped: str | None = None
-    adjusted: Any = None
+    adjusted: NoiseAdjustedGap | None = None
 
     @property
     def max_class_rate(self) -> float | None:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from gapgates.errors import PolicyError
 from gapgates.judge.checks import Outcome, Severity
 
-__all__ = ["DEFAULT_POLICY_PATH", "Policy", "Rule", "load_policy", "policy_hash"]
+__all__ = ["DEFAULT_POLICY_PATH", "Policy", "PolicySection", "Rule", "RuleField", "load_policy", "policy_hash"]
 
 DEFAULT_POLICY_PATH = Path(__file__).parents[1] / "policies" / "default.toml"
 
@@ -60,7 +60,7 @@ def _check_range(name: str, rule: Rule | None, low: float, high: float) -> None:
         )
 
 
-class _Section(BaseModel):
+class PolicySection(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     severity: Severity = Severity.BLOCK
@@ -72,13 +72,13 @@ class _Section(BaseModel):
     _fractions: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
-    def _limits_are_fractions(self) -> _Section:
+    def _limits_are_fractions(self) -> PolicySection:
         for name in self._fractions:
             _check_range(name, getattr(self, name), 0.0, 1.0)
         return self
 
 
-class GapPolicy(_Section):
+class GapPolicy(PolicySection):
     """``[gap]``: limits on train − test, for every listed metric.
 
     Attributes:
@@ -108,7 +108,7 @@ class GapPolicy(_Section):
         return self
 
 
-class PerformancePolicy(_Section):
+class PerformancePolicy(PolicySection):
     """``[performance]``: floors on the primary metric's test score.
 
     Attributes:
@@ -126,7 +126,7 @@ class PerformancePolicy(_Section):
         return self
 
 
-class NoisePolicy(_Section):
+class NoisePolicy(PolicySection):
     """``[noise]``: label-noise limits (classification).
 
     Attributes:
@@ -144,7 +144,7 @@ class NoisePolicy(_Section):
     ] = "prune_by_noise_rate"
 
 
-class ShiftPolicy(_Section):
+class ShiftPolicy(PolicySection):
     """``[shift]``: train/holdout shift by adversarial validation.
 
     Attributes:
@@ -155,7 +155,7 @@ class ShiftPolicy(_Section):
     max_auc: RuleField = Rule(limit=0.75)
 
 
-class LeakagePolicy(_Section):
+class LeakagePolicy(PolicySection):
     """``[leakage]``: holdout rows copied from training, and target-leaking features.
 
     Attributes:
@@ -168,7 +168,7 @@ class LeakagePolicy(_Section):
     max_feature_score: RuleField = Rule(limit=0.99)
 
 
-class QualityPolicy(_Section):
+class QualityPolicy(PolicySection):
     """``[quality]``: the data-quality gate (Great Expectations).
 
     Attributes:
@@ -187,7 +187,7 @@ class QualityPolicy(_Section):
     labels: list[Any] | None = None
 
 
-class ChampionPolicy(_Section):
+class ChampionPolicy(PolicySection):
     """``[champion]``: the candidate against the production model.
 
     Attributes:
@@ -200,7 +200,7 @@ class ChampionPolicy(_Section):
     max_gap_increase: RuleField = None
 
 
-class TrendPolicy(_Section):
+class TrendPolicy(PolicySection):
     """``[trend]``: the gap across the last runs of the same model.
 
     Attributes:
@@ -341,7 +341,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
         except yaml.YAMLError as err:
             raise PolicyError(f"Policy file '{path}' is not valid YAML: {str(err).splitlines()[0]}.") from None
     else:
-        from gapgates import _toml as tomllib
+        from gapgates import documents as tomllib
 
         try:
             data = tomllib.loads(text)

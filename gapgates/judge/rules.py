@@ -1,32 +1,136 @@
-"""The *judge* step: policy limits applied to computed evidence, giving a :class:`Decision`.
+"""The *judge* step: the rule registry, and :func:`evaluate`, which applies it to the evidence.
 
-Each rule is one comparison. A rule whose evidence failed to compute, or whose
-comparison raises, becomes a failing check: a gate that errors blocks.
+A rule is declared once, as data (:class:`RuleSpec`): the evidence it reads, the policy limit it
+compares with (a dotted path such as ``"shift.max_auc"``), the comparison, and how to name the
+value in the check's message. :func:`evaluate` walks :data:`REGISTRY` in order; nothing else
+decides. A new rule is one compute function, one policy field and one :func:`register` call::
+
+    register(RuleSpec(name="rows", evidence="rows", limit="size.min_rows", at_most=False,
+                      measure=lambda value, ev, policy: [Measured("rows", value, "Training rows")],
+                      compute=lambda prep, gap: float(prep.train.rows)))
+
+A rule whose evidence failed to compute fails; so does a rule whose measure raises. A rule
+whose evidence was not computed is skipped with its reason, unless it is ``required``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from gapgates.judge.checks import Check, Decision, Severity, Status
-from gapgates.judge.evidence import Evidence
+from gapgates.judge.evidence import Evidence, register_measurement
 from gapgates.judge.policy import Policy, Rule
 
-__all__ = ["RULES", "evaluate", "judge"]
+__all__ = [
+    "REGISTRY", "Measured", "RuleSpec", "evaluate", "judge", "measured_names", "quality_checks", "register",
+    "unregister",
+]
 
-RuleFn = Callable[[Policy, Evidence], list[Check]]
+
+@dataclass(frozen=True)
+class Measured:
+    """One value a rule compares with its limit.
+
+    Attributes:
+        check: The check's name (``"gap:accuracy"``).
+        value: The value; None or NaN fails (it could not be computed).
+        what: Plain-language name of the value, for the message.
+    """
+
+    check: str
+    value: float | None
+    what: str
 
 
-def judge(
-    name: str,
-    value: float | None,
-    rule: Rule,
-    *,
-    severity: Severity,
-    at_most: bool,
-    what: str,
-) -> Check:
+#: What a rule's ``measure`` returns: the values to judge, or a reason to skip the rule.
+Measure = Callable[[Any, Evidence, Policy], "Iterable[Measured] | str"]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule of the gate, as data.
+
+    Attributes:
+        name: Registry key; also the check name when the rule errors or is skipped.
+        evidence: The :class:`Evidence` field (or registered measurement) the rule reads.
+        limit: Dotted path of the policy limit (``"section.field"``); the rule is off when it is None.
+        measure: ``(evidence value, evidence, policy) -> [Measured, ...]``, or a string: why the rule
+            is skipped.
+        at_most: True when a value must be ≤ the limit, False when ≥.
+        missing: Why the rule is skipped when its evidence was not computed (None: no check at all,
+            for evidence that exists only in some runs, such as a holdout).
+        required: Fail (instead of skip) when the evidence was not computed.
+        checks: For rules that are not one comparison (the data-quality expectations):
+            ``(evidence value, policy) -> [Check, ...]``, used instead of ``measure``.
+        compute: For rules that bring their own measurement: ``(prepared, gap_result) -> float``,
+            run by the pipeline's diagnostics step; its value is ``Evidence.measured[evidence]``.
+    """
+
+    name: str
+    evidence: str
+    limit: str | None = None
+    measure: Measure | None = None
+    at_most: bool = True
+    missing: str | None = "It was not computed."
+    required: bool = False
+    checks: Callable[[Any, Policy], list[Check]] | None = None
+    compute: Callable[[Any, Any], float | None] | None = None
+
+    def rule_of(self, policy: Policy) -> tuple[Rule | None, Severity]:
+        """The limit of this rule in a policy (None: off) and the severity a breach has."""
+        if self.limit is None:
+            return None, Severity.BLOCK
+        section_name, field_name = self.limit.rsplit(".", 1)
+        section: Any = policy
+        for part in section_name.split("."):
+            section = getattr(section, part)
+        rule = getattr(section, field_name)
+        return rule, (section.severity_of(rule) if rule is not None else section.severity)
+
+
+REGISTRY: dict[str, RuleSpec] = {}
+
+
+def register(spec: RuleSpec, *, replace: bool = False) -> RuleSpec:
+    """Add a rule to the registry (evaluated after the rules already there).
+
+    Args:
+        spec: The rule.
+        replace: Replace a rule of the same name instead of refusing it.
+
+    Returns:
+        The rule, so ``register`` can be used where the spec is defined.
+
+    Raises:
+        ValueError: If a rule of that name is registered and ``replace`` is False, or the
+            rule has neither ``measure`` nor ``checks``.
+    """
+    if spec.name in REGISTRY and not replace:
+        raise ValueError(f"A rule named {spec.name!r} is already registered. Pass replace=True to replace it.")
+    if (spec.measure is None) == (spec.checks is None):
+        raise ValueError(f"Rule {spec.name!r} needs exactly one of 'measure' and 'checks'.")
+    if spec.compute is not None:
+        register_measurement(spec.evidence)
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    """Remove a rule from the registry (no error when it is not there)."""
+    spec = REGISTRY.pop(name, None)
+    if spec is not None and spec.compute is not None:
+        register_measurement(spec.evidence, registered=False)
+
+
+def measured_names() -> tuple[str, ...]:
+    """Evidence names of the registered rules that bring their own measurement."""
+    return tuple(spec.evidence for spec in REGISTRY.values() if spec.compute is not None)
+
+
+def judge(name: str, value: float | None, rule: Rule, *, severity: Severity, at_most: bool, what: str) -> Check:
     """Compare one value with one limit.
 
     Args:
@@ -39,6 +143,10 @@ def judge(
 
     Returns:
         The check.
+
+    Example:
+        >>> judge("shift", 0.8, Rule(limit=0.75), severity=Severity.BLOCK, at_most=True, what="AUC").status.value
+        'fail'
     """
     limit = rule.limit
     if value is None or not math.isfinite(value):
@@ -51,183 +159,203 @@ def judge(
     return Check(name, Status.FAIL if severity is Severity.BLOCK else Status.WARN, value, limit, message)
 
 
-def _skipped(name: str, why: str, limit: float | None = None) -> Check:
-    return Check(name, Status.SKIPPED, None, limit, why)
+def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
+    """The checks of one rule."""
+    rule, severity = spec.rule_of(policy)
+    if spec.checks is None and rule is None:
+        return []  # the policy turns this rule off
+    limit = None if rule is None else rule.limit
+    if spec.evidence in evidence.errors:
+        return [Check(spec.name, Status.FAIL, None, limit, f"The {spec.evidence} step failed: "
+                      f"{evidence.errors[spec.evidence]}")]
+    value = evidence.value(spec.evidence)
+    if value is None:
+        if spec.required:
+            return [Check(spec.name, Status.FAIL, None, limit, f"The {spec.evidence} was not computed, so the gate fails.")]
+        if spec.checks is not None or spec.missing is None:
+            return []
+        return [Check(spec.name, Status.SKIPPED, None, limit, spec.missing)]
+    if spec.checks is not None:
+        return spec.checks(value, policy)
+    if spec.measure is None or rule is None:  # register() refuses such a rule; evaluate(rules=...) may not
+        raise TypeError(f"Rule {spec.name!r} has no measure or no limit.")
+    measured = spec.measure(value, evidence, policy)
+    if isinstance(measured, str):
+        return [Check(spec.name, Status.SKIPPED, None, limit, measured)]
+    return [judge(m.check, m.value, rule, severity=severity, at_most=spec.at_most, what=m.what) for m in measured]
 
 
-def gap_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[gap]``: every metric's gap (mean or interval upper bound), relative gap, and holdout gap."""
-    section, result = policy.gap, evidence.gap
-    if result is None:
-        return [Check("gap", Status.FAIL, None, None, "The gap was not computed, so the gate fails.")]
-    checks = []
-    upper = section.gate_on == "upper"
-    for metric, g in result.metrics.items():
-        value = g.gap_ci_high if upper else g.gap_mean
-        label = f"{'upper bound of the' if upper else 'mean'} {metric} gap (train − test)"
-        if section.max_gap is not None:
-            checks.append(
-                judge(f"gap:{metric}", value, section.max_gap, severity=section.severity_of(section.max_gap),
-                      at_most=True, what=label[0].upper() + label[1:])
-            )
-        if section.max_relative_gap is not None:
-            rel = value / abs(g.train_mean) if g.train_mean else math.nan
-            checks.append(
-                judge(f"relative_gap:{metric}", rel, section.max_relative_gap,
-                      severity=section.severity_of(section.max_relative_gap), at_most=True,
-                      what=f"Relative {metric} gap ({'upper bound' if upper else 'mean'} / train score)")
-            )
-    if evidence.holdout is not None and section.max_gap is not None:
-        for metric, value in evidence.holdout.gap.items():
-            checks.append(
-                judge(f"holdout_gap:{metric}", value, section.max_gap, severity=section.severity_of(section.max_gap),
-                      at_most=True, what=f"Holdout {metric} gap (train − holdout)")
-            )
-    return checks
-
-
-def performance_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[performance]``: the primary test score and its gain over the dummy baseline."""
-    section, result = policy.performance, evidence.gap
-    if result is None:
-        return []
-    primary = result.primary
-    checks = []
-    if section.min_test_score is not None:
-        checks.append(
-            judge("min_test_score", primary.test_mean, section.min_test_score,
-                  severity=section.severity_of(section.min_test_score), at_most=False,
-                  what=f"Mean cross-validated {primary.metric}")
-        )
-    if section.min_gain_over_baseline is not None:
-        rule = section.min_gain_over_baseline
-        if evidence.baseline is None:
-            checks.append(_skipped("gain_over_baseline", "The dummy baseline was not computed.", rule.limit))
-        else:
-            gain = primary.test_mean - evidence.baseline.test_mean[primary.metric]
-            checks.append(
-                judge("gain_over_baseline", gain, rule, severity=section.severity_of(rule), at_most=False,
-                      what=f"Gain in {primary.metric} over the dummy baseline")
-            )
-    return checks
-
-
-def trend_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[trend]``: the primary gap must not widen by more than ``max_gap_increase`` across the window."""
-    section, trend = policy.trend, evidence.trend
-    rule = section.max_gap_increase
-    if rule is None:
-        return []
-    if trend is None:
-        why = "No run history is configured (give --history or --out), so the gap trend was not judged."
-        return [_skipped("trend", why, rule.limit)]
-    if trend.increase is None:
-        return [_skipped("trend", f"Only {len(trend.past)} earlier run(s) of this model are recorded; the gap trend "
-                         f"needs {trend.window}.", rule.limit)]
-    return [judge("trend", trend.increase, rule, severity=section.severity_of(rule), at_most=True,
-                  what=f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
-
-
-def quality_rule(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[quality]``: each failed expectation (fail when critical and required, else warn), or one pass."""
-    if evidence.quality is None:
-        return []
-    from gapgates.quality.gate import quality_checks
-
-    return quality_checks(evidence.quality, required=policy.quality.required)
-
-
-def noise_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[noise]``: share of rows cleanlab flags as label issues, overall and within any one class."""
-    section, noise = policy.noise, evidence.noise
-    rules = [("label_noise", section.max_rate), ("label_noise:class", section.max_class_rate)]
-    rules = [(name, rule) for name, rule in rules if rule is not None]
-    if noise is None or noise.skipped:
-        why = "Label noise was not computed." if noise is None else noise.skipped
-        return [_skipped(name, why, rule.limit) for name, rule in rules]
-    values = {"label_noise": (noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})"),
-              "label_noise:class": (noise.max_class_rate, "Largest share of flagged labels within one class")}
-    return [judge(name, values[name][0], rule, severity=section.severity_of(rule), at_most=True, what=values[name][1])
-            for name, rule in rules]
-
-
-def shift_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[shift]``: adversarial-validation AUC between training rows and holdout rows."""
-    rule = policy.shift.max_auc
-    if rule is None:
-        return []
-    if evidence.shift is None:
-        return [_skipped("shift", "There is no holdout, so train/holdout shift was not measured. "
-                         "Give --holdout or --holdout-fraction.", rule.limit)]
-    return [judge("shift", evidence.shift.auc, rule, severity=policy.shift.severity_of(rule), at_most=True,
-                  what="AUC of a classifier telling holdout rows from training rows")]
-
-
-def leakage_checks(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[leakage]``: holdout rows copying training rows, and one column predicting the target alone."""
-    section, leak, checks = policy.leakage, evidence.leakage, []
-    if section.max_duplicate_rate is not None:
-        rule = section.max_duplicate_rate
-        if leak is None or leak.duplicate_rate is None:
-            why = "Leakage was not computed." if leak is None else "There is no holdout, so no copied rows to look for."
-            checks.append(_skipped("leakage:duplicates", why, rule.limit))
-        else:
-            checks.append(judge("leakage:duplicates", leak.duplicate_rate, rule, severity=section.severity_of(rule),
-                                at_most=True, what="Share of holdout rows that copy a training row"))
-    if section.max_feature_score is not None:
-        rule = section.max_feature_score
-        if leak is None or not leak.feature_scores:
-            checks.append(_skipped("leakage:feature", "Leakage was not computed.", rule.limit))
-        else:
-            name, score = leak.feature_scores[0]
-            checks.append(judge("leakage:feature", score, rule, severity=section.severity_of(rule), at_most=True,
-                                what=f"Share of the target explained by column '{name}' alone"))
-    return checks
-
-
-def champion_rule(policy: Policy, evidence: Evidence) -> list[Check]:
-    """``[champion]``: see :func:`gapgates.champion.champion_checks`."""
-    from gapgates.compute.champion import champion_checks
-
-    return champion_checks(policy, evidence)
-
-
-#: Ordered ``(evidence step, rule function)`` pairs; later issues append their own.
-RULES: list[tuple[str, RuleFn]] = [
-    ("quality", quality_rule),
-    ("gap", gap_checks),
-    ("performance", performance_checks),
-    ("trend", trend_checks),
-    ("noise", noise_checks),
-    ("shift", shift_checks),
-    ("leakage", leakage_checks),
-    ("champion", champion_rule),
-]
-
-
-def evaluate(policy: Policy, evidence: Evidence) -> Decision:
-    """Apply every policy rule to the evidence.
+def evaluate(policy: Policy, evidence: Evidence, *, rules: Sequence[RuleSpec] | None = None) -> Decision:
+    """Apply every registered rule to the evidence.
 
     Args:
         policy: The validated policy.
         evidence: What was computed.
+        rules: The rules to apply (default: :data:`REGISTRY`, in registration order).
 
     Returns:
         ``promote`` when no check fails; otherwise the policy's ``on_fail`` outcome
         (``block`` or ``needs_approval``). Warnings never block.
 
     Example:
-        >>> from gapgates.judge.policy import Policy
         >>> evaluate(Policy(), Evidence()).outcome.value  # nothing computed: nothing promoted
         'block'
     """
     checks: list[Check] = []
-    for step, rule_fn in RULES:
-        if step in evidence.errors:
-            checks.append(Check(step, Status.FAIL, None, None, f"The {step} step failed: {evidence.errors[step]}"))
-            continue
+    for spec in REGISTRY.values() if rules is None else rules:
         try:
-            checks.extend(rule_fn(policy, evidence))
+            checks.extend(_apply(spec, policy, evidence))
         except Exception as err:  # a check that cannot be computed must fail, never pass
-            checks.append(Check(step, Status.FAIL, None, None, f"The {step} check could not be computed: {err}"))
+            checks.append(Check(spec.name, Status.FAIL, None, None, f"The {spec.name} check could not be computed: {err}"))
     return Decision.from_checks(checks, on_fail=policy.decision.fail_outcome)
+
+
+# --- the built-in rules, in the order their checks are listed -----------------------------------
+
+
+def quality_checks(result: Any, *, required: bool) -> list[Check]:
+    """Checks from a quality result: one per failed expectation, or one passing summary.
+
+    A failed critical expectation fails the gate when ``required``; anything else that
+    failed only warns.
+    """
+    if result.success:
+        tables = ", ".join(f"{name} ({n} rows)" for name, n in result.rows.items())
+        return [Check("quality", Status.PASS, 0.0, 0.0,
+                      f"All {len(result.results)} data-quality expectations held on {tables}.")]
+    checks = []
+    absent = {(o.dataset, o.column) for o in result.failures if o.expectation == "expect_column_to_exist"}
+    for outcome in result.failures:
+        if outcome.details.get("missing_column") and outcome.expectation != "expect_column_to_exist" and (
+            (outcome.dataset, outcome.column) in absent
+        ):
+            continue  # one check per missing column, from expect_column_to_exist
+        status = Status.FAIL if outcome.critical and required else Status.WARN
+        value = outcome.observed if isinstance(outcome.observed, (int, float)) else None
+        checks.append(Check(outcome.name, status, value, None, outcome.message))
+    return checks
+
+
+def _gap_value(g: Any, upper: bool) -> float:
+    return g.gap_ci_high if upper else g.gap_mean
+
+
+def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    upper = policy.gap.gate_on == "upper"
+    label = "Upper bound of the" if upper else "Mean"
+    return [Measured(f"gap:{m}", _gap_value(g, upper), f"{label} {m} gap (train − test)")
+            for m, g in result.metrics.items()]
+
+
+def _relative_gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    upper = policy.gap.gate_on == "upper"
+    return [Measured(f"relative_gap:{m}", _gap_value(g, upper) / abs(g.train_mean) if g.train_mean else math.nan,
+                     f"Relative {m} gap ({'upper bound' if upper else 'mean'} / train score)")
+            for m, g in result.metrics.items()]
+
+
+def _holdout_gaps(held: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    return [Measured(f"holdout_gap:{m}", v, f"Holdout {m} gap (train − holdout)") for m, v in held.gap.items()]
+
+
+def _min_test_score(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    p = result.primary
+    return [Measured("min_test_score", p.test_mean, f"Mean cross-validated {p.metric}")]
+
+
+def _gain(base: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if ev.gap is None:
+        return "The gap was not computed."
+    p = ev.gap.primary
+    return [Measured("gain_over_baseline", p.test_mean - base.test_mean[p.metric],
+                     f"Gain in {p.metric} over the dummy baseline")]
+
+
+def _trend(trend: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if trend.increase is None:
+        return f"Only {len(trend.past)} earlier run(s) of this model are recorded; the gap trend needs {trend.window}."
+    return [Measured("trend", trend.increase,
+                     f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
+
+
+def _noise_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    return [Measured("label_noise", noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})")]
+
+
+def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    return [Measured("label_noise:class", noise.max_class_rate, "Largest share of flagged labels within one class")]
+
+
+def _shift(shift: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    return [Measured("shift", shift.auc, "AUC of a classifier telling holdout rows from training rows")]
+
+
+def _duplicates(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if leak.duplicate_rate is None:
+        return "There is no holdout, so no copied rows to look for."
+    return [Measured("leakage:duplicates", leak.duplicate_rate, "Share of holdout rows that copy a training row")]
+
+
+def _leaking_feature(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if not leak.feature_scores:
+        return "Leakage was not computed."
+    name, score = leak.feature_scores[0]
+    return [Measured("leakage:feature", score, f"Share of the target explained by column '{name}' alone")]
+
+
+def _champion_regression(champ: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if champ.version is None:
+        return champ.reason or "There is no production model to compare with."
+    if ev.gap is None:
+        return "The gap was not computed."
+    primary, held = ev.gap.primary, ev.holdout
+    if held is not None and champ.holdout is not None and primary.metric in held.test:
+        drop, where = champ.holdout - held.test[primary.metric], "holdout"
+    else:
+        drop, where = champ.test_mean - primary.test_mean, "fold test rows"
+    return [Measured("champion_regression", drop, f"Drop in {primary.metric} versus production {champ.version} ({where})")]
+
+
+def _champion_gap_increase(champ: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if champ.version is None:
+        return champ.reason or "There is no production model to compare with."
+    if ev.gap is None:
+        return "The gap was not computed."
+    primary = ev.gap.primary
+    if champ.recorded_gap is None:
+        return f"Production {champ.version} has no recorded {primary.metric} gap to compare with."
+    return [Measured("champion_gap_increase", primary.gap_mean - champ.recorded_gap,
+                     f"Increase of the mean {primary.metric} gap versus production {champ.version}")]
+
+
+_NO_HOLDOUT = "There is no holdout, so train/holdout shift was not measured. Give --holdout or --holdout-fraction."
+_NO_CHAMPION = "No registry was given, so there is no champion to compare with."
+
+for _spec in (
+    RuleSpec("quality", "quality", checks=lambda q, policy: quality_checks(q, required=policy.quality.required)),
+    RuleSpec("gap", "gap", "gap.max_gap", _gaps, required=True),
+    RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True),
+    RuleSpec("holdout_gap", "holdout", "gap.max_gap", _holdout_gaps, missing=None),
+    RuleSpec("min_test_score", "gap", "performance.min_test_score", _min_test_score, at_most=False,
+             missing="The gap was not computed."),
+    RuleSpec("gain_over_baseline", "baseline", "performance.min_gain_over_baseline", _gain, at_most=False,
+             missing="The dummy baseline was not computed."),
+    RuleSpec("trend", "trend", "trend.max_gap_increase", _trend,
+             missing="No run history is configured (give --history or --out), so the gap trend was not judged."),
+    RuleSpec("label_noise", "noise", "noise.max_rate", _noise_rate, missing="Label noise was not computed."),
+    RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate,
+             missing="Label noise was not computed."),
+    RuleSpec("shift", "shift", "shift.max_auc", _shift, missing=_NO_HOLDOUT),
+    RuleSpec("leakage:duplicates", "leakage", "leakage.max_duplicate_rate", _duplicates,
+             missing="Leakage was not computed."),
+    RuleSpec("leakage:feature", "leakage", "leakage.max_feature_score", _leaking_feature,
+             missing="Leakage was not computed."),
+    RuleSpec("champion_regression", "champion", "champion.max_regression", _champion_regression, missing=_NO_CHAMPION),
+    RuleSpec("champion_gap_increase", "champion", "champion.max_gap_increase", _champion_gap_increase,
+             missing=_NO_CHAMPION),
+):
+    register(_spec)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from gapgates.config import CheckConfig
 from gapgates.data.tables import (
@@ -29,8 +30,9 @@ from gapgates.data.tables import (
 )
 from gapgates.errors import DataError, GapGatesError, first_line
 from gapgates.judge.policy import Policy, load_policy
+from gapgates.quality.result import QualityResult
 
-__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "quality_evidence", "validate_inputs"]
+__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "validate_inputs"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,8 +51,8 @@ class Inputs:
 
     config: CheckConfig
     policy: Policy
-    table: Any
-    holdout_table: Any | None
+    table: pd.DataFrame
+    holdout_table: pd.DataFrame | None
     estimator: Any
     metrics: list[str]
     classification: bool
@@ -81,7 +83,7 @@ class Prepared:
     metrics: list[str]
     classification: bool
     fingerprint: str
-    quality: Any = None
+    quality: QualityResult | None = None
     quality_error: str | None = None
 
     @property
@@ -90,14 +92,14 @@ class Prepared:
         return _quality_blocks(self.policy, self.quality, self.quality_error)
 
 
-def _quality_blocks(policy: Policy, quality: Any, quality_error: str | None) -> bool:
+def _quality_blocks(policy: Policy, quality: QualityResult | None, quality_error: str | None) -> bool:
     """Whether the data-quality result stops the run before any fit."""
     if not policy.quality.required:
         return False
     return quality_error is not None or (quality is not None and quality.critical)
 
 
-def load_inputs(config: CheckConfig, *, policy: Policy | None = None) -> Inputs:
+def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
     """Read the policy, the data and the holdout, check the columns, build the model, resolve the metrics.
 
     Runs no data-quality check and fits nothing.
@@ -226,13 +228,6 @@ def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
     return validate_inputs(load_inputs(config, policy=policy))
 
 
-def quality_evidence(prep: Prepared) -> dict[str, Any]:
-    """The data-quality step's Evidence fields (the gate itself runs in :func:`validate_inputs`, before any fit)."""
-    if prep.quality_error is not None:
-        return {"errors": {"quality": prep.quality_error}}
-    return {"quality": prep.quality}
-
-
 def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:
     return Dataset(
         X=ds.X.iloc[rows],
@@ -246,8 +241,8 @@ def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:
 
 
 def _quality(
-    config: CheckConfig, policy: Policy, table: Any, holdout: Any, *, classification: bool
-) -> tuple[Any, str | None]:
+    config: CheckConfig, policy: Policy, table: pd.DataFrame, holdout: pd.DataFrame | None, *, classification: bool
+) -> tuple[QualityResult | None, str | None]:
     """Run the data-quality gate; an unexpected GX failure is returned as an error (it blocks)."""
     from gapgates.quality.gate import check_quality
 

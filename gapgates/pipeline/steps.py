@@ -1,54 +1,198 @@
-"""The steps after the gap: label noise, shift, leakage and the optional learning curve.
+"""The steps of a gate run after its inputs are validated: folds → gap → diagnostics → references → decide.
 
-:func:`diagnose` is one step of a run (see :mod:`gapgates.pipeline.run`); it computes the
-evidence that explains a gap and records failures as ``{step: message}`` (their checks
-fail), never raises. :func:`diagnostic_sections` turns that evidence into report sections.
-Not to be confused with :mod:`gapgates.judge.diagnosis`, the rules that read the judged checks
-and name the cause (overfit, noise, shift, ...): this module computes, that one concludes.
+
+Each step is a plain function of typed values, returning a frozen result. A measurement that
+fails is recorded under its evidence name (its rules then fail), never raised; bad input
+(a model that cannot be fit) raises its one-line :class:`~gapgates.errors.DataError`.
+The order of the steps is declared once, in :mod:`gapgates.pipeline.definition`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any
 
+from gapgates.compute.baseline import BaselineResult
+from gapgates.compute.champion import ChampionResult
 from gapgates.compute.crossval import GapResult
+from gapgates.compute.holdout import HoldoutResult
+from gapgates.compute.leakage import LeakageResult
+from gapgates.compute.learning_curve import LearningCurve
+from gapgates.compute.noise import NoiseResult
+from gapgates.compute.shift import ShiftResult
+from gapgates.compute.trend import TrendResult
 from gapgates.data.splits import Splits
-from gapgates.errors import first_line
-from gapgates.judge.checks import Decision
+from gapgates.errors import DataError, GapGatesError, first_line
+from gapgates.judge.checks import Check, Decision, Outcome, Status
+from gapgates.judge.diagnosis import Diagnosis, diagnose
 from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy, policy_hash
+from gapgates.judge.rules import REGISTRY, evaluate, quality_checks
 from gapgates.pipeline.inputs import Prepared
 
-__all__ = ["diagnose", "diagnostic_sections"]
+__all__ = [
+    "Comparison", "Diagnostics", "References", "RunResult", "blocked_by_quality", "compare", "compute_gap", "decide",
+    "diagnostics",
+    "fitting_failed", "make_folds", "references",
+]
 
 
-def diagnose(prep: Prepared, splits: Splits, gap_result: GapResult) -> dict[str, Any]:
-    """Steps after the gap: label noise (no fit), shift (one cheap fit), leakage (no fit), and the
-    optional learning curve. Returns Evidence fields, ``errors`` for failed steps (their checks fail)
-    and ``extra`` report sections."""
-    errors: dict[str, str] = {}
-    noise, shift, leakage = _diagnostics(prep, gap_result, errors)
-    return {"noise": noise, "shift": shift, "leakage": leakage, "errors": errors,
-            "extra": {"learning_curve": _learning_curve(prep, splits)}}
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
 
 
-def _diagnostics(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> tuple[Any, Any, Any]:
-    """Label noise (no fit), shift (one cheap fit, with a holdout) and leakage (no fit); failures are recorded."""
-    from dataclasses import replace
+@dataclass(frozen=True, eq=False)
+class Diagnostics:
+    """What explains a gap, computed after it (no extra fit but one cheap shift model).
 
+    Attributes:
+        noise: Label noise flagged by cleanlab, with the noise-adjusted gap.
+        shift: Train/holdout shift (with a holdout).
+        leakage: Copied holdout rows and target-leaking columns.
+        learning_curve: The optional learning curve.
+        measured: Values of the measurements registered with rules (``RuleSpec.compute``).
+        errors: ``{evidence name: message}`` for the measurements that failed.
+    """
+
+    noise: NoiseResult | None = None
+    shift: ShiftResult | None = None
+    leakage: LeakageResult | None = None
+    learning_curve: LearningCurve | None = None
+    measured: Mapping[str, float | None] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class References:
+    """What depends on the data and the config only: the dummy baseline and the final model.
+
+    Attributes:
+        baseline: The dummy baseline on the same folds.
+        holdout: Holdout scores of the final model.
+        model: The final model fit on every training row (with a holdout or a registry).
+        errors: ``{evidence name: message}`` for the parts that failed.
+    """
+
+    baseline: BaselineResult | None = None
+    holdout: HoldoutResult | None = None
+    model: Any = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """What depends on the world outside the run: the production model and the run history.
+
+    Never cached: production and the history change between runs.
+
+    Attributes:
+        champion: The production model scored on the same folds and holdout (with a registry).
+        trend: The gap across this model's past runs (with a history).
+        errors: ``{evidence name: message}`` for the parts that failed.
+    """
+
+    champion: ChampionResult | None = None
+    trend: TrendResult | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """A judged gate run: what was computed, the decision, and the model to register.
+
+    Attributes:
+        name: Model name.
+        decision: The verdict and its checks.
+        evidence: Everything computed.
+        prepared: The validated inputs.
+        model: The final model fit on all training rows, or None when not fit.
+        created: UTC time the run was judged, ISO 8601.
+        diagnosis: The most likely cause of the gap, or None when no model was trained.
+    """
+
+    name: str
+    decision: Decision
+    evidence: Evidence
+    prepared: Prepared
+    model: Any | None
+    created: str
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def policy(self) -> Policy:
+        """The policy the run was judged by."""
+        return self.prepared.policy
+
+    @property
+    def policy_hash(self) -> str:
+        """sha256 of the policy."""
+        return policy_hash(self.prepared.policy)
+
+
+def _now() -> str:
+    """UTC now, ISO 8601 to the second: the ``created`` time of a run."""
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def make_folds(prep: Prepared) -> Splits:
+    """The cross-validation folds of a run (materialised once, shared by every step)."""
+    from gapgates.data.splits import make_splits
+
+    config, train = prep.config, prep.train
+    return make_splits(
+        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
+        seed=config.seed, groups=train.groups, time=train.time,
+    )
+
+
+def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
+    """The one-line error for a model that cannot be fit on the data."""
+    return DataError(f"Fitting {prep.config.model_name} on the data failed: {first_line(err)}")
+
+
+def compute_gap(
+    prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
+) -> GapResult:
+    """The cross-validated gap on the given folds (one ``cross_validate`` pass).
+
+    Raises:
+        DataError: If the model cannot be fit on the data.
+    """
+    from gapgates.compute.crossval import gap
+
+    train = prep.train
+    try:
+        return gap(
+            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
+            confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=progress,
+        )
+    except GapGatesError:
+        raise
+    except (ValueError, TypeError) as err:
+        raise fitting_failed(prep, err) from err
+
+
+def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagnostics:
+    """Label noise (no fit), shift (one cheap fit, with a holdout), leakage (no fit), the optional
+    learning curve, and the measurements registered with rules. Failures are recorded, never raised."""
     from gapgates.compute.leakage import find_leakage
     from gapgates.compute.noise import label_noise
     from gapgates.compute.noise_adjusted import noise_adjusted_gap
     from gapgates.compute.shift import adversarial_validation
 
     train, holdout, seed = prep.train, prep.holdout, prep.config.seed
-    noise = shift = leakage = None
+    errors: dict[str, str] = {}
+    noise = shift = leakage = curve = None
     try:
         noise = label_noise(gap_result.cv, train.y, filter_by=prep.policy.noise.filter_by)
         if noise.skipped is None:
             adjusted = noise_adjusted_gap(gap_result, train.X, train.y, noise.positions, scoring=prep.metrics)
             noise = replace(noise, adjusted=adjusted)
-    except Exception as err:  # recorded; the label_noise check fails
-        errors["noise"] = f"label noise could not be computed: {first_line(err)}"
+    except Exception as err:  # recorded; the label_noise rules fail
+        noise, errors["noise"] = None, f"label noise could not be computed: {first_line(err)}"
     if holdout is not None:
         try:
             shift = adversarial_validation(train.X, holdout.X, seed=seed)
@@ -59,32 +203,138 @@ def _diagnostics(prep: Prepared, gap_result: Any, errors: dict[str, str]) -> tup
                                classification=prep.classification, seed=seed)
     except Exception as err:
         errors["leakage"] = f"the leakage check failed: {first_line(err)}"
-    return noise, shift, leakage
+    if prep.config.learning_curve:
+        from gapgates.compute.learning_curve import learning_curve
+
+        try:
+            curve = learning_curve(prep.estimator, train.X, train.y, splits=splits, metric=prep.metrics[0],
+                                   n_jobs=prep.config.n_jobs)
+        except Exception as err:  # informative only: no rule reads it
+            errors["learning_curve"] = f"the learning curve could not be computed: {first_line(err)}"
+    measured: dict[str, float | None] = {}
+    for spec in list(REGISTRY.values()):
+        if spec.compute is None:
+            continue
+        try:
+            value = spec.compute(prep, gap_result)
+            measured[spec.evidence] = None if value is None else float(value)
+        except Exception as err:
+            errors[spec.evidence] = f"{spec.name} could not be computed: {first_line(err)}"
+    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve,
+                       measured=_frozen(measured), errors=_frozen(errors))
 
 
-def _learning_curve(prep: Prepared, splits: Any) -> dict[str, Any] | None:
-    """The optional learning curve (informative only: never changes the decision)."""
-    if not prep.config.learning_curve:
-        return None
-    from gapgates.compute.learning_curve import learning_curve
+def references(prep: Prepared, splits: Splits) -> References:
+    """The dummy baseline on the same folds, and the final model (with a holdout or a registry)
+    scored on the holdout. Failures are recorded, never raised."""
+    from gapgates.compute.baseline import baseline
+    from gapgates.compute.holdout import fit_final, score_holdout
 
+    train = prep.train
+    errors: dict[str, str] = {}
     try:
-        curve = learning_curve(prep.estimator, prep.train.X, prep.train.y, splits=splits, metric=prep.metrics[0],
-                               n_jobs=prep.config.n_jobs)
-    except Exception as err:
-        return {"error": first_line(err)}
-    return curve.to_dict()
+        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
+    except Exception as err:  # recorded; its rule fails
+        base, errors["baseline"] = None, f"the dummy baseline could not be scored: {first_line(err)}"
+    model = held = None
+    if prep.holdout is not None or prep.config.registry is not None:
+        try:
+            model = fit_final(prep.estimator, train.X, train.y)
+            if prep.holdout is not None:
+                held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+        except Exception as err:
+            model, errors["gap"] = None, f"the final model could not be fit or scored: {first_line(err)}"
+    return References(baseline=base, holdout=held, model=model, errors=_frozen(errors))
 
 
-def diagnostic_sections(evidence: Evidence, decision: Decision) -> dict[str, Any]:
-    """The report sections ``noise``, ``noise_adjusted``, ``shift``, ``leakage``, ``diagnosis``."""
-    from gapgates.judge.diagnosis import diagnose as diagnose_cause
+def compare(prep: Prepared, splits: Splits, gap_result: GapResult) -> Comparison:
+    """The registry's production model (the champion) scored on the same folds and holdout, and the
+    gap trend from the run history. Failures are recorded, never raised."""
+    errors: dict[str, str] = {}
+    champion = _champion(prep, splits, errors)
+    trend = _trend(prep, gap_result, errors)
+    return Comparison(champion=champion, trend=trend, errors=_frozen(errors))
 
-    noise = evidence.noise
-    return {
-        "noise": None if noise is None else noise.to_dict(),
-        "noise_adjusted": None if noise is None or noise.adjusted is None else noise.adjusted.to_dict(),
-        "shift": None if evidence.shift is None else evidence.shift.to_dict(),
-        "leakage": None if evidence.leakage is None else evidence.leakage.to_dict(),
-        "diagnosis": diagnose_cause(evidence, decision).to_dict(),
-    }
+
+def _champion(prep: Prepared, splits: Splits, errors: dict[str, str]) -> ChampionResult | None:
+    """The production model of ``config.registry`` scored on the same folds and holdout (None without a registry)."""
+    from gapgates.compute.champion import no_champion, score_champion
+    from gapgates.registry import open_registry
+
+    registry, metric = prep.config.registry, prep.metrics[0]
+    if registry is None:
+        return None
+    try:
+        reg = open_registry(registry, model_name=prep.config.model_name)
+        version = reg.production
+        if version is None:
+            return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")
+        recorded = ((reg.info(version).metadata.get("gap") or {}).get(metric) or {}).get("gap_mean")
+        hold = None if prep.holdout is None else (prep.holdout.X, prep.holdout.y)
+        return score_champion(reg.load(version), prep.train.X, prep.train.y, splits=splits, metric=metric,
+                              version=version, recorded_gap=recorded, holdout=hold)
+    except Exception as err:  # a champion that cannot be loaded or scored blocks
+        errors["champion"] = f"production in {registry} could not be scored: {first_line(err)}"
+        return None
+
+
+def _trend(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrendResult | None:
+    """The gap trend from the run history (None without a history); a broken history fails the trend rule."""
+    from gapgates.compute.trend import load_trend
+
+    path = prep.config.history_path
+    if path is None:
+        return None
+    try:
+        return load_trend(path, model=prep.config.model_name, metric=prep.metrics[0],
+                          current=gap_result.primary.gap_mean, window=prep.policy.trend.window)
+    except GapGatesError as err:
+        errors["trend"] = str(err)
+        return None
+
+
+def decide(
+    prep: Prepared,
+    gap_result: GapResult | None,
+    diag: Diagnostics | None,
+    refs: References | None,
+    comparison: Comparison | None = None,
+) -> RunResult:
+    """Assemble the evidence, judge it against the policy and diagnose the cause.
+
+    Data that failed its critical expectations (``prep.blocked``) is blocked at once, with the
+    failed expectations as checks (``gap_result``, ``diag`` and ``refs`` are then None).
+
+    Returns:
+        The judged run.
+    """
+    if prep.blocked:
+        return blocked_by_quality(prep)
+    diag = diag if diag is not None else Diagnostics()
+    refs = refs if refs is not None else References()
+    comparison = comparison if comparison is not None else Comparison()
+    errors = {**diag.errors, **refs.errors, **comparison.errors}
+    if prep.quality_error is not None:
+        errors["quality"] = prep.quality_error
+    evidence = Evidence(
+        quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
+        shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
+        learning_curve=diag.learning_curve, measured=diag.measured, errors=errors,
+    )
+    decision = evaluate(prep.policy, evidence)
+    return RunResult(name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep,
+                     model=refs.model, created=_now(), diagnosis=diagnose(evidence, decision))
+
+
+def blocked_by_quality(prep: Prepared) -> RunResult:
+    """The run of data that failed its critical expectations: block, with the failures as checks."""
+    if prep.quality_error is not None:
+        checks = [Check("quality", Status.FAIL, None, None, f"The quality step failed: {prep.quality_error}")]
+        evidence = Evidence(errors={"quality": prep.quality_error})
+    else:
+        checks = quality_checks(prep.quality, required=True)
+        evidence = Evidence(quality=prep.quality)
+    return RunResult(
+        name=prep.config.model_name, decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK), evidence=evidence,
+        prepared=prep, model=None, created=_now(),
+    )

@@ -14,12 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from gapgates.judge.checks import Check, Severity, Status
+from gapgates.judge.checks import Severity
 from gapgates.judge.policy import QualityPolicy
 from gapgates.quality.expectations import builtin_expectations, profile_expectations
 from gapgates.quality.result import QualityResult
 
-__all__ = ["builtin_suite", "check_quality", "profile_suite", "quality_checks"]
+__all__ = ["builtin_suite", "check_quality", "profile_suite"]
 
 _ROW_COUNT = ("expect_table_row_count_to_be_between", "expect_table_row_count_to_equal")
 
@@ -95,29 +95,6 @@ def check_quality(
         if user is not None:
             result = result + validate_frame(holdout, _without_row_counts(user), dataset="holdout")
     return result
-
-
-def quality_checks(result: QualityResult, *, required: bool) -> list[Check]:
-    """Checks from a quality result: one per failed expectation, or one passing summary.
-
-    A failed critical expectation fails the gate when ``required``; anything else that
-    failed only warns.
-    """
-    if result.success:
-        tables = ", ".join(f"{name} ({n} rows)" for name, n in result.rows.items())
-        return [Check("quality", Status.PASS, 0.0, 0.0,
-                      f"All {len(result.results)} data-quality expectations held on {tables}.")]
-    checks = []
-    absent = {(o.dataset, o.column) for o in result.failures if o.expectation == "expect_column_to_exist"}
-    for outcome in result.failures:
-        if outcome.details.get("missing_column") and outcome.expectation != "expect_column_to_exist" and (
-            (outcome.dataset, outcome.column) in absent
-        ):
-            continue  # one check per missing column, from expect_column_to_exist
-        status = Status.FAIL if outcome.critical and required else Status.WARN
-        value = outcome.observed if isinstance(outcome.observed, (int, float)) else None
-        checks.append(Check(outcome.name, status, value, None, outcome.message))
-    return checks
 
 
 def profile_suite(

@@ -15,7 +15,7 @@ from typing import Any
 __all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo", "after_promotion", "rollback_plan"]
 
 #: Audit actions :meth:`Registry.record` accepts (``promote`` and ``rollback`` are written by their methods).
-ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "reject")
+ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "reject", "withdraw")
 
 
 def after_promotion(current: str | None, history: list[str], version: str) -> list[str]:

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
 
-if TYPE_CHECKING:  # the runner pulls in pandas/sklearn; `gapgates report --from` needs neither
-    from gapgates.pipeline.run import RunResult
+if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --from` needs neither
+    from gapgates.enforcement import Approval, Enforcement
+    from gapgates.pipeline.steps import RunResult
 
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "rerender", "write_json", "write_reports"]
 
@@ -24,11 +25,22 @@ SCHEMA_VERSION = "1.0"
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
 
 
-def build_report(result: RunResult) -> dict[str, Any]:
-    """The ``report.json`` content of a run (plain JSON types only).
+def _section(value: Any) -> Any:
+    """A result's ``report.json`` section (None stays None)."""
+    return None if value is None else value.to_dict()
+
+
+def build_report(
+    result: RunResult, *, enforcement: Enforcement | None = None, approval: Approval | None = None
+) -> dict[str, Any]:
+    """The ``report.json`` content of a run (plain JSON types only): the one place a report is shaped.
+
+    The CLI, the library and the Prefect flow all write what this returns.
 
     Args:
-        result: The run.
+        result: The judged run.
+        enforcement: What the registry did (or will do once the run commits), or None without a registry.
+        approval: A person's answer to a ``needs_approval`` decision, or None.
 
     Returns:
         A dict with ``schema_version``, ``decision``, ``checks``, ``gap``, ``holdout``,
@@ -54,9 +66,9 @@ def build_report(result: RunResult) -> dict[str, Any]:
             "fit_seconds": round(gap_result.cv.fit_seconds, 3),
         },
         "gap": None if gap_result is None else gap_result.to_dict(),
-        "holdout": None if ev.holdout is None else ev.holdout.to_dict(),
-        "baseline": None if ev.baseline is None else ev.baseline.to_dict(),
-        "champion": None if ev.champion is None else ev.champion.to_dict(),
+        "holdout": _section(ev.holdout),
+        "baseline": _section(ev.baseline),
+        "champion": _section(ev.champion),
         "config": config,
         "policy": prep.policy.model_dump(mode="json"),
         "policy_hash": result.policy_hash,
@@ -68,11 +80,19 @@ def build_report(result: RunResult) -> dict[str, Any]:
             "columns": list(prep.train.columns),
             "fingerprint": prep.fingerprint,
         },
-        "quality": None if ev.quality is None else ev.quality.to_dict(),
+        "quality": _section(ev.quality),
         "errors": dict(ev.errors),
-        "history": None if ev.trend is None else ev.trend.to_dict(),
+        "history": _section(ev.trend),
+        "noise": _section(ev.noise),
+        "noise_adjusted": None if ev.noise is None else _section(ev.noise.adjusted),
+        "shift": _section(ev.shift),
+        "leakage": _section(ev.leakage),
+        "diagnosis": _section(result.diagnosis),
+        "learning_curve": _section(ev.learning_curve),
+        "measured": dict(ev.measured),
+        "registry": _section(enforcement),
+        "approval": _section(approval),
     }
-    report.update(result.extra)
     return report
 
 
@@ -140,15 +160,14 @@ def write_json(path: Path, payload: Any) -> None:
     os.replace(tmp, path)
 
 
-def write_reports(result: RunResult, out: str | Path) -> dict[str, Path]:
-    """Write ``report.json``, ``report.md`` and ``report.html`` into ``out`` (created if needed).
+def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
+    """Write ``report.json``, ``report.md`` and ``report.html`` of a report mapping into ``out`` (created if needed).
 
     Returns:
         ``{"json": path, "markdown": path, "html": path}``.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    report = build_report(result)
     write_json(out / "report.json", report)
     return {"json": out / "report.json", **render_files(report, out)}
 

@@ -1,4 +1,4 @@
-"""``tomllib`` on Python ≥ 3.11, ``tomli`` before."""
+"""Reading the documents users write (policy and config files): ``tomllib`` on Python ≥ 3.11, ``tomli`` before."""
 
 from __future__ import annotations
 

@@ -1,0 +1,170 @@
+"""``gapgates check`` and ``gapgates demo``: run the whole gate in this process, print the summary.
+
+Both run :func:`gapgates.gate.run_gate`, the one definition of a run the Prefect flow runs too.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE
+
+__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary", "resolve_check_config",
+           "run_and_report"]
+
+def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options shared by ``check`` and ``run`` (all default to None so --config can fill them)."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="gapgates.toml with any of these options."),
+        click.option("--data", help="Training data, CSV or Parquet."),
+        click.option("--target", help="Target column."),
+        click.option("--model", help="Dotted estimator path (sklearn.tree.DecisionTreeClassifier) or file.py:NAME."),
+        click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Estimator parameter; repeatable."),
+        click.option("--name", help="Model name in reports, history and registry (default: the class name)."),
+        click.option("--holdout", help="Untouched holdout file with the same columns."),
+        click.option("--holdout-fraction", type=float, help="Or: share of --data to hold out."),
+        click.option("--policy", help="Policy file, TOML or YAML (default: the shipped policy)."),
+        click.option("--folds", type=int, help="Folds per repeat (default 5)."),
+        click.option("--repeats", type=int, help="Repeats of k-fold (default 1)."),
+        click.option("--seed", type=int, help="Seed for folds and unseeded models (default 0)."),
+        click.option("--group", help="Group column: GroupKFold."),
+        click.option("--time", help="Time column: TimeSeriesSplit."),
+        click.option("--n-jobs", type=int, help="Folds fitted in parallel."),
+        click.option("--out", help="Report directory."),
+        click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
+        click.option("--learning-curve", is_flag=True, default=None,
+                     help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
+        click.option("--registry", metavar="DIR|mlflow:URI",
+                     help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
+        click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def resolve_check_config(config_path: str | None, **options: Any) -> Any:
+    """Merge ``--config`` values with the options given on the command line (which win; ``--param`` key by key)."""
+    from gapgates.config import merge_config
+
+    params = options.pop("params", ())
+    if params:
+        from gapgates.data.model import parse_params
+
+        params = parse_params(params)
+    return merge_config(config_path, options, params=params or None)
+
+
+@contextmanager
+def fold_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar over folds on stderr (shown only on a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("cross-validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task("folds", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
+    """Print the decision, the gap table and the failing checks."""
+    decision = report["decision"]
+    colour = {"promote": "green", "block": "red"}.get(decision, "yellow")
+    data = report["data"]
+    cv = report.get("cv")
+    how = f"{cv['n_folds']} folds" if cv else "data quality failed: no model trained"
+    click.echo(
+        click.style(f"{decision.upper().replace('_', ' ')}", fg=colour, bold=True)
+        + f"  {report['model']['name']} on {data['train_rows']} rows, {how}"
+    )
+    if cv is None:
+        for c in report["checks"]:
+            click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
+        if paths:
+            click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
+        return
+    conf = cv["confidence"]
+    click.echo(f"  {'metric':<18}{'train':>8}{'test':>8}{'gap':>8}  {conf:.0%} interval")
+    for metric, g in (report.get("gap") or {}).items():
+        click.echo(
+            f"  {metric:<18}{g['train_mean']:>8.4f}{g['test_mean']:>8.4f}{g['gap_mean']:>8.4f}"
+            f"  [{g['gap_ci_low']:.4f}, {g['gap_ci_high']:.4f}]"
+        )
+    diagnosis = report.get("diagnosis")
+    if diagnosis:
+        click.echo(f"  diagnosis: {diagnosis['label']} — {diagnosis['explanation']}")
+    for c in report["checks"]:
+        if c["status"] in {"fail", "warn"}:
+            click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
+    if report.get("registry"):
+        reg = report["registry"]
+        click.echo(f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
+                   f"production {reg['production'] or '(none)'}")
+    if paths:
+        click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
+
+
+def exit_code(decision: str) -> int:
+    """0 for promote, 1 for block or needs_approval."""
+    return EXIT_PROMOTE if decision == "promote" else EXIT_BLOCK
+
+
+def run_and_report(config: Any) -> Any:
+    """Run the whole gate for one config (reports, history, webhook, then the registry) and print the summary.
+
+    Returns:
+        The final :class:`~gapgates.gate.GateState`.
+    """
+    from gapgates.gate import run_gate
+    from gapgates.pipeline.definition import with_progress
+
+    with fold_progress() as progress:
+        state = run_gate(config, call=with_progress(progress))
+    print_summary(state.report, state.published.paths or None)
+    return state
+
+
+@click.command()
+@check_options
+@click.pass_context
+def check(ctx: click.Context, config_path: str | None, **options: Any) -> None:
+    """Measure the gap of one model and decide: promote (0), block (1)."""
+    config = resolve_check_config(config_path, **options)
+    state = run_and_report(config)
+    ctx.exit(EXIT_PROMOTE if state.passed else EXIT_BLOCK)
+
+
+@click.command()
+@click.option("--out", default="demo-report", show_default=True, help="Directory for data and reports.")
+@click.pass_context
+def demo(ctx: click.Context, out: str) -> None:
+    """Run the gate on bundled breast-cancer data: an unbounded tree (blocked) and a scaled logistic regression."""
+    from gapgates.config import make_config
+    from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, write_demo_data
+
+    root = Path(out)
+    data = write_demo_data(root)
+    click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}\n")
+    for name, spec, params in CANDIDATES:
+        config = make_config(
+            {"data": data, "target": "target", "model": spec, "params": params, "name": name,
+             "policy": DEMO_POLICY_PATH, "out": root / name}
+        )
+        run_and_report(config)
+        click.echo("")

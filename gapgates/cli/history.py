@@ -1,0 +1,44 @@
+"""``gapgates history``: list the recorded gate runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+__all__ = ["history_cmd"]
+
+_HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<34} {:>6}  {}"
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f}"
+
+
+@click.command("history")
+@click.option("--history", "path", help="Run-history SQLite file (history.sqlite beside the registry or --out).")
+@click.option("--model", help="Only runs of this model name.")
+@click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def history_cmd(path: str | None, model: str | None, last: int | None, as_json: bool) -> None:
+    """List recorded gate runs, oldest first."""
+    from gapgates.errors import ConfigError
+    from gapgates.history import History, dumps
+
+    if path is None:
+        raise ConfigError("No run history given. Pass --history PATH (the history.sqlite beside your reports).")
+    if not Path(path).is_file():
+        raise ConfigError(f"No run history at '{path}'. Pass the history.sqlite a check has written to --history.")
+    runs = History(path).runs(model=model, last=last)
+    if as_json:
+        click.echo(dumps(runs))
+        return
+    click.echo(_HISTORY_ROW.format("id", "time", "model", "version", "decision", "primary gap", "noise", "diagnosis"))
+    for r in runs:
+        g = r.gaps.get(r.primary_metric or "")
+        gap = "–" if g is None else f"{r.primary_metric} {_num(g.gap)} [{_num(g.ci_low)}, {_num(g.ci_high)}]"
+        noise = "–" if r.noise_rate is None else f"{r.noise_rate:.3f}"
+        cells = (r.id, r.time, r.model, r.version or "–", r.decision, gap, noise, r.diagnosis or "–")
+        click.echo(_HISTORY_ROW.format(*cells))
+    if not runs:
+        click.echo("(no runs recorded" + (f" for model '{model}')" if model else ")"))

@@ -1,0 +1,144 @@
+"""One whole gate run: the judging steps, then approval, then the commit phase — declared once.
+
+:data:`GATE_STEPS` is :data:`~gapgates.pipeline.definition.JUDGE_STEPS` followed by ``approval``;
+:data:`COMMIT_STEPS` runs in a transaction, production moving last::
+
+    approval → stage (register the candidate) → publish (reports, history, webhook) → commit (switch production)
+
+A failure before ``commit`` leaves production where it was: the staged version is audited as
+withdrawn and published reports are rewritten to say it was not promoted. ``gapgates check``
+runs :func:`run_gate` with the defaults; the Prefect flow runs the same declarations with its
+own step caller (tasks, per-fold fan-out, a pause for approval) and Prefect's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from gapgates.config import CheckConfig
+from gapgates.enforcement import Approval, Enforcement, Staged, commit, stage, withdraw
+from gapgates.judge.checks import Outcome
+from gapgates.judge.policy import Policy
+from gapgates.pipeline.definition import JUDGE_STEPS, RunState, Step, StepCaller, call_step, execute, local_transaction
+from gapgates.pipeline.steps import RunResult
+from gapgates.publishing import Published, publish, retract
+
+__all__ = ["COMMIT_STEPS", "GATE_STEPS", "GateState", "ask_approval", "commit_run", "publish_run", "run_gate", "stage_run"]
+
+
+@dataclass(frozen=True, eq=False)
+class GateState(RunState):
+    """A run's state through the commit phase.
+
+    Attributes:
+        approval: A person's answer to a ``needs_approval`` decision (None: nobody was asked).
+        staged: The registered candidate and the plan for production (None without a registry).
+        published: The report files, history row and webhook.
+        committed: What the registry did (None without a registry).
+    """
+
+    approval: Approval | None = None
+    staged: Staged | None = None
+    published: Published | None = None
+    committed: Enforcement | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the gate let the candidate through: ``promote``, or ``needs_approval`` approved."""
+        result = self.result
+        if result is None:
+            return False
+        if self.approval is not None:
+            return self.approval.approved and result.decision.outcome is Outcome.NEEDS_APPROVAL
+        return result.decision.allows_promotion
+
+    @property
+    def report(self) -> dict[str, Any]:
+        """The published ``report.json`` mapping."""
+        if self.published is None:
+            raise RuntimeError("The run has not been published.")
+        return self.published.report
+
+
+def ask_approval(result: RunResult) -> Approval | None:
+    """Nobody to ask outside an orchestrator: a ``needs_approval`` decision is not promoted.
+
+    The Prefect flow runs this step as a pause for a person's answer instead.
+    """
+    return None
+
+
+def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
+    """Register the candidate in the config's registry and audit the decision (None without a registry)."""
+    from gapgates.registry import open_registry
+
+    config = result.prepared.config
+    if config.registry is None:
+        return None
+    registry = open_registry(config.registry, model_name=config.model_name)
+    if approval is None:
+        return stage(result, registry, promote=config.promote)
+    if approval.approved and result.decision.outcome is Outcome.NEEDS_APPROVAL:
+        return stage(result, registry, promote=config.promote, approved_by=approval.actor,
+                     approval_reason=approval.reason)
+    return stage(result, registry, promote=False, rejected_by=approval.actor, approval_reason=approval.reason)
+
+
+def publish_run(result: RunResult, approval: Approval | None, staged: Staged | None) -> Published:
+    """Write the reports, record the history row and notify, saying what the commit will do."""
+    return publish(result, out=result.prepared.config.out, enforcement=None if staged is None else staged.planned,
+                   approval=approval)
+
+
+def commit_run(staged: Staged | None) -> Enforcement | None:
+    """Switch production to the staged candidate when the plan says so: the last act of a run."""
+    return None if staged is None else commit(staged)
+
+
+APPROVAL_STEP = Step("approval", ask_approval, ("result",), "approval")
+
+#: The judging steps and the approval: everything before the transaction.
+GATE_STEPS: tuple[Step, ...] = (*JUDGE_STEPS, APPROVAL_STEP)
+
+#: The transaction: nothing in it moves production but its last step.
+COMMIT_STEPS: tuple[Step, ...] = (
+    Step("stage", stage_run, ("result", "approval"), "staged", io=True, rollback=withdraw),
+    Step("publish", publish_run, ("result", "approval", "staged"), "published", io=True, rollback=retract),
+    Step("commit", commit_run, ("staged",), "committed", io=True),
+)
+
+Transaction = Callable[[list[tuple[Step, Any]]], AbstractContextManager[Any]]
+
+
+def run_gate(
+    config: CheckConfig,
+    *,
+    policy: Policy | None = None,
+    call: StepCaller = call_step,
+    transaction: Transaction = local_transaction,
+) -> GateState:
+    """Run the whole gate: judge, (ask for approval,) stage, publish, then move production.
+
+    Args:
+        config: The options.
+        policy: A policy to use instead of loading ``config.policy``.
+        call: How to run one step (the Prefect flow runs each as a task).
+        transaction: The transaction around :data:`COMMIT_STEPS` (Prefect's in the flow).
+
+    Returns:
+        The final state: the result, the published report and what the registry did.
+
+    Raises:
+        GapGatesError: On bad input (nothing is promoted).
+        Exception: Whatever failed in the commit phase, after production was left unchanged.
+
+    Example:
+        >>> state = run_gate(merge_config("gapgates.toml"))  # doctest: +SKIP
+        >>> state.passed, state.report["decision"]  # doctest: +SKIP
+        (True, 'promote')
+    """
+    state = execute(GATE_STEPS, GateState(config=config, policy=policy), call=call)
+    return execute(COMMIT_STEPS, state, call=call, transaction=transaction)

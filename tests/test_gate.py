@@ -1,0 +1,152 @@
+"""The whole gate in one process (``gapgates.gate.run_gate``, what ``gapgates check`` runs).
+
+Promotion is the last act: a failure at any step after the decision leaves production where
+it was, and what was published says so. A rule is added through the registry alone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from gapgates.cli import cli
+from gapgates.config import make_config
+from gapgates.demo import DEMO_POLICY_PATH
+from gapgates.gate import COMMIT_STEPS, GATE_STEPS, run_gate
+from gapgates.history import History
+from gapgates.judge.checks import Status
+from gapgates.judge.policy import Policy, PolicySection, Rule, RuleField
+from gapgates.judge.rules import REGISTRY, Measured, RuleSpec, register, unregister
+from gapgates.pipeline.definition import JUDGE_STEPS, RunState
+from gapgates.registry import LocalRegistry
+from gapgates.report.schema import validate_report
+
+LOGREG = "gapgates.demo.scaled_logistic_regression"
+
+
+def _config(data: Path, tmp_path: Path, **extra):
+    return make_config({"data": data, "target": "target", "model": LOGREG, "name": "logreg", "policy": DEMO_POLICY_PATH,
+                        "out": tmp_path / "out", "registry": tmp_path / "registry", "promote": True, **extra})
+
+
+def test_the_steps_read_only_what_earlier_steps_wrote():
+    written = {"config", "policy"}
+    for step in (*GATE_STEPS, *COMMIT_STEPS):
+        missing = set(step.reads) - written
+        assert not missing, f"step {step.name} reads {missing} before any step writes them"
+        written.add(step.writes)
+    assert [s.name for s in JUDGE_STEPS][-1] == "decide" and [s.name for s in COMMIT_STEPS][-1] == "commit"
+    assert {f for f in RunState.__dataclass_fields__} >= {s.writes for s in JUDGE_STEPS}
+
+
+def test_promote_then_compare_with_production(cancer_csv, tmp_path):
+    first = run_gate(_config(cancer_csv, tmp_path))
+    assert first.passed and first.committed is not None and first.committed.promoted
+    reg = LocalRegistry(tmp_path / "registry")
+    assert reg.production == "v1"
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    validate_report(report)
+    assert report["registry"] == {"version": "v1", "promoted": True, "production": "v1", "previous": None}
+    assert History(tmp_path / "registry" / "history.sqlite").runs()[-1].version == "v1"
+    second = run_gate(_config(cancer_csv, tmp_path))
+    champion = {c.name: c for c in second.result.decision.checks}["champion_regression"]
+    assert champion.status is Status.PASS and "production v1" in champion.message
+    assert reg.production == "v2"
+
+
+class _Boom(RuntimeError):
+    pass
+
+
+def _fail(*args, **kwargs):
+    raise _Boom("injected failure")
+
+
+@pytest.mark.parametrize("where", ["register", "write_reports", "history", "notify", "promote"])
+def test_a_failure_after_the_decision_leaves_production_unchanged(cancer_csv, tmp_path, monkeypatch, where):
+    run_gate(_config(cancer_csv, tmp_path))  # v1 is production
+    reg = LocalRegistry(tmp_path / "registry")
+    before_audit = len(reg.audit())
+    targets = {
+        "register": ("gapgates.registry.local.LocalRegistry.register", _fail),
+        "write_reports": ("gapgates.report.build.write_reports", _fail),
+        "history": ("gapgates.history.History.add", _fail),
+        "notify": ("gapgates.notify.notify", _fail),
+        "promote": ("gapgates.registry.local.LocalRegistry.promote", _fail),
+    }
+    monkeypatch.setattr(*targets[where])
+    with pytest.raises(_Boom):
+        run_gate(_config(cancer_csv, tmp_path))
+    monkeypatch.undo()
+    reg = LocalRegistry(tmp_path / "registry")
+    assert reg.production == "v1"
+    new = [(e.action, e.version) for e in reg.audit()[before_audit:]]
+    if where == "register":
+        assert new == []  # nothing was registered
+    else:
+        assert new == [("withdraw", "v2")]  # staged, never promoted
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    if where in {"history", "notify", "promote"}:  # the reports were written, then retracted
+        assert report["registry"] == {"version": "v2", "promoted": False, "production": "v1", "previous": "v1"}
+        assert "not switched to v2" in report["errors"]["promotion"]
+        validate_report(report)
+    else:  # the first run's report is untouched
+        assert report["registry"]["version"] == "v1"
+
+
+def test_the_cli_exits_with_one_line_and_production_unchanged_when_publishing_fails(cancer_csv, tmp_path):
+    run_gate(_config(cancer_csv, tmp_path))
+    (tmp_path / "history-dir").mkdir()  # a history path that is a directory: recording the run fails
+    result = CliRunner().invoke(cli, [
+        "check", "--data", str(cancer_csv), "--target", "target", "--model", LOGREG, "--name", "logreg",
+        "--policy", str(DEMO_POLICY_PATH), "--registry", str(tmp_path / "registry"), "--promote",
+        "--history", str(tmp_path / "history-dir"), "--out", str(tmp_path / "out2"),
+    ])
+    assert result.exit_code == 2 and "history-dir" in result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
+    reg = LocalRegistry(tmp_path / "registry")
+    assert reg.production == "v1" and [e.action for e in reg.audit()][-1] == "withdraw"
+
+
+class ToySection(PolicySection):
+    """``[toy]``: a limit on the share of training rows among all rows (the one policy field)."""
+
+    max_train_share: RuleField = Rule(limit=0.5)
+
+
+class ToyPolicy(Policy):
+    toy: ToySection = ToySection()
+
+
+def train_share(prep, gap_result) -> float:
+    """The compute function: share of the data's rows used for training."""
+    total = prep.train.rows + (prep.holdout.rows if prep.holdout is not None else 0)
+    return prep.train.rows / total
+
+
+@pytest.fixture
+def toy_rule():
+    spec = register(RuleSpec(
+        name="toy_train_share", evidence="train_share", limit="toy.max_train_share", compute=train_share,
+        measure=lambda value, evidence, policy: [Measured("toy_train_share", value, "Share of rows used to train")],
+    ))
+    yield spec
+    unregister(spec.name)
+    assert "toy_train_share" not in REGISTRY
+
+
+@pytest.mark.parametrize(("limit", "status"), [(0.9, Status.PASS), (0.5, Status.FAIL)])
+def test_a_toy_rule_is_added_through_the_registry_alone(cancer_csv, tmp_path, toy_rule, limit, status):
+    config = make_config({"data": cancer_csv, "target": "target", "model": LOGREG, "holdout_fraction": 0.25,
+                          "out": tmp_path / "out"})
+    policy = ToyPolicy(toy=ToySection(max_train_share=Rule(limit=limit)))
+    state = run_gate(config, policy=policy)
+    check = {c.name: c for c in state.result.decision.checks}["toy_train_share"]
+    assert check.status is status and check.value == pytest.approx(0.75, abs=0.01)
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    validate_report(report)
+    assert report["measured"]["train_share"] == pytest.approx(0.75, abs=0.01)
+    assert "toy_train_share" in (tmp_path / "out" / "report.md").read_text()  # rendered generically
