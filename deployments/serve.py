@@ -27,13 +27,17 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"Config file '{config}' does not exist. Pass an existing gapgates.toml to --config.")
 
     from gapgates.flows import retrain_and_gate
+    from prefect.types.entrypoint import EntrypointType
 
+    # A module-path entrypoint (gapgates.flows.retrain.retrain_and_gate): the deployment names the
+    # installed module, not a file path relative to the directory this was started in.
     retrain_and_gate.serve(
         name=args.name,
         cron=args.cron,
         parameters={"config_path": str(config.resolve())},
         tags=["gapgates"],
         description="Retrain and gate promotion on the generalization gap.",
+        entrypoint_type=EntrypointType.MODULE_PATH,
     )
 
 

@@ -111,10 +111,11 @@ def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
     assert dep["schedules"][0]["cron"] == "0 3 * * *"
     config = ROOT / dep["parameters"]["config_path"]
     assert config.is_file()
-    flow = load_flow_from_entrypoint(str(ROOT / dep["entrypoint"]))
+    flow = load_flow_from_entrypoint(dep["entrypoint"])  # a module path: the installed package, wherever the cwd
     assert flow.name == "retrain-and-gate"
-    from gapgates.flows.retrain import gate_config
+    from gapgates.flows.retrain import gate_config, retrain_and_gate
 
+    assert flow is retrain_and_gate
     assert gate_config(str(config)).model_name == "scaled-logreg"
 
 
