@@ -6,7 +6,7 @@ Starts ``prefect server start`` on 127.0.0.1 with a temporary PREFECT_HOME (or u
 PREFECT_API_URL when set), then times the same gate (breast-cancer data, scaled logistic
 regression, demo policy, 5 folds) in one process:
 
-- ``run_check(config)`` (what ``gapgates check`` runs) against the ``retrain-and-gate`` flow
+- ``run_gate(config)`` (what ``gapgates check`` runs) against the ``retrain-and-gate`` flow
   (what ``gapgates run`` runs), cache refreshed so every fold is refit: the first flow run of
   the process (new client, flow registered) and the median of warm runs. The server is warmed up
   first by a small flow run from another process, as a long-running server would be;
@@ -146,15 +146,15 @@ def main() -> None:
     try:
         from gapgates.config import make_config
         from gapgates.demo import DEMO_POLICY_PATH, write_demo_data
-        from gapgates.pipeline.run import run_check
+        from gapgates.gate import run_gate
 
         data = write_demo_data(tmp)
         options = {"data": str(data), "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
                    "policy": str(DEMO_POLICY_PATH), "name": "bench-logreg"}
         config = make_config(options)
-        run_check(config)  # warm-up: imports scikit-learn and Great Expectations
+        run_gate(config)  # warm-up: imports scikit-learn and Great Expectations
 
-        import_s, _ = _timed(lambda: __import__("flows.retrain"))
+        import_s, _ = _timed(lambda: __import__("gapgates.flows.retrain"))
         from gapgates.flows.retrain import retrain_and_gate
 
         first_s, state = _timed(lambda: retrain_and_gate(options=options, return_state=True))
@@ -165,7 +165,7 @@ def main() -> None:
         empty()  # warm-up: registers the flow
         # Interleaved, so the three see the same machine (the server digests events in the background).
         check_s, flow_s, floor_s = _medians(
-            [lambda: run_check(config), lambda: retrain_and_gate(options=options, return_state=True), empty],
+            [lambda: run_gate(config), lambda: retrain_and_gate(options=options, return_state=True), empty],
             args.repeat,
         )
 
@@ -181,7 +181,7 @@ def main() -> None:
     warm, first = flow_s - check_s, first_s - check_s
     print(f"server: {os.environ['PREFECT_API_URL']}   breast cancer 569 x 30, logistic regression, 5 folds")
     print(f"in one process (median of {args.repeat}):")
-    print(f"  run_check (gapgates check)      {check_s:6.2f} s")
+    print(f"  run_gate (gapgates check)       {check_s:6.2f} s")
     print(f"  flow (gapgates run), warm       {flow_s:6.2f} s   overhead {warm:5.2f} s   ratio {flow_s / check_s:4.2f}")
     print(f"  flow, first run of the process  {first_s:6.2f} s   overhead {first:5.2f} s")
     print("Prefect's own floor (no gapgates code):")

@@ -125,7 +125,7 @@ def test_a_step_that_errored_fails_its_check():
 
 
 def test_a_misspelt_error_key_is_refused_when_the_evidence_is_built():
-    with pytest.raises(ValueError, match="Evidence keys must name a measurement.*'performance'"):
+    with pytest.raises(ValueError, match=r"Evidence keys must name a measurement.*'performance'"):
         Evidence(gap=GAP10, errors={"performance": "boom"})
     with pytest.raises(ValueError, match="'rows'"):
         Evidence(measured={"rows": 1.0})  # no rule registered a measurement named 'rows'

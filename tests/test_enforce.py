@@ -112,7 +112,8 @@ def test_approved_without_promote_is_registered_not_switched(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     first = enforce(runs["promote"], reg, promote=True)
     done = enforce(runs["approval"], reg, promote=False, approved_by="bob")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version) and reg.production == "v1"
+    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert reg.production == "v1"
     assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("approve", "bob", "v2")]
     assert reg.audit()[2].reasons == ("approved",)  # no reason given
 
@@ -144,7 +145,8 @@ def test_rejected_needs_approval_is_registered_with_its_report_never_promoted(tm
     first = enforce(runs["promote"], reg, promote=True)
     result = runs["approval"]
     done = enforce(result, reg, promote=want, rejected_by="bob", approval_reason="too risky")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version) and reg.production == "v1"
+    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert reg.production == "v1"
     assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("reject", "bob", "v2")]
     entries = reg.audit()
     assert entries[1].reasons == tuple(result.decision.reasons) and entries[1].reasons
@@ -177,7 +179,8 @@ def test_a_rejected_passing_candidate_is_not_promoted(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     first = enforce(runs["promote"], reg, promote=True)
     done = enforce(runs["promote"], reg, promote=True, rejected_by="carol", approval_reason="wrong release")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version) and reg.production == "v1"
+    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert reg.production == "v1"
     assert _audit(reg)[1:] == [("register", "gapgates", "v2"), ("reject", "carol", "v2")]
     assert reg.audit()[2].reasons == ("wrong release",) and _stored_report(tmp_path, "v2")["decision"] == "promote"
     with pytest.raises(PromotionBlocked, match=r"Promotion blocked \(block\): Rejected by carol: wrong release\.$"):

@@ -302,6 +302,7 @@ def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
 
 def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options, tmp_path):
     from gapgates.flows.retrain import final_report
+
     from gapgates.history import History
     from gapgates.registry import LocalRegistry
 
@@ -322,6 +323,7 @@ def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options,
 
 def test_a_tampered_production_in_another_registry_blocks(prefect_api, options, tmp_path):
     from gapgates.flows.retrain import final_report
+
     from gapgates.registry import LocalRegistry
 
     opts = {**options, "model": LOGREG, "name": "nightly"}

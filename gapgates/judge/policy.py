@@ -269,15 +269,15 @@ class Policy(BaseModel):
     decision: DecisionPolicy = DecisionPolicy()
 
 
-def _format_error(err: ValidationError, source: str) -> str:
+def _format_error(err: ValidationError, source: str, policy_model: type[Policy] = Policy) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "(top level)"
     kind = first["type"]
     if kind == "extra_forbidden":
         section = where.rsplit(".", 1)[0] if "." in where else None
-        model: type[BaseModel] = Policy
+        model: type[BaseModel] = policy_model
         if section:
-            model = type(getattr(Policy(), section.split(".")[0]))
+            model = type(getattr(policy_model(), section.split(".")[0]))
         allowed = ", ".join(model.model_fields)
         return f"{source}: unknown key '{where}'. Allowed keys here: {allowed}."
     msg = first["msg"].removeprefix("Value error, ")
@@ -289,12 +289,13 @@ def _format_error(err: ValidationError, source: str) -> str:
     return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got!r}."
 
 
-def parse_policy(data: dict[str, Any], *, source: str = "policy") -> Policy:
+def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Policy] = Policy) -> Policy:
     """Validate a policy given as a mapping.
 
     Args:
         data: The parsed TOML/YAML content.
         source: Name used in error messages (usually the file path).
+        model: The policy model: :class:`Policy`, or a subclass with the sections of added rules.
 
     Returns:
         The validated policy.
@@ -305,16 +306,17 @@ def parse_policy(data: dict[str, Any], *, source: str = "policy") -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a policy must be a table of sections such as [gap]. Got {type(data).__name__}.")
     try:
-        return Policy.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
-        raise PolicyError(_format_error(err, source)) from None
+        raise PolicyError(_format_error(err, source, model)) from None
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
+def load_policy(path: str | Path | None = None, *, model: type[Policy] = Policy) -> Policy:
     """Load and validate a TOML or YAML policy file.
 
     Args:
         path: The file; None loads the shipped default policy.
+        model: The policy model: :class:`Policy`, or a subclass with the sections of added rules.
 
     Returns:
         The validated policy.
@@ -347,7 +349,7 @@ def load_policy(path: str | Path | None = None) -> Policy:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise PolicyError(f"Policy file '{path}' is not valid TOML: {err}.") from None
-    return parse_policy(data, source=str(path))
+    return parse_policy(data, source=str(path), model=model)
 
 
 def policy_hash(policy: Policy) -> str:
