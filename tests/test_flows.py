@@ -339,3 +339,43 @@ def test_a_tampered_production_in_another_registry_blocks(prefect_api, options, 
     assert state.is_failed() and not promoted
     assert {c["name"]: c["status"] for c in report["checks"]}["champion_regression"] == "fail"
     assert LocalRegistry(other).production == "v1"
+
+
+class _Injected(RuntimeError):
+    pass
+
+
+def _fail(*args, **kwargs):
+    raise _Injected("injected failure")
+
+
+@pytest.mark.parametrize("where", ["register", "write_reports", "history", "notify", "promote"])
+def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, options, tmp_path, monkeypatch, where):
+    from gapgates.flows.retrain import final_report
+    from gapgates.registry import LocalRegistry
+
+    registry, out = tmp_path / "registry", tmp_path / "out"
+    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True, "out": str(out)}
+    assert _run(prefect_api, **opts).is_completed()
+    before = len(LocalRegistry(registry).audit())
+    targets = {
+        "register": "gapgates.registry.local.LocalRegistry.register",
+        "write_reports": "gapgates.report.build.write_reports",
+        "history": "gapgates.history.History.add",
+        "notify": "gapgates.notify.notify",
+        "promote": "gapgates.registry.local.LocalRegistry.promote",
+    }
+    monkeypatch.setenv("PREFECT_TASK_DEFAULT_RETRIES", "0")
+    monkeypatch.setattr(targets[where], _fail)
+    state = _run(prefect_api, **opts)
+    monkeypatch.undo()
+    assert state.is_failed()
+    reg = LocalRegistry(registry)
+    assert reg.production == "v1"
+    new = [e.action for e in reg.audit()[before:]]
+    assert new.count("promote") == 0 and (new == [] if where == "register" else new[-1] == "withdraw")
+    report = json.loads((out / "report.json").read_text())
+    assert report["registry"]["production"] == "v1" and (report["registry"]["version"] == "v1" or
+                                                          report["registry"]["promoted"] is False)
+    with pytest.raises(_Injected):
+        final_report(state)
