@@ -352,6 +352,7 @@ def _fail(*args, **kwargs):
 @pytest.mark.parametrize("where", ["register", "write_reports", "history", "notify", "promote"])
 def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, options, tmp_path, monkeypatch, where):
     from gapgates.flows.retrain import final_report
+
     from gapgates.registry import LocalRegistry
 
     registry, out = tmp_path / "registry", tmp_path / "out"
