@@ -6,7 +6,7 @@ import struct
 import zlib
 
 import pytest
-from cdp_client import Chromium, find_or_install_chromium
+from cdp_client import Chromium, find_chromium
 from report_fixtures import real_run, with_optional_sections
 
 from gapgates.report.build import render_files
@@ -32,7 +32,7 @@ VISIBLE = """(() => {
 
 @pytest.fixture(scope="module")
 def chromium():
-    path, why = find_or_install_chromium()
+    path, why = find_chromium()
     if path is None:
         pytest.skip(f"headless Chromium unavailable: {why}")
     return path
