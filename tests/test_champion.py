@@ -39,7 +39,7 @@ def check(result, name):
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> tuple[Path, Path]:
     """Older rows (the champion's training data) and newer rows of the same distribution."""
-    from tests.conftest import noisy_classification
+    from tests.helpers import noisy_classification
 
     frame = noisy_classification(600, flip=0.1)
     root = tmp_path_factory.mktemp("data")

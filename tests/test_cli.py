@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from gapgates.cli.main import cli
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 POLICY = """
 [gap]

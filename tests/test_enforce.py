@@ -11,7 +11,7 @@ from gapgates.enforcement import Enforcement, enforce
 from gapgates.errors import ConfigError, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Outcome
 from gapgates.registry import LocalRegistry
-from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
+from tests.helpers import PERMISSIVE, STRICT, gate_run, write_noisy
 
 
 @pytest.fixture(scope="module")

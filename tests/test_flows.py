@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
+from tests.helpers import ROOT
 
 LOGREG = "gapgates.demo.scaled_logistic_regression"
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -288,7 +289,7 @@ def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
 
     from gapgates.errors import ConfigError
 
-    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    text = (ROOT / "README.md").read_text()
     code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
     namespace: dict = {}
     exec(code, namespace)  # the README's own example

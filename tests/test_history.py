@@ -10,11 +10,10 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ROOT, noisy_classification
-from report_fixtures import load, real_run
 
 from gapgates.errors import ConfigError
 from gapgates.history import History, MetricRecord, RunRecord, record_from_report
+from tests.helpers import ROOT, load, noisy_classification, real_run
 
 
 def _record(model: str = "m", gap: float = 0.02, **kw) -> RunRecord:

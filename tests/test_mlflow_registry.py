@@ -1,7 +1,7 @@
 """The same registry behaviour on LocalRegistry and on MlflowRegistry against a real local MLflow store.
 
 MLflow runs on a sqlite backend in ``tmp_path`` (no server). Crash and
-concurrency tests are LocalRegistry-only (tests/test_registry.py).
+concurrency tests are LocalRegistry-only (test_registry.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from gapgates.enforcement import enforce
 from gapgates.errors import IntegrityError, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Outcome
 from gapgates.registry import LocalRegistry, open_registry
-from tests.registry_runs import PERMISSIVE, STRICT, gate_run, write_noisy
+from tests.helpers import PERMISSIVE, STRICT, gate_run, write_noisy
 
 X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
 META = {"decision": "promote", "policy_hash": "ph1", "data_fingerprint": "fp1",

@@ -9,11 +9,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from conftest import noisy_classification
 
 from gapgates.errors import PolicyError
 from gapgates.judge.policy import NotifyPolicy, parse_policy
 from gapgates.notify import notify
+from tests.helpers import noisy_classification
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -13,7 +13,7 @@ from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy
 from gapgates.judge.rules import evaluate
 from gapgates.pipeline.run import run_check
-from tests.conftest import noisy_classification
+from tests.helpers import noisy_classification
 
 MODEL = "sklearn.linear_model.LogisticRegression"
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import ROOT, run_cli_process
+from tests.helpers import ROOT, run_cli_process
 
 README = (ROOT / "README.md").read_text()
 

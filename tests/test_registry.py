@@ -15,9 +15,8 @@ from sklearn.tree import DecisionTreeClassifier
 from gapgates.errors import IntegrityError, RegistryError
 from gapgates.registry import ACTIONS, LocalRegistry, open_registry
 from gapgates.registry import local as local_module
-from tests.registry_procs import CONCURRENT, CRASH
+from tests.helpers import CONCURRENT, CRASH, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 UNTRUSTED = "{module}.Untrusted"
 X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
 META = {"decision": "promote", "policy_hash": "ph1", "data_fingerprint": "fp1"}

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 
 from gapgates.cli.main import cli
 from gapgates.registry import LocalRegistry
-from tests.registry_runs import write_noisy
+from tests.helpers import write_noisy
 
 X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
 

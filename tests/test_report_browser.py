@@ -6,10 +6,9 @@ import struct
 import zlib
 
 import pytest
-from cdp_client import Chromium, find_chromium
-from report_fixtures import real_run, with_optional_sections
 
 from gapgates.report.build import render_files
+from tests.helpers import Chromium, find_chromium, real_run, with_optional_sections
 
 VISIBLE = """(() => {
   const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();

@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 from markupsafe import escape
-from report_fixtures import load, real_run, with_optional_sections
 
 from gapgates.report.build import render_markdown, rerender
 from gapgates.report.html import champion_rows, learning_curve_series, render_html
+from tests.helpers import load, real_run, with_optional_sections
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ import re
 
 import jsonschema
 import pytest
-from conftest import ROOT
-from report_fixtures import load, real_run, with_optional_sections
 
 from gapgates.errors import ConfigError
 from gapgates.report.build import SCHEMA_VERSION
 from gapgates.report.schema import report_schema, validate_report
+from tests.helpers import ROOT, load, real_run, with_optional_sections
 
 
 @pytest.fixture(scope="module")

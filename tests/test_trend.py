@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from report_fixtures import load, real_run
 
 from gapgates.compute.trend import gap_trend
 from gapgates.history import History, MetricRecord, RunRecord
@@ -11,6 +10,7 @@ from gapgates.judge.checks import Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import parse_policy
 from gapgates.judge.rules import evaluate, trend_checks
+from tests.helpers import load, real_run
 
 
 def _runs(gaps: list[float], metric: str = "accuracy") -> list[RunRecord]:
@@ -113,10 +113,9 @@ def test_end_to_end_a_real_run_judges_its_recorded_history(tmp_path):
 
 
 def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
-    from conftest import noisy_classification
-
     from gapgates.config import make_config
     from gapgates.pipeline.run import run_check
+    from tests.helpers import noisy_classification
 
     data = tmp_path / "d.csv"
     noisy_classification(n=200).to_csv(data, index=False)
