@@ -6,12 +6,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from http.server import HTTPServer
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from tests.helpers import noisy_classification, run_cli_process
+from tests.helpers import WebhookHandler, noisy_classification, real_run, run_cli_process
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -59,3 +62,60 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=300):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def cli_policy(tmp_path: Path) -> Path:
+    """A policy file for the ``gapgates check`` tests: accuracy gap at most 0.05 (upper bound), beat the baseline."""
+    path = tmp_path / "policy.toml"
+    path.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+                    "[performance]\nmin_gain_over_baseline = 0.0\n")
+    return path
+
+
+@pytest.fixture
+def config_toml(tmp_path: Path) -> Path:
+    """A gapgates.toml in its own folder (data relative to it), with params, for the merge_config tests."""
+    path = tmp_path / "conf" / "gapgates.toml"
+    path.parent.mkdir()
+    path.write_text('data = "train.csv"\ntarget = "label"\nmodel = "sklearn.tree.DecisionTreeClassifier"\nfolds = 3\n'
+                    'holdout-fraction = 0.2\n[params]\nmax_depth = 2\ncriterion = "gini"\n')
+    return path
+
+
+@pytest.fixture
+def iris() -> tuple[pd.DataFrame, pd.Series]:
+    """scikit-learn's iris data (X, y) as pandas."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture
+def webhook() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 in a thread; ``received`` lists the POSTs, ``status`` is its answer."""
+    server = HTTPServer(("127.0.0.1", 0), WebhookHandler)
+    server.received, server.status = [], 200
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def null_target_csv(tmp_path: Path) -> Path:
+    """CSV of 200 rows of noisy 2-class data with two missing labels (rows 4 and 9)."""
+    df = noisy_classification(200)
+    df.loc[[4, 9], "label"] = None
+    path = tmp_path / "null_target.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report directory of one real gate run (an unbounded tree on noisy data: blocked), once per module."""
+    return real_run(tmp_path_factory.mktemp("html"))

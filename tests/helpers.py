@@ -9,13 +9,16 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +26,16 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
+    from click.testing import Result
+
+    from gapgates.history import RunRecord
     from gapgates.pipeline.run import RunResult
+    from gapgates.registry import LocalRegistry
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-# --- the CLI as a subprocess --------------------------------------------------------------------------
+# --- the CLI (a subprocess or in-process), the README's commands ---------------------------------------
 
 
 def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -40,7 +47,24 @@ def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -
     )
 
 
-# --- generated data -----------------------------------------------------------------------------------
+def invoke(*args: object) -> Result:
+    """The gapgates CLI in-process (click's CliRunner); each argument is passed as ``str(arg)``."""
+    from click.testing import CliRunner
+
+    from gapgates.cli.main import cli
+
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def bash_commands(prefix: str, *, text: str | None = None) -> list[str]:
+    """The lines starting with ``prefix`` in the ```bash blocks of ``text`` (the README by default), comments cut."""
+    if text is None:
+        text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith(prefix)]
+
+
+# --- generated data ------------------------------------------------------------------------------------
 
 
 def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> pd.DataFrame:
@@ -56,7 +80,70 @@ def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> p
     return frame
 
 
-# --- real gate runs shared by the registry tests: one that promotes, one that blocks -----------------
+# --- the run history -----------------------------------------------------------------------------------
+
+
+def run_record(model: str = "m", gap: float = 0.02, **kw: Any) -> RunRecord:
+    """A history record of one run (accuracy gap ``gap`` with a CI of +-0.01, and an f1 gap); ``kw`` overrides."""
+    from gapgates.history import MetricRecord, RunRecord
+
+    fields = {"time": "2026-01-01T00:00:00+00:00", "model": model, "version": None, "fingerprint": "f" * 64,
+              "decision": "promote", "primary_metric": "accuracy",
+              "gaps": {"accuracy": MetricRecord(gap, gap - 0.01, gap + 0.01), "f1": MetricRecord(0.1, None, None)}}
+    return RunRecord(**{**fields, **kw})
+
+
+# --- a real webhook on 127.0.0.1 (the server runs in a thread of the test process) ---------------------
+
+
+class WebhookHandler(BaseHTTPRequestHandler):
+    """Records each POST (content type and JSON body) in ``server.received``; answers ``server.status``."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append({"type": self.headers["Content-Type"], "body": json.loads(body)})
+        self.send_response(self.server.status)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def webhook_url(server: HTTPServer) -> str:
+    """The URL of the webhook served by ``server``."""
+    return f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the model registry --------------------------------------------------------------------------------
+
+
+def two_promoted(root: Path) -> LocalRegistry:
+    """A LocalRegistry at ``root`` whose two versions (tiny logistic regressions) were each promoted: v2 is production."""
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.registry import LocalRegistry
+
+    X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
+    reg = LocalRegistry(root)
+    for _ in range(2):
+        reg.promote(reg.register(LogisticRegression().fit(X, Y), name="clf", metadata={"decision": "promote"}))
+    return reg
+
+
+def sqlite_uri(tmp_path: Path) -> str:
+    """An MLflow tracking URI of a sqlite store in ``tmp_path``."""
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+# --- real gate runs shared by the registry tests: one that promotes, one that blocks -------------------
 
 LOGREG = "sklearn.linear_model.LogisticRegression"
 PERMISSIVE = {"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0}}  # noisy data: judge the gap only
@@ -79,7 +166,7 @@ def write_noisy(path: Path, n: int = 300) -> Path:
     return path
 
 
-# --- real reports for the report/history/notify tests (one real gate run, no mocks) -------------------
+# --- real reports for the report/history/notify tests (one real gate run, no mocks) --------------------
 
 
 def real_run(tmp: Path, *, name: str = "tree", policy: Path | None = None, history: Path | None = None) -> Path:
@@ -155,7 +242,7 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-# --- code run with ``python -c`` by the registry crash and concurrency tests -------------------------
+# --- code run with ``python -c`` by the registry crash and concurrency tests ---------------------------
 # One interpreter imports scikit-learn and skops once, then forks the processes
 # that promote, so 50 kill trials take seconds, not minutes.
 
@@ -251,7 +338,7 @@ print(json.dumps({"versions": versions, "codes": codes}))
 '''
 
 
-# --- a tiny Chrome DevTools Protocol client for the browser tests: real headless Chromium, no mocks ---
+# --- a tiny Chrome DevTools Protocol client for the browser tests: real headless Chromium, no mocks ----
 # The browser is started on 127.0.0.1 with a throw-away profile and stopped by PID.
 
 FLAGS = [

@@ -100,22 +100,6 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
     assert server.poll() is not None and served.poll() is not None
 
 
-def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
-    import yaml
-    from prefect.flows import load_flow_from_entrypoint
-
-    spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
-    (dep,) = spec["deployments"]
-    assert dep["schedules"][0]["cron"] == "0 3 * * *"
-    config = ROOT / dep["parameters"]["config_path"]
-    assert config.is_file()
-    flow = load_flow_from_entrypoint(str(ROOT / dep["entrypoint"]))
-    assert flow.name == "retrain-and-gate"
-    from gapgates.flows.retrain import gate_config
-
-    assert gate_config(str(config)).model_name == "scaled-logreg"
-
-
 def test_serve_script_refuses_a_missing_config(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(tmp_path / "nope.toml")],

@@ -1,14 +1,19 @@
-"""The HTML report in real headless Chromium: no console errors, decision, gap table and charts visible."""
+"""The HTML report in real headless Chromium, and `gapgates report --from` as a real subprocess.
+
+In Chromium: no console errors; the decision, the gap table and the charts are visible.
+"""
 
 from __future__ import annotations
 
+import json
+import shutil
 import struct
 import zlib
 
 import pytest
 
-from gapgates.report.build import render_files
-from tests.helpers import Chromium, find_chromium, real_run, with_optional_sections
+from gapgates.report.build import render_files, rerender
+from tests.helpers import Chromium, find_chromium, load, real_run, with_optional_sections
 
 VISIBLE = """(() => {
   const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
@@ -97,3 +102,34 @@ def test_the_error_detector_sees_console_errors_and_blocked_fetches(chromium, tm
         browser.open(page)
         errors = browser.errors()
     assert any("Content Security Policy" in e for e in errors), errors
+
+
+# --- ``gapgates report --from``: re-render a report.json as HTML and Markdown ------------------------------
+
+
+def test_report_from_rerenders_html_and_markdown(run_cli, run_dir, tmp_path):
+    src = tmp_path / "copy"
+    src.mkdir()
+    report = with_optional_sections(load(run_dir))
+    (src / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    proc = run_cli("report", "--from", str(src))
+    assert proc.returncode == 0, proc.stderr
+    assert 'id="diagnosis"' in (src / "report.html").read_text(encoding="utf-8")
+    assert "## Diagnosis: noise" in (src / "report.md").read_text(encoding="utf-8")
+    paths = rerender(src / "report.json", out=tmp_path / "elsewhere")
+    assert paths["html"].parent == tmp_path / "elsewhere" and paths["html"].exists()
+
+
+def test_report_from_errors_exit_2(run_cli, run_dir, tmp_path):
+    proc = run_cli("report", "--from", str(tmp_path / "nowhere"))
+    assert proc.returncode == 2 and "No report at" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "report.json").write_text("{not json", encoding="utf-8")
+    proc = run_cli("report", "--from", str(tmp_path / "bad"))
+    assert proc.returncode == 2 and "cannot be read as JSON" in proc.stderr
+    shutil.copytree(run_dir, tmp_path / "wrong")
+    report = load(tmp_path / "wrong")
+    report["decision"] = "maybe"
+    (tmp_path / "wrong" / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    proc = run_cli("report", "--from", str(tmp_path / "wrong"))
+    assert proc.returncode == 2 and "does not match the report schema at 'decision'" in proc.stderr

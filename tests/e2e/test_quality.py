@@ -1,4 +1,4 @@
-"""The quality gate wired into runs: fail fast with a block and a report (exit 1); usage errors stay exit 2."""
+"""The quality gate through the CLI as a real subprocess: a block with a report (exit 1); usage errors stay exit 2."""
 
 from __future__ import annotations
 
@@ -6,69 +6,9 @@ import json
 
 import pytest
 
-from gapgates.config import make_config
-from gapgates.errors import ConfigError, DataError
-from gapgates.judge.checks import Outcome, Status
-from gapgates.judge.evidence import Evidence
-from gapgates.judge.policy import Policy
-from gapgates.judge.rules import evaluate
-from gapgates.pipeline.run import run_check
 from tests.helpers import noisy_classification
 
 MODEL = "sklearn.linear_model.LogisticRegression"
-
-
-def config(data, **extra):
-    return make_config({"data": data, "target": "label", "model": MODEL, **extra})
-
-
-@pytest.fixture
-def null_target_csv(tmp_path):
-    df = noisy_classification(200)
-    df.loc[[4, 9], "label"] = None
-    path = tmp_path / "null_target.csv"
-    df.to_csv(path, index=False)
-    return path
-
-
-def test_null_target_blocks_before_any_model_is_fit(null_target_csv):
-    result = run_check(config(null_target_csv))
-    assert result.decision.outcome is Outcome.BLOCK
-    assert result.model is None and result.evidence.gap is None  # nothing was trained
-    names = [c.name for c in result.decision.failed]
-    assert names == ["quality:expect_column_values_to_not_be_null:label:target_not_null"]
-    assert "2 of 200 values unexpected" in result.decision.reasons[0]
-
-
-def test_not_required_keeps_the_old_data_error(null_target_csv):
-    with pytest.raises(DataError, match="target column 'label' has 2 missing"):
-        run_check(config(null_target_csv), policy=Policy(quality={"required": False}))
-
-
-def test_clean_data_runs_the_gate_with_a_passing_quality_check(noisy_csv):
-    result = run_check(config(noisy_csv, folds=3))
-    quality = [c for c in result.decision.checks if c.name == "quality"]
-    assert [c.status for c in quality] == [Status.PASS]
-    assert result.evidence.gap is not None and result.evidence.quality.success
-
-
-def test_quality_rule_in_decision_rules():
-    from gapgates.quality.result import ExpectationOutcome, QualityResult
-
-    bad = QualityResult(results=(ExpectationOutcome("expect_column_to_exist", "x", False, True, None),),
-                        rows={"data": 3})
-    decision = evaluate(Policy(), Evidence(quality=bad))
-    assert "quality:expect_column_to_exist:x" in [c.name for c in decision.failed]
-    warn_only = evaluate(Policy(quality={"required": False}), Evidence(quality=bad))
-    assert "quality:expect_column_to_exist:x" in [c.name for c in warn_only.warnings]
-    assert "quality" in [c.name for c in evaluate(Policy(), Evidence(errors={"quality": "boom"})).failed]
-
-
-def test_missing_policy_suite_is_a_usage_error(noisy_csv, tmp_path):
-    policy = tmp_path / "policy.toml"
-    policy.write_text('[quality]\nsuite = "nowhere.json"\n')
-    with pytest.raises(ConfigError, match=r"nowhere\.json' does not exist"):
-        run_check(config(noisy_csv, policy=policy))
 
 
 def test_cli_blocks_with_exit_1_and_report(run_cli, null_target_csv, tmp_path):

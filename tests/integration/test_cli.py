@@ -1,102 +1,14 @@
-"""The `gapgates check` CLI: acceptance cases as real subprocesses, error paths in-process."""
+"""The `gapgates check` CLI in-process (click's CliRunner): usage and data errors, config files, holdouts.
+
+The acceptance cases as real subprocesses are in tests/e2e/test_cli.py.
+"""
 
 import json
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from gapgates.cli.main import cli
-from tests.helpers import ROOT
-
-POLICY = """
-[gap]
-metrics = ["accuracy"]
-max_gap = 0.05
-gate_on = "upper"
-[performance]
-min_gain_over_baseline = 0.0
-"""
-
-
-@pytest.fixture
-def policy(tmp_path):
-    path = tmp_path / "policy.toml"
-    path.write_text(POLICY)
-    return path
-
-
-def test_unbounded_tree_on_noisy_data_is_blocked(run_cli, noisy_csv, policy, tmp_path):
-    out = tmp_path / "out"
-    proc = run_cli("check", "--data", str(noisy_csv), "--target", "label", "--model",
-                   "sklearn.tree.DecisionTreeClassifier", "--policy", str(policy), "--out", str(out))
-    assert proc.returncode == 1, proc.stderr
-    report = json.loads((out / "report.json").read_text())
-    assert report["decision"] == "block"
-    gap_check = next(c for c in report["checks"] if c["name"] == "gap:accuracy")
-    assert gap_check["status"] == "fail" and gap_check["value"] > 0.05
-    assert report["gap"]["accuracy"]["train_mean"] == 1.0
-    assert "BLOCK" in proc.stdout and "gap:accuracy" in proc.stdout
-    assert (out / "report.md").read_text().startswith("# gapgates: BLOCK")
-
-
-def test_scaled_logistic_regression_on_breast_cancer_is_promoted(run_cli, cancer_csv, policy, tmp_path):
-    model_file = tmp_path / "model.py"
-    model_file.write_text(
-        "from sklearn.pipeline import make_pipeline\nfrom sklearn.preprocessing import StandardScaler\n"
-        "from sklearn.linear_model import LogisticRegression\n"
-        "def make():\n    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))\n"
-    )
-    out = tmp_path / "out"
-    proc = run_cli("check", "--data", str(cancer_csv), "--target", "target", "--model", f"{model_file}:make",
-                   "--policy", str(policy), "--out", str(out))
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    report = json.loads((out / "report.json").read_text())
-    assert report["decision"] == "promote"
-    assert all(c["status"] in {"pass", "skipped"} for c in report["checks"])
-    g = report["gap"]["accuracy"]
-    for key in ("train_mean", "test_mean", "gap_mean", "gap_ci_low", "gap_ci_high", "relative_gap", "folds"):
-        assert key in g
-    assert len(g["folds"]) == 5 and set(g["folds"][0]) == {"train", "test"}
-    assert report["schema_version"] == "1.0"
-    assert report["data"]["rows"] == 569 and len(report["data"]["fingerprint"]) == 64
-    assert report["holdout"] is None
-    assert report["baseline"]["metrics"]["accuracy"]["test"] < g["test_mean"]
-    assert report["config"]["folds"] == 5 and report["config"]["metrics"] == ["accuracy"]
-
-
-def test_help_is_fast_and_imports_no_heavy_library():
-    code = (
-        "import sys\nfrom click.testing import CliRunner\nfrom gapgates.cli.main import cli\n"
-        "r = CliRunner().invoke(cli, ['--help'])\nassert r.exit_code == 0\n"
-        "heavy = [m for m in ('sklearn', 'great_expectations', 'prefect', 'pandas') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == ""
-
-
-def test_error_has_no_traceback_and_exit_2(run_cli, tmp_path):
-    proc = run_cli("check", "--data", str(tmp_path / "none.csv"), "--target", "y", "--model",
-                   "sklearn.tree.DecisionTreeClassifier")
-    assert proc.returncode == 2
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.strip().count("\n") == 0
-    assert "does not exist" in proc.stderr
-
-
-def test_debug_shows_the_traceback(run_cli, tmp_path):
-    proc = run_cli("--debug", "check", "--data", str(tmp_path / "none.csv"), "--target", "y", "--model",
-                   "sklearn.tree.DecisionTreeClassifier")
-    assert proc.returncode != 0 and "Traceback" in proc.stderr
-
-
-def invoke(*args):
-    result = CliRunner().invoke(cli, list(map(str, args)))
-    return result
+from tests.helpers import invoke
 
 
 def write(tmp_path, name, df):
@@ -196,11 +108,11 @@ def test_data_errors_caught_by_the_quality_gate_block_with_a_report(case, tmp_pa
     assert any(QUALITY_CASES[case] in name for name in failed), failed
 
 
-def test_config_file_supplies_options_and_cli_overrides(tmp_path, noisy_csv, policy):
+def test_config_file_supplies_options_and_cli_overrides(tmp_path, noisy_csv, cli_policy):
     config = tmp_path / "gapgates.toml"
     config.write_text(
         f'data = "{noisy_csv.name}"\ntarget = "label"\nmodel = "{TREE}"\nfolds = 3\nout = "from-config"\n'
-        f'policy = "{policy.name}"\n[params]\nmax_depth = 2\n'
+        f'policy = "{cli_policy.name}"\n[params]\nmax_depth = 2\n'
     )
     result = invoke("check", "--config", config, "--folds", "4")
     assert result.exit_code in (0, 1), result.stderr
@@ -222,12 +134,12 @@ def test_missing_required_option():
     assert result.exit_code == 2 and "'data' is required" in result.stderr
 
 
-def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, policy):
+def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, cli_policy):
     df = pd.read_csv(noisy_csv)
     train, hold = write(tmp_path, "train.csv", df.iloc[:450]), write(tmp_path, "hold.csv", df.iloc[450:])
     out = tmp_path / "o1"
     result = invoke("check", "--data", train, "--target", "label", "--model", TREE, "--param", "max_depth=3",
-                    "--holdout", hold, "--policy", policy, "--out", out)
+                    "--holdout", hold, "--policy", cli_policy, "--out", out)
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads((out / "report.json").read_text())
     h = report["holdout"]["accuracy"]
@@ -236,13 +148,13 @@ def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, policy):
     assert any(c["name"] == "holdout_gap:accuracy" for c in report["checks"])
     out2 = tmp_path / "o2"
     result = invoke("check", "--data", noisy_csv, "--target", "label", "--model", TREE, "--holdout-fraction", "0.25",
-                    "--policy", policy, "--out", out2)
+                    "--policy", cli_policy, "--out", out2)
     report = json.loads((out2 / "report.json").read_text())
     assert report["data"]["holdout_rows"] == 150 and report["data"]["train_rows"] == 450
 
 
-def test_categorical_features_are_encoded_automatically(tmp_path, policy):
+def test_categorical_features_are_encoded_automatically(tmp_path, cli_policy):
     df = pd.DataFrame({"colour": ["red", "blue", "green"] * 40, "n": range(120), "y": [0, 1, 1] * 40})
     result = invoke("check", "--data", write(tmp_path, "c.csv", df), "--target", "y", "--model",
-                    "sklearn.linear_model.LogisticRegression", "--policy", policy, "--out", tmp_path / "o")
+                    "sklearn.linear_model.LogisticRegression", "--policy", cli_policy, "--out", tmp_path / "o")
     assert result.exit_code in (0, 1), result.stderr

@@ -1,22 +1,15 @@
-"""The HTML and Markdown reports, and `gapgates report --from`."""
+"""The HTML and Markdown reports of a real run (`gapgates report --from` is in tests/e2e/test_html.py)."""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
 
 import pytest
 from markupsafe import escape
 
-from gapgates.report.build import render_markdown, rerender
-from gapgates.report.html import champion_rows, learning_curve_series, render_html
-from tests.helpers import load, real_run, with_optional_sections
-
-
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    return real_run(tmp_path_factory.mktemp("html"))
+from gapgates.report.build import render_markdown
+from gapgates.report.html import champion_rows, render_html
+from tests.helpers import load, with_optional_sections
 
 
 def test_check_writes_a_self_contained_html_report(run_dir):
@@ -84,33 +77,6 @@ def test_real_section_shapes_render_their_numbers(run_dir):
     assert "Registered as <strong>v7</strong>; not promoted. Production is now <strong>v6</strong>." in html
 
 
-def test_minimal_and_skipped_shapes_still_render():
-    html = render_html({
-        "decision": "needs_approval", "checks": [],
-        "noise": {"rate": None, "n_issues": 0, "rows": 0, "filter_by": "prune_by_noise_rate", "per_class": {},
-                  "issues": [], "skipped": "SVC has no predict_proba."},
-        "leakage": {"holdout_rows": 0, "exact_duplicates": 0, "near_duplicates": 0, "near_checked": 0,
-                    "duplicate_rate": None, "duplicate_rows": [], "top_features": [], "seconds": 0.01},
-        "learning_curve": {"metric": "accuracy", "points": [], "more_data_helps": False, "verdict": ""},
-        "champion": {"version": None, "metric": "accuracy", "test": [], "test_mean": None, "holdout": None,
-                     "recorded_gap": None, "reason": "No production model in reg yet: this is the first candidate."},
-    })
-    assert "NEEDS APPROVAL" in html and "Not checked: SVC has no predict_proba." in html
-    assert "No holdout: holdout rows copying training rows were not looked for." in html
-    assert "this is the first candidate" in html and 'id="champion-vs-challenger"' not in html
-    assert 'id="noise-per-class"' not in html and "<svg" not in html
-
-
-def test_learning_curve_series_reads_the_points():
-    section = {"metric": "accuracy", "points": [{"rows": 10, "train": 1.0, "test": 0.7, "gap": 0.3},
-                                                {"rows": 20, "train": 0.9, "test": 0.8, "gap": 0.1}]}
-    assert learning_curve_series(section) == ([10.0, 20.0], [1.0, 0.9], [0.7, 0.8])
-    assert learning_curve_series({"points": [{"rows": 10, "train": 1.0}]}) is None
-    assert learning_curve_series({"train_sizes": [1, 2], "train_scores": [1, 1], "test_scores": [0.5, 0.6]}) is None
-    assert learning_curve_series({"points": []}) is None
-    assert learning_curve_series(None) is None
-
-
 def test_champion_rows_put_the_champion_beside_the_candidate(run_dir):
     report = with_optional_sections(load(run_dir))
     gap = report["gap"]["accuracy"]
@@ -143,31 +109,3 @@ def test_markdown_has_the_optional_sections(run_dir):
         assert text in md, text
     first = {**report, "champion": {**report["champion"], "version": None, "reason": "No production model yet."}}
     assert "No production model yet." in render_markdown(first)
-
-
-def test_report_from_rerenders_html_and_markdown(run_cli, run_dir, tmp_path):
-    src = tmp_path / "copy"
-    src.mkdir()
-    report = with_optional_sections(load(run_dir))
-    (src / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    proc = run_cli("report", "--from", str(src))
-    assert proc.returncode == 0, proc.stderr
-    assert 'id="diagnosis"' in (src / "report.html").read_text(encoding="utf-8")
-    assert "## Diagnosis: noise" in (src / "report.md").read_text(encoding="utf-8")
-    paths = rerender(src / "report.json", out=tmp_path / "elsewhere")
-    assert paths["html"].parent == tmp_path / "elsewhere" and paths["html"].exists()
-
-
-def test_report_from_errors_exit_2(run_cli, run_dir, tmp_path):
-    proc = run_cli("report", "--from", str(tmp_path / "nowhere"))
-    assert proc.returncode == 2 and "No report at" in proc.stderr and "Traceback" not in proc.stderr
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "report.json").write_text("{not json", encoding="utf-8")
-    proc = run_cli("report", "--from", str(tmp_path / "bad"))
-    assert proc.returncode == 2 and "cannot be read as JSON" in proc.stderr
-    shutil.copytree(run_dir, tmp_path / "wrong")
-    report = load(tmp_path / "wrong")
-    report["decision"] = "maybe"
-    (tmp_path / "wrong" / "report.json").write_text(json.dumps(report), encoding="utf-8")
-    proc = run_cli("report", "--from", str(tmp_path / "wrong"))
-    assert proc.returncode == 2 and "does not match the report schema at 'decision'" in proc.stderr

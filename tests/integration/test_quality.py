@@ -1,4 +1,4 @@
-"""The data-quality gate, run with real Great Expectations 1.x (no mocks)."""
+"""The data-quality gate, run with real Great Expectations 1.x (no mocks), alone and inside run_check."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gapgates.errors import ConfigError
-from gapgates.judge.checks import Status
+from gapgates.config import make_config
+from gapgates.errors import ConfigError, DataError
+from gapgates.judge.checks import Outcome, Status
 from gapgates.judge.policy import Policy
-from gapgates.quality.expectations import builtin_expectations
+from gapgates.pipeline.run import run_check
 from gapgates.quality.gate import builtin_suite, check_quality, profile_suite, quality_checks
 from gapgates.quality.gx import load_suite, save_suite, validate_frame
 
@@ -212,18 +213,46 @@ def test_text_columns_of_pandas_string_dtype_validate():
     assert validate_frame(df, builtin_suite(section(), list(df.columns), target="label", labels=None)).success
 
 
-def test_builtin_expectations_are_plain_gx_json():
-    exps = builtin_expectations(["a", "y"], target="y", labels=[0, 1], min_rows=5, max_null_fraction=0.25)
-    json.dumps(exps)
-    rules = [e["meta"].get("gapgates_rule") for e in exps]
-    assert rules.count("column_present") == 2 and "target_labels" in rules
-    null_limit = next(e for e in exps if e["meta"].get("gapgates_rule") == "max_null_fraction")
-    assert null_limit["kwargs"] == {"column": "a", "mostly": 0.75}
-
-
 def test_section_severity_warn_makes_builtin_failures_warnings():
     df = frame()
     df.loc[0, "label"] = np.nan
     result = check_quality(df, target="label", section=section(severity="warn"))
     assert not result.critical
     assert {c.status for c in failed(result).values()} == {Status.WARN}
+
+
+# --- the quality gate wired into runs: fail fast with a block and a report; usage errors stay errors ---
+
+MODEL = "sklearn.linear_model.LogisticRegression"
+
+
+def config(data, **extra):
+    return make_config({"data": data, "target": "label", "model": MODEL, **extra})
+
+
+def test_null_target_blocks_before_any_model_is_fit(null_target_csv):
+    result = run_check(config(null_target_csv))
+    assert result.decision.outcome is Outcome.BLOCK
+    assert result.model is None and result.evidence.gap is None  # nothing was trained
+    names = [c.name for c in result.decision.failed]
+    assert names == ["quality:expect_column_values_to_not_be_null:label:target_not_null"]
+    assert "2 of 200 values unexpected" in result.decision.reasons[0]
+
+
+def test_not_required_keeps_the_old_data_error(null_target_csv):
+    with pytest.raises(DataError, match="target column 'label' has 2 missing"):
+        run_check(config(null_target_csv), policy=Policy(quality={"required": False}))
+
+
+def test_clean_data_runs_the_gate_with_a_passing_quality_check(noisy_csv):
+    result = run_check(config(noisy_csv, folds=3))
+    quality = [c for c in result.decision.checks if c.name == "quality"]
+    assert [c.status for c in quality] == [Status.PASS]
+    assert result.evidence.gap is not None and result.evidence.quality.success
+
+
+def test_missing_policy_suite_is_a_usage_error(noisy_csv, tmp_path):
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[quality]\nsuite = "nowhere.json"\n')
+    with pytest.raises(ConfigError, match=r"nowhere\.json' does not exist"):
+        run_check(config(noisy_csv, policy=policy))

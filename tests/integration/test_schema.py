@@ -1,18 +1,15 @@
-"""report.json against its published JSON Schema."""
+"""Real reports (two real gate runs) against the published JSON Schema: drifted shapes are refused naming the key."""
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 
-import jsonschema
 import pytest
 
 from gapgates.errors import ConfigError
-from gapgates.report.build import SCHEMA_VERSION
-from gapgates.report.schema import report_schema, validate_report
-from tests.helpers import ROOT, load, real_run, with_optional_sections
+from gapgates.report.schema import validate_report
+from tests.helpers import load, real_run, with_optional_sections
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +17,6 @@ def report(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("schema")
     real_run(tmp, history=tmp / "h.sqlite")  # one earlier run, so the report has a history section
     return load(real_run(tmp, history=tmp / "h.sqlite"))
-
-
-def test_published_schema_is_the_packaged_one_and_is_valid():
-    published = json.loads((ROOT / "schema" / "report.schema.json").read_text(encoding="utf-8"))
-    assert published == report_schema()
-    jsonschema.Draft202012Validator.check_schema(published)
-    assert published["properties"]["schema_version"]["pattern"] == "^1\\.[0-9]+$"
-    assert SCHEMA_VERSION.startswith("1.")
 
 
 def test_real_reports_validate(report):

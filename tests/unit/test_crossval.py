@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_iris, make_regression
+from sklearn.datasets import make_regression
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import cross_validate
 from sklearn.svm import SVC
@@ -20,12 +20,6 @@ class CountingTree(DecisionTreeClassifier):
     def fit(self, X, y, sample_weight=None, check_input=True):
         FITS.append(len(X))
         return super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
-
-
-@pytest.fixture
-def iris():
-    X, y = load_iris(return_X_y=True, as_frame=True)
-    return X, y
 
 
 def test_one_pass_fits_each_fold_once_and_keeps_oof_probabilities(iris):
@@ -61,14 +55,6 @@ def test_deterministic_for_a_seed_and_different_across_seeds(iris):
     a, b, c = (gap(model, X, y, seed=s).primary for s in (1, 1, 2))
     assert a.test == b.test
     assert a.test != c.test
-
-
-def test_parallel_folds_give_identical_results(iris):
-    X, y = iris
-    model = DecisionTreeClassifier(max_depth=3, random_state=0)
-    serial = gap(model, X, y, n_jobs=1).primary
-    parallel = gap(model, X, y, n_jobs=2).primary
-    assert serial.train == parallel.train and serial.test == parallel.test
 
 
 def test_repeated_kfold_counts_all_folds_and_averages_oof(iris):

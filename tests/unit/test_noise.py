@@ -139,32 +139,6 @@ def test_noise_adjusted_gap_rescores_without_flagged_rows(noisy_pass):
     assert adjusted.memorised < 0.5  # a regularised model does not learn the wrong labels
 
 
-COUNT_MODEL = """
-from pathlib import Path
-from sklearn.linear_model import LogisticRegression
-
-class CountingLR(LogisticRegression):
-    def fit(self, X, y, sample_weight=None):
-        with open({path!r}, "a") as fh:
-            fh.write("fit\\n")
-        return super().fit(X, y, sample_weight=sample_weight)
-"""
-
-
-def test_noise_and_leakage_add_no_model_fit(tmp_path, noisy_csv):
-    from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
-
-    log = tmp_path / "fits.log"
-    (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
-    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR",
-                          "folds": 4})
-    result = run_check(config)
-    assert result.evidence.noise.skipped is None and result.evidence.noise.adjusted is not None
-    assert result.evidence.leakage is not None
-    assert log.read_text().count("fit") == 4  # the 4 fold fits of the gap pass, nothing else
-
-
 def test_model_without_predict_proba_is_skipped_not_a_crash():
     X, y = make_classification(200, 5, random_state=0)
     X = pd.DataFrame(X)
@@ -203,16 +177,3 @@ def test_time_series_split_judges_only_covered_rows():
     covered = result.cv.covered
     assert not covered.all() and noise.rows == covered.sum()
     assert all(covered[p] for p in noise.positions)
-
-
-def test_with_a_holdout_only_the_final_model_is_added(tmp_path, noisy_csv):
-    from gapgates.config import make_config
-    from gapgates.pipeline.run import run_check
-
-    log = tmp_path / "fits.log"
-    (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
-    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR",
-                          "folds": 4, "holdout_fraction": 0.25})
-    result = run_check(config)
-    assert result.evidence.shift is not None and result.evidence.leakage.duplicate_rate is not None
-    assert log.read_text().count("fit") == 4 + 1  # fold fits + the final model; shift fits its own small model
