@@ -30,6 +30,27 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 
 
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, the folder it lives in (tests/unit, tests/integration, tests/e2e): ``-m unit`` works.
+
+    A test outside the tier folders is a usage error, so that no test silently belongs to no tier.
+    """
+    tests = Path(__file__).parent
+    outside = []
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if len(parts) > 1 and parts[0] in TIERS:
+            item.add_marker(parts[0])
+        else:
+            outside.append(item.nodeid)
+    if outside:
+        raise pytest.UsageError("tests must live in tests/unit, tests/integration or tests/e2e; "
+                                f"not in a tier: {', '.join(outside)}")
+
+
 @pytest.fixture
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """The gapgates CLI as a real subprocess (exit code, stdout, stderr)."""
