@@ -1,57 +1,60 @@
-"""Shared fixtures: toy data files and a CLI runner that uses this checkout's code."""
+"""Fixtures only (shared helpers are in tests/helpers.py): toy data files, the CLI as a subprocess, Prefect."""
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
+from http.server import HTTPServer
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
-# Prefect must never touch ~/.prefect from the tests: a throwaway home for this session
-# (set before anything imports prefect; subprocesses and Dask workers inherit it).
-os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="gapgates-prefect-")
-atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
-os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+from tests.helpers import WebhookHandler, noisy_classification, real_run, run_cli_process
 
 
-def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m gapgates ARGS`` in a subprocess with this checkout first on the path."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run(
-        [sys.executable, "-m", "gapgates", *args],
-        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout,
-    )
+def pytest_configure(config: pytest.Config) -> None:
+    """Prefect must never touch ~/.prefect from the tests: a throwaway home for this session.
+
+    Set before any test module imports prefect; subprocesses and Dask workers inherit it.
+    """
+    home = tempfile.mkdtemp(prefix="gapgates-prefect-")
+    config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+    os.environ["PREFECT_HOME"] = home
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test with its tier, the folder it lives in (tests/unit, tests/integration, tests/e2e): ``-m unit`` works.
+
+    A test outside the tier folders is a usage error, so that no test silently belongs to no tier.
+    """
+    tests = Path(__file__).parent
+    outside = []
+    for item in items:
+        parts = item.path.relative_to(tests).parts if item.path.is_relative_to(tests) else ()
+        if len(parts) > 1 and parts[0] in TIERS:
+            item.add_marker(parts[0])
+        else:
+            outside.append(item.nodeid)
+    if outside:
+        raise pytest.UsageError("tests must live in tests/unit, tests/integration or tests/e2e; "
+                                f"not in a tier: {', '.join(outside)}")
 
 
 @pytest.fixture
 def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """The gapgates CLI as a real subprocess (exit code, stdout, stderr)."""
     return run_cli_process
-
-
-def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> pd.DataFrame:
-    """Generated 2-class data with a share of labels flipped at random."""
-    from sklearn.datasets import make_classification
-
-    X, y = make_classification(n_samples=n, n_features=10, n_informative=5, random_state=seed)
-    rng = np.random.default_rng(seed)
-    flipped = rng.random(n) < flip
-    y = np.where(flipped, 1 - y, y)
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    frame["label"] = y
-    return frame
 
 
 @pytest.fixture
@@ -80,3 +83,60 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=300):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture
+def cli_policy(tmp_path: Path) -> Path:
+    """A policy file for the ``gapgates check`` tests: accuracy gap at most 0.05 (upper bound), beat the baseline."""
+    path = tmp_path / "policy.toml"
+    path.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+                    "[performance]\nmin_gain_over_baseline = 0.0\n")
+    return path
+
+
+@pytest.fixture
+def config_toml(tmp_path: Path) -> Path:
+    """A gapgates.toml in its own folder (data relative to it), with params, for the merge_config tests."""
+    path = tmp_path / "conf" / "gapgates.toml"
+    path.parent.mkdir()
+    path.write_text('data = "train.csv"\ntarget = "label"\nmodel = "sklearn.tree.DecisionTreeClassifier"\nfolds = 3\n'
+                    'holdout-fraction = 0.2\n[params]\nmax_depth = 2\ncriterion = "gini"\n')
+    return path
+
+
+@pytest.fixture
+def iris() -> tuple[pd.DataFrame, pd.Series]:
+    """scikit-learn's iris data (X, y) as pandas."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.fixture
+def webhook() -> Iterator[HTTPServer]:
+    """A real HTTP server on 127.0.0.1 in a thread; ``received`` lists the POSTs, ``status`` is its answer."""
+    server = HTTPServer(("127.0.0.1", 0), WebhookHandler)
+    server.received, server.status = [], 200
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def null_target_csv(tmp_path: Path) -> Path:
+    """CSV of 200 rows of noisy 2-class data with two missing labels (rows 4 and 9)."""
+    df = noisy_classification(200)
+    df.loc[[4, 9], "label"] = None
+    path = tmp_path / "null_target.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report directory of one real gate run (an unbounded tree on noisy data: blocked), once per module."""
+    return real_run(tmp_path_factory.mktemp("html"))

@@ -1,0 +1,7 @@
+"""`gapgates demo` as a real subprocess: the bundled demo runs, one candidate blocked and one promoted."""
+
+
+def test_demo_runs(run_cli, tmp_path):
+    proc = run_cli("demo", "--out", str(tmp_path / "demo"))
+    assert proc.returncode == 0, proc.stderr
+    assert "BLOCK" in proc.stdout and "PROMOTE" in proc.stdout

@@ -1,0 +1,108 @@
+"""Deployments: a real ``prefect server`` on 127.0.0.1, the flow served on a cron schedule, run_deployment."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from gapgates.demo import DEMO_POLICY_PATH
+from tests.helpers import ROOT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "prefect server exited early"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError("prefect server did not become healthy")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a process we started (it leads its own session) by its PID."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+@pytest.mark.slow
+def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
+    config = tmp_path / "gapgates.toml"
+    config.write_text(
+        f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
+        f'name = "served-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{tmp_path / "out"}"\n'
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    served = None
+    try:
+        _wait_healthy(url, server)
+        served = subprocess.Popen(
+            [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config), "--name", "test-serve",
+             "--cron", "0 3 * * *"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            with get_client(sync_client=True) as client:
+                deadline = time.monotonic() + 120
+                while True:
+                    assert served.poll() is None, "gapgates.deployments.serve exited"
+                    try:
+                        deployment = client.read_deployment_by_name("retrain-and-gate/test-serve")
+                        break
+                    except Exception:
+                        assert time.monotonic() < deadline, "the deployment never appeared"
+                        time.sleep(1)
+            assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
+            assert deployment.parameters == {"config_path": str(config.resolve())}
+            flow_run = run_deployment("retrain-and-gate/test-serve", timeout=240, poll_interval=2)
+        assert flow_run.state.is_completed(), flow_run.state
+        assert (tmp_path / "out" / "report.json").is_file()
+    finally:
+        if served is not None:
+            _stop(served)
+        _stop(server)
+    assert server.poll() is not None and served.poll() is not None
+
+
+def test_serve_script_refuses_a_missing_config(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(tmp_path / "nope.toml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,413 @@
+"""The retrain-and-gate flow end to end under one prefect_test_harness: states, artifacts, cache, approval, Dask."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from gapgates.config import CheckConfig
+from gapgates.demo import DEMO_POLICY_PATH
+from gapgates.report.schema import validate_report
+from tests.helpers import ROOT
+
+LOGREG = "gapgates.demo.scaled_logistic_regression"
+TREE = "sklearn.tree.DecisionTreeClassifier"
+
+
+@pytest.fixture
+def options(cancer_csv: Path) -> dict:
+    return {"data": str(cancer_csv), "target": "target", "policy": str(DEMO_POLICY_PATH), "folds": 5}
+
+
+def _run(prefect_api, **options):
+    from gapgates.flows.retrain import retrain_and_gate
+
+    return retrain_and_gate(options=options, return_state=True)
+
+
+def _task_runs(flow_run_id, *, until=lambda runs: True, wait: float = 20):
+    """Task runs of a flow run (the server records them from events, so poll until ``until`` holds)."""
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + wait
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            if until(runs) or time.monotonic() > deadline:
+                return runs
+            time.sleep(0.25)
+
+
+def _artifact(key: str):
+    from prefect.artifacts import Artifact
+
+    return Artifact.get(key)
+
+
+def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("<html></html>")  # what the HTML report step leaves next to report.json
+    registry = tmp_path / "registry"
+    state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out), registry=str(registry),
+                 promote=True)
+    assert state.is_completed(), state.message
+    report, promoted = final_report(state)
+    assert promoted and report["decision"] == "promote" and report["registry"]["promoted"] is True
+    assert (out / "report.json").is_file()
+    from gapgates.registry import LocalRegistry
+
+    reg = LocalRegistry(registry)
+    assert reg.production == report["registry"]["version"] == "v1"
+    assert [(e.action, e.actor) for e in reg.audit()] == [("promote", "gapgates")]
+
+    flow_run_id = state.state_details.flow_run_id
+    md = _artifact("gapgates-scaled-logreg")
+    assert md.flow_run_id == flow_run_id and md.type == "markdown"
+    assert "# gapgates: PROMOTE" in md.data and "| accuracy |" in md.data and "| roc_auc |" in md.data
+    table = _artifact("gapgates-scaled-logreg-folds")
+    assert table.flow_run_id == flow_run_id and table.type == "table"
+    import json
+
+    rows = json.loads(table.data)
+    assert len(rows) == 5 * 2  # folds x metrics
+    acc = [r for r in rows if r["metric"] == "accuracy"]
+    assert [r["test"] for r in acc] == [f["test"] for f in report["gap"]["accuracy"]["folds"]]
+    link = _artifact("gapgates-scaled-logreg-html")
+    assert link.flow_run_id == flow_run_id  # Prefect stores a link artifact as Markdown "[text](url)"
+    assert (out / "report.html").resolve().as_uri() in link.data
+
+
+def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
+    from gapgates.flows.retrain import final_report, gate_config
+
+    from gapgates.pipeline.definition import run_check
+    from gapgates.report.build import build_report
+
+    state = _run(prefect_api, **options, model=TREE, name="tree-numbers", seed=1)
+    flow_gap = final_report(state)[0]["gap"]
+    check_gap = build_report(run_check(gate_config(options={**options, "model": TREE, "seed": 1})))["gap"]
+    assert flow_gap == check_gap
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    names = sorted(t.name for t in runs)
+    assert [n for n in names if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
+
+
+def test_blocked_run_fails_with_the_reasons(prefect_api, options):
+    from gapgates.flows.retrain import final_report
+
+    state = _run(prefect_api, **options, model=TREE, name="unbounded-tree")
+    assert state.is_failed()
+    assert state.message.startswith("Blocked: ") and "accuracy gap" in state.message
+    report, promoted = final_report(state)
+    assert not promoted and report["decision"] == "block" and report["registry"] is None and report["approval"] is None
+    validate_report(report)  # a flow's report is the same document as the CLI's
+    md = _artifact("gapgates-unbounded-tree")
+    assert md.flow_run_id == state.state_details.flow_run_id and "# gapgates: BLOCK" in md.data
+    assert _artifact("gapgates-unbounded-tree-html") is None  # no HTML report, no link
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    names = {t.name.rsplit("-", 1)[0] for t in runs}
+    assert {"decide", "stage", "publish", "commit"} <= names and "fit-fold" in names
+
+
+def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.errors import ConfigError
+
+    state = _run(prefect_api, **{**options, "data": str(tmp_path / "missing.csv")}, model=TREE)
+    assert state.is_failed() and "missing.csv' does not exist" in state.message
+    with pytest.raises(ConfigError, match="does not exist"):
+        final_report(state)
+    runs = _task_runs(state.state_details.flow_run_id)
+    assert [t.name.rsplit("-", 1)[0] for t in runs] == ["load-data"]
+    assert runs[0].run_count == 1  # bad input is not retried
+
+
+def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_path):
+    import pandas as pd
+    from gapgates.flows.retrain import final_report
+
+    broken = pd.read_csv(options["data"])
+    broken.loc[:5, "target"] = None  # null labels: a critical expectation of the built-in suite fails
+    broken.to_csv(tmp_path / "broken.csv", index=False)
+    state = _run(prefect_api, **{**options, "data": str(tmp_path / "broken.csv")}, model=TREE, name="broken-labels")
+    assert state.is_failed() and state.message.startswith("Blocked: ")
+    report, promoted = final_report(state)
+    assert not promoted and report["decision"] == "block" and report["cv"] is None
+    assert any(c["name"].startswith("quality") and c["status"] == "fail" for c in report["checks"])
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 5)
+    by_name = {t.name.rsplit("-", 1)[0]: t for t in runs}
+    assert set(by_name) == {"load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"}
+    assert not [t for t in runs if t.name.startswith(("fit-fold", "split", "combine"))]
+    gate, load = by_name["data-quality-gate"], by_name["load-data"]
+    assert gate.state.is_completed() and [i.id for i in gate.task_inputs["inputs"]] == [load.id]
+
+
+def test_quality_gate_task_is_where_great_expectations_runs(prefect_api, options, tmp_path):
+    policy = tmp_path / "suite.toml"
+    policy.write_text(DEMO_POLICY_PATH.read_text() + '\n[quality]\nsuite = "no-such-suite.json"\n')
+    state = _run(prefect_api, **{**options, "policy": str(policy)}, model=TREE, name="missing-suite")
+    assert state.is_failed() and "no-such-suite.json' does not exist" in state.message
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 2)
+    states = {t.name.rsplit("-", 1)[0]: t.state.type.value for t in runs}
+    assert states == {"load-data": "COMPLETED", "data-quality-gate": "FAILED"}  # the suite is read by GX's task
+
+
+def test_fold_error_blocks_nothing_promoted(prefect_api, options):
+    state = _run(prefect_api, **options, model=TREE, params={"max_depth": "deep"}, name="bad-param")
+    assert state.is_failed() and "max_depth" in state.message
+    names = {t.name.rsplit("-", 1)[0] for t in _task_runs(state.state_details.flow_run_id)}
+    assert not names & {"decide", "stage", "publish", "commit"}
+
+
+def test_rerun_reuses_cached_folds(prefect_api, options):
+    first = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5)
+    second = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5, out=None)
+
+    def fits(runs):
+        return [t for t in runs if t.name.startswith(("fit-fold", "baseline")) and t.state and t.state.is_final()]
+
+    cached = fits(_task_runs(second.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
+    assert len(cached) == 6 and all(t.state.name == "Cached" for t in cached)
+    other = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=6)
+    refit = fits(_task_runs(other.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
+    assert len(refit) == 6 and all(t.state.name == "Completed" for t in refit)  # other seed: other folds
+    assert first.is_failed() and second.is_failed()
+
+
+# --- human approval -------------------------------------------------------------------------------------
+
+
+def _approval_policy(tmp_path: Path, timeout: int) -> str:
+    path = tmp_path / "approval.toml"
+    path.write_text(
+        DEMO_POLICY_PATH.read_text().replace(
+            'on_fail = "block"', f'on_fail = "needs_approval"\napproval_timeout = {timeout}'
+        )
+    )
+    return str(path)
+
+
+def _start_paused_run(options: dict, name: str):
+    """Run the flow in a thread; return (thread, holder, flow_run) once it is Paused."""
+    from gapgates.flows.retrain import retrain_and_gate
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    run_name = f"{name}-{uuid.uuid4().hex[:8]}"
+    holder: dict = {}
+    flow = retrain_and_gate.with_options(flow_run_name=run_name)
+    ctx = contextvars.copy_context()  # the harness's settings live in context variables
+
+    def target() -> None:
+        holder["state"] = flow(options=options, return_state=True)
+
+    thread = threading.Thread(target=ctx.run, args=(target,))
+    thread.start()
+    deadline = time.monotonic() + 120
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[run_name])))
+            if runs and runs[0].state and runs[0].state.is_paused():
+                return thread, holder, runs[0]
+            assert thread.is_alive(), holder
+            time.sleep(0.5)
+    raise AssertionError("the flow run never paused")
+
+
+@pytest.mark.parametrize("approve", [True, False])
+def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_path, approve):
+    from gapgates.flows.retrain import final_report
+    from prefect.flow_runs import resume_flow_run
+    from prefect.input.run_input import keyset_from_paused_state, read_flow_run_input
+
+    registry = tmp_path / "registry"
+    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30),
+            "registry": str(registry), "promote": True}
+    thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
+    description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
+    assert "tree-approval" in description and "`gap:accuracy`" in description
+    who = "alice" if approve else "bob"
+    resume_flow_run(run.id, run_input={"approve": approve, "approver": who, "reason": "checked by hand"})
+    thread.join(120)
+    state = holder["state"]
+    report, promoted = final_report(state)
+    assert report["decision"] == "needs_approval"
+    assert report["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand", "timed_out": False}
+    validate_report(report)
+    from gapgates.registry import LocalRegistry
+
+    reg = LocalRegistry(registry)
+    audit = [(e.action, e.actor) for e in reg.audit()]
+    if approve:
+        assert state.is_completed() and promoted and report["registry"]["promoted"] is True
+        assert audit == [("needs_approval", "gapgates"), ("approve", "alice"), ("promote", "alice")]
+        assert reg.production == report["registry"]["version"] and reg.load() is not None
+    else:
+        assert state.is_failed() and not promoted and report["registry"]["promoted"] is False
+        assert "approval rejected by bob: checked by hand" in state.message
+        assert audit == [("needs_approval", "gapgates"), ("reject", "bob")] and reg.production is None
+        version = report["registry"]["version"]
+        assert reg.audit()[1].reasons == ("checked by hand",) and reg.audit()[0].reasons == tuple(report["reasons"])
+        stored = json.loads((registry / "versions" / version / "report.json").read_text())
+        assert stored["decision"] == "needs_approval" and stored["policy_hash"] == report["policy_hash"]
+
+
+def test_approval_timeout_blocks(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.registry import LocalRegistry
+
+    registry = tmp_path / "registry"
+    opts = {**options, "model": TREE, "name": "tree-timeout", "policy": _approval_policy(tmp_path, 2),
+            "registry": str(registry), "promote": True}
+    state = _run(prefect_api, **opts)
+    report, promoted = final_report(state)
+    assert state.is_failed() and not promoted
+    assert report["approval"]["timed_out"] and "approval timed out" in state.message
+    reg = LocalRegistry(registry)
+    entries = reg.audit()
+    assert [(e.action, e.actor) for e in entries] == [("needs_approval", "gapgates"), ("reject", "gapgates")]
+    assert entries[1].reasons == ("nobody approved within 2 s",) and reg.production is None
+    version = report["registry"]["version"]
+    assert entries[0].version == entries[1].version == version
+    assert json.loads((registry / "versions" / version / "report.json").read_text())["decision"] == "needs_approval"
+
+
+def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
+    import re
+
+    from gapgates.errors import ConfigError
+
+    text = (ROOT / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    config = tmp_path / "gapgates.toml"
+    config.write_text("".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in
+                              {**options, "model": TREE}.items()))
+    assert namespace["my_gate"](str(config)) == "block"
+    config.write_text(config.read_text().replace(options["data"], str(tmp_path / "gone.csv")))
+    with pytest.raises(ConfigError, match=r"gone\.csv' does not exist"):
+        namespace["my_gate"](str(config))
+
+
+def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.history import History
+    from gapgates.registry import LocalRegistry
+
+    registry = tmp_path / "registry"
+    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True,
+            "out": str(tmp_path / "out")}
+    first = _run(prefect_api, **opts)
+    assert first.is_completed(), first.message
+    second = _run(prefect_api, **opts)  # same data, same config: the folds come from the cache
+    report, promoted = final_report(second)
+    assert promoted and report["champion"]["version"] == "v1"
+    regression = {c["name"]: c for c in report["checks"]}["champion_regression"]
+    assert regression["status"] == "pass" and "production v1" in regression["message"]
+    assert LocalRegistry(registry).production == "v2"
+    assert [r.version for r in History(registry / "history.sqlite").runs()] == ["v1", "v2"]  # flows record versions
+    validate_report(report)
+
+
+def test_a_tampered_production_in_another_registry_blocks(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.registry import LocalRegistry
+
+    opts = {**options, "model": LOGREG, "name": "nightly"}
+    assert _run(prefect_api, **opts, registry=str(tmp_path / "a"), promote=True).is_completed()
+    other = tmp_path / "b"
+    assert _run(prefect_api, **opts, registry=str(other), promote=True).is_completed()
+    model_file = other / "versions" / "v1" / "model.skops"
+    raw = bytearray(model_file.read_bytes())
+    raw[100] ^= 0xFF
+    model_file.write_bytes(bytes(raw))
+    state = _run(prefect_api, **opts, registry=str(other), promote=True)
+    report, promoted = final_report(state)
+    assert state.is_failed() and not promoted
+    assert {c["name"]: c["status"] for c in report["checks"]}["champion_regression"] == "fail"
+    assert LocalRegistry(other).production == "v1"
+
+
+class _Injected(RuntimeError):
+    pass
+
+
+def _fail(*args, **kwargs):
+    raise _Injected("injected failure")
+
+
+@pytest.mark.parametrize("where", ["register", "write_reports", "history", "notify", "promote"])
+def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, options, tmp_path, monkeypatch, where):
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.registry import LocalRegistry
+
+    registry, out = tmp_path / "registry", tmp_path / "out"
+    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True, "out": str(out)}
+    assert _run(prefect_api, **opts).is_completed()
+    before = len(LocalRegistry(registry).audit())
+    targets = {
+        "register": "gapgates.registry.local.LocalRegistry.register",
+        "write_reports": "gapgates.report.build.write_reports",
+        "history": "gapgates.history.History.add",
+        "notify": "gapgates.notify.notify",
+        "promote": "gapgates.registry.local.LocalRegistry.promote",
+    }
+    monkeypatch.setenv("PREFECT_TASK_DEFAULT_RETRIES", "0")
+    monkeypatch.setattr(targets[where], _fail)
+    state = _run(prefect_api, **opts)
+    monkeypatch.undo()
+    assert state.is_failed()
+    reg = LocalRegistry(registry)
+    assert reg.production == "v1"
+    new = [e.action for e in reg.audit()[before:]]
+    assert new.count("promote") == 0 and (new == [] if where == "register" else new[-1] == "withdraw")
+    report = json.loads((out / "report.json").read_text())
+    assert report["registry"]["production"] == "v1" and (report["registry"]["version"] == "v1" or
+                                                          report["registry"]["promoted"] is False)
+    with pytest.raises(_Injected):
+        final_report(state)
+# --- the folds on Dask through prefect-dask: same numbers as the serial run, fold tasks executed on the cluster ---
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None, processes=True) as local:
+        yield local
+
+
+@pytest.mark.slow
+def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
+    from distributed import Client, get_task_stream
+    from gapgates.flows.retrain import final_report, retrain_and_gate
+
+    from gapgates.pipeline.definition import run_check
+    from gapgates.report.build import build_report
+
+    options = {"data": str(noisy_csv), "target": "label", "model": "sklearn.linear_model.LogisticRegression",
+               "folds": 4, "seed": 11, "name": "dask-logreg"}
+    with Client(cluster) as client, get_task_stream(client) as stream:
+        state = retrain_and_gate(options={**options, "dask": cluster.scheduler_address}, return_state=True)
+    report, _ = final_report(state)
+    serial = build_report(run_check(CheckConfig(**options)))
+    assert report["gap"] == serial["gap"]  # identical numbers, fold by fold
+    assert report["decision"] == serial["decision"]
+    keys = [t["key"] for t in stream.data]
+    assert sum(1 for k in keys if "fit_one_fold" in k or "fit-fold" in k) >= 4, keys  # every fold ran on Dask

@@ -1,0 +1,497 @@
+"""Shared test helpers (not fixtures: those live in tests/conftest.py).
+
+Import them as ``from tests.helpers import ...``. Library imports that are heavy (the gate run,
+the report writers) happen inside the functions that need them, so importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from click.testing import Result
+
+    from gapgates.history import RunRecord
+    from gapgates.pipeline.steps import RunResult
+    from gapgates.registry import LocalRegistry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the CLI (a subprocess or in-process), the README's commands ---------------------------------------
+
+
+def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m gapgates ARGS`` in a subprocess with this checkout first on the path."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    return subprocess.run(
+        [sys.executable, "-m", "gapgates", *args],
+        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout,
+    )
+
+
+def invoke(*args: object) -> Result:
+    """The gapgates CLI in-process (click's CliRunner); each argument is passed as ``str(arg)``."""
+    from click.testing import CliRunner
+
+    from gapgates.cli.main import cli
+
+    return CliRunner().invoke(cli, list(map(str, args)))
+
+
+def bash_commands(prefix: str, *, text: str | None = None) -> list[str]:
+    """The lines starting with ``prefix`` in the ```bash blocks of ``text`` (the README by default), comments cut."""
+    if text is None:
+        text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith(prefix)]
+
+
+# --- generated data ------------------------------------------------------------------------------------
+
+
+def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> pd.DataFrame:
+    """Generated 2-class data with a share of labels flipped at random."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=10, n_informative=5, random_state=seed)
+    rng = np.random.default_rng(seed)
+    flipped = rng.random(n) < flip
+    y = np.where(flipped, 1 - y, y)
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    frame["label"] = y
+    return frame
+
+
+# --- the run history -----------------------------------------------------------------------------------
+
+
+def run_record(model: str = "m", gap: float = 0.02, **kw: Any) -> RunRecord:
+    """A history record of one run (accuracy gap ``gap`` with a CI of +-0.01, and an f1 gap); ``kw`` overrides."""
+    from gapgates.history import MetricRecord, RunRecord
+
+    fields = {"time": "2026-01-01T00:00:00+00:00", "model": model, "version": None, "fingerprint": "f" * 64,
+              "decision": "promote", "primary_metric": "accuracy",
+              "gaps": {"accuracy": MetricRecord(gap, gap - 0.01, gap + 0.01), "f1": MetricRecord(0.1, None, None)}}
+    return RunRecord(**{**fields, **kw})
+
+
+# --- a real webhook on 127.0.0.1 (the server runs in a thread of the test process) ---------------------
+
+
+class WebhookHandler(BaseHTTPRequestHandler):
+    """Records each POST (content type and JSON body) in ``server.received``; answers ``server.status``."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append({"type": self.headers["Content-Type"], "body": json.loads(body)})
+        self.send_response(self.server.status)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def webhook_url(server: HTTPServer) -> str:
+    """The URL of the webhook served by ``server``."""
+    return f"http://127.0.0.1:{server.server_address[1]}/hook"
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- the model registry --------------------------------------------------------------------------------
+
+
+def two_promoted(root: Path) -> LocalRegistry:
+    """A LocalRegistry at ``root`` whose two versions (tiny logistic regressions) were each promoted: v2 is production."""
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.registry import LocalRegistry
+
+    X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
+    reg = LocalRegistry(root)
+    for _ in range(2):
+        reg.promote(reg.register(LogisticRegression().fit(X, Y), name="clf", metadata={"decision": "promote"}))
+    return reg
+
+
+def sqlite_uri(tmp_path: Path) -> str:
+    """An MLflow tracking URI of a sqlite store in ``tmp_path``."""
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
+# --- real gate runs shared by the registry tests: one that promotes, one that blocks -------------------
+
+LOGREG = "sklearn.linear_model.LogisticRegression"
+PERMISSIVE = {"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0}}  # noisy data: judge the gap only
+STRICT = {"gap": {"max_gap": 0.0001}}
+
+
+def gate_run(data: Path, scratch: Path, policy: dict, *, model: str = LOGREG) -> RunResult:
+    """Run the gate with a registry option set (so the final model is fit), on 3 folds."""
+    from gapgates.config import make_config
+    from gapgates.judge.policy import parse_policy
+    from gapgates.pipeline.definition import run_check
+
+    config = make_config({"data": data, "target": "label", "model": model, "folds": 3, "registry": scratch})
+    return run_check(config, policy=parse_policy(policy))
+
+
+def write_noisy(path: Path, n: int = 300) -> Path:
+    """A small noisy classification CSV (target ``label``)."""
+    noisy_classification(n, flip=0.1).to_csv(path, index=False)
+    return path
+
+
+# --- real reports for the report/history/notify tests (one real gate run, no mocks) --------------------
+
+
+def real_run(tmp: Path, *, name: str = "tree", policy: Path | None = None, history: Path | None = None) -> Path:
+    """Run the gate on generated noisy data with an unbounded tree (blocked); return the report directory."""
+    from gapgates.config import make_config
+    from gapgates.pipeline.definition import run_check
+    from gapgates.publishing import publish
+
+    data = tmp / "data.csv"
+    if not data.exists():
+        noisy_classification(n=300).to_csv(data, index=False)
+    out = tmp / "reports" / name
+    config = make_config({"data": data, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
+                          "name": name, "out": out, "policy": policy, "history": history, "folds": 3})
+    publish(run_check(config), out=out)
+    return out
+
+
+def load(out: Path) -> dict[str, Any]:
+    """The report.json in a directory."""
+    return json.loads((out / "report.json").read_text(encoding="utf-8"))
+
+
+def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
+    """The report plus every optional section, in the shapes a real ``gapgates check`` writes.
+
+    Copied from a real report (``--holdout-fraction 0.2 --learning-curve --registry --promote``, second
+    run so a champion exists) and trimmed; a few values are changed so that each section has something
+    to show (a failed expectation, copied holdout rows, a noise diagnosis).
+    """
+    return {
+        **report,
+        "noise": {"rate": 0.183, "n_issues": 55, "rows": 300, "filter_by": "prune_by_noise_rate",
+                  "per_class": {"0": {"rows": 148, "issues": 25, "rate": 0.168919, "estimated_noise": 0.157},
+                                "1": {"rows": 152, "issues": 30, "rate": 0.197368, "estimated_noise": 0.2114}},
+                  "issues": [{"row": 17, "given": 1, "suggested": 0, "quality": 0.012},
+                             {"row": 203, "given": 0, "suggested": 1, "quality": 0.031}],
+                  "skipped": None},
+        "noise_adjusted": {"removed": 55, "memorised": 0.9345, "metrics": {"accuracy": {
+            "train_mean": 1.0, "test_mean": 0.8712, "gap_mean": 0.1288, "gap_ci_low": 0.0815, "gap_ci_high": 0.1761,
+            "relative_gap": 0.1288, "folds": [{"train": 1.0, "test": 0.88}, {"train": 1.0, "test": 0.86},
+                                              {"train": 1.0, "test": 0.8736}]}}},
+        "shift": {"auc": 0.81, "top_features": [{"feature": "x3", "auc": 0.693088}, {"feature": "x7", "auc": 0.689686}],
+                  "rows": 300, "seconds": 0.626},
+        "leakage": {"holdout_rows": 60, "exact_duplicates": 2, "near_duplicates": 3, "near_checked": 60,
+                    "duplicate_rate": 0.05, "duplicate_rows": [12, 40, 57],
+                    "top_features": [{"feature": "x1", "score": 0.786893}, {"feature": "x4", "score": 0.764585}],
+                    "seconds": 0.149},
+        "diagnosis": {"label": "noise",
+                      "explanation": "18.3% of labels look wrong; the gap shrinks by 0.12 without them.",
+                      "mitigations": ["Relabel the flagged rows.", "Use a loss robust to label noise."],
+                      "also": ["overfit"]},
+        "learning_curve": {"metric": "accuracy", "points": [
+            {"rows": 40, "train": 1.0, "test": 0.61, "gap": 0.39},
+            {"rows": 120, "train": 1.0, "test": 0.67, "gap": 0.33},
+            {"rows": 200, "train": 1.0, "test": 0.705, "gap": 0.295}],
+            "more_data_helps": True,
+            "verdict": "From 120 to 200 training rows the gap went from 0.330 to 0.295: more data would likely help."},
+        "quality": {"success": False, "critical": True, "suites": ["gapgates-builtin"], "rows": {"data": 300},
+                    "seconds": 1.065, "results": [
+            {"name": "quality:expect_table_row_count_to_be_between", "expectation": "expect_table_row_count_to_be_between",
+             "column": None, "success": True, "critical": True, "observed": 300,
+             "details": {"expected": {"min_value": 1}, "severity": "critical"}, "dataset": "data", "rule": "min_rows"},
+            {"name": "quality:expect_column_values_to_not_be_null:label:target_not_null",
+             "expectation": "expect_column_values_to_not_be_null", "column": "label", "success": False,
+             "critical": True, "observed": 0.01,
+             "details": {"expected": {}, "severity": "critical", "element_count": 300, "unexpected_count": 3,
+                         "examples": [None, None, None]},
+             "dataset": "data", "rule": "target_not_null"}]},
+        "registry": {"version": "v7", "promoted": False, "production": "v6", "previous": "v6"},
+        "champion": {"version": "v6", "metric": "accuracy", "test": [0.75, 0.73, 0.74], "test_mean": 0.74,
+                     "holdout": None, "recorded_gap": 0.2125, "reason": None},
+    }
+
+
+# --- code run with ``python -c`` by the registry crash and concurrency tests ---------------------------
+# One interpreter imports scikit-learn and skops once, then forks the processes
+# that promote, so 50 kill trials take seconds, not minutes.
+
+CRASH = r'''
+import io, json, os, random, signal, sys, time
+from contextlib import redirect_stdout
+from sklearn.dummy import DummyClassifier
+from gapgates.cli.main import cli
+from gapgates.registry import LocalRegistry
+
+root, trials, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model = DummyClassifier().fit([[0], [1]], [0, 1])
+rng = random.Random(seed)
+
+def promote_once():
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        reg = LocalRegistry(root)
+        version = reg.register(model, name="tiny", metadata={"decision": "promote"})
+        os.write(w, version.encode())
+        reg.promote(version, actor=f"pid{os.getpid()}")
+        os._exit(0)
+    os.close(w)
+    return pid, r
+
+def finish(pid, r):
+    os.waitpid(pid, 0)
+    new = os.read(r, 64).decode() or None
+    os.close(r)
+    return new
+
+def show():
+    buf = io.StringIO()
+    with redirect_stdout(buf):
+        cli.main(["registry", "show", "--registry", root, "--json"], standalone_mode=False)
+    return json.loads(buf.getvalue())
+
+seed_reg = LocalRegistry(root)
+seed_reg.promote(seed_reg.register(model, name="tiny", metadata={"decision": "promote"}))
+durations = []
+for _ in range(3):
+    start = time.perf_counter(); pid, r = promote_once(); finish(pid, r); durations.append(time.perf_counter() - start)
+span = 1.3 * max(durations)
+print(json.dumps({"calibration": durations}), flush=True)
+for trial in range(trials):
+    old = LocalRegistry(root).production
+    delay = rng.uniform(0, span)
+    pid, r = promote_once()
+    time.sleep(delay)
+    os.kill(pid, signal.SIGKILL)
+    new = finish(pid, r)
+    reg = LocalRegistry(root)
+    shown = show()
+    prod = reg.production
+    loaded = type(reg.load()).__name__
+    print(json.dumps({"trial": trial, "delay": delay, "old": old, "new": new, "production": prod,
+                      "shown": shown["production"], "loaded": loaded, "problems": reg.verify()}), flush=True)
+'''
+
+CONCURRENT = r'''
+import json, os, sys
+from sklearn.dummy import DummyClassifier
+from gapgates.registry import LocalRegistry
+
+import filelock, skops.io  # imported once here, not in each child
+
+root, n = sys.argv[1], int(sys.argv[2])
+model = DummyClassifier().fit([[0], [1]], [0, 1])
+gate_r, gate_w = os.pipe()
+out_r, out_w = os.pipe()
+pids = []
+for i in range(n):
+    pid = os.fork()
+    if pid == 0:
+        os.close(gate_w)
+        reg = LocalRegistry(root)
+        version = reg.register(model, name="tiny", metadata={"decision": "promote", "policy_hash": f"p{i}"})
+        os.write(out_w, (version + "\n").encode())
+        os.read(gate_r, 1)  # every child waits here until the gate opens
+        reg.promote(version, actor=f"child{i}")
+        os._exit(0)
+    pids.append(pid)
+os.close(out_w)
+versions = []
+with os.fdopen(out_r) as fh:
+    while len(versions) < n:
+        versions.append(fh.readline().strip())
+os.close(gate_w)  # EOF: all children promote at once
+codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
+print(json.dumps({"versions": versions, "codes": codes}))
+'''
+
+
+# --- a tiny Chrome DevTools Protocol client for the browser tests: real headless Chromium, no mocks ----
+# The browser is started on 127.0.0.1 with a throw-away profile and stopped by PID.
+
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage", "--hide-scrollbars", "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
+
+
+def find_chromium() -> tuple[str | None, str]:
+    """Path of an installed Chromium, else (None, why). The tests never install it: CI's .ci/run does."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path, ""
+    return None, ("chromium is not installed (tests do not install system packages; "
+                  "install Debian's chromium, as .ci/run does, to run the browser tests)")
+
+
+class Chromium:
+    """One headless Chromium with one page, driven over the DevTools protocol."""
+
+    def __init__(self, binary: str, *, width: int = 1000, height: int = 800, mobile: bool = False) -> None:
+        self.profile = tempfile.mkdtemp(prefix="gapgates-chromium-")
+        self.proc = subprocess.Popen(
+            [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        self.events: list[dict[str, Any]] = []
+        self._id = 0
+        try:
+            port = self._port()
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
+                pages = [t for t in json.load(resp) if t.get("type") == "page"]
+            from websockets.sync.client import connect
+
+            self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=10)
+            for method in ("Runtime.enable", "Log.enable", "Page.enable"):
+                self.call(method)
+            self.call("Emulation.setDeviceMetricsOverride",
+                      width=width, height=height, deviceScaleFactor=1 if not mobile else 2, mobile=mobile)
+        except BaseException:
+            self.close()
+            raise
+
+    def _port(self, timeout: float = 30.0) -> int:
+        marker = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if marker.exists() and marker.read_text().strip():
+                return int(marker.read_text().split()[0])
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"chromium exited with code {self.proc.returncode}")
+            time.sleep(0.1)
+        raise TimeoutError("chromium did not open its DevTools port")
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one command and return its result; events met on the way are kept in ``events``."""
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv(timeout=60))
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_for(self, method: str, timeout: float = 30.0) -> dict[str, Any]:
+        """Wait for an event (or find it among the events already received)."""
+        for event in self.events:
+            if event.get("method") == method:
+                return event
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            self.events.append(msg)
+            if msg.get("method") == method:
+                return msg
+        raise TimeoutError(f"no {method} event")
+
+    def open(self, path: Path) -> None:
+        """Navigate to a local file and wait until it has loaded."""
+        self.call("Page.navigate", url=path.resolve().as_uri())
+        self.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> Any:
+        """The JSON value of a JavaScript expression in the page."""
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JavaScript failed: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and browser log errors (CSP violations, failed loads)."""
+        out = []
+        for e in self.events:
+            method, params = e.get("method"), e.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                out.append(str(params.get("exceptionDetails", {}).get("text")))
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in {"error", "assert"}:
+                out.append(" ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
+            elif method == "Log.entryAdded" and params.get("entry", {}).get("level") == "error":
+                out.append(str(params["entry"].get("text")))
+        return out
+
+    def screenshot(self, path: Path, *, full_page: bool = False) -> bytes:
+        """Save a PNG of the viewport (or the whole page) and return its bytes."""
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            params["captureBeyondViewport"] = True
+            size = self.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            params["clip"] = {"x": 0, "y": 0, "width": size[0], "height": size[1], "scale": 1}
+        data = base64.b64decode(self.call("Page.captureScreenshot", **params)["data"])
+        path.write_bytes(data)
+        return data
+
+    def close(self) -> None:
+        """Stop this browser by its PID and remove its profile."""
+        ws = getattr(self, "ws", None)
+        if ws is not None:
+            ws.close()
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def __enter__(self) -> Chromium:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- packaging: the source folders pyproject.toml maps into the wheel ---------------------------------
+
+
+def pyproject() -> dict:
+    """pyproject.toml, parsed."""
+    from gapgates import documents
+
+    return documents.loads((ROOT / "pyproject.toml").read_text())
+
+
+def package_dirs() -> dict[str, Path]:
+    """Top-level package name -> source directory, from ``[tool.setuptools.package-dir]``."""
+    return {name: ROOT / directory for name, directory in pyproject()["tool"]["setuptools"]["package-dir"].items()}
+
+
+def source_files(directory: Path) -> list[Path]:
+    """Every file under a source directory but caches and bytecode."""
+    return [p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]

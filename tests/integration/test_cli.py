@@ -1,0 +1,160 @@
+"""The `gapgates check` CLI in-process (click's CliRunner): usage and data errors, config files, holdouts.
+
+The acceptance cases as real subprocesses are in tests/e2e/test_cli.py.
+"""
+
+import json
+
+import pandas as pd
+import pytest
+
+from tests.helpers import invoke
+
+
+def write(tmp_path, name, df):
+    path = tmp_path / name
+    df.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def small(tmp_path):
+    df = pd.DataFrame({"a": range(40), "b": [i % 7 for i in range(40)], "y": [i % 2 for i in range(40)]})
+    return write(tmp_path, "small.csv", df)
+
+
+TREE = "sklearn.tree.DecisionTreeClassifier"
+
+
+def bad_cases(tmp_path, small):
+    """(description, args, expected message) for every usage and data error of the issue."""
+    def f(name, df):
+        return write(tmp_path, name, df)
+
+    good = ["--data", small, "--target", "y", "--model", TREE]
+    policy = tmp_path / "p.toml"
+    return {
+        "missing file": (["--data", tmp_path / "x.csv", "--target", "y", "--model", TREE], "does not exist"),
+        "unreadable file": (["--data", tmp_path, "--target", "y", "--model", TREE], "does not exist"),
+        "missing target": (["--data", small, "--target", "label", "--model", TREE], "target column 'label' is not in"),
+        "unknown model": (["--data", small, "--target", "y", "--model", "sklearn.tree.Nope"], "Unknown model"),
+        "bad param name": ([*good, "--param", "depth=3"], "'depth' is not accepted"),
+        "bad param value": ([*good, "--param", "max_depth=-2"], "rejected by DecisionTreeClassifier"),
+        "unknown scoring": (good, "Unknown scoring name 'acc'", '[gap]\nmetrics = ["acc"]\n'),
+        "proba scoring": ([*good[:-1], "sklearn.svm.SVC"], "needs predict_proba", '[gap]\nmetrics = ["neg_log_loss"]\n'),
+        "folds > rows": ([*good, "--folds", "41"], "exceeds"),
+        "folds < 2": ([*good, "--folds", "1"], "folds"),
+        "bad toml": (good, "is not valid TOML", "[gap\n"),
+        "unknown key": (good, "unknown key 'gap.maxgap'", "[gap]\nmaxgap = 0.1\n"),
+        "wrong type": (good, "'gap.gate_on'", "[gap]\ngate_on = 3\n"),
+        "negative limit": (good, "between 0 and 1. Got -0.2", "[gap]\nmax_gap = -0.2\n"),
+        "limit > 1": (good, "between 0 and 1. Got 1.2", "[noise]\nmax_rate = 1.2\n"),
+        "missing policy": ([*good, "--policy", tmp_path / "none.toml"], "does not exist"),
+        "empty table": (["--data", f("e.csv", pd.DataFrame({"a": [], "y": []})), "--target", "y", "--model", TREE], "empty"),
+        "nan target": (["--data", f("n.csv", pd.DataFrame({"a": [1, 2, 3, 4], "y": [0, None, 1, 0]})), "--target", "y",
+                        "--model", TREE, "--folds", "2"], "missing value"),
+        "single class": (["--data", f("s.csv", pd.DataFrame({"a": range(10), "y": [1] * 10})), "--target", "y",
+                          "--model", TREE], "single class"),
+        "rare class": (["--data", f("r.csv", pd.DataFrame({"a": range(12), "y": [0] * 10 + [1] * 2})), "--target", "y",
+                        "--model", TREE], "Class 1 has 2 row(s), fewer than the 5 folds"),
+        "holdout columns": ([*good, "--holdout", f("h.csv", pd.DataFrame({"a": [1], "c": [2], "y": [0]}))],
+                            "holdout's columns differ"),
+        "bad config": ([*good, "--config", tmp_path / "none.toml"], "Config file"),
+    }, policy
+
+
+CASES = [
+    "missing file", "unreadable file", "missing target", "unknown model", "bad param name", "bad param value",
+    "unknown scoring", "proba scoring", "folds > rows", "folds < 2", "bad toml", "unknown key", "wrong type",
+    "negative limit", "limit > 1", "missing policy", "single class", "rare class", "bad config",
+]
+
+# Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
+QUALITY_CASES = {
+    "empty table": "expect_table_row_count_to_be_between",
+    "nan target": "expect_column_values_to_not_be_null",
+    "holdout columns": "expect_column_to_exist",
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_is_one_line_and_exit_2(case, tmp_path, small):
+    cases, policy = bad_cases(tmp_path, small)
+    args, expected, *policy_text = cases[case]
+    args = list(args)
+    if policy_text:
+        policy.write_text(policy_text[0])
+        args += ["--policy", policy]
+    out = tmp_path / "out"
+    result = invoke("check", *args, "--out", out)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert expected in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+    assert not (out / "report.json").exists()
+
+
+@pytest.mark.parametrize("case", sorted(QUALITY_CASES))
+def test_data_errors_caught_by_the_quality_gate_block_with_a_report(case, tmp_path, small):
+    cases, _ = bad_cases(tmp_path, small)
+    args = list(cases[case][0])
+    out = tmp_path / "out"
+    result = invoke("check", *args, "--out", out)
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["decision"] == "block" and report["gap"] is None
+    failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
+    assert any(QUALITY_CASES[case] in name for name in failed), failed
+
+
+def test_config_file_supplies_options_and_cli_overrides(tmp_path, noisy_csv, cli_policy):
+    config = tmp_path / "gapgates.toml"
+    config.write_text(
+        f'data = "{noisy_csv.name}"\ntarget = "label"\nmodel = "{TREE}"\nfolds = 3\nout = "from-config"\n'
+        f'policy = "{cli_policy.name}"\n[params]\nmax_depth = 2\n'
+    )
+    result = invoke("check", "--config", config, "--folds", "4")
+    assert result.exit_code in (0, 1), result.stderr
+    report = json.loads((tmp_path / "from-config" / "report.json").read_text())
+    assert report["config"]["folds"] == 4  # CLI wins
+    assert report["config"]["params"] == {"max_depth": 2}
+    assert report["cv"]["n_folds"] == 4
+
+
+def test_unknown_config_key(tmp_path):
+    config = tmp_path / "gapgates.toml"
+    config.write_text('data = "x.csv"\ntarget = "y"\nmodel = "m.M"\nfoldz = 3\n')
+    result = invoke("check", "--config", config)
+    assert result.exit_code == 2 and "unknown option 'foldz'" in result.stderr
+
+
+def test_missing_required_option():
+    result = invoke("check", "--target", "y")
+    assert result.exit_code == 2 and "'data' is required" in result.stderr
+
+
+def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, cli_policy):
+    df = pd.read_csv(noisy_csv)
+    train, hold = write(tmp_path, "train.csv", df.iloc[:450]), write(tmp_path, "hold.csv", df.iloc[450:])
+    out = tmp_path / "o1"
+    result = invoke("check", "--data", train, "--target", "label", "--model", TREE, "--param", "max_depth=3",
+                    "--holdout", hold, "--policy", cli_policy, "--out", out)
+    assert result.exit_code in (0, 1), result.stderr
+    report = json.loads((out / "report.json").read_text())
+    h = report["holdout"]["accuracy"]
+    assert h["gap"] == pytest.approx(h["train"] - h["test"])
+    assert report["data"]["holdout_rows"] == 150
+    assert any(c["name"] == "holdout_gap:accuracy" for c in report["checks"])
+    out2 = tmp_path / "o2"
+    result = invoke("check", "--data", noisy_csv, "--target", "label", "--model", TREE, "--holdout-fraction", "0.25",
+                    "--policy", cli_policy, "--out", out2)
+    report = json.loads((out2 / "report.json").read_text())
+    assert report["data"]["holdout_rows"] == 150 and report["data"]["train_rows"] == 450
+
+
+def test_categorical_features_are_encoded_automatically(tmp_path, cli_policy):
+    df = pd.DataFrame({"colour": ["red", "blue", "green"] * 40, "n": range(120), "y": [0, 1, 1] * 40})
+    result = invoke("check", "--data", write(tmp_path, "c.csv", df), "--target", "y", "--model",
+                    "sklearn.linear_model.LogisticRegression", "--policy", cli_policy, "--out", tmp_path / "o")
+    assert result.exit_code in (0, 1), result.stderr

@@ -1,0 +1,34 @@
+"""The README's worked examples that run in-process (the flow and command examples: tests/e2e)."""
+
+from tests.helpers import ROOT
+
+
+def test_the_adding_a_rule_example_adds_a_rule_through_the_registry(cancer_csv, tmp_path):
+    import re
+
+    from gapgates.config import make_config
+    from gapgates.gate import run_gate
+    from gapgates.judge.rules import REGISTRY, unregister
+
+    text = (ROOT / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_rule(" in b)
+    namespace: dict = {}
+    exec(code, namespace)  # the README's own example
+    try:
+        config = make_config({"data": cancer_csv, "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
+                              "holdout_fraction": 0.2})
+        checks = {c.name: c for c in run_gate(config, policy=namespace["MyPolicy"]()).result.decision.checks}
+        assert checks["train_share"].status.value == "pass" and checks["train_share"].limit == 0.9
+        strict = namespace["MyPolicy"](size=namespace["SizePolicy"](max_train_share=0.5))
+        checks = {c.name: c for c in run_gate(config, policy=strict).result.decision.checks}
+        assert checks["train_share"].status.value == "fail"
+        policy_file = tmp_path / "size.toml"
+        policy_file.write_text("[size]\nmax_train_share = { limit = 0.5, severity = \"warn\" }\n")
+        from gapgates.judge.policy import load_policy
+
+        loaded = load_policy(policy_file, model=namespace["MyPolicy"])
+        checks = {c.name: c for c in run_gate(config, policy=loaded).result.decision.checks}
+        assert checks["train_share"].status.value == "warn"
+    finally:
+        unregister("train_share")
+    assert "train_share" not in REGISTRY

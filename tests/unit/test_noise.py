@@ -1,0 +1,179 @@
+"""Label noise from the gap pass's out-of-fold probabilities: accuracy, cleanlab parity, no extra fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from cleanlab.filter import find_label_issues
+from cleanlab.rank import get_label_quality_scores
+from sklearn.datasets import load_digits, make_classification, make_regression
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
+
+from gapgates.compute.crossval import gap
+from gapgates.compute.noise import label_noise
+from gapgates.compute.noise_adjusted import noise_adjusted_gap
+from gapgates.data.splits import make_splits
+from gapgates.judge.checks import Outcome, Status
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import evaluate
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """BLAS threads oversubscribe a shared 2-core machine (a 1 s pass takes 30 s); one per process."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+def flipped_digits(rate: float = 0.10, seed: int = 0) -> tuple[pd.DataFrame, pd.Series, np.ndarray]:
+    """Digits with ``rate`` of the labels replaced by another class at random; returns the flipped mask."""
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    rng = np.random.default_rng(seed)
+    flipped = rng.random(len(y)) < rate
+    noisy = y.copy()
+    noisy[flipped] = (y[flipped] + rng.integers(1, 10, size=len(y))[flipped]) % 10
+    return X, noisy, flipped
+
+
+def scaled_lr() -> object:
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+@pytest.fixture(scope="module")
+def noisy_pass():
+    X, y, flipped = flipped_digits()
+    with threadpool_limits(limits=1):
+        result = gap(scaled_lr(), X, y)
+    return X, y, flipped, result
+
+
+@pytest.fixture(scope="module")
+def clean_pass():
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    with threadpool_limits(limits=1):
+        result = gap(scaled_lr(), X, y)
+    return X, y, result
+
+
+def test_flagged_rows_find_the_flipped_labels(noisy_pass):
+    _, y, flipped, result = noisy_pass
+    noise = label_noise(result.cv, y)
+    flagged = np.zeros(len(y), dtype=bool)
+    flagged[noise.positions] = True
+    precision = (flagged & flipped).sum() / flagged.sum()
+    recall = (flagged & flipped).sum() / flipped.sum()
+    assert precision >= 0.7 and recall >= 0.85, (precision, recall)
+    assert noise.n_issues == flagged.sum() and noise.rate == pytest.approx(flagged.sum() / len(y))
+
+
+def test_flagged_rows_are_exactly_cleanlabs(noisy_pass):
+    _, y, _, result = noisy_pass
+    noise = label_noise(result.cv, y, filter_by="both")
+    labels = np.searchsorted(result.cv.classes, y.to_numpy())
+    direct = find_label_issues(labels, result.cv.oof_proba, filter_by="both")
+    assert np.array_equal(noise.positions, np.flatnonzero(direct))
+    quality = get_label_quality_scores(labels, result.cv.oof_proba)
+    assert [i.quality for i in noise.issues] == sorted(quality[direct])  # worst first
+    default = label_noise(result.cv, y)
+    assert np.array_equal(default.positions, np.flatnonzero(find_label_issues(labels, result.cv.oof_proba)))
+
+
+def test_issues_name_file_rows_given_and_suggested_labels(noisy_pass):
+    _, y, _, result = noisy_pass
+    noise = label_noise(result.cv, y, row_ids=np.arange(len(y)) + 1000)
+    worst = noise.issues[0]
+    pos = worst.row - 1000
+    assert worst.given == y.iloc[pos]
+    assert worst.suggested == result.cv.classes[np.argmax(result.cv.oof_proba[pos])]
+    assert worst.suggested != worst.given
+    assert all(a.quality <= b.quality for a, b in zip(noise.issues, noise.issues[1:], strict=False))
+    assert sum(c["issues"] for c in noise.per_class.values()) == noise.n_issues
+    assert set(noise.per_class) == {str(k) for k in range(10)}
+    assert all(0 <= c["estimated_noise"] <= 1 for c in noise.per_class.values())
+    as_json = noise.to_dict()
+    assert as_json["issues"][0] == {"row": worst.row, "given": int(worst.given), "suggested": int(worst.suggested),
+                                    "quality": round(worst.quality, 6)}
+
+
+def test_max_rate_blocks_noisy_digits_and_passes_clean_digits(noisy_pass, clean_pass):
+    _, y, _, result = noisy_pass
+    noisy = label_noise(result.cv, y)
+    policy = Policy.model_validate({"noise": {"max_rate": 0.05}})
+    blocked = evaluate(policy, Evidence(gap=result, noise=noisy))
+    check = next(c for c in blocked.checks if c.name == "label_noise")
+    assert check.status is Status.FAIL and check.value > 0.05 and blocked.outcome is Outcome.BLOCK
+    loose = Policy.model_validate({"noise": {"max_rate": 0.2}})
+    loose_check = next(c for c in evaluate(loose, Evidence(noise=noisy)).checks if c.name == "label_noise")
+    assert loose_check.status is Status.PASS
+    _, y_clean, clean = clean_pass
+    passed = next(c for c in evaluate(policy, Evidence(noise=label_noise(clean.cv, y_clean))).checks
+                  if c.name == "label_noise")
+    assert passed.status is Status.PASS and passed.value < 0.05
+
+
+def test_max_class_rate_on_both_sides(noisy_pass):
+    _, y, _, result = noisy_pass
+    noise = label_noise(result.cv, y)
+    worst = noise.max_class_rate
+    for limit, status in ((worst - 0.01, Status.FAIL), (worst + 0.01, Status.PASS)):
+        policy = Policy.model_validate({"noise": {"max_rate": 1.0, "max_class_rate": limit}})
+        check = next(c for c in evaluate(policy, Evidence(noise=noise)).checks if c.name == "label_noise:class")
+        assert check.status is status and check.value == pytest.approx(worst)
+
+
+def test_noise_adjusted_gap_rescores_without_flagged_rows(noisy_pass):
+    X, y, _, result = noisy_pass
+    noise = label_noise(result.cv, y)
+    same = noise_adjusted_gap(result, X, y, [], scoring=["accuracy"])
+    assert same.metrics["accuracy"].test == pytest.approx(result.primary.test)  # scoring only: same models
+    adjusted = noise_adjusted_gap(result, X, y, noise.positions, scoring=["accuracy"])
+    a, raw = adjusted.metrics["accuracy"], result.primary
+    assert a.train == raw.train and adjusted.removed == noise.n_issues
+    assert a.test_mean > raw.test_mean + 0.05 and a.gap_mean < raw.gap_mean - 0.05
+    assert adjusted.memorised < 0.5  # a regularised model does not learn the wrong labels
+
+
+def test_model_without_predict_proba_is_skipped_not_a_crash():
+    X, y = make_classification(200, 5, random_state=0)
+    X = pd.DataFrame(X)
+    result = gap(LinearSVC(), X, pd.Series(y))
+    noise = label_noise(result.cv, pd.Series(y))
+    assert noise.skipped is not None and "LinearSVC has no predict_proba" in noise.skipped and noise.rate is None
+    check = next(c for c in evaluate(Policy(), Evidence(gap=result, noise=noise)).checks if c.name == "label_noise")
+    assert check.status is Status.SKIPPED and "predict_proba" in check.message
+
+
+def test_regression_is_skipped_with_the_reason():
+    X, y = make_regression(200, 5, random_state=0)
+    result = gap(LinearRegression(), pd.DataFrame(X), pd.Series(y))
+    noise = label_noise(result.cv, pd.Series(y))
+    assert noise.skipped is not None and "regressor" in noise.skipped
+    assert noise.to_dict()["skipped"] == noise.skipped
+
+
+def test_not_computed_noise_is_skipped():
+    check = next(c for c in evaluate(Policy(), Evidence()).checks if c.name == "label_noise")
+    assert check.status is Status.SKIPPED and "not computed" in check.message
+
+
+def test_noise_step_error_fails_the_gate():
+    decision = evaluate(Policy(), Evidence(errors={"noise": "label noise could not be computed: boom"}))
+    check = next(c for c in decision.checks if c.name == "label_noise")
+    assert check.status is Status.FAIL and "boom" in check.message
+
+
+def test_time_series_split_judges_only_covered_rows():
+    X, y = make_classification(300, 5, random_state=0)
+    X, y = pd.DataFrame(X), pd.Series(y)
+    splits = make_splits(X, y, classification=True, n_splits=4, time=pd.Series(np.arange(300)))
+    result = gap(LogisticRegression(), X, y, splits=splits)
+    noise = label_noise(result.cv, y)
+    covered = result.cv.covered
+    assert not covered.all() and noise.rows == covered.sum()
+    assert all(covered[p] for p in noise.positions)
