@@ -495,3 +495,45 @@ def package_dirs() -> dict[str, Path]:
 def source_files(directory: Path) -> list[Path]:
     """Every file under a source directory but caches and bytecode."""
     return [p for p in directory.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+
+
+# --- processes a test starts (servers, workers): found by port, stopped by their PID -------------------
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    """Stop a process a test started (it leads its own session) by its PID: TERM, then KILL."""
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
+    """Wait until a Prefect server started by a test answers ``/health``."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "prefect server exited early"
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(1)
+    raise AssertionError("prefect server did not become healthy")

@@ -307,11 +307,16 @@ def _leaking_feature(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] 
     return [Measured("leakage:feature", score, f"Share of the target explained by column '{name}' alone")]
 
 
-def _champion_regression(champ: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+def _no_comparison(champ: Any, ev: Evidence) -> str | None:
+    """Why the candidate cannot be compared with production, or None when it can."""
     if champ.version is None:
         return champ.reason or "There is no production model to compare with."
-    if ev.gap is None:
-        return "The gap was not computed."
+    return "The gap was not computed." if ev.gap is None else None
+
+
+def _champion_regression(champ: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if (why := _no_comparison(champ, ev)) is not None or ev.gap is None:
+        return why or ""
     primary, held = ev.gap.primary, ev.holdout
     if held is not None and champ.holdout is not None and primary.metric in held.test:
         drop, where = champ.holdout - held.test[primary.metric], "holdout"
@@ -321,10 +326,8 @@ def _champion_regression(champ: Any, ev: Evidence, policy: Policy) -> list[Measu
 
 
 def _champion_gap_increase(champ: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
-    if champ.version is None:
-        return champ.reason or "There is no production model to compare with."
-    if ev.gap is None:
-        return "The gap was not computed."
+    if (why := _no_comparison(champ, ev)) is not None or ev.gap is None:
+        return why or ""
     primary = ev.gap.primary
     if champ.recorded_gap is None:
         return f"Production {champ.version} has no recorded {primary.metric} gap to compare with."

@@ -3,47 +3,14 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import ROOT
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "prefect server exited early"
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    raise AssertionError("prefect server did not become healthy")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a process we started (it leads its own session) by its PID."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+from tests.helpers import ROOT, free_port, stop_process, wait_healthy
 
 
 @pytest.mark.slow
@@ -52,7 +19,7 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = {
         **os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": url,
@@ -71,7 +38,7 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
     )
     served = None
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         served = subprocess.Popen(
             [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config), "--name", "test-serve",
              "--cron", "0 3 * * *"],
@@ -95,8 +62,8 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
         assert (tmp_path / "out" / "report.json").is_file()
     finally:
         if served is not None:
-            _stop(served)
-        _stop(server)
+            stop_process(served)
+        stop_process(server)
     assert server.poll() is not None and served.poll() is not None
 
 

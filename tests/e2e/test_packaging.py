@@ -15,19 +15,16 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import time
-import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from tests.helpers import ROOT, package_dirs, pyproject, source_files
+from tests.helpers import ROOT, free_port, package_dirs, pyproject, source_files, stop_process, wait_healthy
 
 PYPROJECT = pyproject()
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
@@ -183,38 +180,14 @@ def test_installed_gapgates_runs_next_to_a_user_flows_package(fresh_venv, tmp_pa
     assert proc.returncode == 2 and "does not exist" in proc.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _start(args: list[str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kwargs)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Stop a process this test started (it leads its own session) by its PID."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "prefect server exited early"
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(1)
-    raise AssertionError("prefect server did not become healthy")
 
 
 @pytest.mark.slow
@@ -233,7 +206,7 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
                       f'name = "packaged"\nout = "{project / "out"}"\n')
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/api"
     env = _clean_env(tmp_path, PREFECT_API_URL=url, PREFECT_UI_ENABLED="false", PREFECT_RUNNER_POLL_FREQUENCY="1",
                      PREFECT_WORKER_QUERY_SECONDS="1")
@@ -248,7 +221,7 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
                     env=env, cwd=project)
     started: list[subprocess.Popen] = []
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         prefect("work-pool", "create", spec["work_pool"]["name"], "--type", "process")
         prefect("--no-prompt", "deploy", "--prefect-file", str(installed_yaml), "--all")
         started.append(_start([python, "-m", "prefect", "worker", "start", "--pool", spec["work_pool"]["name"]],
@@ -276,5 +249,5 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
                 assert (project / "out" / "report.json").is_file(), name
     finally:
         for proc in (*reversed(started), server):
-            _stop(proc)
+            stop_process(proc)
     assert not (tmp_path / "home" / ".prefect").exists()
