@@ -537,3 +537,74 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None
         except OSError:
             time.sleep(1)
     raise AssertionError("prefect server did not become healthy")
+
+
+def stop_process_tree(proc: subprocess.Popen) -> None:
+    """Stop a process a test started and every process it started (flow runs a worker spawned in their own
+    sessions): the descendants are listed by PID first, then each is stopped by its PID."""
+    import psutil
+
+    try:
+        children = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    stop_process(proc)
+    for child in children:
+        try:
+            child.terminate()
+        except psutil.NoSuchProcess:
+            continue
+    _, alive = psutil.wait_procs(children, timeout=20)
+    for child in alive:
+        child.kill()
+
+
+class PrefectServer:
+    """A real ``prefect server start`` on 127.0.0.1 (its own PREFECT_HOME under ``home``), stopped by its PID.
+
+    ``env`` is the environment for the clients, workers and flow runs a test starts against it; ``start``
+    runs another process in that environment, stopped (with what it started) on exit.
+    """
+
+    def __init__(self, home: Path, *, timeout: float = 240, **settings: str) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api"
+        self.log = home / "server.log"
+        self.env = {
+            **os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": self.url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
+            "PREFECT_CLI_PROMPT": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **settings,
+        }
+        self.timeout = timeout
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, *args: str, cwd: Path | None = None, log: Path | None = None) -> subprocess.Popen:
+        """Start ``args`` in the server's environment, in its own session; stopped with the server."""
+        with open(log if log is not None else os.devnull, "w") as out:  # the child keeps its own descriptor
+            proc = subprocess.Popen(list(args), env=self.env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def cli(self, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run ``prefect ARGS`` against this server and return it (raises on a non-zero exit)."""
+        proc = subprocess.run([sys.executable, "-m", "prefect", *args], env=self.env, cwd=cwd or ROOT,
+                              capture_output=True, text=True, timeout=timeout)
+        assert proc.returncode == 0, f"prefect {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
+        return proc
+
+    def __enter__(self) -> PrefectServer:
+        server = self.start(sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
+                            "--port", str(self.port), log=self.log)
+        try:
+            wait_healthy(self.url, server, self.timeout)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in reversed(self.procs):  # clients and workers first, the server last
+            stop_process_tree(proc)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -10,7 +9,7 @@ import time
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import ROOT, free_port, stop_process, wait_healthy
+from tests.helpers import ROOT, PrefectServer
 
 
 @pytest.mark.slow
@@ -19,32 +18,15 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    env = {
-        **os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "PREFECT_API_URL": url,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-    }
     config = tmp_path / "gapgates.toml"
     config.write_text(
         f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
         f'name = "served-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{tmp_path / "out"}"\n'
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    served = None
-    try:
-        wait_healthy(url, server)
-        served = subprocess.Popen(
-            [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config), "--name", "test-serve",
-             "--cron", "0 3 * * *"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+    with PrefectServer(tmp_path / "home") as server:
+        served = server.start(sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config),
+                              "--name", "test-serve", "--cron", "0 3 * * *")
+        with temporary_settings(updates={PREFECT_API_URL: server.url}):
             with get_client(sync_client=True) as client:
                 deadline = time.monotonic() + 120
                 while True:
@@ -60,11 +42,7 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
             flow_run = run_deployment("retrain-and-gate/test-serve", timeout=240, poll_interval=2)
         assert flow_run.state.is_completed(), flow_run.state
         assert (tmp_path / "out" / "report.json").is_file()
-    finally:
-        if served is not None:
-            stop_process(served)
-        stop_process(server)
-    assert server.poll() is not None and served.poll() is not None
+    assert all(proc.poll() is not None for proc in server.procs)
 
 
 def test_serve_script_refuses_a_missing_config(tmp_path):
