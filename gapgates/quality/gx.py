@@ -40,8 +40,25 @@ def _gx() -> Any:
     return gx
 
 
+#: Keys GX writes on a stored expectation that tie it to the suite it was saved in, or to its renderings.
+STORED_ONLY = ("id", "rendered_content")
+
+
+def _unowned(cfg: Any) -> Any:
+    """An expectation configuration without the keys GX adds when a context saves it.
+
+    A file context writes an ``id`` on every expectation of a suite it saves, and ``ExpectationSuite``
+    refuses an expectation with an ``id`` ("must not belong to another ExpectationSuite"): a suite
+    GX itself wrote would be refused. The new suite gives each expectation its own identity.
+    """
+    return {k: v for k, v in cfg.items() if k not in STORED_ONLY} if isinstance(cfg, dict) else cfg
+
+
 def make_suite(name: str, expectations: Sequence[dict[str, Any]], *, meta: dict[str, Any] | None = None) -> Any:
     """Build a GX ``ExpectationSuite`` from GX JSON expectation configurations.
+
+    Any configuration GX 1.x writes works: saved by a file or ephemeral context (with ``id`` s,
+    which are dropped: see :data:`STORED_ONLY`), or written by hand.
 
     Raises:
         ConfigError: Naming the first expectation GX refuses (GX itself would drop it silently).
@@ -53,7 +70,7 @@ def make_suite(name: str, expectations: Sequence[dict[str, Any]], *, meta: dict[
     for i, cfg in enumerate(expectations):
         kind = cfg.get("type", "?") if isinstance(cfg, dict) else type(cfg).__name__
         try:
-            built.append(ExpectationConfiguration(**cfg).to_domain_obj())
+            built.append(ExpectationConfiguration(**_unowned(cfg)).to_domain_obj())
         except Exception as err:  # GX raises many types for bad configurations
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             raise ConfigError(
