@@ -111,7 +111,7 @@ def _production(config: CheckConfig) -> str | None:
 
     if not is_mlflow(config.registry) and not Path(config.registry).is_dir():
         return None
-    return open_registry(config.registry, model_name=config.model_name).production
+    return open_registry(config.registry, model_name=config.model_name, alias=config.alias).production
 
 
 #: Config keys that cannot change any result: where reports go, and how many workers fit (same numbers).

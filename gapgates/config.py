@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from gapgates.errors import ConfigError
 
@@ -40,6 +40,8 @@ class CheckConfig(BaseModel):
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.
         promote: Switch production to the candidate when the decision is ``promote``.
+        alias: With an MLflow registry: the registered-model alias that marks production
+            (default ``champion``).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -64,12 +66,21 @@ class CheckConfig(BaseModel):
     learning_curve: bool = False
     registry: str | None = None
     promote: bool = False
+    alias: str | None = Field(default=None, min_length=1)
 
     @field_validator("registry", mode="before")
     @classmethod
     def _registry_text(cls, value: Any) -> Any:
         """A directory may be given as a Path; kept as text so an ``mlflow:`` URI is not mangled."""
         return str(value) if isinstance(value, Path) else value
+
+    @field_validator("alias")
+    @classmethod
+    def _alias_needs_mlflow(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """A directory registry has one production pointer: an alias there is a mistake, said up front."""
+        if value is not None and not is_mlflow(info.data.get("registry")):
+            raise ValueError("applies to an mlflow: registry only (the alias that marks production there)")
+        return value
 
     @property
     def model_name(self) -> str:

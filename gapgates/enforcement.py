@@ -99,11 +99,17 @@ class Staged:
 
 
 def registry_metadata(result: RunResult) -> dict[str, Any]:
-    """What is recorded with a version: decision, gap summary, data fingerprint, policy hash."""
+    """What is recorded with a version: decision, gap summary, data fingerprint, policy hash, the
+    cross-validation (folds, repeats, seed), the noise rate, the shift AUC and the diagnosis."""
     from gapgates import __version__
 
-    gap_result, held = result.evidence.gap, result.evidence.holdout
+    ev, config = result.evidence, result.prepared.config
+    gap_result, held = ev.gap, ev.holdout
     return {
+        "folds": config.folds, "repeats": config.repeats, "seed": config.seed,
+        "noise_rate": None if ev.noise is None else ev.noise.rate,
+        "shift_auc": None if ev.shift is None else ev.shift.auc,
+        "diagnosis": None if result.diagnosis is None else result.diagnosis.label,
         "decision": result.decision.outcome.value,
         "reasons": result.decision.reasons,
         "primary_metric": result.prepared.metrics[0],
@@ -162,7 +168,7 @@ def stage(
         PromotionBlocked: When ``approved_by`` is given for a ``block`` decision (nothing is written).
         RegistryError: When a passing run has no final model, or the registry refuses it.
     """
-    from gapgates.report.build import build_report
+    from gapgates.report.build import build_report, report_documents
 
     decision = result.decision
     if approved_by is not None and rejected_by is not None:
@@ -179,8 +185,9 @@ def stage(
         )
     version = None  # no model when blocked before any fit (e.g. by the data-quality gate): audit, register nothing
     if result.model is not None:
+        report = build_report(result)
         version = registry.register(result.model, name=result.name, metadata=registry_metadata(result),
-                                    report=build_report(result))
+                                    report=report, documents=report_documents(report))
     previous = registry.production  # registering never moves it (read after: an MLflow store learns the name)
     if approved:
         reasons = (approval_reason or "approved",)

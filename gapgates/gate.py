@@ -78,7 +78,7 @@ def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
     config = result.prepared.config
     if config.registry is None:
         return None
-    registry = open_registry(config.registry, model_name=config.model_name)
+    registry = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
     if approval is None:
         return stage(result, registry, promote=config.promote)
     if approval.approved and result.decision.outcome is Outcome.NEEDS_APPROVAL:

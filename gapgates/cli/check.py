@@ -43,6 +43,7 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--registry", metavar="DIR|mlflow:URI",
                      help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
         click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
+        click.option("--alias", help="With an mlflow: registry: the alias that marks production (default champion)."),
     ]
     for option in reversed(options):
         fn = option(fn)

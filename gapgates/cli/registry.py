@@ -23,14 +23,26 @@ _registry_option = click.option(
     help="Registry directory (or mlflow:TRACKING_URI).",
 )
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_alias_option = click.option("--alias", help="With an mlflow: registry: the alias that marks production (default champion).")
 
 
-def _open(location: str, *, must_exist: bool = True) -> Any:
+def _open(location: str, *, must_exist: bool = True, alias: str | None = None) -> Any:
     from gapgates.registry import open_registry
 
     if must_exist and not location.startswith("mlflow:") and not Path(location).is_dir():
         raise RegistryError(f"The registry directory '{location}' does not exist. Give the --registry used by 'check'.")
-    return open_registry(location)
+    return open_registry(location, alias=alias)
+
+
+def table(rows: list[list[str]], *, indent: str = "") -> list[str]:
+    """Rows as lines of aligned columns: each column as wide as its longest cell, two spaces between columns.
+
+    Example:
+        >>> table([["v1", "alice@example.com", "known noise"], ["v10", "bob", "ok"]])
+        ['v1   alice@example.com  known noise', 'v10  bob                ok']
+    """
+    widths = [max(len(row[i]) for row in rows if i < len(row)) for i in range(max(map(len, rows), default=0))]
+    return [indent + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 
 
 def _overview(reg: Any) -> dict[str, Any]:
@@ -40,9 +52,11 @@ def _overview(reg: Any) -> dict[str, Any]:
 def _print_versions(reg: Any) -> None:
     production = reg.production
     click.echo(f"production: {production or '(none)'}")
-    for v in reg.versions():
-        mark = "*" if v.version == production else " "
-        click.echo(f"{mark} {v.version:<8}{v.status:<12}{v.decision or '-':<16}{v.created:<34}{v.sha256[:12]}")
+    rows = [[("* " if v.version == production else "  ") + v.version, v.status, v.decision or "-", v.created or "-",
+             v.sha256[:12] or "-"] for v in reg.versions()]
+    if rows:
+        for line in table([["  version", "status", "decision", "created", "sha256"], *rows]):
+            click.echo(line)
 
 
 @click.group()
@@ -52,10 +66,11 @@ def registry() -> None:
 
 @registry.command("list")
 @_registry_option
+@_alias_option
 @_json_option
-def list_versions(location: str, as_json: bool) -> None:
+def list_versions(location: str, alias: str | None, as_json: bool) -> None:
     """List versions, marking production."""
-    reg = _open(location)
+    reg = _open(location, alias=alias)
     if as_json:
         click.echo(json.dumps(_overview(reg), indent=2, default=str))
     else:
@@ -65,10 +80,11 @@ def list_versions(location: str, as_json: bool) -> None:
 @registry.command()
 @click.argument("version", required=False)
 @_registry_option
+@_alias_option
 @_json_option
-def show(version: str | None, location: str, as_json: bool) -> None:
+def show(version: str | None, location: str, alias: str | None, as_json: bool) -> None:
     """Show production, every version and the audit log (or one VERSION in detail)."""
-    reg = _open(location)
+    reg = _open(location, alias=alias)
     payload = _overview(reg)
     payload["audit"] = [e.to_dict() for e in reg.audit()]
     if version is not None:
@@ -81,19 +97,21 @@ def show(version: str | None, location: str, as_json: bool) -> None:
         return
     _print_versions(reg)
     click.echo("audit:")
-    for e in reg.audit():
-        reasons = "; ".join(e.reasons)
-        click.echo(f"  {e.time}  {e.action:<15}{e.version or '-':<8}{e.actor:<14}{reasons}")
+    rows = [[e.time, e.action, e.version or "-", e.actor, "; ".join(e.reasons) or "-"] for e in reg.audit()]
+    if rows:
+        for line in table([["time", "action", "version", "actor", "reasons"], *rows], indent="  "):
+            click.echo(line)
 
 
 @registry.command()
 @click.option("--to", "to", metavar="VERSION", help="Version to restore (default: the previous production).")
 @click.option("--actor", default="gapgates", show_default=True, help="Who rolls back, for the audit log.")
 @_registry_option
+@_alias_option
 @_json_option
-def rollback(to: str | None, actor: str, location: str, as_json: bool) -> None:
+def rollback(to: str | None, actor: str, location: str, alias: str | None, as_json: bool) -> None:
     """Switch production back to the previous version (audited)."""
-    reg = _open(location)
+    reg = _open(location, alias=alias)
     before = reg.production
     after = reg.rollback(to=to, actor=actor)
     if as_json:

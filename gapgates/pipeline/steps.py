@@ -265,7 +265,7 @@ def _champion(prep: Prepared, splits: Splits, errors: dict[str, str]) -> Champio
     if registry is None:
         return None
     try:
-        reg = open_registry(registry, model_name=prep.config.model_name)
+        reg = open_registry(registry, model_name=prep.config.model_name, alias=prep.config.alias)
         version = reg.production
         if version is None:
             return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from gapgates.config import is_mlflow
+from gapgates.errors import ConfigError
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
 from gapgates.registry.local import LocalRegistry
 
 __all__ = ["ACTIONS", "AuditEntry", "LocalRegistry", "MlflowRegistry", "Registry", "VersionInfo", "open_registry"]
 
 
-def open_registry(location: str | Path, *, model_name: str | None = None, **options: Any) -> Registry:
+def open_registry(
+    location: str | Path, *, model_name: str | None = None, alias: str | None = None, **options: Any
+) -> Registry:
     """Open a registry from a location.
 
     Args:
@@ -26,16 +29,28 @@ def open_registry(location: str | Path, *, model_name: str | None = None, **opti
             :class:`~gapgates.registry.mlflow.MlflowRegistry` (``mlflow:sqlite:///mlflow.db``).
         model_name: The model whose versions to use. An MLflow store can hold many registered
             models; a directory holds one model's versions, so it ignores this.
+        alias: The MLflow alias that marks production (None: ``champion``). A directory has one
+            production pointer and takes none.
         **options: Passed to the registry class.
 
     Returns:
         The registry.
+
+    Raises:
+        ConfigError: When an alias is given for a directory registry.
     """
     text = str(location)
     if is_mlflow(text):
         from gapgates.registry.mlflow import MlflowRegistry
 
+        if alias is not None:
+            options["alias"] = alias
         return MlflowRegistry(text.removeprefix("mlflow:"), model_name=model_name, **options)
+    if alias is not None:
+        raise ConfigError(
+            "The 'alias' option names the MLflow alias that marks production; a directory registry has none. "
+            f"Got alias={alias!r} for the registry '{text}'. Drop it, or use an mlflow: registry."
+        )
     return LocalRegistry(location, **options)
 
 

@@ -8,7 +8,7 @@ Prefect flow program against; :class:`~gapgates.registry.local.LocalRegistry`
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,8 +116,18 @@ class Registry(abc.ABC):
     """A store of model versions with one ``production`` alias and an audit log."""
 
     @abc.abstractmethod
-    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
+    def register(
+        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        documents: Mapping[str, str] | None = None,
+    ) -> str:
         """Store a fitted model as a new version; it is not production yet.
+
+        Args:
+            model: The fitted estimator.
+            name: Model name.
+            metadata: Gap summary, decision, fingerprints... (see :func:`gapgates.enforcement.registry_metadata`).
+            report: The run's ``report.json`` mapping, stored with the version.
+            documents: More files stored with it, by file name (``report.md``, ``report.html``).
 
         Returns:
             The new version id.

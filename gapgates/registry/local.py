@@ -16,7 +16,7 @@ both show as ``orphan`` and are never promoted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,14 +121,12 @@ class LocalRegistry(Registry):
         except OSError:  # pragma: no cover - the version is already orphaned by its missing metadata
             pass
 
-    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
-        """Store a fitted model as a new version (not production).
-
-        Args:
-            model: The fitted estimator.
-            name: Model name.
-            metadata: Gap summary, decision, ``data_fingerprint``, ``policy_hash``... stored as given.
-            report: The ``report.json`` of the run, stored next to the model.
+    def register(
+        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        documents: Mapping[str, str] | None = None,
+    ) -> str:
+        """Store a fitted model as a new version (not production): ``model.skops``, then the report and
+        ``documents`` beside it, then ``metadata.json`` (as given, plus the checksum) last.
 
         Returns:
             The new version id (``v1``, ``v2``...).
@@ -147,6 +145,8 @@ class LocalRegistry(Registry):
             atomic_write(folder / MODEL_FILE, data)
             if report is not None:
                 write_json(folder / REPORT_FILE, report)
+            for file_name, text in (documents or {}).items():
+                atomic_write(folder / Path(file_name).name, text.encode("utf-8"))
             meta = {**metadata, "version": version, "name": name, "created": now(), "sha256": sha256_bytes(data),
                     "model_file": MODEL_FILE, "size": len(data)}
             write_json(folder / META_FILE, meta)  # last: its presence means the version is complete

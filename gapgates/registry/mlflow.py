@@ -1,11 +1,15 @@
 """A registry on an MLflow tracking store (extra ``gapgates[mlflow]``).
 
-Each :meth:`MlflowRegistry.register` creates an MLflow run holding the skops
-model file, its metadata and the report as artifacts, and a version of the
-registered model whose tags carry the sha256, the decision and the gap metrics.
-Production is the registered-model alias (``champion`` by default). The audit
-log is a series of registered-model tags ``gapgates.audit.<time>``, written
-before the alias is set and never changed afterwards.
+Each :meth:`MlflowRegistry.register` logs a **native MLflow model** (the sklearn flavour, saved
+with MLflow's skops serialization, plus pyfunc) in an MLflow run named after the model, the
+decision and the time. The run holds the gate's params (model spec and parameters, folds,
+repeats, seed, policy hash), metrics (per metric train, test, gap and interval bounds; noise
+rate; shift AUC), tags (decision, diagnosis, reasons) and report.json/md/html as artifacts. A
+version of the registered model points at it, tagged with the sha256, the decision and the gap.
+Production is the registered-model alias (``champion`` by default), so
+``mlflow.sklearn.load_model("models:/NAME@champion")`` loads the production model. The audit
+log is a series of registered-model tags ``gapgates.audit.<time>``, written before the alias is
+set and never changed afterwards.
 
 Works with a local store, no server: ``MlflowRegistry("sqlite:///mlflow.db")``.
 """
@@ -14,11 +18,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import secrets
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -29,7 +34,7 @@ from gapgates.registry.audit import now
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
 from gapgates.registry.files import checked, sha256_bytes
 
-__all__ = ["MlflowRegistry"]
+__all__ = ["MlflowRegistry", "run_metrics", "run_name", "run_params", "run_tags"]
 
 _P = "gapgates."
 MODEL_FILE = "model.skops"
@@ -75,6 +80,63 @@ def _nested(tags: dict[str, str]) -> dict[str, Any]:
         else:
             meta[key] = value
     return meta
+
+
+def _save_native(model: Any, path: Path, *, trusted: Sequence[str]) -> str:
+    """Save ``model`` as an MLflow model directory (sklearn and pyfunc flavours, skops format); the model file's sha256.
+
+    ``trusted`` lists the types beyond skops' defaults that the model holds (all already trusted by
+    gapgates): they are written into the MLmodel file, so MLflow's own loaders accept exactly them.
+    Requirements are given, not inferred (inference loads the model again in a subprocess).
+    """
+    import mlflow.sklearn
+
+    mlflow.sklearn.save_model(
+        model, str(path), serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        skops_trusted_types=list(trusted) or None,
+        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+    )
+    return sha256_bytes((path / MODEL_FILE).read_bytes())
+
+
+def run_name(name: str, metadata: dict[str, Any], created: str) -> str:
+    """A run's name: model, decision and time (``scaled-logreg-promote-20261124-030000``)."""
+    stamp = created[:19].replace("-", "").replace(":", "").replace("T", "-")
+    return f"{name}-{metadata.get('decision') or 'registered'}-{stamp}"
+
+
+def run_params(metadata: dict[str, Any]) -> dict[str, str]:
+    """The run's params: model spec and parameters, folds, repeats, seed, policy hash."""
+    params = {"model.spec": metadata.get("model_spec"), "cv.folds": metadata.get("folds"),
+              "cv.repeats": metadata.get("repeats"), "cv.seed": metadata.get("seed"),
+              "policy_hash": metadata.get("policy_hash"), "data_fingerprint": metadata.get("data_fingerprint")}
+    params.update({f"model.param.{k}": v for k, v in (metadata.get("params") or {}).items()})
+    return {k: str(v)[:6000] for k, v in params.items() if v is not None}
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
+    """The run's metrics: per metric train, test, gap and interval bounds (and relative gap, holdout); noise rate; shift AUC."""
+    names = {"train_mean": "train", "test_mean": "test", "gap_mean": "gap", "gap_ci_low": "gap_ci_low",
+             "gap_ci_high": "gap_ci_high", "relative_gap": "relative_gap"}
+    metrics: dict[str, Any] = {}
+    for metric, values in (metadata.get("gap") or {}).items():
+        metrics.update({f"{metric}.{names[k]}": v for k, v in values.items() if k in names})
+    for metric, values in (metadata.get("holdout") or {}).items():
+        if isinstance(values, dict):
+            metrics.update({f"{metric}.holdout_{k}": v for k, v in values.items()})
+    metrics.update({"noise_rate": metadata.get("noise_rate"), "shift_auc": metadata.get("shift_auc")})
+    return {k: float(v) for k, v in metrics.items() if _finite(v)}
+
+
+def run_tags(metadata: dict[str, Any]) -> dict[str, str]:
+    """The run's tags: the decision, the diagnosis and the reasons."""
+    tags = {f"{_P}decision": metadata.get("decision"), f"{_P}diagnosis": metadata.get("diagnosis"),
+            f"{_P}reasons": "; ".join(map(str, metadata.get("reasons") or []))[:5000] or None}
+    return {k: str(v) for k, v in tags.items() if v is not None}
 
 
 class MlflowRegistry(Registry):
@@ -189,36 +251,60 @@ class MlflowRegistry(Registry):
         except MlflowException:
             return None
 
-    def register(self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None) -> str:
-        """Log the skops model as a run artifact and create a model version tagged with the gate's results."""
+    def register(
+        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        documents: Mapping[str, str] | None = None,
+    ) -> str:
+        """Log the model as a native MLflow model (sklearn flavour, skops format) in a run carrying the
+        gate's params, metrics, tags and reports, and create a model version tagged with its results.
+
+        ``mlflow.sklearn.load_model("models:/NAME@ALIAS")`` and ``mlflow.pyfunc.load_model`` load
+        what this registers; :meth:`load` loads the same file after checking its sha256.
+        """
+        from mlflow.entities import Metric, Param
         from mlflow.exceptions import MlflowException
 
         if not isinstance(name, str) or not name.strip():
             raise RegistryError(f"A registered model needs a non-empty name. Got {name!r}.")
         if not isinstance(metadata, dict):
             raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
-        data = serialize.dumps(model, trusted=self.trusted)
+        data = serialize.dumps(model, trusted=self.trusted)  # refuses a model skops could not load back safely
         self.model_name = self.model_name or name
-        meta = {**metadata, "name": name, "created": now(), "sha256": sha256_bytes(data), "model_file": MODEL_FILE}
+        created = now()
         exp = self.client.get_experiment_by_name(self.experiment)
         exp_id = (
             exp.experiment_id if exp is not None
             else self.client.create_experiment(self.experiment, artifact_location=self.artifact_location)
         )
-        run = self.client.create_run(exp_id, run_name=f"gapgates-{name}")
-        with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / MODEL_FILE).write_bytes(data)
-            (Path(tmp) / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
-            if report is not None:
-                (Path(tmp) / "report.json").write_text(json.dumps(report, indent=2, default=str))
-            self.client.log_artifacts(run.info.run_id, tmp, artifact_path="model")
-        self.client.set_terminated(run.info.run_id)
+        run = self.client.create_run(exp_id, run_name=run_name(name, metadata, created), tags=run_tags(metadata))
+        run_id = run.info.run_id
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                digest = _save_native(model, Path(tmp) / "model", trusted=serialize.held_types(data))
+                meta = {**metadata, "name": name, "created": created, "sha256": digest, "model_file": MODEL_FILE}
+                (Path(tmp) / "model" / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
+                self.client.log_artifacts(run_id, str(Path(tmp) / "model"), artifact_path="model")
+                reports = Path(tmp) / "reports"
+                reports.mkdir()
+                if report is not None:
+                    (reports / "report.json").write_text(json.dumps(report, indent=2, default=str))
+                for file_name, text in (documents or {}).items():
+                    (reports / Path(file_name).name).write_text(text, encoding="utf-8")
+                if any(reports.iterdir()):
+                    self.client.log_artifacts(run_id, str(reports))
+            self.client.log_batch(run_id, metrics=[Metric(k, v, int(time.time() * 1000), 0)
+                                                   for k, v in run_metrics(metadata).items()],
+                                  params=[Param(k, v) for k, v in run_params(metadata).items()])
+        except BaseException:
+            self.client.set_terminated(run_id, status="FAILED")
+            raise
+        self.client.set_terminated(run_id)
         try:
             self.client.get_registered_model(self.model_name)
         except MlflowException:
             self.client.create_registered_model(self.model_name)
         mv = self.client.create_model_version(
-            self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id, tags=_flat_tags(meta)
+            self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=_flat_tags(meta)
         )
         return str(mv.version)
 

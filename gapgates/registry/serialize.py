@@ -13,7 +13,7 @@ from typing import Any
 
 from gapgates.errors import RegistryError
 
-__all__ = ["TRUSTED_TYPES", "dumps", "loads", "untrusted_types"]
+__all__ = ["TRUSTED_TYPES", "dumps", "held_types", "loads", "untrusted_types"]
 
 #: Types beyond skops' defaults that gapgates trusts when loading a model.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -22,6 +22,13 @@ TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
 )
+
+
+def held_types(data: bytes) -> list[str]:
+    """Every type in ``data`` beyond skops' defaults (trusted by gapgates or not): what a loader must be told to trust."""
+    import skops.io as sio
+
+    return list(sio.get_untrusted_types(data=data))
 
 
 def untrusted_types(data: bytes, *, trusted: Sequence[str] = ()) -> list[str]:

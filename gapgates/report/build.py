@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
     from gapgates.enforcement import Approval, Enforcement
     from gapgates.pipeline.steps import RunResult
 
-__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "rerender", "write_json", "write_reports"]
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
+           "write_reports"]
 
 SCHEMA_VERSION = "1.0"
 
@@ -170,6 +171,13 @@ def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "report.json", report)
     return {"json": out / "report.json", **render_files(report, out)}
+
+
+def report_documents(report: dict[str, Any]) -> dict[str, str]:
+    """The report as the files a registry stores with a version: ``report.md`` and ``report.html``."""
+    from gapgates.report.html import render_html
+
+    return {"report.md": render_markdown(report), "report.html": render_html(report)}
 
 
 def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
