@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from uuid import UUID
+
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
@@ -10,7 +13,7 @@ from pydantic import Field
 from gapgates.enforcement import Approval
 from gapgates.pipeline.steps import RunResult
 
-__all__ = ["ApprovalInput", "approval_description", "request_approval"]
+__all__ = ["ApprovalInput", "answer", "approval_description", "evidence_links", "request_approval"]
 
 
 class ApprovalInput(RunInput):
@@ -27,12 +30,33 @@ class ApprovalInput(RunInput):
     reason: str = ""
 
 
-def approval_description(result: RunResult) -> str:
-    """Markdown shown on the resume form: the model and the failing checks."""
-    lines = [f"**{result.name}** needs approval before promotion. Failing checks:", ""]
-    lines += [f"- `{c.name}`: {c.message}" for c in result.decision.failed]
+def approval_description(result: RunResult, evidence: Mapping[str, str] | None = None) -> str:
+    """Markdown shown on the resume form: links to the published evidence, the diagnosis, the failing checks.
+
+    Args:
+        result: The run waiting for approval.
+        evidence: Links by title (the report, fold and HTML artifacts published before the pause).
+    """
+    lines = [f"**{result.name}** needs approval before promotion."]
+    if evidence:
+        lines += ["", "Evidence: " + " · ".join(f"[{title}]({url})" for title, url in evidence.items())]
+    if result.diagnosis is not None:
+        lines += ["", f"Diagnosis: **{result.diagnosis.label}**: {result.diagnosis.explanation}"]
+    lines += ["", "Failing checks:", ""] + [f"- `{c.name}`: {c.message}" for c in result.decision.failed]
     lines += ["", "Set **approve** and your name to promote, or leave approve off to block."]
     return "\n".join(lines)
+
+
+def evidence_links(created: Mapping[str, UUID], report_html: str | None) -> dict[str, str]:
+    """Titles and URLs of the artifacts :func:`~gapgates.flows.artifacts.publish_evidence` created."""
+    from gapgates.flows.artifacts import artifact_url
+
+    titles = {"report": "report (Markdown artifact)", "folds": "per-fold scores"}
+    links = {titles[kind]: url for kind, artifact_id in created.items() if kind in titles
+             and (url := artifact_url(artifact_id)) is not None}
+    if report_html is not None:
+        links["HTML report"] = report_html
+    return links
 
 
 def _resume_after_timeout() -> None:
@@ -51,19 +75,22 @@ def _resume_after_timeout() -> None:
         client.set_flow_run_state(context.flow_run.id, Running(message="Approval timed out; blocking."), force=True)
 
 
-def request_approval(result: RunResult, *, poll_interval: int | None = None) -> Approval:
+def request_approval(
+    result: RunResult, *, poll_interval: int | None = None, evidence: Mapping[str, str] | None = None
+) -> Approval:
     """Pause the current flow run for an :class:`ApprovalInput` (call from inside a flow).
 
     Args:
         result: The run whose decision is ``needs_approval``.
         poll_interval: Seconds between checks for a resume (default: a tenth of the timeout, 1–10 s).
+        evidence: Links to the evidence published before the pause, shown on the resume form.
 
     Returns:
         The answer; a timeout (policy ``[decision] approval_timeout``) is a rejection.
     """
     timeout = result.policy.decision.approval_timeout
     poll = poll_interval if poll_interval is not None else min(10, max(1, timeout // 10))
-    form = ApprovalInput.with_initial_data(description=approval_description(result), approve=False)
+    form = ApprovalInput.with_initial_data(description=approval_description(result, evidence), approve=False)
     try:
         answer = pause_flow_run(wait_for_input=form, timeout=timeout, poll_interval=poll)
     except FlowPauseTimeout:
@@ -71,3 +98,42 @@ def request_approval(result: RunResult, *, poll_interval: int | None = None) -> 
         return Approval(False, "gapgates", f"nobody approved within {timeout} s", timed_out=True)
     reason = answer.reason or ("approved" if answer.approve else "rejected")
     return Approval(bool(answer.approve), answer.approver, reason)
+
+
+def answer(flow_run_id: str, *, approve: bool, approver: str, reason: str = "") -> str:
+    """Approve or reject a paused ``retrain-and-gate`` run through Prefect's client (``gapgates approve|reject``).
+
+    Args:
+        flow_run_id: The paused flow run's id (in the UI's URL, or ``prefect flow-run ls``).
+        approve: True to promote, False to block.
+        approver: Who decides (recorded in the audit log, the reports and the history).
+        reason: Why.
+
+    Returns:
+        The flow run's name.
+
+    Raises:
+        ConfigError: On an id that is not a UUID, an unknown run, or a run that is not paused.
+    """
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.flow_runs import resume_flow_run
+
+    from gapgates.errors import ConfigError
+
+    try:
+        run_id = UUID(str(flow_run_id))
+    except ValueError:
+        raise ConfigError(f"A flow run id is a UUID (the last part of the run's URL in the UI). Got {flow_run_id!r}.") from None
+    if not approver.strip():
+        raise ConfigError("--approver must name who decides; it is recorded in the audit log. Got ''.")
+    with get_client(sync_client=True) as client:
+        try:
+            run = client.read_flow_run(run_id)
+        except ObjectNotFound:
+            raise ConfigError(f"There is no flow run {run_id} on this Prefect server (PREFECT_API_URL).") from None
+    if run.state is None or not run.state.is_paused():
+        state = "no state" if run.state is None else run.state.name
+        raise ConfigError(f"Flow run {run_id} ({run.name}) is not waiting for approval: it is {state}.")
+    resume_flow_run(run_id, run_input=ApprovalInput(approve=approve, approver=approver, reason=reason).model_dump())
+    return str(run.name)

@@ -1,19 +1,31 @@
-"""Prefect artifacts of a gate run: the Markdown report, per-fold scores, a link to the HTML report."""
+"""Prefect artifacts of a gate run: the Markdown report, per-fold scores, a link to the HTML report, the approval.
+
+The reviewer of a ``needs_approval`` decision sees them *before* answering: :func:`publish_evidence`
+publishes the pending report (and writes report.json/md/html into ``out``) before the run pauses;
+:func:`publish_artifacts` publishes the final report after the ``publish`` step, and an approval
+artifact naming the outcome, the approver and the reason.
+
+The HTML report is linked only at an http(s) URL (``report_url``: where ``out`` is served), never
+as a ``file://`` path on the worker's disk, which no browser opening the UI can reach.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 from gapgates.flows.tasks import IO_RETRIES
 from prefect import task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from gapgates.pipeline.steps import RunResult
 from gapgates.publishing import Published
-from gapgates.report.build import render_markdown
+from gapgates.report.build import build_report, render_markdown, write_reports
+from gapgates.report.html import approval_summary
 
-__all__ = ["artifact_keys", "fold_rows", "publish_artifacts"]
+__all__ = ["artifact_keys", "artifact_url", "fold_rows", "html_url", "publish_artifacts", "publish_evidence"]
 
 
 def artifact_keys(name: str) -> dict[str, str]:
@@ -25,7 +37,7 @@ def artifact_keys(name: str) -> dict[str, str]:
     """
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
-    return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html"}
+    return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval"}
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,29 +51,88 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def html_url(report: dict[str, Any]) -> str | None:
+    """Where the run's ``report.html`` is served: ``<report_url>/report.html`` (None without ``report_url``)."""
+    base = (report.get("config") or {}).get("report_url")
+    return None if not base else f"{str(base).rstrip('/')}/report.html"
+
+
+def artifact_url(artifact_id: UUID) -> str | None:
+    """The artifact's page in the Prefect UI (None when no UI URL is configured)."""
+    from prefect.settings import get_current_settings
+
+    ui = get_current_settings().ui_url
+    return None if not ui else f"{str(ui).rstrip('/')}/artifacts/artifact/{artifact_id}"
+
+
+def _markdown(report: dict[str, Any]) -> str:
+    url = html_url(report)
+    out = (report.get("config") or {}).get("out")
+    if url is not None:
+        footer = f"Full report: [report.html]({url})"
+    elif out:
+        footer = f"Full report: `report.html` in `{out}` (set `report_url` to link it from here)."
+    else:
+        footer = "No report directory (`out`) was given: no HTML report was written."
+    return render_markdown(report) + "\n" + footer + "\n"
+
+
+def _create(report: dict[str, Any]) -> dict[str, UUID]:
+    """The Markdown report, the fold table and the HTML link (when served) of a report; their ids by kind."""
+    name = report["model"]["name"]
+    keys = artifact_keys(name)
+    created = {"report": create_markdown_artifact(_markdown(report), key=keys["report"],
+                                                  description=f"{name}: {report['decision']}")}
+    rows = fold_rows(report)
+    if rows:
+        created["folds"] = create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {name}")
+    url = html_url(report)
+    if url is not None:
+        created["html"] = create_link_artifact(url, link_text="HTML report", key=keys["html"],
+                                               description=f"Full report of {name}")
+    return created
+
+
+@task(name="publish-evidence", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_evidence(result: RunResult) -> dict[str, UUID]:
+    """Before a run pauses for approval: the pending report as artifacts, and report.json/md/html in ``out``.
+
+    Returns:
+        The ids of the artifacts created, by kind (``report``, ``folds``, ``html``).
+    """
+    report = build_report(result)
+    out = result.prepared.config.out
+    if out is not None:
+        write_reports(report, out)
+    return _create(report)
+
+
 @task(name="publish-artifacts", cache_policy=NO_CACHE, **IO_RETRIES)
-def publish_artifacts(published: Published) -> dict[str, str]:
+def publish_artifacts(published: Published) -> dict[str, UUID]:
     """The run's Prefect artifacts, from its published report: the Markdown report, the per-fold
-    scores, a link to the HTML report.
+    scores, a link to the HTML report, and (after an approval) the approval's outcome.
 
     Args:
         published: What the ``publish`` step wrote.
 
     Returns:
-        The artifact keys created, by kind.
+        The ids of the artifacts created, by kind.
     """
     report = published.report
-    keys = artifact_keys(report["model"]["name"])
-    create_markdown_artifact(render_markdown(report), key=keys["report"],
-                             description=f"{report['model']['name']}: {report['decision']}")
-    created = {"report": keys["report"]}
-    rows = fold_rows(report)
-    if rows:
-        create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {report['model']['name']}")
-        created["folds"] = keys["folds"]
-    html = published.paths.get("html")
-    if html is not None and html.is_file():
-        create_link_artifact(html.resolve().as_uri(), link_text="HTML report", key=keys["html"],
-                             description=f"Full report of {report['model']['name']}")
-        created["html"] = keys["html"]
+    created = _create(report)
+    approval = report.get("approval")
+    if approval is not None:
+        name = report["model"]["name"]
+        lines = [f"# gapgates: approval of {name}", "", str(approval_summary(report)), "",
+                 "| outcome | approver | reason |", "|---|---|---|",
+                 f"| {_outcome(report)} | {approval['actor']} | {approval['reason'] or '–'} |"]
+        created["approval"] = create_markdown_artifact("\n".join(lines) + "\n", key=artifact_keys(name)["approval"],
+                                                       description=f"{name}: {_outcome(report)} by {approval['actor']}")
     return created
+
+
+def _outcome(report: dict[str, Any]) -> str:
+    approval = report["approval"]
+    if approval.get("timed_out"):
+        return "timed out"
+    return "approved" if approval.get("approved") else "rejected"

@@ -8,8 +8,10 @@ step as its task, fans the cross-validation out per fold, pauses for a person's 
 are rolled back by their ``on_rollback`` hooks and production does not move.
 
 Final states: a promoted run ends Completed and returns the report; a blocked, rejected or
-timed-out run ends **Failed** with the reasons as the state message (so Prefect automations can
-alert on it) and the report as its data; bad input ends Failed with the one-line error.
+timed-out run ends **Failed** with a short message (the first reasons; Prefect automations can
+alert on it) and :class:`~gapgates.errors.RunBlocked` carrying the report as its result; bad
+input ends Failed with the one-line error. Results are persisted (``persist_result=True``), so
+a client reads the report with ``state.result()`` after ``run_deployment``.
 """
 
 from __future__ import annotations
@@ -18,20 +20,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from gapgates.flows.approval import request_approval
-from gapgates.flows.artifacts import publish_artifacts
+from gapgates.flows.approval import evidence_links, request_approval
+from gapgates.flows.artifacts import html_url, publish_artifacts, publish_evidence
 from gapgates.flows.tasks import call_task
 from prefect import flow, get_run_logger
 from prefect.states import Failed, State
 from prefect.transactions import transaction
 
 from gapgates.config import CheckConfig, merge_config
-from gapgates.errors import GapGatesError
+from gapgates.errors import GapGatesError, RunBlocked
 from gapgates.gate import GateState, run_gate
 from gapgates.judge.checks import Outcome
 from gapgates.pipeline.definition import Step
+from gapgates.report.build import build_report
 
-__all__ = ["final_report", "gate_config", "retrain_and_gate"]
+__all__ = ["blocked_message", "final_report", "gate_config", "retrain_and_gate"]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
@@ -47,7 +50,10 @@ def _call(step: Step, *args: Any) -> Any:
     """Run one step of the gate inside the flow."""
     if step.name == "approval":
         result = args[0]
-        return request_approval(result) if result.decision.outcome is Outcome.NEEDS_APPROVAL else None
+        if result.decision.outcome is not Outcome.NEEDS_APPROVAL:
+            return None
+        created = publish_evidence(result)  # the reviewer sees the report before answering
+        return request_approval(result, evidence=evidence_links(created, html_url(build_report(result))))
     value = call_task(step, *args)
     if step.name == "publish":
         publish_artifacts(value)
@@ -70,7 +76,23 @@ def _blocked_reasons(state: GateState) -> list[str]:
     return reasons
 
 
-@flow(name="retrain-and-gate", validate_parameters=True)
+#: Reasons named in a blocked run's state message (the report has them all).
+MESSAGE_REASONS = 3
+
+
+def blocked_message(reasons: list[str]) -> str:
+    """The state message of a blocked run: short, the first reasons, how many more.
+
+    Example:
+        >>> blocked_message(["a", "b", "c", "d", "e"])
+        'Blocked: a; b; c (and 2 more in the report)'
+    """
+    shown = "; ".join(r if len(r) <= 200 else r[:199] + "…" for r in reasons[:MESSAGE_REASONS])
+    more = len(reasons) - MESSAGE_REASONS
+    return "Blocked: " + (shown or "the gate did not pass") + (f" (and {more} more in the report)" if more > 0 else "")
+
+
+@flow(name="retrain-and-gate", validate_parameters=True, persist_result=True)
 def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | None = None) -> Any:
     """Retrain a model and gate its promotion on the generalization gap.
 
@@ -79,7 +101,8 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         options: Options overriding the file (same keys; ``dask`` runs the folds on Dask).
 
     Returns:
-        The report (Completed) when the gate passed; a Failed state otherwise.
+        The report (Completed) when the gate passed; a Failed state otherwise, whose result is
+        :class:`~gapgates.errors.RunBlocked` (with the report) or the one-line input error.
     """
     logger = get_run_logger()
     try:
@@ -89,7 +112,10 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         return Failed(message=f"gapgates: error: {err}", data=err)
     if state.passed:
         return state.report
-    return Failed(message="Blocked: " + "; ".join(_blocked_reasons(state)), data=state.report)
+    message = blocked_message(_blocked_reasons(state))
+    # An exception as the data, not the report itself: Prefect resolves a Failed state's result into an
+    # exception (a dict there makes the engine log "TypeError: Unexpected result for failed state").
+    return Failed(message=message, data=RunBlocked(message, state.report))
 
 
 def final_report(state: State) -> tuple[dict[str, Any], bool]:
@@ -100,6 +126,8 @@ def final_report(state: State) -> tuple[dict[str, Any], bool]:
         Exception: Any other error that failed the run.
     """
     data = state.result(raise_on_failure=False)
+    if isinstance(data, RunBlocked):
+        return data.report, False
     if isinstance(data, BaseException):
         raise data
     if not isinstance(data, dict):

@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "PromotionBlocked": "gapgates.errors",
     "QualityResult": "gapgates.quality.result",
     "RegistryError": "gapgates.errors",
+    "RunBlocked": "gapgates.errors",
     "RunResult": "gapgates.pipeline.steps",
     "Severity": "gapgates.judge.checks",
     "ShiftResult": "gapgates.compute.shift",

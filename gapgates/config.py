@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ class CheckConfig(BaseModel):
         promote: Switch production to the candidate when the decision is ``promote``.
         alias: With an MLflow registry: the registered-model alias that marks production
             (default ``champion``).
+        report_url: The http(s) URL at which ``out`` is served (a web server or a bucket): the
+            Prefect flow links its HTML report artifact to ``<report_url>/report.html``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -67,6 +70,7 @@ class CheckConfig(BaseModel):
     registry: str | None = None
     promote: bool = False
     alias: str | None = Field(default=None, min_length=1)
+    report_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     @field_validator("registry", mode="before")
     @classmethod
@@ -151,9 +155,9 @@ def load_config(path: str | Path) -> dict[str, Any]:
         if key == "registry" and is_mlflow(data.get(key)):
             continue  # a URI, not a path (an ``mlflow:sqlite:///x.db`` is relative to the working directory)
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
-            data[key] = str(path.parent / data[key])
+            data[key] = os.path.normpath(path.parent / data[key])  # deployments/../data.csv -> data.csv
     if isinstance(data.get("model"), str) and ".py:" in data["model"] and not Path(data["model"]).is_absolute():
-        data["model"] = str(path.parent / data["model"])
+        data["model"] = os.path.normpath(path.parent / data["model"])
     return data
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "PolicyError",
     "PromotionBlocked",
     "RegistryError",
+    "RunBlocked",
     "first_line",
 ]
 
@@ -60,6 +61,24 @@ class PromotionBlocked(GapGatesError):
         self.decision = decision
         reasons = "; ".join(decision.reasons) or "no reason recorded"
         super().__init__(f"Promotion blocked ({decision.outcome.value}): {reasons}", *args)
+
+
+class RunBlocked(GapGatesError):
+    """A whole gate run ended without promotion (blocked, rejected, or approval timed out): carries its report.
+
+    The Prefect flow ends Failed with this as its result, so ``state.result()`` raises it and
+    ``state.result(raise_on_failure=False)`` returns it, report included.
+
+    Attributes:
+        report: The run's ``report.json`` mapping.
+    """
+
+    def __init__(self, message: str, report: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.report = report
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.report)
 
 
 def first_line(err: BaseException) -> str:

@@ -50,6 +50,13 @@ CREATE TABLE IF NOT EXISTS gaps (
     PRIMARY KEY (run_id, metric)
 );
 CREATE INDEX IF NOT EXISTS runs_by_model ON runs(model, id);
+CREATE TABLE IF NOT EXISTS approvals (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id),
+    approved INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    reason TEXT,
+    timed_out INTEGER NOT NULL
+);
 """
 
 
@@ -76,6 +83,8 @@ class RunRecord:
         gaps: ``{metric: MetricRecord}``.
         noise_rate: Share of rows flagged as label issues, when computed.
         diagnosis: Diagnosis label, when computed.
+        approval: A person's answer to a ``needs_approval`` decision (``approved``, ``actor``,
+            ``reason``, ``timed_out``: the report's ``approval`` section), or None.
         id: Row id in the database (0 before it is stored).
     """
 
@@ -88,6 +97,7 @@ class RunRecord:
     gaps: dict[str, MetricRecord] = field(default_factory=dict)
     noise_rate: float | None = None
     diagnosis: str | None = None
+    approval: dict[str, Any] | None = None
     id: int = 0
 
     @property
@@ -130,6 +140,7 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         gaps=gaps,
         noise_rate=_section(report, "noise").get("rate"),
         diagnosis=_section(report, "diagnosis").get("label"),
+        approval=_section(report, "approval") or None,
     )
 
 
@@ -174,6 +185,11 @@ class History:
                     "INSERT INTO gaps (run_id, metric, gap, ci_low, ci_high) VALUES (?, ?, ?, ?, ?)",
                     [(run_id, m, g.gap, g.ci_low, g.ci_high) for m, g in record.gaps.items()],
                 )
+                if record.approval is not None:
+                    a = record.approval
+                    conn.execute("INSERT INTO approvals (run_id, approved, actor, reason, timed_out) VALUES (?, ?, ?, ?, ?)",
+                                 (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"),
+                                  bool(a.get("timed_out"))))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -205,9 +221,16 @@ class History:
                     f"SELECT run_id, metric, gap, ci_low, ci_high FROM gaps WHERE run_id IN ({marks})", ids
                 ):
                     gaps[run_id][metric] = MetricRecord(g, lo, hi)
+                approvals = {
+                    run_id: {"approved": bool(ok), "actor": actor, "reason": reason, "timed_out": bool(late)}
+                    for run_id, ok, actor, reason, late in conn.execute(
+                        f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids)
+                }
+            else:
+                approvals = {}
         return [
             RunRecord(time=t, model=m, version=v, fingerprint=f, decision=d, primary_metric=p,
-                      gaps=gaps[i], noise_rate=n, diagnosis=dg, id=i)
+                      gaps=gaps[i], noise_rate=n, diagnosis=dg, approval=approvals.get(i), id=i)
             for i, t, m, v, f, d, p, n, dg in reversed(rows)
         ]
 

@@ -5,6 +5,7 @@ module     commands
 ========== ============================================================
 check      ``check``, ``demo``: the whole gate in this process
 run        ``run``: the same gate as the Prefect flow
+approval   ``approve``, ``reject``: answer a run paused for approval
 report     ``report``: re-render a report.json
 history    ``history``: the recorded runs
 profile    ``profile``: a Great Expectations suite from accepted data
@@ -14,13 +15,13 @@ registry   ``registry list|show|rollback|verify``
 
 from __future__ import annotations
 
-from gapgates.cli import check, history, profile, registry, report, run
+from gapgates.cli import approval, check, history, profile, registry, report, run
 from gapgates.cli.main import cli
 
 __all__ = ["cli", "main"]
 
-for _command in (check.check, check.demo, run.run, report.report_cmd, history.history_cmd, profile.profile,
-                 registry.registry):
+for _command in (check.check, check.demo, run.run, approval.approve, approval.reject, report.report_cmd,
+                 history.history_cmd, profile.profile, registry.registry):
     cli.add_command(_command)
 
 

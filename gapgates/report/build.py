@@ -121,6 +121,11 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**Model** `{model.get('name')}` · **data** `{data.get('path')}` ({data.get('rows')} rows) · {report.get('created')}",
         "",
     ]
+    from gapgates.report.html import approval_summary
+
+    approval = approval_summary(report)
+    if approval is not None:
+        lines += ["## Approval", "", approval, ""]
     if report.get("reasons"):
         lines += ["## Reasons", ""] + [f"- {r}" for r in report["reasons"]] + [""]
     gap = report.get("gap") or {}

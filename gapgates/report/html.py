@@ -18,7 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATES", "champion_rows", "failed_expectations", "learning_curve_series", "render_html"]
+__all__ = ["TEMPLATES", "approval_summary", "champion_rows", "failed_expectations", "learning_curve_series",
+           "render_html"]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -30,6 +31,33 @@ DECISIONS = {
 }
 STATUSES = {"pass": ("PASS", "✔", "ok"), "warn": ("WARN", "⚠", "warn"), "fail": ("FAIL", "✖", "bad"),
             "skipped": ("SKIPPED", "–", "skip")}
+
+
+def approval_summary(report: dict[str, Any]) -> str | None:
+    """One line on the approval of a ``needs_approval`` decision: who answered, why, and the outcome.
+
+    None when nobody was asked (any other decision).
+
+    Example:
+        >>> approval_summary({"decision": "needs_approval", "approval": {"approved": True, "actor": "alice",
+        ...     "reason": "known shift", "timed_out": False}, "registry": {"version": "v3", "promoted": True}})
+        'APPROVED by alice: known shift. Outcome: promoted to production as v3.'
+    """
+    approval, registry = report.get("approval"), report.get("registry") or {}
+    if not isinstance(approval, dict):
+        return "Waiting for a person's approval." if report.get("decision") == "needs_approval" else None
+    if approval.get("timed_out"):
+        head = f"NOT APPROVED: {approval.get('reason')}"
+    else:
+        verb = "APPROVED" if approval.get("approved") else "REJECTED"
+        head = f"{verb} by {approval.get('actor')}: {approval.get('reason') or 'no reason given'}"
+    if registry.get("promoted"):
+        outcome = f"promoted to production as {registry.get('version')}"
+    elif registry.get("version") is not None:
+        outcome = f"registered as {registry.get('version')}, not promoted"
+    else:
+        outcome = "promoted" if approval.get("approved") else "not promoted"
+    return f"{head}. Outcome: {outcome}."
 
 
 def fmt(value: Any) -> str:
@@ -139,4 +167,5 @@ def render_html(report: dict[str, Any]) -> str:
         statuses=STATUSES, charts=charts, gap_limit=_limit(policy, "gap", "max_gap"), gap_status=gap_status,
         gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
         failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
+        approval=approval_summary(report),
     )

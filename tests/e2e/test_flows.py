@@ -55,11 +55,9 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
     from gapgates.flows.retrain import final_report
 
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "report.html").write_text("<html></html>")  # what the HTML report step leaves next to report.json
     registry = tmp_path / "registry"
     state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out), registry=str(registry),
-                 promote=True)
+                 promote=True, report_url="https://reports.example.invalid/scaled-logreg/")
     assert state.is_completed(), state.message
     report, promoted = final_report(state)
     assert promoted and report["decision"] == "promote" and report["registry"]["promoted"] is True
@@ -84,7 +82,8 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
     assert [r["test"] for r in acc] == [f["test"] for f in report["gap"]["accuracy"]["folds"]]
     link = _artifact("gapgates-scaled-logreg-html")
     assert link.flow_run_id == flow_run_id  # Prefect stores a link artifact as Markdown "[text](url)"
-    assert (out / "report.html").resolve().as_uri() in link.data
+    assert "(https://reports.example.invalid/scaled-logreg/report.html)" in link.data and "file:" not in link.data
+    assert "[report.html](https://reports.example.invalid/scaled-logreg/report.html)" in md.data
 
 
 def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
