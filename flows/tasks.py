@@ -43,6 +43,7 @@ from gapgates.gate import COMMIT_STEPS, GATE_STEPS
 from gapgates.judge.policy import policy_hash
 from gapgates.pipeline.definition import Step
 from gapgates.pipeline.inputs import Prepared
+from gapgates.pipeline.repeats import repeat_until_decided
 from gapgates.pipeline.steps import fitting_failed
 
 __all__ = [
@@ -253,22 +254,27 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
     """The ``cross-validate`` step with one ``fit-fold`` task per fold, run in parallel by ``runner``.
 
     Call from inside a flow. ``runner`` defaults to :func:`task_runner_for` the run's config
-    (a DaskTaskRunner puts every fold task on the Dask cluster). The numbers equal the
-    library's one-pass :func:`gapgates.pipeline.steps.compute_gap`.
+    (a DaskTaskRunner puts every fold task on the Dask cluster). While a gated interval straddles
+    its limit, :func:`gapgates.pipeline.repeats.repeat_until_decided` (the library's loop) asks
+    for one more repeat of k-fold, fanned out as more ``fit-fold`` tasks (numbered on from the
+    configured folds). The numbers equal the library's :func:`gapgates.pipeline.steps.compute_gap`.
 
     Raises:
         GapGatesError: When a fold cannot be fit (the first failing fold's one-line error).
     """
     runner = runner if runner is not None else task_runner_for(prep.config)
-    with runner:
+
+    def fit(folds: Splits, first: int) -> GapResult:
         futures = [
-            runner.submit(fit_one_fold, parameters={"prep": prep, "index": i, "train_rows": tr, "test_rows": te})
-            for i, (tr, te) in enumerate(splits)
+            runner.submit(fit_one_fold, parameters={"prep": prep, "index": first + i, "train_rows": tr, "test_rows": te})
+            for i, (tr, te) in enumerate(folds)
         ]
         for future in futures:
             future.wait()
-        folds = [result_or_raise(future.state) for future in futures]
-    return _combine(prep, folds)
+        return _combine(prep, [result_or_raise(future.state) for future in futures])
+
+    with runner:
+        return repeat_until_decided(prep, splits, fit)
 
 
 def call_task(step: Step, *args: Any) -> Any:

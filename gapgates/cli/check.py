@@ -90,6 +90,9 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     data = report["data"]
     cv = report.get("cv")
     how = f"{cv['n_folds']} folds" if cv else "data quality failed: no model trained"
+    adaptive = (cv or {}).get("adaptive") or {}
+    if adaptive.get("added"):
+        how += f" ({adaptive['added']} repeat{'s' if adaptive['added'] != 1 else ''} of {adaptive['folds']}-fold added)"
     click.echo(
         click.style(f"{decision.upper().replace('_', ' ')}", fg=colour, bold=True)
         + f"  {report['model']['name']} on {data['train_rows']} rows, {how}"
@@ -107,6 +110,10 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
             f"  {metric:<18}{g['train_mean']:>8.4f}{g['test_mean']:>8.4f}{g['gap_mean']:>8.4f}"
             f"  [{g['gap_ci_low']:.4f}, {g['gap_ci_high']:.4f}]"
         )
+    from gapgates.report.html import closeness_lines
+
+    for line in closeness_lines(report):
+        click.echo(f"  {line}")
     diagnosis = report.get("diagnosis")
     if diagnosis:
         click.echo(f"  diagnosis: {diagnosis['label']} — {diagnosis['explanation']}")

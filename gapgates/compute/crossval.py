@@ -4,6 +4,8 @@
 ``return_train_score``, ``return_estimator`` and ``return_indices``. From the
 fitted fold models it also keeps the out-of-fold predictions (probabilities
 for classifiers that have them), so label-noise detection needs no extra fit.
+:func:`merge_gaps` adds the folds of a later pass (more repeats of k-fold) to a result
+without fitting or predicting anything again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from gapgates.compute.intervals import corrected_interval
 from gapgates.data.scoring import default_metrics, resolve_scoring
 from gapgates.data.splits import Splits, make_splits
 
-__all__ = ["CrossValidation", "GapResult", "MetricGap", "gap", "summarize_gap"]
+__all__ = [
+    "AdaptiveRepeats", "CrossValidation", "GapResult", "MetricGap", "Straddle", "gap", "merge_gaps", "summarize_folds",
+    "summarize_gap",
+]
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -108,6 +113,30 @@ def summarize_gap(
     )
 
 
+def summarize_folds(
+    splits: Splits,
+    train: dict[str, Sequence[float]],
+    test: dict[str, Sequence[float]],
+    *,
+    confidence: float = 0.95,
+) -> dict[str, MetricGap]:
+    """Summarise the per-fold scores of every metric, with the folds' average train and test sizes.
+
+    Args:
+        splits: The ``(train_rows, test_rows)`` of every fold, in the order of the scores.
+        train: ``{metric: per-fold train scores}``; its order is the metrics' order.
+        test: ``{metric: per-fold test scores}``.
+        confidence: Interval level.
+
+    Returns:
+        ``{metric: MetricGap}``, each with the Nadeau–Bengio interval over all ``len(splits)`` folds.
+    """
+    n_train = float(np.mean([len(tr) for tr, _ in splits]))
+    n_test = float(np.mean([len(te) for _, te in splits]))
+    return {name: summarize_gap(name, train[name], test[name], n_train=n_train, n_test=n_test, confidence=confidence)
+            for name in train}
+
+
 @dataclass(frozen=True, eq=False)
 class CrossValidation:
     """What the one cross-validation pass leaves behind for later steps.
@@ -132,6 +161,62 @@ class CrossValidation:
     fit_seconds: float
 
 
+@dataclass(frozen=True)
+class Straddle:
+    """A gated interval that straddled its limit: why repeats of k-fold were added.
+
+    Attributes:
+        check: The check's name, e.g. ``"gap:accuracy"``.
+        low: Lower bound of the check's interval, in the check's units.
+        high: Upper bound of that interval.
+        limit: The policy limit between the two.
+    """
+
+    check: str
+    low: float
+    high: float
+    limit: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {"check": self.check, "low": self.low, "high": self.high, "limit": self.limit}
+
+
+@dataclass(frozen=True)
+class AdaptiveRepeats:
+    """Repeats of k-fold added after the configured ones because a gated interval straddled its limit.
+
+    Attributes:
+        folds: Folds per repeat (``k``).
+        configured: Repeats of the configured folds (``--repeats``).
+        added: Repeats added, each of ``folds`` fits (0: no interval straddled its limit).
+        budget: The most that could be added (``[gap] max_repeats``).
+        straddled: The intervals that straddled their limit on the configured folds (why repeats were added).
+        unresolved: The checks whose interval still straddled its limit when the budget was spent:
+            their evidence is inconclusive.
+    """
+
+    folds: int
+    configured: int
+    added: int
+    budget: int
+    straddled: tuple[Straddle, ...] = ()
+    unresolved: tuple[str, ...] = ()
+
+    @property
+    def extra_fits(self) -> int:
+        """Model fits the added repeats cost."""
+        return self.added * self.folds
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``cv.adaptive`` section."""
+        return {
+            "folds": self.folds, "configured": self.configured, "added": self.added, "budget": self.budget,
+            "extra_fits": self.extra_fits, "straddled": [s.to_dict() for s in self.straddled],
+            "unresolved": list(self.unresolved),
+        }
+
+
 @dataclass(frozen=True, eq=False)
 class GapResult:
     """Per-metric gaps of one cross-validation pass.
@@ -142,6 +227,8 @@ class GapResult:
         n_folds: Number of fitted folds (``k × repeats``).
         confidence: Level of the intervals.
         cv: Fold models, splits and out-of-fold predictions.
+        repeats: The repeats added because a gated interval straddled its limit (None: the run
+            could not add any, see :mod:`gapgates.pipeline.repeats`).
     """
 
     metrics: dict[str, MetricGap]
@@ -149,6 +236,7 @@ class GapResult:
     n_folds: int
     confidence: float
     cv: CrossValidation
+    repeats: AdaptiveRepeats | None = None
 
     @property
     def primary(self) -> MetricGap:
@@ -226,12 +314,102 @@ def out_of_fold(
         cols = np.searchsorted(classes, np.asarray(est.classes_))
         sums[np.ix_(test, cols)] += est.predict_proba(X.iloc[test])
         counts[test] += 1
+    proba, pred = _average(classes, sums, counts, covered)
+    return classes, proba, pred, covered
+
+
+def _average(
+    classes: np.ndarray, sums: np.ndarray, counts: np.ndarray, covered: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities (summed over folds, divided by the folds that tested each row) and their labels."""
     with np.errstate(invalid="ignore", divide="ignore"):
         proba = sums / counts[:, None]
     proba[~covered] = np.nan
-    pred = np.empty(n_rows, dtype=classes.dtype if classes.dtype.kind != "U" else object)
+    pred = np.empty(len(counts), dtype=classes.dtype if classes.dtype.kind != "U" else object)
     pred[covered] = classes[np.argmax(proba[covered], axis=1)]
+    return proba, pred
+
+
+def _tested(splits: Splits, n_rows: int) -> np.ndarray:
+    """How many folds tested each row."""
+    counts = np.zeros(n_rows)
+    for _, test in splits:
+        counts[test] += 1
+    return counts
+
+
+def _merge_out_of_fold(
+    first: CrossValidation, more: CrossValidation
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray, np.ndarray]:
+    """The out-of-fold predictions of two passes together, without predicting again.
+
+    Probabilities are averaged over every fold that tested a row (each pass weighted by how many of
+    its folds tested it); for labels the later pass wins, as in :func:`out_of_fold`.
+    """
+    covered = first.covered | more.covered
+    if first.oof_proba is None or more.oof_proba is None or first.classes is None or more.classes is None:
+        pred = first.oof_pred.copy()
+        pred[more.covered] = more.oof_pred[more.covered]
+        return None, None, pred, covered
+    n_rows = len(covered)
+    classes = np.union1d(first.classes, more.classes)
+    sums = np.zeros((n_rows, classes.size))
+    counts = np.zeros(n_rows)
+    for part in (first, more):
+        tested = _tested(part.splits, n_rows)
+        cols = np.searchsorted(classes, part.classes)
+        sums[:, cols] += np.nan_to_num(part.oof_proba) * tested[:, None]
+        counts += tested
+    proba, pred = _average(classes, sums, counts, covered)
     return classes, proba, pred, covered
+
+
+def merge_gaps(first: GapResult, more: GapResult) -> GapResult:
+    """The gap of two passes' folds together, as one pass over all of them gives it.
+
+    Per-fold scores are joined (``more``'s after ``first``'s), every interval is recomputed over all
+    ``J`` folds, and the out-of-fold probabilities are averaged over every fold that tested a row:
+    nothing is fitted or predicted again. Used to add repeats of k-fold to a finished pass.
+
+    Args:
+        first: The folds fitted so far.
+        more: Folds fitted later with the same estimator, metrics and confidence.
+
+    Returns:
+        The combined result (``repeats`` is left to the caller).
+
+    Raises:
+        ValueError: If the two passes measured different metrics, tasks or confidence levels.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> from gapgates.data.splits import make_splits
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> folds = make_splits(X, y, classification=True, n_splits=3, n_repeats=2)
+        >>> tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+        >>> both = merge_gaps(gap(tree, X, y, splits=folds[:3]), gap(tree, X, y, splits=folds[3:]))
+        >>> both.primary.test == gap(tree, X, y, splits=folds).primary.test
+        True
+    """
+    same = (list(first.metrics), first.classification, first.confidence)
+    if same != (list(more.metrics), more.classification, more.confidence):
+        raise ValueError(
+            "Only passes with the same metrics, task and confidence can be merged. "
+            f"Got {same} and {(list(more.metrics), more.classification, more.confidence)}."
+        )
+    splits = [*first.cv.splits, *more.cv.splits]
+    metrics = summarize_folds(
+        splits, {m: g.train + more.metrics[m].train for m, g in first.metrics.items()},
+        {m: g.test + more.metrics[m].test for m, g in first.metrics.items()}, confidence=first.confidence,
+    )
+    classes, proba, pred, covered = _merge_out_of_fold(first.cv, more.cv)
+    cv = CrossValidation(
+        splits=splits, estimators=first.cv.estimators + more.cv.estimators, classes=classes, oof_proba=proba,
+        oof_pred=pred, covered=covered, fit_seconds=first.cv.fit_seconds + more.cv.fit_seconds,
+    )
+    return GapResult(metrics=metrics, classification=first.classification, n_folds=len(splits),
+                     confidence=first.confidence, cv=cv)
 
 
 def gap(
@@ -310,14 +488,8 @@ def gap(
     if progress is not None and workers > 1:
         progress(len(splits), len(splits))
     folds = list(zip(raw["indices"]["train"], raw["indices"]["test"]))
-    n_train = float(np.mean([len(tr) for tr, _ in folds]))
-    n_test = float(np.mean([len(te) for _, te in folds]))
-    metrics = {
-        name: summarize_gap(
-            name, raw[f"train_{name}"], raw[f"test_{name}"], n_train=n_train, n_test=n_test, confidence=confidence
-        )
-        for name in names
-    }
+    metrics = summarize_folds(folds, {m: raw[f"train_{m}"] for m in names}, {m: raw[f"test_{m}"] for m in names},
+                              confidence=confidence)
     estimators = tuple(raw["estimator"])
     classes, proba, pred, covered = out_of_fold(estimators, folds, X, len(X), classification)
     cv = CrossValidation(

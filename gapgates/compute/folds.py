@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapgates.compute.crossval import CrossValidation, GapResult, out_of_fold, summarize_gap
+from gapgates.compute.crossval import CrossValidation, GapResult, out_of_fold, summarize_folds
 from gapgates.data.scoring import resolve_scoring
 
 __all__ = ["FoldFit", "combine_folds", "fit_fold"]
@@ -117,15 +117,8 @@ def combine_folds(
     """
     ordered = sorted(folds, key=lambda f: f.index)
     splits = [(f.train_rows, f.test_rows) for f in ordered]
-    n_train = float(np.mean([len(tr) for tr, _ in splits]))
-    n_test = float(np.mean([len(te) for _, te in splits]))
-    metrics = {
-        name: summarize_gap(
-            name, [f.train[name] for f in ordered], [f.test[name] for f in ordered],
-            n_train=n_train, n_test=n_test, confidence=confidence,
-        )
-        for name in scoring
-    }
+    metrics = summarize_folds(splits, {m: [f.train[m] for f in ordered] for m in scoring},
+                              {m: [f.test[m] for f in ordered] for m in scoring}, confidence=confidence)
     estimators = tuple(f.estimator for f in ordered)
     classes, proba, pred, covered = out_of_fold(estimators, splits, X, len(X), classification)
     cv = CrossValidation(

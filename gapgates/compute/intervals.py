@@ -10,6 +10,15 @@ and sample variance ``s²``::
     CI            = d̄ ± t_{J−1, (1+c)/2} · sqrt(var_corrected)
 
 where ``n_test`` and ``n_train`` are the average test and train sizes of a fold.
+
+Repeats shrink only the ``1/J`` term: the ``n_test/n_train`` term (0.25 for 5 folds) accounts
+for the overlap of training sets, which no number of repeats removes, so the half-width falls
+from ``t_{4}·sqrt(0.45)·s ≈ 1.86 s`` at one 5-fold repeat to ``1.34 s`` at two, ``1.15 s`` at
+four and towards ``1.96·sqrt(0.25)·s = 0.98 s``. Repeats added adaptively
+(:mod:`gapgates.pipeline.repeats`) are ordinary repeats of k-fold — the folds of ``--repeats r``
+with the same seed — so the same formula holds with ``J = k × r``; the interval is recomputed
+over all of them at every look, at the same confidence (no correction for the looks: they
+re-split the same rows, see the README).
 """
 
 from __future__ import annotations

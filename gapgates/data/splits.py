@@ -14,7 +14,7 @@ import pandas as pd
 
 from gapgates.errors import ConfigError, DataError
 
-__all__ = ["Splits", "holdout_split", "make_splits"]
+__all__ = ["Splits", "holdout_split", "make_splits", "repeat_splits"]
 
 Splits = list[tuple[np.ndarray, np.ndarray]]
 
@@ -96,6 +96,41 @@ def make_splits(
             else ms.KFold(n_splits=n_splits, shuffle=True, random_state=seed)
         )
     return list(splitter.split(X, y))
+
+
+def repeat_splits(
+    X: pd.DataFrame, y: pd.Series, *, classification: bool, n_splits: int, seed: int, repeat: int
+) -> Splits:
+    """The folds of one repeat of repeated k-fold: the next repeat to fit when more are added.
+
+    Repeat ``repeat`` (0-based) is the last repeat of ``make_splits(n_repeats=repeat + 1)``:
+    ``RepeatedStratifiedKFold``/``RepeatedKFold`` draw every repeat's shuffle from one random
+    stream seeded with ``seed``, and repeat 0 is the single shuffled k-fold of ``n_repeats=1``.
+    So a run that adds repeats one at a time fits exactly the folds of ``--repeats r``, and every
+    repeat has a fresh shuffle that no other seed's first repeat shares.
+
+    Args:
+        X: Features (only its length is used).
+        y: Target, for stratification.
+        classification: Whether to stratify.
+        n_splits: Folds per repeat.
+        seed: The run's seed.
+        repeat: Which repeat, from 0.
+
+    Returns:
+        The ``n_splits`` ``(train_rows, test_rows)`` folds of that repeat.
+
+    Example:
+        >>> X, y = pd.DataFrame({"x": range(10)}), pd.Series([0, 1] * 5)
+        >>> second = repeat_splits(X, y, classification=True, n_splits=2, seed=0, repeat=1)
+        >>> all_two = make_splits(X, y, classification=True, n_splits=2, n_repeats=2, seed=0)
+        >>> all(np.array_equal(a[1], b[1]) for a, b in zip(second, all_two[2:]))
+        True
+    """
+    if repeat < 0:
+        raise ConfigError(f"The repeat must be an integer of at least 0. Got {repeat!r}.")
+    folds = make_splits(X, y, classification=classification, n_splits=n_splits, n_repeats=repeat + 1, seed=seed)
+    return folds[repeat * n_splits:]
 
 
 def holdout_split(

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Check", "Decision", "Outcome", "Severity", "Status"]
+__all__ = ["Check", "CheckRepeats", "Decision", "Outcome", "Severity", "Status"]
 
 
 class Status(str, enum.Enum):
@@ -46,6 +46,40 @@ def _json_number(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class CheckRepeats:
+    """Repeats of k-fold added because a check's interval straddled its limit.
+
+    Attributes:
+        added: Repeats added (each of ``folds`` fits).
+        folds: Folds per repeat.
+        budget: The most that could be added (``[gap] max_repeats``).
+        low: Lower bound of the check's interval before the first added repeat.
+        high: Upper bound of that interval.
+        inconclusive: The interval still straddled the limit when the budget was spent.
+    """
+
+    added: int
+    folds: int
+    budget: int
+    low: float
+    high: float
+    inconclusive: bool = False
+
+    def describe(self) -> str:
+        """One sentence: how many repeats were added, and why (or that they did not settle it)."""
+        repeats = f"{self.added} extra repeat{'s' if self.added != 1 else ''} of {self.folds}-fold"
+        first = f"the first interval [{self.low:.4g}, {self.high:.4g}] straddled the limit"
+        if self.inconclusive:
+            return f"Inconclusive: still straddling the limit after {repeats} (the budget, [gap] max_repeats; {first})."
+        return f"After {repeats}: {first}."
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (a check's ``repeats`` in ``report.json``)."""
+        return {"added": self.added, "folds": self.folds, "budget": self.budget, "low": _json_number(self.low),
+                "high": _json_number(self.high), "inconclusive": self.inconclusive}
+
+
+@dataclass(frozen=True)
 class Check:
     """One policy rule applied to one computed value.
 
@@ -55,6 +89,9 @@ class Check:
         value: The computed value compared with the limit (None when skipped).
         limit: The policy limit (None when the rule has none).
         message: One plain-language sentence saying what was found.
+        margin: How far the value is on the passing side of the limit: ``limit − value`` for a
+            ceiling, ``value − limit`` for a floor; negative when it fails (None without a comparison).
+        repeats: The repeats of k-fold added because this check's interval straddled its limit.
     """
 
     name: str
@@ -62,6 +99,8 @@ class Check:
     value: float | None
     limit: float | None
     message: str
+    margin: float | None = None
+    repeats: CheckRepeats | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form used in ``report.json``."""
@@ -71,17 +110,22 @@ class Check:
             "value": _json_number(self.value),
             "limit": _json_number(self.limit),
             "message": self.message,
+            "margin": _json_number(self.margin),
+            "repeats": None if self.repeats is None else self.repeats.to_dict(),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Check:
         """Rebuild a check from :meth:`to_dict` output."""
+        repeats = data.get("repeats")
         return cls(
             name=data["name"],
             status=Status(data["status"]),
             value=data.get("value"),
             limit=data.get("limit"),
             message=data.get("message", ""),
+            margin=data.get("margin"),
+            repeats=None if repeats is None else CheckRepeats(**repeats),
         )
 
 

@@ -5,17 +5,20 @@ thing in the decision and in the diagnosis) and are applied in a fixed order;
 the first that holds names the cause, the others that hold are listed as
 ``also``. The table of rules is in the README (section "The diagnosis rules").
 
-====  =========  ==========================================================================
- #    label      holds when
-====  =========  ==========================================================================
- 1    leakage    a ``leakage:*`` check fails or warns (copied holdout rows, a leaking column)
- 2    shift      the ``shift`` check fails or warns (adversarial AUC above ``max_auc``)
- 3    underfit   test score − dummy score < ``UNDERFIT_MARGIN`` and no gap check is breached
- 4    noise      a ``label_noise*`` check is breached and the fold models reproduce fewer
-                 than ``MEMORISED_LIMIT`` of the flagged labels they were trained on
- 5    overfit    a ``gap:*``, ``relative_gap:*`` or ``holdout_gap:*`` check is breached
- 6    healthy    none of the above
-====  =========  ==========================================================================
+====  ============  =========================================================================
+ #    label         holds when
+====  ============  =========================================================================
+ 1    leakage       a ``leakage:*`` check fails or warns (copied holdout rows, a leaking column)
+ 2    shift         the ``shift`` check fails or warns (adversarial AUC above ``max_auc``)
+ 3    underfit      test score − dummy score < ``UNDERFIT_MARGIN`` and no gap check is breached
+ 4    noise         a ``label_noise*`` check is breached and the fold models reproduce fewer
+                    than ``MEMORISED_LIMIT`` of the flagged labels they were trained on
+ 5    overfit       a ``gap:*``, ``relative_gap:*`` or ``holdout_gap:*`` check is breached,
+                    other than on an interval still inconclusive
+ 6    inconclusive  a ``gap:*`` or ``relative_gap:*`` check fails because its interval still
+                    straddles the limit after the repeat budget (``[gap] max_repeats``)
+ 7    healthy       none of the above
+====  ============  =========================================================================
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from gapgates.judge.evidence import Evidence
 
 __all__ = ["LABELS", "MEMORISED_LIMIT", "UNDERFIT_MARGIN", "Diagnosis", "diagnose"]
 
-LABELS = ("leakage", "shift", "underfit", "noise", "overfit", "healthy")
+LABELS = ("leakage", "shift", "underfit", "noise", "overfit", "inconclusive", "healthy")
 UNDERFIT_MARGIN = 0.02  # primary-metric points over the dummy below which the model learned ~nothing
 MEMORISED_LIMIT = 0.5  # share of flagged labels reproduced on training folds above which it is memorisation
 
@@ -54,6 +57,13 @@ MITIGATIONS: dict[str, tuple[str, ...]] = {
         "Regularise: stronger penalty (smaller C, larger alpha), fewer features, or dropout/weight decay.",
         "Limit capacity: shallower trees (max_depth, min_samples_leaf), fewer boosting rounds, early stopping.",
         "Add training data if the learning curve (--learning-curve) shows the gap still narrowing.",
+    ),
+    "inconclusive": (
+        "Add data: the interval's width comes mostly from the rows (the n_test/n_train · s² term); "
+        "repeats only average out the fold assignment.",
+        "Or raise [gap] max_repeats (or --repeats): each repeat costs one fit per fold and narrows the interval a little more.",
+        "The policy's on_fail decided this run; with on_fail = \"needs_approval\" a person can accept a gap whose "
+        "estimate is within the limit.",
     ),
     "healthy": ("Nothing to fix: keep monitoring the gap on new data.",),
 }
@@ -144,8 +154,13 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
     return text + "."
 
 
+def _unsettled(check: Any) -> bool:
+    """Whether a check's interval still straddled its limit when the repeat budget was spent."""
+    return check.repeats is not None and check.repeats.inconclusive
+
+
 def _overfit(ev: Evidence, decision: Decision) -> str | None:
-    breached = _breached(decision, "gap", "relative_gap", "holdout_gap")
+    breached = [c for c in _breached(decision, "gap", "relative_gap", "holdout_gap") if not _unsettled(c)]
     if not breached or ev.gap is None:
         return None
     p = ev.gap.primary
@@ -154,7 +169,20 @@ def _overfit(ev: Evidence, decision: Decision) -> str | None:
     return text + " ".join(c.message for c in breached[:2])
 
 
-_RULES = (("leakage", _leakage), ("shift", _shift), ("underfit", _underfit), ("noise", _noise), ("overfit", _overfit))
+def _inconclusive(ev: Evidence, decision: Decision) -> str | None:
+    unsettled = [c for c in _breached(decision, "gap", "relative_gap") if _unsettled(c)]
+    if not unsettled or ev.gap is None:
+        return None
+    r = unsettled[0].repeats
+    names = " and ".join(c.name for c in unsettled[:2])
+    text = (f"The evidence is inconclusive: after {r.added} extra repeats of {r.folds}-fold (the budget) the interval of "
+            f"{names} still straddles its limit, with the estimate within it: the data cannot tell whether the gap "
+            "is within the policy, so the policy's on_fail decides. ")
+    return text + " ".join(c.message for c in unsettled[:2])
+
+
+_RULES = (("leakage", _leakage), ("shift", _shift), ("underfit", _underfit), ("noise", _noise), ("overfit", _overfit),
+          ("inconclusive", _inconclusive))
 
 
 def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:

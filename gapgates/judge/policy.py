@@ -14,14 +14,22 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
 from gapgates.errors import PolicyError
 from gapgates.judge.checks import Outcome, Severity
 
-__all__ = ["DEFAULT_POLICY_PATH", "Policy", "PolicySection", "Rule", "RuleField", "load_policy", "policy_hash"]
+__all__ = [
+    "DEFAULT_MAX_REPEATS", "DEFAULT_POLICY_PATH", "MAX_REPEATS", "Policy", "PolicySection", "Rule", "RuleField",
+    "load_policy", "policy_hash",
+]
 
 DEFAULT_POLICY_PATH = Path(__file__).parents[1] / "policies" / "default.toml"
+
+#: ``[gap] max_repeats`` when the policy does not set it (chosen from benchmarks/bench_stability.py).
+DEFAULT_MAX_REPEATS = 4
+#: The largest accepted ``[gap] max_repeats``: past ~10 repeats the interval hardly narrows.
+MAX_REPEATS = 20
 
 
 def _rule_from_number(value: Any) -> Any:
@@ -88,6 +96,9 @@ class GapPolicy(PolicySection):
         max_relative_gap: Limit on (train − test) / |train|.
         gate_on: Compare the ``mean`` gap or the ``upper`` bound of its interval.
         confidence: Confidence level of the interval.
+        max_repeats: The most repeats of k-fold added, one at a time, while a gated interval
+            straddles its limit (``gate_on = "upper"``; see :mod:`gapgates.pipeline.repeats`).
+            0 never adds any. At most :data:`MAX_REPEATS`.
     """
 
     metrics: list[str] = Field(default_factory=list)
@@ -95,6 +106,7 @@ class GapPolicy(PolicySection):
     max_relative_gap: RuleField = None
     gate_on: Literal["mean", "upper"] = "upper"
     confidence: float = 0.95
+    max_repeats: StrictInt = DEFAULT_MAX_REPEATS
 
     @model_validator(mode="after")
     def _check(self) -> GapPolicy:
@@ -105,6 +117,8 @@ class GapPolicy(PolicySection):
             raise ValueError(f"The 'confidence' must be a number strictly between 0 and 1. Got {self.confidence:g}.")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"The 'metrics' list must not repeat a metric. Got {self.metrics}.")
+        if not 0 <= self.max_repeats <= MAX_REPEATS:
+            raise ValueError(f"The 'max_repeats' must be an integer between 0 and {MAX_REPEATS}. Got {self.max_repeats}.")
         return self
 
 

@@ -15,12 +15,13 @@ whose evidence was not computed is skipped with its reason, unless it is ``requi
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gapgates.judge.checks import Check, Decision, Severity, Status
+from gapgates.judge.checks import Check, CheckRepeats, Decision, Severity, Status
 from gapgates.judge.evidence import Evidence, register_measurement
 from gapgates.judge.policy import Policy, Rule
 
@@ -38,11 +39,15 @@ class Measured:
         check: The check's name (``"gap:accuracy"``).
         value: The value; None or NaN fails (it could not be computed).
         what: Plain-language name of the value, for the message.
+        interval: ``(low, estimate, high)`` when the value is a bound of a confidence interval
+            (the upper bound for a ceiling, the lower for a floor): such a check can straddle its
+            limit, and more repeats of k-fold can decide it (:mod:`gapgates.judge.straddles`).
     """
 
     check: str
     value: float | None
     what: str
+    interval: tuple[float, float, float] | None = None
 
 
 #: What a rule's ``measure`` returns: the values to judge, or a reason to skip the rule.
@@ -151,12 +156,23 @@ def judge(name: str, value: float | None, rule: Rule, *, severity: Severity, at_
     limit = rule.limit
     if value is None or not math.isfinite(value):
         return Check(name, Status.FAIL, None, limit, f"{what} could not be computed, so the gate fails.")
-    ok = value <= limit if at_most else value >= limit
+    margin = limit - value if at_most else value - limit
+    ok = margin >= 0
     relation = ("≤" if ok else ">") if at_most else ("≥" if ok else "<")
     message = f"{what} is {value:.4g} ({relation} limit {limit:.4g})."
-    if ok:
-        return Check(name, Status.PASS, value, limit, message)
-    return Check(name, Status.FAIL if severity is Severity.BLOCK else Status.WARN, value, limit, message)
+    status = Status.PASS if ok else Status.FAIL if severity is Severity.BLOCK else Status.WARN
+    return Check(name, status, value, limit, message, margin=margin)
+
+
+def _with_repeats(check: Check, evidence: Evidence) -> Check:
+    """The check with the repeats of k-fold added for it when its interval straddled its limit (unchanged otherwise)."""
+    repeats = evidence.gap.repeats if evidence.gap is not None else None
+    first = None if repeats is None else next((s for s in repeats.straddled if s.check == check.name), None)
+    if repeats is None or first is None:
+        return check
+    note = CheckRepeats(added=repeats.added, folds=repeats.folds, budget=repeats.budget, low=first.low,
+                        high=first.high, inconclusive=check.name in repeats.unresolved)
+    return dataclasses.replace(check, message=f"{check.message} {note.describe()}", repeats=note)
 
 
 def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
@@ -182,7 +198,8 @@ def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
     measured = spec.measure(value, evidence, policy)
     if isinstance(measured, str):
         return [Check(spec.name, Status.SKIPPED, None, limit, measured)]
-    return [judge(m.check, m.value, rule, severity=severity, at_most=spec.at_most, what=m.what) for m in measured]
+    return [_with_repeats(judge(m.check, m.value, rule, severity=severity, at_most=spec.at_most, what=m.what), evidence)
+            for m in measured]
 
 
 def evaluate(policy: Policy, evidence: Evidence, *, rules: Sequence[RuleSpec] | None = None) -> Decision:
@@ -236,21 +253,25 @@ def quality_checks(result: Any, *, required: bool) -> list[Check]:
     return checks
 
 
-def _gap_value(g: Any, upper: bool) -> float:
-    return g.gap_ci_high if upper else g.gap_mean
+def _gap_measured(check: str, what: str, g: Any, upper: bool, scale: float = 1.0) -> Measured:
+    """The gap value a rule compares, divided by ``scale``: the interval's upper bound (with the
+    interval) for ``gate_on = "upper"``, else the mean gap. NaN when ``scale`` is 0."""
+    if not scale:
+        return Measured(check, math.nan, what)
+    low, mean, high = g.gap_ci_low / scale, g.gap_mean / scale, g.gap_ci_high / scale
+    return Measured(check, high, what, interval=(low, mean, high)) if upper else Measured(check, mean, what)
 
 
 def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
     upper = policy.gap.gate_on == "upper"
     label = "Upper bound of the" if upper else "Mean"
-    return [Measured(f"gap:{m}", _gap_value(g, upper), f"{label} {m} gap (train − test)")
-            for m, g in result.metrics.items()]
+    return [_gap_measured(f"gap:{m}", f"{label} {m} gap (train − test)", g, upper) for m, g in result.metrics.items()]
 
 
 def _relative_gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
     upper = policy.gap.gate_on == "upper"
-    return [Measured(f"relative_gap:{m}", _gap_value(g, upper) / abs(g.train_mean) if g.train_mean else math.nan,
-                     f"Relative {m} gap ({'upper bound' if upper else 'mean'} / train score)")
+    bound = "upper bound" if upper else "mean"
+    return [_gap_measured(f"relative_gap:{m}", f"Relative {m} gap ({bound} / train score)", g, upper, abs(g.train_mean))
             for m, g in result.metrics.items()]
 
 

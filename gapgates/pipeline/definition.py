@@ -56,7 +56,8 @@ class RunState:
         policy: A policy given in code instead of ``config.policy`` (None: load the file).
         inputs: The files, model and metrics as read.
         prepared: The validated inputs (after the data-quality gate).
-        splits: The cross-validation folds.
+        splits: The configured cross-validation folds (``gap.cv.splits`` adds the repeats added
+            while a gated interval straddled its limit; later steps score on those).
         gap: The cross-validated gap.
         diagnostics: Label noise, shift, leakage, learning curve, registered measurements.
         references: Baseline, holdout, final model.
@@ -121,8 +122,8 @@ JUDGE_STEPS: tuple[Step, ...] = (
     Step("split", make_folds, ("prepared",), "splits", fits=True),
     Step("cross-validate", compute_gap, ("prepared", "splits"), "gap", fits=True, cache=True),
     Step("diagnostics", diagnostics, ("prepared", "splits", "gap"), "diagnostics", fits=True),
-    Step("baseline-and-holdout", references, ("prepared", "splits"), "references", fits=True, cache=True),
-    Step("champion-and-trend", compare, ("prepared", "splits", "gap"), "comparison", fits=True, io=True),
+    Step("baseline-and-holdout", references, ("prepared", "gap"), "references", fits=True, cache=True),
+    Step("champion-and-trend", compare, ("prepared", "gap"), "comparison", fits=True, io=True),
     Step("decide", decide, ("prepared", "gap", "diagnostics", "references", "comparison"), "result"),
 )
 

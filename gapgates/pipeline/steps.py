@@ -156,19 +156,25 @@ def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
 def compute_gap(
     prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
 ) -> GapResult:
-    """The cross-validated gap on the given folds (one ``cross_validate`` pass).
+    """The cross-validated gap on the given folds (one ``cross_validate`` pass), with repeats of
+    k-fold added while a gated interval straddles its limit (:func:`gapgates.pipeline.repeats.repeat_until_decided`,
+    one more pass per repeat).
 
     Raises:
         DataError: If the model cannot be fit on the data.
     """
     from gapgates.compute.crossval import gap
+    from gapgates.pipeline.repeats import repeat_until_decided
 
     train = prep.train
+
+    def fit(folds: Splits, first: int) -> GapResult:
+        report = None if progress is None else (lambda done, total: progress(first + done, first + total))
+        return gap(prep.estimator, train.X, train.y, scoring=prep.metrics, splits=folds,
+                   confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=report)
+
     try:
-        return gap(
-            prep.estimator, train.X, train.y, scoring=prep.metrics, splits=splits,
-            confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=progress,
-        )
+        return repeat_until_decided(prep, splits, fit)
     except GapGatesError:
         raise
     except (ValueError, TypeError) as err:
@@ -224,16 +230,17 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
                        measured=_frozen(measured), errors=_frozen(errors))
 
 
-def references(prep: Prepared, splits: Splits) -> References:
-    """The dummy baseline on the same folds, and the final model (with a holdout or a registry)
-    scored on the holdout. Failures are recorded, never raised."""
+def references(prep: Prepared, gap_result: GapResult) -> References:
+    """The dummy baseline on the folds of the gap (with any repeats it added), and the final model
+    (with a holdout or a registry) scored on the holdout. Failures are recorded, never raised."""
     from gapgates.compute.baseline import baseline
     from gapgates.compute.holdout import fit_final, score_holdout
 
     train = prep.train
     errors: dict[str, str] = {}
     try:
-        base = baseline(train.X, train.y, splits=splits, scoring=prep.metrics, classification=prep.classification)
+        base = baseline(train.X, train.y, splits=gap_result.cv.splits, scoring=prep.metrics,
+                        classification=prep.classification)
     except Exception as err:  # recorded; its rule fails
         base, errors["baseline"] = None, f"the dummy baseline could not be scored: {first_line(err)}"
     model = held = None
@@ -247,11 +254,11 @@ def references(prep: Prepared, splits: Splits) -> References:
     return References(baseline=base, holdout=held, model=model, errors=_frozen(errors))
 
 
-def compare(prep: Prepared, splits: Splits, gap_result: GapResult) -> Comparison:
-    """The registry's production model (the champion) scored on the same folds and holdout, and the
-    gap trend from the run history. Failures are recorded, never raised."""
+def compare(prep: Prepared, gap_result: GapResult) -> Comparison:
+    """The registry's production model (the champion) scored on the folds of the gap (with any repeats
+    it added) and the holdout, and the gap trend from the run history. Failures are recorded, never raised."""
     errors: dict[str, str] = {}
-    champion = _champion(prep, splits, errors)
+    champion = _champion(prep, gap_result.cv.splits, errors)
     trend = _trend(prep, gap_result, errors)
     return Comparison(champion=champion, trend=trend, errors=_frozen(errors))
 

@@ -65,6 +65,7 @@ def build_report(
             "n_folds": gap_result.n_folds, "folds": prep.config.folds, "repeats": prep.config.repeats,
             "confidence": gap_result.confidence,
             "fit_seconds": round(gap_result.cv.fit_seconds, 3),
+            "adaptive": _section(gap_result.repeats),
         },
         "gap": None if gap_result is None else gap_result.to_dict(),
         "holdout": _section(ev.holdout),
@@ -145,6 +146,10 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f"[{_fmt(g['gap_ci_low'])}, {_fmt(g['gap_ci_high'])}] | {_fmt(hold)} |"
             )
         lines.append("")
+        from gapgates.report.html import closeness_lines
+
+        lines += [f"- {line}" for line in closeness_lines(report)]
+        lines += ["", *_adaptive_lines(report.get("cv") or {})]
     base = report.get("baseline")
     if base:
         parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
@@ -152,11 +157,24 @@ def render_markdown(report: dict[str, Any]) -> str:
     from gapgates.report.markdown import optional_sections
 
     lines += optional_sections(report)
-    lines += ["## Checks", "", "| | check | value | limit | message |", "|---|---|---:|---:|---|"]
+    lines += ["## Checks", "", "| | check | value | limit | margin | message |", "|---|---|---:|---:|---:|---|"]
     for c in report.get("checks", []):
         icon = _ICONS.get(c["status"], "")
-        lines.append(f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {c['message']} |")
+        lines.append(f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {_fmt(c.get('margin'))} | "
+                     f"{c['message']} |")
     return "\n".join(lines) + "\n"
+
+
+def _adaptive_lines(cv: dict[str, Any]) -> list[str]:
+    """One line on the repeats of k-fold added because an interval straddled its limit (none when none were)."""
+    adaptive = cv.get("adaptive")
+    if not isinstance(adaptive, dict) or not adaptive.get("added"):
+        return []
+    added = adaptive["added"]
+    repeats = f"{added} extra repeat of" if added == 1 else f"{added} extra repeats of"
+    verb = "was" if added == 1 else "were"
+    return [f"{repeats} {adaptive.get('folds')}-fold ({adaptive.get('extra_fits')} fits) {verb} added because an "
+            f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.", ""]
 
 
 def write_json(path: Path, payload: Any) -> None:

@@ -18,8 +18,10 @@ import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TEMPLATES", "approval_summary", "champion_rows", "failed_expectations", "learning_curve_series",
-           "render_html"]
+__all__ = [
+    "TEMPLATES", "approval_summary", "champion_rows", "closeness", "closeness_lines", "failed_expectations",
+    "learning_curve_series", "render_html",
+]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -71,6 +73,43 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
+    """How close a check came to its limit, in one line; None for a check without a margin.
+
+    Example:
+        >>> closeness({"name": "gap:accuracy", "value": 0.0415, "limit": 0.05, "margin": 0.0085,
+        ...            "repeats": {"added": 1, "inconclusive": False}})
+        'gap:accuracy upper bound 0.0415 after 1 extra repeat; limit 0.05 (margin 0.0085)'
+    """
+    if not _number(check.get("margin")):
+        return None
+    name = str(check.get("name"))
+    if name.startswith(("gap:", "relative_gap:")):
+        name += " upper bound" if gate_on == "upper" else " mean"
+    repeats = check.get("repeats")
+    after = ""
+    if isinstance(repeats, dict) and _number(repeats.get("added")):
+        added = int(repeats["added"])
+        after = f" after {added} extra repeat{'' if added == 1 else 's'}"
+        after += " (inconclusive: still straddling the limit)" if repeats.get("inconclusive") else ""
+    def num(v: Any) -> str:
+        return f"{v:.4g}" if _number(v) else "–"
+
+    return f"{name} {num(check.get('value'))}{after}; limit {num(check.get('limit'))} (margin {num(check['margin'])})"
+
+
+def closeness_lines(report: dict[str, Any]) -> list[str]:
+    """:func:`closeness` of every gap check (``gap:*``, ``relative_gap:*``): how close the gated intervals came."""
+    gate_on = ((report.get("policy") or {}).get("gap") or {}).get("gate_on", "upper")
+    checks = [c for c in report.get("checks") or [] if isinstance(c, dict)
+              and str(c.get("name", "")).startswith(("gap:", "relative_gap:"))]
+    return [line for c in checks if (line := closeness(c, gate_on=gate_on)) is not None]
+
+
 def _limit(policy: dict[str, Any], section: str, key: str) -> float | None:
     rule = (policy.get(section) or {}).get(key)
     return rule.get("limit") if isinstance(rule, dict) else None
@@ -95,8 +134,7 @@ def failed_expectations(quality: Any) -> list[dict[str, Any]]:
 
 
 def _minus(a: Any, b: Any) -> float | None:
-    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b))
-    return float(a) - float(b) if ok else None
+    return float(a) - float(b) if _number(a) and _number(b) else None
 
 
 def champion_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -168,4 +206,5 @@ def render_html(report: dict[str, Any]) -> str:
         gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
         failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
         approval=approval_summary(report),
+        closeness=closeness_lines(report),
     )

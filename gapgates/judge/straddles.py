@@ -1,0 +1,88 @@
+"""Gated intervals that straddle their limit: the checks more repeats of k-fold can still decide.
+
+With ``gate_on = "upper"`` a gap check compares the upper bound of the gap's interval with
+``max_gap`` (``relative_gap``: that bound over the train score, with ``max_relative_gap``). The
+interval *straddles* the limit when ``low ≤ limit < high``: the check fails, but on the width of
+the interval, and the fold seed moves that width across the limit. More repeats of k-fold on
+fresh seeds narrow the interval around its estimate (the mean gap), so they can clear the limit
+only while the estimate is at or below it. With the estimate above the limit the check fails
+whatever the repeats: :func:`undecided` leaves it out, and no fit is spent on it.
+
+Only values that are an interval's bound can straddle: with ``gate_on = "mean"`` a gap check
+compares the estimate itself, and the floors (``min_test_score``, ``min_gain_over_baseline``)
+compare mean scores, so they add no repeats. Only block-severity rules spend repeats: a rule
+that only warns never changes the decision.
+"""
+
+from __future__ import annotations
+
+from gapgates.compute.crossval import GapResult, Straddle
+from gapgates.judge.checks import Severity
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import Policy
+from gapgates.judge.rules import REGISTRY
+
+__all__ = ["straddles", "undecided"]
+
+
+def straddles(low: float, high: float, limit: float, *, at_most: bool = True) -> bool:
+    """Whether an interval leaves a limit undecided.
+
+    A ceiling (``at_most``: the check compares ``high`` with the limit) is straddled when
+    ``low ≤ limit < high``; a floor (the check compares ``low``) when ``low < limit ≤ high``.
+    NaN bounds straddle nothing.
+
+    Args:
+        low: Lower bound of the interval.
+        high: Upper bound of the interval.
+        limit: The policy limit.
+        at_most: True for a ceiling (the value must be ≤ the limit), False for a floor.
+
+    Returns:
+        True when one bound passes the limit and the other does not, the compared one failing.
+
+    Example:
+        >>> straddles(0.008, 0.051, 0.05), straddles(0.008, 0.049, 0.05), straddles(0.06, 0.09, 0.05)
+        (True, False, False)
+    """
+    if at_most:
+        return low <= limit < high
+    return low < limit <= high
+
+
+def undecided(policy: Policy, result: GapResult) -> tuple[Straddle, ...]:
+    """The gated checks of a gap that more repeats of k-fold can still decide.
+
+    A check is undecided when its rule is on with severity ``block``, the value it compares is a
+    bound of an interval (:attr:`~gapgates.judge.rules.Measured.interval`) that straddles the
+    limit, and the interval's estimate is on the passing side of the limit.
+
+    Args:
+        policy: The policy the run is judged by.
+        result: The cross-validated gap so far.
+
+    Returns:
+        One :class:`~gapgates.compute.crossval.Straddle` per undecided check, in rule order.
+    """
+    evidence = Evidence(gap=result)
+    found: list[Straddle] = []
+    for spec in REGISTRY.values():
+        if spec.evidence != "gap" or spec.measure is None:
+            continue
+        rule, severity = spec.rule_of(policy)
+        if rule is None or severity is not Severity.BLOCK:
+            continue
+        try:
+            measured = spec.measure(result, evidence, policy)
+        except Exception:  # evaluate() fails this rule's check; it spends no repeats
+            continue
+        if isinstance(measured, str):
+            continue
+        for m in measured:
+            if m.interval is None:
+                continue
+            low, estimate, high = m.interval
+            passing = estimate <= rule.limit if spec.at_most else estimate >= rule.limit
+            if passing and straddles(low, high, rule.limit, at_most=spec.at_most):
+                found.append(Straddle(check=m.check, low=float(low), high=float(high), limit=float(rule.limit)))
+    return tuple(found)

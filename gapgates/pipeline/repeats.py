@@ -1,0 +1,72 @@
+"""Adaptive repeats: more repeats of k-fold while a gated interval straddles its limit.
+
+A model whose gap is within one interval width of a limit gets a decision the fold seed picks:
+the 5-fold interval's upper bound lands on either side of ``max_gap``. So after the configured
+folds are fitted, :func:`repeat_until_decided` asks :func:`gapgates.judge.straddles.undecided`
+whether a gated interval straddles its limit; while one does and ``[gap] max_repeats`` allows,
+it fits one more repeat of k-fold (the next repeat of ``RepeatedStratifiedKFold``/``RepeatedKFold``
+with the run's seed, :func:`gapgates.data.splits.repeat_splits`), keeps every fold already fitted,
+and recomputes the interval over all ``J = k × r`` folds. A run that adds repeats fits exactly
+the folds of ``--repeats r`` with the same seed.
+
+The library (:func:`gapgates.pipeline.steps.compute_gap`, one ``cross_validate`` pass per repeat)
+and the Prefect flow (:func:`gapgates.flows.tasks.cross_validate`, one ``fit-fold`` task per fold)
+both run this loop; they differ only in how a batch of folds is fitted.
+
+No repeats are added with a group column (``GroupKFold`` has no seed: another repeat is the same
+folds) or a time column (``TimeSeriesSplit`` has one order), nor with ``max_repeats = 0``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from gapgates.compute.crossval import AdaptiveRepeats, GapResult, merge_gaps
+from gapgates.data.splits import Splits, repeat_splits
+from gapgates.judge.straddles import undecided
+from gapgates.pipeline.inputs import Prepared
+
+__all__ = ["FitFolds", "repeat_budget", "repeat_until_decided"]
+
+#: Fits a batch of folds and returns their gap: ``fit(splits, first_index)``; ``first_index`` is the
+#: position of the batch's first fold among all the run's folds.
+FitFolds = Callable[[Splits, int], GapResult]
+
+
+def repeat_budget(prep: Prepared) -> int:
+    """How many repeats of k-fold a run may add: ``[gap] max_repeats``, or 0 with a group or time column."""
+    if prep.train.groups is not None or prep.train.time is not None:
+        return 0
+    return prep.policy.gap.max_repeats
+
+
+def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapResult:
+    """Fit the configured folds, then one more repeat of k-fold at a time while a gated interval
+    straddles its limit and the budget allows.
+
+    Args:
+        prep: The validated inputs (policy, config, training rows).
+        splits: The configured folds (:func:`gapgates.pipeline.steps.make_folds`).
+        fit: Fits a batch of folds (see :data:`FitFolds`).
+
+    Returns:
+        The gap over every fitted fold; its ``repeats`` says how many repeats were added and why
+        (None when the run cannot add any).
+    """
+    result = fit(splits, 0)
+    budget = repeat_budget(prep)
+    if budget == 0:
+        return result
+    config, train = prep.config, prep.train
+    straddled = pending = undecided(prep.policy, result)
+    added = 0
+    while pending and added < budget:
+        folds = repeat_splits(train.X, train.y, classification=prep.classification, n_splits=config.folds,
+                              seed=config.seed, repeat=config.repeats + added)
+        result = merge_gaps(result, fit(folds, result.n_folds))
+        added += 1
+        pending = undecided(prep.policy, result)
+    record = AdaptiveRepeats(folds=config.folds, configured=config.repeats, added=added, budget=budget,
+                             straddled=straddled, unresolved=tuple(s.check for s in pending))
+    return replace(result, repeats=record)
