@@ -12,13 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from gapgates.config import is_mlflow
+from gapgates.errors import RegistryError
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
 from gapgates.registry.local import LocalRegistry
 
 __all__ = ["ACTIONS", "AuditEntry", "LocalRegistry", "MlflowRegistry", "Registry", "VersionInfo", "open_registry"]
 
 
-def open_registry(location: str | Path, *, model_name: str | None = None, **options: Any) -> Registry:
+def open_registry(location: str | Path, *, model_name: str | None = None, must_exist: bool = False,
+                  **options: Any) -> Registry:
     """Open a registry from a location.
 
     Args:
@@ -26,17 +28,31 @@ def open_registry(location: str | Path, *, model_name: str | None = None, **opti
             :class:`~gapgates.registry.mlflow.MlflowRegistry` (``mlflow:sqlite:///mlflow.db``).
         model_name: The model whose versions to use. An MLflow store can hold many registered
             models; a directory holds one model's versions, so it ignores this.
+        must_exist: Refuse a registry that is not there (read-only commands: nothing is created),
+            and check a directory's files (:meth:`LocalRegistry.check`).
         **options: Passed to the registry class.
 
     Returns:
         The registry.
+
+    Raises:
+        RegistryError: On an unusable location (an unsupported URI, a missing registry with
+            ``must_exist``, files gapgates did not write).
     """
     text = str(location)
     if is_mlflow(text):
-        from gapgates.registry.mlflow import MlflowRegistry
+        from gapgates.registry.mlflow import MlflowRegistry, check_tracking_uri
 
-        return MlflowRegistry(text.removeprefix("mlflow:"), model_name=model_name, **options)
-    return LocalRegistry(location, **options)
+        uri = text.removeprefix("mlflow:")
+        check_tracking_uri(uri, must_exist=must_exist)
+        return MlflowRegistry(uri, model_name=model_name, **options)
+    if must_exist and not Path(location).is_dir():
+        what = "is not a directory" if Path(location).exists() else "does not exist"
+        raise RegistryError(f"The registry directory '{location}' {what}. Give the --registry used by 'check'.")
+    registry = LocalRegistry(location, **options)
+    if must_exist:
+        registry.check()
+    return registry
 
 
 def __getattr__(name: str) -> Any:
