@@ -87,6 +87,11 @@ def fold_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None] |
         yield update
 
 
+def _cell(value: float | None) -> str:
+    """A score with 4 decimals; "–" for one that could not be computed (null in report.json)."""
+    return "–" if value is None else f"{value:.4f}"
+
+
 def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
     """Print the decision, the gap table and the failing checks."""
     decision = report["decision"]
@@ -108,8 +113,8 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     click.echo(f"  {'metric':<18}{'train':>8}{'test':>8}{'gap':>8}  {conf:.0%} interval")
     for metric, g in (report.get("gap") or {}).items():
         click.echo(
-            f"  {metric:<18}{g['train_mean']:>8.4f}{g['test_mean']:>8.4f}{g['gap_mean']:>8.4f}"
-            f"  [{g['gap_ci_low']:.4f}, {g['gap_ci_high']:.4f}]"
+            f"  {metric:<18}{_cell(g['train_mean']):>8}{_cell(g['test_mean']):>8}{_cell(g['gap_mean']):>8}"
+            f"  [{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]"
         )
     diagnosis = report.get("diagnosis")
     if diagnosis:

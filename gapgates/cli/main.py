@@ -18,16 +18,18 @@ code meaning
 ==== ===================================================================================
 
 Every failure is one line on stderr, ``gapgates: error: ...``, and no traceback unless
-``--debug`` is given. Nothing user code does can produce a 0: ``check`` and ``run`` exit 0
-only through :func:`decision_exit`, and a ``SystemExit`` raised inside a command (by user code,
-in this process or a worker) is an error, never the command's exit code.
+``--debug`` is given (which also shows the libraries' warnings, kept off stderr otherwise).
+Nothing user code does can produce a 0: ``check`` and ``run`` exit 0 only through
+:func:`decision_exit`, and a ``SystemExit`` raised inside a command (by user code, in this
+process or a worker) is an error, never the command's exit code.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import click
@@ -92,6 +94,25 @@ def _error_line(err: BaseException) -> tuple[int, str]:
                            "and report it.")
 
 
+@contextmanager
+def _library_warnings(*, shown: bool) -> Iterator[None]:
+    """Keep the libraries' warnings (numpy, scikit-learn, GX...) off stderr, here and in worker processes, so a
+    failure is one line; ``--debug`` (or Python's own ``-W``/``PYTHONWARNINGS``) shows them."""
+    import os
+    import warnings
+
+    if shown or sys.warnoptions or "PYTHONWARNINGS" in os.environ:
+        yield
+        return
+    os.environ["PYTHONWARNINGS"] = "ignore"  # inherited by joblib's worker processes started during the command
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        os.environ.pop("PYTHONWARNINGS", None)
+
+
 def silence_stdout() -> None:
     """Point stdout at /dev/null, so the interpreter's last flush does not fail on the closed pipe again."""
     import os
@@ -108,7 +129,8 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
-            value = super().invoke(ctx)
+            with _library_warnings(shown=debug):
+                value = super().invoke(ctx)
         except click.exceptions.Exit:  # --help, --version, and the exits the commands chose
             raise
         except BaseException as err:  # the contract: one line and a known code, whatever was raised
