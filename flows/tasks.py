@@ -44,7 +44,7 @@ from gapgates.judge.policy import policy_hash
 from gapgates.pipeline.definition import Step
 from gapgates.pipeline.inputs import Prepared
 from gapgates.pipeline.repeats import repeat_until_decided
-from gapgates.pipeline.steps import fitting_failed
+from gapgates.pipeline.steps import fitting_failed, guard_model
 
 __all__ = [
     "IO_RETRIES", "RUN_CACHE", "TASKS", "RunCache", "call_task", "cross_validate", "fit_one_fold", "result_or_raise",
@@ -116,7 +116,7 @@ def _production(config: CheckConfig) -> str | None:
 
 
 #: Config keys that cannot change any result: where reports go, and how many workers fit (same numbers).
-NOT_DECIDING = frozenset({"out", "n_jobs", "dask"})
+NOT_DECIDING = frozenset({"out", "n_jobs", "dask", "max_fits"})
 
 
 def run_key(prep: Prepared) -> str:
@@ -212,9 +212,9 @@ TASKS: dict[str, Any] = {step.name: _task_of(step) for step in (*GATE_STEPS, *CO
 @_user_errors_fail
 def fit_one_fold(prep: Prepared, index: int, train_rows: Any, test_rows: Any) -> FoldFit:
     """Fit and score one fold (:func:`gapgates.compute.folds.fit_fold`)."""
+    model = guard_model(prep, [(train_rows, test_rows)], first=index, total=prep.config.folds * prep.config.repeats)
     try:
-        return fit_fold(prep.estimator, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics,
-                        index=index)
+        return fit_fold(model, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics, index=index)
     except GapGatesError:
         raise
     except (ValueError, TypeError) as err:
@@ -240,14 +240,11 @@ def task_runner_for(config: CheckConfig) -> TaskRunner:
             raise ImportError("Running the folds on Dask needs prefect-dask: pip install 'gapgates[dask]'.") from err
 
         if config.dask == "local":
-            workers = config.n_jobs if config.n_jobs and config.n_jobs > 0 else 2
+            workers = config.workers or 2
             return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
                                                   "dashboard_address": None})
         return DaskTaskRunner(address=config.dask)
-    import os
-
-    n_jobs = config.n_jobs or 1
-    return ThreadPoolTaskRunner(max_workers=os.cpu_count() or 1 if n_jobs < 0 else n_jobs)
+    return ThreadPoolTaskRunner(max_workers=config.workers or 1)
 
 
 def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None = None) -> GapResult:

@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "Severity": "gapgates.judge.checks",
     "ShiftResult": "gapgates.compute.shift",
     "Status": "gapgates.judge.checks",
+    "UserCodeError": "gapgates.errors",
     "adversarial_validation": "gapgates.compute.shift",
     "baseline": "gapgates.compute.baseline",
     "build_report": "gapgates.report.build",

@@ -7,11 +7,26 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from gapgates.errors import ConfigError
 
-__all__ = ["CheckConfig", "is_mlflow", "load_config", "merge_config"]
+__all__ = ["MAX_FITS", "CheckConfig", "is_mlflow", "load_config", "merge_config", "usable_cores"]
+
+#: Default ceiling on the model fits of one run (folds × repeats, × 6 with the learning curve); raise with --max-fits.
+MAX_FITS = 500
+#: Fits per cross-validation fold that the learning curve adds (one per training size).
+LEARNING_CURVE_FITS = 5
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, which containers and ``taskset`` narrow)."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class CheckConfig(BaseModel):
@@ -31,7 +46,9 @@ class CheckConfig(BaseModel):
         seed: Seed for folds, holdout split and unseeded estimators.
         group: Group column (GroupKFold).
         time: Time column (TimeSeriesSplit).
-        n_jobs: Folds fitted in parallel.
+        n_jobs: Folds fitted in parallel, as asked (negative: joblib's "all cores but |n| − 1"); the run
+            uses :attr:`workers`, clipped to the usable cores and the folds.
+        max_fits: Ceiling on the model fits of the run (:attr:`planned_fits`); a run that would fit more is refused.
         out: Report directory.
         history: Run-history SQLite file (default: see :attr:`history_path`).
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
@@ -55,7 +72,7 @@ class CheckConfig(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     name: str | None = None
     holdout: Path | None = None
-    holdout_fraction: float | None = Field(default=None, gt=0, lt=1)
+    holdout_fraction: float | None = None
     policy: Path | None = None
     folds: int = Field(default=5, ge=2)
     repeats: int = Field(default=1, ge=1)
@@ -63,6 +80,7 @@ class CheckConfig(BaseModel):
     group: str | None = None
     time: str | None = None
     n_jobs: int | None = None
+    max_fits: int = Field(default=MAX_FITS, ge=1)
     out: Path | None = None
     history: Path | None = None
     dask: str | None = None
@@ -86,6 +104,70 @@ class CheckConfig(BaseModel):
             raise ValueError("applies to an mlflow: registry only (the alias that marks production there)")
         return value
 
+    @field_validator("seed")
+    @classmethod
+    def _seed_in_range(cls, value: int) -> int:
+        if not 0 <= value < 2**32:
+            raise ValueError(f"must be an integer from 0 to 4294967295 (2**32 - 1, numpy's seed range). Got {value}")
+        return value
+
+    @field_validator("holdout_fraction")
+    @classmethod
+    def _fraction(cls, value: float | None) -> float | None:
+        if value is not None and not 0.0 < value < 1.0:  # NaN fails too
+            raise ValueError(f"must be a number strictly between 0 and 1. Got {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CheckConfig:
+        if self.holdout is not None and self.holdout_fraction is not None:
+            raise ValueError(f"Give either --holdout FILE or --holdout-fraction F, not both. Got holdout "
+                             f"'{self.holdout}' and holdout_fraction {self.holdout_fraction:g}.")
+        roles = [("target", self.target), ("group", self.group), ("time", self.time)]
+        named = [(role, column) for role, column in roles if column is not None]
+        for i, (role, column) in enumerate(named):
+            for other, other_column in named[i + 1:]:
+                if column == other_column:
+                    raise ValueError(f"The {role} and {other} columns must differ. Got '{column}' for both; "
+                                     f"fix --{role} or --{other}.")
+        if self.n_jobs == 0:
+            raise ValueError("The 'n_jobs' must be a positive number of workers, or negative for all cores but some "
+                             "(-1: all). Got 0.")
+        if self.planned_fits > self.max_fits:
+            raise ValueError(
+                f"The run would fit the model {self.planned_fits:,} times ({self._fits_text()}), more than the limit "
+                f"of {self.max_fits:,}. Use fewer --folds or --repeats, or raise the limit with --max-fits "
+                f"{self.planned_fits}."
+            )
+        return self
+
+    def _fits_text(self) -> str:
+        text = f"{self.folds} folds × {self.repeats} repeats"
+        return text + (f" × (1 + {LEARNING_CURVE_FITS} for the learning curve)" if self.learning_curve else "")
+
+    @property
+    def planned_fits(self) -> int:
+        """Model fits of the cross-validation: folds × repeats, times 6 with the learning curve."""
+        per_fold = 1 + (LEARNING_CURVE_FITS if self.learning_curve else 0)
+        return self.folds * self.repeats * per_fold
+
+    @property
+    def workers(self) -> int | None:
+        """Folds fitted at once: ``n_jobs`` clipped to the usable cores and to the folds (None: one at a time)."""
+        if self.n_jobs is None:
+            return None
+        cores = usable_cores()
+        wanted = self.n_jobs if self.n_jobs > 0 else max(1, cores + 1 + self.n_jobs)
+        return max(1, min(wanted, cores, self.folds * self.repeats))
+
+    @property
+    def workers_note(self) -> str | None:
+        """One line saying that ``n_jobs`` was clipped, and why (None when it was not)."""
+        if self.n_jobs is None or self.n_jobs < 0 or self.workers == self.n_jobs:
+            return None
+        return (f"--n-jobs {self.n_jobs} uses {self.workers} worker(s): {usable_cores()} usable core(s), "
+                f"{self.folds * self.repeats} fold fit(s) per pass.")
+
     @property
     def model_name(self) -> str:
         """The name runs of this model are recorded under."""
@@ -99,6 +181,19 @@ class CheckConfig(BaseModel):
         if self.registry is not None and not is_mlflow(self.registry):
             return Path(self.registry) / "history.sqlite"
         return None if self.out is None else Path(self.out).parent / "history.sqlite"
+
+
+def short_repr(value: Any) -> str:
+    """``repr`` of a value a user supplied, bounded in depth and length (a value may be huge or deeply nested)."""
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxstring, shortener.maxother, shortener.maxlong = 3, 60, 60, 60
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 6
+    try:
+        return shortener.repr(value)
+    except Exception:  # a value whose repr raises
+        return f"a {type(value).__name__}"
 
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
@@ -127,7 +222,11 @@ def make_config(values: dict[str, Any], *, source: str = "options") -> CheckConf
             allowed = ", ".join(CheckConfig.model_fields)
             raise ConfigError(f"{source}: unknown option '{key}'. Allowed: {allowed}.") from None
         msg = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{source}: '{key}' {msg[0].lower() + msg[1:]}. Got {first.get('input')!r}.") from None
+        if not first["loc"]:  # a rule across options: the message names them
+            raise ConfigError(f"{source}: {msg}") from None
+        if first["type"] == "value_error":  # our own message already quotes what was given
+            raise ConfigError(f"{source}: '{key}' {msg}.") from None
+        raise ConfigError(f"{source}: '{key}' {msg[0].lower() + msg[1:]}. Got {short_repr(first.get('input'))}.") from None
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
@@ -139,18 +238,11 @@ def load_config(path: str | Path) -> dict[str, Any]:
     Raises:
         ConfigError: If the file is missing or not valid TOML.
     """
-    from gapgates import documents as tomllib
+    from gapgates import documents
 
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"Config file '{path}' does not exist.") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise ConfigError(f"Config file '{path}' cannot be read: {err}.") from None
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"Config file '{path}' is not valid TOML: {err}.") from None
-    data = _normalise(data)
+    text = documents.read_text(path, "Config file", hint="Pass an existing gapgates.toml to --config.")
+    data = _normalise(documents.load_toml(text, f"Config file '{path}'"))
     for key in ("data", "holdout", "policy", "out", "history", "registry"):
         if key == "registry" and is_mlflow(data.get(key)):
             continue  # a URI, not a path (an ``mlflow:sqlite:///x.db`` is relative to the working directory)

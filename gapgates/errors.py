@@ -2,8 +2,9 @@
 
 Every error a user can cause derives from :class:`GapGatesError`; the CLI turns
 each into one line on stderr and exit code 2 (usage and data errors) without a
-traceback. Configuration errors also derive from :class:`ValueError`, as
-scikit-learn's ``InvalidParameterError`` does.
+traceback (the exit codes are defined once, in :mod:`gapgates.cli.main`).
+Configuration errors also derive from :class:`ValueError`, as scikit-learn's
+``InvalidParameterError`` does.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ __all__ = [
     "PromotionBlocked",
     "RegistryError",
     "RunBlocked",
+    "UserCodeError",
+    "brief",
     "first_line",
 ]
+
+#: Longest message text taken from an exception or a value a user supplied (the rest is cut with "…").
+MAX_MESSAGE_CHARS = 500
 
 
 class GapGatesError(Exception):
@@ -48,6 +54,11 @@ class RegistryError(GapGatesError):
 
 class IntegrityError(RegistryError):
     """A stored model does not match its recorded checksum and was refused."""
+
+
+class UserCodeError(GapGatesError):
+    """The model's own code (its file, factory, fit, predict...) raised or tried to exit; the message names the
+    model, the step and the fold."""
 
 
 class PromotionBlocked(GapGatesError):
@@ -79,9 +90,25 @@ class RunBlocked(GapGatesError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (str(self), self.report)
+def brief(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` on one line and at most ``limit`` characters (cut with "…").
+
+    Example:
+        >>> brief("a\nb"), len(brief("x" * 600))
+        ('a b', 500)
+    """
+    flat = " ".join(text[: limit * 4].split("\n")).replace("\r", " ")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def first_line(err: BaseException) -> str:
-    """The first line of an error's message (its type name when the message is empty), for one-line reports."""
-    text = str(err).strip().splitlines()
-    return text[0] if text else type(err).__name__
+    """The first line of an error's message (its type name when the message is empty), for one-line reports.
+
+    At most :data:`MAX_MESSAGE_CHARS` characters: a message can quote what a user supplied.
+    """
+    try:
+        text = str(err)
+    except Exception:  # a user's exception whose __str__ raises
+        text = ""
+    lines = text[: MAX_MESSAGE_CHARS * 4].strip().splitlines()
+    return brief(lines[0]) if lines else type(err).__name__

@@ -144,15 +144,62 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
     )
 
 
+_TABLES = {"runs": {"id", "time", "model", "version", "fingerprint", "decision", "primary_metric", "noise_rate",
+                    "diagnosis"},
+           "gaps": {"run_id", "metric", "gap", "ci_low", "ci_high"}}
+
+
 class History:
-    """The run-history database at ``path`` (created on first use)."""
+    """The run-history database at ``path`` (created on first :meth:`add`; reading never creates or changes a file).
+
+    A file that exists must be a gapgates history (or an empty SQLite file): any other database
+    is refused, unchanged.
+    """
 
     def __init__(self, path: str | Path, *, timeout: float = 30.0) -> None:
         self.path = Path(path)
         self.timeout = timeout
 
+    def _read_only(self) -> sqlite3.Connection:
+        """A connection that creates no file: ``immutable`` unless a writer's WAL holds data (then ``mode=ro``)."""
+        from urllib.parse import quote
+
+        wal = self.path.with_name(self.path.name + "-wal")
+        live = wal.exists() and wal.stat().st_size > 0
+        uri = f"file:{quote(str(self.path.resolve()))}?" + ("mode=ro" if live else "mode=ro&immutable=1")
+        return sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+
+    def check(self) -> None:
+        """Refuse a file that is not a gapgates history (read-only; a missing or empty file passes).
+
+        Raises:
+            ConfigError: When the path is a directory, not an SQLite file, or another application's database.
+        """
+        path = self.path
+        if path.is_dir():
+            raise ConfigError(f"The history database '{path}' is a directory. Pass a file path to --history.")
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+            return
+        if not path.is_file():
+            raise ConfigError(f"The history database '{path}' is not a regular file. Pass a file path to --history.")
+        try:
+            with closing(self._read_only()) as conn:
+                found = {name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+                         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.Error as err:
+            raise ConfigError(f"The history database '{path}' is not a gapgates history ({err}). Pass another "
+                              "--history path; the file was not changed.") from None
+        ours = {name: columns for name, columns in found.items() if name != "sqlite_sequence"}
+        if not ours:
+            return
+        if any(not columns <= ours.get(name, set()) for name, columns in _TABLES.items()):
+            shown = ", ".join(sorted(ours)[:8])
+            raise ConfigError(f"The history database '{path}' belongs to another application (tables: {shown}), not "
+                              "gapgates. Pass another --history path; the file was not changed.")
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        self.check()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -208,31 +255,49 @@ class History:
         """
         where, args = ("WHERE model = ?", [model]) if model is not None else ("", [])
         limit = "" if last is None else f"LIMIT {int(last)}"
-        with self._connect() as conn:
-            rows = conn.execute(
-                f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis"
-                f" FROM runs {where} ORDER BY id DESC {limit}", args,
-            ).fetchall()
-            ids = [r[0] for r in rows]
-            gaps: dict[int, dict[str, MetricRecord]] = {i: {} for i in ids}
-            if ids:
-                marks = ",".join("?" * len(ids))
-                for run_id, metric, g, lo, hi in conn.execute(
-                    f"SELECT run_id, metric, gap, ci_low, ci_high FROM gaps WHERE run_id IN ({marks})", ids
-                ):
-                    gaps[run_id][metric] = MetricRecord(g, lo, hi)
-                approvals = {
-                    run_id: {"approved": bool(ok), "actor": actor, "reason": reason, "timed_out": bool(late)}
-                    for run_id, ok, actor, reason, late in conn.execute(
-                        f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids)
-                }
-            else:
-                approvals = {}
+        self.check()
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return []
+        try:
+            with closing(self._read_only()) as conn:
+                return self._rows(conn, where, args, limit)
+        except sqlite3.Error as err:
+            raise ConfigError(f"The history database '{self.path}' cannot be read: {err}.") from None
+
+    @staticmethod
+    def _rows(conn: sqlite3.Connection, where: str, args: list[Any], limit: str) -> list[RunRecord]:
+        rows = conn.execute(
+            f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis"
+            f" FROM runs {where} ORDER BY id DESC {limit}", args,
+        ).fetchall()
+        ids = [r[0] for r in rows]
+        gaps: dict[int, dict[str, MetricRecord]] = {i: {} for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            for run_id, metric, g, lo, hi in conn.execute(
+                f"SELECT run_id, metric, gap, ci_low, ci_high FROM gaps WHERE run_id IN ({marks})", ids
+            ):
+                gaps.setdefault(run_id, {})[str(metric)] = MetricRecord(_real(g), _real(lo), _real(hi))
+        approvals: dict[int, dict[str, Any]] = {}
+        has_approvals = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'").fetchone()
+        if ids and has_approvals:  # a history written before approvals were recorded has no such table
+            marks = ",".join("?" * len(ids))
+            approvals = {
+                run_id: {"approved": bool(ok), "actor": str(actor), "reason": str(reason), "timed_out": bool(late)}
+                for run_id, ok, actor, reason, late in conn.execute(
+                    f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids)
+            }
         return [
-            RunRecord(time=t, model=m, version=v, fingerprint=f, decision=d, primary_metric=p,
-                      gaps=gaps[i], noise_rate=n, diagnosis=dg, approval=approvals.get(i), id=i)
+            RunRecord(time=str(t), model=str(m), version=None if v is None else str(v), fingerprint=f,
+                      decision=str(d), primary_metric=p, gaps=gaps[i], noise_rate=_real(n), diagnosis=dg,
+                      approval=approvals.get(i), id=i)
             for i, t, m, v, f, d, p, n, dg in reversed(rows)
         ]
+
+
+def _real(value: Any) -> float | None:
+    """A stored number, or None for anything else (a history written by hand may hold text)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def dumps(records: list[RunRecord]) -> str:

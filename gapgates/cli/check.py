@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE
+from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE, decision_exit, note
 
 __all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary", "resolve_check_config",
-           "run_and_report"]
+           "run_and_report", "show_summary"]
 
 def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by ``check`` and ``run`` (all default to None so --config can fill them)."""
@@ -35,7 +35,9 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", type=int, help="Seed for folds and unseeded models (default 0)."),
         click.option("--group", help="Group column: GroupKFold."),
         click.option("--time", help="Time column: TimeSeriesSplit."),
-        click.option("--n-jobs", type=int, help="Folds fitted in parallel."),
+        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds)."),
+        click.option("--max-fits", type=click.IntRange(min=1),
+                     help="Ceiling on model fits (folds × repeats, × 6 with --learning-curve; default 500)."),
         click.option("--out", help="Report directory."),
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
         click.option("--learning-curve", is_flag=True, default=None,
@@ -59,7 +61,10 @@ def resolve_check_config(config_path: str | None, **options: Any) -> Any:
         from gapgates.data.model import parse_params
 
         params = parse_params(params)
-    return merge_config(config_path, options, params=params or None)
+    config = merge_config(config_path, options, params=params or None)
+    if config.workers_note is not None:
+        note(config.workers_note)
+    return config
 
 
 @contextmanager
@@ -81,6 +86,11 @@ def fold_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None] |
             bar.update(task, completed=done, total=total)
 
         yield update
+
+
+def _cell(value: float | None) -> str:
+    """A score with 4 decimals; "–" for one that could not be computed (null in report.json)."""
+    return "–" if value is None else f"{value:.4f}"
 
 
 def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
@@ -107,8 +117,8 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     click.echo(f"  {'metric':<18}{'train':>8}{'test':>8}{'gap':>8}  {conf:.0%} interval")
     for metric, g in (report.get("gap") or {}).items():
         click.echo(
-            f"  {metric:<18}{g['train_mean']:>8.4f}{g['test_mean']:>8.4f}{g['gap_mean']:>8.4f}"
-            f"  [{g['gap_ci_low']:.4f}, {g['gap_ci_high']:.4f}]"
+            f"  {metric:<18}{_cell(g['train_mean']):>8}{_cell(g['test_mean']):>8}{_cell(g['gap_mean']):>8}"
+            f"  [{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]"
         )
     from gapgates.report.html import closeness_lines
 
@@ -144,8 +154,18 @@ def run_and_report(config: Any) -> Any:
 
     with fold_progress() as progress:
         state = run_gate(config, call=with_progress(progress))
-    print_summary(state.report, state.published.paths or None)
+    show_summary(state.report, state.published.paths or None)
     return state
+
+
+def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
+    """:func:`print_summary` after the run committed: a closed stdout cannot change the decision or its exit code."""
+    try:
+        print_summary(report, paths)
+    except BrokenPipeError:
+        from gapgates.cli.main import silence_stdout
+
+        silence_stdout()
 
 
 @click.command()
@@ -155,7 +175,7 @@ def check(ctx: click.Context, config_path: str | None, **options: Any) -> None:
     """Measure the gap of one model and decide: promote (0), block (1)."""
     config = resolve_check_config(config_path, **options)
     state = run_and_report(config)
-    ctx.exit(EXIT_PROMOTE if state.passed else EXIT_BLOCK)
+    decision_exit(ctx, promoted=state.passed and state.published is not None)
 
 
 @click.command()

@@ -21,15 +21,17 @@ def _num(value: float | None) -> str:
 @click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history_cmd(path: str | None, model: str | None, last: int | None, as_json: bool) -> None:
-    """List recorded gate runs, oldest first."""
+    """List recorded gate runs, oldest first (reads only: no file is created or changed)."""
     from gapgates.errors import ConfigError
     from gapgates.history import History, dumps
 
     if path is None:
         raise ConfigError("No run history given. Pass --history PATH (the history.sqlite beside your reports).")
+    history = History(path)
+    history.check()  # read-only: a directory or another application's database is refused, unchanged
     if not Path(path).is_file():
         raise ConfigError(f"No run history at '{path}'. Pass the history.sqlite a check has written to --history.")
-    runs = History(path).runs(model=model, last=last)
+    runs = history.runs(model=model, last=last)
     if as_json:
         click.echo(dumps(runs))
         return

@@ -18,11 +18,15 @@ __all__ = ["profile"]
 def profile(data: str, out: str, target: str | None, margin: float) -> None:
     """Build a Great Expectations suite from accepted data; use it as [quality] suite."""
     from gapgates.data.tables import load_table, require_columns
+    from gapgates.paths import check_file
     from gapgates.quality.gate import profile_suite
 
+    check_file(out, "The suite file (--out)")  # before anything is read
     table = load_table(data)
     if table.shape[1] == 0:
         raise ConfigError(f"Data file '{data}' has no columns to profile. Pass the accepted data.")
+    if len(table) == 0:
+        raise ConfigError(f"Data file '{data}' has a header but no rows to profile. Pass the accepted data itself.")
     if target is not None:
         require_columns(table, target)
     suite = profile_suite(table, out, target=target, margin=margin)

@@ -7,16 +7,13 @@ stderr and exit code 2, like every gapgates command.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from gapgates.errors import RegistryError
+from gapgates.cli.main import EXIT_ERROR
 
 __all__ = ["registry"]
-
-EXIT_ERROR = 2
 
 _registry_option = click.option(
     "--registry", "location", required=True, metavar="DIR",
@@ -26,12 +23,11 @@ _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.
 _alias_option = click.option("--alias", help="With an mlflow: registry: the alias that marks production (default champion).")
 
 
-def _open(location: str, *, must_exist: bool = True, alias: str | None = None) -> Any:
+def _open(location: str, *, alias: str | None = None) -> Any:
+    """The registry of a read-only command or a rollback: it must exist, and is never created."""
     from gapgates.registry import open_registry
 
-    if must_exist and not location.startswith("mlflow:") and not Path(location).is_dir():
-        raise RegistryError(f"The registry directory '{location}' does not exist. Give the --registry used by 'check'.")
-    return open_registry(location, alias=alias)
+    return open_registry(location, must_exist=True, alias=alias)
 
 
 def table(rows: list[list[str]], *, indent: str = "") -> list[str]:

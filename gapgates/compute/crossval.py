@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.intervals import corrected_interval
+from gapgates.data.guard import fits_shape
 from gapgates.data.scoring import default_metrics, resolve_scoring
 from gapgates.data.splits import Splits, make_splits
 
@@ -305,14 +306,21 @@ def out_of_fold(
     if not has_proba:
         pred = np.full(n_rows, np.nan, dtype=object if classification else float)
         for est, (_, test) in zip(estimators, splits):
-            pred[test] = est.predict(X.iloc[test])  # last repeat wins for labels
+            out = est.predict(X.iloc[test])
+            if fits_shape("predict", out, len(test)):  # an invalid output is recorded by the guard; never stored
+                pred[test] = np.asarray(out).reshape(len(test))  # last repeat wins for labels
         return None, None, pred, covered
     classes = np.unique(np.concatenate([np.asarray(e.classes_) for e in estimators]))
     sums = np.zeros((n_rows, classes.size))
     counts = np.zeros(n_rows)
     for est, (_, test) in zip(estimators, splits):
         cols = np.searchsorted(classes, np.asarray(est.classes_))
-        sums[np.ix_(test, cols)] += est.predict_proba(X.iloc[test])
+        out = est.predict_proba(X.iloc[test])
+        if not fits_shape("predict_proba", out, len(test), cols.size):
+            sums[test] = np.nan  # no probabilities for these rows: label noise refuses them
+            counts[test] += 1
+            continue
+        sums[np.ix_(test, cols)] += np.asarray(out, dtype=float)
         counts[test] += 1
     proba, pred = _average(classes, sums, counts, covered)
     return classes, proba, pred, covered

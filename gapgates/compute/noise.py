@@ -17,6 +17,7 @@ import pandas as pd
 
 from gapgates.compute.crossval import CrossValidation
 from gapgates.compute.noise_adjusted import NoiseAdjustedGap
+from gapgates.data.guard import output_problem, output_problems, unwrap
 
 __all__ = ["LabelIssue", "NoiseResult", "label_noise"]
 
@@ -98,7 +99,7 @@ class NoiseResult:
 def _skip_reason(cv: CrossValidation) -> str:
     from sklearn.base import is_classifier
 
-    model = cv.estimators[0] if cv.estimators else None
+    model = unwrap(cv.estimators[0]) if cv.estimators else None
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     name = type(final).__name__
     if model is not None and not is_classifier(model):
@@ -131,6 +132,10 @@ def label_noise(
         The issues, or a result with ``skipped`` set when the model has no
         ``predict_proba`` (or the task is regression).
 
+    Raises:
+        ValueError: When the fold models' outputs are invalid (NaN, outside [0, 1], rows not
+            summing to 1, a wrong shape): cleanlab never runs on them.
+
     Example:
         >>> from sklearn.datasets import load_iris
         >>> from sklearn.linear_model import LogisticRegression
@@ -153,6 +158,11 @@ def label_noise(
     known = (col < classes.size) & (classes[np.minimum(col, classes.size - 1)] == labels_raw)
     judged = np.flatnonzero(cv.covered & known)
     labels, proba = col[judged], cv.oof_proba[judged]
+    invalid = output_problems(cv.estimators)
+    problem = invalid[0] if invalid else output_problem("predict_proba", proba, rows=judged.size, classification=True,
+                                                           n_classes=classes.size)
+    if problem is not None:  # cleanlab never runs on invalid probabilities
+        raise ValueError(f"the model's outputs are invalid ({problem}), so labels are not judged on them")
     flagged = find_label_issues(labels, proba, filter_by=filter_by, n_jobs=1)
     quality = get_label_quality_scores(labels, proba)
     _, noise_matrix, _, _ = estimate_py_and_noise_matrices_from_probabilities(labels, proba)

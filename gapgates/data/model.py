@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from gapgates.errors import ConfigError
+from gapgates.errors import ConfigError, UserCodeError, first_line
 
 __all__ = ["build_model", "encode_features", "parse_params", "resolve_model", "seed_estimator"]
 
@@ -58,9 +58,17 @@ def parse_params(items: Iterable[str] | Mapping[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _load_from_file(spec: str) -> Any:
-    path_text, _, name = spec.rpartition(":")
+def _default_name(spec: str) -> str:
+    return spec.rsplit(":", 1)[-1].rsplit(".", 1)[-1] or spec
+
+
+def _load_from_file(spec: str, name: str) -> Any:
+    from gapgates.data.guard import calling
+
+    path_text, _, attr = spec.rpartition(":")
     path = Path(path_text)
+    if path.is_dir():
+        raise ConfigError(f"Model file '{path}' is a directory. Use --model path/to/file.py:NAME.")
     if not path.is_file():
         raise ConfigError(f"Model file '{path}' does not exist. Use --model path/to/file.py:NAME.")
     module_name = f"_gapgates_model_{abs(hash(path.resolve()))}"
@@ -69,86 +77,157 @@ def _load_from_file(spec: str) -> Any:
         raise ConfigError(f"Model file '{path}' cannot be imported as Python.")
     module = importlib.util.module_from_spec(loader_spec)
     sys.modules[module_name] = module  # lets pickling and joblib workers find it
-    loader_spec.loader.exec_module(module)
-    if not hasattr(module, name):
-        raise ConfigError(f"Model file '{path}' defines no {name!r}. Define an estimator or a zero-argument factory.")
-    return getattr(module, name)
+    try:
+        with calling(name, f"the import of its file {path.name}"):
+            loader_spec.loader.exec_module(module)
+            found = hasattr(module, attr)
+            obj = getattr(module, attr) if found else None
+    except BaseException:
+        sys.modules.pop(module_name, None)
+        raise
+    if not found:
+        raise ConfigError(f"Model file '{path}' defines no {attr!r}. Define an estimator or a zero-argument factory.")
+    _pickle_by_value(module)
+    return obj
 
 
-def _load_dotted(spec: str) -> Any:
+def _pickle_by_value(module: Any) -> None:
+    """Let joblib's and Dask's workers, which cannot import the file by its generated name, receive its classes whole."""
+    for name in ("joblib.externals.cloudpickle", "cloudpickle"):
+        try:
+            importlib.import_module(name).register_pickle_by_value(module)
+        except (ImportError, AttributeError, ValueError):  # not installed, or too old to have it
+            continue
+
+
+def _load_dotted(spec: str, name: str) -> Any:
+    from gapgates.data.guard import calling
+
     module_name, _, attr = spec.rpartition(".")
-    if not module_name:
+    if not module_name or not all(part.isidentifier() for part in spec.split(".")):
         raise ConfigError(
             f"Unknown model {spec!r}. Use a dotted class path such as sklearn.tree.DecisionTreeClassifier "
             "or path/to/file.py:NAME."
         )
     try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        raise ConfigError(f"Unknown model {spec!r}: module {module_name!r} cannot be imported.") from None
-    if not hasattr(module, attr):
+        with calling(name, f"the import of module {module_name}"):
+            module = importlib.import_module(module_name)
+    except UserCodeError as err:
+        if isinstance(err.__cause__, ImportError):
+            raise ConfigError(f"Unknown model {spec!r}: module {module_name!r} cannot be imported "
+                              f"({first_line(err.__cause__)}).") from None
+        raise
+    with calling(name, f"the lookup of {attr} in {module_name}"):
+        found = hasattr(module, attr)
+        obj = getattr(module, attr) if found else None
+    if not found:
         raise ConfigError(f"Unknown model {spec!r}: module {module_name!r} has no {attr!r}.")
-    return getattr(module, attr)
+    return obj
 
 
-def resolve_model(spec: str) -> Any:
+def _needs_arguments(obj: Any) -> bool:
+    """Whether calling ``obj()`` cannot work because it requires arguments (checked without calling it)."""
+    try:
+        inspect.signature(obj).bind()
+    except TypeError:
+        return True
+    except ValueError:  # no signature to read (a builtin): find out by calling it
+        return False
+    return False
+
+
+def resolve_model(spec: str, *, name: str | None = None) -> Any:
     """Return a fresh estimator for a dotted class path or ``file.py:NAME``.
+
+    Importing the file, calling the factory and cloning the result run under the user-code guard
+    (:func:`gapgates.data.guard.calling`): anything they raise is one line naming the model.
 
     Args:
         spec: ``sklearn.tree.DecisionTreeClassifier`` or ``models.py:make_model``; NAME may be an
             estimator instance, an estimator class, or a zero-argument factory.
+        name: The model's name in messages (default: the last part of ``spec``).
 
     Returns:
-        An unfitted estimator.
+        An unfitted estimator: any object with ``fit``, ``get_params`` and ``set_params``.
 
     Raises:
         ConfigError: If the spec cannot be imported or does not give an estimator.
+        UserCodeError: If the model's own code raised (importing its file, the factory, cloning).
     """
-    obj = _load_from_file(spec) if ".py:" in spec else _load_dotted(spec)
-    if (callable(obj) and not hasattr(obj, "fit")) or inspect.isclass(obj):
-        try:
+    from gapgates.data.guard import calling
+
+    name = name or _default_name(spec)
+    obj = _load_from_file(spec, name) if ".py:" in spec else _load_dotted(spec, name)
+    with calling(name, "the estimator check"):
+        has_fit = hasattr(obj, "fit")
+    if (callable(obj) and not has_fit) or inspect.isclass(obj):
+        if _needs_arguments(obj):
+            raise ConfigError(f"Model {spec!r} cannot be built without arguments. Point --model at an estimator, a "
+                              "class whose parameters all have defaults, or a zero-argument factory.")
+        with calling(name, f"the call {getattr(obj, '__name__', type(obj).__name__)}()"):
             obj = obj()
-        except TypeError as err:
-            raise ConfigError(f"Model {spec!r} cannot be built without arguments: {err}.") from None
-    if not (hasattr(obj, "fit") and hasattr(obj, "get_params")):
-        raise ConfigError(f"Model {spec!r} is not a scikit-learn estimator (it has no fit/get_params).")
+    with calling(name, "the estimator check"):
+        missing = [m for m in ("fit", "get_params", "set_params") if not hasattr(obj, m)]
+    if missing:
+        raise ConfigError(f"Model {spec!r} is not a scikit-learn estimator (it has no {'/'.join(missing)}). "
+                          "Give an object with fit, get_params and set_params.")
     from sklearn.base import clone
 
-    return clone(obj)
+    with calling(name, "clone (get_params)"):
+        return clone(obj)
 
 
-def build_model(spec: str, params: Mapping[str, Any] | Iterable[str] = ()) -> Any:
-    """Resolve a model spec and set its parameters, validating them as scikit-learn would.
+def build_model(spec: str, params: Mapping[str, Any] | Iterable[str] = (), *, name: str | None = None) -> Any:
+    """Resolve a model spec and set its parameters, through the estimator's public API only.
+
+    Parameter names are checked against ``get_params()`` here; their values are checked by the
+    estimator itself when it is fit (the first fold), and a refusal is one line naming the model,
+    the step and the fold.
 
     Raises:
-        ConfigError: If a parameter is unknown or has a value the estimator rejects.
+        ConfigError: If a parameter is unknown.
+        UserCodeError: If the model's own code raised (see :func:`resolve_model`, ``set_params``).
     """
-    from sklearn.utils._param_validation import InvalidParameterError
+    from gapgates.data.guard import calling
 
-    estimator = resolve_model(spec)
+    name = name or _default_name(spec)
+    estimator = resolve_model(spec, name=name)
     values = parse_params(params)
-    name = type(estimator).__name__
-    valid = estimator.get_params(deep=True)
+    kind = type(estimator).__name__
+    with calling(name, "get_params"):
+        valid = estimator.get_params(deep=True)
     for key in values:
         if key not in valid:
-            shown = ", ".join(sorted(k for k in valid if "__" not in k)[:20])
-            raise ConfigError(f"Model parameter {key!r} is not accepted by {name}. Valid parameters: {shown}.")
-    estimator.set_params(**values)
-    validate = getattr(estimator, "_validate_params", None)
-    if callable(validate):
-        try:
-            validate()
-        except InvalidParameterError as err:
-            raise ConfigError(f"Model parameters rejected by {name}: {err}") from None
+            shown = ", ".join(sorted(str(k) for k in valid if "__" not in str(k))[:20])
+            raise ConfigError(f"Model parameter {key!r} is not accepted by {kind}. Valid parameters: {shown}.")
+    if values:
+        with calling(name, "set_params"):
+            estimator.set_params(**values)
     return estimator
 
 
 def seed_estimator(estimator: Any, seed: int) -> Any:
     """Set every ``random_state`` left at None (nested ones too) to ``seed``, for reproducible runs."""
-    unset = {k: seed for k, v in estimator.get_params(deep=True).items() if k.endswith("random_state") and v is None}
+    from gapgates.data.guard import calling
+
+    name = type(estimator).__name__
+    with calling(name, "get_params"):
+        current = estimator.get_params(deep=True)
+    unset = {k: seed for k, v in current.items() if str(k).endswith("random_state") and v is None}
     if unset:
-        estimator.set_params(**unset)
+        with calling(name, "set_params"):
+            estimator.set_params(**unset)
     return estimator
+
+
+def _has_tags(estimator: Any) -> bool:
+    from sklearn.utils import get_tags
+
+    try:
+        get_tags(estimator)
+    except Exception:  # an estimator written before scikit-learn's tags (1.6)
+        return False
+    return True
 
 
 def _is_user_pipeline(estimator: Any) -> bool:
@@ -171,6 +250,10 @@ def encode_features(estimator: Any, X: pd.DataFrame) -> Any:
     categorical = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
     if not categorical or _is_user_pipeline(estimator):
         return estimator
+    if not _has_tags(estimator):  # scikit-learn's Pipeline reads its last step's tags
+        from gapgates.data.guard import GuardedModel
+
+        estimator = GuardedModel(estimator, name=type(estimator).__name__)
     from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import OneHotEncoder

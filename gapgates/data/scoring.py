@@ -23,13 +23,17 @@ def resolve_scoring(names: Sequence[str], estimator: Any) -> dict[str, Any]:
         estimator: The estimator the scorers will be applied to.
 
     Returns:
-        ``{name: scorer}`` in the given order.
+        ``{name: scorer}`` in the given order. Each scorer is a
+        :class:`~gapgates.data.guard.GuardedScorer`: on a guarded model whose output was invalid it
+        scores NaN (the judge fails the gate on the recorded output) instead of raising.
 
     Raises:
         ConfigError: If a name is unknown, or a scorer needs ``predict_proba`` /
             ``decision_function`` that the estimator does not have.
     """
     from sklearn.metrics import get_scorer
+
+    from gapgates.data.guard import GuardedScorer, calling
 
     if not names:
         raise ConfigError("At least one metric is needed. List sklearn scoring names in [gap] metrics.")
@@ -46,10 +50,12 @@ def resolve_scoring(names: Sequence[str], estimator: Any) -> dict[str, Any]:
             ) from None
         methods = getattr(scorer, "_response_method", "predict")
         methods = (methods,) if isinstance(methods, str) else tuple(methods)
-        if not any(hasattr(estimator, m) for m in methods):
+        with calling(type(estimator).__name__, "the method check"):
+            available = any(hasattr(estimator, m) for m in methods)
+        if not available:
             raise ConfigError(
                 f"The metric {name!r} needs {' or '.join(methods)}, which {type(estimator).__name__} does not have. "
                 "Choose another metric or a model that provides it (e.g. SVC(probability=True))."
             )
-        scorers[name] = scorer
+        scorers[name] = GuardedScorer(scorer, name)
     return scorers

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gapgates.errors import ConfigError, DataError
+from gapgates.errors import ConfigError, DataError, GapGatesError, brief, first_line
 
 __all__ = [
-    "Dataset", "check_classes", "check_holdout_columns", "fingerprint", "load_table", "make_dataset", "raw_dataset",
-    "require_columns",
+    "Dataset", "check_classes", "check_holdout_columns", "check_labels", "fingerprint", "load_table", "make_dataset",
+    "parse_time", "raw_dataset", "require_columns",
 ]
 
 
@@ -32,10 +32,17 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
         ConfigError: If the file is missing or cannot be parsed.
     """
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        raise ConfigError(f"Data file '{path}' is a directory. Pass a CSV or Parquet file.")
+    if not path.exists():
         raise ConfigError(f"Data file '{path}' does not exist. Pass an existing CSV or Parquet file.")
+    if not path.is_file():
+        raise ConfigError(f"Data file '{path}' is not a regular file (a device, pipe or socket). Pass a CSV or Parquet "
+                          "file.")
+    parquet = path.suffix.lower() in {".parquet", ".pq"}
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
+        _refuse_duplicate_columns(path, _raw_header(path, parquet=parquet))
+        if parquet:
             if header_only:
                 import pyarrow.parquet as pq
 
@@ -46,10 +53,39 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
             df = pd.read_csv(path, nrows=0 if header_only else None)
     except pd.errors.EmptyDataError:
         df = pd.DataFrame()
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ConfigError(f"Data file '{path}' cannot be read as {path.suffix or 'CSV'}: {first}.") from None
+    except GapGatesError:
+        raise
+    except (OSError, ValueError, pd.errors.ParserError, ImportError, ArithmeticError) as err:  # pyarrow errors are too
+        raise ConfigError(f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: "
+                          f"{first_line(err).rstrip('.')}.") from None
+    except Exception as err:  # pyarrow's ArrowInvalid and friends derive from these; anything else is a bad file too
+        if type(err).__module__.startswith(("pyarrow", "pandas", "csv", "_csv")):
+            raise ConfigError(f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: "
+                              f"{first_line(err).rstrip('.')}.") from None
+        raise
     return df.reset_index(drop=True)
+
+
+def _raw_header(path: Path, *, parquet: bool) -> list[str]:
+    """The column names exactly as the file has them (pandas renames a repeated name 'a' to 'a.1')."""
+    if parquet:
+        import pyarrow.parquet as pq
+
+        return [str(name) for name in pq.read_schema(path).names]
+    try:
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        return []
+    return [str(name) for name in first.iloc[0].tolist()] if len(first) else []
+
+
+def _refuse_duplicate_columns(path: Path, names: list[str]) -> None:
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(f"Data file '{path}' has the column '{brief(name, 80)}' twice (columns {seen[name]} and "
+                            f"{position}); gapgates cannot tell which one is meant. Rename or drop one of them.")
+        seen[name] = position
 
 
 def fingerprint(df: pd.DataFrame) -> str:
@@ -152,15 +188,82 @@ def make_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, tim
     X = df.drop(columns=dropped)
     if X.shape[1] == 0:
         raise DataError(f"The data has no feature columns besides the target '{target}'.")
+    if group is not None:
+        _no_missing(df[group], f"The group column '{group}'", "a row without a group cannot be kept out of the "
+                    "other folds")
     return Dataset(
         X=X,
         y=y,
         target=target,
         groups=df[group] if group else None,
-        time=df[time] if time else None,
+        time=parse_time(df[time], time) if time else None,
         fingerprint=fingerprint(df),
         columns=tuple(map(str, df.columns)),
     )
+
+
+def _rows_text(mask: pd.Series | np.ndarray) -> tuple[int, str]:
+    rows = np.flatnonzero(np.asarray(mask))
+    return rows.size, ", ".join(map(str, rows[:5])) + (", ..." if rows.size > 5 else "")
+
+
+def _no_missing(values: pd.Series, what: str, why: str) -> None:
+    missing = values.isna()
+    if missing.any():
+        count, shown = _rows_text(missing)
+        raise DataError(f"{what} has {count} missing value(s) (rows {shown}): {why}. Fill or drop those rows.")
+
+
+def parse_time(values: pd.Series, column: str) -> pd.Series:
+    """A time column as numbers or timestamps (text is parsed as dates, never sorted as text).
+
+    Raises:
+        DataError: When a value is missing, or is neither a number nor a date.
+
+    Example:
+        >>> parse_time(pd.Series(["2024-03-01", "2024-12-01"]), "t").dt.month.tolist()
+        [3, 12]
+    """
+    _no_missing(values, f"The time column '{column}'", "a row without a time cannot be ordered")
+    if pd.api.types.is_bool_dtype(values):
+        raise DataError(f"The time column '{column}' holds true/false values, not times. Fix --time.")
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return values
+    numbers = pd.to_numeric(values, errors="coerce")
+    if numbers.notna().all():
+        return numbers
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas warns while it guesses the format of each value
+        parsed = pd.to_datetime(values.astype(str), errors="coerce", format="mixed", utc=True)
+    bad = parsed.isna()
+    if bad.any():
+        count, shown = _rows_text(bad)
+        example = brief(str(values[bad].iloc[0]), 40)
+        raise DataError(f"The time column '{column}' has {count} value(s) that are neither numbers nor dates (rows "
+                        f"{shown}; e.g. {example!r}). Fix those values or choose another --time column.")
+    return parsed
+
+
+def check_labels(y: pd.Series, *, model: str = "the model") -> None:
+    """Refuse a classification target that is not class labels (continuous values, or one value per row).
+
+    Raises:
+        DataError: Saying the target looks continuous and the model is a classifier.
+    """
+    from sklearn.utils.multiclass import type_of_target
+
+    try:
+        kind = type_of_target(y.to_numpy())
+    except ValueError:  # mixed types: the class checks will name them
+        return
+    distinct = int(y.nunique())
+    if kind == "continuous" or (distinct > max(50, len(y) // 2)):
+        examples = ", ".join(f"{v:.4g}" if isinstance(v, float) else brief(repr(v), 30)
+                             for v in map(_plain, y.drop_duplicates().iloc[:3]))
+        raise DataError(f"The target '{y.name}' looks continuous ({distinct} distinct values in {len(y)} rows, e.g. "
+                        f"{examples}), but {model} is a classifier. Use a regressor, or a target of class labels.")
 
 
 def _plain(value: object) -> object:
@@ -184,10 +287,9 @@ def check_classes(y: pd.Series, *, n_splits: int) -> None:
     rare = counts[counts < n_splits]
     if len(rare):
         label, count = _plain(rare.index[-1]), int(rare.iloc[-1])
-        raise DataError(
-            f"Class {label!r} has {count} row(s), fewer than the {n_splits} folds. "
-            f"Use --folds {max(2, count)} or fewer, or add rows of that class."
-        )
+        fix = f"Use --folds {count} or fewer, or add rows of that class" if count >= 2 else \
+            "Add rows of that class or drop it: every fold needs at least one row of each class"
+        raise DataError(f"Class {brief(repr(label), 80)} has {count} row(s), fewer than the {n_splits} folds. {fix}.")
 
 
 def check_holdout_columns(data_columns: tuple[str, ...], holdout: pd.DataFrame) -> None:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
 
+from gapgates.config import short_repr
 from gapgates.errors import PolicyError
 from gapgates.judge.checks import Outcome, Severity
 
@@ -233,12 +234,14 @@ class NotifyPolicy(BaseModel):
     Attributes:
         webhook_url: Where to POST the Markdown summary (Slack-compatible ``text`` field).
         on: Outcomes that trigger a notification.
+        timeout: Seconds the whole request may take (connect, send, answer), at most 300.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     webhook_url: str | None = None
     on: list[Outcome] = Field(default_factory=lambda: [Outcome.BLOCK, Outcome.NEEDS_APPROVAL])
+    timeout: float = Field(default=10.0, gt=0, le=300)
 
     @model_validator(mode="after")
     def _check_url(self) -> NotifyPolicy:
@@ -297,10 +300,10 @@ def _format_error(err: ValidationError, source: str, policy_model: type[Policy] 
     msg = first["msg"].removeprefix("Value error, ")
     if kind == "value_error":
         return f"{source}: [{where.rsplit('.', 1)[0] if '.' in where else where}] {msg}"
-    got = first.get("input")
+    got = short_repr(first.get("input"))
     if kind in {"model_type", "model_attributes_type", "dict_type"} and where.split(".")[-1] != where:
-        return f"{source}: '{where}' must be a number or a table like {{limit = 0.05, severity = \"warn\"}}. Got {got!r}."
-    return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got!r}."
+        return f"{source}: '{where}' must be a number or a table like {{limit = 0.05, severity = \"warn\"}}. Got {got}."
+    return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got}."
 
 
 def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Policy] = Policy) -> Policy:
@@ -342,27 +345,17 @@ def load_policy(path: str | Path | None = None, *, model: type[Policy] = Policy)
         >>> load_policy().gap.max_gap.limit
         0.05
     """
+    from gapgates import documents
+
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PolicyError(f"Policy file '{path}' does not exist. Pass an existing TOML or YAML file to --policy.") from None
-    except OSError as err:
-        raise PolicyError(f"Policy file '{path}' cannot be read: {err.strerror}.") from None
+    text = documents.read_text(path, "Policy file", error=PolicyError,
+                               hint="Pass an existing TOML or YAML file to --policy.")
+    source = f"Policy file '{path}'"
     if path.suffix.lower() in {".yaml", ".yml"}:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as err:
-            raise PolicyError(f"Policy file '{path}' is not valid YAML: {str(err).splitlines()[0]}.") from None
+        data = documents.load_yaml(text, source, error=PolicyError)
+        data = {} if data is None else data
     else:
-        from gapgates import documents as tomllib
-
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as err:
-            raise PolicyError(f"Policy file '{path}' is not valid TOML: {err}.") from None
+        data = documents.load_toml(text, source, error=PolicyError)
     return parse_policy(data, source=str(path), model=model)
 
 

@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gapgates.data.guard import output_problem, output_problems
 from gapgates.judge.checks import Check, CheckRepeats, Decision, Severity, Status
 from gapgates.judge.evidence import Evidence, register_measurement
 from gapgates.judge.policy import Policy, Rule
 
 __all__ = [
-    "REGISTRY", "Measured", "RuleSpec", "evaluate", "judge", "measured_names", "quality_checks", "register",
-    "unregister",
+    "REGISTRY", "Measured", "RuleSpec", "evaluate", "judge", "measured_names", "output_checks", "quality_checks",
+    "register", "unregister",
 ]
 
 
@@ -262,6 +263,27 @@ def _gap_measured(check: str, what: str, g: Any, upper: bool, scale: float = 1.0
     return Measured(check, high, what, interval=(low, mean, high)) if upper else Measured(check, mean, what)
 
 
+def output_checks(result: Any, policy: Policy) -> list[Check]:
+    """The ``model_outputs`` check: every fold model's outputs had the right shape and finite values, and its
+    probabilities lay in [0, 1] with rows summing to 1 (see :mod:`gapgates.data.guard`). Never a warning."""
+    cv = result.cv
+    invalid = list(output_problems(cv.estimators))
+    if not invalid and cv.oof_proba is not None and cv.classes is not None:  # fold models that were not guarded
+        proba = cv.oof_proba[cv.covered]
+        problem = output_problem("predict_proba", proba, rows=len(proba), classification=True,
+                                 n_classes=cv.classes.size)
+        invalid += [] if problem is None else [f"predict_proba out of fold: {problem}"]
+    if not invalid:
+        return [Check("model_outputs", Status.PASS, 0.0, 0.0,
+                      "Every output of the fold models is valid: the right shape, finite values, probabilities in "
+                      "[0, 1] summing to 1.")]
+    more = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+    return [Check("model_outputs", Status.FAIL, float(len(invalid)), 0.0,
+                  f"The model gave an invalid output: {invalid[0]}{more}. Its scores and label-noise check cannot be "
+                  "trusted, so the gate fails.")]
+
+
+
 def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
     upper = policy.gap.gate_on == "upper"
     label = "Upper bound of the" if upper else "Mean"
@@ -362,6 +384,7 @@ _NO_CHAMPION = "No registry was given, so there is no champion to compare with."
 for _spec in (
     RuleSpec("quality", "quality", checks=lambda q, policy: quality_checks(q, required=policy.quality.required)),
     RuleSpec("gap", "gap", "gap.max_gap", _gaps, required=True),
+    RuleSpec("model_outputs", "gap", checks=output_checks),
     RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True),
     RuleSpec("holdout_gap", "holdout", "gap.max_gap", _holdout_gaps, missing=None),
     RuleSpec("min_test_score", "gap", "performance.min_test_score", _min_test_score, at_most=False,

@@ -23,13 +23,15 @@ from gapgates.data.tables import (
     Dataset,
     check_classes,
     check_holdout_columns,
+    check_labels,
     load_table,
     make_dataset,
     raw_dataset,
     require_columns,
 )
-from gapgates.errors import DataError, GapGatesError, first_line
+from gapgates.errors import ConfigError, DataError, GapGatesError, first_line
 from gapgates.judge.policy import Policy, load_policy
+from gapgates.pipeline.outputs import check_outputs
 from gapgates.quality.result import QualityResult
 
 __all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "validate_inputs"]
@@ -112,7 +114,7 @@ def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
         The inputs, ready for :func:`validate_inputs`.
 
     Raises:
-        ConfigError: On usage errors (policy, files, columns, model, metrics).
+        ConfigError: On usage errors (outputs that cannot be written, policy, files, columns, model, metrics).
 
     Example:
         >>> config = CheckConfig(data="d.csv", target="y", model="sklearn.tree.DecisionTreeClassifier")
@@ -120,6 +122,7 @@ def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
         >>> inputs.metrics  # doctest: +SKIP
         ['accuracy', 'roc_auc']
     """
+    check_outputs(config)  # before anything is read or fit
     policy = policy if policy is not None else load_policy(config.policy)
     table = load_table(config.data)
     require_columns(table, config.target, group=config.group, time=config.time)
@@ -138,6 +141,7 @@ def check_inputs(config: CheckConfig) -> None:
     Raises:
         ConfigError: On usage errors (policy, files, columns, model, metrics).
     """
+    check_outputs(config)
     policy = load_policy(config.policy)
     header = load_table(config.data, header_only=True)
     require_columns(header, config.target, group=config.group, time=config.time)
@@ -148,13 +152,18 @@ def check_inputs(config: CheckConfig) -> None:
 
 def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
     """The seeded estimator, whether it classifies, and the metrics it is scored by (checked)."""
-    from sklearn.base import is_classifier
-
+    from gapgates.data.guard import model_kind
     from gapgates.data.model import build_model, seed_estimator
     from gapgates.data.scoring import default_metrics, resolve_scoring
 
-    estimator = seed_estimator(build_model(config.model, config.params), config.seed)
-    classification = is_classifier(estimator)
+    estimator = seed_estimator(build_model(config.model, config.params, name=config.model_name), config.seed)
+    kind = model_kind(estimator)
+    if kind is None:
+        raise ConfigError(
+            f"Model {config.model_name} does not say whether it is a classifier or a regressor. Inherit "
+            "sklearn.base.ClassifierMixin or RegressorMixin before BaseEstimator (or set _estimator_type)."
+        )
+    classification = kind == "classifier"
     metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
     resolve_scoring(metrics, estimator)
     return estimator, classification, metrics
@@ -191,6 +200,8 @@ def validate_inputs(inputs: Inputs) -> Prepared:
             quality=quality, quality_error=quality_error,
         )
     data = make_dataset(table, config.target, group=config.group, time=config.time)
+    if inputs.classification:
+        check_labels(data.y, model=config.model_name)
     holdout = None
     if inputs.holdout_table is not None:
         check_holdout_columns(data.columns, inputs.holdout_table)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -24,8 +25,9 @@ from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
 from gapgates.compute.shift import ShiftResult
 from gapgates.compute.trend import TrendResult
+from gapgates.data.guard import GuardedModel, guarded, locate_folds, output_problems, unwrap
 from gapgates.data.splits import Splits
-from gapgates.errors import DataError, GapGatesError, first_line
+from gapgates.errors import DataError, GapGatesError, UserCodeError, first_line
 from gapgates.judge.checks import Check, Decision, Outcome, Status
 from gapgates.judge.diagnosis import Diagnosis, diagnose
 from gapgates.judge.evidence import Evidence
@@ -36,7 +38,7 @@ from gapgates.pipeline.inputs import Prepared
 __all__ = [
     "Comparison", "Diagnostics", "References", "RunResult", "blocked_by_quality", "compare", "compute_gap", "decide",
     "diagnostics",
-    "fitting_failed", "make_folds", "references",
+    "fitting_failed", "guard_model", "make_folds", "references", "worker_died",
 ]
 
 
@@ -153,6 +155,23 @@ def fitting_failed(prep: Prepared, err: BaseException) -> DataError:
     return DataError(f"Fitting {prep.config.model_name} on the data failed: {first_line(err)}")
 
 
+def worker_died(prep: Prepared, err: BaseException) -> UserCodeError:
+    """The one-line error for a worker process that died while it fitted the model (os._exit, a crash, memory)."""
+    return UserCodeError(
+        f"A worker process fitting {prep.config.model_name} died ({first_line(err)}): the model may have called "
+        "os._exit, crashed or run out of memory. Nothing was promoted; try --n-jobs 1 to see the model's own error."
+    )
+
+
+def guard_model(
+    prep: Prepared, splits: Splits | None = None, *, first: int = 0, total: int | None = None, label: str = ""
+) -> GuardedModel:
+    """The run's estimator behind the user-code guard (:mod:`gapgates.data.guard`), knowing the folds of ``splits``
+    (numbered from ``first + 1`` of ``total``) for its messages."""
+    folds = None if splits is None else locate_folds(prep.train.X, splits, first=first, total=total)
+    return guarded(prep.estimator, name=prep.config.model_name, folds=folds, label=label)
+
+
 def compute_gap(
     prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
 ) -> GapResult:
@@ -170,8 +189,8 @@ def compute_gap(
 
     def fit(folds: Splits, first: int) -> GapResult:
         report = None if progress is None else (lambda done, total: progress(first + done, first + total))
-        return gap(prep.estimator, train.X, train.y, scoring=prep.metrics, splits=folds,
-                   confidence=prep.policy.gap.confidence, n_jobs=prep.config.n_jobs, progress=report)
+        return gap(guard_model(prep, folds, first=first), train.X, train.y, scoring=prep.metrics, splits=folds,
+                   confidence=prep.policy.gap.confidence, n_jobs=prep.config.workers, progress=report)
 
     try:
         return repeat_until_decided(prep, splits, fit)
@@ -179,6 +198,8 @@ def compute_gap(
         raise
     except (ValueError, TypeError) as err:
         raise fitting_failed(prep, err) from err
+    except BrokenProcessPool as err:
+        raise worker_died(prep, err) from err
 
 
 def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagnostics:
@@ -197,6 +218,8 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         if noise.skipped is None:
             adjusted = noise_adjusted_gap(gap_result, train.X, train.y, noise.positions, scoring=prep.metrics)
             noise = replace(noise, adjusted=adjusted)
+    except UserCodeError:
+        raise
     except Exception as err:  # recorded; the label_noise rules fail
         noise, errors["noise"] = None, f"label noise could not be computed: {first_line(err)}"
     if holdout is not None:
@@ -213,10 +236,19 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         from gapgates.compute.learning_curve import learning_curve
 
         try:
-            curve = learning_curve(prep.estimator, train.X, train.y, splits=splits, metric=prep.metrics[0],
-                                   n_jobs=prep.config.n_jobs)
+            curve = learning_curve(guard_model(prep, label="the learning curve"), train.X, train.y, splits=splits,
+                                   metric=prep.metrics[0], n_jobs=prep.config.workers)
+        except UserCodeError:
+            raise
         except Exception as err:  # informative only: no rule reads it
             errors["learning_curve"] = f"the learning curve could not be computed: {first_line(err)}"
+    measured = _registered_measurements(prep, gap_result, errors)
+    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve,
+                       measured=_frozen(measured), errors=_frozen(errors))
+
+
+def _registered_measurements(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> dict[str, float | None]:
+    """The values of the measurements registered with rules (``RuleSpec.compute``); failures go to ``errors``."""
     measured: dict[str, float | None] = {}
     for spec in list(REGISTRY.values()):
         if spec.compute is None:
@@ -224,10 +256,9 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         try:
             value = spec.compute(prep, gap_result)
             measured[spec.evidence] = None if value is None else float(value)
-        except Exception as err:
+        except (Exception, SystemExit) as err:  # a rule's own code cannot end the run either: its rule fails
             errors[spec.evidence] = f"{spec.name} could not be computed: {first_line(err)}"
-    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve,
-                       measured=_frozen(measured), errors=_frozen(errors))
+    return measured
 
 
 def references(prep: Prepared, gap_result: GapResult) -> References:
@@ -246,9 +277,16 @@ def references(prep: Prepared, gap_result: GapResult) -> References:
     model = held = None
     if prep.holdout is not None or prep.config.registry is not None:
         try:
-            model = fit_final(prep.estimator, train.X, train.y)
+            final = fit_final(guard_model(prep, label="the final model"), train.X, train.y)
             if prep.holdout is not None:
-                held = score_holdout(model, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+                held = score_holdout(final, train.X, train.y, prep.holdout.X, prep.holdout.y, scoring=prep.metrics)
+            invalid = output_problems([final])
+            if invalid:  # the holdout rules fail; the report names the output
+                errors["holdout"] = f"the final model's outputs are invalid: {invalid[0]}" + (
+                    f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else "")
+            model = unwrap(final)  # the user's own estimator is what gets registered
+        except UserCodeError:
+            raise
         except Exception as err:
             model, errors["gap"] = None, f"the final model could not be fit or scored: {first_line(err)}"
     return References(baseline=base, holdout=held, model=model, errors=_frozen(errors))

@@ -85,15 +85,11 @@ def load_suite(path: str | Path) -> Any:
     Raises:
         ConfigError: If the file is missing, not JSON, or not a suite.
     """
+    from gapgates import documents
+
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(
-            f"Suite file '{path}' does not exist. Fix [quality] suite or create it with 'gapgates profile'."
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"Suite file '{path}' is not readable JSON: {err}.") from None
+    text = documents.read_text(path, "Suite file", hint="Fix [quality] suite or create it with 'gapgates profile'.")
+    data = documents.load_json(text, f"Suite file '{path}'")
     if not isinstance(data, dict) or not isinstance(data.get("expectations"), list):
         raise ConfigError(f"Suite file '{path}' is not a GX suite: it needs an 'expectations' list.")
     return make_suite(str(data.get("name") or path.stem), data["expectations"], meta=data.get("meta"))

@@ -6,8 +6,9 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from gapgates.errors import brief
 from gapgates.registry.base import AuditEntry
-from gapgates.registry.files import append_line
+from gapgates.registry.files import append_line, read_bytes
 
 __all__ = ["append_entry", "now", "read_entries"]
 
@@ -23,15 +24,23 @@ def append_entry(path: Path, entry: AuditEntry) -> None:
 
 
 def read_entries(path: Path) -> tuple[list[AuditEntry], list[str]]:
-    """Every readable entry, oldest first, and one problem line per unreadable line."""
-    if not path.exists():
+    """Every readable entry, oldest first, and one problem line per unreadable line (not UTF-8, not an entry).
+
+    Raises:
+        RegistryError: When the log is a link or not a regular file (it is never followed).
+    """
+    if not path.exists() and not path.is_symlink():
         return [], []
     entries, problems = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
+    for number, raw in enumerate(read_bytes(path, "The audit log").splitlines(), start=1):
+        if not raw.strip():
             continue
         try:
-            entries.append(AuditEntry.from_dict(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as err:
-            problems.append(f"audit log line {number} is unreadable ({err}).")
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise TypeError(f"a JSON {type(data).__name__}, not an object")
+            entries.append(AuditEntry.from_dict(data))
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError) as err:
+            detail = "nested too deeply" if isinstance(err, RecursionError) else brief(str(err), 120)
+            problems.append(f"audit log line {number} is unreadable ({detail}).")
     return entries, problems

@@ -178,6 +178,13 @@ class Registry(abc.ABC):
             One line per problem found; empty when everything matches.
         """
 
+    def check(self) -> None:  # noqa: B027 - a hook: a store that needs no check keeps this default
+        """Refuse a registry gapgates cannot use safely, reading only (the default trusts the store).
+
+        Raises:
+            RegistryError: Naming the problem.
+        """
+
     def info(self, version: str) -> VersionInfo:
         """One version's record.
 

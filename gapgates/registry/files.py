@@ -15,10 +15,11 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from gapgates.errors import IntegrityError
+from gapgates.errors import IntegrityError, RegistryError
 
 __all__ = [
-    "TEMP_SUFFIX", "append_line", "atomic_write", "checked", "fsync_dir", "read_json", "sha256_bytes", "write_json",
+    "MAX_JSON_BYTES", "TEMP_SUFFIX", "append_line", "atomic_write", "checked", "fsync_dir", "read_bytes", "read_json",
+    "sha256_bytes", "write_json",
 ]
 
 TEMP_SUFFIX = ".tmp"
@@ -74,9 +75,44 @@ def write_json(path: Path, payload: Any) -> None:
     atomic_write(path, (json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
-def read_json(path: Path) -> Any:
-    """Read a JSON file."""
-    return json.loads(path.read_text(encoding="utf-8"))
+#: Largest registry file gapgates reads as JSON (metadata, the alias, a version's report).
+MAX_JSON_BYTES = 64 << 20
+
+
+def read_bytes(path: Path, what: str, *, max_bytes: int | None = None) -> bytes:
+    """A regular file's bytes, never through a symbolic link (nothing is read from outside the registry).
+
+    Raises:
+        RegistryError: When the path is a link, not a regular file, larger than ``max_bytes`` or unreadable.
+    """
+    if path.is_symlink():
+        raise RegistryError(f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. Replace "
+                            "it with the file itself.")
+    if not path.is_file():
+        raise RegistryError(f"{what} '{path}' is not a regular file. Restore it from a backup.")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(-1 if max_bytes is None else max_bytes + 1)
+    except OSError as err:
+        raise RegistryError(f"{what} '{path}' cannot be read: {err.strerror or err}.") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise RegistryError(f"{what} '{path}' is larger than {max_bytes:,} bytes; it is not a file gapgates wrote.")
+    return data
+
+
+def read_json(path: Path, what: str = "The registry file") -> Any:
+    """Read a JSON file of the registry (no links, at most :data:`MAX_JSON_BYTES`).
+
+    Raises:
+        RegistryError: When it cannot be read, is not UTF-8 or is not JSON.
+    """
+    data = read_bytes(path, what, max_bytes=MAX_JSON_BYTES)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        detail = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        raise RegistryError(f"{what} '{path}' is unreadable ({detail}). Restore it from a backup.") from None
 
 
 def append_line(path: Path, line: str) -> None:
@@ -85,14 +121,15 @@ def append_line(path: Path, line: str) -> None:
     If a previous writer died mid-line, the new line starts on a line of its own.
     """
     data = line.rstrip("\n").encode() + b"\n"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as err:  # a link (ELOOP), a directory, no permission
+        raise RegistryError(f"The file '{path}' cannot be appended to: {err.strerror or err}. It must be a regular "
+                            "file inside the registry, not a link.") from None
     try:
         size = os.fstat(fd).st_size
-        if size:
-            with open(path, "rb") as fh:
-                fh.seek(size - 1)
-                if fh.read(1) != b"\n":
-                    data = b"\n" + data
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
         os.write(fd, data)
         os.fsync(fd)
     finally:

@@ -21,11 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from gapgates.config import short_repr as short
 from gapgates.errors import IntegrityError, RegistryError
 from gapgates.registry import serialize
 from gapgates.registry.audit import append_entry, now, read_entries
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
-from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_json, sha256_bytes, write_json
+from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_bytes, read_json, sha256_bytes, write_json
 
 __all__ = ["LocalRegistry"]
 
@@ -65,35 +66,77 @@ class LocalRegistry(Registry):
         except OSError as err:
             raise RegistryError(f"The registry directory '{self.root}' cannot be created: {err}.") from None
 
+    def _no_link(self, path: Path, what: str) -> Path:
+        if path.is_symlink():
+            raise RegistryError(f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. "
+                                "Replace it with the real file or directory.")
+        return path
+
     def _dir(self, version: str) -> Path:
         if not _VERSION.match(str(version)) or not (self._versions / version).is_dir():
             known = ", ".join(self._names()) or "none"
             raise RegistryError(f"There is no version '{version}' in the registry {self.root}. Known: {known}.")
-        return self._versions / version
+        self._no_link(self._versions, "The versions directory")
+        return self._no_link(self._versions / version, f"Version {version}")
 
     def _names(self) -> list[str]:
-        if not self._versions.is_dir():
+        if not self._no_link(self._versions, "The versions directory").is_dir():
             return []
         names = [p.name for p in self._versions.iterdir() if _VERSION.match(p.name) and p.is_dir()]
         return sorted(names, key=lambda n: int(n[1:]))
 
     def _meta(self, version: str) -> dict[str, Any] | None:
         path = self._dir(version) / META_FILE
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return None
-        try:
-            return read_json(path)
-        except ValueError as err:
-            raise RegistryError(f"The metadata of version {version} is unreadable: {err}.") from None
+        meta = read_json(path, f"The metadata of version {version}")
+        if not isinstance(meta, dict):
+            raise RegistryError(f"The metadata of version {version} ('{path}') is a JSON {type(meta).__name__}, not an "
+                                "object: it was not written by gapgates. Restore it from a backup.")
+        return meta
 
     def _alias_state(self) -> dict[str, Any]:
-        if not self._alias.exists():
+        if not self._alias.exists() and not self._alias.is_symlink():
             return {"version": None, "history": []}
-        try:
-            state = read_json(self._alias)
-        except ValueError as err:
-            raise RegistryError(f"The production alias {self._alias} is unreadable: {err}.") from None
-        return {"version": state.get("version"), "history": list(state.get("history") or [])}
+        state = read_json(self._alias, "The production alias")
+        version = state.get("version") if isinstance(state, dict) else None
+        history = state.get("history") if isinstance(state, dict) else None
+        if (not isinstance(state, dict) or not (version is None or isinstance(version, str))
+                or not isinstance(history or [], list) or not all(isinstance(v, str) for v in history or [])):
+            raise RegistryError(f"The production alias '{self._alias}' is not what gapgates writes ({{\"version\": "
+                                "\"vN\", \"history\": [...]}). Restore it from a backup or the audit log.")
+        if version is not None and not _VERSION.match(version):
+            raise RegistryError(f"The production alias '{self._alias}' names '{version}', not a version like v3. "
+                                "Restore it from a backup or the audit log.")
+        return {"version": version, "history": list(history or [])}
+
+    def check(self) -> None:
+        """Refuse a registry whose files gapgates did not write (read-only; a missing directory passes).
+
+        Links, a production alias that is not gapgates' JSON, metadata that is not an object, a lock
+        or audit log that is not a regular file: each is one :class:`RegistryError`.
+
+        Raises:
+            RegistryError: Naming the first problem.
+        """
+        if not self.root.exists():
+            return
+        for path, what in ((self._versions, "The versions directory"), (self._alias, "The production alias"),
+                           (self._audit, "The audit log"), (self.root / ".lock", "The lock file")):
+            self._no_link(path, what)
+        for path, what in ((self._alias, "The production alias"), (self._audit, "The audit log"),
+                           (self.root / ".lock", "The lock file")):
+            if path.exists() and not path.is_file():
+                raise RegistryError(f"{what} '{path}' is not a regular file. Remove it or restore it from a backup.")
+        if self._versions.exists() and not self._versions.is_dir():
+            raise RegistryError(f"The versions directory '{self._versions}' is not a directory. Restore the registry.")
+        self._alias_state()
+        if self._versions.is_dir():
+            for entry in self._versions.iterdir():
+                if _VERSION.match(entry.name):
+                    self._no_link(entry, f"Version {entry.name}")
+        for name in self._names():
+            self._meta(name)
 
     def _is_orphan(self, version: str) -> bool:
         d = self._dir(version)
@@ -162,7 +205,10 @@ class LocalRegistry(Registry):
         from filelock import FileLock, Timeout
 
         self._ensure()
-        lock = FileLock(self.root / ".lock", timeout=self.lock_timeout)
+        path = self._no_link(self.root / ".lock", "The lock file")
+        if path.exists() and not path.is_file():
+            raise RegistryError(f"The lock file '{path}' is not a regular file. Remove it and retry.")
+        lock = FileLock(path, timeout=self.lock_timeout)
         try:
             lock.acquire()
         except Timeout:
@@ -170,6 +216,8 @@ class LocalRegistry(Registry):
                 f"Another process has held the registry lock {self.root / '.lock'} for more than "
                 f"{self.lock_timeout:g} s. Retry when it is done."
             ) from None
+        except OSError as err:
+            raise RegistryError(f"The registry lock '{path}' cannot be taken: {err.strerror or err}.") from None
         try:
             for stale in self.root.glob(f".*{TEMP_SUFFIX}"):  # only lock holders write here: a crashed one left it
                 stale.unlink(missing_ok=True)
@@ -187,11 +235,14 @@ class LocalRegistry(Registry):
             raise RegistryError(
                 f"Version {version} is an orphan (its write or promotion never finished). Register the model again."
             )
-        path = self._dir(version) / meta.get("model_file", MODEL_FILE)
+        name = meta.get("model_file", MODEL_FILE)
+        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", ".."}:
+            raise IntegrityError(f"The metadata of version {version} names the model file {short(name)}, which is not a "
+                                 "file of the version's own directory; refusing to read it.")
         try:
-            data = path.read_bytes()
-        except OSError as err:
-            raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
+            data = read_bytes(self._dir(version) / name, f"The model file of version {version}")
+        except RegistryError as err:
+            raise IntegrityError(str(err)) from None
         return checked(version, data, meta.get("sha256"))
 
     def _entry(
@@ -301,6 +352,10 @@ class LocalRegistry(Registry):
         Returns:
             One line per problem; empty when everything matches.
         """
+        try:
+            self.check()
+        except RegistryError as err:  # the layout itself is wrong: nothing else can be trusted
+            return [str(err)]
         problems = []
         for name in self._names():
             if (self._versions / name / META_FILE).exists():
@@ -314,5 +369,8 @@ class LocalRegistry(Registry):
                 problems.append(f"The production alias points to {production}, which is incomplete.")
         except RegistryError as err:
             problems.append(str(err))
-        problems += read_entries(self._audit)[1]
+        try:
+            problems += read_entries(self._audit)[1]
+        except RegistryError as err:
+            problems.append(str(err))
         return problems

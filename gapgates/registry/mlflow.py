@@ -16,6 +16,7 @@ Works with a local store, no server: ``MlflowRegistry("sqlite:///mlflow.db")``.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -23,18 +24,20 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from gapgates.errors import IntegrityError, RegistryError
+from gapgates.errors import IntegrityError, RegistryError, first_line
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
 from gapgates.registry.files import checked, sha256_bytes
 
-__all__ = ["MlflowRegistry", "run_metrics", "run_name", "run_params", "run_tags"]
+__all__ = ["SCHEMES", "MlflowRegistry", "check_tracking_uri", "run_metrics", "run_name", "run_params", "run_tags"]
+
+T = TypeVar("T")
 
 _P = "gapgates."
 MODEL_FILE = "model.skops"
@@ -47,7 +50,66 @@ def _import_mlflow() -> Any:
         raise ImportError("MlflowRegistry needs MLflow. Install it with: pip install 'gapgates[mlflow]'") from err
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # an unreachable tracking server fails in seconds, not after MLflow's default minutes of retries
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
     return mlflow
+
+
+#: Tracking-URI schemes MLflow's client supports (a plain path is a local file store).
+SCHEMES = frozenset({"sqlite", "file", "http", "https", "postgresql", "mysql", "mssql", "databricks", "databricks-uc"})
+
+
+def _sqlite_path(tracking_uri: str) -> Path:
+    return Path(unquote(tracking_uri.removeprefix("sqlite:///"))) if tracking_uri.startswith("sqlite:///") \
+        else Path(unquote(urlparse(tracking_uri).path))
+
+
+def check_tracking_uri(tracking_uri: str, *, must_exist: bool = False) -> None:
+    """Refuse a tracking URI MLflow cannot use, and (``must_exist``) a local store that is not there.
+
+    A read-only command checks the store exists first, so it never creates one: MLflow's client
+    creates a missing sqlite database, or tables in any sqlite file, when it first opens it.
+
+    Raises:
+        RegistryError: On an empty URI, an unsupported scheme, or a missing (or foreign) local store.
+    """
+    if not tracking_uri.strip():
+        raise RegistryError("An MLflow registry needs a tracking URI after 'mlflow:', e.g. mlflow:sqlite:///mlflow.db "
+                            "or mlflow:http://127.0.0.1:5000.")
+    scheme = urlparse(tracking_uri).scheme
+    if scheme and scheme not in SCHEMES and len(scheme) > 1:  # "C:" is a Windows path
+        raise RegistryError(f"The MLflow tracking URI '{tracking_uri}' has the unsupported scheme '{scheme}:'. Use one "
+                            f"of {', '.join(sorted(SCHEMES))}, e.g. mlflow:sqlite:///mlflow.db.")
+    if scheme == "sqlite":
+        path = _sqlite_path(tracking_uri)
+        if path.is_dir():
+            raise RegistryError(f"The MLflow database '{path}' is a directory. Point the sqlite URI at a file.")
+        if must_exist:
+            _check_mlflow_database(path)
+    elif must_exist and scheme in {"", "file"}:
+        path = Path(unquote(urlparse(tracking_uri).path)) if scheme else Path(tracking_uri)
+        if not path.is_dir():
+            raise RegistryError(f"There is no MLflow file store at '{path}'. Give the --registry used by 'check'.")
+
+
+def _check_mlflow_database(path: Path) -> None:
+    """An existing sqlite file with MLflow's tables, inspected without creating or changing any file."""
+    import sqlite3
+    from contextlib import closing
+    from urllib.parse import quote
+
+    if not path.is_file():
+        raise RegistryError(f"There is no MLflow database at '{path}'. Give the --registry used by 'check'; a read-only "
+                            "command never creates one.")
+    try:
+        with closing(sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1", uri=True)) as conn:
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as err:
+        raise RegistryError(f"'{path}' is not an MLflow database ({err}).") from None
+    if not {"registered_models", "model_versions"} <= tables:
+        raise RegistryError(f"'{path}' is not an MLflow database (it has no registered_models table). Give the "
+                            "--registry used by 'check'; the file was not changed.")
 
 
 def _default_artifacts(tracking_uri: str) -> str | None:
@@ -139,6 +201,22 @@ def run_tags(metadata: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in tags.items() if v is not None}
 
 
+def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
+    """MLflow, SQLAlchemy and HTTP failures of the store as one :class:`RegistryError` line."""
+    @functools.wraps(fn)
+    def wrapper(self: MlflowRegistry, *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(self, *args, **kwargs)
+        except RegistryError:
+            raise
+        except Exception as err:
+            if not type(err).__module__.startswith(("mlflow", "requests", "urllib3", "sqlalchemy", "sqlite3")):
+                raise
+            raise RegistryError(f"The MLflow store '{self.tracking_uri}' failed: {first_line(err)}") from err
+
+    return wrapper
+
+
 class MlflowRegistry(Registry):
     """Model versions, a production alias and an audit log in an MLflow tracking store.
 
@@ -168,6 +246,8 @@ class MlflowRegistry(Registry):
         artifact_location: str | None = None,
         trusted: Sequence[str] = (),
     ) -> None:
+        check_tracking_uri(tracking_uri)
+        self.tracking_uri = tracking_uri
         mlflow = _import_mlflow()
         self.client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri or tracking_uri)
         self.model_name, self.alias, self.experiment, self.trusted = model_name, alias, experiment, tuple(trusted)
@@ -203,6 +283,7 @@ class MlflowRegistry(Registry):
             known = ", ".join(v.version for v in self.versions()) or "none"
             raise RegistryError(f"There is no version '{version}' of model {name!r}. Known: {known}.") from None
 
+    @_store_errors
     def model_path(self, version: str) -> Path:
         """The local path of a version's model file (file-based artifact stores only)."""
         source = urlparse(self._version(version).source)
@@ -239,6 +320,7 @@ class MlflowRegistry(Registry):
 
     # -- the Registry interface ----------------------------------------------------------------
     @property
+    @_store_errors
     def production(self) -> str | None:
         """The version the alias points to, or None."""
         from mlflow.exceptions import MlflowException
@@ -251,6 +333,7 @@ class MlflowRegistry(Registry):
         except MlflowException:
             return None
 
+    @_store_errors
     def register(
         self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
         documents: Mapping[str, str] | None = None,
@@ -308,6 +391,7 @@ class MlflowRegistry(Registry):
         )
         return str(mv.version)
 
+    @_store_errors
     def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
         """Audit, then point the alias at ``version``."""
         self._version(version)
@@ -324,6 +408,7 @@ class MlflowRegistry(Registry):
         if switched:
             self.client.set_model_version_tag(str(self._name()), version, f"{_P}promoted", now())
 
+    @_store_errors
     def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
         """Append an audit entry; the alias does not move."""
         if action not in ACTIONS:
@@ -332,6 +417,7 @@ class MlflowRegistry(Registry):
             self._version(version)
         self._audit(version, action, actor, reasons, self.production)
 
+    @_store_errors
     def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
         """Point the alias back at the previous production version (or ``to``); audited."""
         current = self.production
@@ -344,6 +430,7 @@ class MlflowRegistry(Registry):
         self._switch(target, new_history)
         return target
 
+    @_store_errors
     def load(self, version: str | None = None) -> Any:
         """Download, verify the sha256 of, and load a version (production by default)."""
         version = version or self.production
@@ -351,6 +438,7 @@ class MlflowRegistry(Registry):
             raise RegistryError(f"MLflow model {self.model_name!r} has no '{self.alias}' alias yet. Promote a version.")
         return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
 
+    @_store_errors
     def versions(self) -> list[VersionInfo]:
         """Every version, oldest first."""
         name = self._name()
@@ -368,12 +456,14 @@ class MlflowRegistry(Registry):
                                    metadata=meta))
         return out
 
+    @_store_errors
     def audit(self) -> list[AuditEntry]:
         """Audit entries, oldest first."""
         tags = self._tags()
         keys = sorted(k for k in tags if k.startswith(f"{_P}audit."))
         return [AuditEntry.from_dict(json.loads(tags[k])) for k in keys]
 
+    @_store_errors
     def verify(self) -> list[str]:
         """Re-download and re-hash every version's model."""
         problems = []

@@ -228,18 +228,17 @@ def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Pat
     Raises:
         ConfigError: If there is no readable report.json, or it does not match the schema.
     """
-    from gapgates.errors import ConfigError
+    from gapgates import documents
+    from gapgates.paths import check_directory
     from gapgates.report.schema import validate_report
 
     src = Path(src)
     path = src / "report.json" if src.is_dir() else src
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"No report at '{path}'. Pass the --out directory of an earlier check to --from.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"The report '{path}' cannot be read as JSON: {err}.") from None
-    validate_report(report, source=str(path))
     target = Path(out) if out is not None else path.parent
+    check_directory(target, "The report directory (--out)", files=("report.md", "report.html"))
+    text = documents.read_text(path, "The report", size="MAX_REPORT_BYTES",
+                               hint="Pass the --out directory of an earlier check to --from.")
+    report = documents.load_json(text, f"The report '{path}'")
+    validate_report(report, source=str(path))
     target.mkdir(parents=True, exist_ok=True)
     return render_files(report, target)

@@ -3,18 +3,29 @@
 Colours are the Okabe–Ito palette (distinguishable with colour-vision
 deficiencies) and every series also differs by marker and line style and is
 labelled in text, so no chart relies on colour alone.
+
+A ``report.json`` may come from anywhere (``gapgates report --from``), so the charts take it
+defensively: text is never parsed as mathtext, values beyond ±1e15 (or not numbers) are not
+drawn, and at most :data:`MAX_POINTS` points per series and :data:`MAX_METRICS` metrics are drawn.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["fold_chart", "gap_chart", "history_chart", "learning_curve_chart"]
 
 BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
+
+#: Largest magnitude drawn (anything larger, or not a finite number, is left out).
+MAX_VALUE = 1e15
+#: Most points per series, and most metrics, a chart draws.
+MAX_POINTS, MAX_METRICS = 500, 20
 
 
 def _plt() -> Any:
@@ -24,29 +35,59 @@ def _plt() -> Any:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
-                         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates"})
+                         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates",
+                         "text.parse_math": False, "text.usetex": False})
     return plt
 
 
 def _svg(fig: Any, title: str) -> str:
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    _plt().close(fig)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # matplotlib's layout warnings are not the reader's business
+            fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    finally:
+        _plt().close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     head, rest = text.split(">", 1)
+    title = html.escape(title)
     return f'{head} role="img" aria-label="{title}"><title>{title}</title>{rest}'
 
 
 def _num(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+    """A value that can be drawn, or None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and abs(number) <= MAX_VALUE else None
+
+
+def _series(values: Sequence[Any]) -> list[float]:
+    """Drawable values, NaN where one cannot be drawn (a gap in the line)."""
+    return [v if (v := _num(item)) is not None else math.nan for item in values]
+
+
+def _label(text: Any, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _integer_ticks(ax: Any, count: int) -> None:
+    if count <= 20:
+        ax.set_xticks(range(1, count + 1))
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def gap_chart(gap: dict[str, Any], *, limit: float | None, confidence: float = 0.95) -> str:
     """Each metric's mean gap with its interval, against the policy limit."""
     plt = _plt()
-    metrics = list(gap)
+    metrics = [m for m in gap if isinstance(gap[m], dict)][:MAX_METRICS]
     fig, ax = plt.subplots(figsize=(6.4, 0.7 + 0.6 * len(metrics)))
+    limit = _num(limit)
     for i, metric in enumerate(metrics):
         g = gap[metric]
         mean, low, high = _num(g.get("gap_mean")), _num(g.get("gap_ci_low")), _num(g.get("gap_ci_high"))
@@ -64,7 +105,7 @@ def gap_chart(gap: dict[str, Any], *, limit: float | None, confidence: float = 0
         ax.annotate(f"limit {limit:g}", (limit, len(metrics) - 0.5), xytext=(3, 0), textcoords="offset points",
                     fontsize=9, color=GREY)
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_yticks(range(len(metrics)), metrics)
+    ax.set_yticks(range(len(metrics)), [_label(m) for m in metrics])
     ax.set_ylim(-0.6, len(metrics) - 0.4)
     ax.invert_yaxis()
     ax.set_xlabel(f"train − test gap (mean, {confidence:.0%} interval)")
@@ -75,16 +116,16 @@ def gap_chart(gap: dict[str, Any], *, limit: float | None, confidence: float = 0
 def fold_chart(gap: dict[str, Any], *, max_metrics: int = 3) -> str:
     """Per-fold train and test score of each metric (up to ``max_metrics`` panels)."""
     plt = _plt()
-    metrics = list(gap)[:max_metrics]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 2.8), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
-        folds = gap[metric].get("folds") or []
+    metrics = [m for m in gap if isinstance(gap[m], dict)][:max_metrics]
+    fig, axes = plt.subplots(1, max(1, len(metrics)), figsize=(3.4 * max(1, len(metrics)), 2.8), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        folds = [f for f in gap[metric].get("folds") or [] if isinstance(f, dict)][:MAX_POINTS]
         x = list(range(1, len(folds) + 1))
-        ax.plot(x, [f.get("train") for f in folds], marker="o", color=BLUE, linestyle="-", label="train")
-        ax.plot(x, [f.get("test") for f in folds], marker="s", color=ORANGE, linestyle="--", label="test")
-        ax.set_title(metric, fontsize=10)
+        ax.plot(x, _series([f.get("train") for f in folds]), marker="o", color=BLUE, linestyle="-", label="train")
+        ax.plot(x, _series([f.get("test") for f in folds]), marker="s", color=ORANGE, linestyle="--", label="test")
+        ax.set_title(_label(metric), fontsize=10)
         ax.set_xlabel("fold")
-        ax.set_xticks(x)
+        _integer_ticks(ax, len(x))
         ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return _svg(fig, "Train and test score of every fold")
@@ -93,32 +134,34 @@ def fold_chart(gap: dict[str, Any], *, max_metrics: int = 3) -> str:
 def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, metric: str, limit: float | None) -> str:
     """The gap of each recorded run of this model, this run last (star)."""
     plt = _plt()
-    points = [*runs, current]
+    points = [p for p in [*runs[-MAX_POINTS:], current] if isinstance(p, dict)]
     x = list(range(1, len(points) + 1))
     gaps = [_num(p.get("gap")) for p in points]
     lows = [_num(p.get("gap_ci_low")) for p in points]
     highs = [_num(p.get("gap_ci_high")) for p in points]
+    limit = _num(limit)
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     if all(v is not None for v in lows + highs):
         ax.fill_between(x, lows, highs, color=BLUE, alpha=0.15, linewidth=0, label="interval")
-    ax.plot(x, gaps, marker="o", color=BLUE, label=f"{metric} gap")
-    ax.plot([x[-1]], [gaps[-1]], marker="*", markersize=16, color=ORANGE, linestyle="none", label="this run")
+    ax.plot(x, _series(gaps), marker="o", color=BLUE, label=f"{_label(metric)} gap")
+    ax.plot([x[-1]], _series([gaps[-1]]), marker="*", markersize=16, color=ORANGE, linestyle="none", label="this run")
     if limit is not None:
         ax.axhline(limit, color=GREY, linestyle="--", linewidth=1.5, label=f"limit {limit:g}")
     ax.set_xlabel("run (oldest → newest)")
     ax.set_ylabel("train − test gap")
-    ax.set_xticks(x)
+    _integer_ticks(ax, len(x))
     ax.legend(fontsize=8, frameon=False, loc="best")
-    return _svg(fig, f"Gap of {metric} across the recorded runs of this model")
+    return _svg(fig, f"Gap of {_label(metric)} across the recorded runs of this model")
 
 
 def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: Sequence[float], *, metric: str) -> str:
     """Train and test score against the number of training rows."""
     plt = _plt()
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
-    ax.plot(sizes, train, marker="o", color=BLUE, linestyle="-", label="train")
-    ax.plot(sizes, test, marker="s", color=ORANGE, linestyle="--", label="test")
+    rows = _series(sizes[:MAX_POINTS])
+    ax.plot(rows, _series(train[:MAX_POINTS]), marker="o", color=BLUE, linestyle="-", label="train")
+    ax.plot(rows, _series(test[:MAX_POINTS]), marker="s", color=ORANGE, linestyle="--", label="test")
     ax.set_xlabel("training rows")
-    ax.set_ylabel(metric)
+    ax.set_ylabel(_label(metric))
     ax.legend(fontsize=8, frameon=False)
     return _svg(fig, "Learning curve: train and test score against training rows")

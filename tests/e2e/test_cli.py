@@ -134,7 +134,8 @@ def test_run_works_in_ephemeral_mode(run_cli, cancer_csv, monkeypatch):
     proc = run_cli("run", "--data", str(cancer_csv), "--target", "target",
                    "--model", "sklearn.tree.DecisionTreeClassifier", "--policy", str(DEMO_POLICY_PATH), "--folds", "3")
     assert proc.returncode == 1, proc.stderr
-    assert "BLOCK" in proc.stdout and "Starting temporary server" in proc.stderr
+    # Prefect's own log lines (its temporary server, the task states) go to its API, not to the terminal
+    assert "BLOCK" in proc.stdout and proc.stderr.strip() == "", proc.stderr
 
 
 def test_help_does_not_import_prefect():

@@ -122,11 +122,11 @@ def test_report_from_rerenders_html_and_markdown(run_cli, run_dir, tmp_path):
 
 def test_report_from_errors_exit_2(run_cli, run_dir, tmp_path):
     proc = run_cli("report", "--from", str(tmp_path / "nowhere"))
-    assert proc.returncode == 2 and "No report at" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "report.json").write_text("{not json", encoding="utf-8")
     proc = run_cli("report", "--from", str(tmp_path / "bad"))
-    assert proc.returncode == 2 and "cannot be read as JSON" in proc.stderr
+    assert proc.returncode == 2 and "is not valid JSON" in proc.stderr
     shutil.copytree(run_dir, tmp_path / "wrong")
     report = load(tmp_path / "wrong")
     report["decision"] = "maybe"

@@ -35,11 +35,12 @@ def bad_cases(tmp_path, small):
     policy = tmp_path / "p.toml"
     return {
         "missing file": (["--data", tmp_path / "x.csv", "--target", "y", "--model", TREE], "does not exist"),
-        "unreadable file": (["--data", tmp_path, "--target", "y", "--model", TREE], "does not exist"),
+        "unreadable file": (["--data", tmp_path, "--target", "y", "--model", TREE], "is a directory"),
         "missing target": (["--data", small, "--target", "label", "--model", TREE], "target column 'label' is not in"),
         "unknown model": (["--data", small, "--target", "y", "--model", "sklearn.tree.Nope"], "Unknown model"),
         "bad param name": ([*good, "--param", "depth=3"], "'depth' is not accepted"),
-        "bad param value": ([*good, "--param", "max_depth=-2"], "rejected by DecisionTreeClassifier"),
+        "bad param value": ([*good, "--param", "max_depth=-2"],
+                            "DecisionTreeClassifier raised InvalidParameterError in fit on fold 1 of 5: The 'max_depth'"),
         "unknown scoring": (good, "Unknown scoring name 'acc'", '[gap]\nmetrics = ["acc"]\n'),
         "proba scoring": ([*good[:-1], "sklearn.svm.SVC"], "needs predict_proba", '[gap]\nmetrics = ["neg_log_loss"]\n'),
         "folds > rows": ([*good, "--folds", "41"], "exceeds"),

@@ -12,7 +12,9 @@ def test_task_runner_choice():
 
     base = {"data": "d.csv", "target": "y", "model": "m"}
     local = task_runner_for(CheckConfig(**base, dask="local", n_jobs=3))
-    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == 3
+    from gapgates.config import usable_cores
+
+    assert isinstance(local, DaskTaskRunner) and local.cluster_kwargs["n_workers"] == min(3, usable_cores())
     assert local.cluster_kwargs["threads_per_worker"] == 1
     remote = task_runner_for(CheckConfig(**base, dask="tcp://10.0.0.5:8786"))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.5:8786"

@@ -97,15 +97,21 @@ def test_a_failure_after_the_decision_leaves_production_unchanged(cancer_csv, tm
         assert report["registry"]["version"] == "v1"
 
 
-def test_the_cli_exits_with_one_line_and_production_unchanged_when_publishing_fails(cancer_csv, tmp_path):
+def test_the_cli_exits_with_one_line_and_production_unchanged_when_publishing_fails(cancer_csv, tmp_path, monkeypatch):
+    from gapgates.errors import ConfigError
+
     run_gate(_config(cancer_csv, tmp_path))
-    (tmp_path / "history-dir").mkdir()  # a history path that is a directory: recording the run fails
+
+    def full_disk(self, record):  # recording the run fails after the candidate was staged
+        raise ConfigError(f"The history database '{self.path}' cannot be written: disk full.")
+
+    monkeypatch.setattr(History, "add", full_disk)
     result = CliRunner().invoke(cli, [
         "check", "--data", str(cancer_csv), "--target", "target", "--model", LOGREG, "--name", "logreg",
         "--policy", str(DEMO_POLICY_PATH), "--registry", str(tmp_path / "registry"), "--promote",
-        "--history", str(tmp_path / "history-dir"), "--out", str(tmp_path / "out2"),
+        "--history", str(tmp_path / "history.sqlite"), "--out", str(tmp_path / "out2"),
     ])
-    assert result.exit_code == 2 and "history-dir" in result.output
+    assert result.exit_code == 2 and "disk full" in result.output
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     reg = LocalRegistry(tmp_path / "registry")
     assert reg.production == "v1" and [e.action for e in reg.audit()][-1] == "withdraw"

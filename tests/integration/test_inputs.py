@@ -64,7 +64,7 @@ def test_data_failing_a_critical_expectation_is_blocked_by_validate(noisy_csv, t
 
 
 def test_folds_check_runs_after_the_quality_gate(noisy_csv):
-    inputs = load_inputs(CheckConfig(data=noisy_csv, target="label", model=TREE, folds=601))
+    inputs = load_inputs(CheckConfig(data=noisy_csv, target="label", model=TREE, folds=601, max_fits=601))
     with pytest.raises(DataError, match=r"folds \(601\) exceeds the training rows \(600\)"):
         validate_inputs(inputs)
 

@@ -183,7 +183,7 @@ def test_holdout_skips_profiled_row_count(tmp_path):
     ("content", "match"),
     [
         (None, "does not exist"),
-        ("{not json", "not readable JSON"),
+        ("{not json", "is not valid JSON"),
         ('{"name": "x"}', "needs an 'expectations' list"),
         ('{"name": "x", "expectations": [{"type": "expect_nothing_real", "kwargs": {}}]}', "expect_nothing_real"),
     ],

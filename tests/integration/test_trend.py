@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from gapgates.errors import ConfigError
 from gapgates.history import History, MetricRecord, RunRecord
-from gapgates.judge.checks import Status
 from gapgates.judge.policy import parse_policy
 from tests.helpers import load, real_run
 
@@ -37,7 +37,7 @@ def test_end_to_end_a_real_run_judges_its_recorded_history(tmp_path):
     assert len(History(history).runs(model="flat")) == 4  # the run itself was recorded
 
 
-def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
+def test_a_history_that_is_not_a_gapgates_history_is_refused_before_any_fit(tmp_path):
     from gapgates.config import make_config
     from gapgates.pipeline.definition import run_check
     from tests.helpers import noisy_classification
@@ -48,9 +48,9 @@ def test_an_unreadable_history_fails_the_trend_check_only_when_judged(tmp_path):
     broken.write_text("garbage " * 200, encoding="utf-8")
     config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
                           "folds": 3, "history": broken})
-    judged = run_check(config, policy=parse_policy({"trend": {"max_gap_increase": 0.05}}))
-    (check,) = [c for c in judged.decision.checks if c.name == "trend"]
-    assert check.status is Status.FAIL and "is not a gapgates history" in check.message
-    assert judged.decision.outcome.value == "block"
-    unjudged = run_check(config, policy=parse_policy({}))
-    assert not [c for c in unjudged.decision.checks if c.name == "trend"] and unjudged.evidence.trend is None
+    before = broken.read_bytes()
+    # the run would record itself there: a file that is not a gapgates history is refused before any fit
+    for policy in ({"trend": {"max_gap_increase": 0.05}}, {}):
+        with pytest.raises(ConfigError, match="is not a gapgates history"):
+            run_check(config, policy=parse_policy(policy))
+    assert broken.read_bytes() == before

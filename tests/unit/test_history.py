@@ -31,7 +31,7 @@ def test_not_a_database_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="is not a gapgates history"):
         History(bad).runs()
     (tmp_path / "dir.sqlite").mkdir()
-    with pytest.raises(ConfigError, match="cannot be opened"):
+    with pytest.raises(ConfigError, match="is a directory"):
         History(tmp_path / "dir.sqlite").add(run_record())
 
 

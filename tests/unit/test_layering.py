@@ -21,7 +21,7 @@ SOURCES = {"gapgates": ROOT / "gapgates", "gapgates.flows": ROOT / "flows", "gap
 
 #: Layer of each module prefix (longest prefix wins); a module may import its own layer or lower ones.
 LAYERS: dict[str, int] = {
-    "gapgates.errors": 0, "gapgates.documents": 0, "gapgates.config": 0, "gapgates.history": 0,
+    "gapgates.errors": 0, "gapgates.documents": 0, "gapgates.config": 0, "gapgates.history": 0, "gapgates.paths": 0,
     "gapgates.data": 1,
     "gapgates.compute": 2, "gapgates.registry": 2,
     "gapgates.judge": 3, "gapgates.quality": 3,

@@ -19,7 +19,7 @@ def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(ConfigError, match=r"'.*nope.csv' does not exist"):
         load_table(tmp_path / "nope.csv")
     (tmp_path / "bad.parquet").write_bytes(b"not parquet")
-    with pytest.raises(ConfigError, match=r"cannot be read as \.parquet"):
+    with pytest.raises(ConfigError, match=r"cannot be read as Parquet"):
         load_table(tmp_path / "bad.parquet")
 
 

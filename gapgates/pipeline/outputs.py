@@ -1,0 +1,52 @@
+"""Where a run writes — the report directory, the run history, the registry — checked before it reads or fits.
+
+:func:`check_outputs` is the first thing :func:`gapgates.pipeline.inputs.load_inputs` (and the
+header-only :func:`~gapgates.pipeline.inputs.check_inputs` of ``gapgates run``) does: a report
+directory that is a file, a history that belongs to another application or a registry with
+files gapgates did not write fail in one line before any data is read or any model is fit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gapgates.config import CheckConfig, is_mlflow
+from gapgates.history import History
+from gapgates.paths import check_directory, check_file
+from gapgates.registry.local import LocalRegistry
+
+__all__ = ["REPORT_FILES", "check_outputs"]
+
+#: The files a run writes into its report directory.
+REPORT_FILES = ("report.json", "report.md", "report.html")
+
+
+def check_outputs(config: CheckConfig) -> None:
+    """Refuse outputs the run could not write, reading only (nothing is created or changed).
+
+    Raises:
+        ConfigError: When the report directory or the history cannot be written, or the history
+            file is another application's database.
+        RegistryError: When the registry is unusable (an unsupported ``mlflow:`` URI, a directory
+            holding files gapgates did not write, links).
+
+    Example:
+        >>> check_outputs(CheckConfig(data="d.csv", target="y", model="m.M", out="/proc/x"))  # doctest: +SKIP
+        Traceback (most recent call last):
+        ConfigError: The report directory (--out) '/proc/x' cannot be created: '/proc' is not writable (...).
+    """
+    if config.out is not None:
+        check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
+    history = config.history_path
+    if history is not None:
+        check_file(history, "The run history (--history)")
+        History(history).check()
+    if config.registry is None:
+        return
+    if is_mlflow(config.registry):
+        from gapgates.registry.mlflow import check_tracking_uri
+
+        check_tracking_uri(config.registry.removeprefix("mlflow:"))
+        return
+    check_directory(config.registry, "The registry directory (--registry)")
+    LocalRegistry(Path(config.registry)).check()
