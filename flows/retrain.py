@@ -24,6 +24,8 @@ from gapgates.flows.approval import evidence_links, request_approval
 from gapgates.flows.artifacts import html_url, publish_artifacts, publish_evidence
 from gapgates.flows.tasks import call_task
 from prefect import flow, get_run_logger
+from prefect.context import FlowRunContext
+from prefect.exceptions import Abort
 from prefect.states import Failed, State
 from prefect.transactions import transaction
 
@@ -34,7 +36,7 @@ from gapgates.judge.checks import Outcome
 from gapgates.pipeline.definition import Step
 from gapgates.report.build import build_report
 
-__all__ = ["blocked_message", "final_report", "gate_config", "retrain_and_gate"]
+__all__ = ["DeploymentRunBlocked", "blocked_message", "final_report", "gate_config", "retrain_and_gate"]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
@@ -58,6 +60,23 @@ def _call(step: Step, *args: Any) -> Any:
     if step.name == "publish":
         publish_artifacts(value)
     return value
+
+
+class DeploymentRunBlocked(RunBlocked, Abort):
+    """:class:`RunBlocked` as Prefect's ``Abort`` signal, for a run a worker or ``serve`` started.
+
+    The engine process re-raises a Failed run's result after the run ended; any other exception
+    is logged as "Engine execution exited with unexpected exception" with its traceback. A block
+    is a decision, not a crash: as ``Abort``, the process ends cleanly (exit 0) once the Failed
+    state is recorded. Still a :class:`RunBlocked` (an ``Exception``) for clients.
+    """
+
+
+def _blocked(message: str, report: dict[str, Any]) -> RunBlocked:
+    """The blocked run's result: a :class:`DeploymentRunBlocked` in a deployment's run, else :class:`RunBlocked`."""
+    context = FlowRunContext.get()
+    deployed = context is not None and context.flow_run is not None and context.flow_run.deployment_id is not None
+    return (DeploymentRunBlocked if deployed else RunBlocked)(message, report)
 
 
 @contextmanager
@@ -87,7 +106,7 @@ def blocked_message(reasons: list[str]) -> str:
         >>> blocked_message(["a", "b", "c", "d", "e"])
         'Blocked: a; b; c (and 2 more in the report)'
     """
-    shown = "; ".join(r if len(r) <= 200 else r[:199] + "…" for r in reasons[:MESSAGE_REASONS])
+    shown = "; ".join(r.rstrip(".") if len(r) <= 200 else r[:199] + "…" for r in reasons[:MESSAGE_REASONS])
     more = len(reasons) - MESSAGE_REASONS
     return "Blocked: " + (shown or "the gate did not pass") + (f" (and {more} more in the report)" if more > 0 else "")
 
@@ -115,7 +134,7 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
     message = blocked_message(_blocked_reasons(state))
     # An exception as the data, not the report itself: Prefect resolves a Failed state's result into an
     # exception (a dict there makes the engine log "TypeError: Unexpected result for failed state").
-    return Failed(message=message, data=RunBlocked(message, state.report))
+    return Failed(message=message, data=_blocked(message, state.report))
 
 
 def final_report(state: State) -> tuple[dict[str, Any], bool]:

@@ -608,3 +608,23 @@ class PrefectServer:
     def __exit__(self, *exc: object) -> None:
         for proc in reversed(self.procs):  # clients and workers first, the server last
             stop_process_tree(proc)
+
+
+def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str | None = None) -> Path:
+    """The project's own ``deployments/prefect.yaml`` (cron replaced by ``cron`` when given) and a
+    ``deployments/gapgates.toml`` of ``toml`` in ``root``, deployed to ``server`` on a process work pool
+    (``gapgates-local``) with a worker started; returns ``root``. The deployment is
+    ``retrain-and-gate/scheduled-retrain``."""
+    text = (ROOT / "deployments" / "prefect.yaml").read_text()
+    assert 'cron: "0 3 * * *"' in text, "the tests rewrite the shipped nightly cron"
+    if cron is not None:
+        text = text.replace('cron: "0 3 * * *"', f'cron: "{cron}"')
+    (root / "deployments").mkdir(parents=True, exist_ok=True)
+    (root / "deployments" / "prefect.yaml").write_text(text)
+    (root / "deployments" / "gapgates.toml").write_text(toml)
+    server.cli("work-pool", "create", "gapgates-local", "--type", "process")
+    deployed = server.cli("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", cwd=root)
+    assert "scheduled-retrain" in deployed.stdout, deployed.stdout
+    server.start(sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=root,
+                 log=root / "worker.log")
+    return root

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import ROOT, PrefectServer
+from tests.helpers import PrefectServer, deployed_project
 
 EVERY_MINUTE = "* * * * *"
 #: The deployments under test: prefect.yaml's (a worker runs it) and serve.py's (it serves itself).
@@ -28,16 +28,6 @@ def _config(path: Path, data: Path, out: Path) -> Path:
     path.write_text(f'data = "{data}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
                     f'name = "scheduled-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{out}"\nfolds = 5\n')
     return path
-
-
-def _project(root: Path, data: Path) -> Path:
-    """The project's prefect.yaml with only its cron changed, next to a gapgates.toml on test data."""
-    text = (ROOT / "deployments" / "prefect.yaml").read_text()
-    assert 'cron: "0 3 * * *"' in text, "the test rewrites the shipped nightly cron"
-    (root / "deployments").mkdir(parents=True)
-    (root / "deployments" / "prefect.yaml").write_text(text.replace('cron: "0 3 * * *"', f'cron: "{EVERY_MINUTE}"'))
-    _config(root / "deployments" / "gapgates.toml", data, root / "out-yaml")
-    return root
 
 
 def _runs(client, deployment_id):
@@ -63,15 +53,12 @@ def test_the_projects_schedules_create_runs_and_they_complete(tmp_path, cancer_c
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    project = _project(tmp_path / "project", cancer_csv)
+    project = tmp_path / "project"
     served_config = _config(tmp_path / "served" / "gapgates.toml", cancer_csv, tmp_path / "out-served")
-    logs = [tmp_path / "worker.log", tmp_path / "serve.log", tmp_path / "home" / "server.log"]
+    logs = [project / "worker.log", tmp_path / "serve.log", tmp_path / "home" / "server.log"]
     with PrefectServer(tmp_path / "home", PREFECT_WORKER_QUERY_SECONDS="5") as server:
-        server.cli("work-pool", "create", "gapgates-local", "--type", "process")
-        deployed = server.cli("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", cwd=project)
-        assert "scheduled-retrain" in deployed.stdout
-        server.start(sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", "--limit", "1",
-                     cwd=project, log=logs[0])
+        toml = _config(tmp_path / "yaml.toml", cancer_csv, project / "out-yaml").read_text()
+        deployed_project(project, server, toml, cron=EVERY_MINUTE)
         server.start(sys.executable, "-m", "gapgates.deployments.serve", "--config", str(served_config),
                      "--name", "every-minute", "--cron", EVERY_MINUTE, log=logs[1])
         with temporary_settings(updates={PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:

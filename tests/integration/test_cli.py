@@ -120,7 +120,8 @@ def test_config_file_supplies_options_and_cli_overrides(tmp_path, noisy_csv, cli
     report = json.loads((tmp_path / "from-config" / "report.json").read_text())
     assert report["config"]["folds"] == 4  # CLI wins
     assert report["config"]["params"] == {"max_depth": 2}
-    assert report["cv"]["n_folds"] == 4
+    assert report["cv"]["folds"] == 4
+    assert report["cv"]["n_folds"] == 4 * (1 + report["cv"]["adaptive"]["added"])  # whole 4-fold repeats
 
 
 def test_unknown_config_key(tmp_path):
