@@ -35,10 +35,16 @@ FitFolds = Callable[[Splits, int], GapResult]
 
 
 def repeat_budget(prep: Prepared) -> int:
-    """How many repeats of k-fold a run may add: ``[gap] max_repeats``, or 0 with a group or time column."""
+    """How many repeats of k-fold a run may add.
+
+    ``[gap] max_repeats``, capped so the added fits (``folds`` each) keep the run within its fit
+    ceiling (``max_fits``, ``--max-fits``); 0 with a group or time column.
+    """
     if prep.train.groups is not None or prep.train.time is not None:
         return 0
-    return prep.policy.gap.max_repeats
+    config = prep.config
+    within_ceiling = max(0, config.max_fits - config.planned_fits) // config.folds
+    return min(prep.policy.gap.max_repeats, within_ceiling)
 
 
 def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapResult:

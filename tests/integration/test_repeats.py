@@ -73,6 +73,18 @@ def test_without_a_budget_the_same_seed_blocks_on_the_straddling_bound(cancer_cs
     assert check.margin == pytest.approx(0.05 - result.evidence.gap.primary.gap_ci_high) and check.margin < 0
 
 
+def test_the_fit_ceiling_caps_the_added_repeats(cancer_csv):
+    # 5 planned fits and a ceiling of 9 leave room for no whole 5-fold repeat: as with max_repeats = 0,
+    # the straddling bound decides
+    capped = _run(cancer_csv, max_fits=9)
+    assert capped.evidence.gap.n_folds == 5 and capped.evidence.gap.repeats is None
+    assert capped.decision.outcome is Outcome.BLOCK and _check(capped).status is Status.FAIL
+    # a ceiling of 10 leaves room for exactly the one repeat that clears it
+    room = _run(cancer_csv, max_fits=10)
+    assert room.evidence.gap.repeats.budget == 1 and room.evidence.gap.repeats.added == 1
+    assert room.decision.outcome is Outcome.PROMOTE
+
+
 @pytest.mark.parametrize(("on_fail", "outcome"), [("needs_approval", Outcome.NEEDS_APPROVAL), ("block", Outcome.BLOCK)])
 def test_a_spent_budget_follows_on_fail_and_the_diagnosis_says_inconclusive(cancer_csv, on_fail, outcome):
     # max_gap 0.02 sits inside the interval of a mean gap of ~0.013: two repeats do not settle it
