@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
 
 if TYPE_CHECKING:
     from click.testing import Result
@@ -628,3 +629,34 @@ def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str 
     server.start(sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=root,
                  log=root / "worker.log")
     return root
+
+
+
+# --- capacity sweeps: a model whose test error shows double descent ------------------------------------
+
+
+class MinNormLeastSquares(RegressorMixin, BaseEstimator):
+    """Minimum-norm least squares on the first ``n_features`` columns (``numpy.linalg.pinv``).
+
+    From ``n_features`` = training rows on it fits the training rows exactly; its test error peaks
+    there and falls again as features grow: double descent.
+    """
+
+    def __init__(self, n_features: int = 1) -> None:
+        self.n_features = n_features
+
+    def fit(self, X: Any, y: Any) -> MinNormLeastSquares:
+        self.coef_ = np.linalg.pinv(np.asarray(X, dtype=float)[:, : self.n_features]) @ np.asarray(y, dtype=float)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(X, dtype=float)[:, : self.n_features] @ self.coef_
+
+
+def double_descent_data(n: int = 100, d: int = 300, *, noise: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    """``n`` rows of ``d`` Gaussian features and a target ``y``: a dense linear signal plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(d)])
+    frame["y"] = X @ (rng.standard_normal(d) / np.sqrt(d)) + noise * rng.standard_normal(n)
+    return frame
