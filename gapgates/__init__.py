@@ -85,6 +85,12 @@ _EXPORTS: dict[str, str] = {
     "Measured": "gapgates.judge.rules",
     "register_rule": "gapgates.judge.rules",
     "validate_report": "gapgates.report.schema",
+    "Regime": "gapgates.compute.sweep",
+    "SweepResult": "gapgates.pipeline.sweep",
+    "label_regimes": "gapgates.compute.sweep",
+    "parse_sweep": "gapgates.compute.sweep",
+    "run_sweep": "gapgates.pipeline.sweep",
+    "validate_sweep": "gapgates.report.schema",
     "write_reports": "gapgates.report.build",
 }
 

@@ -10,18 +10,19 @@ report     ``report``: re-render a report.json
 history    ``history``: the recorded runs
 profile    ``profile``: a Great Expectations suite from accepted data
 registry   ``registry list|show|rollback|verify``
+sweep      ``sweep``: one parameter's values on the same folds, a verified recommendation
 ========== ============================================================
 """
 
 from __future__ import annotations
 
-from gapgates.cli import approval, check, history, profile, registry, report, run
+from gapgates.cli import approval, check, history, profile, registry, report, run, sweep
 from gapgates.cli.main import cli
 
 __all__ = ["cli", "main"]
 
 for _command in (check.check, check.demo, run.run, approval.approve, approval.reject, report.report_cmd,
-                 history.history_cmd, profile.profile, registry.registry):
+                 history.history_cmd, profile.profile, registry.registry, sweep.sweep):
     cli.add_command(_command)
 
 

@@ -11,7 +11,7 @@ Two steps, so an orchestrator can run each as its own task::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from gapgates.judge.policy import Policy, load_policy
 from gapgates.pipeline.outputs import check_outputs
 from gapgates.quality.result import QualityResult
 
-__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "validate_inputs"]
+__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "validate_inputs", "with_params"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -237,6 +237,34 @@ def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
         DataError: On data no model can be judged on.
     """
     return validate_inputs(load_inputs(config, policy=policy))
+
+
+def with_params(prep: Prepared, params: dict[str, Any], *, max_fits: int | None = None) -> Prepared:
+    """The same validated inputs with other estimator parameters: no file is read and no data checked again.
+
+    What a capacity sweep runs once per value. The estimator is built, seeded and encoded as
+    :func:`load_inputs` and :func:`validate_inputs` build it, from ``config.params`` updated with ``params``.
+
+    Args:
+        prep: Validated inputs.
+        params: Parameters set over the config's (``{"max_depth": 3}``).
+        max_fits: A fit ceiling for this run instead of the config's (a sweep shares its ceiling out).
+
+    Returns:
+        Inputs whose config and estimator carry the parameters.
+
+    Raises:
+        ConfigError: If a parameter is unknown to the estimator.
+    """
+    from gapgates.data.model import build_model, encode_features, seed_estimator
+
+    config = prep.config
+    update: dict[str, Any] = {"params": {**config.params, **params}}
+    if max_fits is not None:
+        update["max_fits"] = max_fits
+    config = config.model_copy(update=update)
+    estimator = seed_estimator(build_model(config.model, config.params, name=config.model_name), config.seed)
+    return replace(prep, config=config, estimator=encode_features(estimator, prep.train.X))
 
 
 def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:

@@ -1,7 +1,7 @@
-"""The published JSON Schema of ``report.json`` and validation against it.
+"""The published JSON Schemas of ``report.json`` and ``sweep.json``, and validation against them.
 
-The schema ships as package data (``gapgates/report/schemas/report.schema.json``,
-published in the repository as ``schema/report.schema.json``).
+The schemas ship as package data (``gapgates/report/schemas/*.schema.json``), published in the
+repository as ``schema/report.schema.json`` and ``schema/sweep.schema.json``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,33 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 
-__all__ = ["report_schema", "validate_report"]
+__all__ = ["report_schema", "sweep_schema", "validate_report", "validate_sweep"]
 
 
 @cache
+def _packaged(name: str) -> dict[str, Any]:
+    text = resources.files("gapgates").joinpath(f"report/schemas/{name}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
 def report_schema() -> dict[str, Any]:
     """The report JSON Schema (draft 2020-12) as a mapping."""
-    text = resources.files("gapgates").joinpath("report/schemas/report.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return _packaged("report")
+
+
+def sweep_schema() -> dict[str, Any]:
+    """The ``sweep.json`` JSON Schema (draft 2020-12) as a mapping."""
+    return _packaged("sweep")
+
+
+def _validate(document: Any, schema: dict[str, Any], *, source: str, kind: str) -> None:
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise ConfigError(f"{source} does not match the {kind} schema at '{where}': {error.message}.")
 
 
 def validate_report(report: Any, *, source: str = "report") -> None:
@@ -33,10 +52,17 @@ def validate_report(report: Any, *, source: str = "report") -> None:
     Raises:
         ConfigError: Naming the first offending key and what is wrong with it.
     """
-    import jsonschema
+    _validate(report, report_schema(), source=source, kind="report")
 
-    validator = jsonschema.Draft202012Validator(report_schema())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(report))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConfigError(f"{source} does not match the report schema at '{where}': {error.message}.")
+
+def validate_sweep(document: Any, *, source: str = "sweep.json") -> None:
+    """Check a sweep mapping against the ``sweep.json`` schema.
+
+    Args:
+        document: The parsed ``sweep.json``.
+        source: Name used in the error message.
+
+    Raises:
+        ConfigError: Naming the first offending key and what is wrong with it.
+    """
+    _validate(document, sweep_schema(), source=source, kind="sweep")

@@ -1,0 +1,217 @@
+"""A capacity sweep: the gate's judging steps once per value of one parameter, on the same folds.
+
+The data is read and validated once (:func:`~gapgates.pipeline.inputs.load_inputs`,
+:func:`~gapgates.pipeline.inputs.validate_inputs`: the data-quality gate runs once) and the folds
+are made once (:func:`~gapgates.pipeline.steps.make_folds`). Then, for each value, the run's own
+steps after the split (:data:`VALUE_STEPS`, taken from :data:`~gapgates.pipeline.definition.JUDGE_STEPS`)
+measure and judge it, as ``gapgates check --param PARAM=VALUE`` would: cross-validate (one pass on
+the same folds, plus the repeats of k-fold its share of the fit ceiling allows), diagnostics,
+baseline-and-holdout, champion-and-trend and decide (every rule of the policy, through the rule registry).
+
+The **recommendation** is the value whose run the policy promotes with the best mean test score on
+the primary metric; a tie (equal to 12 decimals) goes to the less flexible value
+(:func:`gapgates.compute.sweep.capacity_order`). None when no value passes.
+
+The fit ceiling (``max_fits``, ``--max-fits``) covers the whole sweep: values × folds × repeats
+must stay within it, and each value may add repeats only within its equal share of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from gapgates.compute.crossval import GapResult, MetricGap
+from gapgates.compute.sweep import Regime, SweepSpec, capacity_increases, capacity_order, format_value, label_regimes
+from gapgates.config import CheckConfig
+from gapgates.data.splits import Splits
+from gapgates.errors import ConfigError
+from gapgates.judge.checks import Outcome
+from gapgates.judge.policy import Policy
+from gapgates.pipeline.definition import JUDGE_STEPS, RunState, execute
+from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, with_params
+from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds
+
+__all__ = ["VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "recommend", "run_sweep", "sweep_fits"]
+
+#: Called before each value is measured: ``(position, count, value)``, position from 1.
+ValueProgress = Callable[[int, int, Any], None]
+
+
+@dataclass(frozen=True, eq=False)
+class SweepPoint:
+    """One value of the sweep, measured and judged.
+
+    Attributes:
+        value: The parameter's value.
+        run: The judged run of the model with that value (its gap, checks and decision).
+        regime: Classical, critical or modern (None when its scores are not finite).
+    """
+
+    value: Any
+    run: RunResult
+    regime: Regime | None
+
+    @property
+    def gap(self) -> GapResult:
+        """The cross-validated gap of this value."""
+        if self.run.evidence.gap is None:  # a sweep only judges runs that were fitted
+            raise RuntimeError("A sweep value was judged without a gap.")
+        return self.run.evidence.gap
+
+    @property
+    def primary(self) -> MetricGap:
+        """The primary metric's gap."""
+        return self.gap.primary
+
+    @property
+    def passed(self) -> bool:
+        """Whether the policy promotes this value."""
+        return self.run.decision.outcome is Outcome.PROMOTE
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """A judged capacity sweep.
+
+    Attributes:
+        param: The parameter swept.
+        points: The values measured, from the least to the most flexible model.
+        prepared: The validated inputs (the config without the swept value).
+        increasing: Whether larger values of ``param`` add capacity.
+        recommended: The passing value with the best primary test score (None: no value passes).
+        created: UTC time the sweep was judged, ISO 8601.
+        refused: The run that blocked the data at the data-quality gate (then no value was fit), else None.
+    """
+
+    param: str
+    points: tuple[SweepPoint, ...]
+    prepared: Prepared
+    increasing: bool
+    recommended: SweepPoint | None
+    created: str
+    refused: RunResult | None = None
+
+    @property
+    def metric(self) -> str:
+        """The primary metric."""
+        return self.prepared.metrics[0]
+
+    @property
+    def param_line(self) -> str | None:
+        """The recommendation as a ready option: ``--param max_depth=6`` (None when no value passes)."""
+        if self.recommended is None:
+            return None
+        return f"--param {self.param}={format_value(self.recommended.value)}"
+
+
+def sweep_fits(config: CheckConfig, n_values: int) -> int:
+    """Model fits of a sweep's cross-validation: values × folds × repeats."""
+    return n_values * config.folds * config.repeats
+
+
+def check_sweep(config: CheckConfig, spec: SweepSpec) -> None:
+    """Refuse a sweep that cannot run as asked, before anything is read.
+
+    Raises:
+        ConfigError: With ``--learning-curve`` or ``--promote``, a swept parameter also given with
+            ``--param``, or more fits than the ceiling allows.
+    """
+    if config.learning_curve:
+        raise ConfigError("gapgates sweep does not fit learning curves (5 × folds more fits per value). "
+                          "Drop --learning-curve; run it with gapgates check on the recommended value.")
+    if config.promote:
+        raise ConfigError("gapgates sweep registers and promotes nothing. Drop --promote; re-check the recommended "
+                          "value with gapgates check --promote.")
+    if spec.param in config.params:
+        raise ConfigError(f"The parameter {spec.param!r} is both swept and set with --param. Drop one of them.")
+    fits = sweep_fits(config, len(spec.values))
+    if fits > config.max_fits:
+        raise ConfigError(
+            f"The sweep would fit the model {fits:,} times ({len(spec.values)} values × {config.folds} folds × "
+            f"{config.repeats} repeats), more than the limit of {config.max_fits:,}. Sweep fewer values, use fewer "
+            f"--folds or --repeats, or raise the limit with --max-fits {fits}."
+        )
+
+
+def recommend(points: tuple[SweepPoint, ...]) -> SweepPoint | None:
+    """The passing value with the best primary test score; ties go to the first (least flexible) one.
+
+    Args:
+        points: The judged values, from the least to the most flexible model.
+
+    Returns:
+        The recommended value, or None when the policy promotes none.
+    """
+    best: SweepPoint | None = None
+    for point in points:
+        score = point.primary.test_mean
+        if not point.passed or score != score:  # NaN never wins
+            continue
+        if best is None or round(score, 12) > round(best.primary.test_mean, 12):
+            best = point
+    return best
+
+
+def run_sweep(
+    config: CheckConfig, spec: SweepSpec, *, policy: Policy | None = None, progress: ValueProgress | None = None
+) -> SweepResult:
+    """Measure and judge the model once per value of ``spec.param``, on the same folds of the data read once.
+
+    Writes nothing and promotes nothing.
+
+    Args:
+        config: The options, as for ``gapgates check`` (``config.params`` must not set ``spec.param``).
+        spec: The parameter and its values (:func:`gapgates.compute.sweep.parse_sweep`).
+        policy: A policy to use instead of loading ``config.policy``.
+        progress: Called before each value is measured.
+
+    Returns:
+        The values in order of capacity, each with its judged run and regime, and the recommendation.
+
+    Raises:
+        ConfigError: On usage errors (see :func:`check_sweep`, and those of ``gapgates check``).
+        DataError: On bad data, including data the model cannot be fit on with one of the values.
+
+    Example:
+        >>> from gapgates.compute.sweep import parse_sweep
+        >>> config = CheckConfig(data="d.csv", target="y", model="sklearn.tree.DecisionTreeClassifier")
+        >>> run_sweep(config, parse_sweep("max_depth=1..8")).param_line  # doctest: +SKIP
+        '--param max_depth=4'
+    """
+    check_sweep(config, spec)
+    prep = validate_inputs(load_inputs(config, policy=policy))
+    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    increasing = capacity_increases(spec.param)
+    if prep.blocked:
+        return SweepResult(param=spec.param, points=(), prepared=prep, increasing=increasing, recommended=None,
+                           created=created, refused=blocked_by_quality(prep))
+    splits = make_folds(prep)
+    share = config.max_fits // len(spec.values)
+    order = capacity_order(spec.param, spec.values)
+    runs: list[tuple[Any, RunResult]] = []
+    for position, index in enumerate(order, start=1):
+        value = spec.values[index]
+        if progress is not None:
+            progress(position, len(order), value)
+        runs.append((value, _judge(with_params(prep, {spec.param: value}, max_fits=share), splits)))
+    primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for _, run in runs]
+    regimes = label_regimes([float("nan") if p is None else p.train_mean for p in primaries],
+                            [float("nan") if p is None else p.test_mean for p in primaries])
+    points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
+    return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
+                       recommended=recommend(points), created=created)
+
+
+#: The judging steps after the split, in their declared order: what each value runs.
+VALUE_STEPS = tuple(step for step in JUDGE_STEPS if step.name not in {"load-data", "data-quality-gate", "split"})
+
+
+def _judge(prep: Prepared, splits: Splits) -> RunResult:
+    """One value: the run's judging steps after the split (cross-validate → ... → decide), on the sweep's folds."""
+    state = execute(VALUE_STEPS, RunState(config=prep.config, prepared=prep, splits=splits))
+    if state.result is None:  # decide always runs; kept explicit for the type checker
+        raise RuntimeError("A sweep value ended without a decision.")
+    return state.result
