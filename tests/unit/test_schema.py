@@ -17,3 +17,24 @@ def test_published_schema_is_the_packaged_one_and_is_valid():
     jsonschema.Draft202012Validator.check_schema(published)
     assert published["properties"]["schema_version"]["pattern"] == "^1\\.[0-9]+$"
     assert SCHEMA_VERSION.startswith("1.")
+
+
+def test_published_sweep_schema_is_the_packaged_one_and_is_valid():
+    from gapgates.report.schema import sweep_schema
+    from gapgates.report.sweep import SWEEP_SCHEMA_VERSION
+
+    published = json.loads((ROOT / "schema" / "sweep.schema.json").read_text(encoding="utf-8"))
+    assert published == sweep_schema()
+    jsonschema.Draft202012Validator.check_schema(published)
+    assert published["$defs"]["metric_gap"] == report_schema()["$defs"]["metric_gap"]  # one shape of a gap
+    assert SWEEP_SCHEMA_VERSION.startswith("1.")
+
+
+def test_a_sweep_document_off_the_schema_is_refused_in_one_line():
+    import pytest
+
+    from gapgates.errors import ConfigError
+    from gapgates.report.schema import validate_sweep
+
+    with pytest.raises(ConfigError, match=r"sweep\.json does not match the sweep schema at '\(top level\)'"):
+        validate_sweep({"schema_version": "1.0"})

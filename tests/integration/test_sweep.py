@@ -1,0 +1,161 @@
+"""gapgates sweep in-process: the same folds, the data read once, each value judged as check judges it, the reports."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gapgates.compute.sweep import Regime, parse_sweep
+from gapgates.config import make_config
+from gapgates.judge.policy import parse_policy
+from gapgates.pipeline.definition import run_check
+from gapgates.pipeline.steps import make_folds
+from gapgates.pipeline.sweep import run_sweep
+from gapgates.report.schema import validate_sweep
+from tests.helpers import invoke, noisy_classification
+
+TREE = "sklearn.tree.DecisionTreeClassifier"
+#: The accuracy gap's upper bound at most 0.05, beat the dummy baseline; the data's label noise is allowed.
+POLICY = {"gap": {"metrics": ["accuracy"], "max_gap": 0.05, "gate_on": "upper"},
+          "performance": {"min_gain_over_baseline": 0.0}, "noise": {"max_rate": 1.0}}
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    path = tmp_path / "noisy.csv"
+    noisy_classification(600, flip=0.1).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def policy_file(tmp_path: Path) -> Path:
+    path = tmp_path / "policy.toml"
+    path.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+                    "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n")
+    return path
+
+
+def _config(data: Path, **options):
+    return make_config({"data": data, "target": "label", "model": TREE, "n_jobs": 1, **options})
+
+
+def test_every_value_runs_on_the_same_folds_of_the_data_read_once(data, monkeypatch):
+    import gapgates.pipeline.inputs as inputs
+
+    reads = []
+    real = inputs.load_table
+    monkeypatch.setattr(inputs, "load_table", lambda *a, **k: reads.append(a) or real(*a, **k))
+    result = run_sweep(_config(data), parse_sweep("max_depth=1..5"), policy=parse_policy(POLICY))
+
+    assert len(reads) == 1
+    folds = make_folds(result.prepared)
+    assert [p.value for p in result.points] == [1, 2, 3, 4, 5]
+    for point in result.points:
+        measured = point.gap.cv.splits[: len(folds)]
+        assert all(np.array_equal(a, b) and np.array_equal(c, d) for (a, c), (b, d) in zip(measured, folds))
+        assert point.run.prepared.config.params == {"max_depth": point.value}
+    assert len({p.primary.train_mean for p in result.points}) == 5  # each value really fitted its own trees
+
+
+def test_each_value_is_judged_as_check_judges_it(data):
+    policy = parse_policy(POLICY)
+    result = run_sweep(_config(data), parse_sweep("max_depth=1,12"), policy=policy)
+    for point in result.points:
+        alone = run_check(_config(data, params={"max_depth": point.value}), policy=policy)
+        assert point.primary.test == alone.evidence.gap.primary.test
+        assert point.run.decision.outcome is alone.decision.outcome
+        assert [(c.name, c.status) for c in point.run.decision.checks] == [
+            (c.name, c.status) for c in alone.decision.checks]
+    shallow, deep = result.points
+    assert shallow.passed and not deep.passed  # both sides of the gap limit
+    assert "gap:accuracy" in [c.name for c in deep.run.decision.failed]
+
+
+def test_the_recommendation_is_the_best_passing_test_score(data):
+    result = run_sweep(_config(data), parse_sweep("max_depth=1..8"), policy=parse_policy(POLICY))
+    passing = [p for p in result.points if p.passed]
+    assert passing and len(passing) < len(result.points)
+    assert result.recommended is max(passing, key=lambda p: p.primary.test_mean)
+    assert result.param_line == f"--param max_depth={result.recommended.value}"
+    assert all(p.regime in set(Regime) for p in result.points)
+
+
+def test_a_tie_goes_to_the_less_flexible_value(data):
+    # a converged logistic regression scores the same with either iteration cap
+    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
+                          "n_jobs": 1})
+    result = run_sweep(config, parse_sweep("max_iter=2000,1000"), policy=parse_policy(POLICY))
+    first, second = result.points
+    assert (first.value, second.value) == (1000, 2000)  # in order of capacity, whatever the order given
+    assert first.primary.test_mean == second.primary.test_mean and first.passed
+    assert result.recommended is first
+
+
+def test_cli_writes_a_valid_sweep_json_and_md_and_prints_the_param_line(data, policy_file, tmp_path):
+    out = tmp_path / "sweep"
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
+               "--sweep", "max_depth=1..6", "--out", out)
+    assert r.exit_code == 0, r.output
+    document = json.loads((out / "sweep.json").read_text())
+    validate_sweep(document)
+    best = document["recommendation"]
+    assert best["param_line"] == f"--param max_depth={best['value']}"
+    assert f"\n  {best['param_line']}\n" in r.output
+    assert [e["value"] for e in document["values"]] == [1, 2, 3, 4, 5, 6]
+    assert document["cv"]["fits"] >= 6 * 5
+    assert best["param_line"] in (out / "sweep.md").read_text()
+    assert not (out / "report.json").exists() and not (tmp_path / "history.sqlite").exists()  # records nothing
+
+
+def test_cli_exits_1_when_no_value_passes(data, tmp_path):
+    strict = tmp_path / "strict.toml"
+    strict.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n')
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--policy", strict,
+               "--sweep", "max_depth=4,8", "--out", tmp_path / "s")
+    assert r.exit_code == 1, r.output
+    assert "No value of max_depth passes the policy." in r.output
+    assert json.loads((tmp_path / "s" / "sweep.json").read_text())["recommendation"] is None
+
+
+def _sweep_json(data: Path, out: Path, *, seed: int) -> dict:
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", "sklearn.ensemble.RandomForestClassifier",
+               "--param", "n_estimators=5", "--n-jobs", 1, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
+    assert r.exit_code in (0, 1), r.output
+    document = json.loads((out / "sweep.json").read_text())
+    document.pop("created")
+    return document
+
+
+def test_same_seed_same_numbers(data, tmp_path):
+    first = _sweep_json(data, tmp_path / "a", seed=3)
+    assert _sweep_json(data, tmp_path / "b", seed=3) == first
+    assert _sweep_json(data, tmp_path / "c", seed=4)["values"] != first["values"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--sweep", "max_depth=1..200"), r"would fit the model 1,000 times \(200 values × 5 folds × 1 repeats\), more "
+                                      r"than the limit of 500\. .*--max-fits 1000\."),
+    (("--sweep", "max_depth=1..30", "--max-fits", "60"), r"150 times .* raise the limit with --max-fits 150\."),
+    (("--sweep", "max_depth=1..3", "--learning-curve"), "does not fit learning curves"),
+    (("--sweep", "max_depth=1..3", "--param", "max_depth=2"), "both swept and set with --param"),
+    (("--sweep", "max_dpth=1..3"), "'max_dpth' is not accepted by DecisionTreeClassifier"),
+    (("--sweep", "max_depth=-1,2"), "fold 1 of 5: The 'max_depth' parameter of DecisionTreeClassifier must be"),
+    (("--sweep", "max_depth=3..1"), "must go up"),
+])
+def test_bad_sweeps_exit_2_with_one_line(data, tmp_path, args, message):
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, *args)
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gapgates: error: "), r.output
+    assert "Traceback" not in r.output
+    assert re.search(message, lines[0]), lines[0]
+
+
+def test_within_the_ceiling_exactly_runs(data):
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--max-fits", 10,
+               "--sweep", "max_depth=1,2")
+    assert r.exit_code in (0, 1), r.output
