@@ -19,8 +19,9 @@ The regime rule, on the primary metric's mean train and test scores, in order of
    ``min(i*, c)`` to ``max(i*, c)`` is **critical**.
 3. Values before that are **classical** (the gap grows with capacity).
 4. A value after it is **modern** when its train score is still at its maximum and its test score
-   is above the critical test score by more than ``tolerance`` × the range of the test scores
-   (the second descent of the error). One that interpolates without that recovery is critical
+   is above the critical test score by more than ``tolerance`` × the range of the test scores and
+   by more than the critical test score's standard error across folds, when given (the second
+   descent of the error, not fold noise). One that interpolates without that recovery is critical
    (past the threshold, no second descent); one whose train score fell below the maximum is classical.
 
 Values with a non-finite train or test score get no regime (None).
@@ -210,13 +211,15 @@ def capacity_order(param: str, values: Sequence[Any]) -> list[int]:
 
 
 def label_regimes(
-    train: Sequence[float], test: Sequence[float], *, tolerance: float = 0.01
+    train: Sequence[float], test: Sequence[float], *, test_se: Sequence[float] | None = None, tolerance: float = 0.01
 ) -> tuple[Regime | None, ...]:
     """Label each value of a sweep classical, critical or modern (the rule is in the module docstring).
 
     Args:
         train: Mean train score of each value, in order of capacity (least flexible first).
         test: Mean test score of each value, in the same order (higher is better, as sklearn scores are).
+        test_se: Standard error of each mean test score across folds: a recovery smaller than the
+            critical value's is fold noise, not a second descent (None: not used).
         tolerance: Share of the range of the train (test) scores within which two scores are equal.
 
     Returns:
@@ -229,8 +232,9 @@ def label_regimes(
         >>> [r.value for r in label_regimes([0.6, 0.8, 1.0, 1.0, 1.0], [0.6, 0.5, 0.1, 0.4, 0.7])]
         ['classical', 'classical', 'critical', 'modern', 'modern']
     """
-    if len(train) != len(test):
-        raise ConfigError(f"label_regimes needs one train and one test score per value. Got {len(train)} and {len(test)}.")
+    if len(train) != len(test) or (test_se is not None and len(test_se) != len(test)):
+        raise ConfigError(f"label_regimes needs one train and one test score (and standard error) per value. Got "
+                          f"{len(train)}, {len(test)} and {'none' if test_se is None else len(test_se)}.")
     if not 0 <= tolerance < 1:
         raise ConfigError(f"The regime tolerance must be a number in [0, 1). Got {tolerance!r}.")
     tr, te = np.asarray(train, dtype=float), np.asarray(test, dtype=float)
@@ -244,7 +248,10 @@ def label_regimes(
     window = range(max(0, threshold - 1), min(len(s), threshold + 2))
     critical = min(window, key=lambda i: (s[i], i))
     first, last = min(threshold, critical), max(threshold, critical)
-    recovered = s > s[critical] + tolerance * (s.max() - s.min())
+    noise = 0.0
+    if test_se is not None and math.isfinite(float(test_se[kept[critical]])):
+        noise = float(test_se[kept[critical]])
+    recovered = s > s[critical] + max(tolerance * (s.max() - s.min()), noise)
     for k, position in enumerate(kept):
         if k < first:
             labels[position] = Regime.CLASSICAL

@@ -198,11 +198,21 @@ def run_sweep(
             progress(position, len(order), value)
         runs.append((value, _judge(with_params(prep, {spec.param: value}, max_fits=share), splits)))
     primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for _, run in runs]
-    regimes = label_regimes([float("nan") if p is None else p.train_mean for p in primaries],
-                            [float("nan") if p is None else p.test_mean for p in primaries])
+    nan = float("nan")
+    regimes = label_regimes([nan if p is None else p.train_mean for p in primaries],
+                            [nan if p is None else p.test_mean for p in primaries],
+                            test_se=[nan if p is None else _standard_error(p.test) for p in primaries])
     points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
     return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
                        recommended=recommend(points), created=created)
+
+
+def _standard_error(values: tuple[float, ...]) -> float:
+    """Standard error of the mean of fold scores (NaN with fewer than two)."""
+    import numpy as np
+
+    arr = np.asarray(values, dtype=float)
+    return float(arr.std(ddof=1) / np.sqrt(arr.size)) if arr.size > 1 else float("nan")
 
 
 #: The judging steps after the split, in their declared order: what each value runs.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from gapgates.compute.crossval import gap
@@ -96,6 +97,13 @@ def test_the_tolerance_decides_what_counts_as_recovery():
     assert label_regimes(train, test, tolerance=0.001)[2] is M
 
 
+def test_a_recovery_within_the_fold_noise_is_not_a_second_descent():
+    train, test = [0.9, 1.0, 1.0], [0.90, 0.80, 0.85]
+    assert label_regimes(train, test)[2] is M
+    assert label_regimes(train, test, test_se=[0.01, 0.06, 0.01])[2] is R  # 0.05 up, the critical SE is 0.06
+    assert label_regimes(train, test, test_se=[0.01, 0.04, 0.01])[2] is M
+
+
 def test_non_finite_scores_get_no_regime():
     assert label_regimes([0.5, math.nan, 1.0, 1.0], [0.5, 0.2, 0.1, 0.6]) == (C, None, R, M)
     assert label_regimes([math.nan], [math.nan]) == (None,)
@@ -103,8 +111,10 @@ def test_non_finite_scores_get_no_regime():
 
 
 def test_label_regimes_refuses_mismatched_input():
-    with pytest.raises(ConfigError, match=r"one train and one test score per value\. Got 2 and 1"):
+    with pytest.raises(ConfigError, match=r"one train and one test score \(and standard error\) per value\. Got 2, 1 and none"):
         label_regimes([0.1, 0.2], [0.1])
+    with pytest.raises(ConfigError, match=r"Got 1, 1 and 2\."):
+        label_regimes([0.1], [0.1], test_se=[0.1, 0.2])
     with pytest.raises(ConfigError, match=r"tolerance must be a number in \[0, 1\)\. Got 1\.5"):
         label_regimes([0.1], [0.1], tolerance=1.5)
 
@@ -117,7 +127,7 @@ def test_minimum_norm_least_squares_shows_the_three_regimes_in_order():
     features = [5, 10, 20, 40, 60, 76, 80, 84, 100, 120, 160, 200, 300]
     gaps = [gap(MinNormLeastSquares(n_features=p), X, y, splits=folds, scoring=["r2"]).primary for p in features]
     train, test = [g.train_mean for g in gaps], [g.test_mean for g in gaps]
-    regimes = label_regimes(train, test)
+    regimes = label_regimes(train, test, test_se=[np.std(g.test, ddof=1) / np.sqrt(5) for g in gaps])
 
     threshold = features.index(80)  # n_features = training rows: the model interpolates from here on
     assert all(t < 0.999 for t in train[:threshold]) and all(t > 0.999999 for t in train[threshold:])
