@@ -15,8 +15,8 @@ import click
 
 from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE, decision_exit, note
 
-__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary", "resolve_check_config",
-           "run_and_report", "show_summary"]
+__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary", "recommend_after_block",
+           "resolve_check_config", "run_and_report", "show_summary"]
 
 def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by ``check`` and ``run`` (all default to None so --config can fill them)."""
@@ -168,13 +168,53 @@ def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -
         silence_stdout()
 
 
+def recommend_after_block(state: Any) -> None:
+    """``check --recommend``: after a block diagnosed overfit or underfit, the model's default capacity sweep;
+    its recommendation goes into the report (``recommendation``, first mitigation) and is printed.
+
+    The run's decision and exit code do not change. A sweep that cannot run (over the fit ceiling, a value
+    the model refuses) is one note on stderr.
+    """
+    from gapgates.errors import GapGatesError
+    from gapgates.pipeline.sweep import recommend_after
+    from gapgates.report.build import write_reports
+    from gapgates.report.schema import validate_report
+    from gapgates.report.sweep import sweep_document, sweep_table, with_recommendation, write_sweep
+
+    result = state.result
+    try:
+        swept = None if result is None else recommend_after(result)
+    except GapGatesError as err:
+        note(f"--recommend: the capacity sweep could not run: {err}")
+        return
+    if swept is None:
+        return
+    document = sweep_document(swept)
+    report = with_recommendation(state.report, document)
+    out = result.prepared.config.out
+    if out is not None:
+        validate_report(report)
+        write_reports(report, out)
+        write_sweep(document, out)
+    click.echo("")
+    for line in sweep_table(document):
+        click.echo(line)
+    if document["recommendation"] is not None:
+        click.echo(f"  {document['recommendation']['param_line']}")
+
+
 @click.command()
 @check_options
+@click.option("--recommend", is_flag=True,
+              help="When blocked for overfit or underfit: sweep the model's capacity (trees max_depth, boosting "
+                   "max_iter, linear C/alpha, k-NN n_neighbors) and print a --param that passes the policy.")
 @click.pass_context
-def check(ctx: click.Context, config_path: str | None, **options: Any) -> None:
+def check(ctx: click.Context, config_path: str | None, recommend: bool, **options: Any) -> None:
     """Measure the gap of one model and decide: promote (0), block (1)."""
     config = resolve_check_config(config_path, **options)
     state = run_and_report(config)
+    if recommend:
+        recommend_after_block(state)
     decision_exit(ctx, promoted=state.passed and state.published is not None)
 
 

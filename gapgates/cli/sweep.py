@@ -18,22 +18,13 @@ __all__ = ["print_sweep", "sweep"]
 
 def print_sweep(document: dict[str, Any]) -> None:
     """Print the sweep's table and its recommendation (or that no value passes)."""
-    from gapgates.report.sweep import recommendation_line, sweep_rows
+    from gapgates.report.sweep import sweep_table
 
-    param, metric = document["param"], document["primary_metric"]
-    cv = document["cv"]
-    click.echo(f"SWEEP  {document['model']['name']} over {param}: {len(document['values'])} values on the same "
-               f"{cv['folds']} folds × {cv['repeats']} repeats ({cv['fits']} fits), primary metric {metric}")
-    rows = sweep_rows(document)
-    if rows:
-        header = (param, "train", "test", "gap", f"{cv['confidence']:.0%} interval", "regime", "decision")
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
-        for row in [header, *rows]:
-            cells = [str(c).rjust(w) if 0 < i < 4 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
-            click.echo("  " + "  ".join(cells) + "  " + row[-1])
     best = document["recommendation"]
-    line = recommendation_line(document)
-    click.echo(click.style(line, fg="green" if best else "red", bold=True))
+    *table, verdict = sweep_table(document)
+    for line in table:
+        click.echo(line)
+    click.echo(click.style(verdict, fg="green" if best else "red", bold=True))
     if best is not None:
         click.echo(f"  {best['param_line']}")
 

@@ -40,8 +40,8 @@ import numpy as np
 from gapgates.errors import ConfigError, brief
 
 __all__ = [
-    "MAX_SWEEP_VALUES", "Regime", "SweepSpec", "capacity_increases", "capacity_order", "format_value",
-    "label_regimes", "parse_sweep",
+    "DEFAULT_SWEEPS", "MAX_SWEEP_VALUES", "Regime", "SweepSpec", "capacity_increases", "capacity_order",
+    "default_sweep", "format_value", "label_regimes", "parse_sweep",
 ]
 
 #: Most values one ``--sweep`` may list or generate (the fit ceiling usually stops a sweep far sooner).
@@ -52,6 +52,18 @@ CAPACITY_DECREASING = frozenset({
     "alpha", "ccp_alpha", "l2_regularization", "min_child_samples", "min_child_weight", "min_impurity_decrease",
     "min_samples_leaf", "min_samples_split", "min_weight_fraction_leaf", "n_neighbors", "reg_alpha", "reg_lambda",
 })
+
+#: The sweep ``gapgates check --recommend`` runs, by estimator class name (the first match wins; a
+#: parameter the estimator does not have skips the row): ``(class-name fragment, parameter, values)``.
+DEFAULT_SWEEPS: tuple[tuple[str, str, str], ...] = (
+    ("HistGradientBoosting", "max_iter", "10,25,50,100,200,400"),
+    ("GradientBoosting", "n_estimators", "10,25,50,100,200,400"),
+    ("Tree", "max_depth", "1..12"),  # DecisionTree*, ExtraTree*
+    ("Forest", "max_depth", "1..12"),  # RandomForest*
+    ("KNeighbors", "n_neighbors", "1,3,5,9,15,25,35,51"),
+    ("", "C", "1e-3..1e3:13"),  # LogisticRegression, SVC, LinearSVC...
+    ("", "alpha", "1e-4..1e2:13"),  # Ridge, Lasso, SGD, MLP...
+)
 
 _USAGE = "Use --sweep PARAM=V1,V2,..., PARAM=1..30 (integers) or PARAM=1e-4..1e2:13 (a log range of 13 values)."
 
@@ -158,6 +170,31 @@ def parse_sweep(text: str) -> SweepSpec:
             raise ConfigError(f"The --sweep lists {param}={format_value(value)} twice. List each value once.")
         seen.append(value)
     return SweepSpec(param=param, values=values)
+
+
+def default_sweep(estimator: Any) -> SweepSpec | None:
+    """The default capacity sweep for a known kind of estimator (:data:`DEFAULT_SWEEPS`), or None.
+
+    Args:
+        estimator: An unfitted estimator (not a pipeline: pass its last step).
+
+    Returns:
+        The parameter and values to sweep.
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> default_sweep(DecisionTreeClassifier()).param
+        'max_depth'
+    """
+    name = type(estimator).__name__
+    try:
+        params = estimator.get_params(deep=False)
+    except Exception:  # not a scikit-learn estimator: no default
+        return None
+    for fragment, param, values in DEFAULT_SWEEPS:
+        if fragment in name and param in params:
+            return parse_sweep(f"{param}={values}")
+    return None
 
 
 def format_value(value: Any) -> str:

@@ -24,7 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from gapgates.compute.crossval import GapResult, MetricGap
-from gapgates.compute.sweep import Regime, SweepSpec, capacity_increases, capacity_order, format_value, label_regimes
+from gapgates.compute.sweep import (
+    Regime,
+    SweepSpec,
+    capacity_increases,
+    capacity_order,
+    default_sweep,
+    format_value,
+    label_regimes,
+)
 from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
 from gapgates.errors import ConfigError
@@ -34,7 +42,13 @@ from gapgates.pipeline.definition import JUDGE_STEPS, RunState, execute
 from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, with_params
 from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds
 
-__all__ = ["VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "recommend", "run_sweep", "sweep_fits"]
+__all__ = [
+    "RECOMMEND_FOR", "VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "default_spec", "recommend",
+    "recommend_after", "run_sweep", "sweep_fits",
+]
+
+#: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
+RECOMMEND_FOR = frozenset({"overfit", "underfit"})
 
 #: Called before each value is measured: ``(position, count, value)``, position from 1.
 ValueProgress = Callable[[int, int, Any], None]
@@ -205,6 +219,55 @@ def run_sweep(
     points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
     return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
                        recommended=recommend(points), created=created)
+
+
+def default_spec(config: CheckConfig) -> SweepSpec | None:
+    """The default sweep for the config's model (:data:`gapgates.compute.sweep.DEFAULT_SWEEPS`), or None.
+
+    For a scikit-learn ``Pipeline`` the parameter of its last step is swept (``logisticregression__C``).
+
+    Raises:
+        ConfigError: If the model cannot be built (as in ``gapgates check``).
+    """
+    from sklearn.pipeline import Pipeline
+
+    from gapgates.data.model import build_model
+
+    estimator, prefix = build_model(config.model, config.params, name=config.model_name), ""
+    if isinstance(estimator, Pipeline):
+        prefix = f"{estimator.steps[-1][0]}__"
+        estimator = estimator.steps[-1][1]
+    spec = default_sweep(estimator)
+    return None if spec is None else SweepSpec(param=prefix + spec.param, values=spec.values)
+
+
+def recommend_after(result: RunResult, *, progress: ValueProgress | None = None) -> SweepResult | None:
+    """The default capacity sweep after a run blocked for ``overfit`` or ``underfit`` (``check --recommend``).
+
+    The swept parameter is dropped from the config's own parameters, and the sweep runs under the
+    run's policy, with the run's folds, seed and fit ceiling.
+
+    Args:
+        result: The judged run.
+        progress: Called before each value is measured.
+
+    Returns:
+        The judged sweep; None when the run passed, was not diagnosed overfit or underfit, or its
+        model has no default sweep.
+
+    Raises:
+        ConfigError: If the default sweep does not fit within the fit ceiling (the message names the fix).
+    """
+    diagnosis = result.diagnosis
+    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label not in RECOMMEND_FOR:
+        return None
+    config = result.prepared.config
+    spec = default_spec(config)
+    if spec is None:
+        return None
+    params = {k: v for k, v in config.params.items() if k != spec.param}
+    return run_sweep(config.model_copy(update={"params": params}), spec, policy=result.prepared.policy,
+                     progress=progress)
 
 
 def _standard_error(values: tuple[float, ...]) -> float:

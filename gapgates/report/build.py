@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
            "write_reports"]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
 

@@ -15,7 +15,8 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
     from gapgates.pipeline.sweep import SweepPoint, SweepResult
 
 __all__ = [
-    "SWEEP_SCHEMA_VERSION", "recommendation_line", "render_sweep_markdown", "sweep_document", "sweep_rows", "write_sweep",
+    "SWEEP_SCHEMA_VERSION", "recommendation_line", "recommendation_section", "render_sweep_markdown", "sweep_document",
+    "sweep_rows", "sweep_table", "with_recommendation", "write_sweep",
 ]
 
 SWEEP_SCHEMA_VERSION = "1.0"
@@ -107,6 +108,21 @@ def recommendation_line(document: dict[str, Any]) -> str:
             f"gap {_cell(best['gap_mean'])}, interval high {_cell(best['gap_ci_high'])}; passes the policy)")
 
 
+def sweep_table(document: dict[str, Any]) -> list[str]:
+    """The printed form of a sweep: a heading line, the table (aligned columns) and the recommendation line last."""
+    param, metric, cv = document["param"], document["primary_metric"], document["cv"]
+    lines = [f"SWEEP  {document['model']['name']} over {param}: {len(document['values'])} values on the same "
+             f"{cv['folds']} folds × {cv['repeats']} repeats ({cv['fits']} fits), primary metric {metric}"]
+    rows = sweep_rows(document)
+    if rows:
+        header = (param, "train", "test", "gap", f"{cv['confidence']:.0%} interval", "regime", "decision")
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
+        for row in [header, *rows]:
+            cells = [str(c).rjust(w) if 0 < i < 4 else str(c).ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+            lines.append("  " + "  ".join(cells) + "  " + row[-1])
+    return [*lines, recommendation_line(document)]
+
+
 def render_sweep_markdown(document: dict[str, Any]) -> str:
     """``sweep.md`` from a ``sweep.json`` mapping."""
     param, metric = document["param"], document["primary_metric"]
@@ -154,3 +170,40 @@ def write_sweep(document: dict[str, Any], out: str | Path) -> dict[str, Path]:
     write_json(paths["json"], document)
     paths["markdown"].write_text(render_sweep_markdown(document), encoding="utf-8")
     return paths
+
+
+def recommendation_section(document: dict[str, Any]) -> dict[str, Any]:
+    """The ``report.json`` ``recommendation`` section of a ``check --recommend`` sweep (its ``sweep.json`` mapping)."""
+    best = document["recommendation"] or {}
+    return {
+        "param": document["param"], "value": best.get("value"), "param_line": best.get("param_line"),
+        "test_mean": best.get("test_mean"), "gap_mean": best.get("gap_mean"), "gap_ci_high": best.get("gap_ci_high"),
+        "tried": [e["value"] for e in document["values"]], "passing": [e["value"] for e in document["values"] if e["passed"]],
+    }
+
+
+def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """A run's report with the sweep's recommendation: the ``recommendation`` section, and first among the
+    diagnosis's mitigations.
+
+    Args:
+        report: The run's ``report.json`` mapping (not changed).
+        document: The ``sweep.json`` mapping of the sweep run after it.
+
+    Returns:
+        A new report mapping.
+    """
+    from gapgates.compute.sweep import format_value
+
+    section = recommendation_section(document)
+    if section["param_line"] is not None:
+        advice = (f"Verified by a capacity sweep of {section['param']}: {section['param_line']} passes the policy "
+                  f"({document['primary_metric']} test {_cell(section['test_mean'])}, gap {_cell(section['gap_mean'])}).")
+    else:
+        tried = ", ".join(format_value(v) for v in section["tried"])
+        advice = f"A capacity sweep of {section['param']} ({tried}) found no value that passes the policy."
+    updated = {**report, "recommendation": section}
+    if report.get("diagnosis"):
+        diagnosis = report["diagnosis"]
+        updated["diagnosis"] = {**diagnosis, "mitigations": [advice, *diagnosis.get("mitigations", [])]}
+    return updated

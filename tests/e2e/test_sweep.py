@@ -1,4 +1,5 @@
-"""gapgates sweep as a user runs it: a blocked tree, the sweep's recommendation, and that recommendation re-checked."""
+"""gapgates sweep and check --recommend as a user runs them: a blocked tree, the recommendation, and that
+recommendation re-checked in its own process (verified, not trusted)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,19 @@ def test_the_recommended_max_depth_passes_its_own_check_under_the_same_policy(ru
                       "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n")
     common = ("--data", str(data), "--target", "label", "--model", TREE, "--policy", str(policy), "--n-jobs", "1")
 
-    unbounded = run_cli("check", *common, "--out", str(tmp_path / "unbounded"))
-    assert unbounded.returncode == 1, unbounded.stdout + unbounded.stderr  # blocked today
+    unbounded = run_cli("check", *common, "--out", str(tmp_path / "unbounded"), "--recommend")
+    assert unbounded.returncode == 1, unbounded.stdout + unbounded.stderr  # blocked today, with a recommendation
+    found = re.findall(r"^  (--param max_depth=(\d+))$", unbounded.stdout, flags=re.M)
+    assert len(found) == 1, unbounded.stdout
+    line, depth = found[0]
+    blocked = json.loads((tmp_path / "unbounded" / "report.json").read_text())
+    assert blocked["decision"] == "block" and blocked["diagnosis"]["label"] == "overfit"
+    assert blocked["recommendation"]["param_line"] == line
+    assert line in blocked["diagnosis"]["mitigations"][0]
 
     swept = run_cli("sweep", *common, "--sweep", "max_depth=1..12", "--out", str(tmp_path / "sweep"))
     assert swept.returncode == 0, swept.stdout + swept.stderr
-    found = re.findall(r"^  (--param max_depth=(\d+))$", swept.stdout, flags=re.M)
-    assert len(found) == 1, swept.stdout
-    line, depth = found[0]
+    assert f"\n  {line}\n" in swept.stdout  # the sweep command recommends the same
     document = json.loads((tmp_path / "sweep" / "sweep.json").read_text())
     assert document["recommendation"]["value"] == int(depth)
 

@@ -159,3 +159,40 @@ def test_within_the_ceiling_exactly_runs(data):
     r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--max-fits", 10,
                "--sweep", "max_depth=1,2")
     assert r.exit_code in (0, 1), r.output
+
+
+def test_check_recommend_puts_a_verified_value_in_the_report(data, policy_file, tmp_path):
+    from gapgates.report.schema import validate_report
+
+    out = tmp_path / "tree"
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file, "--out", out,
+               "--recommend")
+    assert r.exit_code == 1, r.output  # the run's own decision does not change
+    report = json.loads((out / "report.json").read_text())
+    validate_report(report)
+    section = report["recommendation"]
+    assert section["param"] == "max_depth" and section["tried"] == list(range(1, 13))
+    assert section["value"] in section["passing"] and section["param_line"] == f"--param max_depth={section['value']}"
+    assert report["diagnosis"]["mitigations"][0].startswith(f"Verified by a capacity sweep of max_depth: "
+                                                            f"{section['param_line']} passes the policy")
+    assert section["param_line"] in (out / "report.md").read_text()
+    sweep = json.loads((out / "sweep.json").read_text())
+    assert sweep["recommendation"]["value"] == section["value"]
+    assert f"\n  {section['param_line']}\n" in r.output
+
+
+def test_check_recommend_sweeps_nothing_after_a_pass(data, policy_file, tmp_path):
+    out = tmp_path / "shallow"
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--param", "max_depth=1",
+               "--policy", policy_file, "--out", out, "--recommend")
+    assert r.exit_code == 0, r.output
+    assert "recommendation" not in json.loads((out / "report.json").read_text())
+    assert not (out / "sweep.json").exists() and "SWEEP" not in r.output
+
+
+def test_check_recommend_over_the_ceiling_is_a_note_and_the_block_stands(data, policy_file, tmp_path):
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
+               "--max-fits", 20, "--out", tmp_path / "t", "--recommend")
+    assert r.exit_code == 1, r.output
+    assert "gapgates: note: --recommend: the capacity sweep could not run: The sweep would fit the model 60 times" in r.output
+    assert "recommendation" not in json.loads((tmp_path / "t" / "report.json").read_text())

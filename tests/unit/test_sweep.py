@@ -134,3 +134,29 @@ def test_minimum_norm_least_squares_shows_the_three_regimes_in_order():
     assert regimes == (C,) * threshold + (R,) + (M,) * (len(features) - threshold - 1)
     assert test[threshold] == min(test)  # the peak of the test error is at the threshold
     assert max(test[threshold + 1:]) > max(test[:threshold])  # the second descent beats the classical optimum
+
+
+def test_default_sweeps_of_known_estimators():
+    from sklearn import ensemble, linear_model, neighbors, tree
+
+    from gapgates.compute.sweep import default_sweep
+
+    expected = {
+        tree.DecisionTreeClassifier(): ("max_depth", 1, 12), ensemble.RandomForestRegressor(): ("max_depth", 1, 12),
+        ensemble.HistGradientBoostingClassifier(): ("max_iter", 10, 400),
+        linear_model.LogisticRegression(): ("C", 0.001, 1000.0), linear_model.Ridge(): ("alpha", 1e-4, 100.0),
+        neighbors.KNeighborsClassifier(): ("n_neighbors", 1, 51),
+    }
+    for estimator, (param, low, high) in expected.items():
+        spec = default_sweep(estimator)
+        assert (spec.param, spec.values[0], spec.values[-1]) == (param, low, high), estimator
+    assert default_sweep(linear_model.LinearRegression()) is None  # nothing to tune: no default
+    assert default_sweep(object()) is None
+
+
+def test_the_default_sweep_of_a_pipeline_names_its_last_step():
+    from gapgates.config import make_config
+    from gapgates.pipeline.sweep import default_spec
+
+    config = make_config({"data": "d.csv", "target": "y", "model": "gapgates.demo.scaled_logistic_regression"})
+    assert default_spec(config).param == "logisticregression__C"
