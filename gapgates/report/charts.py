@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["fold_chart", "gap_chart", "history_chart", "learning_curve_chart"]
+__all__ = ["capacity_chart", "fold_chart", "gap_chart", "history_chart", "learning_curve_chart"]
 
 BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
 
@@ -165,3 +165,43 @@ def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: S
     ax.set_ylabel(_label(metric))
     ax.legend(fontsize=8, frameon=False)
     return _svg(fig, "Learning curve: train and test score against training rows")
+
+
+def capacity_chart(values: Sequence[str], gap: Sequence[dict[str, Any]], *, param: str, metric: str,
+                   limit: float | None, recommended: int | None = None) -> str:
+    """The capacity curve of a sweep: train and test score (top), the gap with its interval band against
+    the policy limit (bottom), one point per value from the least to the most flexible model.
+
+    Args:
+        values: The values as printed, in order of capacity.
+        gap: The primary metric's ``metric_gap`` mapping of each value (``train_mean``, ``gap_ci_low``...).
+        param: The parameter swept (the x label).
+        metric: The primary metric (the y label).
+        limit: The policy's gap limit (None: not drawn).
+        recommended: Position of the recommended value (marked with a star), or None.
+    """
+    plt = _plt()
+    values, gap = list(values)[:MAX_POINTS], [g if isinstance(g, dict) else {} for g in gap][:MAX_POINTS]
+    x = list(range(len(values)))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 4.8), sharex=True, height_ratios=(3, 2))
+    train, test = _series([g.get("train_mean") for g in gap]), _series([g.get("test_mean") for g in gap])
+    top.plot(x, train, marker="o", color=BLUE, linestyle="-", label="train")
+    top.plot(x, test, marker="s", color=ORANGE, linestyle="--", label="test")
+    if recommended is not None and 0 <= recommended < len(x):
+        top.plot([recommended], [test[recommended]], marker="*", markersize=16, color=GREEN, linestyle="none",
+                 label="recommended")
+    top.set_ylabel(_label(metric, 30))
+    top.legend(fontsize=8, frameon=False, loc="best")
+    lows, highs = _series([g.get("gap_ci_low") for g in gap]), _series([g.get("gap_ci_high") for g in gap])
+    bottom.fill_between(x, lows, highs, color=VERMILLION, alpha=0.15, linewidth=0, label="interval")
+    bottom.plot(x, _series([g.get("gap_mean") for g in gap]), marker="D", color=VERMILLION, linestyle="-.", label="gap")
+    limit = _num(limit)
+    if limit is not None:
+        bottom.axhline(limit, color=GREY, linestyle="--", linewidth=1.5, label=f"limit {limit:g}")
+    bottom.set_ylabel("train − test gap")
+    bottom.set_xlabel(f"{_label(param, 40)} (least → most flexible)")
+    step = max(1, len(x) // 15)
+    bottom.set_xticks(x[::step], [_label(v, 12) for v in values[::step]])
+    bottom.legend(fontsize=8, frameon=False, loc="best")
+    fig.tight_layout()
+    return _svg(fig, f"Capacity curve over {_label(param)}: train and test score, the gap with its interval, the limit")

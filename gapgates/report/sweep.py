@@ -1,10 +1,13 @@
-"""The reports of a capacity sweep: ``sweep.json`` (schema ``schema/sweep.schema.json``) and ``sweep.md``.
+"""The reports of a capacity sweep: ``sweep.json`` (schema ``schema/sweep.schema.json``), ``sweep.md`` and
+``sweep.html`` (the capacity chart: train, test, the gap band and the policy limit).
 
 As for a run's report, the Markdown is rendered from the JSON form only.
 """
 
 from __future__ import annotations
 
+import html
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +18,16 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
     from gapgates.pipeline.sweep import SweepPoint, SweepResult
 
 __all__ = [
-    "SWEEP_SCHEMA_VERSION", "recommendation_line", "recommendation_section", "render_sweep_markdown", "sweep_document",
-    "sweep_rows", "sweep_table", "with_recommendation", "write_sweep",
+    "REGIMES_NOTE", "SWEEP_SCHEMA_VERSION", "recommendation_line", "recommendation_section", "render_sweep_html",
+    "render_sweep_markdown", "sweep_document", "sweep_rows", "sweep_table", "with_recommendation", "write_sweep",
 ]
 
 SWEEP_SCHEMA_VERSION = "1.0"
+
+#: How the regimes are read, under every sweep table.
+REGIMES_NOTE = ("Regimes: classical before the interpolation threshold (the first value whose train score is at its "
+                "maximum); critical from the threshold to the test score's local minimum beside it; modern past it, "
+                "where train stays at its maximum and the test score improves again by more than the fold noise.")
 
 
 def _failed(point: SweepPoint) -> list[str]:
@@ -73,6 +81,8 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
                "confidence": prep.policy.gap.confidence, "fits": sum(p.gap.n_folds for p in result.points)},
         "data": {"fingerprint": prep.fingerprint, "train_rows": int(prep.train.rows)},
         "policy_hash": policy_hash(prep.policy),
+        "gap_limit": None if prep.policy.gap.max_gap is None else prep.policy.gap.max_gap.limit,
+        "gate_on": prep.policy.gap.gate_on,
         "values": [_value_entry(p) for p in result.points],
         "recommendation": recommendation,
         "refused": refused,
@@ -144,19 +154,17 @@ def render_sweep_markdown(document: dict[str, Any]) -> str:
               for row in sweep_rows(document)]
     lines += [
         "",
-        "Regimes: *classical* before the interpolation threshold (the first value whose train score is at its "
-        "maximum); *critical* from the threshold to the test score's local minimum beside it; *modern* past it, "
-        "where train stays at its maximum and the test score improves again.",
+        REGIMES_NOTE,
         "",
     ]
     return "\n".join(lines)
 
 
 def write_sweep(document: dict[str, Any], out: str | Path) -> dict[str, Path]:
-    """Write ``sweep.json`` and ``sweep.md`` into ``out`` (created if needed), after checking the schema.
+    """Write ``sweep.json``, ``sweep.md`` and ``sweep.html`` into ``out`` (created if needed), after checking the schema.
 
     Returns:
-        ``{"json": path, "markdown": path}``.
+        ``{"json": path, "markdown": path, "html": path}``.
 
     Raises:
         ConfigError: If the document does not match the schema (a bug: nothing is written).
@@ -166,10 +174,44 @@ def write_sweep(document: dict[str, Any], out: str | Path) -> dict[str, Path]:
     validate_sweep(document)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "sweep.json", "markdown": out / "sweep.md"}
+    paths = {"json": out / "sweep.json", "markdown": out / "sweep.md", "html": out / "sweep.html"}
     write_json(paths["json"], document)
     paths["markdown"].write_text(render_sweep_markdown(document), encoding="utf-8")
+    tmp = out / ".sweep.html.tmp"
+    tmp.write_text(render_sweep_html(document), encoding="utf-8")
+    os.replace(tmp, paths["html"])
     return paths
+
+
+def render_sweep_html(document: dict[str, Any]) -> str:
+    """``sweep.html``: the capacity chart (train, test, gap band, policy limit) and the table, self-contained."""
+    from gapgates.compute.sweep import format_value
+    from gapgates.report.charts import capacity_chart
+
+    metric, param = document["primary_metric"], document["param"]
+    entries = document["values"]
+    best = document["recommendation"]
+    position = next((i for i, e in enumerate(entries) if best is not None and e["passed"]
+                     and e["value"] == best["value"] and type(e["value"]) is type(best["value"])), None)
+    chart = capacity_chart([format_value(e["value"]) for e in entries], [e["gap"][metric] for e in entries],
+                           param=param, metric=metric, limit=document["gap_limit"], recommended=position) if entries else ""
+    header = (param, f"train {metric}", f"test {metric}", "gap", f"{document['cv']['confidence']:.0%} interval",
+              "regime", "decision")
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+                   for row in sweep_rows(document))
+    title = html.escape(f"Capacity sweep: {document['model']['name']} over {param}")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+        "table{border-collapse:collapse}td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left}"
+        "</style></head><body>"
+        f"<h1>{title}</h1><p><strong>{html.escape(recommendation_line(document))}</strong></p>"
+        f"<figure>{chart}</figure>"
+        "<table><thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + f"</tr></thead><tbody>{rows}"
+        "</tbody></table>"
+        f"<p>{html.escape(REGIMES_NOTE)}</p>"
+        "</body></html>\n"
+    )
 
 
 def recommendation_section(document: dict[str, Any]) -> dict[str, Any]:

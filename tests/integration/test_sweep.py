@@ -98,10 +98,15 @@ def test_a_tie_goes_to_the_less_flexible_value(data):
 def test_cli_writes_a_valid_sweep_json_and_md_and_prints_the_param_line(data, policy_file, tmp_path):
     out = tmp_path / "sweep"
     r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
-               "--sweep", "max_depth=1..6", "--out", out)
+               "--sweep", "max_depth=1..6", "--out", out, "--name", "<b>tree</b>")
     assert r.exit_code == 0, r.output
     document = json.loads((out / "sweep.json").read_text())
     validate_sweep(document)
+    assert (document["gap_limit"], document["gate_on"]) == (0.05, "upper")
+    page = (out / "sweep.html").read_text()
+    assert 'aria-label="Capacity curve over max_depth' in page and "limit 0.05" in page and "recommended" in page
+    assert "&lt;b&gt;tree&lt;/b&gt;" in page and "<b>tree</b>" not in page
+    assert page.count("<tr>") == 1 + 6
     best = document["recommendation"]
     assert best["param_line"] == f"--param max_depth={best['value']}"
     assert f"\n  {best['param_line']}\n" in r.output
