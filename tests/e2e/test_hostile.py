@@ -501,9 +501,12 @@ def test_an_interrupt_is_exit_130_and_promotes_nothing(template, tmp_path):
     marker = tmp_path / "fitting"
     before = snapshot(world)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GAPGATES_TEST_MARKER": str(marker)}
+    # A shell starts background jobs (nohup, `&`, some CI runners) with SIGINT ignored, and Python keeps an
+    # inherited SIG_IGN: restore the default in the child, as a terminal would have it.
     proc = subprocess.Popen([sys.executable, "-m", "gapgates", *CHECK, "--model", model_file("Sleeper"), "--registry",
                              "registry", "--promote"], cwd=world, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:

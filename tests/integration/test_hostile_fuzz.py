@@ -146,7 +146,7 @@ def test_table_header_only_reading_agrees_with_the_full_read(tmp_path_factory, d
 
 @pytest.fixture(scope="module")
 def base_report(tmp_path_factory) -> dict[str, Any]:
-    from report_fixtures import load, real_run, with_optional_sections
+    from tests.helpers import load, real_run, with_optional_sections
 
     return with_optional_sections(load(real_run(tmp_path_factory.mktemp("run"))))
 
