@@ -1,0 +1,263 @@
+"""Training curves of iterative models, from the gap pass's own fold models: where to stop early.
+
+A boosting model (``HistGradientBoosting*``, ``GradientBoosting*``, ``AdaBoost*``) can replay its
+training one iteration at a time (``staged_predict``, ``staged_predict_proba``,
+``staged_decision_function``). :func:`training_curve` replays every fold model of the gap's one
+cross-validation pass on its own training and test rows and scores each iteration with the run's
+primary metric, through the same scikit-learn scorer: train and validation score per fold and
+iteration, with **no extra fit**. :func:`stopping_point` reads the curve with the one-standard-error
+rule: the early-stopping point is the smallest iteration whose mean validation score is within one
+standard error (across folds) of the best mean.
+
+A model that cannot replay its iterations is skipped with the reason (the section says why), so a
+pipeline can always ask for the curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gapgates.compute.crossval import CrossValidation
+
+__all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "stopping_point", "training_curve"]
+
+#: Most iterations scored per fold; a longer run is scored at evenly spaced iterations (the last always).
+MAX_POINTS = 200
+#: The staged methods a model replays its iterations with, by the response method a scorer asks for.
+STAGED = {"predict": "staged_predict", "predict_proba": "staged_predict_proba",
+          "decision_function": "staged_decision_function"}
+
+
+@dataclass(frozen=True)
+class TrainingCurve:
+    """Train and validation score of the primary metric at each iteration of an iterative model, per fold.
+
+    Attributes:
+        metric: The scoring name (greater is better, as sklearn scorers are signed).
+        param: The parameter that sets the number of iterations (``max_iter``, ``n_estimators``); None when skipped.
+        iterations: The iterations scored (1-based), in order.
+        train: Per fold, the train score at each of ``iterations``.
+        test: Per fold, the validation (held-out fold) score at each of ``iterations``.
+        fitted: Iterations the model ran (the last of ``iterations``); None when skipped.
+        best: The iteration where the mean validation score peaks; None when skipped.
+        stop: The early-stopping point: the smallest iteration whose mean validation score is within
+            one standard error of the best; None when skipped.
+        skipped: Why no curve was computed (None: computed).
+    """
+
+    metric: str
+    param: str | None = None
+    iterations: tuple[int, ...] = ()
+    train: tuple[tuple[float, ...], ...] = ()
+    test: tuple[tuple[float, ...], ...] = ()
+    fitted: int | None = None
+    best: int | None = None
+    stop: int | None = None
+    skipped: str | None = None
+
+    def _at(self, iteration: int | None) -> int:
+        return self.iterations.index(iteration) if iteration in self.iterations else -1
+
+    @property
+    def train_mean(self) -> tuple[float, ...]:
+        """Mean train score over folds at each iteration."""
+        return tuple(map(float, np.mean(self.train, axis=0))) if self.train else ()
+
+    @property
+    def test_mean(self) -> tuple[float, ...]:
+        """Mean validation score over folds at each iteration."""
+        return tuple(map(float, np.mean(self.test, axis=0))) if self.test else ()
+
+    @property
+    def param_line(self) -> str | None:
+        """The ready option, e.g. ``--param max_iter=140``; None when skipped or when the best is the last iteration."""
+        if self.param is None or self.stop is None or self.fitted is None or self.stop >= self.fitted:
+            return None
+        return f"--param {self.param}={self.stop}"
+
+    @property
+    def verdict(self) -> str:
+        """One sentence on where the validation score peaks and where to stop, with the numbers."""
+        if self.skipped is not None:
+            return f"No training curve: {self.skipped}"
+        test, train = self.test_mean, self.train_mean
+        best, stop = self._at(self.best), self._at(self.stop)
+        text = (f"The mean validation {self.metric} peaks at iteration {self.best} of {self.fitted} "
+                f"({test[best]:.4f}; train {train[best]:.4f}, gap {train[best] - test[best]:.4f}); ")
+        if self.param_line is None:
+            return text + "it is still at its best at the last iteration: stopping earlier would not help."
+        last = len(test) - 1
+        if self.stop == self.best:
+            return text + (f"stop there with {self.param_line} (gap {train[last] - test[last]:.4f} at {self.fitted}).")
+        return text + (f"iteration {self.stop} is within one standard error of it ({test[stop]:.4f}, gap "
+                       f"{train[stop] - test[stop]:.4f} against {train[last] - test[last]:.4f} at {self.fitted}): "
+                       f"stop early with {self.param_line}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``training_curve`` section."""
+        def num(v: float) -> float | None:
+            return round(float(v), 6) if math.isfinite(v) else None
+
+        se = _standard_errors(self.test)
+        return {
+            "metric": self.metric, "param": self.param, "fitted_iterations": self.fitted,
+            "best_iteration": self.best, "stopping_iteration": self.stop, "param_line": self.param_line,
+            "skipped": self.skipped, "verdict": self.verdict,
+            "points": [{"iteration": i, "train": num(a), "test": num(b), "gap": num(a - b), "test_se": num(s)}
+                       for i, a, b, s in zip(self.iterations, self.train_mean, self.test_mean, se, strict=True)],
+            "folds": [{"train": [num(v) for v in tr], "test": [num(v) for v in te]}
+                      for tr, te in zip(self.train, self.test, strict=True)],
+        }
+
+
+def _standard_errors(scores: Sequence[Sequence[float]]) -> tuple[float, ...]:
+    """Standard error of the mean across folds (rows) at each iteration (columns); NaN with one fold."""
+    arr = np.asarray(scores, dtype=float)
+    if arr.ndim != 2 or arr.shape[0] < 2:
+        return tuple(math.nan for _ in range(arr.shape[-1] if arr.ndim == 2 else 0))
+    return tuple(map(float, arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])))
+
+
+def stopping_point(iterations: Sequence[int], test: Sequence[Sequence[float]]) -> tuple[int, int]:
+    """The iteration where the mean validation score peaks, and the early-stopping point (one-standard-error rule).
+
+    Args:
+        iterations: The iterations scored, increasing.
+        test: Per fold, the validation score at each iteration (greater is better).
+
+    Returns:
+        ``(best, stop)``: the iteration with the highest mean score (the first, on a tie), and the
+        smallest iteration whose mean is at least the best mean minus the standard error across folds
+        at the best (with one fold: the best itself).
+
+    Raises:
+        ValueError: If the scores do not have one column per iteration, or no iteration has a score.
+
+    Example:
+        >>> stopping_point([1, 2, 3], [[0.5, 0.80, 0.81], [0.5, 0.82, 0.83]])
+        (3, 2)
+    """
+    arr = np.asarray(test, dtype=float)
+    if arr.ndim != 2 or arr.shape[1] != len(iterations) or arr.shape[1] == 0:
+        raise ValueError(f"The scores must have one column per iteration ({len(iterations)}). Got shape {arr.shape}.")
+    mean = arr.mean(axis=0)
+    if not np.isfinite(mean).any():
+        raise ValueError("No iteration has a finite mean validation score.")
+    best = int(np.nanargmax(np.where(np.isfinite(mean), mean, -np.inf)))
+    se = _standard_errors(arr)[best]
+    threshold = mean[best] - (se if math.isfinite(se) else 0.0)
+    stop = int(np.flatnonzero(np.isfinite(mean) & (mean >= threshold))[0])
+    return int(iterations[best]), int(iterations[stop])
+
+
+def iteration_param(estimator: Any) -> str | None:
+    """The parameter that sets an iterative model's number of iterations (``max_iter`` or ``n_estimators``)."""
+    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    return next((p for p in ("max_iter", "n_estimators") if p in params), None)
+
+
+class _Stage:
+    """One iteration's outputs, served to a scikit-learn scorer as a fitted model would serve them."""
+
+    def __init__(self, model: Any, outputs: dict[str, Any]) -> None:
+        self._model, self._outputs = model, outputs
+        if hasattr(model, "classes_"):
+            self.classes_ = model.classes_
+
+    def __sklearn_tags__(self) -> Any:
+        return self._model.__sklearn_tags__()
+
+    def __getattr__(self, name: str) -> Any:
+        outputs = self.__dict__.get("_outputs", {})
+        if name not in outputs:
+            raise AttributeError(name)
+
+        def serve(X: Any) -> Any:
+            return outputs[name]
+
+        serve.__name__ = name  # scikit-learn picks a response method by its name
+        return serve
+
+
+def _final_step(model: Any, X: pd.DataFrame) -> tuple[Any, Any]:
+    """The model that iterates (a Pipeline's last step) and ``X`` as it sees it."""
+    if hasattr(model, "steps") and hasattr(model, "__getitem__"):
+        return model[-1], model[:-1].transform(X)
+    return model, X
+
+
+def _stages(model: Any, X: Any) -> Iterator[dict[str, Any]]:
+    """Each iteration's outputs of every staged method the model has, in lockstep."""
+    methods = {name: getattr(model, staged)(X) for name, staged in STAGED.items() if hasattr(model, staged)}
+    for outputs in zip(*methods.values()):
+        yield dict(zip(methods, outputs))
+
+
+def _rows(X: Any, rows: Any) -> Any:
+    """Rows of a frame or an array (a Pipeline's transform may return either), by position."""
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows]
+
+
+def _scored(model: Any, X: Any, y: pd.Series, scorer: Any, keep: set[int]) -> list[float]:
+    """The scorer's score at each kept iteration (0-based) of the model's staged outputs."""
+    return [float(scorer(_Stage(model, outputs), X, y)) for i, outputs in enumerate(_stages(model, X)) if i in keep]
+
+
+def _skip(metric: str, reason: str) -> TrainingCurve:
+    return TrainingCurve(metric=metric, skipped=reason)
+
+
+def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric: str) -> TrainingCurve:
+    """Replay the gap pass's fold models iteration by iteration and score each on both sides of its fold.
+
+    Args:
+        cv: The gap pass (its fitted fold models and their folds); nothing is fitted again.
+        X: Features, as the gap pass saw them.
+        y: Target.
+        metric: The primary scoring name.
+
+    Returns:
+        The curve with its best iteration and early-stopping point, or a curve skipped with the reason
+        (a model with no staged predictions, or a metric a replayed stage cannot serve).
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.ensemble import GradientBoostingClassifier
+        >>> from gapgates.compute.crossval import gap
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> result = gap(GradientBoostingClassifier(n_estimators=20, random_state=0), X, y, n_splits=3)
+        >>> training_curve(result.cv, X, y, metric="accuracy").fitted
+        20
+    """
+    from sklearn.metrics import get_scorer
+
+    from gapgates.data.guard import unwrap
+
+    models = [_final_step(unwrap(est), X) for est in cv.estimators]
+    name = type(models[0][0]).__name__ if models else "the model"
+    if not models or not all(hasattr(m, "staged_predict") for m, _ in models):
+        return _skip(metric, f"{name} has no staged predictions (staged_predict): training curves cover boosting "
+                             "models (HistGradientBoosting*, GradientBoosting*, AdaBoost*).")
+    lengths = [sum(1 for _ in model.staged_predict(_rows(Xt, [0]))) for model, Xt in models]
+    fitted = min(lengths)  # folds may stop at different iterations (early stopping): the common ones
+    step = max(1, math.ceil(fitted / MAX_POINTS))
+    keep = {i for i in range(fitted) if (i + 1) % step == 0 or i == fitted - 1}
+    scorer = get_scorer(metric)
+    train: list[tuple[float, ...]] = []
+    test: list[tuple[float, ...]] = []
+    try:
+        for (model, Xt), (tr, te) in zip(models, cv.splits):
+            train.append(tuple(_scored(model, _rows(Xt, tr), y.iloc[tr], scorer, keep)))
+            test.append(tuple(_scored(model, _rows(Xt, te), y.iloc[te], scorer, keep)))
+    except (AttributeError, TypeError) as err:  # a stage cannot serve the metric's response method
+        return _skip(metric, f"the {metric} scorer cannot score {name}'s replayed iterations ({err}).")
+    iterations = tuple(sorted(i + 1 for i in keep))
+    best, stop = stopping_point(iterations, test)
+    return TrainingCurve(metric=metric, param=iteration_param(models[0][0]), iterations=iterations,
+                         train=tuple(train), test=tuple(test), fitted=fitted, best=best, stop=stop)

@@ -1,0 +1,119 @@
+"""The training curve (gapgates/compute/training_curve.py): the one-standard-error stopping rule on
+constructed curves, both sides of it, and the replay of small boosting fold models (no extra fit)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from gapgates.compute.crossval import gap
+from gapgates.compute.training_curve import TrainingCurve, stopping_point, training_curve
+
+# Two folds; at iteration 3 the mean is 0.84 and the standard error across folds is
+# std([0.82, 0.86], ddof=1) / sqrt(2) = 0.02: an iteration is within one standard error from 0.82 up.
+INSIDE = [[0.70, 0.835, 0.82], [0.70, 0.815, 0.86]]  # iteration 2: mean 0.825 >= 0.82
+OUTSIDE = [[0.70, 0.825, 0.82], [0.70, 0.805, 0.86]]  # iteration 2: mean 0.815 < 0.82
+
+
+def test_an_earlier_iteration_within_one_standard_error_of_the_best_is_the_stopping_point():
+    assert stopping_point([10, 20, 30], INSIDE) == (30, 20)
+
+
+def test_an_earlier_iteration_just_outside_one_standard_error_is_not():
+    assert stopping_point([10, 20, 30], OUTSIDE) == (30, 30)
+
+
+def test_the_smallest_iteration_within_the_band_wins_even_after_a_dip():
+    folds = [[0.835, 0.70, 0.85, 0.80], [0.835, 0.70, 0.83, 0.80]]  # iteration 1: 0.835, best 0.84 ± 0.01
+    assert stopping_point([1, 2, 3, 4], folds) == (3, 1)
+
+
+def test_a_tie_for_the_best_goes_to_the_first_iteration():
+    assert stopping_point([1, 2, 3], [[0.5, 0.9, 0.9], [0.5, 0.9, 0.9]]) == (2, 2)
+
+
+def test_with_one_fold_the_stopping_point_is_the_best():
+    assert stopping_point([1, 2, 3], [[0.79, 0.80, 0.78]]) == (2, 2)
+
+
+def test_scores_must_have_one_column_per_iteration():
+    with pytest.raises(ValueError, match=r"one column per iteration \(3\)"):
+        stopping_point([1, 2, 3], [[0.5, 0.6]])
+
+
+def _curve(test: list[list[float]], *, fitted: int = 30) -> TrainingCurve:
+    iterations = (10, 20, 30)
+    best, stop = stopping_point(iterations, test)
+    train = tuple((0.9, 0.95, 1.0) for _ in test)
+    return TrainingCurve(metric="accuracy", param="max_iter", iterations=iterations, train=train,
+                         test=tuple(map(tuple, test)), fitted=fitted, best=best, stop=stop)
+
+
+def test_the_param_line_names_the_stopping_point_and_none_when_the_best_is_the_last_iteration():
+    assert _curve(INSIDE).param_line == "--param max_iter=20"
+    assert _curve(OUTSIDE).param_line is None
+    assert "stopping earlier would not help" in _curve(OUTSIDE).verdict
+
+
+def test_the_report_section_has_the_mean_and_standard_error_per_iteration_and_each_fold():
+    section = _curve(INSIDE).to_dict()
+    assert (section["best_iteration"], section["stopping_iteration"], section["fitted_iterations"]) == (30, 20, 30)
+    assert [p["iteration"] for p in section["points"]] == [10, 20, 30]
+    assert section["points"][2]["test"] == pytest.approx(0.84)
+    assert section["points"][2]["test_se"] == pytest.approx(0.02)
+    assert section["points"][1]["gap"] == pytest.approx(0.95 - 0.825)
+    assert section["folds"][1]["test"] == [0.70, 0.815, 0.86]
+    assert "stop early with --param max_iter=20" in section["verdict"]
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    return X, y
+
+
+@pytest.mark.parametrize("make", [
+    lambda: GradientBoostingClassifier(n_estimators=15, random_state=0),
+    lambda: make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=15, random_state=0)),
+], ids=["estimator", "pipeline"])
+def test_the_replayed_last_iteration_scores_what_the_gap_pass_scored(iris, make):
+    X, y = iris
+    result = gap(make(), X, y, n_splits=3, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert curve.skipped is None
+    assert (curve.param, curve.fitted, curve.iterations) == ("n_estimators", 15, tuple(range(1, 16)))
+    primary = result.primary
+    np.testing.assert_allclose([fold[-1] for fold in curve.train], primary.train)
+    np.testing.assert_allclose([fold[-1] for fold in curve.test], primary.test)
+    assert curve.best is not None and curve.stop is not None and curve.stop <= curve.best
+    mean = np.mean(curve.test, axis=0)
+    assert mean[curve.best - 1] == max(mean)
+
+
+def test_a_model_that_cannot_replay_its_iterations_is_skipped_with_the_reason(iris):
+    X, y = iris
+    result = gap(DecisionTreeClassifier(random_state=0), X, y, n_splits=3, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert curve.skipped is not None and "DecisionTreeClassifier has no staged predictions" in curve.skipped
+    section = curve.to_dict()
+    assert (section["points"], section["param_line"], section["stopping_iteration"]) == ([], None, None)
+    assert section["verdict"].startswith("No training curve:")
+
+
+def test_a_long_run_is_scored_at_evenly_spaced_iterations_with_the_last(iris, monkeypatch):
+    import gapgates.compute.training_curve as module
+
+    monkeypatch.setattr(module, "MAX_POINTS", 4)
+    X, y = iris
+    result = gap(GradientBoostingClassifier(n_estimators=10, random_state=0), X, y, n_splits=3, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert curve.iterations == (3, 6, 9, 10)
+    assert all(len(fold) == 4 for fold in curve.test)
+    assert math.isclose(np.mean([fold[-1] for fold in curve.test]), result.primary.test_mean)
