@@ -54,6 +54,8 @@ class CheckConfig(BaseModel):
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
             (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
         learning_curve: Also compute a learning curve (5 × folds extra fits).
+        training_curve: Also replay an iterative model's fold models iteration by iteration (no extra fit):
+            train and validation score per iteration and the early-stopping point.
         registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.
@@ -85,6 +87,7 @@ class CheckConfig(BaseModel):
     history: Path | None = None
     dask: str | None = None
     learning_curve: bool = False
+    training_curve: bool = False
     registry: str | None = None
     promote: bool = False
     alias: str | None = Field(default=None, min_length=1)

@@ -42,6 +42,9 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
         click.option("--learning-curve", is_flag=True, default=None,
                      help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
+        click.option("--training-curve", is_flag=True, default=None,
+                     help="Boosting models: score every iteration of the fold models (no extra fit) and name "
+                          "the early-stopping point (max_iter / n_estimators)."),
         click.option("--registry", metavar="DIR|mlflow:URI",
                      help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
         click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
@@ -93,6 +96,18 @@ def _cell(value: float | None) -> str:
     return "–" if value is None else f"{value:.4f}"
 
 
+def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
+    """The diagnosis, and the training curve's verdict (with ``--training-curve``)."""
+    lines = []
+    diagnosis = report.get("diagnosis")
+    if diagnosis:
+        lines.append(f"diagnosis: {diagnosis['label']} — {diagnosis['explanation']}")
+    training = report.get("training_curve")
+    if isinstance(training, dict) and training.get("verdict"):
+        lines.append(f"training curve: {training['verdict']}")
+    return lines
+
+
 def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
     """Print the decision, the gap table and the failing checks."""
     decision = report["decision"]
@@ -124,9 +139,8 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
 
     for line in closeness_lines(report):
         click.echo(f"  {line}")
-    diagnosis = report.get("diagnosis")
-    if diagnosis:
-        click.echo(f"  diagnosis: {diagnosis['label']} — {diagnosis['explanation']}")
+    for line in _diagnosis_lines(report):
+        click.echo(f"  {line}")
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
@@ -170,37 +184,47 @@ def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -
 
 def recommend_after_block(state: Any) -> None:
     """``check --recommend``: after a block diagnosed overfit or underfit, the model's default capacity sweep;
-    its recommendation goes into the report (``recommendation``, first mitigation) and is printed.
+    its recommendation goes into the report (``recommendation``, first mitigation) and is printed. An iterative
+    model blocked for overfit also gets its early-stopping point from the training curve (no fit): the
+    ``training_curve`` section, a mitigation and a printed line.
 
     The run's decision and exit code do not change. A sweep that cannot run (over the fit ceiling, a value
     the model refuses) is one note on stderr.
     """
     from gapgates.errors import GapGatesError
-    from gapgates.pipeline.sweep import recommend_after
+    from gapgates.pipeline.sweep import early_stopping_after, recommend_after
     from gapgates.report.build import write_reports
     from gapgates.report.schema import validate_report
-    from gapgates.report.sweep import sweep_document, sweep_table, with_recommendation, write_sweep
+    from gapgates.report.sweep import sweep_document, sweep_table, with_early_stopping, with_recommendation, write_sweep
 
     result = state.result
+    if result is None:
+        return
+    stopping = early_stopping_after(result)
+    report = state.report if stopping is None else with_early_stopping(state.report, stopping.to_dict())
     try:
-        swept = None if result is None else recommend_after(result)
+        swept = recommend_after(result)
     except GapGatesError as err:
         note(f"--recommend: the capacity sweep could not run: {err}")
-        return
-    if swept is None:
-        return
-    document = sweep_document(swept)
-    report = with_recommendation(state.report, document)
+        swept = None
+    document = None if swept is None else sweep_document(swept)
+    if document is not None:
+        report = with_recommendation(report, document)
     out = result.prepared.config.out
-    if out is not None:
+    if out is not None and report is not state.report:
         validate_report(report)
         write_reports(report, out)
-        write_sweep(document, out)
-    click.echo("")
-    for line in sweep_table(document):
-        click.echo(line)
-    if document["recommendation"] is not None:
-        click.echo(f"  {document['recommendation']['param_line']}")
+        if document is not None:
+            write_sweep(document, out)
+    if document is not None:
+        click.echo("")
+        for line in sweep_table(document):
+            click.echo(line)
+        if document["recommendation"] is not None:
+            click.echo(f"  {document['recommendation']['param_line']}")
+    if stopping is not None:
+        click.echo(f"Early stopping (training curve, no extra fit; not re-checked against the policy): {stopping.verdict}")
+        click.echo(f"  {stopping.param_line}")
 
 
 @click.command()

@@ -29,7 +29,7 @@ from typing import Any
 from gapgates.judge.checks import Decision, Status
 from gapgates.judge.evidence import Evidence
 
-__all__ = ["LABELS", "MEMORISED_LIMIT", "UNDERFIT_MARGIN", "Diagnosis", "diagnose"]
+__all__ = ["LABELS", "MEMORISED_LIMIT", "UNDERFIT_MARGIN", "Diagnosis", "diagnose", "early_stopping_advice"]
 
 LABELS = ("leakage", "shift", "underfit", "noise", "overfit", "inconclusive", "healthy")
 UNDERFIT_MARGIN = 0.02  # primary-metric points over the dummy below which the model learned ~nothing
@@ -208,4 +208,20 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
                 f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached.")
         return Diagnosis("healthy", text, MITIGATIONS["healthy"])
     label, text = found[0]
-    return Diagnosis(label, text, MITIGATIONS[label], also=tuple(lbl for lbl, _ in found[1:]))
+    return Diagnosis(label, text, _early_stopping(evidence, label) + MITIGATIONS[label],
+                     also=tuple(lbl for lbl, _ in found[1:]))
+
+
+def _early_stopping(evidence: Evidence, label: str) -> tuple[str, ...]:
+    """The training curve's early-stopping point, first among an overfit model's mitigations (none without one)."""
+    curve = evidence.training_curve
+    if label != "overfit" or curve is None or curve.param_line is None:
+        return ()
+    return (early_stopping_advice(curve.to_dict()),)
+
+
+def early_stopping_advice(section: dict[str, Any]) -> str:
+    """The mitigation naming a ``training_curve`` section's early-stopping point."""
+    return (f"Stop early: {section['param_line']} (from the training curve: the smallest iteration whose mean "
+            f"validation {section['metric']} is within one standard error of its best, at iteration "
+            f"{section['best_iteration']} of {section['fitted_iterations']}).")

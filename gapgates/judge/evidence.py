@@ -21,6 +21,7 @@ from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
 from gapgates.compute.shift import ShiftResult
+from gapgates.compute.training_curve import TrainingCurve
 from gapgates.compute.trend import TrendResult
 from gapgates.quality.result import QualityResult
 
@@ -45,6 +46,7 @@ class Evidence:
         champion: The production model scored on the same folds and holdout.
         trend: The gap across this model's past runs.
         learning_curve: The optional learning curve (informative: no rule reads it).
+        training_curve: The optional training curve of an iterative model (informative: no rule reads it).
         measured: Values of measurements registered with a rule (``RuleSpec.compute``), by
             the rule's evidence name.
         errors: ``{evidence name: message}`` for the measurements that failed; every rule
@@ -61,6 +63,7 @@ class Evidence:
     champion: ChampionResult | None = None
     trend: TrendResult | None = None
     learning_curve: LearningCurve | None = None
+    training_curve: TrainingCurve | None = None
     measured: Mapping[str, float | None] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
 

@@ -24,6 +24,7 @@ from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
 from gapgates.compute.shift import ShiftResult
+from gapgates.compute.training_curve import TrainingCurve
 from gapgates.compute.trend import TrendResult
 from gapgates.data.guard import GuardedModel, guarded, locate_folds, output_problems, unwrap
 from gapgates.data.splits import Splits
@@ -55,6 +56,7 @@ class Diagnostics:
         shift: Train/holdout shift (with a holdout).
         leakage: Copied holdout rows and target-leaking columns.
         learning_curve: The optional learning curve.
+        training_curve: The optional training curve of an iterative model (its fold models replayed, no fit).
         measured: Values of the measurements registered with rules (``RuleSpec.compute``).
         errors: ``{evidence name: message}`` for the measurements that failed.
     """
@@ -63,6 +65,7 @@ class Diagnostics:
     shift: ShiftResult | None = None
     leakage: LeakageResult | None = None
     learning_curve: LearningCurve | None = None
+    training_curve: TrainingCurve | None = None
     measured: Mapping[str, float | None] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
 
@@ -204,7 +207,8 @@ def compute_gap(
 
 def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagnostics:
     """Label noise (no fit), shift (one cheap fit, with a holdout), leakage (no fit), the optional
-    learning curve, and the measurements registered with rules. Failures are recorded, never raised."""
+    learning curve, the optional training curve (no fit), and the measurements registered with rules.
+    Failures are recorded, never raised."""
     from gapgates.compute.leakage import find_leakage
     from gapgates.compute.noise import label_noise
     from gapgates.compute.noise_adjusted import noise_adjusted_gap
@@ -242,9 +246,23 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
             raise
         except Exception as err:  # informative only: no rule reads it
             errors["learning_curve"] = f"the learning curve could not be computed: {first_line(err)}"
+    training = _training_curve(prep, gap_result, errors) if prep.config.training_curve else None
     measured = _registered_measurements(prep, gap_result, errors)
-    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve,
+    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve, training_curve=training,
                        measured=_frozen(measured), errors=_frozen(errors))
+
+
+def _training_curve(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrainingCurve | None:
+    """The gap pass's fold models replayed iteration by iteration (no fit); a failure goes to ``errors``."""
+    from gapgates.compute.training_curve import training_curve
+
+    try:
+        return training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
+    except UserCodeError:
+        raise
+    except Exception as err:  # informative only: no rule reads it
+        errors["training_curve"] = f"the training curve could not be computed: {first_line(err)}"
+        return None
 
 
 def _registered_measurements(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> dict[str, float | None]:
@@ -364,7 +382,8 @@ def decide(
     evidence = Evidence(
         quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
         shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
-        learning_curve=diag.learning_curve, measured=diag.measured, errors=errors,
+        learning_curve=diag.learning_curve, training_curve=diag.training_curve, measured=diag.measured,
+        errors=errors,
     )
     decision = evaluate(prep.policy, evidence)
     return RunResult(name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep,

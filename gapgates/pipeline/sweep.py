@@ -33,6 +33,7 @@ from gapgates.compute.sweep import (
     format_value,
     label_regimes,
 )
+from gapgates.compute.training_curve import TrainingCurve
 from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
 from gapgates.errors import ConfigError
@@ -43,8 +44,8 @@ from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, wit
 from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds
 
 __all__ = [
-    "RECOMMEND_FOR", "VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "default_spec", "recommend",
-    "recommend_after", "run_sweep", "sweep_fits",
+    "RECOMMEND_FOR", "VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "default_spec", "early_stopping_after",
+    "recommend", "recommend_after", "run_sweep", "sweep_fits",
 ]
 
 #: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
@@ -268,6 +269,28 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
     params = {k: v for k, v in config.params.items() if k != spec.param}
     return run_sweep(config.model_copy(update={"params": params}), spec, policy=result.prepared.policy,
                      progress=progress)
+
+
+def early_stopping_after(result: RunResult) -> TrainingCurve | None:
+    """``check --recommend``'s early-stopping point: the training curve of a run blocked for ``overfit``
+    whose model is iterative (the run's own curve with ``--training-curve``, else its fold models replayed
+    now: no fit).
+
+    Returns:
+        The curve when it names an iteration to stop at before the last; None otherwise (a passing run,
+        another diagnosis, a model that cannot replay its iterations, a validation score still best at the end).
+    """
+    from gapgates.compute.training_curve import training_curve
+
+    diagnosis, gap_result = result.diagnosis, result.evidence.gap
+    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label != "overfit" \
+            or gap_result is None:
+        return None
+    curve = result.evidence.training_curve
+    if curve is None:
+        prep = result.prepared
+        curve = training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
+    return None if curve.param_line is None else curve
 
 
 def _standard_error(values: tuple[float, ...]) -> float:

@@ -95,6 +95,8 @@ def build_report(
         "registry": _section(enforcement),
         "approval": _section(approval),
     }
+    if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
+        report["training_curve"] = ev.training_curve.to_dict()
     return report
 
 

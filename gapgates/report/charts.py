@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["capacity_chart", "fold_chart", "gap_chart", "history_chart", "learning_curve_chart"]
+__all__ = ["capacity_chart", "fold_chart", "gap_chart", "history_chart", "learning_curve_chart", "training_curve_chart"]
 
 BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
 
@@ -165,6 +165,28 @@ def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: S
     ax.set_ylabel(_label(metric))
     ax.legend(fontsize=8, frameon=False)
     return _svg(fig, "Learning curve: train and test score against training rows")
+
+
+def training_curve_chart(iterations: Sequence[float], train: Sequence[float], test: Sequence[float],
+                         test_se: Sequence[float], *, metric: str, best: Any = None, stop: Any = None) -> str:
+    """Mean train and validation score at each iteration (band: one standard error), the best iteration and
+    the early-stopping point marked."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 3.0))
+    x = _series(iterations[:MAX_POINTS])
+    valid = _series(test[:MAX_POINTS])
+    se = _series(test_se[:MAX_POINTS])
+    ax.fill_between(x, [v - s for v, s in zip(valid, se)], [v + s for v, s in zip(valid, se)], color=ORANGE,
+                    alpha=0.2, linewidth=0, label="± 1 standard error")
+    ax.plot(x, _series(train[:MAX_POINTS]), marker="o", markersize=2, color=BLUE, linestyle="-", label="train")
+    ax.plot(x, valid, marker="s", markersize=2, color=ORANGE, linestyle="--", label="validation")
+    for value, style, colour, name in ((_num(best), ":", GREY, "best"), (_num(stop), "-.", GREEN, "stop early")):
+        if value is not None:
+            ax.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=f"{name} ({value:g})")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel(_label(metric, 30))
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    return _svg(fig, "Training curve: train and validation score at each iteration, with the early-stopping point")
 
 
 def capacity_chart(values: Sequence[str], gap: Sequence[dict[str, Any]], *, param: str, metric: str,

@@ -20,7 +20,7 @@ from typing import Any
 
 __all__ = [
     "TEMPLATES", "approval_summary", "champion_rows", "closeness", "closeness_lines", "failed_expectations",
-    "learning_curve_series", "render_html",
+    "learning_curve_series", "render_html", "training_curve_series",
 ]
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -127,6 +127,20 @@ def learning_curve_series(section: Any) -> tuple[list[float], list[float], list[
     return series[0], series[1], series[2]
 
 
+def training_curve_series(section: Any) -> tuple[list[float], list[float], list[float], list[float]] | None:
+    """``(iterations, train, test, test_se)`` of the ``training_curve`` section's ``points``; None if absent,
+    skipped or unreadable (a missing number is NaN: a gap in the line)."""
+    points = section.get("points") if isinstance(section, dict) else None
+    if not isinstance(points, list) or not points:
+        return None
+    try:
+        series = [[math.nan if p[k] is None else float(p[k]) for p in points]
+                  for k in ("iteration", "train", "test", "test_se")]
+    except (KeyError, TypeError, ValueError):
+        return None
+    return series[0], series[1], series[2], series[3]
+
+
 def failed_expectations(quality: Any) -> list[dict[str, Any]]:
     """The failed entries of the ``quality`` section's ``results``."""
     results = quality.get("results") if isinstance(quality, dict) else None
@@ -176,6 +190,12 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
     if series is not None:
         metric = (report.get("learning_curve") or {}).get("metric") or report.get("primary_metric") or "score"
         charts["learning_curve"] = plots.learning_curve_chart(*series, metric=metric)
+    training = training_curve_series(report.get("training_curve"))
+    if training is not None:
+        section = report["training_curve"]
+        charts["training_curve"] = plots.training_curve_chart(
+            *training, metric=section.get("metric") or "score", best=section.get("best_iteration"),
+            stop=section.get("stopping_iteration"))
     return charts
 
 

@@ -14,7 +14,7 @@ __all__ = ["optional_sections"]
 
 
 def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
-    """Diagnosis, then a line each for noise, noise-adjusted gap, shift, leakage and learning curve."""
+    """Diagnosis, then a line each for noise, noise-adjusted gap, shift, leakage, learning and training curve."""
     diag = report.get("diagnosis")
     if not isinstance(diag, dict):
         return []
@@ -47,6 +47,9 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     curve = report.get("learning_curve")
     if isinstance(curve, dict) and curve.get("verdict"):
         lines.append(f"- Learning curve: {curve['verdict']}")
+    training = report.get("training_curve")
+    if isinstance(training, dict) and training.get("verdict"):
+        lines.append(f"- Training curve: {training['verdict']}")
     return [*lines, ""]
 
 

@@ -249,3 +249,24 @@ def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dic
         diagnosis = report["diagnosis"]
         updated["diagnosis"] = {**diagnosis, "mitigations": [advice, *diagnosis.get("mitigations", [])]}
     return updated
+
+
+def with_early_stopping(report: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
+    """A run's report with a training curve's early-stopping point: the ``training_curve`` section, and the
+    advice among the diagnosis's mitigations (once: a run with ``--training-curve`` has it already).
+
+    Args:
+        report: The run's ``report.json`` mapping (not changed).
+        section: The ``training_curve`` section (see :class:`gapgates.compute.training_curve.TrainingCurve`).
+
+    Returns:
+        A new report mapping.
+    """
+    from gapgates.judge.diagnosis import early_stopping_advice
+
+    updated = {**report, "training_curve": section}
+    diagnosis = report.get("diagnosis")
+    advice = early_stopping_advice(section)
+    if diagnosis and advice not in diagnosis.get("mitigations", []):
+        updated["diagnosis"] = {**diagnosis, "mitigations": [advice, *diagnosis.get("mitigations", [])]}
+    return updated

@@ -1,0 +1,104 @@
+"""Training curves on real boosting runs: a model trained far past its best iteration gets an early-stopping
+point within one standard error of its best, from the gap pass's own fold models; the ``--training-curve``
+run puts it in report.json (schema-valid), report.md, report.html and the overfit diagnosis's mitigations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+from gapgates.compute.crossval import gap
+from gapgates.compute.training_curve import training_curve
+from gapgates.config import make_config
+from gapgates.pipeline.definition import run_check
+from gapgates.report.build import build_report, write_reports
+from gapgates.report.schema import validate_report
+from tests.helpers import noisy_classification
+
+HGB = "sklearn.ensemble.HistGradientBoostingClassifier"
+PAST_ITS_BEST = {"max_iter": 400, "learning_rate": 0.3, "early_stopping": False, "random_state": 0}
+
+
+@pytest.fixture(autouse=True)
+def _one_native_thread():
+    """OpenMP/BLAS threads oversubscribe a shared 2-core machine; one per process keeps runs to seconds."""
+    with threadpool_limits(limits=1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def noisy() -> tuple:
+    frame = noisy_classification(n=600, flip=0.2, seed=1)
+    return frame.drop(columns="label"), frame["label"]
+
+
+def test_a_boosting_model_trained_far_past_its_best_stops_within_one_standard_error_of_it(noisy):
+    X, y = noisy
+    result = gap(HistGradientBoostingClassifier(**PAST_ITS_BEST), X, y, n_splits=5, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert (curve.param, curve.fitted) == ("max_iter", 400)
+    test = np.asarray(curve.test)
+    assert test.shape == (5, len(curve.iterations))
+    mean = test.mean(axis=0)
+    se = test.std(axis=0, ddof=1) / np.sqrt(test.shape[0])
+    best = int(np.argmax(mean))
+    within = [i for i, m in zip(curve.iterations, mean) if m >= mean[best] - se[best]]
+    assert curve.best == curve.iterations[best]
+    assert curve.stop == within[0]  # the smallest iteration within one standard error of the best
+    assert curve.stop < 400 and curve.param_line == f"--param max_iter={curve.stop}"
+    # trained far past its best: the validation score at the end is worse and the gap wider than at the stop
+    stop = curve.iterations.index(curve.stop)
+    assert mean[-1] < mean[best]
+    assert curve.train_mean[-1] - mean[-1] > curve.train_mean[stop] - mean[stop]
+    # the replayed last iteration is the fold model the gap pass scored: no other fit was made
+    np.testing.assert_allclose(test[:, -1], result.primary.test)
+
+
+@pytest.fixture(scope="module")
+def data_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("training-curve") / "noisy.csv"
+    noisy_classification(n=600, flip=0.2, seed=1).to_csv(path, index=False)
+    return path
+
+
+def test_a_training_curve_run_reports_the_stopping_point_everywhere(data_csv, tmp_path):
+    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": PAST_ITS_BEST,
+                          "training_curve": True, "n_jobs": 1})
+    result = run_check(config)
+    curve = result.evidence.training_curve
+    assert curve is not None and curve.param_line is not None
+    report = build_report(result)
+    validate_report(report)
+    section = report["training_curve"]
+    assert section["param_line"] == f"--param max_iter={curve.stop}" and section["fitted_iterations"] == 400
+    assert len(section["folds"]) == 5 and len(section["points"]) == len(section["folds"][0]["test"])
+    assert report["diagnosis"]["label"] == "overfit"
+    assert report["diagnosis"]["mitigations"][0].startswith(f"Stop early: --param max_iter={curve.stop} ")
+    paths = write_reports(report, tmp_path)
+    assert f"- Training curve: {section['verdict']}" in paths["markdown"].read_text()
+    html = paths["html"].read_text()
+    assert 'id="training-curve"' in html and "Training curve: train and validation score at each iteration" in html
+    assert json.loads(paths["json"].read_text())["training_curve"]["stopping_iteration"] == curve.stop
+
+
+def test_a_model_that_cannot_replay_its_iterations_gets_a_skipped_section(data_csv):
+    config = make_config({"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
+                          "training_curve": True, "folds": 3})
+    result = run_check(config)
+    report = build_report(result)
+    validate_report(report)
+    assert "DecisionTreeClassifier has no staged predictions" in report["training_curve"]["skipped"]
+    assert not any(m.startswith("Stop early") for m in report["diagnosis"]["mitigations"])
+    assert "training_curve" not in result.evidence.errors
+
+
+def test_without_the_option_there_is_no_training_curve_section(data_csv):
+    config = make_config({"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
+                          "folds": 3})
+    report = build_report(run_check(config))
+    assert "training_curve" not in report
