@@ -91,6 +91,9 @@ _EXPORTS: dict[str, str] = {
     "parse_sweep": "gapgates.compute.sweep",
     "run_sweep": "gapgates.pipeline.sweep",
     "validate_sweep": "gapgates.report.schema",
+    "TrainingCurve": "gapgates.compute.training_curve",
+    "stopping_point": "gapgates.compute.training_curve",
+    "training_curve": "gapgates.compute.training_curve",
     "write_reports": "gapgates.report.build",
 }
 
