@@ -195,8 +195,9 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
     """The report plus every optional section, in the shapes a real ``gapgates check`` writes.
 
     Copied from a real report (``--holdout-fraction 0.2 --learning-curve --registry --promote``, second
-    run so a champion exists) and trimmed; a few values are changed so that each section has something
-    to show (a failed expectation, copied holdout rows, a noise diagnosis).
+    run so a champion exists; the training curve from a ``--training-curve`` run of a boosting model) and
+    trimmed; a few values are changed so that each section has something to show (a failed expectation,
+    copied holdout rows, a noise diagnosis).
     """
     return {
         **report,
@@ -226,6 +227,16 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
             {"rows": 200, "train": 1.0, "test": 0.705, "gap": 0.295}],
             "more_data_helps": True,
             "verdict": "From 120 to 200 training rows the gap went from 0.330 to 0.295: more data would likely help."},
+        "training_curve": {
+            "metric": "accuracy", "param": "max_iter", "fitted_iterations": 3, "best_iteration": 2,
+            "stopping_iteration": 1, "param_line": "--param max_iter=1", "skipped": None,
+            "verdict": "The mean validation accuracy peaks at iteration 2 of 3 (0.7200; train 0.8600, gap 0.1400); "
+                       "iteration 1 is within one standard error of it: stop early with --param max_iter=1.",
+            "points": [{"iteration": 1, "train": 0.8, "test": 0.71, "gap": 0.09, "test_se": 0.015},
+                       {"iteration": 2, "train": 0.86, "test": 0.72, "gap": 0.14, "test_se": 0.01},
+                       {"iteration": 3, "train": 0.9, "test": 0.7, "gap": 0.2, "test_se": 0.02}],
+            "folds": [{"train": [0.8, 0.86, 0.9], "test": [0.695, 0.71, 0.68]},
+                      {"train": [0.8, 0.86, 0.9], "test": [0.725, 0.73, 0.72]}]},
         "quality": {"success": False, "critical": True, "suites": ["gapgates-builtin"], "rows": {"data": 300},
                     "seconds": 1.065, "results": [
             {"name": "quality:expect_table_row_count_to_be_between", "expectation": "expect_table_row_count_to_be_between",

@@ -101,6 +101,21 @@ def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
     assert [n for n in names if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
 
 
+def test_the_flow_replays_its_fold_tasks_models_into_the_training_curve_of_gapgates_check(prefect_api, options):
+    from gapgates.flows.retrain import final_report, gate_config
+
+    from gapgates.pipeline.definition import run_check
+    from gapgates.report.build import build_report
+
+    boosting = {**options, "model": "sklearn.ensemble.GradientBoostingClassifier", "params": {"n_estimators": 30},
+                "seed": 1, "training_curve": True}
+    state = _run(prefect_api, **boosting, name="gb-curve")
+    flow_curve = final_report(state)[0]["training_curve"]
+    check_curve = build_report(run_check(gate_config(options=boosting)))["training_curve"]
+    assert flow_curve == check_curve and flow_curve["fitted_iterations"] == 30 and len(flow_curve["folds"]) == 5
+    assert f"- Training curve: {flow_curve['verdict']}" in _artifact("gapgates-gb-curve").data
+
+
 def test_blocked_run_fails_with_the_reasons(prefect_api, options):
     from gapgates.flows.retrain import final_report
 

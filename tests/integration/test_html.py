@@ -26,7 +26,7 @@ def test_check_writes_a_self_contained_html_report(run_dir):
         assert str(escape(reason)) in html
 
 
-OPTIONAL = ("quality", "noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve")
+OPTIONAL = ("quality", "noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve", "training_curve")
 
 
 def test_optional_sections_render_only_when_present(run_dir):
@@ -35,7 +35,7 @@ def test_optional_sections_render_only_when_present(run_dir):
         bare_report.pop(key, None)  # real runs have these now; render without them
     bare = render_html(bare_report)
     sections = ("noise", "noise_adjusted", "quality", "shift", "diagnosis", "learning-curve", "champion", "registry",
-                "leakage")
+                "leakage", "training-curve")
     for section in sections:
         assert f'id="{section}"' not in bare
     rich = render_html(with_optional_sections(load(run_dir)))
@@ -44,7 +44,8 @@ def test_optional_sections_render_only_when_present(run_dir):
     assert "18.3%" in rich and "Relabel the flagged rows." in rich and "Also seen: overfit." in rich
     assert "expect_column_values_to_not_be_null" in rich
     assert "expect_table_row_count_to_be_between" not in rich  # only failed expectations are listed
-    assert rich.count("<svg") == bare.count("<svg") + 1  # + learning curve
+    assert "Stop early: <code>--param max_iter=1</code>" in rich
+    assert rich.count("<svg") == bare.count("<svg") + 2  # + learning curve, training curve
 
 
 def _row(html: str, table_id: str, first_cell: str) -> list[str]:
