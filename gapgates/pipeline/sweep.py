@@ -131,12 +131,15 @@ def check_sweep(config: CheckConfig, spec: SweepSpec) -> None:
     """Refuse a sweep that cannot run as asked, before anything is read.
 
     Raises:
-        ConfigError: With ``--learning-curve`` or ``--promote``, a swept parameter also given with
-            ``--param``, or more fits than the ceiling allows.
+        ConfigError: With ``--learning-curve``, ``--training-curve`` or ``--promote``, a swept parameter also
+            given with ``--param``, or more fits than the ceiling allows.
     """
     if config.learning_curve:
         raise ConfigError("gapgates sweep does not fit learning curves (5 × folds more fits per value). "
                           "Drop --learning-curve; run it with gapgates check on the recommended value.")
+    if config.training_curve:
+        raise ConfigError("gapgates sweep does not replay training curves (its table has no place for one per "
+                          "value). Drop --training-curve; run gapgates check --training-curve on the recommended value.")
     if config.promote:
         raise ConfigError("gapgates sweep registers and promotes nothing. Drop --promote; re-check the recommended "
                           "value with gapgates check --promote.")
@@ -246,7 +249,8 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
     """The default capacity sweep after a run blocked for ``overfit`` or ``underfit`` (``check --recommend``).
 
     The swept parameter is dropped from the config's own parameters, and the sweep runs under the
-    run's policy, with the run's folds, seed and fit ceiling.
+    run's policy, with the run's folds, seed and fit ceiling; the run's learning and training curves
+    are not redone per value.
 
     Args:
         result: The judged run.
@@ -267,8 +271,8 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
     if spec is None:
         return None
     params = {k: v for k, v in config.params.items() if k != spec.param}
-    return run_sweep(config.model_copy(update={"params": params}), spec, policy=result.prepared.policy,
-                     progress=progress)
+    values_config = config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False})
+    return run_sweep(values_config, spec, policy=result.prepared.policy, progress=progress)
 
 
 def early_stopping_after(result: RunResult) -> TrainingCurve | None:

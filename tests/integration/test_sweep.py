@@ -146,6 +146,7 @@ def test_same_seed_same_numbers(data, tmp_path):
                                       r"than the limit of 500\. .*--max-fits 1000\."),
     (("--sweep", "max_depth=1..30", "--max-fits", "60"), r"150 times .* raise the limit with --max-fits 150\."),
     (("--sweep", "max_depth=1..3", "--learning-curve"), "does not fit learning curves"),
+    (("--sweep", "max_depth=1..3", "--training-curve"), "does not replay training curves.*gapgates check --training-curve"),
     (("--sweep", "max_depth=1..3", "--param", "max_depth=2"), "both swept and set with --param"),
     (("--sweep", "max_dpth=1..3"), "'max_dpth' is not accepted by DecisionTreeClassifier"),
     (("--sweep", "max_depth=-1,2"), "fold 1 of 5: The 'max_depth' parameter of DecisionTreeClassifier must be"),

@@ -102,3 +102,18 @@ def test_without_the_option_there_is_no_training_curve_section(data_csv):
                           "folds": 3})
     report = build_report(run_check(config))
     assert "training_curve" not in report
+
+
+def test_recommend_after_a_training_curve_run_sweeps_without_redoing_curves_per_value(data_csv):
+    from gapgates.pipeline.sweep import early_stopping_after, recommend_after
+
+    params = {**PAST_ITS_BEST, "max_iter": 100}
+    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": params,
+                          "training_curve": True, "learning_curve": True, "folds": 3, "n_jobs": 1})
+    result = run_check(config)
+    assert result.diagnosis is not None and result.diagnosis.label == "overfit"
+    assert early_stopping_after(result) is result.evidence.training_curve  # the run's own curve, not replayed again
+    swept = recommend_after(result)  # the run's --training-curve and --learning-curve do not refuse the sweep
+    assert swept is not None and swept.param == "max_iter" and len(swept.points) == 6
+    assert all(p.run.evidence.training_curve is None and p.run.evidence.learning_curve is None for p in swept.points)
+
