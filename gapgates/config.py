@@ -54,8 +54,8 @@ class CheckConfig(BaseModel):
         dask: ``gapgates run`` only: fit the folds on Dask, at a scheduler address
             (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine.
         learning_curve: Also compute a learning curve (5 × folds extra fits).
-        training_curve: Also replay an iterative model's fold models iteration by iteration (no extra fit):
-            train and validation score per iteration and the early-stopping point.
+        training_curve: Also score an iterative model at every iteration: boosting fold models replayed (no
+            extra fit), MLP/SGD trained again epoch by epoch (one more fit per fold); the early-stopping point.
         registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.

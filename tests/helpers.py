@@ -228,7 +228,7 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
             "more_data_helps": True,
             "verdict": "From 120 to 200 training rows the gap went from 0.330 to 0.295: more data would likely help."},
         "training_curve": {
-            "metric": "accuracy", "param": "max_iter", "fitted_iterations": 3, "best_iteration": 2,
+            "metric": "accuracy", "param": "max_iter", "method": "staged", "fitted_iterations": 3, "best_iteration": 2,
             "stopping_iteration": 1, "param_line": "--param max_iter=1", "skipped": None,
             "verdict": "The mean validation accuracy peaks at iteration 2 of 3 (0.7200; train 0.8600, gap 0.1400); "
                        "iteration 1 is within one standard error of it: stop early with --param max_iter=1.",

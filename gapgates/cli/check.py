@@ -43,8 +43,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--learning-curve", is_flag=True, default=None,
                      help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
         click.option("--training-curve", is_flag=True, default=None,
-                     help="Boosting models: score every iteration of the fold models (no extra fit) and name "
-                          "the early-stopping point (max_iter / n_estimators)."),
+                     help="Boosting models: score every iteration of the fold models (no extra fit); MLP/SGD: "
+                          "every epoch (one more fit per fold). Names the early-stopping point (max_iter / n_estimators)."),
         click.option("--registry", metavar="DIR|mlflow:URI",
                      help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
         click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
@@ -185,7 +185,7 @@ def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -
 def recommend_after_block(state: Any) -> None:
     """``check --recommend``: after a block diagnosed overfit or underfit, the model's default capacity sweep;
     its recommendation goes into the report (``recommendation``, first mitigation) and is printed. An iterative
-    model blocked for overfit also gets its early-stopping point from the training curve (no fit): the
+    model blocked for overfit also gets its early-stopping point from the training curve: the
     ``training_curve`` section, a mitigation and a printed line.
 
     The run's decision and exit code do not change. A sweep that cannot run (over the fit ceiling, a value
@@ -223,7 +223,7 @@ def recommend_after_block(state: Any) -> None:
         if document["recommendation"] is not None:
             click.echo(f"  {document['recommendation']['param_line']}")
     if stopping is not None:
-        click.echo(f"Early stopping (training curve, no extra fit; not re-checked against the policy): {stopping.verdict}")
+        click.echo(f"Early stopping (training curve; not re-checked against the policy): {stopping.verdict}")
         click.echo(f"  {stopping.param_line}")
 
 

@@ -9,8 +9,13 @@ iteration, with **no extra fit**. :func:`stopping_point` reads the curve with th
 rule: the early-stopping point is the smallest iteration whose mean validation score is within one
 standard error (across folds) of the best mean.
 
-A model that cannot replay its iterations is skipped with the reason (the section says why), so a
-pipeline can always ask for the curve.
+A model trained by epochs (``MLPClassifier/Regressor`` with ``sgd``/``adam``, ``SGDClassifier/Regressor``)
+cannot replay its epochs: each fold's model is trained again from scratch with ``partial_fit``, one epoch at
+a time up to the epochs its fold model ran (``n_iter_``), and scored after each: **one extra fit per fold**,
+epoch by epoch (``partial_fit`` does not stop on ``tol``, so the curve shows every epoch).
+
+A model that can do neither is skipped with the reason (the section says why), so a pipeline can always
+ask for the curve.
 """
 
 from __future__ import annotations
@@ -45,6 +50,8 @@ class TrainingCurve:
         train: Per fold, the train score at each of ``iterations``.
         test: Per fold, the validation (held-out fold) score at each of ``iterations``.
         fitted: Iterations the model ran (the last of ``iterations``); None when skipped.
+        method: ``"staged"`` (the fold models replayed, no fit) or ``"partial_fit"`` (epochs, one extra fit
+            per fold); None when skipped.
         best: The iteration where the mean validation score peaks; None when skipped.
         stop: The early-stopping point: the smallest iteration whose mean validation score is within
             one standard error of the best; None when skipped.
@@ -57,6 +64,7 @@ class TrainingCurve:
     train: tuple[tuple[float, ...], ...] = ()
     test: tuple[tuple[float, ...], ...] = ()
     fitted: int | None = None
+    method: str | None = None
     best: int | None = None
     stop: int | None = None
     skipped: str | None = None
@@ -106,7 +114,7 @@ class TrainingCurve:
 
         se = _standard_errors(self.test)
         return {
-            "metric": self.metric, "param": self.param, "fitted_iterations": self.fitted,
+            "metric": self.metric, "param": self.param, "method": self.method, "fitted_iterations": self.fitted,
             "best_iteration": self.best, "stopping_iteration": self.stop, "param_line": self.param_line,
             "skipped": self.skipped, "verdict": self.verdict,
             "points": [{"iteration": i, "train": num(a), "test": num(b), "gap": num(a - b), "test_se": num(s)}
@@ -213,18 +221,64 @@ def _skip(metric: str, reason: str) -> TrainingCurve:
     return TrainingCurve(metric=metric, skipped=reason)
 
 
+def _kept(fitted: int) -> set[int]:
+    """The iterations (0-based) scored: all, or :data:`MAX_POINTS` evenly spaced ones with the last."""
+    step = max(1, math.ceil(fitted / MAX_POINTS))
+    return {i for i in range(fitted) if (i + 1) % step == 0 or i == fitted - 1}
+
+
+def _epochs(model: Any, X: Any, y: pd.Series, fold: tuple[Any, Any], scorer: Any, *, epochs: int,
+            keep: set[int]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Train a fresh clone of a fold's model by ``partial_fit``, one epoch at a time; score after the kept epochs."""
+    from sklearn.base import clone
+
+    tr, te = fold
+    learner = clone(model)
+    X_train, y_train, X_test, y_test = _rows(X, tr), y.iloc[tr], _rows(X, te), y.iloc[te]
+    extra = {"classes": model.classes_} if hasattr(model, "classes_") else {}
+    train: list[float] = []
+    test: list[float] = []
+    for epoch in range(epochs):
+        learner.partial_fit(X_train, y_train, **extra)
+        if epoch in keep:
+            train.append(float(scorer(learner, X_train, y_train)))
+            test.append(float(scorer(learner, X_test, y_test)))
+    return tuple(train), tuple(test)
+
+
+def _curve(metric: str, models: list[tuple[Any, Any]], train: list[tuple[float, ...]],
+           test: list[tuple[float, ...]], *, keep: set[int], fitted: int, method: str) -> TrainingCurve:
+    iterations = tuple(sorted(i + 1 for i in keep))
+    best, stop = stopping_point(iterations, test)
+    return TrainingCurve(metric=metric, param=iteration_param(models[0][0]), iterations=iterations,
+                         train=tuple(train), test=tuple(test), fitted=fitted, method=method, best=best, stop=stop)
+
+
+def _epoch_curve(models: list[tuple[Any, Any]], cv: CrossValidation, y: pd.Series, *, metric: str) -> TrainingCurve:
+    """The curve of a model trained by epochs: one ``partial_fit`` run per fold, as long as its fold model ran."""
+    from sklearn.metrics import get_scorer
+
+    fitted = min(int(np.max(model.n_iter_)) for model, _ in models)
+    keep = _kept(fitted)
+    scorer = get_scorer(metric)
+    scores = [_epochs(model, Xt, y, fold, scorer, epochs=fitted, keep=keep) for (model, Xt), fold in zip(models, cv.splits)]
+    return _curve(metric, models, [tr for tr, _ in scores], [te for _, te in scores], keep=keep, fitted=fitted,
+                  method="partial_fit")
+
+
 def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric: str) -> TrainingCurve:
     """Replay the gap pass's fold models iteration by iteration and score each on both sides of its fold.
 
     Args:
-        cv: The gap pass (its fitted fold models and their folds); nothing is fitted again.
+        cv: The gap pass (its fitted fold models and their folds); a boosting model is not fitted again, a model
+            trained by epochs once more per fold (``partial_fit``).
         X: Features, as the gap pass saw them.
         y: Target.
         metric: The primary scoring name.
 
     Returns:
         The curve with its best iteration and early-stopping point, or a curve skipped with the reason
-        (a model with no staged predictions, or a metric a replayed stage cannot serve).
+        (a model with neither staged predictions nor ``partial_fit``, or a metric a replayed stage cannot serve).
 
     Example:
         >>> from sklearn.datasets import load_iris
@@ -241,13 +295,16 @@ def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric
 
     models = [_final_step(unwrap(est), X) for est in cv.estimators]
     name = type(models[0][0]).__name__ if models else "the model"
+    if models and all(hasattr(m, "partial_fit") and hasattr(m, "n_iter_") and not hasattr(m, "staged_predict")
+                      for m, _ in models):
+        return _epoch_curve(models, cv, y, metric=metric)
     if not models or not all(hasattr(m, "staged_predict") for m, _ in models):
-        return _skip(metric, f"{name} has no staged predictions (staged_predict): training curves cover boosting "
-                             "models (HistGradientBoosting*, GradientBoosting*, AdaBoost*).")
+        return _skip(metric, f"{name} has neither staged predictions (staged_predict) nor epochs (partial_fit): "
+                             "training curves cover boosting models (HistGradientBoosting*, GradientBoosting*, "
+                             "AdaBoost*) and models trained by epochs (MLP* with sgd or adam, SGD*).")
     lengths = [sum(1 for _ in model.staged_predict(_rows(Xt, [0]))) for model, Xt in models]
     fitted = min(lengths)  # folds may stop at different iterations (early stopping): the common ones
-    step = max(1, math.ceil(fitted / MAX_POINTS))
-    keep = {i for i in range(fitted) if (i + 1) % step == 0 or i == fitted - 1}
+    keep = _kept(fitted)
     scorer = get_scorer(metric)
     train: list[tuple[float, ...]] = []
     test: list[tuple[float, ...]] = []
@@ -257,7 +314,4 @@ def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric
             test.append(tuple(_scored(model, _rows(Xt, te), y.iloc[te], scorer, keep)))
     except (AttributeError, TypeError) as err:  # a stage cannot serve the metric's response method
         return _skip(metric, f"the {metric} scorer cannot score {name}'s replayed iterations ({err}).")
-    iterations = tuple(sorted(i + 1 for i in keep))
-    best, stop = stopping_point(iterations, test)
-    return TrainingCurve(metric=metric, param=iteration_param(models[0][0]), iterations=iterations,
-                         train=tuple(train), test=tuple(test), fitted=fitted, best=best, stop=stop)
+    return _curve(metric, models, train, test, keep=keep, fitted=fitted, method="staged")

@@ -56,7 +56,7 @@ class Diagnostics:
         shift: Train/holdout shift (with a holdout).
         leakage: Copied holdout rows and target-leaking columns.
         learning_curve: The optional learning curve.
-        training_curve: The optional training curve of an iterative model (its fold models replayed, no fit).
+        training_curve: The optional training curve of an iterative model.
         measured: Values of the measurements registered with rules (``RuleSpec.compute``).
         errors: ``{evidence name: message}`` for the measurements that failed.
     """
@@ -207,7 +207,8 @@ def compute_gap(
 
 def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagnostics:
     """Label noise (no fit), shift (one cheap fit, with a holdout), leakage (no fit), the optional
-    learning curve, the optional training curve (no fit), and the measurements registered with rules.
+    learning curve, the optional training curve (no fit for boosting, one per fold for MLP/SGD epochs), and the
+    measurements registered with rules.
     Failures are recorded, never raised."""
     from gapgates.compute.leakage import find_leakage
     from gapgates.compute.noise import label_noise
@@ -253,14 +254,15 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
 
 
 def _training_curve(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrainingCurve | None:
-    """The gap pass's fold models replayed iteration by iteration (no fit); a failure goes to ``errors``."""
+    """The training curve of the gap pass's fold models (:mod:`gapgates.compute.training_curve`); a failure goes to
+    ``errors``."""
     from gapgates.compute.training_curve import training_curve
 
     try:
         return training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
     except UserCodeError:
         raise
-    except Exception as err:  # informative only: no rule reads it
+    except (Exception, SystemExit) as err:  # informative only: no rule reads it; a model's exit cannot end the run
         errors["training_curve"] = f"the training curve could not be computed: {first_line(err)}"
         return None
 

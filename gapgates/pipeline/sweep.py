@@ -277,8 +277,8 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
 
 def early_stopping_after(result: RunResult) -> TrainingCurve | None:
     """``check --recommend``'s early-stopping point: the training curve of a run blocked for ``overfit``
-    whose model is iterative (the run's own curve with ``--training-curve``, else its fold models replayed
-    now: no fit).
+    whose model is iterative (the run's own curve with ``--training-curve``, else computed now: boosting fold
+    models replayed with no fit, MLP/SGD trained again epoch by epoch).
 
     Returns:
         The curve when it names an iteration to stop at before the last; None otherwise (a passing run,

@@ -41,6 +41,6 @@ def test_check_recommend_names_the_early_stopping_point_without_the_option(run_c
     report = json.loads((out / "report.json").read_text())
     line = report["training_curve"]["param_line"]
     assert re.fullmatch(r"--param max_iter=\d+", line)
-    assert "Early stopping (training curve, no extra fit; not re-checked against the policy):" in done.stdout
+    assert "Early stopping (training curve; not re-checked against the policy):" in done.stdout
     assert f"  {line}" in done.stdout.splitlines()
     assert any(m.startswith(f"Stop early: {line} ") for m in report["diagnosis"]["mitigations"])

@@ -92,7 +92,7 @@ def test_a_model_that_cannot_replay_its_iterations_gets_a_skipped_section(data_c
     result = run_check(config)
     report = build_report(result)
     validate_report(report)
-    assert "DecisionTreeClassifier has no staged predictions" in report["training_curve"]["skipped"]
+    assert "DecisionTreeClassifier has neither staged predictions" in report["training_curve"]["skipped"]
     assert not any(m.startswith("Stop early") for m in report["diagnosis"]["mitigations"])
     assert "training_curve" not in result.evidence.errors
 

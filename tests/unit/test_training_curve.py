@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.linear_model import SGDClassifier
+from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
@@ -87,7 +89,7 @@ def test_the_replayed_last_iteration_scores_what_the_gap_pass_scored(iris, make)
     X, y = iris
     result = gap(make(), X, y, n_splits=3, n_jobs=1)
     curve = training_curve(result.cv, X, y, metric="accuracy")
-    assert curve.skipped is None
+    assert curve.skipped is None and curve.method == "staged"
     assert (curve.param, curve.fitted, curve.iterations) == ("n_estimators", 15, tuple(range(1, 16)))
     primary = result.primary
     np.testing.assert_allclose([fold[-1] for fold in curve.train], primary.train)
@@ -101,7 +103,7 @@ def test_a_model_that_cannot_replay_its_iterations_is_skipped_with_the_reason(ir
     X, y = iris
     result = gap(DecisionTreeClassifier(random_state=0), X, y, n_splits=3, n_jobs=1)
     curve = training_curve(result.cv, X, y, metric="accuracy")
-    assert curve.skipped is not None and "DecisionTreeClassifier has no staged predictions" in curve.skipped
+    assert curve.skipped is not None and "DecisionTreeClassifier has neither staged predictions" in curve.skipped
     section = curve.to_dict()
     assert (section["points"], section["param_line"], section["stopping_iteration"]) == ([], None, None)
     assert section["verdict"].startswith("No training curve:")
@@ -117,3 +119,24 @@ def test_a_long_run_is_scored_at_evenly_spaced_iterations_with_the_last(iris, mo
     assert curve.iterations == (3, 6, 9, 10)
     assert all(len(fold) == 4 for fold in curve.test)
     assert math.isclose(np.mean([fold[-1] for fold in curve.test]), result.primary.test_mean)
+
+
+def test_a_model_trained_by_epochs_is_trained_again_epoch_by_epoch_up_to_what_its_fold_models_ran(iris):
+    X, y = iris
+    model = make_pipeline(StandardScaler(), SGDClassifier(max_iter=12, tol=None, random_state=0))
+    result = gap(model, X, y, n_splits=3, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert (curve.method, curve.param, curve.fitted, curve.iterations) == ("partial_fit", "max_iter", 12,
+                                                                           tuple(range(1, 13)))
+    assert len(curve.train) == len(curve.test) == 3 and all(len(fold) == 12 for fold in curve.test)
+    assert curve.best is not None and curve.stop is not None and curve.stop <= curve.best
+    assert curve.to_dict()["method"] == "partial_fit"
+
+
+def test_partial_fit_without_epochs_is_skipped(iris):
+    X, y = iris  # GaussianNB has partial_fit but no epochs (n_iter_): nothing to stop early
+    result = gap(GaussianNB(), X, y, n_splits=3, n_jobs=1)
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert curve.skipped is not None and curve.skipped.startswith("GaussianNB has neither staged predictions")
+    assert curve.method is None
+
