@@ -83,8 +83,10 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
         assert page["gapRows"] >= 1 and page["gapBox"]["h"] > 40
         assert page["perClassRows"] == 2  # both classes of the real noise section
         assert page["championRows"] == (0 if html.parent == plain else 2)  # folds and gap (no holdout)
-        expected = 3 if html.parent == plain else 4  # gap, folds, history (+ learning curve)
+        expected = 3 if html.parent == plain else 5  # gap, folds, history (+ learning curve, training curve)
         assert len(page["charts"]) == expected, page["charts"]
+        if html.parent == rich:
+            assert any("training curve" in chart["label"].lower() for chart in page["charts"]), page["charts"]
         for chart in page["charts"]:
             assert chart["shown"] and chart["w"] > 150 and chart["h"] > 80 and chart["marks"] > 10, chart
             assert chart["label"]
