@@ -29,7 +29,26 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["corrected_interval", "corrected_variance"]
+__all__ = ["corrected_interval", "corrected_variance", "fold_standard_error"]
+
+
+def fold_standard_error(scores: Sequence[float] | Sequence[Sequence[float]]) -> np.ndarray:
+    """Plain standard error of the mean across folds (axis 0): ``std(ddof=1) / sqrt(folds)``.
+
+    Not an interval: the uncorrected fold-to-fold noise, the yardstick of the one-standard-error
+    rule (early stopping) and of a sweep's regimes. Intervals use :func:`corrected_variance`.
+
+    Args:
+        scores: One score per fold, or per fold a row of scores (one per iteration or value).
+
+    Returns:
+        The standard error (a 0-d array for one score per fold, one per column otherwise); NaN with
+        fewer than two folds.
+    """
+    arr = np.asarray(scores, dtype=float)
+    if arr.ndim == 0 or arr.shape[0] < 2:
+        return np.full(arr.shape[1:], math.nan)
+    return arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
 
 
 def corrected_variance(values: Sequence[float], *, n_train: float, n_test: float) -> float:

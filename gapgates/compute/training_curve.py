@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.crossval import CrossValidation
+from gapgates.compute.intervals import fold_standard_error
 
 __all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "stopping_point", "training_curve"]
 
@@ -127,9 +128,7 @@ class TrainingCurve:
 def _standard_errors(scores: Sequence[Sequence[float]]) -> tuple[float, ...]:
     """Standard error of the mean across folds (rows) at each iteration (columns); NaN with one fold."""
     arr = np.asarray(scores, dtype=float)
-    if arr.ndim != 2 or arr.shape[0] < 2:
-        return tuple(math.nan for _ in range(arr.shape[-1] if arr.ndim == 2 else 0))
-    return tuple(map(float, arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])))
+    return tuple(map(float, fold_standard_error(arr))) if arr.ndim == 2 else ()
 
 
 def stopping_point(iterations: Sequence[int], test: Sequence[Sequence[float]]) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gapgates.compute.crossval import GapResult, MetricGap
+from gapgates.compute.intervals import fold_standard_error
 from gapgates.compute.sweep import (
     Regime,
     SweepSpec,
@@ -219,7 +220,7 @@ def run_sweep(
     nan = float("nan")
     regimes = label_regimes([nan if p is None else p.train_mean for p in primaries],
                             [nan if p is None else p.test_mean for p in primaries],
-                            test_se=[nan if p is None else _standard_error(p.test) for p in primaries])
+                            test_se=[nan if p is None else float(fold_standard_error(p.test)) for p in primaries])
     points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
     return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
                        recommended=recommend(points), created=created)
@@ -295,14 +296,6 @@ def early_stopping_after(result: RunResult) -> TrainingCurve | None:
         prep = result.prepared
         curve = training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
     return None if curve.param_line is None else curve
-
-
-def _standard_error(values: tuple[float, ...]) -> float:
-    """Standard error of the mean of fold scores (NaN with fewer than two)."""
-    import numpy as np
-
-    arr = np.asarray(values, dtype=float)
-    return float(arr.std(ddof=1) / np.sqrt(arr.size)) if arr.size > 1 else float("nan")
 
 
 #: The judging steps after the split, in their declared order: what each value runs.

@@ -33,3 +33,14 @@ def test_higher_confidence_gives_wider_interval():
     w90 = np.subtract(*corrected_interval(values, n_train=30, n_test=10, confidence=0.90)[::-1])
     w99 = np.subtract(*corrected_interval(values, n_train=30, n_test=10, confidence=0.99)[::-1])
     assert w99 > w90
+
+
+def test_fold_standard_error_is_the_plain_error_of_the_fold_mean_per_column():
+    from gapgates.compute.intervals import fold_standard_error
+
+    folds = [[0.80, 0.70], [0.84, 0.70], [0.88, 0.70]]
+    se = fold_standard_error(folds)
+    assert se.shape == (2,) and se[0] == pytest.approx(0.04 / np.sqrt(3)) and se[1] == pytest.approx(0.0, abs=1e-12)
+    assert float(fold_standard_error([0.80, 0.84, 0.88])) == pytest.approx(0.04 / np.sqrt(3))
+    assert np.isnan(float(fold_standard_error([0.8])))  # one fold: no spread to measure
+    assert np.isnan(fold_standard_error([[0.8, 0.7]])).all()
