@@ -148,6 +148,7 @@ def test_same_seed_same_numbers(data, tmp_path):
     (("--sweep", "max_depth=1..3", "--learning-curve"), "does not fit learning curves"),
     (("--sweep", "max_depth=1..3", "--training-curve"), "does not replay training curves.*gapgates check --training-curve"),
     (("--sweep", "max_depth=1..3", "--param", "max_depth=2"), "both swept and set with --param"),
+    (("--sweep", "max_depth=1..3", "--promote", "--registry", "reg"), "registers and promotes nothing"),
     (("--sweep", "max_dpth=1..3"), "'max_dpth' is not accepted by DecisionTreeClassifier"),
     (("--sweep", "max_depth=-1,2"), "fold 1 of 5: The 'max_depth' parameter of DecisionTreeClassifier must be"),
     (("--sweep", "max_depth=3..1"), "must go up"),
