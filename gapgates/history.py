@@ -18,7 +18,9 @@ Example:
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -149,6 +151,14 @@ _TABLES = {"runs": {"id", "time", "model", "version", "fingerprint", "decision",
            "gaps": {"run_id", "metric", "gap", "ci_low", "ci_high"}}
 
 
+def _busy(err: sqlite3.Error) -> bool:
+    """Whether ``err`` is SQLite's "busy" or "locked" (another connection holds the file), not damage."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(err) or "busy" in str(err)
+
+
 class History:
     """The run-history database at ``path`` (created on first :meth:`add`; reading never creates or changes a file).
 
@@ -161,13 +171,35 @@ class History:
         self.timeout = timeout
 
     def _read_only(self) -> sqlite3.Connection:
-        """A connection that creates no file: ``immutable`` unless a writer's WAL holds data (then ``mode=ro``)."""
+        """A connection that creates no file: ``immutable`` unless a writer's WAL exists (then ``mode=ro``)."""
         from urllib.parse import quote
 
         wal = self.path.with_name(self.path.name + "-wal")
-        live = wal.exists() and wal.stat().st_size > 0
-        uri = f"file:{quote(str(self.path.resolve()))}?" + ("mode=ro" if live else "mode=ro&immutable=1")
+        uri = f"file:{quote(str(self.path.resolve()))}?" + ("mode=ro" if wal.exists() else "mode=ro&immutable=1")
         return sqlite3.connect(uri, uri=True, timeout=self.timeout, isolation_level=None)
+
+    def _check_path(self) -> bool:
+        """Refuse a directory or special file; return whether there is a database to read."""
+        path = self.path
+        if path.is_dir():
+            raise ConfigError(f"The history database '{path}' is a directory. Pass a file path to --history.")
+        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+            return False
+        if not path.is_file():
+            raise ConfigError(f"The history database '{path}' is not a regular file. Pass a file path to --history.")
+        return True
+
+    def _check_tables(self, conn: sqlite3.Connection) -> None:
+        """Refuse another application's database (read only; raises ``sqlite3.Error`` on a damaged file)."""
+        found = {name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+                 for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        ours = {name: columns for name, columns in found.items() if name != "sqlite_sequence"}
+        if not ours:
+            return
+        if any(not columns <= ours.get(name, set()) for name, columns in _TABLES.items()):
+            shown = ", ".join(sorted(ours)[:8])
+            raise ConfigError(f"The history database '{self.path}' belongs to another application (tables: {shown}), "
+                              "not gapgates. Pass another --history path; the file was not changed.")
 
     def check(self) -> None:
         """Refuse a file that is not a gapgates history (read-only; a missing or empty file passes).
@@ -175,31 +207,17 @@ class History:
         Raises:
             ConfigError: When the path is a directory, not an SQLite file, or another application's database.
         """
-        path = self.path
-        if path.is_dir():
-            raise ConfigError(f"The history database '{path}' is a directory. Pass a file path to --history.")
-        if not path.exists() or (path.is_file() and path.stat().st_size == 0):
+        if not self._check_path():
             return
-        if not path.is_file():
-            raise ConfigError(f"The history database '{path}' is not a regular file. Pass a file path to --history.")
         try:
             with closing(self._read_only()) as conn:
-                found = {name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
-                         for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                self._check_tables(conn)
         except sqlite3.Error as err:
-            raise ConfigError(f"The history database '{path}' is not a gapgates history ({err}). Pass another "
-                              "--history path; the file was not changed.") from None
-        ours = {name: columns for name, columns in found.items() if name != "sqlite_sequence"}
-        if not ours:
-            return
-        if any(not columns <= ours.get(name, set()) for name, columns in _TABLES.items()):
-            shown = ", ".join(sorted(ours)[:8])
-            raise ConfigError(f"The history database '{path}' belongs to another application (tables: {shown}), not "
-                              "gapgates. Pass another --history path; the file was not changed.")
+            raise self._foreign(err) from None
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.check()
+        self._check_path()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -208,13 +226,52 @@ class History:
                 f"The history database '{self.path}' cannot be opened: {err}. Pass a writable --history path."
             ) from None
         with closing(conn):
+            self._prepare(conn)
+            yield conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Switch to WAL and create the tables, retrying while another process holds the file.
+
+        Two steps escape SQLite's busy handler: changing the journal mode, and a read transaction
+        upgrading to a write after another process committed (``SQLITE_BUSY_SNAPSHOT`` in WAL mode).
+        Both answer "database is locked" at once, so they are retried here until ``timeout``. The tables
+        are created in one transaction, so another process never sees a part of the schema.
+
+        Raises:
+            ConfigError: When the file is not an SQLite database, or stays locked past ``timeout``.
+        """
+        deadline = time.monotonic() + self.timeout
+        delay = 0.005
+        while True:
             try:
                 conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(_SCHEMA)
+                conn.execute("BEGIN")  # one snapshot: the tables are checked as they were at one moment
+                try:
+                    self._check_tables(conn)  # before anything is written: another application's file stays as it was
+                finally:
+                    conn.execute("COMMIT")
+                if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")  # all tables or none, never a part
+                return
+            except sqlite3.OperationalError as err:
+                if conn.in_transaction:
+                    conn.rollback()
+                if not _busy(err):
+                    raise self._foreign(err) from None
+                if time.monotonic() >= deadline:
+                    raise ConfigError(
+                        f"The history database '{self.path}' stayed locked by another process for {self.timeout:g} s. "
+                        "Retry when the other run has finished, or pass another --history path."
+                    ) from None
+                time.sleep(delay * (1 + random.random()))  # jitter, so racing writers part
+                delay = min(delay * 2, 0.25)
             except sqlite3.DatabaseError as err:
-                raise ConfigError(f"The history database '{self.path}' is not a gapgates history: {err}.") from None
-            yield conn
+                raise self._foreign(err) from None
+
+    def _foreign(self, err: sqlite3.Error) -> ConfigError:
+        return ConfigError(f"The history database '{self.path}' is not a gapgates history ({err}). Pass another "
+                           "--history path; the file was not changed.")
 
     def add(self, record: RunRecord) -> int:
         """Store one run in a single transaction and return its id."""

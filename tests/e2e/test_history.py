@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -38,6 +39,34 @@ def test_two_processes_writing_at_once_are_both_fully_recorded(tmp_path):
     assert sorted(r.model for r in runs).count("a") == 40 and len(runs) == 80
     for name in ("a", "b"):  # each writer's runs are complete and in its own order
         assert [r.gaps["accuracy"].gap for r in runs if r.model == name] == list(range(40))
+
+
+CREATORS = textwrap.dedent("""
+    import sys, time, pathlib
+    sys.path.insert(0, {root!r})
+    from gapgates.history import History, RunRecord, MetricRecord
+    go = pathlib.Path(sys.argv[2])
+    while not go.exists():
+        time.sleep(0.001)
+    for i in range(5):
+        History(sys.argv[1]).add(RunRecord("t", sys.argv[3], None, None, "promote", "accuracy",
+                                           {{"accuracy": MetricRecord(i, i, i)}}))
+""")
+
+
+def test_processes_creating_the_history_at_once_all_record(tmp_path):
+    # The first writers of a new file race to switch it to WAL and create its tables: neither step may
+    # answer "database is locked" or let another writer see a part of the schema (seen in CI).
+    script = CREATORS.format(root=str(ROOT))
+    for round_ in range(10):
+        path, go = tmp_path / f"h{round_}.sqlite", tmp_path / f"go{round_}"
+        procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(go), name], stderr=subprocess.PIPE)
+                 for name in ("a", "b", "c")]
+        time.sleep(0.3)  # all three waiting on the start line
+        go.touch()
+        for p in procs:
+            assert p.wait(timeout=120) == 0, p.stderr.read().decode()
+        assert sorted(r.model for r in History(path).runs()) == ["a"] * 5 + ["b"] * 5 + ["c"] * 5
 
 
 @pytest.mark.slow
