@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS runs (
     decision TEXT NOT NULL,
     primary_metric TEXT,
     noise_rate REAL,
-    diagnosis TEXT
+    diagnosis TEXT,
+    kind TEXT NOT NULL DEFAULT 'gate'
 );
 CREATE TABLE IF NOT EXISTS gaps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -87,6 +88,8 @@ class RunRecord:
         diagnosis: Diagnosis label, when computed.
         approval: A person's answer to a ``needs_approval`` decision (``approved``, ``actor``,
             ``reason``, ``timed_out``: the report's ``approval`` section), or None.
+        kind: ``gate`` for a gate run (check, run), or another kind of run recorded beside them
+            (``monitor``); the gap trend reads gate runs only.
         id: Row id in the database (0 before it is stored).
     """
 
@@ -100,6 +103,7 @@ class RunRecord:
     noise_rate: float | None = None
     diagnosis: str | None = None
     approval: dict[str, Any] | None = None
+    kind: str = "gate"
     id: int = 0
 
     @property
@@ -143,6 +147,7 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         noise_rate=_section(report, "noise").get("rate"),
         diagnosis=_section(report, "diagnosis").get("label"),
         approval=_section(report, "approval") or None,
+        kind=str(report.get("kind") or "gate"),
     )
 
 
@@ -252,7 +257,10 @@ class History:
                     conn.execute("COMMIT")
                 if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
                     conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}\nCOMMIT;")  # all tables or none, never a part
+                conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}")  # all tables or none, never a part
+                if "kind" not in _columns(conn, "runs"):  # a history written before run kinds were recorded
+                    conn.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'gate'")
+                conn.execute("COMMIT")
                 return
             except sqlite3.OperationalError as err:
                 if conn.in_transaction:
@@ -280,9 +288,9 @@ class History:
             try:
                 cur = conn.execute(
                     "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
-                    " diagnosis) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " diagnosis, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (record.time, record.model, record.version, record.fingerprint, record.decision,
-                     record.primary_metric, record.noise_rate, record.diagnosis),
+                     record.primary_metric, record.noise_rate, record.diagnosis, record.kind),
                 )
                 run_id = int(cur.lastrowid or 0)
                 conn.executemany(
@@ -300,31 +308,41 @@ class History:
                 raise
         return run_id
 
-    def runs(self, *, model: str | None = None, last: int | None = None) -> list[RunRecord]:
+    def runs(self, *, model: str | None = None, last: int | None = None, kind: str | None = None) -> list[RunRecord]:
         """Recorded runs, oldest first.
 
         Args:
             model: Only runs of this model.
-            last: Only the most recent ``last`` runs.
+            last: Only the most recent ``last`` runs (of the selected ones).
+            kind: Only runs of this kind (``gate`` or ``monitor``); all kinds when None.
 
         Returns:
             The records.
         """
-        where, args = ("WHERE model = ?", [model]) if model is not None else ("", [])
-        limit = "" if last is None else f"LIMIT {int(last)}"
         self.check()
         if not self.path.is_file() or self.path.stat().st_size == 0:
             return []
         try:
             with closing(self._read_only()) as conn:
-                return self._rows(conn, where, args, limit)
+                has_kind = "kind" in _columns(conn, "runs")
+                clauses, args = [], []
+                if model is not None:
+                    clauses.append("model = ?")
+                    args.append(model)
+                if kind is not None:
+                    clauses.append("kind = ?" if has_kind else "? = 'gate'")  # older files hold gate runs only
+                    args.append(kind)
+                where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+                limit = "" if last is None else f"LIMIT {int(last)}"
+                return self._rows(conn, where, args, limit, has_kind=has_kind)
         except sqlite3.Error as err:
             raise ConfigError(f"The history database '{self.path}' cannot be read: {err}.") from None
 
     @staticmethod
-    def _rows(conn: sqlite3.Connection, where: str, args: list[Any], limit: str) -> list[RunRecord]:
+    def _rows(conn: sqlite3.Connection, where: str, args: list[Any], limit: str, *, has_kind: bool) -> list[RunRecord]:
+        kind = "kind" if has_kind else "'gate'"
         rows = conn.execute(
-            f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis"
+            f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis, {kind}"
             f" FROM runs {where} ORDER BY id DESC {limit}", args,
         ).fetchall()
         ids = [r[0] for r in rows]
@@ -347,9 +365,13 @@ class History:
         return [
             RunRecord(time=str(t), model=str(m), version=None if v is None else str(v), fingerprint=f,
                       decision=str(d), primary_metric=p, gaps=gaps[i], noise_rate=_real(n), diagnosis=dg,
-                      approval=approvals.get(i), id=i)
-            for i, t, m, v, f, d, p, n, dg in reversed(rows)
+                      approval=approvals.get(i), kind=str(k), id=i)
+            for i, t, m, v, f, d, p, n, dg, k in reversed(rows)
         ]
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {str(row[1]) for row in conn.execute(f"PRAGMA table_info('{table}')")}
 
 
 def _real(value: Any) -> float | None:

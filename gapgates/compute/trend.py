@@ -105,5 +105,5 @@ def load_trend(path: str | Path, *, model: str, metric: str, current: float, win
     Raises:
         ConfigError: If the database cannot be opened.
     """
-    past = History(path).runs(model=model, last=CHART_RUNS * 4)
+    past = History(path).runs(model=model, last=CHART_RUNS * 4, kind="gate")
     return gap_trend(past, current, metric=metric, window=window, path=str(path))

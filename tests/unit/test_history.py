@@ -47,3 +47,35 @@ def test_history_path_defaults_and_config_file_paths(tmp_path):
     toml.parent.mkdir()
     toml.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m"\nhistory = "runs.sqlite"\n', encoding="utf-8")
     assert make_config(load_config(toml)).history_path == tmp_path / "conf" / "runs.sqlite"
+
+
+def test_run_kinds_are_stored_filtered_and_older_files_gain_the_column(tmp_path):
+    path = tmp_path / "h.sqlite"
+    with sqlite3.connect(path) as conn:  # a history written before run kinds: no `kind` column
+        conn.executescript(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
+            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
+            " diagnosis TEXT);"
+            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
+            " PRIMARY KEY (run_id, metric));"
+            "INSERT INTO runs (time, model, decision) VALUES ('t', 'm', 'promote');")
+    db = History(path)
+    assert [(r.kind, r.decision) for r in db.runs(kind="gate")] == [("gate", "promote")]  # read before migrating
+    assert db.runs(kind="monitor") == []
+    db.add(run_record(decision="retrain", kind="monitor", gap=0.2))
+    db.add(run_record(decision="block", gap=0.03))
+    assert [r.kind for r in db.runs()] == ["gate", "monitor", "gate"]
+    assert [r.decision for r in db.runs(kind="gate")] == ["promote", "block"]
+    assert [(r.decision, r.primary_gap) for r in db.runs(kind="monitor", model="m")] == [("retrain", 0.2)]
+    assert [r.kind for r in db.runs(kind="gate", last=1)] == ["gate"]
+
+
+def test_the_gap_trend_reads_gate_runs_only(tmp_path):
+    from gapgates.compute.trend import load_trend
+
+    db = History(tmp_path / "h.sqlite")
+    for gap in (0.01, 0.012, 0.011, 0.013):
+        db.add(run_record(gap=gap))
+    db.add(run_record(gap=0.4, kind="monitor", decision="retrain"))  # a production gap, not a training gap
+    trend = load_trend(db.path, model="m", metric="accuracy", current=0.012, window=5)
+    assert 0.4 not in trend.series and len(trend.series) == 5
