@@ -144,6 +144,9 @@ def stage(
 ) -> Staged:
     """Register the run's final model and audit the decision; production does not move.
 
+    The version holds the model, the report, and a bounded seeded sample of the training rows
+    (``training_sample.csv``, :mod:`gapgates.registry.sample`) that ``gapgates monitor`` measures drift against.
+
     Audit lines: ``block`` / ``needs_approval`` (with the failing checks as reasons), or
     ``register`` when the gate passed but ``promote`` is False. An approved ``needs_approval``
     is audited as ``needs_approval`` (by ``actor``) then ``approve`` (by the approver). A
@@ -168,6 +171,7 @@ def stage(
         PromotionBlocked: When ``approved_by`` is given for a ``block`` decision (nothing is written).
         RegistryError: When a passing run has no final model, or the registry refuses it.
     """
+    from gapgates.registry.sample import SAMPLE_FILE, training_sample
     from gapgates.report.build import build_report, report_documents
 
     decision = result.decision
@@ -186,8 +190,11 @@ def stage(
     version = None  # no model when blocked before any fit (e.g. by the data-quality gate): audit, register nothing
     if result.model is not None:
         report = build_report(result)
-        version = registry.register(result.model, name=result.name, metadata=registry_metadata(result),
-                                    report=report, documents=report_documents(report))
+        train = result.prepared.train  # a bounded sample of it is what `gapgates monitor` measures drift against
+        sample, text = training_sample(train.X, train.y, target=train.target, seed=result.prepared.config.seed)
+        version = registry.register(result.model, name=result.name,
+                                    metadata={**registry_metadata(result), "training_sample": sample.metadata()},
+                                    report=report, documents={**report_documents(report), SAMPLE_FILE: text})
     previous = registry.production  # registering never moves it (read after: an MLflow store learns the name)
     if approved:
         reasons = (approval_reason or "approved",)

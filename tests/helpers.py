@@ -84,6 +84,36 @@ def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> p
 # --- the run history -----------------------------------------------------------------------------------
 
 
+def monitor_data(n: int, *, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Generated 2-class rows whose label is ``x1 > 0.5·x0² − 1``: a linear model is right near x0 = 0 only.
+
+    ``shift`` moves ``x0`` (and the mix of ``region``): the covariate shift under which a model fit on
+    unshifted rows loses accuracy (the label rule is the same everywhere).
+    """
+    rng = np.random.default_rng(seed)
+    x0, x1, x2 = rng.normal(shift, 1, n), rng.normal(0, 1.5, n), rng.normal(0, 1, n)
+    region = rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2] if shift == 0 else [0.2, 0.3, 0.5])
+    return pd.DataFrame({"x0": x0, "x1": x1, "x2": x2, "region": region, "label": (x1 > 0.5 * x0**2 - 1).astype(int)})
+
+
+#: A policy a logistic regression on :func:`monitor_data` passes (its gap interval reaches ≈0.05 on 1,500 rows).
+MONITOR_POLICY = "[gap]\nmax_gap = 0.1\n[noise]\nmax_rate = 0.2\n"
+
+
+def promoted_for_monitoring(root: Path) -> tuple[Path, Path]:
+    """A logistic regression named ``clf`` gated and promoted in ``root/registry`` on :func:`monitor_data` rows
+    (in-process ``gapgates check --promote``); returns the registry and the policy file."""
+    root.mkdir(parents=True, exist_ok=True)
+    train, policy = root / "train.csv", root / "policy.toml"
+    monitor_data(1500).to_csv(train, index=False)
+    policy.write_text(MONITOR_POLICY)
+    result = invoke("check", "--data", train, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
+                    "--param", "max_iter=1000", "--name", "clf", "--registry", root / "registry", "--promote",
+                    "--policy", policy, "--out", root / "gate")
+    assert result.exit_code == 0, result.output
+    return root / "registry", policy
+
+
 def run_record(model: str = "m", gap: float = 0.02, **kw: Any) -> RunRecord:
     """A history record of one run (accuracy gap ``gap`` with a CI of +-0.01, and an f1 gap); ``kw`` overrides."""
     from gapgates.history import MetricRecord, RunRecord

@@ -11,18 +11,19 @@ history    ``history``: the recorded runs
 profile    ``profile``: a Great Expectations suite from accepted data
 registry   ``registry list|show|rollback|verify``
 sweep      ``sweep``: one parameter's values on the same folds, a verified recommendation
+monitor    ``monitor``: the production model on fresh labelled rows, ok / warn / retrain
 ========== ============================================================
 """
 
 from __future__ import annotations
 
-from gapgates.cli import approval, check, history, profile, registry, report, run, sweep
+from gapgates.cli import approval, check, history, monitor, profile, registry, report, run, sweep
 from gapgates.cli.main import cli
 
 __all__ = ["cli", "main"]
 
 for _command in (check.check, check.demo, run.run, approval.approve, approval.reject, report.report_cmd,
-                 history.history_cmd, profile.profile, registry.registry, sweep.sweep):
+                 history.history_cmd, profile.profile, registry.registry, sweep.sweep, monitor.monitor):
     cli.add_command(_command)
 
 

@@ -10,7 +10,8 @@ code meaning
 ==== ===================================================================================
 0    promote: a decision was reached and fully committed (``sweep``: a value passes the policy; or a command that decides
      nothing, such as ``report`` or ``registry list``, succeeded)
-1    block or needs_approval: the gate decided not to promote (``sweep``: no value passes)
+1    block or needs_approval: the gate decided not to promote (``sweep``: no value passes; ``monitor``: warn or
+     retrain, and 0 is ok)
 2    bad input or configuration: one line naming the problem and the fix; nothing was
      promoted (user code that raised or tried to exit is bad input too)
 3    the gate could not decide (an internal error): one line; ``--debug`` shows the traceback
@@ -44,7 +45,7 @@ __all__ = [
 EXIT_PROMOTE, EXIT_BLOCK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 #: Commands whose exit code is a gate decision: they must end through :func:`decision_exit`.
-DECIDING = frozenset({"check", "run", "sweep"})
+DECIDING = frozenset({"check", "run", "sweep", "monitor"})
 
 
 class _Failure(Exception):

@@ -228,6 +228,48 @@ class TrendPolicy(PolicySection):
     window: int = Field(default=5, ge=2)
 
 
+class MonitorPolicy(PolicySection):
+    """``[monitor]``: when the production model needs retraining (``gapgates monitor``).
+
+    A breached rule of severity ``block`` (the section's default) decides ``retrain``; of severity
+    ``warn``, ``warn``. No breach: ``ok``.
+
+    Attributes:
+        max_production_gap: Largest accepted production gap (test score recorded at promotion −
+            score on the fresh rows), every metric. Not bounded above: ``neg_*`` metrics are unbounded.
+        max_drift_auc: Largest accepted AUC of a classifier telling fresh rows from the training sample.
+        max_drifted_share: Largest accepted share of feature columns whose per-column test finds drift.
+        gate_on: Compare the ``mean`` production gap, or the ``lower`` (retrain only on conclusive
+            evidence) or ``upper`` (retrain early) bound of its interval.
+        confidence: Confidence level of the intervals on the fresh scores.
+        drift_alpha: Family-wise significance level of the per-column drift tests (Bonferroni).
+        min_rows: Fewest fresh rows monitored; fewer is bad input.
+        on_quality_fail: What fresh rows failing a critical data-quality expectation decide
+            (``warn``, or ``retrain``).
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_drift_auc", "max_drifted_share")
+    max_production_gap: RuleField = Rule(limit=0.05)
+    max_drift_auc: RuleField = Rule(limit=0.75)
+    max_drifted_share: RuleField = Rule(limit=0.5, severity=Severity.WARN)
+    gate_on: Literal["mean", "lower", "upper"] = "mean"
+    confidence: float = 0.95
+    drift_alpha: float = 0.01
+    min_rows: StrictInt = 30
+    on_quality_fail: Literal["warn", "retrain"] = "warn"
+
+    @model_validator(mode="after")
+    def _check(self) -> MonitorPolicy:
+        _check_range("max_production_gap", self.max_production_gap, 0.0, math.inf)
+        for name in ("confidence", "drift_alpha"):
+            value = getattr(self, name)
+            if not 0.0 < value < 1.0:
+                raise ValueError(f"The '{name}' must be a number strictly between 0 and 1. Got {value:g}.")
+        if self.min_rows < 1:
+            raise ValueError(f"The 'min_rows' must be an integer of at least 1. Got {self.min_rows}.")
+        return self
+
+
 class NotifyPolicy(BaseModel):
     """``[notify]``: an optional webhook told about some outcomes.
 
@@ -282,6 +324,7 @@ class Policy(BaseModel):
     quality: QualityPolicy = QualityPolicy()
     champion: ChampionPolicy = ChampionPolicy()
     trend: TrendPolicy = TrendPolicy()
+    monitor: MonitorPolicy = MonitorPolicy()
     notify: NotifyPolicy = NotifyPolicy()
     decision: DecisionPolicy = DecisionPolicy()
 

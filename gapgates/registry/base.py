@@ -178,6 +178,23 @@ class Registry(abc.ABC):
             One line per problem found; empty when everything matches.
         """
 
+    def document(self, version: str, name: str) -> bytes | None:
+        """A file stored with a version by :meth:`register` (``report.md``, ``training_sample.csv``...).
+
+        The default store keeps none and answers None; the local and MLflow registries override it.
+
+        Args:
+            version: The version.
+            name: The file name given in ``documents``.
+
+        Returns:
+            The file's bytes, or None when the version has no such file.
+
+        Raises:
+            RegistryError: When there is no such version, or the file cannot be read safely.
+        """
+        return None
+
     def check(self) -> None:  # noqa: B027 - a hook: a store that needs no check keeps this default
         """Refuse a registry gapgates cannot use safely, reading only (the default trusts the store).
 

@@ -32,6 +32,8 @@ __all__ = ["LocalRegistry"]
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 MODEL_FILE, META_FILE, REPORT_FILE, ORPHAN_FILE = "model.skops", "metadata.json", "report.json", "ORPHAN"
+#: The largest document of a version read back (reports, the training sample).
+MAX_DOCUMENT_BYTES = 256 << 20
 
 
 class LocalRegistry(Registry):
@@ -328,6 +330,19 @@ class LocalRegistry(Registry):
         if version is None:
             raise RegistryError(f"The registry {self.root} has no production model yet. Promote a version first.")
         return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
+
+    def document(self, version: str, name: str) -> bytes | None:
+        """A file stored with a version (never the model or its metadata, never through a link).
+
+        Raises:
+            RegistryError: An unknown version, a name that is not a plain file name, or a file that cannot be read.
+        """
+        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", "..", MODEL_FILE, META_FILE}:
+            raise RegistryError(f"A version's document is named by a plain file name. Got {short(name)}.")
+        path = self._dir(version) / name
+        if not path.exists() and not path.is_symlink():
+            return None
+        return read_bytes(path, f"The file {name} of version {version}", max_bytes=MAX_DOCUMENT_BYTES)
 
     def versions(self) -> list[VersionInfo]:
         """Every version, oldest first, with its status (production, registered, orphan)."""

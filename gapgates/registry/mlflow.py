@@ -126,6 +126,8 @@ def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
         for key, value in values.items():
             if value is not None:
                 tags[f"{_P}gap.{metric}.{key}"] = f"{value:.6g}" if isinstance(value, float) else str(value)
+    for key, value in (metadata.get("training_sample") or {}).items():
+        tags[f"{_P}training_sample.{key}"] = str(value)
     return tags
 
 
@@ -139,6 +141,9 @@ def _nested(tags: dict[str, str]) -> dict[str, Any]:
         if key.startswith("gap.") and key.count(".") >= 2:
             _, metric, field = key.split(".", 2)
             meta.setdefault("gap", {}).setdefault(metric, {})[field] = float(value)
+        elif key.startswith("training_sample."):
+            field = key.removeprefix("training_sample.")
+            meta.setdefault("training_sample", {})[field] = int(value) if field in {"rows", "of_rows"} else value
         else:
             meta[key] = value
     return meta
@@ -437,6 +442,17 @@ class MlflowRegistry(Registry):
         if version is None:
             raise RegistryError(f"MLflow model {self.model_name!r} has no '{self.alias}' alias yet. Promote a version.")
         return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
+
+    @_store_errors
+    def document(self, version: str, name: str) -> bytes | None:
+        """A file logged with a version's run by :meth:`register` (``report.md``, ``training_sample.csv``...)."""
+        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", ".."}:
+            raise RegistryError(f"A version's document is named by a plain file name. Got {name!r}.")
+        mv = self._version(version)
+        if name not in {Path(f.path).name for f in self.client.list_artifacts(mv.run_id) if not f.is_dir}:
+            return None
+        with tempfile.TemporaryDirectory() as tmp:
+            return Path(self.client.download_artifacts(mv.run_id, name, dst_path=tmp)).read_bytes()
 
     @_store_errors
     def versions(self) -> list[VersionInfo]:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
     from gapgates.enforcement import Approval, Enforcement
     from gapgates.pipeline.steps import RunResult
 
-__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json", "write_rendered",
            "write_reports"]
 
 SCHEMA_VERSION = "1.1"
@@ -184,6 +184,23 @@ def write_json(path: Path, payload: Any) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def write_rendered(out: str | Path, stem: str, payload: dict[str, Any], *, markdown: str, html: str) -> dict[str, Path]:
+    """Write ``<stem>.json`` (atomically), ``<stem>.md`` and ``<stem>.html`` (atomically) into ``out`` (created if needed).
+
+    Returns:
+        ``{"json": path, "markdown": path, "html": path}``.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md", "html": out / f"{stem}.html"}
+    write_json(paths["json"], payload)
+    paths["markdown"].write_text(markdown, encoding="utf-8")
+    tmp = out / f".{stem}.html.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, paths["html"])
+    return paths
 
 
 def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:

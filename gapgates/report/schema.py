@@ -1,7 +1,7 @@
-"""The published JSON Schemas of ``report.json`` and ``sweep.json``, and validation against them.
+"""The published JSON Schemas of ``report.json``, ``sweep.json`` and a monitor's ``report.json``, and validation.
 
 The schemas ship as package data (``gapgates/report/schemas/*.schema.json``), published in the
-repository as ``schema/report.schema.json`` and ``schema/sweep.schema.json``.
+repository as ``schema/report.schema.json``, ``schema/sweep.schema.json`` and ``schema/monitor.schema.json``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 
-__all__ = ["report_schema", "sweep_schema", "validate_report", "validate_sweep"]
+__all__ = ["monitor_schema", "report_schema", "sweep_schema", "validate_monitor", "validate_report", "validate_sweep"]
 
 
 @cache
@@ -30,6 +30,11 @@ def report_schema() -> dict[str, Any]:
 def sweep_schema() -> dict[str, Any]:
     """The ``sweep.json`` JSON Schema (draft 2020-12) as a mapping."""
     return _packaged("sweep")
+
+
+def monitor_schema() -> dict[str, Any]:
+    """The JSON Schema of a ``gapgates monitor`` ``report.json`` (``kind: "monitor"``) as a mapping."""
+    return _packaged("monitor")
 
 
 def _validate(document: Any, schema: dict[str, Any], *, source: str, kind: str) -> None:
@@ -66,3 +71,16 @@ def validate_sweep(document: Any, *, source: str = "sweep.json") -> None:
         ConfigError: Naming the first offending key and what is wrong with it.
     """
     _validate(document, sweep_schema(), source=source, kind="sweep")
+
+
+def validate_monitor(document: Any, *, source: str = "monitor report") -> None:
+    """Check a monitor report mapping against ``monitor.schema.json``.
+
+    Args:
+        document: The parsed ``report.json`` of a monitor run.
+        source: Name used in the error message.
+
+    Raises:
+        ConfigError: Naming the first offending key and what is wrong with it.
+    """
+    _validate(document, monitor_schema(), source=source, kind="monitor report")

@@ -7,12 +7,11 @@ As for a run's report, the Markdown is rendered from the JSON form only.
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
-from gapgates.report.build import write_json
+from gapgates.report.build import write_rendered
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
     from gapgates.pipeline.sweep import SweepPoint, SweepResult
@@ -172,15 +171,8 @@ def write_sweep(document: dict[str, Any], out: str | Path) -> dict[str, Path]:
     from gapgates.report.schema import validate_sweep
 
     validate_sweep(document)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "sweep.json", "markdown": out / "sweep.md", "html": out / "sweep.html"}
-    write_json(paths["json"], document)
-    paths["markdown"].write_text(render_sweep_markdown(document), encoding="utf-8")
-    tmp = out / ".sweep.html.tmp"
-    tmp.write_text(render_sweep_html(document), encoding="utf-8")
-    os.replace(tmp, paths["html"])
-    return paths
+    return write_rendered(out, "sweep", document, markdown=render_sweep_markdown(document),
+                          html=render_sweep_html(document))
 
 
 def render_sweep_html(document: dict[str, Any]) -> str:

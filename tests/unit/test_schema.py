@@ -38,3 +38,17 @@ def test_a_sweep_document_off_the_schema_is_refused_in_one_line():
 
     with pytest.raises(ConfigError, match=r"sweep\.json does not match the sweep schema at '\(top level\)'"):
         validate_sweep({"schema_version": "1.0"})
+
+
+def test_published_monitor_schema_is_the_packaged_one_is_valid_and_holds_what_the_history_reads():
+    from gapgates.monitor import MONITOR_SCHEMA_VERSION
+    from gapgates.report.schema import monitor_schema
+
+    published = json.loads((ROOT / "schema" / "monitor.schema.json").read_text(encoding="utf-8"))
+    assert published == monitor_schema()
+    jsonschema.Draft202012Validator.check_schema(published)
+    assert MONITOR_SCHEMA_VERSION.startswith("1.") and published["properties"]["kind"] == {
+        "const": "monitor", "description": published["properties"]["kind"]["description"]}
+    gap = published["properties"]["gap"]["additionalProperties"]
+    assert {"gap_mean", "gap_ci_low", "gap_ci_high"} <= set(gap["required"])  # record_from_report's keys
+    assert {"model", "registry", "data", "decision", "primary_metric", "kind"} <= set(published["required"])

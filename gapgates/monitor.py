@@ -1,0 +1,279 @@
+"""Production monitoring: the production version on newly labelled rows, drift, and ``ok`` / ``warn`` / ``retrain``.
+
+One run of ``gapgates monitor``, in order (nothing is fit but the drift classifier; nothing is promoted):
+
+1. read the policy, open the registry, find the production version of the model and its training
+   sample (:mod:`gapgates.registry.sample`); check the fresh rows' columns against it;
+2. validate the fresh rows with the same data-quality suites as the gate (:mod:`gapgates.quality`);
+3. load the version (checksum verified, skops' trusted types only) and score it on the fresh rows,
+   per metric recorded at promotion, with an interval (:mod:`gapgates.compute.production`);
+4. measure drift against the training sample (:mod:`gapgates.compute.drift`);
+5. judge with ``[monitor]`` (:mod:`gapgates.judge.monitor`).
+
+:func:`monitor_report` shapes the ``report.json`` of a monitor run (``kind: "monitor"``, schema
+``monitor.schema.json``); :func:`publish_monitor` writes it with ``report.md`` / ``report.html`` and
+records its history row (kind ``monitor``: the decision and, per metric, the production gap and its interval).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gapgates.compute.drift import DriftResult
+from gapgates.compute.production import ProductionScore
+from gapgates.errors import ConfigError, DataError, RegistryError
+from gapgates.judge.monitor import MonitorDecision
+from gapgates.judge.policy import Policy
+from gapgates.quality.result import QualityResult
+from gapgates.registry.sample import TrainingSample
+
+__all__ = ["MONITOR_SCHEMA_VERSION", "MonitorResult", "monitor_report", "publish_monitor", "run_monitor"]
+
+MONITOR_SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, eq=False)
+class MonitorResult:
+    """One monitor run, judged.
+
+    Attributes:
+        name: The model's name.
+        registry: The registry location.
+        version: The production version monitored.
+        promoted_at: When it was last promoted (from the audit log), or None.
+        created: When the run finished (ISO 8601, UTC).
+        data: The fresh rows' file.
+        fingerprint: sha256 of the fresh table.
+        rows: Fresh rows.
+        target: The target column.
+        task: ``classification`` or ``regression``.
+        primary_metric: The version's primary metric.
+        scores: Per metric, the fresh score and the production gap.
+        drift: Drift from the training sample.
+        quality: The fresh rows' data-quality result.
+        sample: The training sample of the version.
+        decision: ok, warn or retrain, and the checks.
+        policy: The policy judged by.
+    """
+
+    name: str
+    registry: str
+    version: str
+    promoted_at: str | None
+    created: str
+    data: str
+    fingerprint: str
+    rows: int
+    target: str
+    task: str
+    primary_metric: str
+    scores: tuple[ProductionScore, ...]
+    drift: DriftResult
+    quality: QualityResult | None
+    sample: TrainingSample
+    decision: MonitorDecision
+    policy: Policy
+
+
+def _production(registry: Any, name: str) -> tuple[str, dict[str, Any], str | None]:
+    """The production version of ``name``, its metadata and when it was promoted."""
+    version = registry.production
+    if version is None:
+        raise RegistryError(f"The registry has no production version of model '{name}'. Promote one first "
+                            "(gapgates run ... --promote).")
+    info = registry.info(version)
+    recorded = str(info.metadata.get("name") or info.name or "")
+    if recorded and recorded != name:
+        raise RegistryError(f"The registry's production model is '{recorded}', not '{name}'. Pass --model-name "
+                            f"{recorded}, or the registry of '{name}'.")
+    promoted = [e.time for e in registry.audit() if e.action in {"promote", "rollback"} and e.version == version]
+    return version, info.metadata, (promoted[-1] if promoted else None)
+
+
+def _metrics(version: str, metadata: dict[str, Any]) -> tuple[list[str], dict[str, float | None]]:
+    """The metrics recorded at promotion (primary first) and their cross-validated test scores."""
+    gap = metadata.get("gap")
+    if not isinstance(gap, dict) or not gap:
+        raise RegistryError(f"Version {version} records no cross-validated test score, so there is no production gap "
+                            "to measure. Register it again through the gate (gapgates run ... --promote).")
+    primary = metadata.get("primary_metric")
+    metrics = sorted(gap, key=lambda m: m != primary)
+    promoted = {m: (float(v["test_mean"]) if isinstance(v, dict) and v.get("test_mean") is not None else None)
+                for m, v in gap.items()}
+    return metrics, promoted
+
+
+def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: int) -> pd.DataFrame:
+    from gapgates.data.tables import load_table, require_columns
+
+    table = load_table(data)
+    require_columns(table, target)
+    if target != sample.target:
+        raise ConfigError(f"The production version was trained on the target '{sample.target}', not '{target}'. "
+                          f"Pass --target {sample.target}.")
+    missing = [c for c in sample.features if c not in table.columns]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+        raise ConfigError(f"The fresh data '{data}' lacks {len(missing)} feature column(s) of the production model: "
+                          f"{shown}. Give rows with the training columns.")
+    if len(table) < min_rows:
+        raise DataError(f"The fresh data '{data}' has {len(table)} rows; monitoring needs at least {min_rows} "
+                        "([monitor] min_rows). Collect more labelled rows.")
+    if table[target].isna().any():
+        count = int(table[target].isna().sum())
+        raise DataError(f"The fresh data '{data}' has {count} row(s) without a label in '{target}'. Drop them or label "
+                        "them.")
+    return table
+
+
+def _quality(table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *,
+             classification: bool) -> QualityResult:
+    from gapgates.quality.gate import check_quality
+
+    return check_quality(table, target=target, section=policy.quality, classification=classification,
+                         suite_path=suite)
+
+
+def _suite(suite: str | None, policy: Policy, policy_path: str | Path | None) -> str | None:
+    if suite is not None:
+        return suite
+    found = policy.quality.suite
+    if found is not None and not Path(found).is_absolute() and policy_path is not None:
+        return str(Path(policy_path).parent / found)
+    return found
+
+
+def run_monitor(
+    data: str | Path,
+    *,
+    registry: str | Path,
+    model_name: str,
+    target: str,
+    policy: str | Path | None = None,
+    suite: str | None = None,
+    seed: int = 0,
+) -> MonitorResult:
+    """Monitor the production version of a model on newly labelled rows.
+
+    Args:
+        data: Fresh labelled rows (CSV or Parquet) with the training columns and the target.
+        registry: The registry (a directory, or ``mlflow:<tracking uri>``).
+        model_name: The model whose production version to monitor.
+        target: The target column.
+        policy: A policy file (its ``[monitor]`` and ``[quality]`` sections); None: the default policy.
+        suite: A GX suite JSON to validate the fresh rows with, instead of ``[quality] suite``.
+        seed: Seed of the bootstrap and of the drift classifier.
+
+    Returns:
+        The judged run.
+
+    Raises:
+        ConfigError: Bad options, policy, files or columns.
+        DataError: Too few fresh rows, or rows without a label.
+        RegistryError: No such registry or model, no production version, a version without a
+            training sample or test scores, or a model file that fails its checksum.
+        UserCodeError: The production model raised while predicting.
+
+    Example:
+        >>> result = run_monitor("fresh.csv", registry="registry", model_name="clf", target="y")  # doctest: +SKIP
+        >>> result.decision.outcome.value  # doctest: +SKIP
+        'ok'
+    """
+    from gapgates.compute.drift import measure_drift
+    from gapgates.compute.production import score_fresh
+    from gapgates.data.guard import GuardedModel, model_kind, output_problems
+    from gapgates.judge.monitor import MonitorEvidence, decide
+    from gapgates.judge.policy import load_policy
+    from gapgates.registry import open_registry
+    from gapgates.registry.sample import load_training_sample
+
+    if not isinstance(model_name, str) or not model_name.strip():
+        raise ConfigError(f"--model-name must name the registered model. Got {model_name!r}.")
+    rules = load_policy(policy)
+    reg = open_registry(registry, model_name=model_name, must_exist=True)
+    version, metadata, promoted_at = _production(reg, model_name)
+    sample = load_training_sample(reg, version, metadata=metadata)
+    metrics, promoted = _metrics(version, metadata)
+    table = _fresh(data, target, sample, min_rows=rules.monitor.min_rows)
+    model = reg.load(version)
+    classification = model_kind(model) == "classifier"
+    quality = _quality(table, target, rules, _suite(suite, rules, policy), classification=classification)
+    guarded = GuardedModel(model, name=model_name, label="the production model")
+    if classification:
+        guarded.classes_ = getattr(model, "classes_", None)
+    X, y = table[sample.features], table[target]
+    scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence,
+                         seed=seed)
+    drift = measure_drift(sample.table[sample.features], X, alpha=rules.monitor.drift_alpha, seed=seed)
+    evidence = MonitorEvidence(scores=scores, drift=drift, quality=quality, output_problems=output_problems([guarded]))
+    return MonitorResult(
+        name=model_name, registry=str(registry), version=version, promoted_at=promoted_at,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), data=str(data),
+        fingerprint=_fingerprint(table), rows=len(table), target=target,
+        task="classification" if classification else "regression", primary_metric=metrics[0], scores=scores,
+        drift=drift, quality=quality, sample=sample, decision=decide(evidence, rules.monitor), policy=rules,
+    )
+
+
+def _fingerprint(table: pd.DataFrame) -> str:
+    from gapgates.data.tables import fingerprint
+
+    return fingerprint(table)
+
+
+def monitor_report(result: MonitorResult) -> dict[str, Any]:
+    """The ``report.json`` of a monitor run (plain JSON; validates against ``monitor.schema.json``).
+
+    ``kind``, ``model.name``, ``registry.version``, ``data.fingerprint``, ``decision``,
+    ``primary_metric`` and ``gap`` (per metric ``gap_mean``, ``gap_ci_low``, ``gap_ci_high``: the
+    production gap) are the keys the run history reads (:func:`gapgates.history.record_from_report`).
+    """
+    from gapgates import __version__
+    from gapgates.judge.policy import policy_hash
+
+    return {
+        "schema_version": MONITOR_SCHEMA_VERSION,
+        "kind": "monitor",
+        "gapgates_version": __version__,
+        "created": result.created,
+        "model": {"name": result.name, "task": result.task},
+        "registry": {"location": result.registry, "version": result.version, "promoted_at": result.promoted_at},
+        "decision": result.decision.outcome.value,
+        "reasons": result.decision.reasons,
+        "checks": [c.to_dict() for c in result.decision.checks],
+        "primary_metric": result.primary_metric,
+        "gap": {s.metric: s.to_dict() for s in result.scores},
+        "drift": result.drift.to_dict(),
+        "quality": None if result.quality is None else result.quality.to_dict(),
+        "data": {"path": result.data, "fingerprint": result.fingerprint, "rows": result.rows, "target": result.target},
+        "training_sample": {"rows": result.sample.rows, "of_rows": result.sample.of_rows,
+                            "sha256": result.sample.sha256},
+        "policy_hash": policy_hash(result.policy),
+        "policy": {"monitor": result.policy.monitor.model_dump(mode="json")},
+    }
+
+
+def publish_monitor(report: dict[str, Any], *, out: str | Path | None = None,
+                    history: str | Path | None = None) -> dict[str, Path]:
+    """Write a monitor report (``report.json``, ``report.md``, ``report.html``) and record its history row.
+
+    Args:
+        report: A :func:`monitor_report` mapping (checked against its schema before anything is written).
+        out: The report directory, or None to write no files.
+        history: The run-history database, or None to record nothing.
+
+    Returns:
+        The written files by kind (``json``, ``markdown``, ``html``).
+    """
+    from gapgates.history import History, record_from_report
+    from gapgates.report.monitor import write_monitor
+
+    paths = write_monitor(report, out) if out is not None else {}
+    if history is not None:
+        History(history).add(record_from_report(report))
+    return paths

@@ -1,0 +1,113 @@
+"""``gapgates monitor`` on bad input: exit 2 and one line, before any scoring; and what a version stores for it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from gapgates.registry import LocalRegistry
+from gapgates.registry.sample import SAMPLE_FILE
+from tests.helpers import invoke, monitor_data, promoted_for_monitoring
+
+
+@pytest.fixture(scope="module")
+def promoted(tmp_path_factory):
+    """A promoted ``clf`` (registry, policy) and fresh rows from the training distribution."""
+    root = tmp_path_factory.mktemp("monitor")
+    registry, policy = promoted_for_monitoring(root)
+    fresh = root / "fresh.csv"
+    monitor_data(200, seed=5).to_csv(fresh, index=False)
+    return registry, policy, fresh
+
+
+def _one_line(result, code: int = 2) -> str:
+    assert result.exit_code == code, result.output
+    assert result.output.startswith("gapgates: error:") and len(result.output.strip().splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
+    return result.output
+
+
+def _monitor(registry, fresh, *extra):
+    return invoke("monitor", "--registry", registry, "--model-name", "clf", "--data", fresh, "--target", "label", *extra)
+
+
+def test_a_promoted_version_stores_a_bounded_training_sample_with_its_checksum(promoted):
+    registry, _, _ = promoted
+    info = LocalRegistry(registry).info("v1")
+    entry = info.metadata["training_sample"]
+    assert entry["file"] == SAMPLE_FILE and entry["target"] == "label" and entry["rows"] == entry["of_rows"] == 1500
+    stored = LocalRegistry(registry).document("v1", SAMPLE_FILE)
+    assert stored is not None and stored.decode().splitlines()[0] == "x0,x1,x2,region,label"
+    assert LocalRegistry(registry).document("v1", "no-such-file.csv") is None
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"--target": "nope"}, "The target column 'nope' is not in the data"),
+    ({"--model-name": "other"}, "production model is 'clf', not 'other'"),
+    ({"--registry": "{missing}"}, "does not exist"),
+])
+def test_bad_options_exit_2_with_one_line(promoted, tmp_path, change, message):
+    registry, _, fresh = promoted
+    options = {"--registry": str(registry), "--model-name": "clf", "--data": str(fresh), "--target": "label"}
+    options.update({k: v.format(missing=tmp_path / "nope") for k, v in change.items()})
+    args = [item for pair in options.items() for item in pair]
+    assert message in _one_line(invoke("monitor", *args))
+
+
+def test_fresh_rows_without_a_training_column_or_too_few_rows_exit_2(promoted, tmp_path):
+    registry, _, _ = promoted
+    lacking = tmp_path / "lacking.csv"
+    monitor_data(100).drop(columns=["x2"]).to_csv(lacking, index=False)
+    assert "lacks 1 feature column(s) of the production model: x2" in _one_line(_monitor(registry, lacking))
+    few = tmp_path / "few.csv"
+    monitor_data(10).to_csv(few, index=False)
+    assert "has 10 rows; monitoring needs at least 30" in _one_line(_monitor(registry, few))
+
+
+def test_a_bad_monitor_policy_value_exits_2(promoted, tmp_path):
+    registry, _, fresh = promoted
+    policy = tmp_path / "bad.toml"
+    policy.write_text("[monitor]\nmax_drift_auc = 1.5\n")
+    assert "'max_drift_auc' limit must be a number between 0 and 1. Got 1.5" in _one_line(
+        _monitor(registry, fresh, "--policy", policy))
+
+
+def test_a_version_without_a_stored_sample_exits_2_naming_the_fix(promoted, tmp_path):
+    _, _, fresh = promoted
+    registry = tmp_path / "old"
+    old = LocalRegistry(registry)  # a version registered before samples were stored: metadata and model only
+    from sklearn.linear_model import LogisticRegression
+
+    table = monitor_data(200)
+    model = LogisticRegression().fit(table[["x0", "x1", "x2"]], table["label"])
+    old.promote(old.register(model, name="clf", metadata={"decision": "promote", "primary_metric": "accuracy",
+                                                          "gap": {"accuracy": {"test_mean": 0.9}}}))
+    line = _one_line(_monitor(registry, fresh))
+    assert "Version v1 has no training sample stored with it" in line and "promote the model again" in line
+
+
+def test_a_tampered_training_sample_is_refused(promoted, tmp_path):
+    import shutil
+
+    registry, _, fresh = promoted
+    copy = tmp_path / "copy"
+    shutil.copytree(registry, copy)
+    sample = copy / "versions" / "v1" / SAMPLE_FILE
+    sample.write_text(sample.read_text().replace("north", "south", 1))
+    assert "does not match its recorded sha256" in _one_line(_monitor(copy, fresh))
+
+
+def test_a_monitor_run_on_the_same_distribution_is_ok_and_its_report_validates(promoted, tmp_path):
+    from gapgates.report.schema import validate_monitor
+
+    registry, policy, fresh = promoted
+    result = _monitor(registry, fresh, "--policy", policy, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    validate_monitor(report)
+    assert report["kind"] == "monitor" and report["decision"] == "ok" and report["registry"]["version"] == "v1"
+    assert report["registry"]["promoted_at"] is not None and report["training_sample"]["rows"] == 1500
+    broken = {**report, "decision": "promote"}
+    with pytest.raises(Exception, match="does not match the monitor report schema at 'decision'"):
+        validate_monitor(broken)

@@ -1,0 +1,89 @@
+"""The monitor's decision rule (gapgates.judge.monitor): both sides of every limit, severities, bounds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from gapgates.compute.drift import ColumnDrift, DriftResult
+from gapgates.compute.production import ProductionScore
+from gapgates.compute.shift import ShiftResult
+from gapgates.errors import PolicyError
+from gapgates.judge.monitor import MONITOR_RULES, MonitorEvidence, MonitorOutcome, decide
+from gapgates.judge.policy import MonitorPolicy, parse_policy
+
+
+def _drift(auc: float = 0.5, drifted: tuple[bool, ...] = (False, False)) -> DriftResult:
+    columns = tuple(ColumnDrift(f"c{i}", "ks", 0.1, 0.001 if d else 0.5, 0.0, d) for i, d in enumerate(drifted))
+    return DriftResult(ShiftResult(auc, (), 100, 0.0), columns, alpha=0.01, reference_rows=50, fresh_rows=50)
+
+
+def _evidence(fresh: float = 0.90, low: float = 0.88, high: float = 0.92, **drift) -> MonitorEvidence:
+    return MonitorEvidence(scores=(ProductionScore("accuracy", fresh, low, high, "wilson", promoted=0.93),),
+                           drift=_drift(**drift))
+
+
+def test_the_rules_are_data_one_per_monitor_limit():
+    assert [r.limit for r in MONITOR_RULES] == ["max_production_gap", "max_drift_auc", "max_drifted_share"]
+    assert all(hasattr(MonitorPolicy(), r.limit) for r in MONITOR_RULES)
+
+
+@pytest.mark.parametrize(("fresh", "outcome"), [(0.89, MonitorOutcome.OK), (0.87, MonitorOutcome.RETRAIN)])
+def test_the_production_gap_on_both_sides_of_its_limit(fresh, outcome):
+    decision = decide(_evidence(fresh, fresh - 0.02, fresh + 0.02), MonitorPolicy(max_production_gap=0.05))
+    assert decision.outcome is outcome
+    check = decision.checks[0]
+    assert check.name == "production_gap:accuracy" and check.value == pytest.approx(0.93 - fresh)
+
+
+@pytest.mark.parametrize(("gate_on", "value"), [("mean", 0.04), ("lower", 0.01), ("upper", 0.07)])
+def test_gate_on_picks_the_mean_or_a_bound_of_the_gap_interval(gate_on, value):
+    decision = decide(_evidence(0.89, 0.86, 0.92), MonitorPolicy(gate_on=gate_on))
+    assert decision.checks[0].value == pytest.approx(value)
+    assert decision.outcome is (MonitorOutcome.RETRAIN if value > 0.05 else MonitorOutcome.OK)
+
+
+@pytest.mark.parametrize(("auc", "outcome"), [(0.74, MonitorOutcome.OK), (0.76, MonitorOutcome.RETRAIN)])
+def test_the_drift_auc_on_both_sides_of_its_limit(auc, outcome):
+    assert decide(_evidence(auc=auc), MonitorPolicy()).outcome is outcome
+
+
+def test_drifted_columns_warn_by_default_and_retrain_with_block_severity():
+    ev = _evidence(drifted=(True, True))
+    warned = decide(ev, MonitorPolicy())
+    assert warned.outcome is MonitorOutcome.WARN and "2 of 2" in warned.reasons[0]
+    assert decide(_evidence(drifted=(True, False)), MonitorPolicy()).outcome is MonitorOutcome.OK  # 0.5 ≤ 0.5
+    strict = MonitorPolicy(max_drifted_share={"limit": 0.5, "severity": "block"})
+    assert decide(ev, strict).outcome is MonitorOutcome.RETRAIN
+
+
+def test_a_score_that_could_not_be_computed_retrains_and_a_rule_turned_off_is_not_checked():
+    nan = float("nan")
+    ev = replace(_evidence(), scores=(ProductionScore("roc_auc", nan, nan, nan, "bootstrap", promoted=0.9),))
+    decision = decide(ev, MonitorPolicy())
+    assert decision.outcome is MonitorOutcome.RETRAIN and "could not be computed" in decision.reasons[0]
+    off = decide(_evidence(auc=0.99), MonitorPolicy(max_drift_auc=None))
+    assert off.outcome is MonitorOutcome.OK and "drift_auc" not in {c.name for c in off.checks}
+
+
+def test_invalid_model_outputs_retrain():
+    ev = replace(_evidence(), output_problems=("predict_proba of the production model: 3 rows are NaN",))
+    decision = decide(ev, MonitorPolicy())
+    assert decision.outcome is MonitorOutcome.RETRAIN and "outputs on the fresh rows are invalid" in decision.reasons[0]
+
+
+@pytest.mark.parametrize(("section", "message"), [
+    ("max_drift_auc = 1.5", "'max_drift_auc' limit must be a number between 0 and 1. Got 1.5."),
+    ("max_production_gap = -0.1", "'max_production_gap' limit must be a number between 0 and infinity"),
+    ("confidence = 1.0", "'confidence' must be a number strictly between 0 and 1"),
+    ("drift_alpha = 0", "'drift_alpha' must be a number strictly between 0 and 1"),
+    ("min_rows = 0", "'min_rows' must be an integer of at least 1"),
+    ('gate_on = "median"', "monitor.gate_on"),
+    ("max_gap = 0.1", "unknown key 'monitor.max_gap'"),
+])
+def test_bad_monitor_policy_values_are_one_policy_error(section, message):
+    import tomllib
+
+    with pytest.raises(PolicyError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        parse_policy(tomllib.loads(f"[monitor]\n{section}\n"), source="p.toml")
