@@ -32,7 +32,7 @@ from gapgates.judge.policy import Policy
 from gapgates.quality.result import QualityResult
 from gapgates.registry.sample import TrainingSample
 
-__all__ = ["MONITOR_SCHEMA_VERSION", "MonitorResult", "monitor_report", "publish_monitor", "run_monitor"]
+__all__ = ["MONITOR_SCHEMA_VERSION", "MonitorResult", "monitor_evidence", "monitor_report", "publish_monitor", "run_monitor"]
 
 MONITOR_SCHEMA_VERSION = "1.0"
 
@@ -277,3 +277,33 @@ def publish_monitor(report: dict[str, Any], *, out: str | Path | None = None,
     if history is not None:
         History(history).add(record_from_report(report))
     return paths
+
+
+def monitor_evidence(report: dict[str, Any]) -> dict[str, Any]:
+    """The evidence of a monitor run in a few plain keys: what the Prefect ``gapgates.monitor.retrain`` event carries.
+
+    Args:
+        report: A :func:`monitor_report` mapping.
+
+    Returns:
+        ``model``, ``version``, ``decision``, ``reasons``, ``primary_metric``, ``production_gap``
+        (the primary metric's, with ``gap_ci_low`` / ``gap_ci_high``), ``drift_auc``, ``drifted_columns``,
+        ``data_fingerprint`` and ``created``.
+
+    Example:
+        >>> report = {"model": {"name": "clf"}, "registry": {"version": "v1"}, "decision": "retrain", "reasons": [],
+        ...           "primary_metric": "accuracy", "gap": {"accuracy": {"gap_mean": 0.2, "gap_ci_low": 0.1,
+        ...           "gap_ci_high": 0.3}}, "drift": {"auc": 0.9, "drifted": ["x0"]}, "data": {"fingerprint": "f"},
+        ...           "created": "2026-11-24T00:00:00+00:00"}
+        >>> monitor_evidence(report)["production_gap"]
+        0.2
+    """
+    primary = report["primary_metric"]
+    gap = report["gap"].get(primary, {})
+    return {
+        "model": report["model"]["name"], "version": report["registry"]["version"], "decision": report["decision"],
+        "reasons": list(report["reasons"]), "primary_metric": primary, "production_gap": gap.get("gap_mean"),
+        "gap_ci_low": gap.get("gap_ci_low"), "gap_ci_high": gap.get("gap_ci_high"),
+        "drift_auc": report["drift"]["auc"], "drifted_columns": list(report["drift"]["drifted"]),
+        "data_fingerprint": report["data"]["fingerprint"], "created": report["created"],
+    }

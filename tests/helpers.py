@@ -652,6 +652,36 @@ class PrefectServer:
             stop_process_tree(proc)
 
 
+def wait_for(what: str, timeout: float, probe: Any, *, logs: list[Path], interval: float = 2.0) -> Any:
+    """Call ``probe`` until it returns something truthy (returned); past ``timeout`` fail with the logs' tails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            tails = "\n".join(f"--- {p.name}:\n{p.read_text()[-3000:]}" for p in logs if p.exists())
+            raise AssertionError(f"{what} within {timeout:.0f} s\n{tails}")
+        time.sleep(interval)
+
+
+def deployment_named(client: Any, name: str) -> Any:
+    """The deployment ``flow/deployment`` on the client's server, or None while it is not there."""
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        return client.read_deployment_by_name(name)
+    except ObjectNotFound:
+        return None
+
+
+def deployment_runs(client: Any, deployment_id: Any) -> list[Any]:
+    """Every flow run of a deployment."""
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
+
+
 def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str | None = None) -> Path:
     """The project's own ``deployments/prefect.yaml`` (cron replaced by ``cron`` when given) and a
     ``deployments/gapgates.toml`` of ``toml`` in ``root``, deployed to ``server`` on a process work pool

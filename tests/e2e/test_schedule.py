@@ -10,13 +10,12 @@ triggered by hand) and one run of each must complete. A scheduler that fails on 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import PrefectServer, deployed_project
+from tests.helpers import PrefectServer, deployed_project, deployment_named, deployment_runs, wait_for
 
 EVERY_MINUTE = "* * * * *"
 #: The deployments under test: prefect.yaml's (a worker runs it) and serve.py's (it serves itself).
@@ -28,24 +27,6 @@ def _config(path: Path, data: Path, out: Path) -> Path:
     path.write_text(f'data = "{data}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
                     f'name = "scheduled-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{out}"\nfolds = 5\n')
     return path
-
-
-def _runs(client, deployment_id):
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
-
-    return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])))
-
-
-def _wait(what: str, timeout: float, probe, *, logs: list[Path]):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = probe()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            tails = "\n".join(f"--- {p.name}:\n{p.read_text()[-3000:]}" for p in logs if p.exists())
-            raise AssertionError(f"{what} within {timeout:.0f} s\n{tails}")
-        time.sleep(2)
 
 
 @pytest.mark.slow
@@ -62,38 +43,29 @@ def test_the_projects_schedules_create_runs_and_they_complete(tmp_path, cancer_c
         server.start(sys.executable, "-m", "gapgates.deployments.serve", "--config", str(served_config),
                      "--name", "every-minute", "--cron", EVERY_MINUTE, log=logs[1])
         with temporary_settings(updates={PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:
-            deployments = {name: _wait(f"deployment {name} registered", 180,
-                                       lambda name=name: _deployment(client, name), logs=logs)
+            deployments = {name: wait_for(f"deployment {name} registered", 180,
+                                       lambda name=name: deployment_named(client, name), logs=logs)
                            for name in (YAML, SERVED)}
             for name, deployment in deployments.items():
                 assert [s.schedule.cron for s in deployment.schedules] == [EVERY_MINUTE], name
-                scheduled = _wait(f"the scheduler created no run of {name}", 90,
-                                  lambda d=deployment: [r for r in _runs(client, d.id) if r.auto_scheduled],
+                scheduled = wait_for(f"the scheduler created no run of {name}", 90,
+                                  lambda d=deployment: [r for r in deployment_runs(client, d.id) if r.auto_scheduled],
                                   logs=logs)
                 delay = (min(r.created for r in scheduled) - deployment.created).total_seconds()
                 print(f"{name}: {len(scheduled)} scheduled runs, the first created {delay:.1f} s after the deployment")
                 assert len(scheduled) >= 3 and all(r.state.is_scheduled() or not r.state.is_final() or
                                                    r.state.is_completed() for r in scheduled)
             for name, deployment in deployments.items():
-                done = _wait(f"no scheduled run of {name} completed", 300,
+                done = wait_for(f"no scheduled run of {name} completed", 300,
                              lambda d=deployment: _finished(client, d.id), logs=logs)
                 assert done.state.is_completed() and done.auto_scheduled, (name, done.state)
                 print(f"{name}: run {done.name} completed at {done.end_time} (expected {done.expected_start_time})")
     assert (project / "out-yaml" / "report.json").is_file() and (tmp_path / "out-served" / "report.json").is_file()
 
 
-def _deployment(client, name):
-    from prefect.exceptions import ObjectNotFound
-
-    try:
-        return client.read_deployment_by_name(name)
-    except ObjectNotFound:
-        return None
-
-
 def _finished(client, deployment_id):
     """The first scheduled run that finished; a failed or crashed one fails the test with its message."""
-    for run in _runs(client, deployment_id):
+    for run in deployment_runs(client, deployment_id):
         if run.state is not None and run.state.is_final():
             assert run.state.is_completed(), f"scheduled run {run.name} ended {run.state.type.value}: {run.state.message}"
             return run
