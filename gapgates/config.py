@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from gapgates.errors import ConfigError
 
-__all__ = ["MAX_FITS", "CheckConfig", "is_mlflow", "load_config", "merge_config", "usable_cores"]
+__all__ = ["MAX_FITS", "CheckConfig", "history_location", "is_mlflow", "load_config", "merge_config", "usable_cores"]
 
 #: Default ceiling on the model fits of one run (folds × repeats, × 6 with the learning curve); raise with --max-fits.
 MAX_FITS = 500
@@ -179,11 +179,24 @@ class CheckConfig(BaseModel):
     @property
     def history_path(self) -> Path | None:
         """Where runs are recorded: ``history``, else ``history.sqlite`` beside the registry or the reports."""
-        if self.history is not None:
-            return self.history
-        if self.registry is not None and not is_mlflow(self.registry):
-            return Path(self.registry) / "history.sqlite"
-        return None if self.out is None else Path(self.out).parent / "history.sqlite"
+        return history_location(self.history, registry=self.registry, out=self.out)
+
+
+def history_location(history: str | Path | None, *, registry: str | None, out: str | Path | None) -> Path | None:
+    """Where a run is recorded: ``history``, else ``history.sqlite`` in a directory registry, else beside the reports.
+
+    ``gapgates check``/``run`` and ``gapgates monitor`` share it, so gate and monitor runs of a model
+    land in one history.
+
+    Example:
+        >>> str(history_location(None, registry="registry", out="out"))
+        'registry/history.sqlite'
+    """
+    if history is not None:
+        return Path(history)
+    if registry is not None and not is_mlflow(registry):
+        return Path(registry) / "history.sqlite"
+    return None if out is None else Path(out).parent / "history.sqlite"
 
 
 def short_repr(value: Any) -> str:

@@ -111,3 +111,27 @@ def test_a_monitor_run_on_the_same_distribution_is_ok_and_its_report_validates(p
     broken = {**report, "decision": "promote"}
     with pytest.raises(Exception, match="does not match the monitor report schema at 'decision'"):
         validate_monitor(broken)
+
+
+def test_an_mlflow_version_stores_its_training_sample_and_is_monitored(tmp_path):
+    """The same monitor on a real local MLflow store: the sample is logged with the version's run and read back."""
+    pytest.importorskip("mlflow", reason="needs the mlflow extra: pip install 'gapgates[mlflow]'")
+    from gapgates.enforcement import enforce
+    from gapgates.registry import open_registry
+    from tests.helpers import PERMISSIVE, gate_run, sqlite_uri
+
+    train, fresh = tmp_path / "train.csv", tmp_path / "fresh.csv"
+    monitor_data(600).to_csv(train, index=False)
+    monitor_data(300, shift=2.5, seed=3).to_csv(fresh, index=False)
+    location = f"mlflow:{sqlite_uri(tmp_path)}"
+    registry = open_registry(location, model_name="LogisticRegression")
+    done = enforce(gate_run(train, tmp_path / "scratch", PERMISSIVE), registry, promote=True)
+    entry = registry.info(done.version).metadata["training_sample"]
+    assert (entry["rows"], entry["target"]) == (600, "label")
+    assert registry.document(done.version, SAMPLE_FILE).decode().startswith("x0,x1,x2,region,label")
+    result = invoke("monitor", "--registry", location, "--model-name", "LogisticRegression", "--data", fresh,
+                    "--target", "label", "--out", tmp_path / "out")
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["decision"] == "retrain" and report["registry"]["version"] == done.version
+    assert report["drift"]["drifted"][0] == "x0"
