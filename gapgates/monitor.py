@@ -4,7 +4,8 @@ One run of ``gapgates monitor``, in order (nothing is fit but the drift classifi
 
 1. read the policy, open the registry, find the production version of the model and its training
    sample (:mod:`gapgates.registry.sample`); check the fresh rows' columns against it;
-2. validate the fresh rows with the same data-quality suites as the gate (:mod:`gapgates.quality`);
+2. validate the fresh rows with the same data-quality suites as the gate (:mod:`gapgates.quality`; a
+   classifier's labels must be among the classes it was trained on);
 3. load the version (checksum verified, skops' trusted types only) and score it on the fresh rows,
    per metric recorded at promotion, with an interval (:mod:`gapgates.compute.production`);
 4. measure drift against the training sample (:mod:`gapgates.compute.drift`);
@@ -131,12 +132,16 @@ def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: i
     return table
 
 
-def _quality(table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *,
+def _quality(table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *, model: Any,
              classification: bool) -> QualityResult:
+    """The fresh rows through the gate's suites; a classifier's labels must be the classes it was trained on."""
     from gapgates.quality.gate import check_quality
 
-    return check_quality(table, target=target, section=policy.quality, classification=classification,
-                         suite_path=suite)
+    section = policy.quality
+    classes = getattr(model, "classes_", None) if classification else None
+    if section.labels is None and classes is not None:
+        section = section.model_copy(update={"labels": [v.item() if hasattr(v, "item") else v for v in classes]})
+    return check_quality(table, target=target, section=section, classification=classification, suite_path=suite)
 
 
 def _suite(suite: str | None, policy: Policy, policy_path: str | Path | None) -> str | None:
@@ -202,7 +207,8 @@ def run_monitor(
     table = _fresh(data, target, sample, min_rows=rules.monitor.min_rows)
     model = reg.load(version)
     classification = model_kind(model) == "classifier"
-    quality = _quality(table, target, rules, _suite(suite, rules, policy), classification=classification)
+    quality = _quality(table, target, rules, _suite(suite, rules, policy), model=model,
+                       classification=classification)
     guarded = GuardedModel(model, name=model_name, label="the production model")
     if classification:
         guarded.classes_ = getattr(model, "classes_", None)

@@ -138,9 +138,10 @@ def _other_checks(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Check]:
     if ev.quality is not None:
         failed = [o for o in ev.quality.results if o.critical and not o.success]
         status = Status.PASS if not failed else Status.FAIL if policy.on_quality_fail == "retrain" else Status.WARN
-        names = ", ".join(o.name for o in failed[:3])
+        first = failed[0].message.rstrip(".") if failed else ""
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         message = ("The fresh rows pass every critical data-quality expectation." if not failed else
-                   f"The fresh rows fail {len(failed)} critical data-quality expectation(s): {names}.")
+                   f"The fresh rows fail {len(failed)} critical data-quality expectation(s): {first}{more}.")
         checks.append(Check("quality", status, float(len(failed)), 0.0, message))
     return checks
 

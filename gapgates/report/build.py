@@ -6,19 +6,19 @@ re-rendered later from ``report.json`` alone.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
+from gapgates.report.files import write_json
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --from` needs neither
     from gapgates.enforcement import Approval, Enforcement
     from gapgates.pipeline.steps import RunResult
 
-__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json", "write_rendered",
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
            "write_reports"]
 
 SCHEMA_VERSION = "1.1"
@@ -179,30 +179,6 @@ def _adaptive_lines(cv: dict[str, Any]) -> list[str]:
             f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.", ""]
 
 
-def write_json(path: Path, payload: Any) -> None:
-    """Write JSON atomically (temp file + ``os.replace``), so a reader never sees half a report."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def write_rendered(out: str | Path, stem: str, payload: dict[str, Any], *, markdown: str, html: str) -> dict[str, Path]:
-    """Write ``<stem>.json`` (atomically), ``<stem>.md`` and ``<stem>.html`` (atomically) into ``out`` (created if needed).
-
-    Returns:
-        ``{"json": path, "markdown": path, "html": path}``.
-    """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md", "html": out / f"{stem}.html"}
-    write_json(paths["json"], payload)
-    paths["markdown"].write_text(markdown, encoding="utf-8")
-    tmp = out / f".{stem}.html.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, paths["html"])
-    return paths
-
-
 def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` and ``report.html`` of a report mapping into ``out`` (created if needed).
 
@@ -223,11 +199,16 @@ def report_documents(report: dict[str, Any]) -> dict[str, str]:
 
 
 def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
-    """Write ``report.md`` and ``report.html`` of a report mapping into ``out``."""
-    from gapgates.report.html import render_html
+    """Write ``report.md`` and ``report.html`` of a report mapping into ``out`` (a monitor run's as one)."""
+    if report.get("kind") == "monitor":
+        from gapgates.report.monitor import render_monitor_html as render_html
+        from gapgates.report.monitor import render_monitor_markdown as markdown
+    else:
+        from gapgates.report.html import render_html
 
+        markdown = render_markdown
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
-    paths["markdown"].write_text(render_markdown(report), encoding="utf-8")
+    paths["markdown"].write_text(markdown(report), encoding="utf-8")
     tmp = out / ".report.html.tmp"
     tmp.write_text(render_html(report), encoding="utf-8")
     os.replace(tmp, paths["html"])
@@ -235,7 +216,8 @@ def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
 
 
 def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Path]:
-    """Re-render ``report.md`` and ``report.html`` from an existing ``report.json`` (``gapgates report --from``).
+    """Re-render ``report.md`` and ``report.html`` from an existing ``report.json`` (``gapgates report --from``);
+    a monitor run's report (``kind: "monitor"``) is rendered as one.
 
     Args:
         src: A directory holding ``report.json``, or the file itself.
@@ -258,6 +240,11 @@ def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Pat
     text = documents.read_text(path, "The report", size="MAX_REPORT_BYTES",
                                hint="Pass the --out directory of an earlier check to --from.")
     report = documents.load_json(text, f"The report '{path}'")
-    validate_report(report, source=str(path))
+    if isinstance(report, dict) and report.get("kind") == "monitor":  # a `gapgates monitor` report
+        from gapgates.report.schema import validate_monitor
+
+        validate_monitor(report, source=str(path))
+    else:
+        validate_report(report, source=str(path))
     target.mkdir(parents=True, exist_ok=True)
     return render_files(report, target)

@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from gapgates.report.build import write_rendered
+from gapgates.report.files import write_rendered
 
 __all__ = ["monitor_lines", "render_monitor_html", "render_monitor_markdown", "write_monitor"]
 

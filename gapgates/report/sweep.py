@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
-from gapgates.report.build import write_rendered
+from gapgates.report.files import write_rendered
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
     from gapgates.pipeline.sweep import SweepPoint, SweepResult

@@ -135,3 +135,32 @@ def test_an_mlflow_version_stores_its_training_sample_and_is_monitored(tmp_path)
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["decision"] == "retrain" and report["registry"]["version"] == done.version
     assert report["drift"]["drifted"][0] == "x0"
+
+
+def test_fresh_rows_failing_the_quality_suite_warn_by_default_and_retrain_when_the_policy_says(promoted, tmp_path):
+    """A label the production classifier never saw fails the built-in suite's label set (its own classes)."""
+    registry, _, _ = promoted
+    fresh = tmp_path / "unseen.csv"
+    table = monitor_data(200, seed=7)
+    table.loc[:4, "label"] = 2
+    table.to_csv(fresh, index=False)
+    warned = _monitor(registry, fresh, "--out", tmp_path / "warn", "--history", tmp_path / "h.sqlite")
+    assert warned.exit_code == 1, warned.output
+    report = json.loads((tmp_path / "warn" / "report.json").read_text())
+    (quality,) = [c for c in report["checks"] if c["name"] == "quality"]
+    assert report["decision"] == "warn" and quality["status"] == "warn"
+    assert "expect_column_values_to_be_in_set(value_set=[0, 1]) failed: 5 of 200 values unexpected" in quality["message"]
+    policy = tmp_path / "strict.toml"
+    policy.write_text('[monitor]\non_quality_fail = "retrain"\n')
+    strict = _monitor(registry, fresh, "--policy", policy, "--out", tmp_path / "strict", "--history", tmp_path / "h.sqlite")
+    assert strict.exit_code == 1 and json.loads((tmp_path / "strict" / "report.json").read_text())["decision"] == "retrain"
+
+
+def test_gapgates_report_rerenders_a_monitor_report(promoted, tmp_path):
+    registry, _, fresh = promoted
+    assert _monitor(registry, fresh, "--out", tmp_path / "run", "--history", tmp_path / "h.sqlite").exit_code == 0
+    again = invoke("report", "--from", tmp_path / "run", "--out", tmp_path / "again")
+    assert again.exit_code == 0, again.output
+    assert (tmp_path / "again" / "report.md").read_text() == (tmp_path / "run" / "report.md").read_text()
+    assert "gapgates monitor: clf v1: OK" in (tmp_path / "again" / "report.html").read_text()
+    assert not (tmp_path / "again" / "report.json").exists()
