@@ -95,6 +95,12 @@ _EXPORTS: dict[str, str] = {
     "stopping_point": "gapgates.compute.training_curve",
     "training_curve": "gapgates.compute.training_curve",
     "write_reports": "gapgates.report.build",
+    "run_monitor": "gapgates.monitor",
+    "monitor_report": "gapgates.monitor",
+    "publish_monitor": "gapgates.monitor",
+    "MonitorResult": "gapgates.monitor",
+    "MonitorOutcome": "gapgates.judge.monitor",
+    "validate_monitor": "gapgates.report.schema",
 }
 
 #: Exports whose name differs from the name in their module.

@@ -76,3 +76,22 @@ def test_the_gap_entry_has_the_keys_the_history_reads():
     entry = ProductionScore("r2", 0.5, 0.4, 0.6, "bootstrap", promoted=0.7).to_dict()
     assert entry["gap_mean"] == pytest.approx(0.2) and (entry["gap_ci_low"], entry["gap_ci_high"]) == pytest.approx((0.1, 0.3))
     assert pd.Series(entry).notna().all()
+
+
+def test_a_guarded_regressor_is_scored_with_bootstrap_intervals_on_every_metric():
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics import mean_absolute_error, r2_score
+
+    from gapgates.data.guard import GuardedModel
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    y = pd.Series(2 * X["a"] - X["b"] + rng.normal(0, 0.5, 300))
+    model = Ridge().fit(X.iloc[:200], y.iloc[:200])
+    guarded = GuardedModel(model, name="ridge", label="the production model")
+    r2, mae = score_fresh(guarded, X.iloc[200:], y.iloc[200:], metrics=["r2", "neg_mean_absolute_error"],
+                          promoted={"r2": 0.95, "neg_mean_absolute_error": -0.3}, resamples=200, seed=1)
+    assert r2.fresh == pytest.approx(r2_score(y.iloc[200:], model.predict(X.iloc[200:])))
+    assert mae.fresh == pytest.approx(-mean_absolute_error(y.iloc[200:], model.predict(X.iloc[200:])))
+    assert {r2.method, mae.method} == {"bootstrap"} and r2.low < r2.fresh < r2.high and mae.low < mae.fresh < mae.high
+    assert mae.gap == pytest.approx(-0.3 - mae.fresh)  # greater is better for neg_* too: positive gap means worse
