@@ -1,7 +1,7 @@
-"""The published JSON Schemas of ``report.json`` and ``sweep.json``, and validation against them.
+"""The published JSON Schemas of ``report.json``, ``sweep.json`` and ``digest.json``, and validation against them.
 
 The schemas ship as package data (``gapgates/report/schemas/*.schema.json``), published in the
-repository as ``schema/report.schema.json`` and ``schema/sweep.schema.json``.
+repository as ``schema/report.schema.json``, ``schema/sweep.schema.json`` and ``schema/digest.schema.json``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 
-__all__ = ["report_schema", "sweep_schema", "validate_report", "validate_sweep"]
+__all__ = ["digest_schema", "report_schema", "sweep_schema", "validate_digest", "validate_report", "validate_sweep"]
 
 
 @cache
@@ -30,6 +30,11 @@ def report_schema() -> dict[str, Any]:
 def sweep_schema() -> dict[str, Any]:
     """The ``sweep.json`` JSON Schema (draft 2020-12) as a mapping."""
     return _packaged("sweep")
+
+
+def digest_schema() -> dict[str, Any]:
+    """The ``digest.json`` JSON Schema (draft 2020-12) as a mapping."""
+    return _packaged("digest")
 
 
 def _validate(document: Any, schema: dict[str, Any], *, source: str, kind: str) -> None:
@@ -66,3 +71,12 @@ def validate_sweep(document: Any, *, source: str = "sweep.json") -> None:
         ConfigError: Naming the first offending key and what is wrong with it.
     """
     _validate(document, sweep_schema(), source=source, kind="sweep")
+
+
+def validate_digest(document: Any, *, source: str = "digest.json") -> None:
+    """Check a digest mapping against the ``digest.json`` schema.
+
+    Raises:
+        ConfigError: Naming the first offending key and what is wrong with it.
+    """
+    _validate(document, digest_schema(), source=source, kind="digest")

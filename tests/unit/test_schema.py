@@ -38,3 +38,13 @@ def test_a_sweep_document_off_the_schema_is_refused_in_one_line():
 
     with pytest.raises(ConfigError, match=r"sweep\.json does not match the sweep schema at '\(top level\)'"):
         validate_sweep({"schema_version": "1.0"})
+
+
+def test_published_digest_schema_is_the_packaged_one_and_is_valid():
+    from gapgates.report.digest import DIGEST_SCHEMA_VERSION
+    from gapgates.report.schema import digest_schema
+
+    published = json.loads((ROOT / "schema" / "digest.schema.json").read_text(encoding="utf-8"))
+    assert published == digest_schema()
+    jsonschema.Draft202012Validator.check_schema(published)
+    assert DIGEST_SCHEMA_VERSION.startswith("1.")
