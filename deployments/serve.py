@@ -1,18 +1,49 @@
-"""Serve the ``retrain-and-gate`` flow on a cron schedule from this process (no work pool needed).
+"""Serve the ``retrain-and-gate`` flow on a cron schedule, and the weekly ``stakeholder-digest``, from this process
+(no work pool needed).
 
     python -m gapgates.deployments.serve --config deployments/gapgates.toml --cron "0 3 * * *"
+
+The digest reads the history, registry and policy of the same ``gapgates.toml`` and writes into ``digest/`` beside
+its reports (:func:`digest_parameters`: the same parameters as prefect.yaml's ``weekly-digest``).
 
 Trigger a run now (another shell, same ``PREFECT_API_URL``)::
 
     prefect deployment run retrain-and-gate/nightly-retrain
+    prefect deployment run stakeholder-digest/weekly-digest
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CRON = "0 3 * * *"
+#: The digest's schedule: Mondays 07:00 UTC, after the nightly run.
+DIGEST_CRON = "0 7 * * 1"
+
+
+def digest_parameters(config_path: str | Path) -> dict[str, Any] | None:
+    """The ``stakeholder-digest`` parameters of a ``gapgates.toml``: its history, its directory registry, its policy,
+    and ``out`` = ``digest/`` beside its report directory (or beside the history); absolute paths.
+
+    Returns:
+        The parameters, or None when the config records no history (no ``history``, ``registry`` or ``out``).
+
+    Raises:
+        ConfigError: On a config file that does not load.
+    """
+    from gapgates.config import is_mlflow, merge_config
+
+    config = merge_config(config_path)
+    history = config.history_path
+    if history is None:
+        return None
+    registries = [] if config.registry is None or is_mlflow(config.registry) else [str(Path(config.registry).resolve())]
+    out = (Path(config.out).parent if config.out is not None else history.parent) / "digest"
+    return {"history": str(history.resolve()), "registries": registries,
+            "policy": None if config.policy is None else str(Path(config.policy).resolve()), "out": str(out.resolve())}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -21,24 +52,44 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default="deployments/gapgates.toml", help="gapgates.toml the runs use.")
     parser.add_argument("--name", default="nightly-retrain", help="Deployment name.")
     parser.add_argument("--cron", default=DEFAULT_CRON, help=f"Cron schedule (default {DEFAULT_CRON!r}, UTC).")
+    parser.add_argument("--digest-name", default="weekly-digest", help="Name of the digest deployment.")
+    parser.add_argument("--digest-cron", default=DIGEST_CRON, help=f"The digest's cron (default {DIGEST_CRON!r}, UTC).")
+    parser.add_argument("--no-digest", action="store_true", help="Serve the retrain flow only.")
     args = parser.parse_args(argv)
     config = Path(args.config)
     if not config.is_file():
         parser.error(f"Config file '{config}' does not exist. Pass an existing gapgates.toml to --config.")
 
-    from gapgates.flows import retrain_and_gate
+    from gapgates.flows import retrain_and_gate, stakeholder_digest
+    from prefect import serve
     from prefect.types.entrypoint import EntrypointType
 
+    from gapgates.errors import GapGatesError
+
+    try:
+        digest = None if args.no_digest else digest_parameters(config)
+    except GapGatesError as err:
+        parser.error(str(err))
     # A module-path entrypoint (gapgates.flows.retrain.retrain_and_gate): the deployment names the
     # installed module, not a file path relative to the directory this was started in.
-    retrain_and_gate.serve(
+    deployments = [retrain_and_gate.to_deployment(
         name=args.name,
         cron=args.cron,
         parameters={"config_path": str(config.resolve())},
         tags=["gapgates"],
         description="Retrain and gate promotion on the generalization gap.",
         entrypoint_type=EntrypointType.MODULE_PATH,
-    )
+    )]
+    if digest is not None:
+        deployments.append(stakeholder_digest.to_deployment(
+            name=args.digest_name, cron=args.digest_cron, parameters=digest, tags=["gapgates"],
+            description="The stakeholder digest of every model: artifact and webhook summary.",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    elif not args.no_digest:
+        print(f"gapgates: note: {config} records no history (no history, registry or out): the digest is not served.",
+              file=sys.stderr)
+    serve(*deployments)
 
 
 if __name__ == "__main__":

@@ -122,3 +122,29 @@ def test_a_document_off_the_schema_is_not_written(tmp_path, document):
     with pytest.raises(ConfigError, match=r"digest\.json does not match the digest schema at 'summary/models'"):
         write_digest(broken, tmp_path / "out")
     assert not (tmp_path / "out" / "digest.json").exists()
+
+
+def test_real_gate_runs_give_the_digest_its_production_and_reasons(tmp_path):
+    """Two real ``gapgates check --registry --promote`` runs (pass, then a strict policy's block): the digest reads
+    production from the registry and each run's reasons from the version it registered, as its report states them."""
+    from gapgates.registry import LocalRegistry
+    from tests.helpers import write_noisy
+
+    data = write_noisy(tmp_path / "noisy.csv")
+    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n")
+    (tmp_path / "strict.toml").write_text("[gap]\nmax_gap = 0.0001\n[noise]\nmax_rate = 1.0\n")
+    reg = tmp_path / "reg"
+    common = ["check", "--data", data, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
+              "--folds", "3", "--registry", reg, "--promote", "--name", "real"]
+    assert invoke(*common, "--policy", tmp_path / "pass.toml", "--out", tmp_path / "o1").exit_code == 0
+    assert invoke(*common, "--policy", tmp_path / "strict.toml", "--out", tmp_path / "o2").exit_code == 1
+    blocked = json.loads((tmp_path / "o2" / "report.json").read_text())
+    (model,) = build_digest(reg / "history.sqlite", registries=[reg], policy=tmp_path / "strict.toml")["models"]
+    promote = next(e for e in LocalRegistry(reg).audit() if e.action == "promote")
+    assert model["name"] == "real" and model["production"]["version"] == "v1"
+    assert model["production"]["since"] == promote.time
+    latest, first = model["last_decisions"]
+    assert (latest["decision"], latest["version"], latest["reasons_source"]) == ("block", "v2", "registry")
+    assert latest["reasons"] == blocked["reasons"] and any("gap" in r for r in latest["reasons"])
+    assert (first["decision"], first["reasons"], first["reasons_source"]) == ("promote", [], "registry")
+    assert [t["gap"] for t in model["trend"]] == [latest["gap"], first["gap"]][::-1] and model["gap_limit"] == 0.0001
