@@ -314,6 +314,10 @@ def _monitor_line(model: dict[str, Any]) -> str:
     return f"{pg['decision']}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} ({when(pg['time'])})"
 
 
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" + ("" if n == 1 else "s")
+
+
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     def cell(text: str) -> str:
         return text.replace("|", "\\|").replace("\n", " ")
@@ -330,7 +334,8 @@ def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
         link: Where the full digest can be read (a URL, or the path of ``digest.html``).
     """
     s = document["summary"]
-    lines = [f"# gapgates digest: {s['models']} models, {s['gate_runs']} gate runs, {s['monitor_runs']} monitor runs",
+    lines = [f"# gapgates digest: {_count(s['models'], 'model')}, {_count(s['gate_runs'], 'gate run')}, "
+             f"{_count(s['monitor_runs'], 'monitor run')}",
              "", f"Open approvals: {s['open_approvals']} · blocked: {', '.join(s['blocked']) or 'none'} · "
              f"retrain advised: {', '.join(s['retrain']) or 'none'}", ""]
     for m in document["models"]:
@@ -352,7 +357,7 @@ def render_digest_markdown(document: dict[str, Any]) -> str:
     for m in document["models"]:
         lines += ["", f"## {m['name']}", "", f"- Production: {_production_line(m)}",
                   f"- Production gap (latest monitor run): {_monitor_line(m)}",
-                  f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {m['gate_runs']} gate runs, limit "
+                  f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
                   f"{_num(m['gap_limit'])}): " + (", ".join(_num(t["gap"]) for t in m["trend"][-10:]) or "–")]
         for a in m["open_approvals"]:
             lines.append(f"- Open approval: run {a['id']} ({when(a['time'])}), version {a['version'] or '–'}: "
