@@ -95,6 +95,9 @@ _EXPORTS: dict[str, str] = {
     "stopping_point": "gapgates.compute.training_curve",
     "training_curve": "gapgates.compute.training_curve",
     "write_reports": "gapgates.report.build",
+    "build_digest": "gapgates.report.digest",
+    "write_digest": "gapgates.report.digest",
+    "validate_digest": "gapgates.report.schema",
 }
 
 #: Exports whose name differs from the name in their module.
