@@ -47,6 +47,8 @@ __all__ = [
 DIGEST_SCHEMA_VERSION = "1.0"
 #: Most recent runs (gate and monitor) listed per model, newest first.
 LAST_DECISIONS = 5
+#: Most recent gate runs per model in the trend (the chart draws as many; a history grows every night).
+MAX_TREND = 500
 DIGEST_FILES = ("digest.json", "digest.md", "digest.html")
 #: Audit actions that answer a ``needs_approval`` version (or take it back).
 _ANSWERS = ("approve", "reject", "withdraw")
@@ -175,7 +177,7 @@ def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, l
         "gap_limit": limits["gap_limit"],
         "last_decisions": [_decision_entry(r, view) for r in reversed(runs[-LAST_DECISIONS:])],
         "trend": [{"id": r.id, "time": r.time, "version": r.version, "decision": r.decision, **_gap(r, metric)}
-                  for r in gates],
+                  for r in gates[-MAX_TREND:]],
         "production_gap": _production_gap(monitors[-1] if monitors else None, limits["production_gap_limit"]),
         "open_approvals": [{"id": r.id, "time": r.time, "version": r.version, "diagnosis": r.diagnosis,
                             "reasons": _decision_entry(r, view)["reasons"]}
@@ -229,16 +231,12 @@ def build_digest(history: str | Path, *, registries: Sequence[str | Path] = (), 
             "models": len(models), "gate_runs": sum(m["gate_runs"] for m in models),
             "monitor_runs": sum(m["monitor_runs"] for m in models),
             "open_approvals": sum(len(m["open_approvals"]) for m in models),
-            "blocked": [m["name"] for m in models if _latest(m, "gate") == "block"],
+            "blocked": [m["name"] for m in models if m["trend"] and m["trend"][-1]["decision"] == "block"],
             "retrain": [m["name"] for m in models if (m["production_gap"] or {}).get("decision") == "retrain"],
         },
         "notes": notes,
         "models": models,
     }
-
-
-def _latest(model: dict[str, Any], kind: str) -> str | None:
-    return next((d["decision"] for d in model["last_decisions"] if d["kind"] == kind), None)
 
 
 # -- rendering (from the digest mapping only) ----------------------------------------------------------
@@ -399,9 +397,10 @@ def render_digest_html(document: dict[str, Any]) -> str:
     env.filters["gap"] = gap_text
     env.filters["when"] = when
     charts = {m["name"]: Markup(c) for m in document["models"] if (c := _trend_chart(m)) is not None}
+    ids = {m["name"]: f"{slug(m['name'])}-{i}" for i, m in enumerate(document["models"], start=1)}  # unique
     return env.get_template("digest.html.j2").render(
         d=document, charts=charts, decisions=DECISIONS, why=_why, production=_production_line,
-        monitor=_monitor_line, slug=slug,
+        monitor=_monitor_line, ids=ids,
     )
 
 

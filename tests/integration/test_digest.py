@@ -148,3 +148,18 @@ def test_real_gate_runs_give_the_digest_its_production_and_reasons(tmp_path):
     assert latest["reasons"] == blocked["reasons"] and any("gap" in r for r in latest["reasons"])
     assert (first["decision"], first["reasons"], first["reasons_source"]) == ("promote", [], "registry")
     assert [t["gap"] for t in model["trend"]] == [latest["gap"], first["gap"]][::-1] and model["gap_limit"] == 0.0001
+
+
+def test_the_latest_gate_decision_counts_however_many_monitor_runs_follow_it(tmp_path):
+    from gapgates.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    history.add(run_record("churn", 0.01, decision="promote"))
+    history.add(run_record("churn", 0.09, decision="block"))
+    for _ in range(6):
+        history.add(run_record("churn", 0.0, decision="ok", kind="monitor"))
+    document = build_digest(history.path)
+    (churn,) = document["models"]
+    assert all(d["kind"] == "monitor" for d in churn["last_decisions"]) and document["summary"]["blocked"] == ["churn"]
+    page = write_digest(document, tmp_path / "out")["html"].read_text()
+    assert page.count('id="model-churn-1"') == 1 and "BLOCK" in page.split('id="models-table"')[1].split("</table>")[0]
