@@ -342,6 +342,8 @@ def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
         approvals = len(m["open_approvals"])
         lines.append(f"- **{m['name']}**: production {_production_line(m)}; {latest}; monitoring: {_monitor_line(m)}"
                      + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else ""))
+    if not document["models"]:
+        lines.append("(no runs recorded in this history)")
     if link:
         lines += ["", f"Full digest: {link}"]
     return "\n".join(lines) + "\n"

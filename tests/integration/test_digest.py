@@ -115,6 +115,9 @@ def test_cli_writes_the_digest_and_refuses_bad_input_in_one_line(tmp_path, world
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.output, (args, result.output)
     assert not (tmp_path / "o").exists()  # nothing written on bad input
+    (tmp_path / "empty.sqlite").touch()  # an empty history: a digest of no model
+    result = invoke("digest", "--history", tmp_path / "empty.sqlite", "--out", tmp_path / "o")
+    assert result.exit_code == 0 and "0 models" in result.output and "(no runs recorded" in result.output
 
 
 def test_a_document_off_the_schema_is_not_written(tmp_path, document):
