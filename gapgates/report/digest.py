@@ -139,7 +139,8 @@ def _decision_entry(run: RunRecord, view: _RegistryView | None) -> dict[str, Any
     info = view.version_of(run) if view is not None and run.kind == "gate" else None
     reasons: list[str] = []
     if info is not None:
-        reasons = [str(r) for r in info.metadata.get("reasons") or []]
+        recorded = info.metadata.get("reasons")
+        reasons = [str(r) for r in recorded] if isinstance(recorded, list) else []  # metadata is a file: take no shape on trust
         reasons += [f"{e.action} by {e.actor}: {'; '.join(e.reasons) or 'no reason given'}"
                     for e in view.answers(info.version)]  # type: ignore[union-attr]
     return {"id": run.id, "time": run.time, "kind": run.kind, "decision": run.decision, "version": run.version,
