@@ -1,4 +1,5 @@
-"""Serve the ``retrain-and-gate`` flow on a cron schedule from this process (no work pool needed).
+"""Serve the ``retrain-and-gate`` flow on a cron schedule, and the weekly ``stakeholder-digest``, from this process
+(no work pool needed).
 
     python -m gapgates.deployments.serve --config deployments/gapgates.toml --cron "0 3 * * *"
 
@@ -7,18 +8,49 @@ its model (emitted by the ``monitor-production`` flow) starts a run. With ``--fr
 serves ``monitor-production/<name>-monitor`` on ``--monitor-cron``, monitoring the production model
 on the newly labelled rows of that file: the whole loop from one process.
 
+The digest reads the history, registry and policy of the same ``gapgates.toml`` and writes into ``digest/`` beside
+its reports (:func:`digest_parameters`: the same parameters as prefect.yaml's ``weekly-digest``).
+
 Trigger a run now (another shell, same ``PREFECT_API_URL``)::
 
     prefect deployment run retrain-and-gate/nightly-retrain
+    prefect deployment run stakeholder-digest/weekly-digest
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CRON = "0 3 * * *"
 DEFAULT_MONITOR_CRON = "0 6 * * *"
+
+#: The digest's schedule: Mondays 07:00 UTC, after the nightly run.
+DIGEST_CRON = "0 7 * * 1"
+
+
+def digest_parameters(config_path: str | Path) -> dict[str, Any] | None:
+    """The ``stakeholder-digest`` parameters of a ``gapgates.toml``: its history, its directory registry, its policy,
+    and ``out`` = ``digest/`` beside its report directory (or beside the history); absolute paths.
+
+    Returns:
+        The parameters, or None when the config records no history (no ``history``, ``registry`` or ``out``).
+
+    Raises:
+        ConfigError: On a config file that does not load.
+    """
+    from gapgates.config import is_mlflow, merge_config
+
+    config = merge_config(config_path)
+    history = config.history_path
+    if history is None:
+        return None
+    registries = [] if config.registry is None or is_mlflow(config.registry) else [str(Path(config.registry).resolve())]
+    out = (Path(config.out).parent if config.out is not None else history.parent) / "digest"
+    return {"history": str(history.resolve()), "registries": registries,
+            "policy": None if config.policy is None else str(Path(config.policy).resolve()), "out": str(out.resolve())}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -30,6 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fresh", help="Newly labelled rows: also serve the monitor-production deployment on them.")
     parser.add_argument("--monitor-cron", default=DEFAULT_MONITOR_CRON,
                         help=f"Cron schedule of the monitor (default {DEFAULT_MONITOR_CRON!r}, UTC).")
+
+    parser.add_argument("--digest-name", default="weekly-digest", help="Name of the digest deployment.")
+    parser.add_argument("--digest-cron", default=DIGEST_CRON, help=f"The digest's cron (default {DIGEST_CRON!r}, UTC).")
+    parser.add_argument("--no-digest", action="store_true", help="Serve the retrain flow only.")
     args = parser.parse_args(argv)
     config = Path(args.config)
     if not config.is_file():
@@ -37,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.fresh is not None and not Path(args.fresh).is_file():
         parser.error(f"Fresh data '{args.fresh}' does not exist. Pass the newly labelled rows (CSV or Parquet).")
 
-    from gapgates.flows import monitor_production, retrain_and_gate
+    from gapgates.flows import monitor_production, retrain_and_gate, stakeholder_digest
     from gapgates.flows.monitor import retrain_trigger
     from gapgates.flows.retrain import gate_config
     from prefect import serve
@@ -47,6 +83,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         model = gate_config(str(config)).model_name
+        digest = None if args.no_digest else digest_parameters(config)
     except GapGatesError as err:
         parser.error(str(err))
     # A module-path entrypoint (gapgates.flows.retrain.retrain_and_gate): the deployment names the
@@ -69,6 +106,15 @@ def main(argv: list[str] | None = None) -> None:
             description="Monitor the production model on newly labelled rows; emit gapgates.monitor.retrain.",
             entrypoint_type=EntrypointType.MODULE_PATH,
         ))
+    if digest is not None:
+        deployments.append(stakeholder_digest.to_deployment(
+            name=args.digest_name, cron=args.digest_cron, parameters=digest, tags=["gapgates"],
+            description="The stakeholder digest of every model: artifact and webhook summary.",
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    elif not args.no_digest:
+        print(f"gapgates: note: {config} records no history (no history, registry or out): the digest is not served.",
+              file=sys.stderr)
     serve(*deployments)
 
 

@@ -1,5 +1,5 @@
-"""Prefect 3 orchestration of gapgates: the ``retrain-and-gate`` and ``monitor-production`` flows and their tasks
-(installed as ``gapgates.flows``).
+"""Prefect 3 orchestration of gapgates: the ``retrain-and-gate``, ``monitor-production`` and ``stakeholder-digest``
+flows and their tasks (installed as ``gapgates.flows``).
 
 Importing this package imports Prefect (the core ``gapgates`` package never does). The flow
 runs the steps declared in :mod:`gapgates.gate`, each as a task; run the same steps in your
@@ -24,7 +24,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from gapgates.flows.approval import ApprovalInput
+from gapgates.flows.digest import stakeholder_digest
 from gapgates.flows.monitor import monitor_production
 from gapgates.flows.retrain import retrain_and_gate
 
-__all__ = ["ApprovalInput", "monitor_production", "retrain_and_gate"]
+__all__ = ["ApprovalInput", "monitor_production", "retrain_and_gate", "stakeholder_digest"]

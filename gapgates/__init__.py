@@ -101,6 +101,9 @@ _EXPORTS: dict[str, str] = {
     "MonitorResult": "gapgates.monitor",
     "MonitorOutcome": "gapgates.judge.monitor",
     "validate_monitor": "gapgates.report.schema",
+    "build_digest": "gapgates.report.digest",
+    "write_digest": "gapgates.report.digest",
+    "validate_digest": "gapgates.report.schema",
 }
 
 #: Exports whose name differs from the name in their module.

@@ -19,7 +19,7 @@ from typing import Any
 
 from gapgates.judge.policy import NotifyPolicy
 
-__all__ = ["Notification", "notify"]
+__all__ = ["Notification", "notify", "post"]
 
 log = logging.getLogger("gapgates.notify")
 
@@ -115,9 +115,29 @@ def notify(decision: str, markdown: str, policy: NotifyPolicy, *, timeout: float
     if decision not in {o.value for o in policy.on}:
         return Notification(False, None, f"'{decision}' is not in notify.on")
     deadline = policy.timeout if timeout is None else timeout
+    sent = post(markdown, policy.webhook_url, timeout=deadline)
+    if not sent.sent:
+        log.warning("Notification not sent (%s); the decision '%s' stands.", sent.detail, decision)
+    return sent
+
+
+def post(markdown: str, url: str, *, timeout: float) -> Notification:
+    """POST ``{"text": markdown}`` to ``url`` (http or https) with one total deadline of ``timeout`` seconds.
+
+    :func:`notify` sends a run's summary through this; the stakeholder digest sends its summary too.
+
+    Args:
+        markdown: The Markdown text (the ``text`` field, Slack-compatible).
+        url: The webhook URL (the policy's ``[notify] webhook_url``, already checked to be http(s)).
+        timeout: Seconds for the whole request (connect, send, the answer's status and headers).
+
+    Returns:
+        What happened. Never raises on network errors; the caller decides whether to log.
+    """
+    deadline = timeout
     body = json.dumps({"text": markdown}).encode("utf-8")
     request = urllib.request.Request(
-        policy.webhook_url, data=body, method="POST",
+        url, data=body, method="POST",
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "gapgates"},
     )
     sockets = _Sockets()
@@ -140,5 +160,4 @@ def notify(decision: str, markdown: str, policy: NotifyPolicy, *, timeout: float
             status, detail = None, f"the webhook could not be reached: {getattr(err, 'reason', err)}"
     finally:
         watchdog.cancel()
-    log.warning("Notification not sent (%s); the decision '%s' stands.", detail, decision)
     return Notification(False, status, detail)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.helpers import WebhookHandler, noisy_classification, real_run, run_cli_process
+from tests.helpers import WebhookHandler, find_chromium, noisy_classification, real_run, run_cli_process
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,6 +83,15 @@ def prefect_api() -> Iterator[str]:
 
     with prefect_test_harness(server_startup_timeout=300):
         yield str(PREFECT_API_URL.value())
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of headless Chromium (the browser tests skip, saying why, when it is not installed)."""
+    path, why = find_chromium()
+    if path is None:
+        pytest.skip(f"headless Chromium unavailable: {why}")
+    return path
 
 
 @pytest.fixture

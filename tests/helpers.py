@@ -124,6 +124,58 @@ def run_record(model: str = "m", gap: float = 0.02, **kw: Any) -> RunRecord:
     return RunRecord(**{**fields, **kw})
 
 
+#: The long model name of :func:`digest_world` (the phone layout must wrap it).
+LONG_MODEL = "ranking_model_with_a_rather_long_name_for_small_screens"
+
+
+def digest_world(root: Path) -> tuple[Path, Path]:
+    """A run history of three models and 13 runs, and the real directory registry of one of them; returns
+    ``(history, registry)``.
+
+    * ``fraud`` (registry): gate runs promote v1, block v2, needs_approval v3 (unanswered), promote v4 (production),
+      then monitor runs ``ok`` and ``retrain`` (production gap 0.08 [0.05, 0.11]);
+    * ``churn`` (no registry): three gate runs (the block has diagnosis ``noise``) and one monitor run ``ok``;
+    * :data:`LONG_MODEL`: three gate runs, the last a needs_approval approved by alice (not open).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.history import History, MetricRecord
+    from gapgates.registry import LocalRegistry
+
+    history, reg = History(root / "history.sqlite"), LocalRegistry(root / "registry")
+    model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1])
+    day = iter(range(1, 32))
+
+    def add(name: str, decision: str, gap: float, *, kind: str = "gate", reasons: tuple[str, ...] = (),
+            registered: bool = False, version: str | None = None, **kw: Any) -> None:
+        time = f"2026-03-{next(day):02d}T03:00:00+00:00"
+        if registered:
+            version = reg.register(model, name=name, metadata={"decision": decision, "reasons": list(reasons),
+                                                               "run_created": time})
+            if decision == "promote":
+                reg.promote(version)
+            else:
+                reg.record(version, decision, reasons=reasons)
+        gaps = {"accuracy": MetricRecord(gap, gap - 0.01, gap + 0.01), "f1": MetricRecord(gap + 0.01, None, None)}
+        history.add(run_record(name, gap, time=time, decision=decision, version=version, kind=kind, gaps=gaps, **kw))
+
+    add("fraud", "promote", 0.02, registered=True)
+    add("fraud", "block", 0.09, registered=True, reasons=("gap:accuracy upper bound 0.1 > limit 0.05",))
+    add("fraud", "needs_approval", 0.05, registered=True, reasons=("gap:accuracy straddles 0.05",))
+    add("fraud", "promote", 0.03, registered=True)
+    add("fraud", "ok", 0.01, kind="monitor", version="v4")
+    add("fraud", "retrain", 0.08, kind="monitor", version="v4")
+    add("churn", "promote", 0.01)
+    add("churn", "block", 0.07, diagnosis="noise")
+    add("churn", "promote", 0.02)
+    add("churn", "ok", 0.0, kind="monitor")
+    add(LONG_MODEL, "promote", 0.03)
+    add(LONG_MODEL, "promote", 0.04)
+    add(LONG_MODEL, "needs_approval", 0.06,
+        approval={"approved": True, "actor": "alice", "reason": "known shift", "timed_out": False})
+    return history.path, reg.root
+
+
 # --- a real webhook on 127.0.0.1 (the server runs in a thread of the test process) ---------------------
 
 

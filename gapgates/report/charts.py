@@ -131,8 +131,12 @@ def fold_chart(gap: dict[str, Any], *, max_metrics: int = 3) -> str:
     return _svg(fig, "Train and test score of every fold")
 
 
-def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, metric: str, limit: float | None) -> str:
-    """The gap of each recorded run of this model, this run last (star)."""
+def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, metric: str, limit: float | None,
+                  latest: str = "this run", title: str | None = None) -> str:
+    """The gap of each recorded run of this model, this run last (star, labelled ``latest``).
+
+    ``title`` is the chart's accessible label (default: the gap of ``metric`` across the recorded runs).
+    """
     plt = _plt()
     points = [p for p in [*runs[-MAX_POINTS:], current] if isinstance(p, dict)]
     x = list(range(1, len(points) + 1))
@@ -144,14 +148,14 @@ def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, me
     if all(v is not None for v in lows + highs):
         ax.fill_between(x, lows, highs, color=BLUE, alpha=0.15, linewidth=0, label="interval")
     ax.plot(x, _series(gaps), marker="o", color=BLUE, label=f"{_label(metric)} gap")
-    ax.plot([x[-1]], _series([gaps[-1]]), marker="*", markersize=16, color=ORANGE, linestyle="none", label="this run")
+    ax.plot([x[-1]], _series([gaps[-1]]), marker="*", markersize=16, color=ORANGE, linestyle="none", label=latest)
     if limit is not None:
         ax.axhline(limit, color=GREY, linestyle="--", linewidth=1.5, label=f"limit {limit:g}")
     ax.set_xlabel("run (oldest → newest)")
     ax.set_ylabel("train − test gap")
     _integer_ticks(ax, len(x))
     ax.legend(fontsize=8, frameon=False, loc="best")
-    return _svg(fig, f"Gap of {_label(metric)} across the recorded runs of this model")
+    return _svg(fig, title or f"Gap of {_label(metric)} across the recorded runs of this model")
 
 
 def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: Sequence[float], *, metric: str) -> str:

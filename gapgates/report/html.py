@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "TEMPLATES", "approval_summary", "champion_rows", "closeness", "closeness_lines", "failed_expectations",
+    "TEMPLATES", "approval_summary", "champion_rows", "closeness", "closeness_lines", "environment", "failed_expectations",
     "learning_curve_series", "render_html", "training_curve_series",
 ]
 
@@ -199,6 +199,18 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
     return charts
 
 
+def environment() -> Any:
+    """The Jinja environment of the HTML pages (the report, the digest): autoescaped, with the ``fmt`` filter."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.ChainableUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["fmt"] = fmt
+    return env
+
+
 def render_html(report: dict[str, Any]) -> str:
     """Render the HTML report of a ``report.json`` mapping.
 
@@ -208,14 +220,9 @@ def render_html(report: dict[str, Any]) -> str:
     Returns:
         A complete, self-contained HTML document.
     """
-    import jinja2
     from markupsafe import Markup
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.ChainableUndefined,
-        trim_blocks=True, lstrip_blocks=True,
-    )
-    env.filters["fmt"] = fmt
+    env = environment()
     policy = report.get("policy") or {}
     checks = report.get("checks") or []
     gap_status = {c["name"].split(":", 1)[1]: c["status"] for c in checks if c.get("name", "").startswith("gap:")}

@@ -1,7 +1,8 @@
-"""The published JSON Schemas of ``report.json``, ``sweep.json`` and a monitor's ``report.json``, and validation.
+"""The published JSON Schemas of ``report.json``, ``sweep.json``, a monitor's ``report.json`` and ``digest.json``.
 
-The schemas ship as package data (``gapgates/report/schemas/*.schema.json``), published in the
-repository as ``schema/report.schema.json``, ``schema/sweep.schema.json`` and ``schema/monitor.schema.json``.
+The schemas ship as package data (``gapgates/report/schemas/*.schema.json``), published in the repository as
+``schema/report.schema.json``, ``schema/sweep.schema.json``, ``schema/monitor.schema.json`` and
+``schema/digest.schema.json``; the ``validate_*`` functions check a document against them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 
-__all__ = ["monitor_schema", "report_schema", "sweep_schema", "validate_monitor", "validate_report", "validate_sweep"]
+__all__ = ["digest_schema", "monitor_schema", "report_schema", "sweep_schema", "validate_digest", "validate_monitor",
+           "validate_report", "validate_sweep"]
 
 
 @cache
@@ -35,6 +37,11 @@ def sweep_schema() -> dict[str, Any]:
 def monitor_schema() -> dict[str, Any]:
     """The JSON Schema of a ``gapgates monitor`` ``report.json`` (``kind: "monitor"``) as a mapping."""
     return _packaged("monitor")
+
+
+def digest_schema() -> dict[str, Any]:
+    """The ``digest.json`` JSON Schema (draft 2020-12) as a mapping."""
+    return _packaged("digest")
 
 
 def _validate(document: Any, schema: dict[str, Any], *, source: str, kind: str) -> None:
@@ -84,3 +91,12 @@ def validate_monitor(document: Any, *, source: str = "monitor report") -> None:
         ConfigError: Naming the first offending key and what is wrong with it.
     """
     _validate(document, monitor_schema(), source=source, kind="monitor report")
+
+
+def validate_digest(document: Any, *, source: str = "digest.json") -> None:
+    """Check a digest mapping against the ``digest.json`` schema.
+
+    Raises:
+        ConfigError: Naming the first offending key and what is wrong with it.
+    """
+    _validate(document, digest_schema(), source=source, kind="digest")

@@ -1,4 +1,5 @@
-"""Deployments: a real ``prefect server`` on 127.0.0.1, the flow served on a cron schedule, run_deployment."""
+"""Deployments: a real ``prefect server`` on 127.0.0.1, the flows served on cron schedules (the nightly gate, the weekly
+digest), run_deployment."""
 
 from __future__ import annotations
 
@@ -40,8 +41,16 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
             assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
             assert deployment.parameters == {"config_path": str(config.resolve())}
             flow_run = run_deployment("retrain-and-gate/test-serve", timeout=240, poll_interval=2)
+            assert flow_run.state.is_completed(), flow_run.state
+            with get_client(sync_client=True) as client:  # served beside it: the digest of the same config
+                digest = client.read_deployment_by_name("stakeholder-digest/weekly-digest")
+            assert [s.schedule.cron for s in digest.schedules] == ["0 7 * * 1"]
+            assert digest.parameters["history"] == str(tmp_path / "history.sqlite")
+            digest_run = run_deployment("stakeholder-digest/weekly-digest", timeout=120, poll_interval=2)
         assert flow_run.state.is_completed(), flow_run.state
         assert (tmp_path / "out" / "report.json").is_file()
+        assert digest_run.state.is_completed(), digest_run.state
+        assert "served-logreg" in (tmp_path / "digest" / "digest.md").read_text()
     assert all(proc.poll() is not None for proc in server.procs)
 
 

@@ -13,7 +13,7 @@ import zlib
 import pytest
 
 from gapgates.report.build import render_files, rerender
-from tests.helpers import Chromium, find_chromium, load, real_run, with_optional_sections
+from tests.helpers import Chromium, load, real_run, with_optional_sections
 
 VISIBLE = """(() => {
   const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect();
@@ -32,14 +32,6 @@ VISIBLE = """(() => {
     external: [...document.querySelectorAll('[src],[href]')].map(e => e.getAttribute('src') || e.getAttribute('href')),
   };
 })()"""
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    path, why = find_chromium()
-    if path is None:
-        pytest.skip(f"headless Chromium unavailable: {why}")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -200,7 +200,7 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     installed_yaml = fresh_venv.site_packages / "gapgates" / "deployments" / "prefect.yaml"
-    (spec,) = yaml.safe_load(installed_yaml.read_text())["deployments"]
+    (spec,) = [d for d in yaml.safe_load(installed_yaml.read_text())["deployments"] if d["name"] == "scheduled-retrain"]
     project = _user_project(tmp_path)
     config = project / spec["parameters"]["config_path"]
     config.parent.mkdir(parents=True, exist_ok=True)

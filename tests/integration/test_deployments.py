@@ -1,16 +1,26 @@
-"""deployments/prefect.yaml, read in-process: the cron deployment, its config file and its flow entrypoint."""
+"""deployments/prefect.yaml, read in-process: the cron deployments, their parameters and flow entrypoints, and that
+serve.py serves the digest with the same parameters."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from tests.helpers import ROOT
 
 
-def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
+def _deployments() -> dict[str, dict]:
     import yaml
-    from prefect.flows import load_flow_from_entrypoint
 
     spec = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())
-    dep, _monitor = spec["deployments"]
+    return {dep["name"]: dep for dep in spec["deployments"]}
+
+
+def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
+    from prefect.flows import load_flow_from_entrypoint
+
+    deployments = _deployments()
+    assert set(deployments) == {"scheduled-retrain", "production-monitor", "weekly-digest"}
+    dep = deployments["scheduled-retrain"]
     assert dep["schedules"][0]["cron"] == "0 3 * * *"
     config = ROOT / dep["parameters"]["config_path"]
     assert config.is_file()
@@ -25,16 +35,45 @@ def test_prefect_yaml_declares_a_cron_deployment_with_a_config_file():
 def test_the_retrain_deployment_is_triggered_by_the_monitors_event_about_its_model():
     """prefect.yaml's trigger is the one serve.py attaches (``retrain_trigger``) for the model its config names,
     and the monitor deployment runs the monitor-production flow on the same config."""
-    import yaml
     from gapgates.flows.monitor import RETRAIN_EVENT, monitor_production, retrain_trigger
     from gapgates.flows.retrain import gate_config
     from prefect.events.schemas.deployment_triggers import DeploymentEventTrigger
     from prefect.flows import load_flow_from_entrypoint
 
-    retrain, monitor = yaml.safe_load((ROOT / "deployments" / "prefect.yaml").read_text())["deployments"]
+    retrain, monitor = _deployments()["scheduled-retrain"], _deployments()["production-monitor"]
     model = gate_config(str(ROOT / retrain["parameters"]["config_path"])).model_name
     (trigger,) = [DeploymentEventTrigger.model_validate(t) for t in retrain["triggers"]]
     assert trigger.model_dump() == retrain_trigger(model).model_dump()
     assert trigger.expect == {RETRAIN_EVENT} and trigger.parameters is None  # the deployment's own parameters
     assert load_flow_from_entrypoint(monitor["entrypoint"]) is monitor_production
     assert monitor["parameters"]["config_path"] == retrain["parameters"]["config_path"] and monitor["schedules"]
+
+
+def test_the_weekly_digest_deployment_agrees_with_serve_py():
+    from gapgates.deployments.serve import DIGEST_CRON, digest_parameters
+    from gapgates.flows.digest import stakeholder_digest
+    from prefect.flows import load_flow_from_entrypoint
+
+    dep = _deployments()["weekly-digest"]
+    assert load_flow_from_entrypoint(dep["entrypoint"]) is stakeholder_digest
+    assert [s["cron"] for s in dep["schedules"]] == [DIGEST_CRON] == ["0 7 * * 1"]
+    assert dep["work_pool"] == _deployments()["scheduled-retrain"]["work_pool"]
+    served = digest_parameters(ROOT / _deployments()["scheduled-retrain"]["parameters"]["config_path"])
+
+    def absolute(value):
+        return [absolute(v) for v in value] if isinstance(value, list) else str((ROOT / value).resolve())
+
+    assert {key: absolute(value) for key, value in dep["parameters"].items()} == served  # paths from the project root
+    assert set(dep["parameters"]) <= set(stakeholder_digest.parameters.properties)
+
+
+def test_serve_py_serves_no_digest_for_a_config_without_history(tmp_path):
+    from gapgates.deployments.serve import digest_parameters
+
+    config = tmp_path / "gapgates.toml"
+    config.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m.M"\n')
+    assert digest_parameters(config) is None
+    config.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m.M"\nout = "reports/run"\n')
+    assert digest_parameters(config) == {"history": str(tmp_path / "reports" / "history.sqlite"), "registries": [],
+                                         "policy": None, "out": str(tmp_path / "reports" / "digest")}
+    assert Path(digest_parameters(config)["out"]).is_absolute()

@@ -52,3 +52,13 @@ def test_published_monitor_schema_is_the_packaged_one_is_valid_and_holds_what_th
     gap = published["properties"]["gap"]["additionalProperties"]
     assert {"gap_mean", "gap_ci_low", "gap_ci_high"} <= set(gap["required"])  # record_from_report's keys
     assert {"model", "registry", "data", "decision", "primary_metric", "kind"} <= set(published["required"])
+
+
+def test_published_digest_schema_is_the_packaged_one_and_is_valid():
+    from gapgates.report.digest import DIGEST_SCHEMA_VERSION
+    from gapgates.report.schema import digest_schema
+
+    published = json.loads((ROOT / "schema" / "digest.schema.json").read_text(encoding="utf-8"))
+    assert published == digest_schema()
+    jsonschema.Draft202012Validator.check_schema(published)
+    assert DIGEST_SCHEMA_VERSION.startswith("1.")
