@@ -157,11 +157,16 @@ class CheckConfig(BaseModel):
     @property
     def workers(self) -> int | None:
         """Folds fitted at once: ``n_jobs`` clipped to the usable cores and to the folds (None: one at a time)."""
+        return self.workers_for(self.folds * self.repeats)
+
+    def workers_for(self, tasks: int) -> int | None:
+        """Workers for ``tasks`` independent fits (folds, a sweep's values): ``n_jobs`` clipped to the usable
+        cores and to ``tasks`` (None: one at a time)."""
         if self.n_jobs is None:
             return None
         cores = usable_cores()
         wanted = self.n_jobs if self.n_jobs > 0 else max(1, cores + 1 + self.n_jobs)
-        return max(1, min(wanted, cores, self.folds * self.repeats))
+        return max(1, min(wanted, cores, tasks))
 
     @property
     def workers_note(self) -> str | None:

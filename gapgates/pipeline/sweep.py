@@ -13,14 +13,16 @@ the primary metric; a tie (equal to 12 decimals) goes to the less flexible value
 (:func:`gapgates.compute.sweep.capacity_order`). None when no value passes.
 
 The fit ceiling (``max_fits``, ``--max-fits``) covers the whole sweep: values × folds × repeats
-must stay within it, and each value may add repeats only within its equal share of it.
+must stay within it, and each value may add repeats only within its equal share of it. The values
+run in parallel within ``--n-jobs`` (:func:`judge_values`): never more workers than ``n_jobs``, and the
+same numbers whatever ``n_jobs`` is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from gapgates.compute.crossval import GapResult, MetricGap
@@ -42,18 +44,20 @@ from gapgates.judge.checks import Outcome
 from gapgates.judge.policy import Policy
 from gapgates.pipeline.definition import JUDGE_STEPS, RunState, execute
 from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, with_params
-from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds
+from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds, worker_died
 
 __all__ = [
-    "RECOMMEND_FOR", "VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "default_spec", "early_stopping_after",
-    "recommend", "recommend_after", "run_sweep", "sweep_fits",
+    "RECOMMEND_FOR", "VALUE_STEPS", "JudgeValues", "SweepPoint", "SweepResult", "check_sweep", "default_spec",
+    "early_stopping_after", "judge_one", "judge_values", "recommend", "recommend_after", "run_sweep", "serial_folds",
+    "sweep_fits",
 ]
 
 #: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
 RECOMMEND_FOR = frozenset({"overfit", "underfit"})
 
-#: Called before each value is measured: ``(position, count, value)``, position from 1.
-ValueProgress = Callable[[int, int, Any], None]
+#: Judges a sweep's values on its folds: ``judge(preps, splits)`` returns one judged run per prepared value, in
+#: order (:func:`judge_values` in this process; the Prefect flow submits one task per value).
+JudgeValues = Callable[[Sequence[Prepared], Splits], list[RunResult]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,17 +179,20 @@ def recommend(points: tuple[SweepPoint, ...]) -> SweepPoint | None:
 
 
 def run_sweep(
-    config: CheckConfig, spec: SweepSpec, *, policy: Policy | None = None, progress: ValueProgress | None = None
+    config: CheckConfig, spec: SweepSpec, *, policy: Policy | None = None, judge: JudgeValues | None = None
 ) -> SweepResult:
     """Measure and judge the model once per value of ``spec.param``, on the same folds of the data read once.
 
-    Writes nothing and promotes nothing.
+    The values are judged in parallel within ``--n-jobs`` (:func:`judge_values`; each value's folds then run one
+    at a time, so no more than ``n_jobs`` workers fit at once). The numbers do not depend on ``n_jobs``. Writes
+    nothing and promotes nothing.
 
     Args:
         config: The options, as for ``gapgates check`` (``config.params`` must not set ``spec.param``).
         spec: The parameter and its values (:func:`gapgates.compute.sweep.parse_sweep`).
         policy: A policy to use instead of loading ``config.policy``.
-        progress: Called before each value is measured.
+        judge: How to judge the values (the Prefect flow submits one task per value); default
+            :func:`judge_values`.
 
     Returns:
         The values in order of capacity, each with its judged run and regime, and the recommendation.
@@ -209,21 +216,60 @@ def run_sweep(
                            created=created, refused=blocked_by_quality(prep))
     splits = make_folds(prep)
     share = config.max_fits // len(spec.values)
-    order = capacity_order(spec.param, spec.values)
-    runs: list[tuple[Any, RunResult]] = []
-    for position, index in enumerate(order, start=1):
-        value = spec.values[index]
-        if progress is not None:
-            progress(position, len(order), value)
-        runs.append((value, _judge(with_params(prep, {spec.param: value}, max_fits=share), splits)))
-    primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for _, run in runs]
+    values = [spec.values[index] for index in capacity_order(spec.param, spec.values)]
+    preps = [with_params(prep, {spec.param: value}, max_fits=share) for value in values]
+    runs = (judge or judge_values)(preps, splits)
+    primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for run in runs]
     nan = float("nan")
     regimes = label_regimes([nan if p is None else p.train_mean for p in primaries],
                             [nan if p is None else p.test_mean for p in primaries],
                             test_se=[nan if p is None else float(fold_standard_error(p.test)) for p in primaries])
-    points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
+    points = tuple(SweepPoint(value=value, run=run, regime=regime) for value, run, regime in zip(values, runs, regimes))
     return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
                        recommended=recommend(points), created=created)
+
+
+def judge_one(prep: Prepared, splits: Splits) -> RunResult:
+    """One value: the run's judging steps after the split (cross-validate → ... → decide), on the sweep's folds."""
+    state = execute(VALUE_STEPS, RunState(config=prep.config, prepared=prep, splits=splits))
+    if state.result is None:  # decide always runs; kept explicit for the type checker
+        raise RuntimeError("A sweep value ended without a decision.")
+    return state.result
+
+
+def serial_folds(prep: Prepared) -> Prepared:
+    """The value's inputs with its folds fitted one at a time: the values are the parallel work."""
+    return replace(prep, config=prep.config.model_copy(update={"n_jobs": None}))
+
+
+def judge_values(preps: Sequence[Prepared], splits: Splits) -> list[RunResult]:
+    """Judge each value (:func:`judge_one`) on the same folds, in parallel within ``--n-jobs``.
+
+    With more than one worker (``n_jobs`` clipped to the usable cores and the values), the values run in joblib's
+    process workers (as the folds do), each fitting its folds one at a time, with native threads capped per
+    worker (:func:`gapgates.compute.crossval.thread_limits`); otherwise one after another, each with its folds in
+    parallel as ``gapgates check`` fits them. The numbers are the same either way.
+
+    Raises:
+        GapGatesError: The first failing value's one-line error (bad data, the model's own error).
+        UserCodeError: When a worker process died.
+    """
+    if not preps:
+        return []
+    workers = preps[0].config.workers_for(len(preps)) or 1
+    if workers <= 1:
+        return [judge_one(prep, splits) for prep in preps]
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib import Parallel, delayed
+
+    from gapgates.compute.crossval import thread_limits
+
+    try:
+        with thread_limits(workers):
+            return list(Parallel(n_jobs=workers)(delayed(judge_one)(serial_folds(prep), splits) for prep in preps))
+    except BrokenProcessPool as err:
+        raise worker_died(preps[0], err) from err
 
 
 def default_spec(config: CheckConfig) -> SweepSpec | None:
@@ -246,7 +292,7 @@ def default_spec(config: CheckConfig) -> SweepSpec | None:
     return None if spec is None else SweepSpec(param=prefix + spec.param, values=spec.values)
 
 
-def recommend_after(result: RunResult, *, progress: ValueProgress | None = None) -> SweepResult | None:
+def recommend_after(result: RunResult, *, judge: JudgeValues | None = None) -> SweepResult | None:
     """The default capacity sweep after a run blocked for ``overfit`` or ``underfit`` (``check --recommend``).
 
     The swept parameter is dropped from the config's own parameters, and the sweep runs under the
@@ -255,7 +301,7 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
 
     Args:
         result: The judged run.
-        progress: Called before each value is measured.
+        judge: How to judge the values (default :func:`judge_values`).
 
     Returns:
         The judged sweep; None when the run passed, was not diagnosed overfit or underfit, or its
@@ -273,7 +319,7 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
         return None
     params = {k: v for k, v in config.params.items() if k != spec.param}
     values_config = config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False})
-    return run_sweep(values_config, spec, policy=result.prepared.policy, progress=progress)
+    return run_sweep(values_config, spec, policy=result.prepared.policy, judge=judge)
 
 
 def early_stopping_after(result: RunResult) -> TrainingCurve | None:
@@ -302,9 +348,3 @@ def early_stopping_after(result: RunResult) -> TrainingCurve | None:
 VALUE_STEPS = tuple(step for step in JUDGE_STEPS if step.name not in {"load-data", "data-quality-gate", "split"})
 
 
-def _judge(prep: Prepared, splits: Splits) -> RunResult:
-    """One value: the run's judging steps after the split (cross-validate → ... → decide), on the sweep's folds."""
-    state = execute(VALUE_STEPS, RunState(config=prep.config, prepared=prep, splits=splits))
-    if state.result is None:  # decide always runs; kept explicit for the type checker
-        raise RuntimeError("A sweep value ended without a decision.")
-    return state.result

@@ -126,9 +126,9 @@ def test_cli_exits_1_when_no_value_passes(data, tmp_path):
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())["recommendation"] is None
 
 
-def _sweep_json(data: Path, out: Path, *, seed: int) -> dict:
+def _sweep_json(data: Path, out: Path, *, seed: int, n_jobs: int = 1) -> dict:
     r = invoke("sweep", "--data", data, "--target", "label", "--model", "sklearn.ensemble.RandomForestClassifier",
-               "--param", "n_estimators=5", "--n-jobs", 1, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
+               "--param", "n_estimators=5", "--n-jobs", n_jobs, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
     assert r.exit_code in (0, 1), r.output
     document = json.loads((out / "sweep.json").read_text())
     document.pop("created")
@@ -139,6 +139,27 @@ def test_same_seed_same_numbers(data, tmp_path):
     first = _sweep_json(data, tmp_path / "a", seed=3)
     assert _sweep_json(data, tmp_path / "b", seed=3) == first
     assert _sweep_json(data, tmp_path / "c", seed=4)["values"] != first["values"]
+
+
+def test_values_in_parallel_give_the_numbers_of_values_one_at_a_time(data, tmp_path, monkeypatch):
+    import gapgates.config
+
+    monkeypatch.setattr(gapgates.config, "usable_cores", lambda: 2)  # two workers even on a one-core runner
+    assert _sweep_json(data, tmp_path / "parallel", seed=3, n_jobs=2) == _sweep_json(data, tmp_path / "serial", seed=3)
+
+
+def test_values_fan_out_within_n_jobs_and_fit_their_folds_one_at_a_time(data, monkeypatch):
+    import gapgates.config
+
+    monkeypatch.setattr(gapgates.config, "usable_cores", lambda: 4)
+    policy = parse_policy(POLICY)
+    parallel = run_sweep(_config(data, n_jobs=2), parse_sweep("max_depth=2,3,5"), policy=policy)
+    serial = run_sweep(_config(data, n_jobs=1), parse_sweep("max_depth=2,3,5"), policy=policy)
+    # fanned out: each value ran its folds serially (no nested pool); one at a time: its folds got the workers
+    assert [p.run.prepared.config.n_jobs for p in parallel.points] == [None] * 3
+    assert [p.run.prepared.config.n_jobs for p in serial.points] == [1] * 3
+    assert [p.primary.test for p in parallel.points] == [p.primary.test for p in serial.points]
+    assert _config(data, n_jobs=8).workers_for(3) == 3 and _config(data, n_jobs=-1).workers_for(10) == 4
 
 
 @pytest.mark.parametrize(("args", "message"), [
