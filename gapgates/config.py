@@ -56,6 +56,9 @@ class CheckConfig(BaseModel):
         learning_curve: Also compute a learning curve (5 × folds extra fits).
         training_curve: Also score an iterative model at every iteration: boosting fold models replayed (no
             extra fit), MLP/SGD trained again epoch by epoch (one more fit per fold); the early-stopping point.
+        recommend: After a block for overfit or underfit, run the model's default capacity sweep and (overfit,
+            iterative models) re-check the training curve's early-stopping settings; the verified recommendation
+            goes into the report before it is published (``gapgates check --recommend``).
         registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.
@@ -88,6 +91,7 @@ class CheckConfig(BaseModel):
     dask: str | None = None
     learning_curve: bool = False
     training_curve: bool = False
+    recommend: bool = False
     registry: str | None = None
     promote: bool = False
     alias: str | None = Field(default=None, min_length=1)

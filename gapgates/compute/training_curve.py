@@ -31,7 +31,7 @@ import pandas as pd
 from gapgates.compute.crossval import CrossValidation
 from gapgates.compute.intervals import fold_standard_error
 
-__all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "stopping_point", "training_curve"]
+__all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "replays_epochs", "stopping_point", "training_curve"]
 
 #: Most iterations scored per fold; a longer run is scored at evenly spaced iterations (the last always).
 MAX_POINTS = 200
@@ -167,6 +167,26 @@ def iteration_param(estimator: Any) -> str | None:
     """The parameter that sets an iterative model's number of iterations (``max_iter`` or ``n_estimators``)."""
     params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
     return next((p for p in ("max_iter", "n_estimators") if p in params), None)
+
+
+def replays_epochs(estimator: Any) -> bool:
+    """Whether the training curve of this (unfitted) model trains it again epoch by epoch: one more fit per fold.
+
+    True for a model (or a Pipeline's last step) with ``partial_fit`` and no staged predictions (``MLP*`` with
+    ``sgd``/``adam``, ``SGD*``); a boosting model is replayed with no fit.
+
+    Example:
+        >>> from sklearn.linear_model import SGDClassifier
+        >>> from sklearn.ensemble import HistGradientBoostingClassifier
+        >>> replays_epochs(SGDClassifier()), replays_epochs(HistGradientBoostingClassifier())
+        (True, False)
+    """
+    from gapgates.data.guard import unwrap
+
+    model = unwrap(estimator)
+    while hasattr(model, "steps") and hasattr(model, "__getitem__"):
+        model = model[-1]
+    return hasattr(model, "partial_fit") and not hasattr(model, "staged_predict")
 
 
 class _Stage:

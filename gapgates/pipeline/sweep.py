@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gapgates.compute.crossval import GapResult, MetricGap
@@ -39,7 +39,7 @@ from gapgates.compute.sweep import (
 from gapgates.compute.training_curve import TrainingCurve
 from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
-from gapgates.errors import ConfigError
+from gapgates.errors import ConfigError, GapGatesError
 from gapgates.judge.checks import Outcome
 from gapgates.judge.policy import Policy
 from gapgates.pipeline.definition import JUDGE_STEPS, RunState, execute
@@ -47,9 +47,9 @@ from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, wit
 from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds, worker_died
 
 __all__ = [
-    "RECOMMEND_FOR", "VALUE_STEPS", "JudgeValues", "SweepPoint", "SweepResult", "check_sweep", "default_spec",
-    "early_stopping_after", "judge_one", "judge_values", "recommend", "recommend_after", "run_sweep", "serial_folds",
-    "sweep_fits",
+    "RECOMMEND_FOR", "VALUE_STEPS", "JudgeValues", "Recommendation", "StoppingSetting", "SweepPoint", "SweepResult",
+    "check_sweep", "default_spec", "early_stopping_after", "judge_one", "judge_values", "recheck_stopping",
+    "recommend", "recommend_after", "recommend_fixes", "run_sweep", "serial_folds", "stopping_settings", "sweep_fits",
 ]
 
 #: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
@@ -272,10 +272,8 @@ def judge_values(preps: Sequence[Prepared], splits: Splits) -> list[RunResult]:
         raise worker_died(preps[0], err) from err
 
 
-def default_spec(config: CheckConfig) -> SweepSpec | None:
-    """The default sweep for the config's model (:data:`gapgates.compute.sweep.DEFAULT_SWEEPS`), or None.
-
-    For a scikit-learn ``Pipeline`` the parameter of its last step is swept (``logisticregression__C``).
+def _last_step(config: CheckConfig) -> tuple[Any, str]:
+    """The config's model (a ``Pipeline``'s last step) and the prefix its parameters take (``logisticregression__``).
 
     Raises:
         ConfigError: If the model cannot be built (as in ``gapgates check``).
@@ -288,8 +286,31 @@ def default_spec(config: CheckConfig) -> SweepSpec | None:
     if isinstance(estimator, Pipeline):
         prefix = f"{estimator.steps[-1][0]}__"
         estimator = estimator.steps[-1][1]
+    return estimator, prefix
+
+
+def default_spec(config: CheckConfig) -> SweepSpec | None:
+    """The default sweep for the config's model (:data:`gapgates.compute.sweep.DEFAULT_SWEEPS`), or None.
+
+    For a scikit-learn ``Pipeline`` the parameter of its last step is swept (``logisticregression__C``).
+
+    Raises:
+        ConfigError: If the model cannot be built (as in ``gapgates check``).
+    """
+    estimator, prefix = _last_step(config)
     spec = default_sweep(estimator)
     return None if spec is None else SweepSpec(param=prefix + spec.param, values=spec.values)
+
+
+def _blocked_for(result: RunResult, labels: frozenset[str]) -> bool:
+    diagnosis = result.diagnosis
+    return result.decision.outcome is not Outcome.PROMOTE and diagnosis is not None and diagnosis.label in labels
+
+
+def _for_values(config: CheckConfig, params: dict[str, Any]) -> CheckConfig:
+    """The config a recommendation's values run with: no curves per value, nothing promoted, no recommendation."""
+    return config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False,
+                                     "promote": False, "recommend": False})
 
 
 def recommend_after(result: RunResult, *, judge: JudgeValues | None = None) -> SweepResult | None:
@@ -310,38 +331,188 @@ def recommend_after(result: RunResult, *, judge: JudgeValues | None = None) -> S
     Raises:
         ConfigError: If the default sweep does not fit within the fit ceiling (the message names the fix).
     """
-    diagnosis = result.diagnosis
-    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label not in RECOMMEND_FOR:
+    if not _blocked_for(result, RECOMMEND_FOR):
         return None
     config = result.prepared.config
     spec = default_spec(config)
     if spec is None:
         return None
     params = {k: v for k, v in config.params.items() if k != spec.param}
-    values_config = config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False})
-    return run_sweep(values_config, spec, policy=result.prepared.policy, judge=judge)
+    return run_sweep(_for_values(config, params), spec, policy=result.prepared.policy, judge=judge)
 
 
-def early_stopping_after(result: RunResult) -> TrainingCurve | None:
+def early_stopping_after(result: RunResult, *, errors: dict[str, str] | None = None) -> TrainingCurve | None:
     """``check --recommend``'s early-stopping point: the training curve of a run blocked for ``overfit``
     whose model is iterative (the run's own curve with ``--training-curve``, else computed now: boosting fold
-    models replayed with no fit, MLP/SGD trained again epoch by epoch).
+    models replayed with no fit, MLP/SGD trained again epoch by epoch, one fit per fold the run fitted).
+
+    The curve is computed as the diagnostics step computes it (:func:`~gapgates.pipeline.steps.guarded_training_curve`):
+    a model whose ``partial_fit`` raises gives no curve, and its error goes to ``errors["training_curve"]``.
+
+    Args:
+        result: The judged run.
+        errors: Where a failed curve's message goes (``{"training_curve": message}``).
 
     Returns:
         The curve when it names an iteration to stop at before the last; None otherwise (a passing run,
-        another diagnosis, a model that cannot replay its iterations, a validation score still best at the end).
-    """
-    from gapgates.compute.training_curve import training_curve
+        another diagnosis, a model that cannot replay its iterations, a curve that failed, a validation score
+        still best at the end).
 
-    diagnosis, gap_result = result.diagnosis, result.evidence.gap
-    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label != "overfit" \
-            or gap_result is None:
+    Raises:
+        ConfigError: If training an MLP/SGD again epoch by epoch would exceed the fit ceiling.
+    """
+    from gapgates.compute.training_curve import replays_epochs
+    from gapgates.pipeline.steps import guarded_training_curve
+
+    gap_result = result.evidence.gap
+    if not _blocked_for(result, frozenset({"overfit"})) or gap_result is None:
         return None
     curve = result.evidence.training_curve
-    if curve is None:
+    if curve is None and "training_curve" not in result.evidence.errors:
         prep = result.prepared
-        curve = training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
-    return None if curve.param_line is None else curve
+        if replays_epochs(prep.estimator) and gap_result.n_folds > prep.config.max_fits:
+            raise ConfigError(
+                f"Training {prep.config.model_name} again epoch by epoch for its training curve would fit it "
+                f"{gap_result.n_folds:,} times (once per fold), more than the limit of {prep.config.max_fits:,}. "
+                f"Raise the limit with --max-fits {gap_result.n_folds}."
+            )
+        curve = guarded_training_curve(prep, gap_result, errors if errors is not None else {})
+    return None if curve is None or curve.param_line is None else curve
+
+
+@dataclass(frozen=True, eq=False)
+class StoppingSetting:
+    """An early-stopping setting a training curve names, measured and judged on the run's folds like a sweep value.
+
+    Attributes:
+        params: The parameters it sets: ``{"max_iter": 140}``, or ``{"early_stopping": True, "n_iter_no_change": 10}``.
+        run: The judged run of the model with them (its gap, checks and decision).
+    """
+
+    params: dict[str, Any]
+    run: RunResult
+
+    @property
+    def param_line(self) -> str:
+        """The ready options: ``--param early_stopping=true --param n_iter_no_change=10``."""
+        return " ".join(f"--param {name}={format_value(value)}" for name, value in self.params.items())
+
+    @property
+    def passed(self) -> bool:
+        """Whether the policy promotes the model with this setting."""
+        return self.run.decision.outcome is Outcome.PROMOTE
+
+
+def stopping_settings(config: CheckConfig, curve: TrainingCurve) -> list[dict[str, Any]]:
+    """The early-stopping settings a training curve names: its iteration cap (``max_iter=140``), and, for a model
+    with ``early_stopping`` (HistGradientBoosting, MLP, SGD) not already on, ``early_stopping=True`` with the
+    model's own patience (``n_iter_no_change``: 10 for HistGradientBoosting and MLP, 5 for SGD).
+
+    Raises:
+        ConfigError: If the model cannot be built.
+    """
+    estimator, prefix = _last_step(config)
+    settings: list[dict[str, Any]] = []
+    if curve.param is not None and curve.stop is not None:
+        settings.append({prefix + curve.param: curve.stop})
+    params = estimator.get_params(deep=False)
+    if "early_stopping" in params and params["early_stopping"] is not True and params.get("n_iter_no_change"):
+        settings.append({prefix + "early_stopping": True, prefix + "n_iter_no_change": int(params["n_iter_no_change"])})
+    return settings
+
+
+def recheck_stopping(result: RunResult, settings: Sequence[dict[str, Any]], *,
+                     judge: JudgeValues | None = None) -> tuple[StoppingSetting, ...]:
+    """Judge each early-stopping setting on the run's folds under its policy, as a sweep value is judged.
+
+    Raises:
+        ConfigError: If the settings would fit the model more times than the fit ceiling allows.
+        DataError: If the model cannot be fit with a setting.
+    """
+    prep = result.prepared
+    config = prep.config
+    fits = sweep_fits(config, len(settings))
+    if fits > config.max_fits:
+        raise ConfigError(
+            f"Re-checking {len(settings)} early-stopping settings would fit the model {fits:,} times, more than the "
+            f"limit of {config.max_fits:,}. Raise the limit with --max-fits {fits}."
+        )
+    base = replace(prep, config=_for_values(config, dict(config.params)))
+    share = config.max_fits // max(1, len(settings))
+    preps = [with_params(base, dict(setting), max_fits=share) for setting in settings]
+    runs = (judge or judge_values)(preps, make_folds(prep))
+    return tuple(StoppingSetting(params=dict(setting), run=run) for setting, run in zip(settings, runs))
+
+
+@dataclass(frozen=True, eq=False)
+class Recommendation:
+    """What ``check --recommend`` found after a block, judged before the run is published.
+
+    Attributes:
+        sweep: The default capacity sweep (None: the model has none, or it could not run: see ``notes``).
+        curve: The training curve naming an early-stopping point (a model blocked for overfit that can replay
+            its iterations; None otherwise).
+        stopping: The early-stopping settings the curve names, each re-checked against the policy.
+        notes: Why a part is missing, one line each: ``{"sweep": ..., "early_stopping": ...}``.
+        errors: Measurements that failed: ``{"training_curve": message}`` (added to the report's ``errors``).
+    """
+
+    sweep: SweepResult | None = None
+    curve: TrainingCurve | None = None
+    stopping: tuple[StoppingSetting, ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stopping_pick(self) -> StoppingSetting | None:
+        """The passing early-stopping setting with the best primary test score (the iteration cap on a tie)."""
+        best: StoppingSetting | None = None
+        for setting in self.stopping:
+            score = _test_mean(setting)
+            if setting.passed and score == score and (best is None or round(score, 12) > round(_test_mean(best), 12)):
+                best = setting
+        return best
+
+
+def _test_mean(setting: StoppingSetting) -> float:
+    gap = setting.run.evidence.gap
+    return float("nan") if gap is None else gap.primary.test_mean
+
+
+def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> Recommendation | None:
+    """The gate's ``recommend`` step (``check --recommend``): after a block for ``overfit`` or ``underfit``, a
+    verified capacity value (:func:`recommend_after`) and, for an iterative model blocked for overfit, the training
+    curve's early-stopping settings re-checked against the policy (:func:`recheck_stopping`).
+
+    Runs after ``decide`` and before the run is published, so the recommendation is in the reports, the history
+    row and the webhook. What cannot run (over the fit ceiling, a value the model refuses, a curve whose
+    ``partial_fit`` raises) is a note or an error, never the run's failure: the decision stands.
+
+    Args:
+        result: The judged run.
+        judge: How to judge the sweep's values and the settings (default :func:`judge_values`).
+
+    Returns:
+        The recommendation; None when ``config.recommend`` is off or the run was not blocked for overfit or underfit.
+    """
+    if not result.prepared.config.recommend or not _blocked_for(result, RECOMMEND_FOR):
+        return None
+    notes: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    curve, stopping = None, ()
+    try:
+        curve = early_stopping_after(result, errors=errors)
+        if curve is not None:
+            stopping = recheck_stopping(result, stopping_settings(result.prepared.config, curve), judge=judge)
+    except GapGatesError as err:
+        notes["early_stopping"] = f"the early-stopping settings could not be re-checked: {err}"
+    if "training_curve" in errors:
+        notes["early_stopping"] = f"no early-stopping point: {errors['training_curve']}"
+    try:
+        sweep = recommend_after(result, judge=judge)
+    except GapGatesError as err:
+        sweep, notes["sweep"] = None, f"the capacity sweep could not run: {err}"
+    return Recommendation(sweep=sweep, curve=curve, stopping=stopping, notes=notes, errors=errors)
 
 
 #: The judging steps after the split, in their declared order: what each value runs.
