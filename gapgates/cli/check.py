@@ -35,7 +35,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", type=int, help="Seed for folds and unseeded models (default 0)."),
         click.option("--group", help="Group column: GroupKFold."),
         click.option("--time", help="Time column: TimeSeriesSplit."),
-        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds)."),
+        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds); "
+                                                "sweep and --recommend: values judged in parallel."),
         click.option("--max-fits", type=click.IntRange(min=1),
                      help="Ceiling on model fits (folds × repeats, × 6 with --learning-curve; default 500)."),
         click.option("--out", help="Report directory."),
