@@ -21,11 +21,15 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 
 from gapgates.pipeline.steps import RunResult
+from gapgates.pipeline.sweep import Recommendation
 from gapgates.publishing import Published
 from gapgates.report.build import build_report, render_markdown, write_reports
 from gapgates.report.html import approval_summary
 
-__all__ = ["artifact_keys", "artifact_url", "fold_rows", "html_url", "publish_artifacts", "publish_evidence"]
+__all__ = [
+    "artifact_keys", "artifact_url", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
+    "publish_recommendation", "recommendation_markdown", "sweep_rows",
+]
 
 
 def artifact_keys(name: str) -> dict[str, str]:
@@ -37,7 +41,8 @@ def artifact_keys(name: str) -> dict[str, str]:
     """
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
-    return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval"}
+    return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval",
+            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation"}
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +54,58 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             gap = None if train is None or test is None else round(train - test, 6)
             rows.append({"fold": i, "metric": metric, "train": train, "test": test, "gap": gap})
     return rows
+
+
+def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The capacity curve of a ``sweep.json`` mapping, one row per value: value, train, test, gap, regime, decision."""
+    from gapgates.compute.sweep import format_value
+
+    metric = document["primary_metric"]
+    rows = []
+    for entry in document["values"]:
+        g = entry["gap"][metric]
+        rows.append({"value": format_value(entry["value"]), "train": g["train_mean"], "test": g["test_mean"],
+                     "gap": g["gap_mean"], "gap_ci_high": g["gap_ci_high"], "regime": entry["regime"],
+                     "decision": entry["decision"]})
+    return rows
+
+
+def recommendation_markdown(name: str, document: dict[str, Any] | None, early_stopping: dict[str, Any] | None,
+                            notes: dict[str, str]) -> str:
+    """The recommendation artifact: the verified ``--param`` (the sweep's table), the early-stopping settings
+    re-checked, and why a part could not run."""
+    from gapgates.report.sweep import render_sweep_markdown, stopping_lines
+
+    lines = [f"# gapgates: recommendation for {name}", ""]
+    if document is not None:
+        lines += [render_sweep_markdown(document).replace("# Capacity sweep", "## Capacity sweep", 1), ""]
+    if early_stopping is not None:
+        lines += ["## Early stopping", "", *(f"- {line.strip()}" for line in stopping_lines(early_stopping)), ""]
+    lines += [f"- Note: {note}" for note in notes.values()]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+@task(name="publish-recommendation", cache_policy=NO_CACHE, **IO_RETRIES)
+def publish_recommendation(recommendation: Recommendation, name: str, metric: str) -> dict[str, UUID]:
+    """The ``recommend`` step's artifacts: a table of the capacity curve (value, train, test, gap, regime) and a
+    Markdown artifact with the verified recommendation and the early-stopping settings re-checked.
+
+    Returns:
+        The ids of the artifacts created, by kind (``sweep``, ``recommendation``).
+    """
+    from gapgates.report.sweep import early_stopping_section, sweep_document
+
+    keys = artifact_keys(name)
+    document = None if recommendation.sweep is None else sweep_document(recommendation.sweep)
+    created = {}
+    if document is not None:
+        created["sweep"] = create_table_artifact(sweep_rows(document), key=keys["sweep"],
+                                                 description=f"Capacity sweep of {name} over {document['param']}")
+    markdown = recommendation_markdown(name, document, early_stopping_section(recommendation, metric),
+                                       recommendation.notes)
+    created["recommendation"] = create_markdown_artifact(markdown, key=keys["recommendation"],
+                                                         description=f"Recommendation for {name}")
+    return created
 
 
 def html_url(report: dict[str, Any]) -> str | None:

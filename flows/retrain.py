@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from gapgates.flows.approval import evidence_links, request_approval
-from gapgates.flows.artifacts import html_url, publish_artifacts, publish_evidence
+from gapgates.flows.artifacts import html_url, publish_artifacts, publish_evidence, publish_recommendation
 from gapgates.flows.tasks import call_task
 from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
@@ -59,6 +59,9 @@ def _call(step: Step, *args: Any) -> Any:
     value = call_task(step, *args)
     if step.name == "publish":
         publish_artifacts(value)
+    if step.name == "recommend" and value is not None:
+        result = args[0]
+        publish_recommendation(value, result.name, result.prepared.metrics[0])
     return value
 
 
@@ -112,12 +115,16 @@ def blocked_message(reasons: list[str]) -> str:
 
 
 @flow(name="retrain-and-gate", validate_parameters=True, persist_result=True)
-def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | None = None) -> Any:
+def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | None = None,
+                     recommend: bool = False) -> Any:
     """Retrain a model and gate its promotion on the generalization gap.
 
     Args:
         config_path: A ``gapgates.toml`` (the deployment's parameter).
         options: Options overriding the file (same keys; ``dask`` runs the folds on Dask).
+        recommend: After a block for overfit or underfit, run the ``recommend`` step (``check --recommend``): the
+            capacity sweep's values as ``judge-value`` tasks, the verified ``--param`` in the report, and the
+            ``-sweep`` (table) and ``-recommendation`` (Markdown) artifacts.
 
     Returns:
         The report (Completed) when the gate passed; a Failed state otherwise, whose result is
@@ -125,7 +132,8 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
     """
     logger = get_run_logger()
     try:
-        state = run_gate(gate_config(config_path, options), call=_call, transaction=_prefect_transaction)
+        asked = {**(options or {}), "recommend": True} if recommend else options
+        state = run_gate(gate_config(config_path, asked), call=_call, transaction=_prefect_transaction)
     except GapGatesError as err:
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)

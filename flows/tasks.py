@@ -1,8 +1,9 @@
 """Prefect tasks of the gate: one per step of :mod:`gapgates.gate`, built from the step declarations.
 
 :data:`TASKS` maps every step name to a task that calls the library function the step names.
-The cross-validation fans out into one ``fit-fold`` task per fold (Dask-ready); everything else
-is one task per step. Use them in your own flows through :func:`call_task`, which runs a step
+The cross-validation fans out into one ``fit-fold`` task per fold (Dask-ready), and a recommendation's sweep into
+one ``judge-value`` task per value (the ``sweep`` task group, :func:`sweep_values`); everything else is one task
+per step. Use them in your own flows through :func:`call_task`, which runs a step
 as its task and raises a step's one-line error::
 
     from prefect import flow
@@ -44,11 +45,12 @@ from gapgates.judge.policy import policy_hash
 from gapgates.pipeline.definition import Step
 from gapgates.pipeline.inputs import Prepared
 from gapgates.pipeline.repeats import repeat_until_decided
-from gapgates.pipeline.steps import fitting_failed, guard_model
+from gapgates.pipeline.steps import RunResult, fitting_failed, guard_model
+from gapgates.pipeline.sweep import Recommendation, judge_one, recommend_fixes, serial_folds
 
 __all__ = [
-    "IO_RETRIES", "RUN_CACHE", "TASKS", "RunCache", "call_task", "cross_validate", "fit_one_fold", "result_or_raise",
-    "run_key", "run_step", "task_runner_for",
+    "IO_RETRIES", "RUN_CACHE", "TASKS", "RunCache", "call_task", "cross_validate", "fit_one_fold", "judge_value",
+    "recommend", "result_or_raise", "run_key", "run_step", "sweep_values", "task_runner_for",
 ]
 
 T = TypeVar("T")
@@ -115,8 +117,9 @@ def _production(config: CheckConfig) -> str | None:
     return open_registry(config.registry, model_name=config.model_name, alias=config.alias).production
 
 
-#: Config keys that cannot change any result: where reports go, and how many workers fit (same numbers).
-NOT_DECIDING = frozenset({"out", "n_jobs", "dask", "max_fits"})
+#: Config keys that cannot change any cached result: where reports go, how many workers fit (same numbers), and
+#: whether a recommendation follows a block (its own step, never cached).
+NOT_DECIDING = frozenset({"out", "n_jobs", "dask", "max_fits", "recommend"})
 
 
 def run_key(prep: Prepared) -> str:
@@ -274,8 +277,61 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
         return repeat_until_decided(prep, splits, fit)
 
 
+@task(name="judge-value", task_run_name="sweep-{label}", cache_policy=NO_CACHE)
+@_user_errors_fail
+def judge_value(prep: Prepared, label: str, splits: Splits) -> RunResult:
+    """Measure and judge one value of a sweep (or one early-stopping setting) on the sweep's folds
+    (:func:`gapgates.pipeline.sweep.judge_one`); ``label`` names it (``max_depth=3``)."""
+    return judge_one(prep, splits)
+
+
+def _label(prep: Prepared, base: dict[str, Any]) -> str:
+    """The parameters a value sets over the run's own: ``max_depth=3``."""
+    from gapgates.compute.sweep import format_value
+
+    changed = {k: v for k, v in prep.config.params.items() if k not in base or base[k] != v}
+    return ",".join(f"{k}={format_value(v)}" for k, v in changed.items()) or "as-is"
+
+
+def sweep_values(preps: list[Prepared], splits: Splits, *, runner: TaskRunner | None = None) -> list[RunResult]:
+    """The sweep task group: one ``judge-value`` task per value (``sweep-max_depth=3``), fanned out like the folds.
+
+    ``runner`` defaults to the run's Dask runner (``dask``), else threads within ``n_jobs`` clipped to the values,
+    with native threads capped per worker; each value fits its folds one at a time. The numbers equal
+    :func:`gapgates.pipeline.sweep.judge_values` (``gapgates sweep``, ``check --recommend``).
+
+    Raises:
+        GapGatesError: The first failing value's one-line error.
+    """
+    from gapgates.compute.crossval import thread_limits
+
+    if not preps:
+        return []
+    config = preps[0].config
+    workers = config.workers_for(len(preps)) or 1
+    if runner is None:
+        runner = task_runner_for(config) if config.dask else ThreadPoolTaskRunner(max_workers=workers)
+    common = {k: v for k, v in config.params.items() if all(p.config.params.get(k) == v for p in preps)}
+    with thread_limits(workers), runner:
+        futures = [runner.submit(judge_value, parameters={"prep": serial_folds(prep), "label": _label(prep, common),
+                                                          "splits": splits})
+                   for prep in preps]
+        for future in futures:
+            future.wait()
+        return [result_or_raise(future.state) for future in futures]
+
+
+def recommend(result: RunResult) -> Recommendation | None:
+    """The ``recommend`` step in a flow: :func:`gapgates.pipeline.sweep.recommend_fixes` with the sweep's values and
+    the early-stopping settings judged as ``judge-value`` tasks (:func:`sweep_values`)."""
+    return recommend_fixes(result, judge=sweep_values)
+
+
 def call_task(step: Step, *args: Any) -> Any:
-    """Run a step of the gate as its Prefect task (the cross-validation as per-fold tasks); call inside a flow."""
+    """Run a step of the gate as its Prefect task (the cross-validation as per-fold tasks, a recommendation's
+    values as per-value tasks); call inside a flow."""
     if step.name == "cross-validate":
         return cross_validate(*args)
+    if step.name == "recommend":
+        return recommend(*args)
     return run_step(TASKS[step.name], *args)

@@ -56,6 +56,9 @@ class CheckConfig(BaseModel):
         learning_curve: Also compute a learning curve (5 × folds extra fits).
         training_curve: Also score an iterative model at every iteration: boosting fold models replayed (no
             extra fit), MLP/SGD trained again epoch by epoch (one more fit per fold); the early-stopping point.
+        recommend: After a block for overfit or underfit, run the model's default capacity sweep and (overfit,
+            iterative models) re-check the training curve's early-stopping settings; the verified recommendation
+            goes into the report before it is published (``gapgates check --recommend``).
         registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.
@@ -88,6 +91,7 @@ class CheckConfig(BaseModel):
     dask: str | None = None
     learning_curve: bool = False
     training_curve: bool = False
+    recommend: bool = False
     registry: str | None = None
     promote: bool = False
     alias: str | None = Field(default=None, min_length=1)
@@ -157,11 +161,16 @@ class CheckConfig(BaseModel):
     @property
     def workers(self) -> int | None:
         """Folds fitted at once: ``n_jobs`` clipped to the usable cores and to the folds (None: one at a time)."""
+        return self.workers_for(self.folds * self.repeats)
+
+    def workers_for(self, tasks: int) -> int | None:
+        """Workers for ``tasks`` independent fits (folds, a sweep's values): ``n_jobs`` clipped to the usable
+        cores and to ``tasks`` (None: one at a time)."""
         if self.n_jobs is None:
             return None
         cores = usable_cores()
         wanted = self.n_jobs if self.n_jobs > 0 else max(1, cores + 1 + self.n_jobs)
-        return max(1, min(wanted, cores, self.folds * self.repeats))
+        return max(1, min(wanted, cores, tasks))
 
     @property
     def workers_note(self) -> str | None:

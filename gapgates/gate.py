@@ -1,6 +1,7 @@
 """One whole gate run: the judging steps, then approval, then the commit phase — declared once.
 
-:data:`GATE_STEPS` is :data:`~gapgates.pipeline.definition.JUDGE_STEPS` followed by ``approval``;
+:data:`GATE_STEPS` is :data:`~gapgates.pipeline.definition.JUDGE_STEPS` followed by ``recommend`` (after a
+block, with ``recommend`` on: :func:`~gapgates.pipeline.sweep.recommend_fixes`) and ``approval``;
 :data:`COMMIT_STEPS` runs in a transaction, production moving last::
 
     approval → stage (register the candidate) → publish (reports, history, webhook) → commit (switch production)
@@ -24,9 +25,11 @@ from gapgates.judge.checks import Outcome
 from gapgates.judge.policy import Policy
 from gapgates.pipeline.definition import JUDGE_STEPS, RunState, Step, StepCaller, call_step, execute, local_transaction
 from gapgates.pipeline.steps import RunResult
+from gapgates.pipeline.sweep import Recommendation, recommend_fixes
 from gapgates.publishing import Published, publish, retract
 
-__all__ = ["COMMIT_STEPS", "GATE_STEPS", "GateState", "ask_approval", "commit_run", "publish_run", "run_gate", "stage_run"]
+__all__ = ["COMMIT_STEPS", "GATE_STEPS", "RECOMMEND_STEP", "GateState", "ask_approval", "commit_run", "publish_run",
+           "run_gate", "stage_run"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,12 +37,15 @@ class GateState(RunState):
     """A run's state through the commit phase.
 
     Attributes:
+        recommendation: What ``check --recommend`` found after a block (None: not asked, or not blocked for
+            overfit or underfit).
         approval: A person's answer to a ``needs_approval`` decision (None: nobody was asked).
         staged: The registered candidate and the plan for production (None without a registry).
         published: The report files, history row and webhook.
         committed: What the registry did (None without a registry).
     """
 
+    recommendation: Recommendation | None = None
     approval: Approval | None = None
     staged: Staged | None = None
     published: Published | None = None
@@ -87,10 +93,11 @@ def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
     return stage(result, registry, promote=False, rejected_by=approval.actor, approval_reason=approval.reason)
 
 
-def publish_run(result: RunResult, approval: Approval | None, staged: Staged | None) -> Published:
-    """Write the reports, record the history row and notify, saying what the commit will do."""
+def publish_run(result: RunResult, approval: Approval | None, staged: Staged | None,
+                recommendation: Recommendation | None = None) -> Published:
+    """Write the reports (with the recommendation), record the history row and notify, saying what the commit will do."""
     return publish(result, out=result.prepared.config.out, enforcement=None if staged is None else staged.planned,
-                   approval=approval)
+                   approval=approval, recommendation=recommendation)
 
 
 def commit_run(staged: Staged | None) -> Enforcement | None:
@@ -98,15 +105,18 @@ def commit_run(staged: Staged | None) -> Enforcement | None:
     return None if staged is None else commit(staged)
 
 
+#: ``check --recommend``: after a block, a verified capacity value and early-stopping settings (no-op unless asked).
+RECOMMEND_STEP = Step("recommend", recommend_fixes, ("result",), "recommendation", fits=True)
 APPROVAL_STEP = Step("approval", ask_approval, ("result",), "approval")
 
-#: The judging steps and the approval: everything before the transaction.
-GATE_STEPS: tuple[Step, ...] = (*JUDGE_STEPS, APPROVAL_STEP)
+#: The judging steps, the recommendation and the approval: everything before the transaction.
+GATE_STEPS: tuple[Step, ...] = (*JUDGE_STEPS, RECOMMEND_STEP, APPROVAL_STEP)
 
 #: The transaction: nothing in it moves production but its last step.
 COMMIT_STEPS: tuple[Step, ...] = (
     Step("stage", stage_run, ("result", "approval"), "staged", io=True, rollback=withdraw),
-    Step("publish", publish_run, ("result", "approval", "staged"), "published", io=True, rollback=retract),
+    Step("publish", publish_run, ("result", "approval", "staged", "recommendation"), "published", io=True,
+         rollback=retract),
     Step("commit", commit_run, ("staged",), "committed", io=True),
 )
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from gapgates.enforcement import Approval, Enforcement
     from gapgates.notify import Notification
     from gapgates.pipeline.steps import RunResult
+    from gapgates.pipeline.sweep import Recommendation
 
 __all__ = ["Published", "publish", "retract"]
 
@@ -42,14 +43,19 @@ def publish(
     out: str | Path | None,
     enforcement: Enforcement | None = None,
     approval: Approval | None = None,
+    recommendation: Recommendation | None = None,
 ) -> Published:
     """Write the reports into ``out`` (if given), record the run in its history, notify.
+
+    The recommendation (``check --recommend``) is part of the report before anything is written: report.json/md/html
+    (and sweep.json/md/html) carry it, then the history row, then the webhook.
 
     Args:
         result: The judged run.
         out: Report directory, or None for no files.
         enforcement: What the registry did, or will do when the run commits (the ``registry`` section).
         approval: A person's answer to a ``needs_approval`` decision.
+        recommendation: What the ``recommend`` step found after a block (None: nothing).
 
     Returns:
         What was written, recorded and sent.
@@ -61,9 +67,13 @@ def publish(
     from gapgates.history import History, record_from_report
     from gapgates.notify import Notification, notify
     from gapgates.report.build import build_report, render_markdown, write_reports
+    from gapgates.report.sweep import with_recommendations, write_sweep
 
-    report = build_report(result, enforcement=enforcement, approval=approval)
+    report, sweep = with_recommendations(build_report(result, enforcement=enforcement, approval=approval),
+                                         recommendation)
     paths = write_reports(report, out) if out is not None else {}
+    if sweep is not None and out is not None:
+        write_sweep(sweep, out)
     written = Published(report=report, paths=paths, history_id=None, notification=Notification(False, None, "not sent"))
     try:
         path = result.prepared.config.history_path

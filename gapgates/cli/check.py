@@ -15,8 +15,8 @@ import click
 
 from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE, decision_exit, note
 
-__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary", "recommend_after_block",
-           "resolve_check_config", "run_and_report", "show_summary"]
+__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary",
+           "resolve_check_config", "run_and_report", "show_recommendation", "show_summary"]
 
 def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by ``check`` and ``run`` (all default to None so --config can fill them)."""
@@ -35,7 +35,8 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", type=int, help="Seed for folds and unseeded models (default 0)."),
         click.option("--group", help="Group column: GroupKFold."),
         click.option("--time", help="Time column: TimeSeriesSplit."),
-        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds)."),
+        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds); "
+                                                "sweep and --recommend: values judged in parallel."),
         click.option("--max-fits", type=click.IntRange(min=1),
                      help="Ceiling on model fits (folds × repeats, × 6 with --learning-curve; default 500)."),
         click.option("--out", help="Report directory."),
@@ -182,63 +183,51 @@ def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -
         silence_stdout()
 
 
-def recommend_after_block(state: Any) -> None:
-    """``check --recommend``: after a block diagnosed overfit or underfit, the model's default capacity sweep;
-    its recommendation goes into the report (``recommendation``, first mitigation) and is printed. An iterative
-    model blocked for overfit also gets its early-stopping point from the training curve: the
-    ``training_curve`` section, a mitigation and a printed line.
+def show_recommendation(state: Any) -> None:
+    """``check --recommend``: print what the gate's ``recommend`` step found after a block (already in the
+    published reports): the capacity sweep's table and its verified ``--param`` line, the early-stopping settings
+    re-checked against the policy, and why a part could not run (a note on stderr).
 
-    The run's decision and exit code do not change. A sweep that cannot run (over the fit ceiling, a value
-    the model refuses) is one note on stderr.
+    The run's decision and exit code do not change.
     """
-    from gapgates.errors import GapGatesError
-    from gapgates.pipeline.sweep import early_stopping_after, recommend_after
-    from gapgates.report.build import write_reports
-    from gapgates.report.schema import validate_report
-    from gapgates.report.sweep import sweep_document, sweep_table, with_early_stopping, with_recommendation, write_sweep
+    from gapgates.report.sweep import stopping_lines, sweep_document, sweep_table
 
-    result = state.result
-    if result is None:
+    recommendation = state.recommendation
+    if recommendation is None:
         return
-    stopping = early_stopping_after(result)
-    report = state.report if stopping is None else with_early_stopping(state.report, stopping.to_dict())
-    try:
-        swept = recommend_after(result)
-    except GapGatesError as err:
-        note(f"--recommend: the capacity sweep could not run: {err}")
-        swept = None
-    document = None if swept is None else sweep_document(swept)
-    if document is not None:
-        report = with_recommendation(report, document)
-    out = result.prepared.config.out
-    if out is not None and report is not state.report:
-        validate_report(report)
-        write_reports(report, out)
-        if document is not None:
-            write_sweep(document, out)
-    if document is not None:
+    for part in ("sweep", "early_stopping"):
+        if part in recommendation.notes:
+            note(f"--recommend: {recommendation.notes[part]}")
+    if recommendation.sweep is not None:
+        document = sweep_document(recommendation.sweep)
         click.echo("")
         for line in sweep_table(document):
             click.echo(line)
         if document["recommendation"] is not None:
             click.echo(f"  {document['recommendation']['param_line']}")
-    if stopping is not None:
-        click.echo(f"Early stopping (training curve; not re-checked against the policy): {stopping.verdict}")
-        click.echo(f"  {stopping.param_line}")
+    section = state.report.get("early_stopping")
+    if section is not None and section.get("note") is None:
+        click.echo("")
+        if recommendation.curve is not None:
+            click.echo(f"Training curve: {recommendation.curve.verdict}")
+        for line in stopping_lines(section):
+            click.echo(line)
 
 
 @click.command()
 @check_options
 @click.option("--recommend", is_flag=True,
               help="When blocked for overfit or underfit: sweep the model's capacity (trees max_depth, boosting "
-                   "max_iter, linear C/alpha, k-NN n_neighbors) and print a --param that passes the policy.")
+                   "max_iter, linear C/alpha, k-NN n_neighbors; values in parallel within --n-jobs) and, for an "
+                   "iterative model blocked for overfit, re-check the training curve's early-stopping settings "
+                   "(max_iter=K; early_stopping=true with n_iter_no_change). The verified --param goes into the "
+                   "report before it is published.")
 @click.pass_context
 def check(ctx: click.Context, config_path: str | None, recommend: bool, **options: Any) -> None:
     """Measure the gap of one model and decide: promote (0), block (1)."""
-    config = resolve_check_config(config_path, **options)
+    config = resolve_check_config(config_path, recommend=recommend or None, **options)
     state = run_and_report(config)
-    if recommend:
-        recommend_after_block(state)
+    show_recommendation(state)
     decision_exit(ctx, promoted=state.passed and state.published is not None)
 
 

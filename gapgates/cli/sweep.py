@@ -38,6 +38,8 @@ def print_sweep(document: dict[str, Any]) -> None:
 def sweep(ctx: click.Context, config_path: str | None, sweep_spec: str, **options: Any) -> None:
     """Cross-validate one model per value of a parameter on the same folds; recommend the best value that passes.
 
+    With --n-jobs N the values are judged N at a time (same numbers as one at a time).
+
     Exit codes: 0 a value passes the policy (printed as --param NAME=VALUE), 1 none does, 2 bad input.
     """
     from gapgates.compute.sweep import parse_sweep

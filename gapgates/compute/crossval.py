@@ -26,7 +26,7 @@ from gapgates.data.splits import Splits, make_splits
 
 __all__ = [
     "AdaptiveRepeats", "CrossValidation", "GapResult", "MetricGap", "Straddle", "gap", "merge_gaps", "summarize_folds",
-    "summarize_gap",
+    "summarize_gap", "thread_limits",
 ]
 
 ProgressCallback = Callable[[int, int], None]
@@ -277,8 +277,9 @@ class _ProgressScorer:
 
 
 @contextlib.contextmanager
-def _thread_limits(n_jobs: int | None) -> Iterator[int]:
-    """Cap native threads per worker so ``n_jobs`` workers do not oversubscribe the cores."""
+def thread_limits(n_jobs: int | None) -> Iterator[int]:
+    """Cap native threads per worker so ``n_jobs`` joblib workers do not oversubscribe the cores (yields the
+    workers): BLAS/OpenMP threads here, and in loky workers through ``inner_max_num_threads``."""
     import joblib
     from joblib.parallel import get_active_backend
     from threadpoolctl import threadpool_limits
@@ -478,7 +479,7 @@ def gap(
             X, y, classification=classification, n_splits=n_splits, n_repeats=n_repeats, seed=seed, groups=groups
         )
     scoring_arg: Any = scorers
-    with _thread_limits(n_jobs) as workers:
+    with thread_limits(n_jobs) as workers:
         if progress is not None and workers <= 1:
             scoring_arg = _ProgressScorer(scorers, len(splits), progress)
         raw = cross_validate(

@@ -2,7 +2,8 @@
 
 A boosting model (``HistGradientBoosting*``, ``GradientBoosting*``, ``AdaBoost*``) can replay its
 training one iteration at a time (``staged_predict``, ``staged_predict_proba``,
-``staged_decision_function``). :func:`training_curve` replays every fold model of the gap's one
+``staged_decision_function``: only the one the primary metric's scorer reads). :func:`training_curve` replays
+every fold model of the gap's one
 cross-validation pass on its own training and test rows and scores each iteration with the run's
 primary metric, through the same scikit-learn scorer: train and validation score per fold and
 iteration, with **no extra fit**. :func:`stopping_point` reads the curve with the one-standard-error
@@ -31,7 +32,7 @@ import pandas as pd
 from gapgates.compute.crossval import CrossValidation
 from gapgates.compute.intervals import fold_standard_error
 
-__all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "stopping_point", "training_curve"]
+__all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "replays_epochs", "stopping_point", "training_curve"]
 
 #: Most iterations scored per fold; a longer run is scored at evenly spaced iterations (the last always).
 MAX_POINTS = 200
@@ -169,6 +170,26 @@ def iteration_param(estimator: Any) -> str | None:
     return next((p for p in ("max_iter", "n_estimators") if p in params), None)
 
 
+def replays_epochs(estimator: Any) -> bool:
+    """Whether the training curve of this (unfitted) model trains it again epoch by epoch: one more fit per fold.
+
+    True for a model (or a Pipeline's last step) with ``partial_fit`` and no staged predictions (``MLP*`` with
+    ``sgd``/``adam``, ``SGD*``); a boosting model is replayed with no fit.
+
+    Example:
+        >>> from sklearn.linear_model import SGDClassifier
+        >>> from sklearn.ensemble import HistGradientBoostingClassifier
+        >>> replays_epochs(SGDClassifier()), replays_epochs(HistGradientBoostingClassifier())
+        (True, False)
+    """
+    from gapgates.data.guard import unwrap
+
+    model = unwrap(estimator)
+    while hasattr(model, "steps") and hasattr(model, "__getitem__"):
+        model = model[-1]
+    return hasattr(model, "partial_fit") and not hasattr(model, "staged_predict")
+
+
 class _Stage:
     """One iteration's outputs, served to a scikit-learn scorer as a fitted model would serve them."""
 
@@ -199,11 +220,22 @@ def _final_step(model: Any, X: pd.DataFrame) -> tuple[Any, Any]:
     return model, X
 
 
-def _stages(model: Any, X: Any) -> Iterator[dict[str, Any]]:
-    """Each iteration's outputs of every staged method the model has, in lockstep."""
-    methods = {name: getattr(model, staged)(X) for name, staged in STAGED.items() if hasattr(model, staged)}
-    for outputs in zip(*methods.values()):
-        yield dict(zip(methods, outputs))
+def _served(model: Any, scorer: Any) -> list[str]:
+    """The response methods to replay for a scorer: the first of those it asks for (``_response_method``:
+    ``predict`` for accuracy, ``decision_function`` then ``predict_proba`` for roc_auc) that the model stages, as
+    scikit-learn picks one on a fitted model; every staged method for a scorer that does not say."""
+    staged = [name for name, method in STAGED.items() if hasattr(model, method)]
+    asked = getattr(scorer, "_response_method", None)
+    candidates = (asked,) if isinstance(asked, str) else tuple(asked or ())
+    chosen = next((name for name in candidates if name in staged), None)
+    return staged if chosen is None else [chosen]
+
+
+def _stages(model: Any, X: Any, methods: Sequence[str]) -> Iterator[dict[str, Any]]:
+    """Each iteration's outputs of the given response methods, replayed in lockstep by their staged methods."""
+    replays = {name: getattr(model, STAGED[name])(X) for name in methods}
+    for outputs in zip(*replays.values()):
+        yield dict(zip(replays, outputs))
 
 
 def _rows(X: Any, rows: Any) -> Any:
@@ -212,8 +244,10 @@ def _rows(X: Any, rows: Any) -> Any:
 
 
 def _scored(model: Any, X: Any, y: pd.Series, scorer: Any, keep: set[int]) -> list[float]:
-    """The scorer's score at each kept iteration (0-based) of the model's staged outputs."""
-    return [float(scorer(_Stage(model, outputs), X, y)) for i, outputs in enumerate(_stages(model, X)) if i in keep]
+    """The scorer's score at each kept iteration (0-based) of the model's staged outputs (only the response method
+    the scorer reads is replayed: :func:`_served`)."""
+    stages = _stages(model, X, _served(model, scorer))
+    return [float(scorer(_Stage(model, outputs), X, y)) for i, outputs in enumerate(stages) if i in keep]
 
 
 def _skip(metric: str, reason: str) -> TrainingCurve:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapgates.config import CheckConfig
+from gapgates.config import LEARNING_CURVE_FITS, CheckConfig
 from gapgates.data.tables import (
     Dataset,
     check_classes,
@@ -34,7 +34,10 @@ from gapgates.judge.policy import Policy, load_policy
 from gapgates.pipeline.outputs import check_outputs
 from gapgates.quality.result import QualityResult
 
-__all__ = ["Inputs", "Prepared", "check_inputs", "load_inputs", "prepare", "validate_inputs", "with_params"]
+__all__ = [
+    "Inputs", "Prepared", "check_inputs", "load_inputs", "planned_fits", "prepare", "replay_fits", "validate_inputs",
+    "with_params",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,7 +169,31 @@ def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
     classification = kind == "classifier"
     metrics = list(policy.gap.metrics) or default_metrics(classification=classification)
     resolve_scoring(metrics, estimator)
+    fits = planned_fits(config, estimator)
+    if fits > config.max_fits:  # the config counted the rest; the epochs' replay needs the model
+        raise ConfigError(
+            f"The run would fit the model {fits:,} times ({config.folds} folds × {config.repeats} repeats × (1 + 1 "
+            f"to train {config.model_name} again epoch by epoch for the training curve"
+            f"{f' + {LEARNING_CURVE_FITS} for the learning curve' if config.learning_curve else ''})), more than the "
+            f"limit of {config.max_fits:,}. Drop --training-curve, use fewer --folds or --repeats, or raise the "
+            f"limit with --max-fits {fits}."
+        )
     return estimator, classification, metrics
+
+
+def replay_fits(config: CheckConfig, estimator: Any) -> int:
+    """Fits per fitted fold that the training curve adds: 1 for a model trained by epochs (MLP/SGD, trained again
+    with ``partial_fit``: :func:`gapgates.compute.training_curve.replays_epochs`), else 0 (boosting replays its
+    fold models with no fit). It replays every fold the gap pass fitted, added repeats included."""
+    from gapgates.compute.training_curve import replays_epochs
+
+    return 1 if config.training_curve and replays_epochs(estimator) else 0
+
+
+def planned_fits(config: CheckConfig, estimator: Any) -> int:
+    """Model fits of the run before any repeat is added: the config's (folds × repeats, × 6 with the learning
+    curve) and the training curve's epochs (:func:`replay_fits` per fold)."""
+    return config.planned_fits + config.folds * config.repeats * replay_fits(config, estimator)
 
 
 def validate_inputs(inputs: Inputs) -> Prepared:

@@ -25,7 +25,7 @@ from dataclasses import replace
 from gapgates.compute.crossval import AdaptiveRepeats, GapResult, merge_gaps
 from gapgates.data.splits import Splits, repeat_splits
 from gapgates.judge.straddles import undecided
-from gapgates.pipeline.inputs import Prepared
+from gapgates.pipeline.inputs import Prepared, planned_fits, replay_fits
 
 __all__ = ["FitFolds", "repeat_budget", "repeat_until_decided"]
 
@@ -37,13 +37,15 @@ FitFolds = Callable[[Splits, int], GapResult]
 def repeat_budget(prep: Prepared) -> int:
     """How many repeats of k-fold a run may add.
 
-    ``[gap] max_repeats``, capped so the added fits (``folds`` each) keep the run within its fit
+    ``[gap] max_repeats``, capped so the added fits (``folds`` each, twice that when the training curve trains an
+    MLP/SGD again epoch by epoch: :func:`~gapgates.pipeline.inputs.replay_fits`) keep the run within its fit
     ceiling (``max_fits``, ``--max-fits``); 0 with a group or time column.
     """
     if prep.train.groups is not None or prep.train.time is not None:
         return 0
     config = prep.config
-    within_ceiling = max(0, config.max_fits - config.planned_fits) // config.folds
+    per_repeat = config.folds * (1 + replay_fits(config, prep.estimator))
+    within_ceiling = max(0, config.max_fits - planned_fits(config, prep.estimator)) // per_repeat
     return min(prep.policy.gap.max_repeats, within_ceiling)
 
 

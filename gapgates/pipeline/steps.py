@@ -38,8 +38,7 @@ from gapgates.pipeline.inputs import Prepared
 
 __all__ = [
     "Comparison", "Diagnostics", "References", "RunResult", "blocked_by_quality", "compare", "compute_gap", "decide",
-    "diagnostics",
-    "fitting_failed", "guard_model", "make_folds", "references", "worker_died",
+    "diagnostics", "fitting_failed", "guard_model", "guarded_training_curve", "make_folds", "references", "worker_died",
 ]
 
 
@@ -247,15 +246,15 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
             raise
         except Exception as err:  # informative only: no rule reads it
             errors["learning_curve"] = f"the learning curve could not be computed: {first_line(err)}"
-    training = _training_curve(prep, gap_result, errors) if prep.config.training_curve else None
+    training = guarded_training_curve(prep, gap_result, errors) if prep.config.training_curve else None
     measured = _registered_measurements(prep, gap_result, errors)
     return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve, training_curve=training,
                        measured=_frozen(measured), errors=_frozen(errors))
 
 
-def _training_curve(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrainingCurve | None:
-    """The training curve of the gap pass's fold models (:mod:`gapgates.compute.training_curve`); a failure goes to
-    ``errors``."""
+def guarded_training_curve(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrainingCurve | None:
+    """The training curve of the gap pass's fold models (:mod:`gapgates.compute.training_curve`); a failure (a
+    model whose ``partial_fit`` raises, or exits) goes to ``errors["training_curve"]`` and gives None."""
     from gapgates.compute.training_curve import training_curve
 
     try:

@@ -13,14 +13,16 @@ the primary metric; a tie (equal to 12 decimals) goes to the less flexible value
 (:func:`gapgates.compute.sweep.capacity_order`). None when no value passes.
 
 The fit ceiling (``max_fits``, ``--max-fits``) covers the whole sweep: values × folds × repeats
-must stay within it, and each value may add repeats only within its equal share of it.
+must stay within it, and each value may add repeats only within its equal share of it. The values
+run in parallel within ``--n-jobs`` (:func:`judge_values`): never more workers than ``n_jobs``, and the
+same numbers whatever ``n_jobs`` is.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gapgates.compute.crossval import GapResult, MetricGap
@@ -37,23 +39,25 @@ from gapgates.compute.sweep import (
 from gapgates.compute.training_curve import TrainingCurve
 from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
-from gapgates.errors import ConfigError
+from gapgates.errors import ConfigError, GapGatesError
 from gapgates.judge.checks import Outcome
 from gapgates.judge.policy import Policy
 from gapgates.pipeline.definition import JUDGE_STEPS, RunState, execute
 from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, with_params
-from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds
+from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds, worker_died
 
 __all__ = [
-    "RECOMMEND_FOR", "VALUE_STEPS", "SweepPoint", "SweepResult", "check_sweep", "default_spec", "early_stopping_after",
-    "recommend", "recommend_after", "run_sweep", "sweep_fits",
+    "RECOMMEND_FOR", "VALUE_STEPS", "JudgeValues", "Recommendation", "StoppingSetting", "SweepPoint", "SweepResult",
+    "check_sweep", "default_spec", "early_stopping_after", "judge_one", "judge_values", "recheck_stopping",
+    "recommend", "recommend_after", "recommend_fixes", "run_sweep", "serial_folds", "stopping_settings", "sweep_fits",
 ]
 
 #: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
 RECOMMEND_FOR = frozenset({"overfit", "underfit"})
 
-#: Called before each value is measured: ``(position, count, value)``, position from 1.
-ValueProgress = Callable[[int, int, Any], None]
+#: Judges a sweep's values on its folds: ``judge(preps, splits)`` returns one judged run per prepared value, in
+#: order (:func:`judge_values` in this process; the Prefect flow submits one task per value).
+JudgeValues = Callable[[Sequence[Prepared], Splits], list[RunResult]]
 
 
 @dataclass(frozen=True, eq=False)
@@ -175,17 +179,20 @@ def recommend(points: tuple[SweepPoint, ...]) -> SweepPoint | None:
 
 
 def run_sweep(
-    config: CheckConfig, spec: SweepSpec, *, policy: Policy | None = None, progress: ValueProgress | None = None
+    config: CheckConfig, spec: SweepSpec, *, policy: Policy | None = None, judge: JudgeValues | None = None
 ) -> SweepResult:
     """Measure and judge the model once per value of ``spec.param``, on the same folds of the data read once.
 
-    Writes nothing and promotes nothing.
+    The values are judged in parallel within ``--n-jobs`` (:func:`judge_values`; each value's folds then run one
+    at a time, so no more than ``n_jobs`` workers fit at once). The numbers do not depend on ``n_jobs``. Writes
+    nothing and promotes nothing.
 
     Args:
         config: The options, as for ``gapgates check`` (``config.params`` must not set ``spec.param``).
         spec: The parameter and its values (:func:`gapgates.compute.sweep.parse_sweep`).
         policy: A policy to use instead of loading ``config.policy``.
-        progress: Called before each value is measured.
+        judge: How to judge the values (the Prefect flow submits one task per value); default
+            :func:`judge_values`.
 
     Returns:
         The values in order of capacity, each with its judged run and regime, and the recommendation.
@@ -209,27 +216,64 @@ def run_sweep(
                            created=created, refused=blocked_by_quality(prep))
     splits = make_folds(prep)
     share = config.max_fits // len(spec.values)
-    order = capacity_order(spec.param, spec.values)
-    runs: list[tuple[Any, RunResult]] = []
-    for position, index in enumerate(order, start=1):
-        value = spec.values[index]
-        if progress is not None:
-            progress(position, len(order), value)
-        runs.append((value, _judge(with_params(prep, {spec.param: value}, max_fits=share), splits)))
-    primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for _, run in runs]
+    values = [spec.values[index] for index in capacity_order(spec.param, spec.values)]
+    preps = [with_params(prep, {spec.param: value}, max_fits=share) for value in values]
+    runs = (judge or judge_values)(preps, splits)
+    primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for run in runs]
     nan = float("nan")
     regimes = label_regimes([nan if p is None else p.train_mean for p in primaries],
                             [nan if p is None else p.test_mean for p in primaries],
                             test_se=[nan if p is None else float(fold_standard_error(p.test)) for p in primaries])
-    points = tuple(SweepPoint(value=value, run=run, regime=regime) for (value, run), regime in zip(runs, regimes))
+    points = tuple(SweepPoint(value=value, run=run, regime=regime) for value, run, regime in zip(values, runs, regimes))
     return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
                        recommended=recommend(points), created=created)
 
 
-def default_spec(config: CheckConfig) -> SweepSpec | None:
-    """The default sweep for the config's model (:data:`gapgates.compute.sweep.DEFAULT_SWEEPS`), or None.
+def judge_one(prep: Prepared, splits: Splits) -> RunResult:
+    """One value: the run's judging steps after the split (cross-validate → ... → decide), on the sweep's folds."""
+    state = execute(VALUE_STEPS, RunState(config=prep.config, prepared=prep, splits=splits))
+    if state.result is None:  # decide always runs; kept explicit for the type checker
+        raise RuntimeError("A sweep value ended without a decision.")
+    return state.result
 
-    For a scikit-learn ``Pipeline`` the parameter of its last step is swept (``logisticregression__C``).
+
+def serial_folds(prep: Prepared) -> Prepared:
+    """The value's inputs with its folds fitted one at a time: the values are the parallel work."""
+    return replace(prep, config=prep.config.model_copy(update={"n_jobs": None}))
+
+
+def judge_values(preps: Sequence[Prepared], splits: Splits) -> list[RunResult]:
+    """Judge each value (:func:`judge_one`) on the same folds, in parallel within ``--n-jobs``.
+
+    With more than one worker (``n_jobs`` clipped to the usable cores and the values), the values run in joblib's
+    process workers (as the folds do), each fitting its folds one at a time, with native threads capped per
+    worker (:func:`gapgates.compute.crossval.thread_limits`); otherwise one after another, each with its folds in
+    parallel as ``gapgates check`` fits them. The numbers are the same either way.
+
+    Raises:
+        GapGatesError: The first failing value's one-line error (bad data, the model's own error).
+        UserCodeError: When a worker process died.
+    """
+    if not preps:
+        return []
+    workers = preps[0].config.workers_for(len(preps)) or 1
+    if workers <= 1:
+        return [judge_one(prep, splits) for prep in preps]
+    from concurrent.futures.process import BrokenProcessPool
+
+    from joblib import Parallel, delayed
+
+    from gapgates.compute.crossval import thread_limits
+
+    try:
+        with thread_limits(workers):
+            return list(Parallel(n_jobs=workers)(delayed(judge_one)(serial_folds(prep), splits) for prep in preps))
+    except BrokenProcessPool as err:
+        raise worker_died(preps[0], err) from err
+
+
+def _last_step(config: CheckConfig) -> tuple[Any, str]:
+    """The config's model (a ``Pipeline``'s last step) and the prefix its parameters take (``logisticregression__``).
 
     Raises:
         ConfigError: If the model cannot be built (as in ``gapgates check``).
@@ -242,11 +286,34 @@ def default_spec(config: CheckConfig) -> SweepSpec | None:
     if isinstance(estimator, Pipeline):
         prefix = f"{estimator.steps[-1][0]}__"
         estimator = estimator.steps[-1][1]
+    return estimator, prefix
+
+
+def default_spec(config: CheckConfig) -> SweepSpec | None:
+    """The default sweep for the config's model (:data:`gapgates.compute.sweep.DEFAULT_SWEEPS`), or None.
+
+    For a scikit-learn ``Pipeline`` the parameter of its last step is swept (``logisticregression__C``).
+
+    Raises:
+        ConfigError: If the model cannot be built (as in ``gapgates check``).
+    """
+    estimator, prefix = _last_step(config)
     spec = default_sweep(estimator)
     return None if spec is None else SweepSpec(param=prefix + spec.param, values=spec.values)
 
 
-def recommend_after(result: RunResult, *, progress: ValueProgress | None = None) -> SweepResult | None:
+def _blocked_for(result: RunResult, labels: frozenset[str]) -> bool:
+    diagnosis = result.diagnosis
+    return result.decision.outcome is not Outcome.PROMOTE and diagnosis is not None and diagnosis.label in labels
+
+
+def _for_values(config: CheckConfig, params: dict[str, Any]) -> CheckConfig:
+    """The config a recommendation's values run with: no curves per value, nothing promoted, no recommendation."""
+    return config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False,
+                                     "promote": False, "recommend": False})
+
+
+def recommend_after(result: RunResult, *, judge: JudgeValues | None = None) -> SweepResult | None:
     """The default capacity sweep after a run blocked for ``overfit`` or ``underfit`` (``check --recommend``).
 
     The swept parameter is dropped from the config's own parameters, and the sweep runs under the
@@ -255,7 +322,7 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
 
     Args:
         result: The judged run.
-        progress: Called before each value is measured.
+        judge: How to judge the values (default :func:`judge_values`).
 
     Returns:
         The judged sweep; None when the run passed, was not diagnosed overfit or underfit, or its
@@ -264,47 +331,191 @@ def recommend_after(result: RunResult, *, progress: ValueProgress | None = None)
     Raises:
         ConfigError: If the default sweep does not fit within the fit ceiling (the message names the fix).
     """
-    diagnosis = result.diagnosis
-    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label not in RECOMMEND_FOR:
+    if not _blocked_for(result, RECOMMEND_FOR):
         return None
     config = result.prepared.config
     spec = default_spec(config)
     if spec is None:
         return None
     params = {k: v for k, v in config.params.items() if k != spec.param}
-    values_config = config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False})
-    return run_sweep(values_config, spec, policy=result.prepared.policy, progress=progress)
+    return run_sweep(_for_values(config, params), spec, policy=result.prepared.policy, judge=judge)
 
 
-def early_stopping_after(result: RunResult) -> TrainingCurve | None:
+def early_stopping_after(result: RunResult, *, errors: dict[str, str] | None = None) -> TrainingCurve | None:
     """``check --recommend``'s early-stopping point: the training curve of a run blocked for ``overfit``
     whose model is iterative (the run's own curve with ``--training-curve``, else computed now: boosting fold
-    models replayed with no fit, MLP/SGD trained again epoch by epoch).
+    models replayed with no fit, MLP/SGD trained again epoch by epoch, one fit per fold the run fitted).
+
+    The curve is computed as the diagnostics step computes it (:func:`~gapgates.pipeline.steps.guarded_training_curve`):
+    a model whose ``partial_fit`` raises gives no curve, and its error goes to ``errors["training_curve"]``.
+
+    Args:
+        result: The judged run.
+        errors: Where a failed curve's message goes (``{"training_curve": message}``).
 
     Returns:
         The curve when it names an iteration to stop at before the last; None otherwise (a passing run,
-        another diagnosis, a model that cannot replay its iterations, a validation score still best at the end).
-    """
-    from gapgates.compute.training_curve import training_curve
+        another diagnosis, a model that cannot replay its iterations, a curve that failed, a validation score
+        still best at the end).
 
-    diagnosis, gap_result = result.diagnosis, result.evidence.gap
-    if result.decision.outcome is Outcome.PROMOTE or diagnosis is None or diagnosis.label != "overfit" \
-            or gap_result is None:
+    Raises:
+        ConfigError: If training an MLP/SGD again epoch by epoch would exceed the fit ceiling.
+    """
+    from gapgates.compute.training_curve import replays_epochs
+    from gapgates.pipeline.steps import guarded_training_curve
+
+    gap_result = result.evidence.gap
+    if not _blocked_for(result, frozenset({"overfit"})) or gap_result is None:
         return None
     curve = result.evidence.training_curve
-    if curve is None:
+    if curve is None and "training_curve" not in result.evidence.errors:
         prep = result.prepared
-        curve = training_curve(gap_result.cv, prep.train.X, prep.train.y, metric=prep.metrics[0])
-    return None if curve.param_line is None else curve
+        if replays_epochs(prep.estimator) and gap_result.n_folds > prep.config.max_fits:
+            raise ConfigError(
+                f"Training {prep.config.model_name} again epoch by epoch for its training curve would fit it "
+                f"{gap_result.n_folds:,} times (once per fold), more than the limit of {prep.config.max_fits:,}. "
+                f"Raise the limit with --max-fits {gap_result.n_folds}."
+            )
+        curve = guarded_training_curve(prep, gap_result, errors if errors is not None else {})
+    return None if curve is None or curve.param_line is None else curve
+
+
+@dataclass(frozen=True, eq=False)
+class StoppingSetting:
+    """An early-stopping setting a training curve names, measured and judged on the run's folds like a sweep value.
+
+    Attributes:
+        params: The parameters it sets: ``{"max_iter": 140}``, or ``{"early_stopping": True, "n_iter_no_change": 10}``.
+        run: The judged run of the model with them (its gap, checks and decision).
+    """
+
+    params: dict[str, Any]
+    run: RunResult
+
+    @property
+    def param_line(self) -> str:
+        """The ready options: ``--param early_stopping=true --param n_iter_no_change=10``."""
+        return " ".join(f"--param {name}={format_value(value)}" for name, value in self.params.items())
+
+    @property
+    def passed(self) -> bool:
+        """Whether the policy promotes the model with this setting."""
+        return self.run.decision.outcome is Outcome.PROMOTE
+
+
+def stopping_settings(config: CheckConfig, curve: TrainingCurve) -> list[dict[str, Any]]:
+    """The early-stopping settings a training curve names: its iteration cap (``max_iter=140``), and, for a model
+    with ``early_stopping`` (HistGradientBoosting, MLP, SGD) not already on, ``early_stopping=True`` with the
+    model's own patience (``n_iter_no_change``: 10 for HistGradientBoosting and MLP, 5 for SGD).
+
+    Raises:
+        ConfigError: If the model cannot be built.
+    """
+    estimator, prefix = _last_step(config)
+    settings: list[dict[str, Any]] = []
+    if curve.param is not None and curve.stop is not None:
+        settings.append({prefix + curve.param: curve.stop})
+    params = estimator.get_params(deep=False)
+    if "early_stopping" in params and params["early_stopping"] is not True and params.get("n_iter_no_change"):
+        settings.append({prefix + "early_stopping": True, prefix + "n_iter_no_change": int(params["n_iter_no_change"])})
+    return settings
+
+
+def recheck_stopping(result: RunResult, settings: Sequence[dict[str, Any]], *,
+                     judge: JudgeValues | None = None) -> tuple[StoppingSetting, ...]:
+    """Judge each early-stopping setting on the run's folds under its policy, as a sweep value is judged.
+
+    Raises:
+        ConfigError: If the settings would fit the model more times than the fit ceiling allows.
+        DataError: If the model cannot be fit with a setting.
+    """
+    prep = result.prepared
+    config = prep.config
+    fits = sweep_fits(config, len(settings))
+    if fits > config.max_fits:
+        raise ConfigError(
+            f"Re-checking {len(settings)} early-stopping settings would fit the model {fits:,} times, more than the "
+            f"limit of {config.max_fits:,}. Raise the limit with --max-fits {fits}."
+        )
+    base = replace(prep, config=_for_values(config, dict(config.params)))
+    share = config.max_fits // max(1, len(settings))
+    preps = [with_params(base, dict(setting), max_fits=share) for setting in settings]
+    runs = (judge or judge_values)(preps, make_folds(prep))
+    return tuple(StoppingSetting(params=dict(setting), run=run) for setting, run in zip(settings, runs))
+
+
+@dataclass(frozen=True, eq=False)
+class Recommendation:
+    """What ``check --recommend`` found after a block, judged before the run is published.
+
+    Attributes:
+        sweep: The default capacity sweep (None: the model has none, or it could not run: see ``notes``).
+        curve: The training curve naming an early-stopping point (a model blocked for overfit that can replay
+            its iterations; None otherwise).
+        stopping: The early-stopping settings the curve names, each re-checked against the policy.
+        notes: Why a part is missing, one line each: ``{"sweep": ..., "early_stopping": ...}``.
+        errors: Measurements that failed: ``{"training_curve": message}`` (added to the report's ``errors``).
+    """
+
+    sweep: SweepResult | None = None
+    curve: TrainingCurve | None = None
+    stopping: tuple[StoppingSetting, ...] = ()
+    notes: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stopping_pick(self) -> StoppingSetting | None:
+        """The passing early-stopping setting with the best primary test score (the iteration cap on a tie)."""
+        best: StoppingSetting | None = None
+        for setting in self.stopping:
+            score = _test_mean(setting)
+            if setting.passed and score == score and (best is None or round(score, 12) > round(_test_mean(best), 12)):
+                best = setting
+        return best
+
+
+def _test_mean(setting: StoppingSetting) -> float:
+    gap = setting.run.evidence.gap
+    return float("nan") if gap is None else gap.primary.test_mean
+
+
+def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> Recommendation | None:
+    """The gate's ``recommend`` step (``check --recommend``): after a block for ``overfit`` or ``underfit``, a
+    verified capacity value (:func:`recommend_after`) and, for an iterative model blocked for overfit, the training
+    curve's early-stopping settings re-checked against the policy (:func:`recheck_stopping`).
+
+    Runs after ``decide`` and before the run is published, so the recommendation is in the reports, the history
+    row and the webhook. What cannot run (over the fit ceiling, a value the model refuses, a curve whose
+    ``partial_fit`` raises) is a note or an error, never the run's failure: the decision stands.
+
+    Args:
+        result: The judged run.
+        judge: How to judge the sweep's values and the settings (default :func:`judge_values`).
+
+    Returns:
+        The recommendation; None when ``config.recommend`` is off or the run was not blocked for overfit or underfit.
+    """
+    if not result.prepared.config.recommend or not _blocked_for(result, RECOMMEND_FOR):
+        return None
+    notes: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    curve, stopping = None, ()
+    try:
+        curve = early_stopping_after(result, errors=errors)
+        if curve is not None:
+            stopping = recheck_stopping(result, stopping_settings(result.prepared.config, curve), judge=judge)
+    except GapGatesError as err:
+        notes["early_stopping"] = f"the early-stopping settings could not be re-checked: {err}"
+    if "training_curve" in errors:
+        notes["early_stopping"] = f"no early-stopping point: {errors['training_curve']}"
+    try:
+        sweep = recommend_after(result, judge=judge)
+    except GapGatesError as err:
+        sweep, notes["sweep"] = None, f"the capacity sweep could not run: {err}"
+    return Recommendation(sweep=sweep, curve=curve, stopping=stopping, notes=notes, errors=errors)
 
 
 #: The judging steps after the split, in their declared order: what each value runs.
 VALUE_STEPS = tuple(step for step in JUDGE_STEPS if step.name not in {"load-data", "data-quality-gate", "split"})
 
 
-def _judge(prep: Prepared, splits: Splits) -> RunResult:
-    """One value: the run's judging steps after the split (cross-validate → ... → decide), on the sweep's folds."""
-    state = execute(VALUE_STEPS, RunState(config=prep.config, prepared=prep, splits=splits))
-    if state.result is None:  # decide always runs; kept explicit for the type checker
-        raise RuntimeError("A sweep value ended without a decision.")
-    return state.result

@@ -14,11 +14,12 @@ from gapgates import __version__
 from gapgates.report.files import write_rendered
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
-    from gapgates.pipeline.sweep import SweepPoint, SweepResult
+    from gapgates.pipeline.sweep import Recommendation, StoppingSetting, SweepPoint, SweepResult
 
 __all__ = [
-    "REGIMES_NOTE", "SWEEP_SCHEMA_VERSION", "recommendation_line", "recommendation_section", "render_sweep_html",
-    "render_sweep_markdown", "sweep_document", "sweep_rows", "sweep_table", "with_recommendation", "write_sweep",
+    "REGIMES_NOTE", "SWEEP_SCHEMA_VERSION", "early_stopping_section", "recommendation_line", "recommendation_section",
+    "render_sweep_html", "render_sweep_markdown", "stopping_lines", "sweep_document", "sweep_rows", "sweep_table",
+    "with_early_stopping", "with_recommendation", "with_recommendations", "write_sweep",
 ]
 
 SWEEP_SCHEMA_VERSION = "1.0"
@@ -243,13 +244,59 @@ def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dic
     return updated
 
 
-def with_early_stopping(report: dict[str, Any], section: dict[str, Any]) -> dict[str, Any]:
+def _judged(run: Any, metric: str) -> dict[str, Any]:
+    """A judged run's decision and primary scores, as a sweep value's row shows them."""
+    primary = run.evidence.gap.to_dict()[metric] if run.evidence.gap is not None else {}
+    return {"decision": run.decision.outcome.value, "passed": run.decision.outcome.value == "promote",
+            "failed": [c.name for c in run.decision.checks if c.status.value in {"fail", "warn"}],
+            "test_mean": primary.get("test_mean"), "gap_mean": primary.get("gap_mean"),
+            "gap_ci_high": primary.get("gap_ci_high")}
+
+
+def _setting_entry(setting: StoppingSetting, metric: str) -> dict[str, Any]:
+    return {"params": dict(setting.params), "param_line": setting.param_line, **_judged(setting.run, metric)}
+
+
+def early_stopping_section(recommendation: Recommendation, metric: str) -> dict[str, Any] | None:
+    """The ``report.json`` ``early_stopping`` section: the training curve's early-stopping settings, each re-checked
+    against the policy on the run's folds, the passing one to use, or why there is none (None: nothing to say)."""
+    note = recommendation.notes.get("early_stopping")
+    if not recommendation.stopping and note is None:
+        return None
+    pick = recommendation.stopping_pick
+    curve = recommendation.curve
+    return {"metric": metric, "stopping_iteration": None if curve is None else curve.stop,
+            "settings": [_setting_entry(s, metric) for s in recommendation.stopping],
+            "recommended": None if pick is None else pick.param_line, "note": note}
+
+
+def _verdict(entry: dict[str, Any]) -> str:
+    if entry["passed"]:
+        return f"{entry['param_line']} passes the policy (test {_cell(entry['test_mean'])}, gap {_cell(entry['gap_mean'])})"
+    return (f"{entry['param_line']} does not pass ({entry['decision'].replace('_', ' ')}: "
+            f"{', '.join(entry['failed']) or 'no check failed'})")
+
+
+def stopping_lines(section: dict[str, Any]) -> list[str]:
+    """The early-stopping settings re-checked, one line each, and the one to use (or why none)."""
+    if section.get("note"):
+        return [f"Early stopping: {section['note']}"]
+    lines = [f"Early stopping, re-checked on the run's folds: {_verdict(e)}." for e in section["settings"]]
+    if section["recommended"] is not None:
+        return [*lines, f"  {section['recommended']}"]
+    return [*lines, "No early-stopping setting passes the policy."]
+
+
+def with_early_stopping(report: dict[str, Any], section: dict[str, Any],
+                        checked: dict[str, Any] | None = None) -> dict[str, Any]:
     """A run's report with a training curve's early-stopping point: the ``training_curve`` section, and the
-    advice among the diagnosis's mitigations (once: a run with ``--training-curve`` has it already).
+    advice among the diagnosis's mitigations (once: a run with ``--training-curve`` has it already), saying how
+    the settings fared when re-checked against the policy.
 
     Args:
         report: The run's ``report.json`` mapping (not changed).
         section: The ``training_curve`` section (see :class:`gapgates.compute.training_curve.TrainingCurve`).
+        checked: The ``early_stopping`` section (:func:`early_stopping_section`): the settings re-checked.
 
     Returns:
         A new report mapping.
@@ -258,7 +305,40 @@ def with_early_stopping(report: dict[str, Any], section: dict[str, Any]) -> dict
 
     updated = {**report, "training_curve": section}
     diagnosis = report.get("diagnosis")
+    if not diagnosis:
+        return updated
     advice = early_stopping_advice(section)
-    if diagnosis and advice not in diagnosis.get("mitigations", []):
-        updated["diagnosis"] = {**diagnosis, "mitigations": [advice, *diagnosis.get("mitigations", [])]}
+    mitigations = [m for m in diagnosis.get("mitigations", []) if m != advice]
+    if checked is not None and checked["settings"]:
+        advice += " Re-checked on the run's folds: " + "; ".join(_verdict(e) for e in checked["settings"]) + "."
+    updated["diagnosis"] = {**diagnosis, "mitigations": [advice, *mitigations]}
     return updated
+
+
+def with_recommendations(report: dict[str, Any], recommendation: Recommendation | None
+                         ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A run's report with what the ``recommend`` step found: the sweep's verified value (``recommendation``),
+    the early-stopping settings re-checked (``training_curve``, ``early_stopping``), first among the diagnosis's
+    mitigations, and a training curve that failed in ``errors``.
+
+    Args:
+        report: The run's ``report.json`` mapping (not changed).
+        recommendation: The ``recommend`` step's result (None: the report as it is).
+
+    Returns:
+        The new report mapping, and the ``sweep.json`` mapping of the sweep (None: no sweep ran).
+    """
+    if recommendation is None:
+        return report, None
+    metric = report["primary_metric"]
+    checked = early_stopping_section(recommendation, metric)
+    if recommendation.curve is not None:
+        report = with_early_stopping(report, recommendation.curve.to_dict(), checked)
+    if checked is not None:
+        report = {**report, "early_stopping": checked}
+    if recommendation.errors:
+        report = {**report, "errors": {**report.get("errors", {}), **recommendation.errors}}
+    document = None if recommendation.sweep is None else sweep_document(recommendation.sweep)
+    if document is not None:
+        report = with_recommendation(report, document)
+    return report, document

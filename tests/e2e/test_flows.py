@@ -425,3 +425,42 @@ def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
     assert report["decision"] == serial["decision"]
     keys = [t["key"] for t in stream.data]
     assert sum(1 for k in keys if "fit_one_fold" in k or "fit-fold" in k) >= 4, keys  # every fold ran on Dask
+
+
+def test_recommend_fans_the_sweep_out_as_tasks_and_publishes_the_curve(prefect_api, options, tmp_path):
+    from gapgates.flows.artifacts import sweep_rows
+    from gapgates.flows.retrain import final_report, gate_config, retrain_and_gate
+
+    from gapgates.gate import run_gate
+
+    policy = tmp_path / "policy.toml"  # the mean accuracy gap only: a shallow tree passes, the unbounded one does not
+    policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n[noise]\nmax_rate = 1.0\n')
+    asked = {**options, "policy": str(policy), "model": TREE, "name": "tree-recommend", "folds": 3, "n_jobs": 2}
+    state = retrain_and_gate(options={**asked, "out": str(tmp_path / "flow"), "history": str(tmp_path / "f.sqlite")},
+                             recommend=True, return_state=True)
+    assert state.is_failed() and state.message.startswith("Blocked: ")  # the decision stands
+    report, _ = final_report(state)
+    section = report["recommendation"]
+    assert section["param"] == "max_depth" and section["tried"] == list(range(1, 13))
+    # the library's run (gapgates check --recommend) finds the same, value by value
+    local = run_gate(gate_config(options={**asked, "recommend": True, "out": str(tmp_path / "local"),
+                                          "history": str(tmp_path / "l.sqlite")}))
+    assert local.report["recommendation"] == section
+    flow_sweep = json.loads((tmp_path / "flow" / "sweep.json").read_text())
+    local_sweep = json.loads((tmp_path / "local" / "sweep.json").read_text())
+    assert [e["gap"] for e in flow_sweep["values"]] == [e["gap"] for e in local_sweep["values"]]
+    # one judge-value task per value, submitted through the flow's task runner
+    runs = _task_runs(state.state_details.flow_run_id,
+                      until=lambda r: sum(t.name.startswith("sweep-") for t in r) >= 12)
+    assert sorted(t.name for t in runs if t.name.startswith("sweep-")) == sorted(
+        f"sweep-max_depth={v}" for v in range(1, 13))
+    table = _artifact("gapgates-tree-recommend-sweep")
+    assert table.flow_run_id == state.state_details.flow_run_id and table.type == "table"
+    rows = json.loads(table.data)
+    assert rows == sweep_rows(flow_sweep) and [r["value"] for r in rows] == [str(v) for v in range(1, 13)]
+    assert {"value", "train", "test", "gap", "regime"} <= set(rows[0])
+    markdown = _artifact("gapgates-tree-recommend-recommendation")
+    assert section["param_line"] is not None and markdown.type == "markdown"
+    assert f"**Recommended: {section['param_line']} " in markdown.data
+    # the report artifact carries it too, among the mitigations
+    assert f"Verified by a capacity sweep of max_depth: {section['param_line']}" in _artifact("gapgates-tree-recommend").data

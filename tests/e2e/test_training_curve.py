@@ -41,6 +41,10 @@ def test_check_recommend_names_the_early_stopping_point_without_the_option(run_c
     report = json.loads((out / "report.json").read_text())
     line = report["training_curve"]["param_line"]
     assert re.fullmatch(r"--param max_iter=\d+", line)
-    assert "Early stopping (training curve; not re-checked against the policy):" in done.stdout
-    assert f"  {line}" in done.stdout.splitlines()
-    assert any(m.startswith(f"Stop early: {line} ") for m in report["diagnosis"]["mitigations"])
+    checked = report["early_stopping"]
+    assert [s["param_line"] for s in checked["settings"]] == [
+        line, "--param early_stopping=true --param n_iter_no_change=10"]  # both forms, each re-checked
+    for setting in checked["settings"]:
+        assert f"Early stopping, re-checked on the run's folds: {setting['param_line']} " in done.stdout
+    assert any(m.startswith(f"Stop early: {line} ") and "Re-checked on the run's folds" in m
+               for m in report["diagnosis"]["mitigations"])

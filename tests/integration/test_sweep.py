@@ -126,9 +126,9 @@ def test_cli_exits_1_when_no_value_passes(data, tmp_path):
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())["recommendation"] is None
 
 
-def _sweep_json(data: Path, out: Path, *, seed: int) -> dict:
+def _sweep_json(data: Path, out: Path, *, seed: int, n_jobs: int = 1) -> dict:
     r = invoke("sweep", "--data", data, "--target", "label", "--model", "sklearn.ensemble.RandomForestClassifier",
-               "--param", "n_estimators=5", "--n-jobs", 1, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
+               "--param", "n_estimators=5", "--n-jobs", n_jobs, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
     assert r.exit_code in (0, 1), r.output
     document = json.loads((out / "sweep.json").read_text())
     document.pop("created")
@@ -139,6 +139,27 @@ def test_same_seed_same_numbers(data, tmp_path):
     first = _sweep_json(data, tmp_path / "a", seed=3)
     assert _sweep_json(data, tmp_path / "b", seed=3) == first
     assert _sweep_json(data, tmp_path / "c", seed=4)["values"] != first["values"]
+
+
+def test_values_in_parallel_give_the_numbers_of_values_one_at_a_time(data, tmp_path, monkeypatch):
+    import gapgates.config
+
+    monkeypatch.setattr(gapgates.config, "usable_cores", lambda: 2)  # two workers even on a one-core runner
+    assert _sweep_json(data, tmp_path / "parallel", seed=3, n_jobs=2) == _sweep_json(data, tmp_path / "serial", seed=3)
+
+
+def test_values_fan_out_within_n_jobs_and_fit_their_folds_one_at_a_time(data, monkeypatch):
+    import gapgates.config
+
+    monkeypatch.setattr(gapgates.config, "usable_cores", lambda: 4)
+    policy = parse_policy(POLICY)
+    parallel = run_sweep(_config(data, n_jobs=2), parse_sweep("max_depth=2,3,5"), policy=policy)
+    serial = run_sweep(_config(data, n_jobs=1), parse_sweep("max_depth=2,3,5"), policy=policy)
+    # fanned out: each value ran its folds serially (no nested pool); one at a time: its folds got the workers
+    assert [p.run.prepared.config.n_jobs for p in parallel.points] == [None] * 3
+    assert [p.run.prepared.config.n_jobs for p in serial.points] == [1] * 3
+    assert [p.primary.test for p in parallel.points] == [p.primary.test for p in serial.points]
+    assert _config(data, n_jobs=8).workers_for(3) == 3 and _config(data, n_jobs=-1).workers_for(10) == 4
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -203,3 +224,56 @@ def test_check_recommend_over_the_ceiling_is_a_note_and_the_block_stands(data, p
     assert r.exit_code == 1, r.output
     assert "gapgates: note: --recommend: the capacity sweep could not run: The sweep would fit the model 60 times" in r.output
     assert "recommendation" not in json.loads((tmp_path / "t" / "report.json").read_text())
+
+
+def test_check_recommend_is_in_the_reports_before_the_history_row_and_the_webhook(data, tmp_path, webhook):
+    from gapgates.history import History
+    from tests.helpers import webhook_url
+
+    policy = tmp_path / "notify.toml"
+    policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n'
+                      f'[notify]\nwebhook_url = "{webhook_url(webhook)}"\n')
+    out = tmp_path / "tree"
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy, "--out", out,
+               "--recommend")
+    assert r.exit_code == 1, r.output
+    line = json.loads((out / "report.json").read_text())["recommendation"]["param_line"]
+    assert line is not None and line in (out / "report.md").read_text() and line in (out / "report.html").read_text()
+    # the webhook is sent after the history row, from the published report: the recommendation is in it
+    [sent] = webhook.received
+    assert f"Verified by a capacity sweep of max_depth: {line} passes the policy" in sent["body"]["text"]
+    [row] = History(tmp_path / "history.sqlite").runs()
+    assert row.decision == "block" and json.loads((out / "sweep.json").read_text())["recommendation"]["param_line"] == line
+
+
+EPOCH_TREE = '''
+from sklearn.tree import DecisionTreeClassifier
+
+
+class EpochTree(DecisionTreeClassifier):
+    """A tree that says it trains by epochs, whose partial_fit raises: its training curve cannot be computed."""
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        super().fit(X, y, sample_weight=sample_weight, check_input=check_input)
+        self.n_iter_ = 3
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        raise RuntimeError("partial_fit is broken")
+'''
+
+
+def test_check_recommend_blocks_and_says_why_no_early_stopping_when_partial_fit_raises(data, policy_file, tmp_path):
+    model = tmp_path / "epoch_tree.py"
+    model.write_text(EPOCH_TREE)
+    out = tmp_path / "epochs"
+    r = invoke("check", "--data", data, "--target", "label", "--model", f"{model}:EpochTree", "--policy", policy_file,
+               "--out", out, "--recommend")
+    assert r.exit_code == 1, r.output  # blocked, not "could not decide" (3)
+    report = json.loads((out / "report.json").read_text())
+    assert report["diagnosis"]["label"] == "overfit"
+    assert report["errors"]["training_curve"] == "the training curve could not be computed: partial_fit is broken"
+    assert report["early_stopping"]["settings"] == [] and report["early_stopping"]["recommended"] is None
+    assert report["early_stopping"]["note"].startswith("no early-stopping point: the training curve could not be computed")
+    assert "gapgates: note: --recommend: no early-stopping point:" in r.output
+    assert report["recommendation"]["param"] == "max_depth"  # the capacity sweep still ran

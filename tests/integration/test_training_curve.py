@@ -117,3 +117,56 @@ def test_recommend_after_a_training_curve_run_sweeps_without_redoing_curves_per_
     assert swept is not None and swept.param == "max_iter" and len(swept.points) == 6
     assert all(p.run.evidence.training_curve is None and p.run.evidence.learning_curve is None for p in swept.points)
 
+
+
+SGD = "sklearn.linear_model.SGDClassifier"
+
+
+def test_an_epoch_models_training_curve_counts_against_the_fit_ceiling(data_csv):
+    from gapgates.judge.policy import parse_policy
+    from gapgates.pipeline.inputs import prepare
+    from gapgates.pipeline.repeats import repeat_budget
+    from tests.helpers import invoke
+
+    common = ("check", "--data", data_csv, "--target", "label", "--model", SGD, "--training-curve")
+    refused = invoke(*common, "--max-fits", 9)  # 5 folds + 5 epoch replays = 10 fits
+    assert refused.exit_code == 2, refused.output
+    [line] = refused.output.strip().splitlines()
+    assert line == ("gapgates: error: The run would fit the model 10 times (5 folds × 1 repeats × (1 + 1 to train "
+                    "SGDClassifier again epoch by epoch for the training curve)), more than the limit of 9. Drop "
+                    "--training-curve, use fewer --folds or --repeats, or raise the limit with --max-fits 10.")
+    assert invoke(*common, "--max-fits", 10).exit_code in (0, 1)
+    # a boosting curve replays its fold models with no fit: the same ceiling is enough
+    assert invoke("check", "--data", data_csv, "--target", "label", "--model", HGB, "--param", "max_iter=20",
+                  "--training-curve", "--max-fits", 5).exit_code in (0, 1)
+    # each added repeat of k-fold is replayed too: it costs twice its folds
+    policy = parse_policy({"gap": {"max_repeats": 10}})
+    config = {"data": data_csv, "target": "label", "model": SGD, "max_fits": 40}
+    assert repeat_budget(prepare(make_config({**config, "training_curve": True}), policy=policy)) == (40 - 10) // 10
+    assert repeat_budget(prepare(make_config(config), policy=policy)) == (40 - 5) // 5
+
+
+def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(data_csv):
+    from gapgates.pipeline.sweep import early_stopping_after, recheck_stopping, stopping_settings
+
+    params = {**PAST_ITS_BEST, "max_iter": 150}
+    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": params, "folds": 3,
+                          "n_jobs": 1, "recommend": True})
+    result = run_check(config)
+    assert result.diagnosis.label == "overfit"
+    curve = early_stopping_after(result)
+    assert curve is not None and curve.stop < 150  # trained far past its best iteration
+    settings = stopping_settings(config, curve)
+    assert settings == [{"max_iter": curve.stop}, {"early_stopping": True, "n_iter_no_change": 10}]
+    checked = recheck_stopping(result, settings)
+    for setting in checked:  # verified, not trusted: each is judged as its own gapgates check judges it
+        alone = run_check(make_config({**config.model_dump(), "params": {**params, **setting.params},
+                                       "recommend": False}), policy=result.policy)
+        assert setting.run.evidence.gap.primary.test == alone.evidence.gap.primary.test
+        assert [(c.name, c.status) for c in setting.run.decision.checks] == [
+            (c.name, c.status) for c in alone.decision.checks]
+        assert setting.passed is (alone.decision.outcome.value == "promote")
+    stopped = checked[0].run.evidence.gap.primary
+    assert stopped.gap_mean < result.evidence.gap.primary.gap_mean  # stopping early narrows the gap
+    assert checked[0].param_line == f"--param max_iter={curve.stop}"
+    assert checked[1].param_line == "--param early_stopping=true --param n_iter_no_change=10"

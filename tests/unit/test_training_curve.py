@@ -4,6 +4,7 @@ constructed curves, both sides of it, and the replay of small boosting fold mode
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -140,3 +141,39 @@ def test_partial_fit_without_epochs_is_skipped(iris):
     assert curve.skipped is not None and curve.skipped.startswith("GaussianNB has neither staged predictions")
     assert curve.method is None
 
+
+
+class CountingBoosting(GradientBoostingClassifier):
+    """Records which staged methods the training curve replays (the calls of every clone, in this process)."""
+
+    replayed: ClassVar[list[str]] = []
+
+    def staged_predict(self, X):
+        CountingBoosting.replayed.append("staged_predict")
+        return super().staged_predict(X)
+
+    def staged_predict_proba(self, X):
+        CountingBoosting.replayed.append("staged_predict_proba")
+        return super().staged_predict_proba(X)
+
+    def staged_decision_function(self, X):
+        CountingBoosting.replayed.append("staged_decision_function")
+        return super().staged_decision_function(X)
+
+
+@pytest.mark.parametrize(("metric", "method"), [
+    ("accuracy", "staged_predict"),  # the scorer reads predict
+    ("neg_log_loss", "staged_predict_proba"),
+    ("roc_auc_ovr", "staged_predict_proba"),  # multiclass roc_auc reads probabilities
+])
+def test_only_the_response_method_the_metric_reads_is_replayed(iris, metric, method):
+    X, y = iris
+    result = gap(CountingBoosting(n_estimators=8, random_state=0), X, y, scoring=[metric], n_splits=3, n_jobs=1)
+    CountingBoosting.replayed = []
+    curve = training_curve(result.cv, X, y, metric=metric)
+    assert curve.skipped is None
+    # one staged_predict per fold model counts its iterations; then only the metric's own method, twice per fold
+    assert CountingBoosting.replayed.count("staged_predict") == 3 + (6 if method == "staged_predict" else 0)
+    assert {m for m in CountingBoosting.replayed if m != "staged_predict"} == (
+        set() if method == "staged_predict" else {method})
+    np.testing.assert_allclose([fold[-1] for fold in curve.test], result.primary.test)
