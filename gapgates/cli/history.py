@@ -1,4 +1,4 @@
-"""``gapgates history``: list the recorded gate runs."""
+"""``gapgates history``: list the recorded runs (gate runs, and monitor runs marked as such)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,11 @@ def _num(value: float | None) -> str:
 @click.option("--history", "path", help="Run-history SQLite file (history.sqlite beside the registry or --out).")
 @click.option("--model", help="Only runs of this model name.")
 @click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
+@click.option("--kind", type=click.Choice(["gate", "monitor"]),
+              help="Only gate runs (check, run) or only monitor runs (monitor); both when omitted.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def history_cmd(path: str | None, model: str | None, last: int | None, as_json: bool) -> None:
-    """List recorded gate runs, oldest first (reads only: no file is created or changed)."""
+def history_cmd(path: str | None, model: str | None, last: int | None, kind: str | None, as_json: bool) -> None:
+    """List recorded runs, oldest first; a monitor run's decision reads monitor:ok|warn|retrain (reads only)."""
     from gapgates.errors import ConfigError
     from gapgates.history import History, dumps
 
@@ -31,7 +33,7 @@ def history_cmd(path: str | None, model: str | None, last: int | None, as_json: 
     history.check()  # read-only: a directory or another application's database is refused, unchanged
     if not Path(path).is_file():
         raise ConfigError(f"No run history at '{path}'. Pass the history.sqlite a check has written to --history.")
-    runs = history.runs(model=model, last=last)
+    runs = history.runs(model=model, last=last, kind=kind)
     if as_json:
         click.echo(dumps(runs))
         return
@@ -40,7 +42,8 @@ def history_cmd(path: str | None, model: str | None, last: int | None, as_json: 
         g = r.gaps.get(r.primary_metric or "")
         gap = "–" if g is None else f"{r.primary_metric} {_num(g.gap)} [{_num(g.ci_low)}, {_num(g.ci_high)}]"
         noise = "–" if r.noise_rate is None else f"{r.noise_rate:.3f}"
-        cells = (r.id, r.time, r.model, r.version or "–", r.decision, gap, noise, r.diagnosis or "–")
+        decision = r.decision if r.kind == "gate" else f"{r.kind}:{r.decision}"  # a production gap, not a gate's
+        cells = (r.id, r.time, r.model, r.version or "–", decision, gap, noise, r.diagnosis or "–")
         click.echo(_HISTORY_ROW.format(*cells))
     if not runs:
         click.echo("(no runs recorded" + (f" for model '{model}')" if model else ")"))

@@ -107,6 +107,14 @@ def test_history_command_table_filter_and_errors(run_cli, tmp_path):
     assert [r["model"] for r in json.loads(proc.stdout)] == ["b"]
     proc = run_cli("history", "--history", str(path), "--model", "nobody")
     assert "no runs recorded for model 'nobody'" in proc.stdout
+    db.add(run_record(model="b", gap=0.2, decision="retrain", kind="monitor"))
+    proc = run_cli("history", "--history", str(path), "--model", "b")
+    decisions = [line.split()[4] for line in proc.stdout.strip().splitlines()[1:]]
+    assert decisions == ["block", "monitor:retrain"], proc.stdout
+    proc = run_cli("history", "--history", str(path), "--kind", "gate", "--json")
+    assert [(r["model"], r["kind"]) for r in json.loads(proc.stdout)] == [("a", "gate"), ("b", "gate")]
+    proc = run_cli("history", "--history", str(path), "--kind", "monitor")
+    assert proc.stdout.count("monitor:retrain") == 1 and "block" not in proc.stdout
     proc = run_cli("history", "--history", str(tmp_path / "missing.sqlite"))
     assert proc.returncode == 2 and "No run history at" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_cli("history")

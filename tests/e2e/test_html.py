@@ -29,6 +29,7 @@ VISIBLE = """(() => {
     charts: [...document.querySelectorAll('figure svg')].map(s => ({...box(s),
       marks: s.querySelectorAll('path, use, line, polyline, rect').length, label: s.getAttribute('aria-label')})),
     scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    clientWidth: document.documentElement.clientWidth,
     external: [...document.querySelectorAll('[src],[href]')].map(e => e.getAttribute('src') || e.getAttribute('href')),
   };
 })()"""
@@ -82,7 +83,9 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
         for chart in page["charts"]:
             assert chart["shown"] and chart["w"] > 150 and chart["h"] > 80 and chart["marks"] > 10, chart
             assert chart["label"]
-        assert page["scrollWidth"] <= page["innerWidth"], "the page must not scroll sideways on a phone"
+        # a phone's layout viewport widens to fit wide content (innerWidth grows with it): compare with the device
+        assert page["clientWidth"] == width and page["innerWidth"] == width, "the page must not widen the viewport"
+        assert page["scrollWidth"] <= width, "the page must not scroll sideways on a phone"
         assert page["external"] == []
         w, h, greys = _png_is_not_blank(shot)
         assert (w, h) == ((width * 2, 1800) if mobile else (width, 900)) and greys > 20
