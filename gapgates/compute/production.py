@@ -13,6 +13,13 @@ Intervals on the fresh score:
   bootstrap** over the fresh rows (:data:`BOOTSTRAP_RESAMPLES` resamples). The model is called once
   per output method; the resamples re-score its recorded outputs, so the bootstrap costs no
   prediction. A resample the metric is undefined on (one class only, for ``roc_auc``) is skipped.
+  Above :data:`BOOTSTRAP_MAX_ROWS` fresh rows, each resample draws that many rows (an m-out-of-n
+  bootstrap, its interval widened by ``sqrt(m / n)``), so its cost is bounded whatever the batch size.
+
+Probability metrics that take the label set (``neg_log_loss``, multiclass ``roc_auc_ovr``...) are
+scored with the model's classes, so a fresh batch missing a rare class is scored, not refused; a
+metric still undefined on the batch (``roc_auc`` on one class) is NaN and its check fails with the
+reason, never an internal error.
 
 The interval of the gap is the score interval mirrored: ``[promoted − high, promoted − low]``.
 """
@@ -20,17 +27,21 @@ The interval of the gap is the score interval mirrored: ``[promoted − high, pr
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+from sklearn.exceptions import UndefinedMetricWarning
 
-__all__ = ["BOOTSTRAP_RESAMPLES", "ProductionScore", "bootstrap_interval", "score_fresh", "wilson_interval"]
+__all__ = ["BOOTSTRAP_MAX_ROWS", "BOOTSTRAP_RESAMPLES", "ProductionScore", "bootstrap_interval", "score_fresh", "wilson_interval"]
 
 #: Resamples of the percentile bootstrap.
 BOOTSTRAP_RESAMPLES = 1000
+#: Rows drawn per resample at most (larger batches: m-out-of-n bootstrap, rescaled).
+BOOTSTRAP_MAX_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -42,7 +53,8 @@ class ProductionScore:
         fresh: Score on the fresh rows.
         low: Lower bound of the fresh score's interval.
         high: Upper bound of the fresh score's interval.
-        method: ``wilson`` or ``bootstrap``.
+        method: ``wilson``, ``bootstrap``, or ``undefined`` when the metric is undefined on the batch
+            (for example ``roc_auc`` on rows of one class); ``fresh`` is then NaN and its check fails.
         promoted: The cross-validated test score recorded when the version was promoted (None when
             the version recorded none for this metric).
     """
@@ -105,7 +117,7 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
 
 
 def bootstrap_interval(score: Any, rows: int, *, confidence: float = 0.95, seed: int = 0,
-                       resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+                       resamples: int = BOOTSTRAP_RESAMPLES, max_rows: int = BOOTSTRAP_MAX_ROWS) -> tuple[float, float]:
     """Percentile bootstrap interval of ``score(row positions)`` over rows drawn with replacement.
 
     Args:
@@ -115,6 +127,9 @@ def bootstrap_interval(score: Any, rows: int, *, confidence: float = 0.95, seed:
         confidence: Confidence level in (0, 1).
         seed: Seed of the resampling.
         resamples: Number of resamples.
+        max_rows: Rows drawn per resample at most. With more rows, ``m = max_rows`` are drawn and the
+            resampled scores' spread around their median is shrunk by ``sqrt(m / rows)`` (the m-out-of-n
+            bootstrap), so the cost stays bounded and the interval keeps the full batch's width.
 
     Returns:
         ``(low, high)``; NaN when fewer than half the resamples could be scored.
@@ -126,19 +141,54 @@ def bootstrap_interval(score: Any, rows: int, *, confidence: float = 0.95, seed:
         True
     """
     rng = np.random.default_rng(seed)
+    drawn = min(rows, max_rows)
     scores = []
     for _ in range(resamples):
         try:
-            value = float(score(rng.integers(0, rows, size=rows)))
+            value = float(score(rng.integers(0, rows, size=drawn)))
         except ValueError:  # e.g. roc_auc on a resample holding one class
             continue
         if math.isfinite(value):
             scores.append(value)
     if len(scores) < resamples / 2:
         return math.nan, math.nan
+    values = np.asarray(scores)
+    if drawn < rows:
+        centre = float(np.median(values))
+        values = centre + (values - centre) * math.sqrt(drawn / rows)
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(scores, [alpha, 1 - alpha])
+    low, high = np.quantile(values, [alpha, 1 - alpha])
     return float(low), float(high)
+
+
+def _with_classes(scorer: Any, classes: Any) -> Any:
+    """``scorer`` scoring against the model's whole label set when its metric takes one (probability metrics).
+
+    ``log_loss`` and multiclass ``roc_auc`` refuse a batch that lacks one of the model's classes unless
+    told the labels; threshold metrics (``f1_macro``...) keep their own semantics (``labels`` would
+    change what they average over). ``scorer`` may be a :class:`~gapgates.data.guard.GuardedScorer`.
+    """
+    import copy
+    import inspect
+
+    inner = getattr(scorer, "scorer", scorer)
+    func = getattr(inner, "_score_func", None)
+    method = getattr(inner, "_response_method", None)
+    methods = {method} if isinstance(method, str) else set(method or ())
+    kwargs = dict(getattr(inner, "_kwargs", {}) or {})
+    if classes is None or func is None or not methods or "predict" in methods or "labels" in kwargs:
+        return scorer
+    if "labels" not in inspect.signature(func).parameters:
+        return scorer
+    if func.__name__ == "roc_auc_score" and len(classes) <= 2:
+        return scorer  # binary roc_auc takes no label set; one class stays undefined (NaN)
+    fixed = copy.copy(inner)
+    fixed._kwargs = {**kwargs, "labels": list(classes)}
+    if inner is scorer:
+        return fixed
+    wrapped = copy.copy(scorer)
+    wrapped.scorer = fixed
+    return wrapped
 
 
 class _Replay:
@@ -200,22 +250,38 @@ def score_fresh(
     """
     from gapgates.data.scoring import resolve_scoring
 
-    scorers = resolve_scoring(metrics, model)
+    classes = getattr(model, "classes_", None)
+    scorers = {metric: _with_classes(scorer, classes) for metric, scorer in resolve_scoring(metrics, model).items()}
     replay = _Replay(model, X)
     labels = np.asarray(y)
     positions = np.arange(len(X)).reshape(-1, 1)
     out = []
     for metric, scorer in scorers.items():
-        fresh = float(scorer(replay, positions, labels))
-        if metric == "accuracy":
-            correct = round(fresh * len(labels))
-            (low, high), method = wilson_interval(correct, len(labels), confidence=confidence), "wilson"
-        else:
-            def score(rows: np.ndarray, scorer: Any = scorer) -> float:
-                return float(scorer(replay, positions[rows], labels[rows]))
-
-            (low, high), method = bootstrap_interval(score, len(labels), confidence=confidence, seed=seed,
-                                                     resamples=resamples), "bootstrap"
-        out.append(ProductionScore(metric=metric, fresh=fresh, low=low, high=high, method=method,
-                                   promoted=promoted.get(metric)))
+        with warnings.catch_warnings():  # undefined on a batch or resample: NaN or skipped, said in the report
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            out.append(_score_one(metric, scorer, replay, positions, labels, promoted=promoted.get(metric),
+                                  confidence=confidence, seed=seed, resamples=resamples))
     return tuple(out)
+
+
+def _score_one(metric: str, scorer: Any, replay: Any, positions: np.ndarray, labels: np.ndarray, *,
+               promoted: float | None, confidence: float, seed: int, resamples: int) -> ProductionScore:
+    """One metric's fresh score and interval; NaN (method ``undefined``) when the batch cannot be scored."""
+    try:
+        fresh = float(scorer(replay, positions, labels))
+    except ValueError:  # undefined on this batch (e.g. one class only): NaN, so the check fails and says so
+        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined",
+                               promoted=promoted)
+    if not math.isfinite(fresh):
+        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined",
+                               promoted=promoted)
+    if metric == "accuracy":
+        correct = round(fresh * len(labels))
+        (low, high), method = wilson_interval(correct, len(labels), confidence=confidence), "wilson"
+    else:
+        def score(rows: np.ndarray) -> float:
+            return float(scorer(replay, positions[rows], labels[rows]))
+
+        (low, high), method = bootstrap_interval(score, len(labels), confidence=confidence, seed=seed,
+                                                 resamples=resamples), "bootstrap"
+    return ProductionScore(metric=metric, fresh=fresh, low=low, high=high, method=method, promoted=promoted)

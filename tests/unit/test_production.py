@@ -95,3 +95,35 @@ def test_a_guarded_regressor_is_scored_with_bootstrap_intervals_on_every_metric(
     assert mae.fresh == pytest.approx(-mean_absolute_error(y.iloc[200:], model.predict(X.iloc[200:])))
     assert {r2.method, mae.method} == {"bootstrap"} and r2.low < r2.fresh < r2.high and mae.low < mae.fresh < mae.high
     assert mae.gap == pytest.approx(-0.3 - mae.fresh)  # greater is better for neg_* too: positive gap means worse
+
+
+def test_a_batch_missing_a_class_is_scored_with_the_models_labels_or_is_undefined_not_an_error(iris):
+    from sklearn.metrics import log_loss
+
+    X, y = iris
+    model = LogisticRegression(max_iter=500).fit(X, y)
+    two = y < 2  # a fresh batch without class 2
+    loss, ovr, f1 = score_fresh(model, X[two], y[two], metrics=["neg_log_loss", "roc_auc_ovr", "f1_macro"],
+                                promoted={"neg_log_loss": -0.1}, resamples=100)
+    assert loss.fresh == pytest.approx(-log_loss(y[two], model.predict_proba(X[two]), labels=model.classes_))
+    assert loss.method == "bootstrap" and loss.low <= loss.fresh <= loss.high
+    assert ovr.method == "undefined" and math.isnan(ovr.fresh) and ovr.to_dict()["fresh"] is None
+    assert f1.method == "bootstrap" and math.isfinite(f1.fresh)  # threshold metrics keep their own label set
+    binary = LogisticRegression(max_iter=500).fit(X, y == 0)
+    (auc,) = score_fresh(binary, X[y == 0], y[y == 0] == 0, metrics=["roc_auc"], promoted={"roc_auc": 0.99},
+                         resamples=50)
+    assert auc.method == "undefined" and auc.gap is not None and math.isnan(auc.gap)
+
+
+def test_a_large_batch_bootstraps_bounded_resamples_with_the_full_batchs_width():
+    values = np.random.default_rng(1).normal(0.0, 1.0, 40_000)
+    sizes = []
+
+    def mean(rows):
+        sizes.append(len(rows))
+        return values[rows].mean()
+
+    low, high = bootstrap_interval(mean, len(values), seed=0, resamples=200, max_rows=4_000)
+    assert set(sizes) == {4_000}  # each resample draws the cap, not the batch
+    assert high - low == pytest.approx(2 * 1.96 / math.sqrt(len(values)), rel=0.2)  # rescaled to n, not m
+    assert low < values.mean() < high
