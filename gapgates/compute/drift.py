@@ -5,13 +5,21 @@ fresh rows:
 
 * **Adversarial AUC** (:func:`gapgates.compute.shift.adversarial_validation`): how well one
   classifier tells fresh rows from training rows (0.5: indistinguishable).
-* **Per-column tests**, which name the drifted columns: numeric columns by the two-sample
-  Kolmogorov–Smirnov test (``scipy.stats.ks_2samp``, missing values left out), the others by
-  Pearson's chi-square test on the table of value counts (missing is a value of its own,
-  ``scipy.stats.chi2_contingency``). A column is *drifted* when its p-value is below
-  ``alpha / columns`` (Bonferroni: with many columns, one small p-value by chance is expected).
-  Each column also gets its population stability index (PSI) over ten reference-quantile bins
-  (numeric) or its values (categorical), an effect size that does not grow with the row count.
+* **Per-column tests**, which name the drifted columns. The test follows the *training* column's
+  type, so a numeric column that arrives as text (one bad token such as ``"n/a"``) is still tested
+  as numbers: its fresh values are converted, and what does not convert counts as missing.
+  Numeric columns: the two-sample Kolmogorov–Smirnov test on the present values
+  (``scipy.stats.ks_2samp``) *and* a chi-square test of the missing rate (a column going 90%
+  missing has drifted even when its remaining values have not); the column's p-value is the
+  smaller of the two, doubled (Bonferroni within the column). Other columns: Pearson's chi-square
+  test on the table of value counts (``scipy.stats.chi2_contingency``; missing is a value of its
+  own; values past the 50 most frequent, and values expected fewer than 5 times, are pooled into
+  one, so the table stays small and the test valid; a column of mostly rare values, such as an
+  ID, is therefore judged on its frequent values, and the adversarial AUC still sees it whole).
+  A column is *drifted* when its p-value is below ``alpha / columns`` (Bonferroni: with many
+  columns, one small p-value by chance is expected). Each column also gets its population stability index (PSI) over ten
+  reference-quantile bins plus a missing bin (numeric) or its pooled values (categorical), an
+  effect size that does not grow with the row count.
 """
 
 from __future__ import annotations
@@ -110,23 +118,46 @@ def _psi(expected: np.ndarray, actual: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
+#: Categorical values kept apart in the chi-square table (the rest are pooled).
+_TOP_VALUES = 50
+
+
 def _numeric(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
-    r = pd.to_numeric(ref, errors="coerce").dropna().to_numpy(dtype=float)
-    n = pd.to_numeric(new, errors="coerce").dropna().to_numpy(dtype=float)
-    if len(r) == 0 or len(n) == 0:
+    r_all = pd.to_numeric(ref, errors="coerce").to_numpy(dtype=float)
+    n_all = pd.to_numeric(new, errors="coerce").to_numpy(dtype=float)  # what does not convert counts as missing
+    r, n = r_all[np.isfinite(r_all)], n_all[np.isfinite(n_all)]
+    if len(r_all) == 0 or len(n_all) == 0:
         return math.nan, math.nan, math.nan
+    missing = np.array([[len(r_all) - len(r), len(r)], [len(n_all) - len(n), len(n)]])
+    p_missing = 1.0
+    if missing[:, 0].sum() > 0 and missing[:, 1].sum() > 0:
+        p_missing = float(stats.chi2_contingency(missing)[1])
+    if len(r) == 0 or len(n) == 0:  # no values on one side: only the missing rate can be compared
+        return math.nan, p_missing, _psi(missing[0], missing[1])
     test = stats.ks_2samp(r, n)
+    p_value = min(1.0, 2 * min(float(test.pvalue), p_missing))
     edges = np.unique(np.quantile(r, np.linspace(0, 1, 11)[1:-1]))
-    psi = _psi(np.bincount(np.searchsorted(edges, r), minlength=len(edges) + 1),
-               np.bincount(np.searchsorted(edges, n), minlength=len(edges) + 1))
-    return float(test.statistic), float(test.pvalue), psi
+    bins = len(edges) + 1
+    psi = _psi(np.r_[np.bincount(np.searchsorted(edges, r), minlength=bins), missing[0, 0]],
+               np.r_[np.bincount(np.searchsorted(edges, n), minlength=bins), missing[1, 0]])
+    return float(test.statistic), p_value, psi
 
 
 def _categorical(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
-    r, n = ref.astype("string").fillna("<missing>"), new.astype("string").fillna("<missing>")
-    values = sorted(set(r) | set(n))
-    counts = np.array([[int((r == v).sum()) for v in values], [int((n == v).sum()) for v in values]])
-    if len(values) < 2:
+    r = ref.astype("string").fillna("<missing>").value_counts()
+    n = new.astype("string").fillna("<missing>").value_counts()
+    table = pd.concat([r, n], axis=1, keys=["ref", "new"]).fillna(0).astype("float64")
+    table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    total = table.to_numpy().sum()
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / max(total, 1)
+    keep = np.zeros(len(table), dtype=bool)
+    keep[:_TOP_VALUES] = True
+    keep &= expected.min(axis=1) >= 5  # a rare value's cell would make the chi-square invalid
+    counts = table[keep].to_numpy()
+    if (~keep).any():  # one pool: rare values (IDs) say nothing per value, and a sample alone makes them "new"
+        counts = np.vstack([counts, table[~keep].to_numpy().sum(axis=0)])
+    counts = counts[counts.sum(axis=1) > 0].T
+    if counts.shape[1] < 2 or (counts.sum(axis=1) == 0).any():
         return 0.0, 1.0, 0.0
     statistic, p_value, _, _ = stats.chi2_contingency(counts)
     return float(statistic), float(p_value), _psi(counts[0], counts[1])
@@ -141,8 +172,8 @@ def column_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float =
         alpha: Family-wise significance level; each column is tested at ``alpha / columns``.
 
     Returns:
-        One :class:`ColumnDrift` per column of ``reference``, in order. A column without values
-        on one side has NaN statistics and is not drifted.
+        One :class:`ColumnDrift` per column of ``reference``, in order. A numeric column without
+        values on one side is judged on its missing rate alone (NaN statistic).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -155,7 +186,7 @@ def column_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float =
     out = []
     for col in reference.columns:
         ref, new = reference[col], fresh[col]
-        numeric = all(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) for s in (ref, new))
+        numeric = pd.api.types.is_numeric_dtype(ref) and not pd.api.types.is_bool_dtype(ref)  # the training type
         statistic, p_value, psi = (_numeric if numeric else _categorical)(ref, new)
         out.append(ColumnDrift(column=str(col), test="ks" if numeric else "chi2", statistic=statistic,
                                p_value=p_value, psi=psi, drifted=bool(math.isfinite(p_value) and p_value < level)))

@@ -37,10 +37,35 @@ def test_bonferroni_the_level_of_each_column_is_alpha_over_the_columns():
     assert not next(c for c in column_drift(ref, new, alpha=alpha) if c.column == "num").drifted
 
 
-def test_a_column_without_values_on_one_side_is_not_drifted():
-    ref = pd.DataFrame({"num": [1.0, 2.0, 3.0]})
-    new = pd.DataFrame({"num": [np.nan, np.nan, np.nan]})
-    (only,) = column_drift(ref, new)
-    assert not only.drifted and only.to_dict()["p_value"] is None
+def test_a_column_going_missing_or_arriving_as_text_or_with_new_values_is_drifted():
+    rng = np.random.default_rng(0)
+    ref = pd.DataFrame({"num": rng.normal(0, 1, 400), "gone": rng.normal(0, 1, 400),
+                        "kind": rng.choice(["a", "b", "c"], 400)})
+    shifted = rng.normal(3, 1, 400).astype(object)
+    shifted[0] = "n/a"  # one bad token: the column arrives as text
+    holes = rng.normal(0, 1, 400)
+    holes[:360] = np.nan  # 90% missing; what is left is not shifted
+    new = pd.DataFrame({"num": shifted, "gone": holes, "kind": rng.choice(["a", "d", "e"], 400)})
+    found = {c.column: c for c in column_drift(ref, new)}
+    assert found["num"].test == "ks" and found["num"].drifted and found["num"].psi > 1  # tested as numbers
+    assert found["gone"].drifted and found["gone"].psi > 1  # the missing rate moved
+    assert found["kind"].test == "chi2" and found["kind"].drifted  # values training never had
+    all_missing = column_drift(ref[["num"]], pd.DataFrame({"num": [np.nan] * 400}))[0]
+    assert all_missing.drifted and all_missing.to_dict()["statistic"] is None
+    same = column_drift(ref[["gone"]], pd.DataFrame({"gone": rng.normal(0, 1, 400)}))[0]
+    assert not same.drifted
     with pytest.raises(KeyError):
         measure_drift(ref, pd.DataFrame({"other": [1.0]}))
+
+
+def test_many_distinct_values_are_pooled_into_a_valid_table():
+    rng = np.random.default_rng(0)
+    values = [f"u{i}" for i in range(5_000)]  # each expected about twice: pooled, not 5,000 invalid cells
+    ref, same = (pd.DataFrame({"id": rng.choice(values, 10_000)}) for _ in range(2))
+    (pooled,) = column_drift(ref, same)
+    assert not pooled.drifted and np.isfinite(pooled.statistic)
+    twice = pd.DataFrame({"id": values * 2})  # rare values on both sides, none shared: one pool, no per-ID test
+    assert not column_drift(twice, pd.DataFrame({"id": [f"new{i}" for i in range(10_000)]}))[0].drifted
+    common = pd.DataFrame({"id": ["a"] * 500 + ["b"] * 500})
+    (moved,) = column_drift(common, pd.DataFrame({"id": ["a"] * 800 + ["b"] * 200}))
+    assert moved.drifted and moved.psi > 0.1
