@@ -104,8 +104,14 @@ def _metrics(version: str, metadata: dict[str, Any]) -> tuple[list[str], dict[st
                             "to measure. Register it again through the gate (gapgates run ... --promote).")
     primary = metadata.get("primary_metric")
     metrics = sorted(gap, key=lambda m: m != primary)
-    promoted = {m: (float(v["test_mean"]) if isinstance(v, dict) and v.get("test_mean") is not None else None)
-                for m, v in gap.items()}
+    promoted: dict[str, float | None] = {}
+    for m, v in gap.items():
+        value = v.get("test_mean") if isinstance(v, dict) else None
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise RegistryError(f"Version {version} records a test score for {str(m)[:80]!r} that is not a number "
+                                f"({str(value)[:40]!r}): its metadata was changed outside gapgates. Register the "
+                                "model again through the gate.")
+        promoted[str(m)] = None if value is None else float(value)
     return metrics, promoted
 
 

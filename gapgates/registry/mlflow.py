@@ -448,11 +448,22 @@ class MlflowRegistry(Registry):
         """A file logged with a version's run by :meth:`register` (``report.md``, ``training_sample.csv``...)."""
         if not isinstance(name, str) or Path(name).name != name or name in {"", ".", ".."}:
             raise RegistryError(f"A version's document is named by a plain file name. Got {name!r}.")
+        from gapgates.registry.local import MAX_DOCUMENT_BYTES
+
         mv = self._version(version)
-        if name not in {Path(f.path).name for f in self.client.list_artifacts(mv.run_id) if not f.is_dir}:
+        found = {Path(f.path).name: f for f in self.client.list_artifacts(mv.run_id) if not f.is_dir}
+        if name not in found:
             return None
+        size = found[name].file_size
+        if size is not None and size > MAX_DOCUMENT_BYTES:
+            raise RegistryError(f"The file {name} of version {version} is {size:,} bytes, more than the "
+                                f"{MAX_DOCUMENT_BYTES:,} gapgates reads; refusing to download it.")
         with tempfile.TemporaryDirectory() as tmp:
-            return Path(self.client.download_artifacts(mv.run_id, name, dst_path=tmp)).read_bytes()
+            path = Path(self.client.download_artifacts(mv.run_id, name, dst_path=tmp))
+            if path.stat().st_size > MAX_DOCUMENT_BYTES:
+                raise RegistryError(f"The file {name} of version {version} is larger than the {MAX_DOCUMENT_BYTES:,} "
+                                    "bytes gapgates reads; refusing it.")
+            return path.read_bytes()
 
     @_store_errors
     def versions(self) -> list[VersionInfo]:

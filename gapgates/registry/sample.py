@@ -13,6 +13,7 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gapgates.errors import RegistryError
@@ -26,7 +27,7 @@ SAMPLE_FILE = "training_sample.csv"
 #: The most rows stored (drawn without replacement, seeded, when the training data has more).
 MAX_SAMPLE_ROWS = 5000
 #: The largest sample file read back (a file gapgates wrote is far smaller).
-MAX_SAMPLE_BYTES = 256 << 20
+MAX_SAMPLE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,15 @@ def training_sample(X: pd.DataFrame, y: pd.Series, *, target: str, seed: int = 0
         >>> sample.rows, sample.of_rows, text.splitlines()[0]
         (4, 10, 'a,y')
     """
-    table = X.copy()
-    table[target] = y.to_numpy()
-    if len(table) > max_rows:
-        table = table.sample(n=max_rows, random_state=seed).sort_index()
-    text = table.to_csv(index=False)
+    rows = min(len(X), max_rows)
+    while True:  # draw positions first: the training frame is never copied whole
+        positions = np.sort(np.random.default_rng(seed).choice(len(X), size=rows, replace=False))
+        table = X.iloc[positions].copy()
+        table[target] = np.asarray(y)[positions]
+        text = table.to_csv(index=False)
+        if len(text.encode("utf-8")) <= MAX_SAMPLE_BYTES or rows <= 1:  # very wide rows: fewer of them
+            break
+        rows //= 2
     sample = TrainingSample(table=table.reset_index(drop=True), target=target, rows=len(table), of_rows=len(X),
                             sha256=sha256_bytes(text.encode("utf-8")))
     return sample, text
@@ -110,6 +115,9 @@ def load_training_sample(registry: Registry, version: str, *, metadata: dict[str
             f"Version {version} has no training sample stored with it (it was registered before gapgates stored one), "
             "so drift cannot be measured. Register and promote the model again with this gapgates version."
         )
+    if len(data) > MAX_SAMPLE_BYTES:
+        raise RegistryError(f"The training sample of version {version} is {len(data):,} bytes, more than gapgates "
+                            f"writes ({MAX_SAMPLE_BYTES:,}); refusing to read it. Register the model again.")
     digest = sha256_bytes(data)
     if digest != entry.get("sha256"):
         raise RegistryError(f"The training sample of version {version} does not match its recorded sha256 (expected "
@@ -122,5 +130,9 @@ def load_training_sample(registry: Registry, version: str, *, metadata: dict[str
     if target not in table.columns:
         raise RegistryError(f"The training sample of version {version} has no target column '{target}'. "
                             "Register the model again.")
-    return TrainingSample(table=table, target=target, rows=len(table), of_rows=int(entry.get("of_rows") or len(table)),
-                          sha256=digest)
+    recorded, of_rows = entry.get("rows"), entry.get("of_rows")
+    if len(table) > MAX_SAMPLE_ROWS or (isinstance(recorded, int) and recorded != len(table)):
+        raise RegistryError(f"The training sample of version {version} has {len(table):,} rows, not the "
+                            f"{recorded} recorded (at most {MAX_SAMPLE_ROWS:,}); refusing to use it.")
+    of_rows = of_rows if isinstance(of_rows, int) and not isinstance(of_rows, bool) and of_rows >= 0 else len(table)
+    return TrainingSample(table=table, target=target, rows=len(table), of_rows=of_rows, sha256=digest)

@@ -164,3 +164,26 @@ def test_gapgates_report_rerenders_a_monitor_report(promoted, tmp_path):
     assert (tmp_path / "again" / "report.md").read_text() == (tmp_path / "run" / "report.md").read_text()
     assert "gapgates monitor: clf v1: OK" in (tmp_path / "again" / "report.html").read_text()
     assert not (tmp_path / "again" / "report.json").exists()
+
+
+def test_metadata_changed_outside_gapgates_exits_2_not_3(promoted, tmp_path):
+    import hashlib
+    import shutil
+
+    registry, _, fresh = promoted
+    grown = tmp_path / "grown"  # rows added to the sample and its checksum rewritten to match
+    shutil.copytree(registry, grown)
+    sample, meta_path = grown / "versions" / "v1" / SAMPLE_FILE, grown / "versions" / "v1" / "metadata.json"
+    lines = sample.read_text().splitlines()
+    sample.write_text("\n".join(lines + lines[1:]) + "\n")
+    meta = json.loads(meta_path.read_text())
+    meta["training_sample"]["sha256"] = hashlib.sha256(sample.read_bytes()).hexdigest()
+    meta_path.write_text(json.dumps(meta))
+    assert "has 3,000 rows, not the 1500 recorded" in _one_line(_monitor(grown, fresh))
+    scored = tmp_path / "scored"  # a promoted test score that is not a number
+    shutil.copytree(registry, scored)
+    meta_path = scored / "versions" / "v1" / "metadata.json"
+    meta = json.loads(meta_path.read_text())
+    meta["gap"]["accuracy"]["test_mean"] = "0.9; DROP"
+    meta_path.write_text(json.dumps(meta))
+    assert "records a test score for 'accuracy' that is not a number" in _one_line(_monitor(scored, fresh))
