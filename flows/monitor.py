@@ -98,7 +98,8 @@ def monitor_production(config_path: str | None = None, fresh: str = "", out: str
         options: Options overriding the file.
 
     Returns:
-        The monitor report (Completed), or a Failed state with the one-line error.
+        The monitor report (Completed), or a Failed state with the one-line error, or a Failed state
+        holding the report when it decided ``retrain`` but the event could not be emitted.
     """
     logger = get_run_logger()
     try:
@@ -114,4 +115,10 @@ def monitor_production(config_path: str | None = None, fresh: str = "", out: str
     event = emit_retrain(report)
     logger.info("monitor %s %s: %s%s", report["model"]["name"], report["registry"]["version"], report["decision"],
                 "" if event is None else f" (event {RETRAIN_EVENT} {event})")
+    if report["decision"] == "retrain" and event is None:
+        # Prefect could not send the event (no API, events disabled): nothing will retrain, so say so loudly
+        message = (f"gapgates: the monitor decided retrain, but the {RETRAIN_EVENT} event could not be emitted, so no "
+                   "retrain will start. Check PREFECT_API_URL and that events reach the server; the report is written.")
+        logger.error(message)
+        return Failed(message=message, data=report)
     return report
