@@ -156,12 +156,14 @@ def _open_approval(run: RunRecord, view: _RegistryView | None) -> bool:
     return info is None or not view.answers(info.version)  # type: ignore[union-attr]
 
 
-def _production_gap(monitor: RunRecord | None, limit: float | None) -> dict[str, Any] | None:
+def _production_gap(monitor: RunRecord | None, limit: float | None, production: str | None) -> dict[str, Any] | None:
+    """The latest monitor run; ``stale`` when it measured a version that is no longer production."""
     if monitor is None:
         return None
     return {"id": monitor.id, "time": monitor.time, "decision": monitor.decision, "version": monitor.version,
             "metric": monitor.primary_metric, "limit": limit,
-            "gaps": {m: {"gap": g.gap, "ci_low": g.ci_low, "ci_high": g.ci_high} for m, g in monitor.gaps.items()}}
+            "gaps": {m: {"gap": g.gap, "ci_low": g.ci_low, "ci_high": g.ci_high} for m, g in monitor.gaps.items()},
+            "stale": production is not None and monitor.version is not None and monitor.version != production}
 
 
 def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, limits: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +181,8 @@ def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, l
         "last_decisions": [_decision_entry(r, view) for r in reversed(runs[-LAST_DECISIONS:])],
         "trend": [{"id": r.id, "time": r.time, "version": r.version, "decision": r.decision, **_gap(r, metric)}
                   for r in gates[-MAX_TREND:]],
-        "production_gap": _production_gap(monitors[-1] if monitors else None, limits["production_gap_limit"]),
+        "production_gap": _production_gap(monitors[-1] if monitors else None, limits["production_gap_limit"],
+                                          None if view is None else view.production),
         "open_approvals": [{"id": r.id, "time": r.time, "version": r.version, "diagnosis": r.diagnosis,
                             "reasons": _decision_entry(r, view)["reasons"]}
                            for r in gates if _open_approval(r, view)],
@@ -233,7 +236,8 @@ def build_digest(history: str | Path, *, registries: Sequence[str | Path] = (), 
             "monitor_runs": sum(m["monitor_runs"] for m in models),
             "open_approvals": sum(len(m["open_approvals"]) for m in models),
             "blocked": [m["name"] for m in models if m["trend"] and m["trend"][-1]["decision"] == "block"],
-            "retrain": [m["name"] for m in models if (m["production_gap"] or {}).get("decision") == "retrain"],
+            "retrain": [m["name"] for m in models if (m["production_gap"] or {}).get("decision") == "retrain"
+                        and not m["production_gap"]["stale"]],  # a retrain since then answered it
         },
         "notes": notes,
         "models": models,
@@ -310,7 +314,10 @@ def _monitor_line(model: dict[str, Any]) -> str:
         return "not monitored"
     metric = pg["metric"] if pg["metric"] in pg["gaps"] else next(iter(pg["gaps"]), None)
     limit = "" if pg["limit"] is None else f", limit {pg['limit']:g}"
-    return f"{pg['decision']}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} ({when(pg['time'])})"
+    of = f" of {pg['version']}" if pg["version"] else ""
+    stale = "; that version is no longer production" if pg["stale"] else ""
+    return (f"{pg['decision']}{of}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} "
+            f"({when(pg['time'])}{stale})")
 
 
 def _count(n: int, what: str) -> str:

@@ -166,3 +166,26 @@ def test_the_latest_gate_decision_counts_however_many_monitor_runs_follow_it(tmp
     assert all(d["kind"] == "monitor" for d in churn["last_decisions"]) and document["summary"]["blocked"] == ["churn"]
     page = write_digest(document, tmp_path / "out")["html"].read_text()
     assert page.count('id="model-churn-1"') == 1 and "BLOCK" in page.split('id="models-table"')[1].split("</table>")[0]
+
+
+def test_a_retrain_advice_is_stale_once_a_later_version_is_promoted(tmp_path, world):
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.history import History
+    from gapgates.registry import LocalRegistry
+
+    history, registry = shutil.copy(world[0], tmp_path / "h.sqlite"), shutil.copytree(world[1], tmp_path / "registry")
+    before = _model(build_digest(history, registries=[registry]), "fraud")["production_gap"]
+    assert before["stale"] is False  # v4, the version it measured, is production
+    reg = LocalRegistry(registry)  # the automated retrain promotes v5 after the monitor's retrain on v4
+    model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1])
+    version = reg.register(model, name="fraud", metadata={"decision": "promote", "run_created": "2026-04-01"})
+    reg.promote(version)
+    History(history).add(run_record("fraud", 0.02, decision="promote", version=version, time="2026-04-01"))
+    document = build_digest(history, registries=[registry])
+    validate_digest(document)
+    after = _model(document, "fraud")["production_gap"]
+    assert after["version"] == "v4" and after["stale"] is True
+    assert document["summary"]["retrain"] == []  # answered by the retrain: no longer advised
+    page = write_digest(document, tmp_path / "out")["markdown"].read_text()
+    assert "retrain of v4" in page and "that version is no longer production" in page
