@@ -495,24 +495,45 @@ def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> R
     Returns:
         The recommendation; None when ``config.recommend`` is off or the run was not blocked for overfit or underfit.
     """
-    if not result.prepared.config.recommend or not _blocked_for(result, RECOMMEND_FOR):
+    from gapgates.compute.training_curve import replays_epochs
+
+    config = result.prepared.config
+    if not config.recommend or not _blocked_for(result, RECOMMEND_FOR):
         return None
+    # One fit ceiling for the whole command: each phase gets what the run and the phases before it left.
+    gap_result = result.evidence.gap
+    left = config.max_fits - (0 if gap_result is None else gap_result.n_folds)
     notes: dict[str, str] = {}
     errors: dict[str, str] = {}
     curve, stopping = None, ()
     try:
-        curve = early_stopping_after(result, errors=errors)
+        replays = (result.evidence.training_curve is None and gap_result is not None
+                   and replays_epochs(result.prepared.estimator))
+        curve = early_stopping_after(_within(result, left), errors=errors)
+        left -= gap_result.n_folds if replays and curve is not None and gap_result is not None else 0
         if curve is not None:
-            stopping = recheck_stopping(result, stopping_settings(result.prepared.config, curve), judge=judge)
+            settings = stopping_settings(config, curve)
+            stopping = recheck_stopping(_within(result, left), settings, judge=judge)
+            left -= sweep_fits(config, len(settings))
     except GapGatesError as err:
-        notes["early_stopping"] = f"the early-stopping settings could not be re-checked: {err}"
+        notes["early_stopping"] = f"the early-stopping settings could not be re-checked: {_left_of(err, config)}"
     if "training_curve" in errors:
         notes["early_stopping"] = f"no early-stopping point: {errors['training_curve']}"
     try:
-        sweep = recommend_after(result, judge=judge)
+        sweep = recommend_after(_within(result, left), judge=judge)
     except GapGatesError as err:
-        sweep, notes["sweep"] = None, f"the capacity sweep could not run: {err}"
+        sweep, notes["sweep"] = None, f"the capacity sweep could not run: {_left_of(err, config)}"
     return Recommendation(sweep=sweep, curve=curve, stopping=stopping, notes=notes, errors=errors)
+
+
+def _within(result: RunResult, left: int) -> RunResult:
+    """``result`` whose config's fit ceiling is what is ``left`` of it (not validated again: it may be spent)."""
+    config = result.prepared.config.model_copy(update={"max_fits": max(0, left)})
+    return replace(result, prepared=replace(result.prepared, config=config))
+
+
+def _left_of(err: GapGatesError, config: CheckConfig) -> str:
+    return f"{err} (the limit is what the run and the earlier phases left of --max-fits {config.max_fits:,})"
 
 
 #: The judging steps after the split, in their declared order: what each value runs.

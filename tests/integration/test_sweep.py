@@ -226,6 +226,16 @@ def test_check_recommend_over_the_ceiling_is_a_note_and_the_block_stands(data, p
     assert "recommendation" not in json.loads((tmp_path / "t" / "report.json").read_text())
 
 
+def test_check_recommend_shares_one_fit_ceiling_with_the_run(data, policy_file, tmp_path):
+    # the sweep alone fits 60 times: within --max-fits 62, but not within what the run's own folds left of it
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
+               "--max-fits", 62, "--out", tmp_path / "t", "--recommend")
+    assert r.exit_code == 1, r.output
+    assert "the capacity sweep could not run: The sweep would fit the model 60 times" in r.output
+    assert "what the run and the earlier phases left of --max-fits 62" in r.output
+    assert "recommendation" not in json.loads((tmp_path / "t" / "report.json").read_text())
+
+
 def test_check_recommend_is_in_the_reports_before_the_history_row_and_the_webhook(data, tmp_path, webhook):
     from gapgates.history import History
     from tests.helpers import webhook_url
