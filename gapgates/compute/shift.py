@@ -95,12 +95,17 @@ def adversarial_validation(
     from sklearn.model_selection import train_test_split
 
     start = time.perf_counter()
-    stacked = pd.concat([X_train, X_holdout[list(X_train.columns)]], ignore_index=True)
-    is_hold = np.r_[np.zeros(len(X_train), dtype=int), np.ones(len(X_holdout), dtype=int)]
     rng = np.random.default_rng(seed)
-    if len(stacked) > max_rows:
-        keep = np.sort(rng.choice(len(stacked), size=max_rows, replace=False))
-        stacked, is_hold = stacked.iloc[keep].reset_index(drop=True), is_hold[keep]
+    # Above max_rows, each side is sampled on its own, half each (a smaller side gives its unused share to the
+    # other): a uniform draw over the stack would leave a handful of the smaller side's rows, and a noisy AUC.
+    n_hold = min(len(X_holdout), max(max_rows // 2, max_rows - len(X_train)))
+    n_train = min(len(X_train), max_rows - n_hold)
+
+    def draw(frame: pd.DataFrame, n: int) -> pd.DataFrame:
+        return frame if n >= len(frame) else frame.iloc[np.sort(rng.choice(len(frame), size=n, replace=False))]
+
+    stacked = pd.concat([draw(X_train, n_train), draw(X_holdout[list(X_train.columns)], n_hold)], ignore_index=True)
+    is_hold = np.r_[np.zeros(n_train, dtype=int), np.ones(n_hold, dtype=int)]
     features = _encode(stacked)
     fit_rows, eval_rows = train_test_split(
         np.arange(len(features)), test_size=1 / 3, stratify=is_hold, random_state=seed

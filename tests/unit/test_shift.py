@@ -87,3 +87,18 @@ def test_report_form(table):
     data = result.to_dict()
     assert set(data) == {"auc", "top_features", "rows", "seconds"}
     assert len(data["top_features"]) == 3 and {"feature", "auc"} == set(data["top_features"][0])
+
+
+def test_above_max_rows_each_side_is_sampled_on_its_own_and_a_small_side_is_kept_whole():
+    import numpy as np
+    import pandas as pd
+
+    from gapgates.compute.shift import adversarial_validation
+
+    rng = np.random.default_rng(0)
+    small = pd.DataFrame({"x": rng.normal(0, 1, 300)})
+    large = pd.DataFrame({"x": rng.normal(1, 1, 50_000)})
+    result = adversarial_validation(small, large, max_rows=2_000)
+    assert result.rows == 2_000 and result.auc > 0.65  # all 300 small-side rows, not about 12 of a uniform draw
+    balanced = adversarial_validation(large.iloc[:5_000], large.iloc[5_000:], max_rows=2_000)
+    assert balanced.rows == 2_000 and 0.4 < balanced.auc < 0.6
