@@ -38,6 +38,7 @@ def _one_native_thread():
 def files(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("diagnosis")
     (root / "models.py").write_text(MODELS)
+    (root / "absolute.toml").write_text("[noise]\nmax_rate = 0.05\n")  # no history: only an absolute limit applies
     X, y = load_digits(return_X_y=True, as_frame=True)
     rng = np.random.default_rng(0)
     flipped = rng.random(len(y)) < 0.10
@@ -61,7 +62,7 @@ def run(files: Path, data: str, target: str, model: str, **options):
 
 
 def test_flipped_digits_are_diagnosed_noise_and_blocked(files):
-    result = run(files, "digits_noisy.csv", "label", "models.py:scaled_lr")
+    result = run(files, "digits_noisy.csv", "label", "models.py:scaled_lr", policy=files / "absolute.toml")
     report = build_report(result)
     assert report["decision"] == "block"
     assert report["diagnosis"]["label"] == "noise"
