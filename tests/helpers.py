@@ -81,6 +81,21 @@ def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> p
     return frame
 
 
+def hard_classification(n: int = 1200, *, flip: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Clean but hard 2-class data: four clusters, each with 12% of its rows of the other class (a Bayes error of
+    12% that no feature can explain away; cleanlab flags > 10% of the rows), then a share ``flip`` of labels flipped."""
+    rng = np.random.default_rng(seed)
+    cluster = rng.integers(0, 4, n)
+    centres = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
+    X = centres[cluster] + rng.normal(size=(n, 2))
+    majority = cluster % 2
+    y = np.where(rng.random(n) < 0.12, 1 - majority, majority)
+    if flip:
+        flipped = np.random.default_rng(seed + 1).random(n) < flip
+        y = np.where(flipped, 1 - y, y)
+    return pd.DataFrame(X, columns=["x0", "x1"]).assign(label=y)
+
+
 # --- the run history -----------------------------------------------------------------------------------
 
 
