@@ -21,7 +21,7 @@ __all__ = ["COVERS", "label_advice", "rule_advice"]
 #: The check-name prefixes each diagnosis label speaks for (their advice is the label's).
 COVERS: dict[str, tuple[str, ...]] = {
     "leakage": ("leakage",),
-    "shift": ("shift",),
+    "shift": ("shift", "holdout_gap"),  # a holdout from another population explains its gap
     "underfit": ("min_test_score", "gain_over_baseline"),
     "noise": ("label_noise",),
     "overfit": ("gap", "relative_gap", "holdout_gap"),
@@ -138,8 +138,9 @@ _LABELS: dict[str, Callable[[Evidence, Decision], tuple[str, ...]]] = {
     "leakage": _leakage, "shift": _shift, "underfit": _underfit, "noise": _noise, "overfit": _overfit,
 }
 
-#: General advice the specific lines replace (same first word), so none is said twice.
-_REPLACED = ("De-duplicate", "Drop or rebuild", "Relabel", "Regularise")
+#: ``{how a specific line starts: how the general line it replaces starts}``, so nothing is said twice.
+_REPLACED = {"De-duplicate": "De-duplicate", "Drop or rebuild": "Drop or rebuild", "Relabel": "Relabel",
+             "Regularise": "Regularise", "The columns that moved": "Inspect", "If the shift in": "If the shift is real"}
 
 
 def label_advice(label: str, evidence: Evidence, decision: Decision, general: tuple[str, ...]) -> tuple[str, ...]:
@@ -158,7 +159,7 @@ def label_advice(label: str, evidence: Evidence, decision: Decision, general: tu
     specific = _LABELS.get(label, lambda ev, d: ())(evidence, decision)
     if label == "leakage" and specific:
         return specific
-    replaced = {w for w in _REPLACED if any(s.startswith(w) for s in specific)}
+    replaced = {general_start for start, general_start in _REPLACED.items() if any(s.startswith(start) for s in specific)}
     return specific + tuple(g for g in general if not any(g.startswith(w) for w in replaced))
 
 
