@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from threadpoolctl import threadpool_limits
 
-from tests.helpers import hard_classification, invoke
+from tests.helpers import hard_classification, invoke, sqlite_uri
 
 MODEL = "sklearn.linear_model.LogisticRegression"
 
@@ -65,17 +65,22 @@ def test_hard_data_is_promoted_against_its_reference_and_more_flipped_labels_are
     assert "; reference 0.1" in (tmp_path / "3" / "report.md").read_text()
 
 
-def test_the_registry_production_version_is_the_reference(tmp_path):
+@pytest.mark.parametrize("kind", ["local", "mlflow"])
+def test_the_registry_production_version_is_the_reference(tmp_path, kind):
     hard, flipped = _data(tmp_path)
-    registry = ("--registry", str(tmp_path / "reg"), "--promote")
+    if kind == "mlflow":
+        pytest.importorskip("mlflow", reason="needs the mlflow extra: pip install 'gapgates[mlflow]'")
+    where = str(tmp_path / "reg") if kind == "local" else f"mlflow:{sqlite_uri(tmp_path)}"
+    registry = ("--registry", where, "--promote")
 
     code, first = _check(hard, tmp_path / "1", *registry)
-    assert (code, first["registry"]["production"]) == (0, "v1")
+    version = first["registry"]["production"]
+    assert code == 0 and version is not None  # its noise rate is recorded with the version at registration
     assert "No production model" in _checks(first)["label_noise:increase"]["message"]
 
     code, second = _check(flipped, tmp_path / "2", *registry)
-    assert second["noise"]["reference"] == {"rate": first["noise"]["rate"], "source": "registry", "version": "v1",
+    assert second["noise"]["reference"] == {"rate": first["noise"]["rate"], "source": "registry", "version": version,
                                             "reason": None}
     assert _checks(second)["label_noise:increase"]["status"] == "fail"
-    assert (code, second["diagnosis"]["label"], second["registry"]["production"]) == (1, "noise", "v1")
-    assert "since production version v1" in second["diagnosis"]["mitigations"][0]
+    assert (code, second["diagnosis"]["label"], second["registry"]["production"]) == (1, "noise", version)
+    assert f"since production version {version}:" in second["diagnosis"]["mitigations"][0]
