@@ -1,4 +1,5 @@
-"""Prefect artifacts of a gate run: the Markdown report, per-fold scores, a link to the HTML report, the approval.
+"""Prefect artifacts of a gate run: the Markdown report (with the noise reference line and the drifted columns),
+per-fold scores, the per-column drift table (with a holdout), a link to the HTML report, the approval.
 
 The reviewer of a ``needs_approval`` decision sees them *before* answering: :func:`publish_evidence`
 publishes the pending report (and writes report.json/md/html into ``out``) before the run pauses;
@@ -27,7 +28,7 @@ from gapgates.report.build import build_report, render_markdown, write_reports
 from gapgates.report.html import approval_summary
 
 __all__ = [
-    "artifact_keys", "artifact_url", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
+    "artifact_keys", "artifact_url", "drift_rows", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
     "publish_recommendation", "recommendation_markdown", "sweep_rows",
 ]
 
@@ -42,7 +43,7 @@ def artifact_keys(name: str) -> dict[str, str]:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
     return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval",
-            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation"}
+            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation", "drift": f"{base}-drift"}
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -54,6 +55,11 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             gap = None if train is None or test is None else round(train - test, 6)
             rows.append({"fold": i, "metric": metric, "train": train, "test": test, "gap": gap})
     return rows
+
+
+def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-column drift tests of the ``shift`` section (training rows vs holdout), most drifted first."""
+    return [dict(c) for c in (report.get("shift") or {}).get("columns") or []]
 
 
 def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -143,6 +149,10 @@ def _create(report: dict[str, Any]) -> dict[str, UUID]:
     rows = fold_rows(report)
     if rows:
         created["folds"] = create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {name}")
+    drift = drift_rows(report)
+    if drift:
+        created["drift"] = create_table_artifact(drift, key=keys["drift"],
+                                                 description=f"Drift per column of {name}, training rows vs holdout")
     url = html_url(report)
     if url is not None:
         created["html"] = create_link_artifact(url, link_text="HTML report", key=keys["html"],

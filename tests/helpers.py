@@ -81,6 +81,21 @@ def noisy_classification(n: int = 600, *, flip: float = 0.2, seed: int = 0) -> p
     return frame
 
 
+def hard_classification(n: int = 1200, *, flip: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    """Clean but hard 2-class data: four clusters, each with 12% of its rows of the other class (a Bayes error of
+    12% that no feature can explain away; cleanlab flags > 10% of the rows), then a share ``flip`` of labels flipped."""
+    rng = np.random.default_rng(seed)
+    cluster = rng.integers(0, 4, n)
+    centres = np.array([[3.0, 0.0], [-3.0, 0.0], [0.0, 3.0], [0.0, -3.0]])
+    X = centres[cluster] + rng.normal(size=(n, 2))
+    majority = cluster % 2
+    y = np.where(rng.random(n) < 0.12, 1 - majority, majority)
+    if flip:
+        flipped = np.random.default_rng(seed + 1).random(n) < flip
+        y = np.where(flipped, 1 - y, y)
+    return pd.DataFrame(X, columns=["x0", "x1"]).assign(label=y)
+
+
 # --- the run history -----------------------------------------------------------------------------------
 
 
@@ -288,13 +303,17 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
                                 "1": {"rows": 152, "issues": 30, "rate": 0.197368, "estimated_noise": 0.2114}},
                   "issues": [{"row": 17, "given": 1, "suggested": 0, "quality": 0.012},
                              {"row": 203, "given": 0, "suggested": 1, "quality": 0.031}],
-                  "skipped": None},
+                  "skipped": None, "reference": {"rate": 0.12, "source": "registry", "version": "v1", "reason": None}},
         "noise_adjusted": {"removed": 55, "memorised": 0.9345, "metrics": {"accuracy": {
             "train_mean": 1.0, "test_mean": 0.8712, "gap_mean": 0.1288, "gap_ci_low": 0.0815, "gap_ci_high": 0.1761,
             "relative_gap": 0.1288, "folds": [{"train": 1.0, "test": 0.88}, {"train": 1.0, "test": 0.86},
                                               {"train": 1.0, "test": 0.8736}]}}},
         "shift": {"auc": 0.81, "top_features": [{"feature": "x3", "auc": 0.693088}, {"feature": "x7", "auc": 0.689686}],
-                  "rows": 300, "seconds": 0.626},
+                  "rows": 300, "seconds": 0.626, "drift_alpha": 0.01, "drifted": ["x3"],
+                  "columns": [{"column": "x3", "test": "ks", "statistic": 0.41, "p_value": 1e-9, "psi": 0.52,
+                               "drifted": True},
+                              {"column": "x7", "test": "ks", "statistic": 0.08, "p_value": 0.31, "psi": 0.03,
+                               "drifted": False}]},
         "leakage": {"holdout_rows": 60, "exact_duplicates": 2, "near_duplicates": 3, "near_checked": 60,
                     "duplicate_rate": 0.05, "duplicate_rows": [12, 40, 57],
                     "top_features": [{"feature": "x1", "score": 0.786893}, {"feature": "x4", "score": 0.764585}],

@@ -34,7 +34,7 @@ from scipy import stats
 
 from gapgates.compute.shift import ShiftResult, adversarial_validation
 
-__all__ = ["ColumnDrift", "DriftResult", "column_drift", "measure_drift"]
+__all__ = ["ColumnDrift", "DriftResult", "column_drift", "measure_drift", "ranked"]
 
 #: Floor of a bin's share in the PSI (an empty bin would make it infinite).
 _PSI_FLOOR = 1e-4
@@ -191,6 +191,16 @@ def column_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float =
         out.append(ColumnDrift(column=str(col), test="ks" if numeric else "chi2", statistic=statistic,
                                p_value=p_value, psi=psi, drifted=bool(math.isfinite(p_value) and p_value < level)))
     return tuple(out)
+
+
+def ranked(columns: tuple[ColumnDrift, ...]) -> tuple[ColumnDrift, ...]:
+    """The column tests, most drifted first: drifted before not, then smallest p-value, then largest PSI
+    (p-values of strongly shifted columns underflow to 0 together; PSI still orders them)."""
+    def key(c: ColumnDrift) -> tuple[bool, float, float]:
+        p = c.p_value if math.isfinite(c.p_value) else 2.0
+        return (not c.drifted, p, -(c.psi if math.isfinite(c.psi) else 0.0))
+
+    return tuple(sorted(columns, key=key))
 
 
 def measure_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float = 0.01, seed: int = 0) -> DriftResult:

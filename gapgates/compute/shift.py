@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from gapgates.data.columns import bin_column
+
+if TYPE_CHECKING:
+    from gapgates.compute.drift import ColumnDrift
 
 __all__ = ["ShiftResult", "adversarial_validation"]
 
@@ -30,21 +33,35 @@ class ShiftResult:
         top_features: ``(column, AUC of that column alone)``, most separating first.
         rows: Rows the classifier saw (train + holdout, after sampling).
         seconds: Wall time of the check, fit included.
+        columns: The per-column drift tests (KS numeric, chi-square categorical, PSI both; see
+            :func:`gapgates.compute.drift.column_drift`), most drifted first; empty when not computed.
+        drift_alpha: Their family-wise significance level (None when not computed).
     """
 
     auc: float
     top_features: tuple[tuple[str, float], ...]
     rows: int
     seconds: float
+    columns: tuple[ColumnDrift, ...] = ()
+    drift_alpha: float | None = None
+
+    @property
+    def drifted(self) -> tuple[str, ...]:
+        """The columns whose test finds drift, most drifted (smallest p-value, then largest PSI) first."""
+        return tuple(c.column for c in self.columns if c.drifted)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``shift`` section."""
-        return {
+        out: dict[str, Any] = {
             "auc": round(self.auc, 6),
             "top_features": [{"feature": f, "auc": round(a, 6)} for f, a in self.top_features],
             "rows": self.rows,
             "seconds": round(self.seconds, 3),
         }
+        if self.drift_alpha is not None:
+            out.update(drift_alpha=self.drift_alpha, drifted=list(self.drifted),
+                       columns=[c.to_dict() for c in self.columns])
+        return out
 
 
 def _encode(X: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,8 @@ the first that holds names the cause, the others that hold are listed as
  1    leakage       a ``leakage:*`` check fails or warns (copied holdout rows, a leaking column)
  2    shift         the ``shift`` check fails or warns (adversarial AUC above ``max_auc``)
  3    underfit      test score − dummy score < ``UNDERFIT_MARGIN`` and no gap check is breached
- 4    noise         a ``label_noise*`` check is breached and the fold models reproduce fewer
+ 4    noise         a ``label_noise*`` check (``max_rate``, ``max_rate_increase`` over the
+                    reference, ``max_class_rate``) is breached and the fold models reproduce fewer
                     than ``MEMORISED_LIMIT`` of the flagged labels they were trained on
  5    overfit       a ``gap:*``, ``relative_gap:*`` or ``holdout_gap:*`` check is breached,
                     other than on an interval still inconclusive
@@ -144,6 +145,9 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
     if memorised is not None and memorised >= MEMORISED_LIMIT:
         return None
     text = f"cleanlab flags {nz.n_issues} of {nz.rows} labels ({nz.rate:.1%}) as likely wrong"
+    ref = ev.noise_reference
+    if ref is not None and ref.rate is not None and _breached(decision, "label_noise:increase"):
+        text += f", {(nz.rate - ref.rate) * 100:+.1f} points over the {ref.rate:.1%} of {ref.describe()}"
     if memorised is not None:
         text += f"; the fold models reproduce only {memorised:.0%} of those labels when trained on them"
     if adj is not None and ev.gap is not None:
@@ -208,8 +212,23 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
                 f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached.")
         return Diagnosis("healthy", text, MITIGATIONS["healthy"])
     label, text = found[0]
-    return Diagnosis(label, text, _early_stopping(evidence, label) + MITIGATIONS[label],
+    return Diagnosis(label, text, _early_stopping(evidence, label) + _mitigations(label, evidence, decision),
                      also=tuple(lbl for lbl, _ in found[1:]))
+
+
+def _mitigations(label: str, evidence: Evidence, decision: Decision) -> tuple[str, ...]:
+    """The label's advice naming its finding, then one line for each other breached check
+    (:mod:`gapgates.judge.mitigations`)."""
+    from gapgates.judge.mitigations import COVERS, label_advice, rule_advice
+
+    advice = list(label_advice(label, evidence, decision, MITIGATIONS[label]))
+    for check in decision.checks:
+        if check.status is Status.FAIL and not any(
+                check.name == p or check.name.startswith(p + ":") for p in COVERS[label]):
+            line = rule_advice(check, evidence, decision)
+            if line not in advice:
+                advice.append(line)
+    return tuple(advice)
 
 
 def _early_stopping(evidence: Evidence, label: str) -> tuple[str, ...]:

@@ -20,6 +20,7 @@ from gapgates.compute.holdout import HoldoutResult
 from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
+from gapgates.compute.noise_reference import NoiseReference
 from gapgates.compute.shift import ShiftResult
 from gapgates.compute.training_curve import TrainingCurve
 from gapgates.compute.trend import TrendResult
@@ -45,6 +46,7 @@ class Evidence:
         leakage: Copied holdout rows and target-leaking columns.
         champion: The production model scored on the same folds and holdout.
         trend: The gap across this model's past runs.
+        noise_reference: The noise rate of the last accepted data (``[noise] max_rate_increase``).
         learning_curve: The optional learning curve (informative: no rule reads it).
         training_curve: The optional training curve of an iterative model (informative: no rule reads it).
         measured: Values of measurements registered with a rule (``RuleSpec.compute``), by
@@ -62,6 +64,7 @@ class Evidence:
     leakage: LeakageResult | None = None
     champion: ChampionResult | None = None
     trend: TrendResult | None = None
+    noise_reference: NoiseReference | None = None
     learning_curve: LearningCurve | None = None
     training_curve: TrainingCurve | None = None
     measured: Mapping[str, float | None] = field(default_factory=dict)

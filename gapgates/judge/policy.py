@@ -21,7 +21,7 @@ from gapgates.errors import PolicyError
 from gapgates.judge.checks import Outcome, Severity
 
 __all__ = [
-    "DEFAULT_MAX_REPEATS", "DEFAULT_POLICY_PATH", "MAX_REPEATS", "Policy", "PolicySection", "Rule", "RuleField",
+    "DEFAULT_MAX_REPEATS", "DEFAULT_POLICY_PATH", "MAX_REPEATS", "MetricLimits", "Policy", "PolicySection", "Rule", "RuleField",
     "load_policy", "policy_hash",
 ]
 
@@ -87,6 +87,35 @@ class PolicySection(BaseModel):
         return self
 
 
+class MetricLimits(BaseModel):
+    """``[gap.per_metric.<scoring name>]``: the gap limits of one metric, overriding ``[gap]``'s.
+
+    Only the keys given override: ``[gap.per_metric.neg_log_loss] max_gap = 0.3`` keeps ``[gap]``'s
+    ``max_relative_gap`` for log loss.
+
+    Attributes:
+        max_gap: Limit on train − test for this metric.
+        max_relative_gap: Limit on (train − test) / |train| for this metric.
+        severity: ``block`` or ``warn`` for this metric's gap checks (None: ``[gap]``'s).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_gap: RuleField = None
+    max_relative_gap: RuleField = None
+    severity: Severity | None = None
+
+    def override(self, name: str) -> bool:
+        """Whether this table sets the limit ``name`` (``max_gap`` or ``max_relative_gap``) or the severity."""
+        return name in self.model_fields_set or "severity" in self.model_fields_set
+
+
+def _known_scoring(name: str) -> bool:
+    from sklearn.metrics import get_scorer_names
+
+    return name in get_scorer_names()
+
+
 class GapPolicy(PolicySection):
     """``[gap]``: limits on train − test, for every listed metric.
 
@@ -100,6 +129,8 @@ class GapPolicy(PolicySection):
         max_repeats: The most repeats of k-fold added, one at a time, while a gated interval
             straddles its limit (``gate_on = "upper"``; see :mod:`gapgates.pipeline.repeats`).
             0 never adds any. At most :data:`MAX_REPEATS`.
+        per_metric: ``{scoring name: MetricLimits}``: limits of one metric overriding ``max_gap``,
+            ``max_relative_gap`` and ``severity`` (a policy mixing bounded and unbounded metrics).
     """
 
     metrics: list[str] = Field(default_factory=list)
@@ -108,12 +139,14 @@ class GapPolicy(PolicySection):
     gate_on: Literal["mean", "upper"] = "upper"
     confidence: float = 0.95
     max_repeats: StrictInt = DEFAULT_MAX_REPEATS
+    per_metric: dict[str, MetricLimits] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> GapPolicy:
         unbounded = any(m.startswith("neg_") for m in self.metrics)
         _check_range("max_gap", self.max_gap, 0.0, math.inf if unbounded else 1.0)
         _check_range("max_relative_gap", self.max_relative_gap, 0.0, math.inf)
+        self._check_per_metric()
         if not 0.0 < self.confidence < 1.0:
             raise ValueError(f"The 'confidence' must be a number strictly between 0 and 1. Got {self.confidence:g}.")
         if len(set(self.metrics)) != len(self.metrics):
@@ -121,6 +154,30 @@ class GapPolicy(PolicySection):
         if not 0 <= self.max_repeats <= MAX_REPEATS:
             raise ValueError(f"The 'max_repeats' must be an integer between 0 and {MAX_REPEATS}. Got {self.max_repeats}.")
         return self
+
+    def _check_per_metric(self) -> None:
+        for name, limits in self.per_metric.items():
+            if not _known_scoring(name):
+                raise ValueError(f"The 'per_metric' table '{name}' must name a scikit-learn scoring name (see "
+                                 f"sklearn.metrics.get_scorer_names(), e.g. neg_log_loss). Got '{name}'.")
+            if self.metrics and name not in self.metrics:
+                raise ValueError(f"The 'per_metric' table '{name}' must name a metric of [gap] metrics "
+                                 f"({', '.join(self.metrics)}), or it never applies. Got '{name}'.")
+            _check_range(f"per_metric.{name}.max_gap", limits.max_gap, 0.0,
+                         math.inf if name.startswith("neg_") else 1.0)
+            _check_range(f"per_metric.{name}.max_relative_gap", limits.max_relative_gap, 0.0, math.inf)
+
+    def limits_of(self, name: str, metric: str) -> tuple[Rule | None, Severity]:
+        """The limit ``name`` (``max_gap`` or ``max_relative_gap``) for one metric and its severity:
+        the metric's ``[gap.per_metric.<metric>]`` value where set, else ``[gap]``'s."""
+        rule: Rule | None = getattr(self, name)
+        limits = self.per_metric.get(metric)
+        if limits is None or not limits.override(name):
+            return rule, (self.severity_of(rule) if rule is not None else self.severity)
+        if name in limits.model_fields_set:
+            rule = getattr(limits, name)
+        section = limits.severity or self.severity
+        return rule, (rule.severity or section) if rule is not None else section
 
 
 class PerformancePolicy(PolicySection):
@@ -145,13 +202,18 @@ class NoisePolicy(PolicySection):
     """``[noise]``: label-noise limits (classification).
 
     Attributes:
-        max_rate: Largest accepted share of rows flagged as label issues.
+        max_rate: Largest accepted share of rows flagged as label issues (absolute: a loose ceiling,
+            since hard data with a high Bayes error has many flagged rows whatever its labelling).
+        max_rate_increase: Largest accepted increase of that share over the reference: the rate
+            recorded for the registry's production version, or without a registry the last
+            promoted run of the same model in the history. Skipped (with its reason) without one.
         max_class_rate: Largest accepted share within any one class.
         filter_by: cleanlab ``find_label_issues`` method.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_rate", "max_class_rate")
-    max_rate: RuleField = Rule(limit=0.05)
+    _fractions: ClassVar[tuple[str, ...]] = ("max_rate", "max_rate_increase", "max_class_rate")
+    max_rate: RuleField = Rule(limit=0.25)
+    max_rate_increase: RuleField = Rule(limit=0.03)
     max_class_rate: RuleField = None
     filter_by: Literal[
         "prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
@@ -164,10 +226,22 @@ class ShiftPolicy(PolicySection):
 
     Attributes:
         max_auc: Largest accepted AUC of a classifier telling train rows from holdout rows.
+        max_drifted_columns: Most feature columns whose per-column test (KS numeric, chi-square
+            categorical) finds drift between training rows and the holdout (None: not judged).
+        drift_alpha: Family-wise significance level of those tests (Bonferroni over the columns).
     """
 
     _fractions: ClassVar[tuple[str, ...]] = ("max_auc",)
     max_auc: RuleField = Rule(limit=0.75)
+    max_drifted_columns: RuleField = None
+    drift_alpha: float = 0.01
+
+    @model_validator(mode="after")
+    def _check(self) -> ShiftPolicy:
+        _check_range("max_drifted_columns", self.max_drifted_columns, 0.0, math.inf)
+        if not 0.0 < self.drift_alpha < 1.0:
+            raise ValueError(f"The 'drift_alpha' must be a number strictly between 0 and 1. Got {self.drift_alpha:g}.")
+        return self
 
 
 class LeakagePolicy(PolicySection):
@@ -336,7 +410,9 @@ def _format_error(err: ValidationError, source: str, policy_model: type[Policy] 
     if kind == "extra_forbidden":
         section = where.rsplit(".", 1)[0] if "." in where else None
         model: type[BaseModel] = policy_model
-        if section:
+        if "per_metric" in first["loc"][:-1]:
+            model = MetricLimits
+        elif section:
             model = type(getattr(policy_model(), section.split(".")[0]))
         allowed = ", ".join(model.model_fields)
         return f"{source}: unknown key '{where}'. Allowed keys here: {allowed}."
@@ -344,6 +420,8 @@ def _format_error(err: ValidationError, source: str, policy_model: type[Policy] 
     if kind == "value_error":
         return f"{source}: [{where.rsplit('.', 1)[0] if '.' in where else where}] {msg}"
     got = short_repr(first.get("input"))
+    if kind in {"model_type", "model_attributes_type", "dict_type"} and "per_metric" in where.split(".")[-2:]:
+        return f"{source}: '{where}' must be a table like {{max_gap = 0.3, severity = \"warn\"}}. Got {got}."
     if kind in {"model_type", "model_attributes_type", "dict_type"} and where.split(".")[-1] != where:
         return f"{source}: '{where}' must be a number or a table like {{limit = 0.05, severity = \"warn\"}}. Got {got}."
     return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got}."

@@ -43,12 +43,14 @@ class Measured:
         interval: ``(low, estimate, high)`` when the value is a bound of a confidence interval
             (the upper bound for a ceiling, the lower for a floor): such a check can straddle its
             limit, and more repeats of k-fold can decide it (:mod:`gapgates.judge.straddles`).
+        metric: The scoring name the value is of, for limits set per metric (``[gap.per_metric.<name>]``).
     """
 
     check: str
     value: float | None
     what: str
     interval: tuple[float, float, float] | None = None
+    metric: str | None = None
 
 
 #: What a rule's ``measure`` returns: the values to judge, or a reason to skip the rule.
@@ -85,16 +87,32 @@ class RuleSpec:
     checks: Callable[[Any, Policy], list[Check]] | None = None
     compute: Callable[[Any, Any], float | None] | None = None
 
-    def rule_of(self, policy: Policy) -> tuple[Rule | None, Severity]:
-        """The limit of this rule in a policy (None: off) and the severity a breach has."""
-        if self.limit is None:
-            return None, Severity.BLOCK
-        section_name, field_name = self.limit.rsplit(".", 1)
+    def _section(self, policy: Policy) -> tuple[Any, str]:
+        section_name, field_name = str(self.limit).rsplit(".", 1)
         section: Any = policy
         for part in section_name.split("."):
             section = getattr(section, part)
+        return section, field_name
+
+    def rule_of(self, policy: Policy, metric: str | None = None) -> tuple[Rule | None, Severity]:
+        """The limit of this rule in a policy (None: off) and the severity a breach has; for one
+        ``metric``, its ``[gap.per_metric.<metric>]`` limit where the section sets one."""
+        if self.limit is None:
+            return None, Severity.BLOCK
+        section, field_name = self._section(policy)
+        if metric is not None and hasattr(section, "limits_of"):
+            return section.limits_of(field_name, metric)
         rule = getattr(section, field_name)
         return rule, (section.severity_of(rule) if rule is not None else section.severity)
+
+    def is_on(self, policy: Policy) -> bool:
+        """Whether the policy sets this rule's limit, for every value or for one metric."""
+        if self.limit is None:
+            return self.checks is not None
+        section, field_name = self._section(policy)
+        per_metric = getattr(section, "per_metric", {})
+        return getattr(section, field_name) is not None or any(
+            getattr(limits, field_name, None) is not None for limits in per_metric.values())
 
 
 REGISTRY: dict[str, RuleSpec] = {}
@@ -179,7 +197,7 @@ def _with_repeats(check: Check, evidence: Evidence) -> Check:
 def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
     """The checks of one rule."""
     rule, severity = spec.rule_of(policy)
-    if spec.checks is None and rule is None:
+    if not spec.is_on(policy):
         return []  # the policy turns this rule off
     limit = None if rule is None else rule.limit
     if spec.evidence in evidence.errors:
@@ -194,13 +212,18 @@ def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
         return [Check(spec.name, Status.SKIPPED, None, limit, spec.missing)]
     if spec.checks is not None:
         return spec.checks(value, policy)
-    if spec.measure is None or rule is None:  # register() refuses such a rule; evaluate(rules=...) may not
-        raise TypeError(f"Rule {spec.name!r} has no measure or no limit.")
+    if spec.measure is None:  # register() refuses such a rule; evaluate(rules=...) may not
+        raise TypeError(f"Rule {spec.name!r} has no measure.")
     measured = spec.measure(value, evidence, policy)
     if isinstance(measured, str):
         return [Check(spec.name, Status.SKIPPED, None, limit, measured)]
-    return [_with_repeats(judge(m.check, m.value, rule, severity=severity, at_most=spec.at_most, what=m.what), evidence)
-            for m in measured]
+    checks = []
+    for m in measured:
+        own, own_severity = (rule, severity) if m.metric is None else spec.rule_of(policy, m.metric)
+        if own is not None:  # a metric whose [gap.per_metric] table turns the limit off has no check
+            checks.append(_with_repeats(judge(m.check, m.value, own, severity=own_severity, at_most=spec.at_most,
+                                              what=m.what), evidence))
+    return checks
 
 
 def evaluate(policy: Policy, evidence: Evidence, *, rules: Sequence[RuleSpec] | None = None) -> Decision:
@@ -258,9 +281,12 @@ def _gap_measured(check: str, what: str, g: Any, upper: bool, scale: float = 1.0
     """The gap value a rule compares, divided by ``scale``: the interval's upper bound (with the
     interval) for ``gate_on = "upper"``, else the mean gap. NaN when ``scale`` is 0."""
     if not scale:
-        return Measured(check, math.nan, what)
+        return Measured(check, math.nan, what, metric=check.split(":", 1)[1])
     low, mean, high = g.gap_ci_low / scale, g.gap_mean / scale, g.gap_ci_high / scale
-    return Measured(check, high, what, interval=(low, mean, high)) if upper else Measured(check, mean, what)
+    metric = check.split(":", 1)[1]
+    if upper:
+        return Measured(check, high, what, interval=(low, mean, high), metric=metric)
+    return Measured(check, mean, what, metric=metric)
 
 
 def output_checks(result: Any, policy: Policy) -> list[Check]:
@@ -298,7 +324,7 @@ def _relative_gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
 
 
 def _holdout_gaps(held: Any, ev: Evidence, policy: Policy) -> list[Measured]:
-    return [Measured(f"holdout_gap:{m}", v, f"Holdout {m} gap (train − holdout)") for m, v in held.gap.items()]
+    return [Measured(f"holdout_gap:{m}", v, f"Holdout {m} gap (train − holdout)", metric=m) for m, v in held.gap.items()]
 
 
 def _min_test_score(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
@@ -327,6 +353,25 @@ def _noise_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | st
     return [Measured("label_noise", noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})")]
 
 
+_NO_REFERENCE = ("No registry or run history is configured (give --registry, --history or --out), so there is no "
+                 "reference noise rate to compare with; [noise] max_rate still applies.")
+
+
+def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    what = "Increase of the share of flagged labels over the reference"
+    if "noise_reference" in ev.errors:
+        return [Measured("label_noise:increase", None, f"{what} ({ev.errors['noise_reference']})")]
+    ref = ev.noise_reference
+    if ref is None:
+        return _NO_REFERENCE
+    if ref.rate is None:
+        return f"{ref.reason} [noise] max_rate still applies."
+    return [Measured("label_noise:increase", noise.rate - ref.rate,
+                     f"Flagged-label share {noise.rate:.1%} minus the {ref.rate:.1%} of {ref.describe()}")]
+
+
 def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if noise.skipped:
         return noise.skipped
@@ -335,6 +380,15 @@ def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured
 
 def _shift(shift: Any, ev: Evidence, policy: Policy) -> list[Measured]:
     return [Measured("shift", shift.auc, "AUC of a classifier telling holdout rows from training rows")]
+
+
+def _drifted_columns(shift: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if shift.drift_alpha is None:
+        return "The per-column drift tests were not computed."
+    names = ", ".join(f"'{c}'" for c in shift.drifted[:3]) or "none"
+    return [Measured("shift:columns", float(len(shift.drifted)),
+                     f"Columns whose drift test (KS / chi-square, family-wise α = {shift.drift_alpha:g}) finds drift "
+                     f"between training rows and the holdout (most drifted: {names})")]
 
 
 def _duplicates(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -394,9 +448,12 @@ for _spec in (
     RuleSpec("trend", "trend", "trend.max_gap_increase", _trend,
              missing="No run history is configured (give --history or --out), so the gap trend was not judged."),
     RuleSpec("label_noise", "noise", "noise.max_rate", _noise_rate, missing="Label noise was not computed."),
+    RuleSpec("label_noise:increase", "noise", "noise.max_rate_increase", _noise_increase,
+             missing="Label noise was not computed."),
     RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate,
              missing="Label noise was not computed."),
     RuleSpec("shift", "shift", "shift.max_auc", _shift, missing=_NO_HOLDOUT),
+    RuleSpec("shift:columns", "shift", "shift.max_drifted_columns", _drifted_columns, missing=_NO_HOLDOUT),
     RuleSpec("leakage:duplicates", "leakage", "leakage.max_duplicate_rate", _duplicates,
              missing="Leakage was not computed."),
     RuleSpec("leakage:feature", "leakage", "leakage.max_feature_score", _leaking_feature,

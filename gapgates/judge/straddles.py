@@ -69,8 +69,7 @@ def undecided(policy: Policy, result: GapResult) -> tuple[Straddle, ...]:
     for spec in REGISTRY.values():
         if spec.evidence != "gap" or spec.measure is None:
             continue
-        rule, severity = spec.rule_of(policy)
-        if rule is None or severity is not Severity.BLOCK:
+        if not spec.is_on(policy):
             continue
         try:
             measured = spec.measure(result, evidence, policy)
@@ -79,7 +78,8 @@ def undecided(policy: Policy, result: GapResult) -> tuple[Straddle, ...]:
         if isinstance(measured, str):
             continue
         for m in measured:
-            if m.interval is None:
+            rule, severity = spec.rule_of(policy, m.metric)
+            if m.interval is None or rule is None or severity is not Severity.BLOCK:
                 continue
             low, estimate, high = m.interval
             passing = estimate <= rule.limit if spec.at_most else estimate >= rule.limit

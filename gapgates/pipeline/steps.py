@@ -23,6 +23,7 @@ from gapgates.compute.holdout import HoldoutResult
 from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
+from gapgates.compute.noise_reference import NoiseReference
 from gapgates.compute.shift import ShiftResult
 from gapgates.compute.training_curve import TrainingCurve
 from gapgates.compute.trend import TrendResult
@@ -95,11 +96,13 @@ class Comparison:
     Attributes:
         champion: The production model scored on the same folds and holdout (with a registry).
         trend: The gap across this model's past runs (with a history).
+        noise_reference: The noise rate of the last accepted data (with a registry or a history).
         errors: ``{evidence name: message}`` for the parts that failed.
     """
 
     champion: ChampionResult | None = None
     trend: TrendResult | None = None
+    noise_reference: NoiseReference | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -228,7 +231,7 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         noise, errors["noise"] = None, f"label noise could not be computed: {first_line(err)}"
     if holdout is not None:
         try:
-            shift = adversarial_validation(train.X, holdout.X, seed=seed)
+            shift = _with_column_drift(adversarial_validation(train.X, holdout.X, seed=seed), prep)
         except Exception as err:
             errors["shift"] = f"adversarial validation failed: {first_line(err)}"
     try:
@@ -250,6 +253,17 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
     measured = _registered_measurements(prep, gap_result, errors)
     return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve, training_curve=training,
                        measured=_frozen(measured), errors=_frozen(errors))
+
+
+def _with_column_drift(shift: ShiftResult, prep: Prepared) -> ShiftResult:
+    """The shift with a drift test per column of the training rows against the holdout (most drifted first)."""
+    from gapgates.compute.drift import column_drift, ranked
+
+    if prep.holdout is None:
+        return shift
+    alpha = prep.policy.shift.drift_alpha
+    columns = column_drift(prep.train.X, prep.holdout.X[list(prep.train.X.columns)], alpha=alpha)
+    return replace(shift, columns=ranked(columns), drift_alpha=alpha)
 
 
 def guarded_training_curve(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> TrainingCurve | None:
@@ -317,7 +331,30 @@ def compare(prep: Prepared, gap_result: GapResult) -> Comparison:
     errors: dict[str, str] = {}
     champion = _champion(prep, gap_result.cv.splits, errors)
     trend = _trend(prep, gap_result, errors)
-    return Comparison(champion=champion, trend=trend, errors=_frozen(errors))
+    reference = _noise_reference(prep, errors)
+    return Comparison(champion=champion, trend=trend, noise_reference=reference, errors=_frozen(errors))
+
+
+def _noise_reference(prep: Prepared, errors: dict[str, str]) -> NoiseReference | None:
+    """The noise rate of the registry's production version or, without a registry, of the history's last promoted
+    run of this model (None with neither); a registry or history that cannot be read fails the noise rules."""
+    from gapgates.compute.noise_reference import from_history, from_registry
+    from gapgates.history import History
+    from gapgates.registry import open_registry
+
+    config = prep.config
+    try:
+        if config.registry is not None:
+            reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
+            version = reg.production
+            metadata = None if version is None else reg.info(version).metadata
+            return from_registry(version, metadata, where=str(config.registry))
+        if config.history_path is not None:
+            runs = History(config.history_path).runs(model=config.model_name, kind="gate")
+            return from_history(runs, model=config.model_name)
+    except Exception as err:  # the label_noise:increase rule fails
+        errors["noise_reference"] = f"the reference noise rate could not be read: {first_line(err)}"
+    return None
 
 
 def _champion(prep: Prepared, splits: Splits, errors: dict[str, str]) -> ChampionResult | None:
@@ -383,6 +420,7 @@ def decide(
     evidence = Evidence(
         quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
         shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
+        noise_reference=comparison.noise_reference,
         learning_curve=diag.learning_curve, training_curve=diag.training_curve, measured=diag.measured,
         errors=errors,
     )

@@ -128,6 +128,8 @@ def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
                 tags[f"{_P}gap.{metric}.{key}"] = f"{value:.6g}" if isinstance(value, float) else str(value)
     for key, value in (metadata.get("training_sample") or {}).items():
         tags[f"{_P}training_sample.{key}"] = str(value)
+    if isinstance(metadata.get("noise_rate"), (int, float)):  # the reference of [noise] max_rate_increase
+        tags[f"{_P}noise_rate"] = repr(float(metadata["noise_rate"]))
     return tags
 
 
@@ -144,6 +146,8 @@ def _nested(tags: dict[str, str]) -> dict[str, Any]:
         elif key.startswith("training_sample."):
             field = key.removeprefix("training_sample.")
             meta.setdefault("training_sample", {})[field] = int(value) if field in {"rows", "of_rows"} else value
+        elif key == "noise_rate":
+            meta[key] = float(value)
         else:
             meta[key] = value
     return meta

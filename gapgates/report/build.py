@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
            "write_reports"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
 
@@ -95,6 +95,8 @@ def build_report(
         "registry": _section(enforcement),
         "approval": _section(approval),
     }
+    if report["noise"] is not None and ev.noise_reference is not None:  # optional key (schema 1.2)
+        report["noise"]["reference"] = ev.noise_reference.to_dict()
     if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
         report["training_curve"] = ev.training_curve.to_dict()
     return report

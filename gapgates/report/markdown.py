@@ -26,7 +26,8 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     if noise.get("skipped"):
         lines.append(f"- Label noise: skipped ({noise['skipped']})")
     elif noise.get("n_issues") is not None and noise.get("rows"):
-        lines.append(f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})")
+        lines.append(f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})"
+                     + _reference_text(noise.get("reference")))
     metrics = adj.get("metrics") or {}
     if metrics:
         primary = report.get("primary_metric")
@@ -37,6 +38,9 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
                         if isinstance(t, dict))
         lines.append(f"- Shift: adversarial AUC {fmt(shift['auc'])} (train vs holdout; 0.5: no shift)"
                      + (f"; most separating: {top}" if top else ""))
+        if "drifted" in shift:
+            drifted = ", ".join(str(c) for c in shift["drifted"][:5]) or "none"
+            lines.append(f"- Drifted columns (KS / chi-square, α = {shift.get('drift_alpha')}): {drifted}")
     if leak:
         tops = [t for t in leak.get("top_features") or [] if isinstance(t, dict)]
         copies = ("no holdout" if leak.get("duplicate_rate") is None else
@@ -51,6 +55,32 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     if isinstance(training, dict) and training.get("verdict"):
         lines.append(f"- Training curve: {training['verdict']}")
     return [*lines, ""]
+
+
+def _reference_text(reference: Any) -> str:
+    """``; reference 12.0% (production version 3)`` for a noise section's reference, or why there is none."""
+    if not isinstance(reference, dict):
+        return ""
+    if reference.get("rate") is None:
+        return f"; no reference rate: {reference.get('reason')}"
+    where = (f"production version {reference.get('version')}" if reference.get("source") == "registry"
+             else f"last promoted run, {reference.get('version')}")
+    return f"; reference {fmt(reference['rate'])} ({where})"
+
+
+def _drift(shift: dict[str, Any]) -> list[str]:
+    """The per-column drift table of the ``shift`` section, most drifted first (the first ten columns)."""
+    columns = [c for c in shift.get("columns") or [] if isinstance(c, dict)]
+    if not columns:
+        return []
+    lines = ["## Drift per column (training rows vs holdout)", "",
+             f"Family-wise α = {shift.get('drift_alpha')} (Bonferroni); most drifted first.", "",
+             "| column | test | statistic | p-value | PSI | drifted |", "|---|---|---:|---:|---:|---|"]
+    for c in columns[:10]:
+        lines.append(f"| {c.get('column')} | {c.get('test')} | {fmt(c.get('statistic'))} | {fmt(c.get('p_value'))} | "
+                     f"{fmt(c.get('psi'))} | {'yes' if c.get('drifted') else 'no'} |")
+    more = len(columns) - 10
+    return [*lines, *(["", f"…and {more} more columns in report.json."] if more > 0 else []), ""]
 
 
 def _noise(n: dict[str, Any]) -> list[str]:
@@ -117,7 +147,7 @@ def optional_sections(report: dict[str, Any]) -> list[str]:
     """Markdown lines for every optional section the report has, in report order."""
     lines: list[str] = []
     lines += _diagnosis_lines(report)  # diagnosis, then one line each for noise, shift, leakage, learning curve
-    for key, render in (("noise", _noise), ("quality", _quality)):
+    for key, render in (("noise", _noise), ("shift", _drift), ("quality", _quality)):
         if isinstance(report.get(key), dict) and not report[key].get("skipped"):
             lines += render(report[key])
     if isinstance(report.get("champion"), dict):

@@ -335,6 +335,24 @@ def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options,
     assert LocalRegistry(registry).production == "v2"
     assert [r.version for r in History(registry / "history.sqlite").runs()] == ["v1", "v2"]  # flows record versions
     validate_report(report)
+    reference = report["noise"]["reference"]  # the first run's noise rate, recorded with v1 at registration
+    assert reference["source"] == "registry" and reference["version"] == "v1"
+    assert reference["rate"] == final_report(first)[0]["noise"]["rate"]
+    assert f"; reference {reference['rate']:.4f} (production version v1)" in _artifact("gapgates-nightly").data
+
+
+def test_the_drifted_columns_are_an_artifact(prefect_api, options, tmp_path):
+    from gapgates.flows.retrain import final_report
+
+    state = _run(prefect_api, **options, model=LOGREG, name="drifted", holdout_fraction=0.25)
+    report, _ = final_report(state)
+    validate_report(report)
+    columns = report["shift"]["columns"]
+    rows = json.loads(_artifact("gapgates-drifted-drift").data)
+    assert [r["column"] for r in rows] == [c["column"] for c in columns] and len(rows) == 30  # every feature
+    assert {"test", "statistic", "p_value", "psi", "drifted"} <= set(rows[0])
+    drifted = ", ".join(report["shift"]["drifted"][:5]) or "none"
+    assert f"- Drifted columns (KS / chi-square, α = 0.01): {drifted}" in _artifact("gapgates-drifted").data
 
 
 def test_a_tampered_production_in_another_registry_blocks(prefect_api, options, tmp_path):

@@ -26,6 +26,9 @@ VISIBLE = """(() => {
     gapBox: box(document.getElementById('gap-table')),
     perClassRows: document.querySelectorAll('#noise-per-class tbody tr').length,
     championRows: document.querySelectorAll('#champion-vs-challenger tbody tr').length,
+    driftRows: document.querySelectorAll('#shift-columns tbody tr').length,
+    driftBox: box(document.getElementById('shift-columns')),
+    noiseReference: (document.getElementById('noise-reference') || {innerText: null}).innerText,
     charts: [...document.querySelectorAll('figure svg')].map(s => ({...box(s),
       marks: s.querySelectorAll('path, use, line, polyline, rect').length, label: s.getAttribute('aria-label')})),
     scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
@@ -76,6 +79,12 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
         assert page["gapRows"] >= 1 and page["gapBox"]["h"] > 40
         assert page["perClassRows"] == 2  # both classes of the real noise section
         assert page["championRows"] == (0 if html.parent == plain else 2)  # folds and gap (no holdout)
+        if html.parent == rich:  # the drift tests beside the adversarial AUC, and the noise reference line
+            assert page["driftRows"] == 2 and page["driftBox"]["shown"] and page["driftBox"]["h"] > 40
+            assert page["noiseReference"].startswith("Reference: 12.0% flagged on the last accepted data "
+                                                     "(production version v1): a change of +6.3 points.")
+        else:  # no holdout, and no promoted run in the history yet
+            assert page["driftRows"] == 0 and page["noiseReference"].startswith("No reference noise rate: The history")
         expected = 3 if html.parent == plain else 5  # gap, folds, history (+ learning curve, training curve)
         assert len(page["charts"]) == expected, page["charts"]
         if html.parent == rich:

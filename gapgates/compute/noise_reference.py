@@ -1,0 +1,98 @@
+"""The label-noise rate of the last accepted data: what ``[noise] max_rate_increase`` compares with.
+
+A hard problem (a high Bayes error) has many rows cleanlab flags whatever the labelling, so an
+absolute ``max_rate`` either blocks it forever or is too loose to notice a labelling regression.
+What a retraining pipeline needs to know is whether the labels got *worse* than the data the
+production model was accepted on. The reference is, in order:
+
+* with a registry: the noise rate recorded with the production version (its ``noise_rate``
+  metadata, written at registration by :func:`gapgates.enforcement.registry_metadata`);
+* without one: the noise rate of the last *promoted* gate run of the same model name in the run
+  history (:class:`gapgates.history.History`).
+
+Without either there is no reference: the rule is skipped with its reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["NoiseReference", "from_history", "from_registry"]
+
+
+@dataclass(frozen=True)
+class NoiseReference:
+    """The noise rate the candidate's is compared with, and where it comes from.
+
+    Attributes:
+        rate: The reference share of flagged labels, or None when there is none.
+        source: ``registry`` or ``history`` (None without a reference).
+        version: The production version (registry) or the time of the promoted run (history).
+        reason: Why there is no reference (None when there is one).
+    """
+
+    rate: float | None
+    source: str | None = None
+    version: str | None = None
+    reason: str | None = None
+
+    def describe(self) -> str:
+        """Where the reference comes from, for messages: ``production version 3`` or ``the promoted run of …``."""
+        if self.source == "registry":
+            return f"production version {self.version}"
+        return f"the last promoted run ({self.version})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``noise.reference`` entry."""
+        return {"rate": self.rate, "source": self.source, "version": self.version, "reason": self.reason}
+
+
+def _rate(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def from_registry(version: str | None, metadata: Mapping[str, Any] | None, *, where: str) -> NoiseReference:
+    """The reference of a registry's production version.
+
+    Args:
+        version: The production version (None: no production model yet).
+        metadata: The metadata recorded with that version.
+        where: The registry, for the reason.
+
+    Returns:
+        The reference, or one without a rate saying why.
+
+    Example:
+        >>> from_registry("3", {"noise_rate": 0.12}, where="reg").rate
+        0.12
+    """
+    if version is None:
+        return NoiseReference(None, reason=f"No production model in {where} yet, so there is no reference noise rate.")
+    rate = _rate((metadata or {}).get("noise_rate"))
+    if rate is None:
+        return NoiseReference(None, reason=f"Production version {version} in {where} has no recorded noise rate.")
+    return NoiseReference(rate, source="registry", version=str(version))
+
+
+def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
+    """The reference of the last promoted gate run of a model in the history.
+
+    Args:
+        records: The model's gate runs (:class:`gapgates.history.RunRecord`), oldest first.
+        model: The model name, for the reason.
+
+    Returns:
+        The reference, or one without a rate saying why.
+    """
+    for record in reversed(records):
+        approved = record.approval is not None and bool(record.approval.get("approved"))
+        rate = _rate(record.noise_rate)
+        if (record.decision == "promote" or approved) and rate is not None:
+            return NoiseReference(rate, source="history", version=str(record.time))
+    return NoiseReference(None, reason=f"The history holds no promoted run of {model!r} with a noise rate, "
+                                       "so there is no reference noise rate.")

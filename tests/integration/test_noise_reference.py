@@ -1,0 +1,86 @@
+"""``[noise] max_rate_increase`` end to end through ``gapgates check`` (in-process CLI): clean but hard data is
+promoted against its own reference, the same data with 10% more flipped labels is blocked as noise (history and
+registry references)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from threadpoolctl import threadpool_limits
+
+from tests.helpers import hard_classification, invoke, sqlite_uri
+
+MODEL = "sklearn.linear_model.LogisticRegression"
+
+
+@pytest.fixture(autouse=True)
+def _one_native_thread():
+    with threadpool_limits(limits=1):
+        yield
+
+
+def _data(root: Path) -> tuple[Path, Path]:
+    hard, flipped = root / "hard.csv", root / "flipped.csv"
+    hard_classification().to_csv(hard, index=False)
+    hard_classification(flip=0.10).to_csv(flipped, index=False)
+    return hard, flipped
+
+
+def _check(data: Path, out: Path, *options: str) -> tuple[int, dict]:
+    done = invoke("check", "--data", data, "--target", "label", "--model", MODEL, "--out", out, *options)
+    assert done.exit_code in (0, 1), done.output
+    return done.exit_code, json.loads((out / "report.json").read_text())
+
+
+def _checks(report: dict) -> dict[str, dict]:
+    return {c["name"]: c for c in report["checks"]}
+
+
+def test_hard_data_is_promoted_against_its_reference_and_more_flipped_labels_are_blocked(tmp_path):
+    hard, flipped = _data(tmp_path)
+    history = ("--history", str(tmp_path / "history.sqlite"))
+
+    code, first = _check(hard, tmp_path / "1", *history)  # shipped policy, no reference yet
+    assert first["noise"]["rate"] > 0.10  # the old default (max_rate = 0.05) blocked this clean data as noise
+    increase = _checks(first)["label_noise:increase"]
+    assert increase["status"] == "skipped" and "no promoted run" in increase["message"]
+    assert _checks(first)["label_noise"]["status"] == "pass" and _checks(first)["label_noise"]["limit"] == 0.25
+    assert (code, first["decision"], first["diagnosis"]["label"]) == (0, "promote", "healthy")
+
+    code, second = _check(hard, tmp_path / "2", *history)
+    assert second["noise"]["reference"]["source"] == "history"
+    assert second["noise"]["reference"]["rate"] == first["noise"]["rate"]
+    assert _checks(second)["label_noise:increase"]["status"] == "pass"
+    assert (code, second["decision"], second["diagnosis"]["label"]) == (0, "promote", "healthy")
+
+    code, third = _check(flipped, tmp_path / "3", *history)
+    breached = _checks(third)["label_noise:increase"]
+    assert breached["status"] == "fail" and breached["value"] > 0.03
+    assert breached["value"] == third["noise"]["rate"] - second["noise"]["rate"]
+    assert (code, third["decision"], third["diagnosis"]["label"]) == (1, "block", "noise")
+    assert third["diagnosis"]["mitigations"][0].startswith("Audit the labelling pipeline since the last promoted run")
+    assert "Reference:" in (tmp_path / "3" / "report.html").read_text()
+    assert "; reference 0.1" in (tmp_path / "3" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("kind", ["local", "mlflow"])
+def test_the_registry_production_version_is_the_reference(tmp_path, kind):
+    hard, flipped = _data(tmp_path)
+    if kind == "mlflow":
+        pytest.importorskip("mlflow", reason="needs the mlflow extra: pip install 'gapgates[mlflow]'")
+    where = str(tmp_path / "reg") if kind == "local" else f"mlflow:{sqlite_uri(tmp_path)}"
+    registry = ("--registry", where, "--promote")
+
+    code, first = _check(hard, tmp_path / "1", *registry)
+    version = first["registry"]["production"]
+    assert code == 0 and version is not None  # its noise rate is recorded with the version at registration
+    assert "No production model" in _checks(first)["label_noise:increase"]["message"]
+
+    code, second = _check(flipped, tmp_path / "2", *registry)
+    assert second["noise"]["reference"] == {"rate": first["noise"]["rate"], "source": "registry", "version": version,
+                                            "reason": None}
+    assert _checks(second)["label_noise:increase"]["status"] == "fail"
+    assert (code, second["diagnosis"]["label"], second["registry"]["production"]) == (1, "noise", version)
+    assert f"since production version {version}:" in second["diagnosis"]["mitigations"][0]
