@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
            "write_reports"]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 _ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
 
@@ -97,6 +97,9 @@ def build_report(
     }
     if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
         report["training_curve"] = ev.training_curve.to_dict()
+    for key in ("segments", "classification", "regression", "data_issues"):  # optional keys (schema 1.2)
+        if getattr(ev, key) is not None:
+            report[key] = getattr(ev, key).to_dict()
     return report
 
 

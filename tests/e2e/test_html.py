@@ -26,6 +26,9 @@ VISIBLE = """(() => {
     gapBox: box(document.getElementById('gap-table')),
     perClassRows: document.querySelectorAll('#noise-per-class tbody tr').length,
     championRows: document.querySelectorAll('#champion-vs-challenger tbody tr').length,
+    segmentRows: document.querySelectorAll('#segments-table tbody tr').length,
+    classRows: document.querySelectorAll('#per-class tbody tr').length,
+    issueRows: document.querySelectorAll('#data-issues-table tbody tr').length,
     charts: [...document.querySelectorAll('figure svg')].map(s => ({...box(s),
       marks: s.querySelectorAll('path, use, line, polyline, rect').length, label: s.getAttribute('aria-label')})),
     scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
@@ -75,8 +78,15 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
         assert page["gapRows"] >= 1 and page["gapBox"]["h"] > 40
         assert page["perClassRows"] == 2  # both classes of the real noise section
         assert page["championRows"] == (0 if html.parent == plain else 2)  # folds and gap (no holdout)
-        expected = 3 if html.parent == plain else 5  # gap, folds, history (+ learning curve, training curve)
+        # gap, folds, history, weak segments, confusion matrix, ROC/PR curves, reliability curve
+        # (+ learning curve, training curve in the rich report)
+        expected = 7 if html.parent == plain else 9
         assert len(page["charts"]) == expected, page["charts"]
+        labels = " | ".join(chart["label"].lower() for chart in page["charts"])
+        for name in ("weakest segments", "confusion matrix", "roc and precision", "reliability curve"):
+            assert name in labels, labels
+        assert page["segmentRows"] >= 1 and page["classRows"] == 2  # both classes of the real run
+        assert page["issueRows"] == 3  # near_duplicate, outlier, class_imbalance from Datalab
         if html.parent == rich:
             assert any("training curve" in chart["label"].lower() for chart in page["charts"]), page["charts"]
         for chart in page["charts"]:
