@@ -1,4 +1,5 @@
-"""Prefect artifacts of a gate run: the Markdown report, per-fold scores, a link to the HTML report, the approval.
+"""Prefect artifacts of a gate run: the Markdown report (with the weak segments, how the model errs and the
+training-data issues), per-fold scores, the weakest segments as a table, a link to the HTML report, the approval.
 
 The reviewer of a ``needs_approval`` decision sees them *before* answering: :func:`publish_evidence`
 publishes the pending report (and writes report.json/md/html into ``out``) before the run pauses;
@@ -28,7 +29,7 @@ from gapgates.report.html import approval_summary
 
 __all__ = [
     "artifact_keys", "artifact_url", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
-    "publish_recommendation", "recommendation_markdown", "sweep_rows",
+    "publish_recommendation", "recommendation_markdown", "segment_rows", "sweep_rows",
 ]
 
 
@@ -42,7 +43,7 @@ def artifact_keys(name: str) -> dict[str, str]:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
     return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval",
-            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation"}
+            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation", "segments": f"{base}-segments"}
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -54,6 +55,13 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
             gap = None if train is None or test is None else round(train - test, 6)
             rows.append({"fold": i, "metric": metric, "train": train, "test": test, "gap": gap})
     return rows
+
+
+def segment_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The weakest segments of a report, worst first: segment, rows, test, interval bounds, train, gap."""
+    section = report.get("segments") or {}
+    keys = ("description", "rows", "test", "low", "high", "train", "gap")
+    return [{("segment" if k == "description" else k): s.get(k) for k in keys} for s in section.get("segments") or []]
 
 
 def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -135,7 +143,8 @@ def _markdown(report: dict[str, Any]) -> str:
 
 
 def _create(report: dict[str, Any]) -> dict[str, UUID]:
-    """The Markdown report, the fold table and the HTML link (when served) of a report; their ids by kind."""
+    """The Markdown report, the fold table, the segment table and the HTML link (when served) of a report; their
+    ids by kind."""
     name = report["model"]["name"]
     keys = artifact_keys(name)
     created = {"report": create_markdown_artifact(_markdown(report), key=keys["report"],
@@ -143,6 +152,11 @@ def _create(report: dict[str, Any]) -> dict[str, UUID]:
     rows = fold_rows(report)
     if rows:
         created["folds"] = create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {name}")
+    segments = segment_rows(report)
+    if segments:
+        metric = (report.get("segments") or {}).get("metric")
+        created["segments"] = create_table_artifact(segments, key=keys["segments"],
+                                                    description=f"Weakest segments of {name} (out-of-fold {metric})")
     url = html_url(report)
     if url is not None:
         created["html"] = create_link_artifact(url, link_text="HTML report", key=keys["html"],
@@ -155,7 +169,7 @@ def publish_evidence(result: RunResult) -> dict[str, UUID]:
     """Before a run pauses for approval: the pending report as artifacts, and report.json/md/html in ``out``.
 
     Returns:
-        The ids of the artifacts created, by kind (``report``, ``folds``, ``html``).
+        The ids of the artifacts created, by kind (``report``, ``folds``, ``segments``, ``html``).
     """
     report = build_report(result)
     out = result.prepared.config.out

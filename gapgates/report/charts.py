@@ -266,7 +266,7 @@ def segments_chart(segments: Sequence[dict[str, Any]], *, overall: Any, metric: 
     ax.set_ylim(-0.6, max(1, len(rows)) - 0.4)
     ax.invert_yaxis()
     ax.set_xlabel(f"out-of-fold {_label(metric, 30)} (interval)")
-    ax.legend(fontsize=8, frameon=False, loc="lower right")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
     return _svg(fig, f"Weakest segments: out-of-fold {_label(metric)} with its interval, worst on top")
 
 
