@@ -4,7 +4,9 @@
 :func:`gapgates.compute.crossval.gap` (classification) and a numeric view of the features
 (:func:`feature_matrix`) to ``cleanlab.Datalab.find_issues`` with the issue types
 ``near_duplicate``, ``outlier`` and (classification) ``class_imbalance``; the ``label`` type is left
-out, as :mod:`gapgates.compute.noise` already judges label noise. Nothing is fit again.
+out, as :mod:`gapgates.compute.noise` already judges label noise. Nothing is fit again. With features
+given, these three types read only the features and the labels (Datalab's outlier check falls back
+to the probabilities only without features), so the audit does not change with the model.
 
 From Datalab's own results it reads: the issue summary (rows flagged and score per type), the
 **exact duplicates** (rows whose nearest neighbour in Datalab's k-NN graph is at distance 0), and the

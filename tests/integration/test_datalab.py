@@ -65,6 +65,10 @@ def test_counts_match_datalab_called_directly(tmp_path):
     assert checks["data_issues:conflicting_labels"].status.value == "fail"
     assert "data_issues:outliers" not in checks  # off by default
 
+    # the audit reads only features and labels: another model on the same rows (a sweep value) reuses it
+    other = run_check(config.model_copy(update={"model": "sklearn.tree.DecisionTreeClassifier"}), policy=policy)
+    assert other.evidence.data_issues is found
+
 
 def test_large_tables_are_audited_on_a_sample(tmp_path):
     from sklearn.linear_model import LogisticRegression
