@@ -35,8 +35,8 @@ DATALAB_ISSUE_TYPES = {"classification": ("near_duplicate", "outlier", "class_im
                        "regression": ("near_duplicate", "outlier")}
 #: Most example rows reported per issue.
 MAX_EXAMPLES = 10
-#: Most values of one categorical column one-hot encoded in the feature matrix.
-MAX_VALUES = 20
+#: Most values of one categorical column one-hot encoded in the feature matrix, and most columns in it.
+MAX_VALUES, MAX_FEATURES = 20, 256
 
 
 def feature_matrix(X: pd.DataFrame) -> np.ndarray:
@@ -44,13 +44,16 @@ def feature_matrix(X: pd.DataFrame) -> np.ndarray:
 
     Numeric columns are standardised (missing values → 0, the mean); every other column becomes one
     0/1 column per frequent value (at most :data:`MAX_VALUES`), so exact copies stay at distance 0.
+    At most :data:`MAX_FEATURES` columns, in table order (the memory of a wide table stays bounded).
 
     Example:
         >>> feature_matrix(pd.DataFrame({"x": [1.0, 3.0], "c": ["a", "b"]})).shape
         (2, 3)
     """
-    parts = []
+    parts: list[np.ndarray] = []
     for column in X.columns:
+        if len(parts) >= MAX_FEATURES:
+            break
         values = X[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype=float)
@@ -60,7 +63,7 @@ def feature_matrix(X: pd.DataFrame) -> np.ndarray:
         else:
             for value in values.astype("object").value_counts(dropna=True).index[:MAX_VALUES]:
                 parts.append((values == value).to_numpy(dtype=float))
-    return np.column_stack(parts) if parts else np.zeros((len(X), 1))
+    return np.column_stack(parts[:MAX_FEATURES]) if parts else np.zeros((len(X), 1))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Weak segments: where the model fails, from the out-of-fold predictions of the one gap pass.
 
 :func:`weak_segments` scores the out-of-fold predictions that :func:`gapgates.compute.crossval.gap`
-kept (``GapResult.cv``) on every value of each categorical column, on every quantile bin of each
-numeric column, and on the leaves of a shallow decision tree fit on the per-row out-of-fold error
+kept (``GapResult.cv``) on each of the :data:`MAX_VALUES` most frequent values of each categorical
+column, on every quantile bin of each numeric column (the first :data:`MAX_COLUMNS` columns; one
+``np.bincount`` pass per column), and on the leaves of a shallow decision tree fit on the per-row out-of-fold error
 (pairs of conditions the one-column slices miss). It fits no model of the gate again: the tree is
 a cheap search over the per-row errors, not a model of the target.
 
@@ -39,6 +40,8 @@ MAX_TRAIN_ROWS = 20_000
 MAX_VALUES, MAX_REPORTED = 20, 25
 #: A numeric column with at most this many distinct values is sliced per value, not per quantile bin.
 FEW_VALUES = 10
+#: Most columns sliced one by one, and most encoded columns the tree search reads (table order).
+MAX_COLUMNS, MAX_TREE_FEATURES = 200, 256
 
 
 @dataclass(frozen=True)
@@ -164,23 +167,26 @@ def _train_scores(cv: CrossValidation, X: pd.DataFrame, y: np.ndarray, *, classi
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), scored
 
 
-def _slices(X: pd.DataFrame, *, bins: int) -> list[tuple[str, tuple[str, ...], str, np.ndarray]]:
-    """``(kind, columns, description, row mask)`` of every one-column slice."""
-    out: list[tuple[str, tuple[str, ...], str, np.ndarray]] = []
-    for column in X.columns:
+def _groupings(X: pd.DataFrame, *, bins: int) -> list[tuple[str, str, list[str], np.ndarray]]:
+    """``(kind, column, description per code, code per row; -1: in no slice)`` of every one-column slicing.
+
+    At most :data:`MAX_COLUMNS` columns are sliced (in table order): a row's codes cost O(rows) per column.
+    """
+    out: list[tuple[str, str, list[str], np.ndarray]] = []
+    for column in list(X.columns)[:MAX_COLUMNS]:
         values = X[column]
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
         if numeric and values.nunique(dropna=True) > FEW_VALUES:
             edges = np.unique(np.nanquantile(values.to_numpy(dtype=float), np.linspace(0, 1, bins + 1)))
             if len(edges) < 2:
                 continue
-            codes = pd.cut(values, edges, include_lowest=True, duplicates="drop")
-            for interval in codes.cat.categories:
-                out.append(("bin", (str(column),), f"{column} in [{interval.left:.4g}, {interval.right:.4g}]",
-                            (codes == interval).to_numpy()))
+            cut = pd.cut(values, edges, include_lowest=True, duplicates="drop")
+            names = [f"{column} in [{i.left:.4g}, {i.right:.4g}]" for i in cut.cat.categories]
+            out.append(("bin", str(column), names, cut.cat.codes.to_numpy(dtype=np.int64)))
             continue
-        for value in values.value_counts(dropna=True).index[:MAX_VALUES]:
-            out.append(("value", (str(column),), f"{column} = {value}", (values == value).to_numpy()))
+        frequent = list(values.value_counts(dropna=True).index[:MAX_VALUES])
+        codes = pd.Categorical(values, categories=frequent).codes.astype(np.int64)
+        out.append(("value", str(column), [f"{column} = {v}" for v in frequent], codes))
     return out
 
 
@@ -189,6 +195,8 @@ def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
     frequent value of the others; with ``(column, kind, value)`` of each matrix column."""
     parts, names = [], []
     for column in X.columns:
+        if len(parts) >= MAX_TREE_FEATURES:
+            break
         values = X[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype=float)
@@ -199,6 +207,7 @@ def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
             for value in values.value_counts(dropna=True).index[:MAX_VALUES]:
                 parts.append((values == value).to_numpy(dtype=float))
                 names.append((str(column), "cat", value))
+    parts, names = parts[:MAX_TREE_FEATURES], names[:MAX_TREE_FEATURES]
     return (np.column_stack(parts) if parts else np.zeros((len(X), 0))), names
 
 
@@ -276,36 +285,48 @@ def weak_segments(
     Xc = X[covered].reset_index(drop=True)
     tests, trains = test_score[covered], train_score[covered]
     error = (1 - tests) if classification else -tests
-    pairs = _tree_slices(Xc, error, min_rows=min_rows, seed=seed)
-    slices = _slices(Xc, bins=bins) + [(kind, cols, text, mask) for kind, cols, text, mask, _ in pairs]
-    alone_scores = [[float(tests[m].mean()) if m.any() else math.nan for m in alone] for *_, alone in pairs]
-    masks = np.array([m for *_, m in slices], dtype=bool).reshape(len(slices), len(Xc))
-    n = masks.sum(axis=1)
-    keep = n >= max(1, min_rows)
-    masks, n = masks[keep], n[keep]
-    kept = [s for s, k in zip(slices, keep) if k]
-    singles = len(slices) - len(pairs)
-    scores_alone = [alone_scores[i - singles] if i >= singles else [] for i, k in enumerate(keep) if k]
-    sums = masks.astype(float) @ tests
+    has_train = ~np.isnan(trains)
+    train_values = np.where(has_train, trains, 0.0)
+    index = np.arange(len(tests), dtype=float)
+    columns_of: list[tuple[str, tuple[str, ...], str, tuple[float, ...]]] = []
+    stats: list[np.ndarray] = []  # per slice: rows, sum, sum of squares, train rows, train sum, index sums
+
+    def add(kind: str, cols: tuple[str, ...], names: Sequence[str], codes: np.ndarray,
+            alone: Sequence[tuple[float, ...]] | None = None) -> None:
+        inside = codes >= 0
+        c, k = codes[inside], len(names)
+        sums = [np.bincount(c, weights=w[inside], minlength=k) for w in (
+            np.ones(len(tests)), tests, tests ** 2, has_train.astype(float), train_values, index, index ** 2)]
+        for j, name in enumerate(names):
+            columns_of.append((kind, cols, name, () if alone is None else alone[j]))
+            stats.append(np.array([v[j] for v in sums]))
+
+    for kind, column, names, codes in _groupings(Xc, bins=bins):
+        add(kind, (column,), names, codes)
+    for kind, cols, name, mask, alone in _tree_slices(Xc, error, min_rows=min_rows, seed=seed):
+        add(kind, cols, [name], np.where(mask, 0, -1),
+            [tuple(float(tests[m].mean()) if m.any() else math.nan for m in alone)])
+    table = np.array(stats).reshape(len(stats), 7)
+    keep = table[:, 0] >= max(1, min_rows)
+    table, kept = table[keep], [c for c, k in zip(columns_of, keep) if k]
+    n, sums = table[:, 0], table[:, 1]
     means = sums / np.maximum(n, 1)
     if classification:
         low, high = wilson_interval(sums, n, confidence=confidence)
     else:
-        sq = masks.astype(float) @ (tests ** 2)
-        sd = np.sqrt(np.maximum(sq / np.maximum(n, 1) - means ** 2, 0) * n / np.maximum(n - 1, 1))
+        sd = np.sqrt(np.maximum(table[:, 2] / np.maximum(n, 1) - means ** 2, 0) * n / np.maximum(n - 1, 1))
         half = float(norm.ppf(0.5 + confidence / 2)) * sd / np.sqrt(np.maximum(n, 1))
         low, high = means - half, means + half
-    has_train = ~np.isnan(trains)
-    train_n = masks.astype(float) @ has_train.astype(float)
-    train_means = (masks.astype(float) @ np.where(has_train, trains, 0.0)) / np.maximum(train_n, 1)
+    train_n = table[:, 3]
+    train_means = table[:, 4] / np.maximum(train_n, 1)
     segments, seen = [], set()
     for i in np.lexsort((-n, means, high)):  # by the upper bound, then the estimate, then the larger slice
-        key = masks[i].tobytes()
-        if key in seen:  # a tree leaf equal to a one-column slice
+        key = (n[i], table[i, 5], table[i, 6])  # the same rows (a tree leaf equal to a one-column slice)
+        if key in seen:
             continue
         seen.add(key)
-        kind, columns, description, _ = kept[i]
-        if any(high[i] >= alone for alone in scores_alone[i]):  # a pair no worse than one of its conditions alone
+        kind, columns, description, alone_scores = kept[i]
+        if any(high[i] >= alone for alone in alone_scores):  # a pair no worse than one of its conditions alone
             continue
         train = float(train_means[i]) if train_n[i] else None
         segments.append(Segment(kind, columns, description, int(n[i]), float(means[i]), float(low[i]),
