@@ -1,5 +1,6 @@
-"""Prefect artifacts of a gate run: the Markdown report (with the noise reference line and the drifted columns),
-per-fold scores, the per-column drift table (with a holdout), a link to the HTML report, the approval.
+"""Prefect artifacts of a gate run: the Markdown report (with the noise reference line, the drifted columns, the weak
+segments, how the model errs and the training-data issues), per-fold scores, the per-column drift table (with a
+holdout), the weakest segments as a table, a link to the HTML report, the approval.
 
 The reviewer of a ``needs_approval`` decision sees them *before* answering: :func:`publish_evidence`
 publishes the pending report (and writes report.json/md/html into ``out``) before the run pauses;
@@ -29,7 +30,7 @@ from gapgates.report.html import approval_summary
 
 __all__ = [
     "artifact_keys", "artifact_url", "drift_rows", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
-    "publish_recommendation", "recommendation_markdown", "sweep_rows",
+    "publish_recommendation", "recommendation_markdown", "segment_rows", "sweep_rows",
 ]
 
 
@@ -43,7 +44,8 @@ def artifact_keys(name: str) -> dict[str, str]:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
     return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval",
-            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation", "drift": f"{base}-drift"}
+            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation", "drift": f"{base}-drift",
+            "segments": f"{base}-segments"}
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -60,6 +62,13 @@ def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The per-column drift tests of the ``shift`` section (training rows vs holdout), most drifted first."""
     return [dict(c) for c in (report.get("shift") or {}).get("columns") or []]
+
+
+def segment_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The weakest segments of a report, worst first: segment, rows, test, interval bounds, train, gap."""
+    section = report.get("segments") or {}
+    keys = ("description", "rows", "test", "low", "high", "train", "gap")
+    return [{("segment" if k == "description" else k): s.get(k) for k in keys} for s in section.get("segments") or []]
 
 
 def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -141,7 +150,8 @@ def _markdown(report: dict[str, Any]) -> str:
 
 
 def _create(report: dict[str, Any]) -> dict[str, UUID]:
-    """The Markdown report, the fold table and the HTML link (when served) of a report; their ids by kind."""
+    """The Markdown report, the fold table, the segment table and the HTML link (when served) of a report; their
+    ids by kind."""
     name = report["model"]["name"]
     keys = artifact_keys(name)
     created = {"report": create_markdown_artifact(_markdown(report), key=keys["report"],
@@ -153,6 +163,11 @@ def _create(report: dict[str, Any]) -> dict[str, UUID]:
     if drift:
         created["drift"] = create_table_artifact(drift, key=keys["drift"],
                                                  description=f"Drift per column of {name}, training rows vs holdout")
+    segments = segment_rows(report)
+    if segments:
+        metric = (report.get("segments") or {}).get("metric")
+        created["segments"] = create_table_artifact(segments, key=keys["segments"],
+                                                    description=f"Weakest segments of {name} (out-of-fold {metric})")
     url = html_url(report)
     if url is not None:
         created["html"] = create_link_artifact(url, link_text="HTML report", key=keys["html"],
@@ -165,7 +180,7 @@ def publish_evidence(result: RunResult) -> dict[str, UUID]:
     """Before a run pauses for approval: the pending report as artifacts, and report.json/md/html in ``out``.
 
     Returns:
-        The ids of the artifacts created, by kind (``report``, ``folds``, ``html``).
+        The ids of the artifacts created, by kind (``report``, ``folds``, ``segments``, ``html``).
     """
     report = build_report(result)
     out = result.prepared.config.out

@@ -106,6 +106,15 @@ _EXPORTS: dict[str, str] = {
     "build_digest": "gapgates.report.digest",
     "write_digest": "gapgates.report.digest",
     "validate_digest": "gapgates.report.schema",
+    "Segment": "gapgates.compute.segments",
+    "SegmentResult": "gapgates.compute.segments",
+    "weak_segments": "gapgates.compute.segments",
+    "ClassificationEvidence": "gapgates.compute.classification",
+    "RegressionEvidence": "gapgates.compute.classification",
+    "classification_evidence": "gapgates.compute.classification",
+    "regression_evidence": "gapgates.compute.classification",
+    "DataIssues": "gapgates.compute.datalab",
+    "data_issues": "gapgates.compute.datalab",
 }
 
 #: Exports whose name differs from the name in their module.

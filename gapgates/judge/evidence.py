@@ -15,12 +15,15 @@ from types import MappingProxyType
 
 from gapgates.compute.baseline import BaselineResult
 from gapgates.compute.champion import ChampionResult
+from gapgates.compute.classification import ClassificationEvidence, RegressionEvidence
 from gapgates.compute.crossval import GapResult
+from gapgates.compute.datalab import DataIssues
 from gapgates.compute.holdout import HoldoutResult
 from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
 from gapgates.compute.noise import NoiseResult
 from gapgates.compute.noise_reference import NoiseReference
+from gapgates.compute.segments import SegmentResult
 from gapgates.compute.shift import ShiftResult
 from gapgates.compute.training_curve import TrainingCurve
 from gapgates.compute.trend import TrendResult
@@ -49,6 +52,10 @@ class Evidence:
         noise_reference: The noise rate of the last accepted data (``[noise] max_rate_increase``).
         learning_curve: The optional learning curve (informative: no rule reads it).
         training_curve: The optional training curve of an iterative model (informative: no rule reads it).
+        segments: The weak segments of the out-of-fold predictions.
+        classification: Confusion matrix, per-class scores, curves and calibration (classifiers).
+        regression: Residuals and error by target quantile (regressors).
+        data_issues: Training-data issues found by cleanlab's Datalab.
         measured: Values of measurements registered with a rule (``RuleSpec.compute``), by
             the rule's evidence name.
         errors: ``{evidence name: message}`` for the measurements that failed; every rule
@@ -67,6 +74,10 @@ class Evidence:
     noise_reference: NoiseReference | None = None
     learning_curve: LearningCurve | None = None
     training_curve: TrainingCurve | None = None
+    segments: SegmentResult | None = None
+    classification: ClassificationEvidence | None = None
+    regression: RegressionEvidence | None = None
+    data_issues: DataIssues | None = None
     measured: Mapping[str, float | None] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
 

@@ -344,6 +344,64 @@ class MonitorPolicy(PolicySection):
         return self
 
 
+class SegmentsPolicy(PolicySection):
+    """``[segments]``: weak segments (:mod:`gapgates.compute.segments`). Both limits are off by default:
+    a segment is a slice picked *after* looking at the errors, so a floor on the worst one is a
+    deliberate, per-model choice.
+
+    Attributes:
+        min_rows: Slices with fewer rows are neither reported nor judged.
+        min_test_score: The upper bound of the worst segment's score interval (accuracy, or negative
+            mean absolute error for regression) must reach this.
+        max_gap: Largest accepted train − test gap of any segment.
+    """
+
+    min_rows: StrictInt = 30
+    min_test_score: RuleField = None
+    max_gap: RuleField = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SegmentsPolicy:
+        if self.min_rows < 1:
+            raise ValueError(f"The 'min_rows' must be an integer of at least 1. Got {self.min_rows}.")
+        _check_range("min_test_score", self.min_test_score, -math.inf, math.inf)
+        _check_range("max_gap", self.max_gap, 0.0, math.inf)
+        return self
+
+
+class CalibrationPolicy(PolicySection):
+    """``[calibration]``: how far the out-of-fold probabilities are from observed frequencies.
+
+    Attributes:
+        max_ece: Largest accepted expected calibration error (off by default: a model used only for
+            its labels need not be calibrated).
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = ("max_ece",)
+    max_ece: RuleField = None
+
+
+class DataIssuesPolicy(PolicySection):
+    """``[data_issues]``: training-data issues found by cleanlab's Datalab (every limit off by default).
+
+    Attributes:
+        max_rows: Datalab audits a random sample of this many rows when there are more (its k-NN graph
+            grows with the rows).
+        max_duplicate_rate: Largest accepted share of rows with an exact copy in the training data.
+        max_near_duplicate_rate: Largest accepted share of rows Datalab flags as near duplicates.
+        max_conflicting_rate: Largest accepted share of rows with an exact copy that has another label.
+        max_outlier_rate: Largest accepted share of rows Datalab flags as outliers.
+    """
+
+    _fractions: ClassVar[tuple[str, ...]] = (
+        "max_duplicate_rate", "max_near_duplicate_rate", "max_conflicting_rate", "max_outlier_rate")
+    max_rows: StrictInt = Field(default=5000, ge=100)
+    max_duplicate_rate: RuleField = None
+    max_near_duplicate_rate: RuleField = None
+    max_conflicting_rate: RuleField = None
+    max_outlier_rate: RuleField = None
+
+
 class NotifyPolicy(BaseModel):
     """``[notify]``: an optional webhook told about some outcomes.
 
@@ -399,6 +457,9 @@ class Policy(BaseModel):
     champion: ChampionPolicy = ChampionPolicy()
     trend: TrendPolicy = TrendPolicy()
     monitor: MonitorPolicy = MonitorPolicy()
+    segments: SegmentsPolicy = SegmentsPolicy()
+    calibration: CalibrationPolicy = CalibrationPolicy()
+    data_issues: DataIssuesPolicy = DataIssuesPolicy()
     notify: NotifyPolicy = NotifyPolicy()
     decision: DecisionPolicy = DecisionPolicy()
 

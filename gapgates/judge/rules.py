@@ -463,3 +463,61 @@ for _spec in (
              missing=_NO_CHAMPION),
 ):
     register(_spec)
+
+
+# --- weak segments, calibration, training-data issues (every limit off in the shipped policy) -------------
+
+
+def _worst_segment(seg: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    worst = seg.worst
+    if worst is None:
+        return f"No segment has {seg.min_rows} rows or more, so none was judged."
+    return [Measured("segments:min_test_score", worst.high,
+                     f"Upper bound of the {seg.confidence:.0%} interval of {seg.metric} in the weakest segment "
+                     f"({worst.description}, {worst.rows} rows; estimate {worst.test:.4g})")]
+
+
+def _segment_gap(seg: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    largest = seg.largest_gap
+    if largest is None:
+        return "No segment has a train score, so no segment gap was judged."
+    return [Measured("segments:max_gap", largest.gap,
+                     f"Largest {seg.metric} gap (train − test) of a segment ({largest.description}, {largest.rows} rows)")]
+
+
+def _ece(cls: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if cls.ece is None:
+        return "The model gives no probabilities (predict_proba), so its calibration was not measured."
+    of = (cls.reliability or {}).get("of", "")
+    return [Measured("calibration:ece", cls.ece, f"Expected calibration error of the out-of-fold probabilities ({of})")]
+
+
+def _rate(check: str, issue: str, what: str) -> Any:
+    def measure(found: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+        rate = found.rate(issue)
+        if rate is None:
+            return f"Datalab did not look for {what}."
+        sample = f" in a sample of {found.rows}" if found.sampled else f" of {found.rows}"
+        return [Measured(check, rate, f"Share of training rows{sample} that are {what}")]
+
+    return measure
+
+
+_MISSING = "It was not computed."
+for _spec in (
+    RuleSpec("segments:min_test_score", "segments", "segments.min_test_score", _worst_segment, at_most=False,
+             missing=_MISSING),
+    RuleSpec("segments:max_gap", "segments", "segments.max_gap", _segment_gap, missing=_MISSING),
+    RuleSpec("calibration:ece", "classification", "calibration.max_ece", _ece,
+             missing="There is no classification evidence (a regressor, or it was not computed)."),
+    RuleSpec("data_issues:duplicates", "data_issues", "data_issues.max_duplicate_rate",
+             _rate("data_issues:duplicates", "exact_duplicate", "exact copies of another row"), missing=_MISSING),
+    RuleSpec("data_issues:near_duplicates", "data_issues", "data_issues.max_near_duplicate_rate",
+             _rate("data_issues:near_duplicates", "near_duplicate", "near duplicates"), missing=_MISSING),
+    RuleSpec("data_issues:conflicting_labels", "data_issues", "data_issues.max_conflicting_rate",
+             _rate("data_issues:conflicting_labels", "conflicting_label", "copies of a row with another label"),
+             missing=_MISSING),
+    RuleSpec("data_issues:outliers", "data_issues", "data_issues.max_outlier_rate",
+             _rate("data_issues:outliers", "outlier", "outliers"), missing=_MISSING),
+):
+    register(_spec)

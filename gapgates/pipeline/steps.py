@@ -35,6 +35,7 @@ from gapgates.judge.diagnosis import Diagnosis, diagnose
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy, policy_hash
 from gapgates.judge.rules import REGISTRY, evaluate, quality_checks
+from gapgates.pipeline.error_analysis import ErrorAnalysis
 from gapgates.pipeline.inputs import Prepared
 
 __all__ = [
@@ -57,6 +58,7 @@ class Diagnostics:
         leakage: Copied holdout rows and target-leaking columns.
         learning_curve: The optional learning curve.
         training_curve: The optional training curve of an iterative model.
+        analysis: Weak segments, classification/regression evidence, Datalab's audit (no fit).
         measured: Values of the measurements registered with rules (``RuleSpec.compute``).
         errors: ``{evidence name: message}`` for the measurements that failed.
     """
@@ -66,6 +68,7 @@ class Diagnostics:
     leakage: LeakageResult | None = None
     learning_curve: LearningCurve | None = None
     training_curve: TrainingCurve | None = None
+    analysis: ErrorAnalysis = field(default_factory=ErrorAnalysis)
     measured: Mapping[str, float | None] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
 
@@ -250,9 +253,12 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         except Exception as err:  # informative only: no rule reads it
             errors["learning_curve"] = f"the learning curve could not be computed: {first_line(err)}"
     training = guarded_training_curve(prep, gap_result, errors) if prep.config.training_curve else None
+    from gapgates.pipeline.error_analysis import error_analysis
+
+    analysis = error_analysis(prep, gap_result, errors)
     measured = _registered_measurements(prep, gap_result, errors)
     return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve, training_curve=training,
-                       measured=_frozen(measured), errors=_frozen(errors))
+                       analysis=analysis, measured=_frozen(measured), errors=_frozen(errors))
 
 
 def _with_column_drift(shift: ShiftResult, prep: Prepared) -> ShiftResult:
@@ -421,8 +427,9 @@ def decide(
         quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
         shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
         noise_reference=comparison.noise_reference,
-        learning_curve=diag.learning_curve, training_curve=diag.training_curve, measured=diag.measured,
-        errors=errors,
+        learning_curve=diag.learning_curve, training_curve=diag.training_curve, segments=diag.analysis.segments,
+        classification=diag.analysis.classification, regression=diag.analysis.regression,
+        data_issues=diag.analysis.data_issues, measured=diag.measured, errors=errors,
     )
     decision = evaluate(prep.policy, evidence)
     return RunResult(name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep,

@@ -99,6 +99,9 @@ def build_report(
         report["noise"]["reference"] = ev.noise_reference.to_dict()
     if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
         report["training_curve"] = ev.training_curve.to_dict()
+    for key in ("segments", "classification", "regression", "data_issues"):  # optional keys (schema 1.2)
+        if getattr(ev, key) is not None:
+            report[key] = getattr(ev, key).to_dict()
     return report
 
 

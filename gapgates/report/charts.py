@@ -18,7 +18,8 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["capacity_chart", "fold_chart", "gap_chart", "history_chart", "learning_curve_chart", "training_curve_chart"]
+__all__ = ["capacity_chart", "confusion_chart", "curves_chart", "fold_chart", "gap_chart", "history_chart",
+           "learning_curve_chart", "reliability_chart", "residual_chart", "segments_chart", "training_curve_chart"]
 
 BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
 
@@ -231,3 +232,117 @@ def capacity_chart(values: Sequence[str], gap: Sequence[dict[str, Any]], *, para
     bottom.legend(fontsize=8, frameon=False, loc="best")
     fig.tight_layout()
     return _svg(fig, f"Capacity curve over {_label(param)}: train and test score, the gap with its interval, the limit")
+
+
+# --- weak segments and how the model errs (report keys segments, classification, regression) ----------
+
+#: Most segments drawn, classes drawn in the confusion matrix, and curves drawn per panel.
+MAX_BARS, MAX_CLASSES, MAX_CURVES = 12, 20, 6
+_STYLES = (("-", "o"), ("--", "s"), ("-.", "D"), (":", "^"), ("-", "v"), ("--", "P"))
+_COLOURS = (BLUE, ORANGE, GREEN, VERMILLION, GREY, "#CC79A7")
+
+
+def _fmt4(value: Any) -> str:
+    number = _num(value)
+    return "–" if number is None else f"{number:.4f}"
+
+
+def segments_chart(segments: Sequence[dict[str, Any]], *, overall: Any, metric: str, floor: Any = None) -> str:
+    """The worst segments' scores with their intervals, worst on top, against the overall score and the floor."""
+    plt = _plt()
+    rows = [s for s in segments if isinstance(s, dict)][:MAX_BARS]
+    fig, ax = plt.subplots(figsize=(6.4, 0.8 + 0.42 * max(1, len(rows))))
+    for i, s in enumerate(rows):
+        test, low, high = _num(s.get("test")), _num(s.get("low")), _num(s.get("high"))
+        if test is None:
+            continue
+        if low is not None and high is not None:
+            ax.plot([low, high], [i, i], color=BLUE, linewidth=3, solid_capstyle="butt")
+        ax.plot([test], [i], marker="o", color=BLUE, markersize=7, linestyle="none")
+    for value, style, colour, name in ((_num(overall), ":", GREY, "all rows"), (_num(floor), "--", VERMILLION, "floor")):
+        if value is not None:
+            ax.axvline(value, color=colour, linestyle=style, linewidth=1.5, label=f"{name} {value:.3g}")
+    ax.set_yticks(range(len(rows)), [_label(f"{s.get('description')} ({s.get('rows')})", 48) for s in rows])
+    ax.set_ylim(-0.6, max(1, len(rows)) - 0.4)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"out-of-fold {_label(metric, 30)} (interval)")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    return _svg(fig, f"Weakest segments: out-of-fold {_label(metric)} with its interval, worst on top")
+
+
+def confusion_chart(classes: Sequence[Any], confusion: Sequence[Sequence[Any]]) -> str:
+    """The confusion matrix (rows: true class, columns: predicted), counts written in each cell."""
+    plt = _plt()
+    k = min(len(classes), MAX_CLASSES)
+    matrix = [[_num(v) or 0.0 for v in list(row)[:k]] for row in list(confusion)[:k]]
+    fig, ax = plt.subplots(figsize=(1.6 + 0.45 * k, 1.2 + 0.45 * k))
+    ax.imshow(matrix, cmap="Blues")
+    peak = max((max(row) for row in matrix if row), default=0.0)
+    for i, row in enumerate(matrix):
+        for j, v in enumerate(row):
+            ax.text(j, i, f"{v:g}", ha="center", va="center", fontsize=8, color="white" if v > peak / 2 else "black")
+    names = [_label(c, 12) for c in list(classes)[:k]]
+    ax.set_xticks(range(k), names, rotation=45 if k > 4 else 0)
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    return _svg(fig, "Confusion matrix of the out-of-fold predictions (rows: true class, columns: predicted)")
+
+
+def curves_chart(curves: Sequence[dict[str, Any]]) -> str:
+    """ROC (left) and precision–recall (right) curves, one per class (one-vs-rest), AUC and AP in the legend."""
+    plt = _plt()
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(7.2, 3.2))
+    for (style, marker), colour, c in zip(_STYLES, _COLOURS, [c for c in curves if isinstance(c, dict)][:MAX_CURVES]):
+        r, p = c.get("roc") or {}, c.get("pr") or {}
+        name = _label(c.get("label"), 16)
+        roc.plot(_series((r.get("fpr") or [])[:500]), _series((r.get("tpr") or [])[:500]), color=colour,
+                 linestyle=style, marker=marker, markevery=0.2, markersize=4, label=f"{name} AUC {_fmt4(r.get('auc'))}")
+        pr.plot(_series((p.get("recall") or [])[:500]), _series((p.get("precision") or [])[:500]), color=colour,
+                linestyle=style, marker=marker, markevery=0.2, markersize=4,
+                label=f"{name} AP {_fmt4(p.get('average_precision'))}")
+    roc.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1)
+    roc.set_xlabel("false positive rate")
+    roc.set_ylabel("true positive rate")
+    roc.set_title("ROC", fontsize=10)
+    pr.set_xlabel("recall")
+    pr.set_ylabel("precision")
+    pr.set_title("Precision–recall", fontsize=10)
+    for ax in (roc, pr):
+        ax.legend(fontsize=7, frameon=False, loc="lower right" if ax is roc else "lower left")
+    fig.tight_layout()
+    return _svg(fig, "ROC and precision–recall curves of the out-of-fold probabilities, one-vs-rest")
+
+
+def reliability_chart(reliability: dict[str, Any], *, ece: Any) -> str:
+    """Observed frequency against mean predicted probability per bin; the diagonal is perfect calibration."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.0, 3.4))
+    ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="perfectly calibrated")
+    ax.plot(_series((reliability.get("predicted") or [])[:500]), _series((reliability.get("observed") or [])[:500]),
+            marker="o", color=VERMILLION, linestyle="-", label=f"model (ECE {_fmt4(ece)})")
+    ax.set_xlabel(f"mean predicted probability ({_label(reliability.get('of'), 20)})")
+    ax.set_ylabel("observed frequency")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return _svg(fig, "Reliability curve: observed frequency against mean predicted probability")
+
+
+def residual_chart(regression: dict[str, Any]) -> str:
+    """Residuals against predictions (left) and the mean absolute error per target quantile bin (right)."""
+    plt = _plt()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
+    res = regression.get("residuals") or {}
+    left.plot(_series((res.get("predicted") or [])[:500]), _series((res.get("residual") or [])[:500]), marker="o",
+              markersize=3, color=BLUE, linestyle="none", alpha=0.6)
+    left.axhline(0, color=GREY, linestyle="--", linewidth=1)
+    left.set_xlabel("predicted")
+    left.set_ylabel("residual (true − predicted)")
+    bins = [b for b in regression.get("by_quantile") or [] if isinstance(b, dict)][:50]
+    right.bar(range(len(bins)), _series([b.get("mae") for b in bins]), color=ORANGE, hatch="//", edgecolor=GREY)
+    right.set_xticks(range(len(bins)), [f"{i + 1}" for i in range(len(bins))])
+    right.set_xlabel("target quantile bin (low → high)")
+    right.set_ylabel("mean absolute error")
+    fig.tight_layout()
+    return _svg(fig, "Residuals against predictions, and the error per quantile bin of the target")

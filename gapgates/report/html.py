@@ -196,6 +196,9 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
         charts["training_curve"] = plots.training_curve_chart(
             *training, metric=section.get("metric") or "score", best=section.get("best_iteration"),
             stop=section.get("stopping_iteration"))
+    from gapgates.report.analysis import analysis_charts
+
+    charts.update(analysis_charts(report))
     return charts
 
 

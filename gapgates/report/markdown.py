@@ -150,6 +150,9 @@ def optional_sections(report: dict[str, Any]) -> list[str]:
     for key, render in (("noise", _noise), ("shift", _drift), ("quality", _quality)):
         if isinstance(report.get(key), dict) and not report[key].get("skipped"):
             lines += render(report[key])
+    from gapgates.report.analysis import analysis_markdown
+
+    lines += analysis_markdown(report)
     if isinstance(report.get("champion"), dict):
         lines += _champion(report)
     if isinstance(report.get("registry"), dict):

@@ -80,6 +80,10 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
     assert len(rows) == 5 * 2  # folds x metrics
     acc = [r for r in rows if r["metric"] == "accuracy"]
     assert [r["test"] for r in acc] == [f["test"] for f in report["gap"]["accuracy"]["folds"]]
+    segments = json.loads(_artifact("gapgates-scaled-logreg-segments").data)
+    assert [r["segment"] for r in segments] == [s["description"] for s in report["segments"]["segments"]]
+    assert "## Weak segments" in md.data and "## How the model errs" in md.data
+    assert "## Training-data issues (cleanlab Datalab)" in md.data
     link = _artifact("gapgates-scaled-logreg-html")
     assert link.flow_run_id == flow_run_id  # Prefect stores a link artifact as Markdown "[text](url)"
     assert "(https://reports.example.invalid/scaled-logreg/report.html)" in link.data and "file:" not in link.data

@@ -29,6 +29,9 @@ VISIBLE = """(() => {
     driftRows: document.querySelectorAll('#shift-columns tbody tr').length,
     driftBox: box(document.getElementById('shift-columns')),
     noiseReference: (document.getElementById('noise-reference') || {innerText: null}).innerText,
+    segmentRows: document.querySelectorAll('#segments-table tbody tr').length,
+    classRows: document.querySelectorAll('#per-class tbody tr').length,
+    issueRows: document.querySelectorAll('#data-issues-table tbody tr').length,
     charts: [...document.querySelectorAll('figure svg')].map(s => ({...box(s),
       marks: s.querySelectorAll('path, use, line, polyline, rect').length, label: s.getAttribute('aria-label')})),
     scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
@@ -85,8 +88,15 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
                                                      "(production version v1): a change of +6.3 points.")
         else:  # no holdout, and no promoted run in the history yet
             assert page["driftRows"] == 0 and page["noiseReference"].startswith("No reference noise rate: The history")
-        expected = 3 if html.parent == plain else 5  # gap, folds, history (+ learning curve, training curve)
+        # gap, folds, history, weak segments, confusion matrix, ROC/PR curves, reliability curve
+        # (+ learning curve, training curve in the rich report)
+        expected = 7 if html.parent == plain else 9
         assert len(page["charts"]) == expected, page["charts"]
+        labels = " | ".join(chart["label"].lower() for chart in page["charts"])
+        for name in ("weakest segments", "confusion matrix", "roc and precision", "reliability curve"):
+            assert name in labels, labels
+        assert page["segmentRows"] >= 1 and page["classRows"] == 2  # both classes of the real run
+        assert page["issueRows"] == 3  # near_duplicate, outlier, class_imbalance from Datalab
         if html.parent == rich:
             assert any("training curve" in chart["label"].lower() for chart in page["charts"]), page["charts"]
         for chart in page["charts"]:
