@@ -18,7 +18,8 @@ the first that holds names the cause, the others that hold are listed as
                     other than on an interval still inconclusive
  6    inconclusive  a ``gap:*`` or ``relative_gap:*`` check fails because its interval still
                     straddles the limit after the repeat budget (``[gap] max_repeats``)
- 7    healthy       none of the above
+ 7    healthy       none of the above (when another rule blocks, the text names it and the
+                    advice is that rule's)
 ====  ============  =========================================================================
 """
 
@@ -210,7 +211,16 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
         text = ("No gap, noise, shift or leakage limit is breached." if p is None else
                 f"Train {p.metric} {p.train_mean:.3f}, test {p.test_mean:.3f}: a gap of {p.gap_mean:.3f} "
                 f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached.")
-        return Diagnosis("healthy", text, MITIGATIONS["healthy"])
+        failed = [c for c in decision.checks if c.status is Status.FAIL]
+        if not failed:
+            return Diagnosis("healthy", text, MITIGATIONS["healthy"])
+        # The gap is healthy but another rule blocks (a weak segment, calibration, data issues, the champion...):
+        # say which, and advise on each, never "nothing to fix".
+        from gapgates.judge.mitigations import rule_advice
+
+        text += " Blocked by other rules: " + "; ".join(f"{c.name} ({c.message})" for c in failed[:3]) + "."
+        advice = tuple(dict.fromkeys(rule_advice(c, evidence, decision) for c in failed))
+        return Diagnosis("healthy", text, advice)
     label, text = found[0]
     return Diagnosis(label, text, _early_stopping(evidence, label) + _mitigations(label, evidence, decision),
                      also=tuple(lbl for lbl, _ in found[1:]))

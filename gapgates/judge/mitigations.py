@@ -182,6 +182,15 @@ def rule_advice(check: Check, evidence: Evidence, decision: Decision) -> str:
     if check.name == "trend":
         return (f"The gap widened by {check.value:.3f} across the last runs of this model: look at what changed "
                 "in the data or the model since the earliest of them (gapgates history).")
+    if _named(check, "calibration"):
+        return (f"Calibrate the probabilities ({check.message}): wrap the model in sklearn's CalibratedClassifierCV "
+                "(sigmoid on few rows, isotonic on many) and check the reliability curve again.")
+    if _named(check, "segments"):
+        return (f"Look at the weak segment ({check.message}): audit its labels, add rows or features that describe "
+                "it, or give it its own model; report.json segments lists it with its rows.")
+    if _named(check, "data_issues"):
+        return (f"Clean the training rows ({check.message}): drop exact and near duplicates (or split them by "
+                "entity with --group), resolve conflicting labels, review the outliers Datalab flagged.")
     if check.name == "model_outputs":
         return f"Fix the model's outputs before trusting any score: {check.message}"
     return f"Fix what the {check.name} check found: {check.message}"

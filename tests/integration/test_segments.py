@@ -62,6 +62,9 @@ def test_planted_weak_segment_is_first_and_its_floor_blocks(tmp_path):
     assert check.status.value == "fail" and check.value == pytest.approx(worst.high)
     assert "region = d" in check.message
     assert result.decision.outcome.value == "block"
+    # whatever the diagnosis of the gap, the advice names the blocking segment, never "nothing to fix"
+    mitigations = result.diagnosis.mitigations
+    assert any("region = d" in m for m in mitigations) and not any("Nothing to fix" in m for m in mitigations)
 
 
 def test_without_the_plant_the_floor_passes(tmp_path):
