@@ -219,3 +219,38 @@ def measure_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float 
     shift = adversarial_validation(reference, fresh, seed=seed)
     return DriftResult(shift=shift, columns=column_drift(reference, fresh, alpha=alpha), alpha=alpha,
                        reference_rows=len(reference), fresh_rows=len(fresh))
+
+
+@dataclass(frozen=True)
+class ReferenceDrift:
+    """The per-column drift of this run's training rows from the data the production version was accepted on.
+
+    The reference is the training sample stored with the production version at its promotion
+    (:mod:`gapgates.registry.sample`), so a retrain sees which columns moved since the last accepted data.
+
+    Attributes:
+        version: The production version whose sample is the reference.
+        reference_rows: Rows of that sample.
+        rows: This run's training rows.
+        columns: One test per column the two share, in the sample's order.
+        alpha: The family-wise significance level.
+    """
+
+    version: str
+    reference_rows: int
+    rows: int
+    columns: tuple[ColumnDrift, ...]
+    alpha: float
+
+    @property
+    def drifted(self) -> tuple[str, ...]:
+        """The drifted columns, most drifted (smallest p-value, then largest PSI) first."""
+        hits = sorted((c for c in self.columns if c.drifted), key=lambda c: (c.p_value, -c.psi))
+        return tuple(c.column for c in hits)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``reference_drift`` section (most drifted columns first)."""
+        order = {name: i for i, name in enumerate(self.drifted)}
+        columns = sorted(self.columns, key=lambda c: (order.get(c.column, len(order)), c.column))
+        return {"version": self.version, "reference_rows": self.reference_rows, "rows": self.rows,
+                "alpha": self.alpha, "drifted": list(self.drifted), "columns": [c.to_dict() for c in columns]}

@@ -18,6 +18,7 @@ from gapgates.compute.champion import ChampionResult
 from gapgates.compute.classification import ClassificationEvidence, RegressionEvidence
 from gapgates.compute.crossval import GapResult
 from gapgates.compute.datalab import DataIssues
+from gapgates.compute.drift import ReferenceDrift
 from gapgates.compute.holdout import HoldoutResult
 from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
@@ -50,6 +51,7 @@ class Evidence:
         champion: The production model scored on the same folds and holdout.
         trend: The gap across this model's past runs.
         noise_reference: The noise rate of the last accepted data (``[noise] max_rate_increase``).
+        reference_drift: Per-column drift of the training rows from the production version's stored sample.
         learning_curve: The optional learning curve (informative: no rule reads it).
         training_curve: The optional training curve of an iterative model (informative: no rule reads it).
         segments: The weak segments of the out-of-fold predictions.
@@ -72,6 +74,7 @@ class Evidence:
     champion: ChampionResult | None = None
     trend: TrendResult | None = None
     noise_reference: NoiseReference | None = None
+    reference_drift: ReferenceDrift | None = None
     learning_curve: LearningCurve | None = None
     training_curve: TrainingCurve | None = None
     segments: SegmentResult | None = None

@@ -19,6 +19,7 @@ from typing import Any
 from gapgates.compute.baseline import BaselineResult
 from gapgates.compute.champion import ChampionResult
 from gapgates.compute.crossval import GapResult
+from gapgates.compute.drift import ReferenceDrift
 from gapgates.compute.holdout import HoldoutResult
 from gapgates.compute.leakage import LeakageResult
 from gapgates.compute.learning_curve import LearningCurve
@@ -100,12 +101,15 @@ class Comparison:
         champion: The production model scored on the same folds and holdout (with a registry).
         trend: The gap across this model's past runs (with a history).
         noise_reference: The noise rate of the last accepted data (with a registry or a history).
+        reference_drift: Per-column drift of the training rows from the production version's stored
+            training sample (with a registry whose production version has one).
         errors: ``{evidence name: message}`` for the parts that failed.
     """
 
     champion: ChampionResult | None = None
     trend: TrendResult | None = None
     noise_reference: NoiseReference | None = None
+    reference_drift: ReferenceDrift | None = None
     errors: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -338,7 +342,40 @@ def compare(prep: Prepared, gap_result: GapResult) -> Comparison:
     champion = _champion(prep, gap_result.cv.splits, errors)
     trend = _trend(prep, gap_result, errors)
     reference = _noise_reference(prep, errors)
-    return Comparison(champion=champion, trend=trend, noise_reference=reference, errors=_frozen(errors))
+    drift = _reference_drift(prep, errors)
+    return Comparison(champion=champion, trend=trend, noise_reference=reference, reference_drift=drift,
+                      errors=_frozen(errors))
+
+
+def _reference_drift(prep: Prepared, errors: dict[str, str]) -> ReferenceDrift | None:
+    """The per-column drift of the training rows from the sample stored with the production version (evidence:
+    no rule reads it; None without a registry, a production version or a stored sample)."""
+    from gapgates.compute.drift import ReferenceDrift, column_drift
+    from gapgates.registry import open_registry
+    from gapgates.registry.sample import load_training_sample
+
+    config = prep.config
+    if config.registry is None:
+        return None
+    try:
+        reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
+        version = reg.production
+        if version is None:
+            return None
+        metadata = reg.info(version).metadata
+        if not isinstance(metadata.get("training_sample"), dict):
+            return None  # registered before samples were stored
+        sample = load_training_sample(reg, version, metadata=metadata)
+        shared = [c for c in sample.features if c in prep.train.X.columns]
+        if not shared:
+            return None
+        alpha = prep.policy.shift.drift_alpha
+        columns = column_drift(sample.table[shared], prep.train.X[shared], alpha=alpha)
+        return ReferenceDrift(version=str(version), reference_rows=sample.rows, rows=prep.train.rows,
+                              columns=columns, alpha=alpha)
+    except Exception as err:  # evidence only: recorded, the decision does not depend on it
+        errors["reference_drift"] = f"the drift from the production version's data could not be measured: {first_line(err)}"
+    return None
 
 
 def _noise_reference(prep: Prepared, errors: dict[str, str]) -> NoiseReference | None:
@@ -426,7 +463,7 @@ def decide(
     evidence = Evidence(
         quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
         shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
-        noise_reference=comparison.noise_reference,
+        noise_reference=comparison.noise_reference, reference_drift=comparison.reference_drift,
         learning_curve=diag.learning_curve, training_curve=diag.training_curve, segments=diag.analysis.segments,
         classification=diag.analysis.classification, regression=diag.analysis.regression,
         data_issues=diag.analysis.data_issues, measured=diag.measured, errors=errors,

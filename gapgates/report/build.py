@@ -97,6 +97,8 @@ def build_report(
     }
     if report["noise"] is not None and ev.noise_reference is not None:  # optional key (schema 1.2)
         report["noise"]["reference"] = ev.noise_reference.to_dict()
+    if ev.reference_drift is not None:  # optional key (schema 1.2): with a production version's stored sample
+        report["reference_drift"] = ev.reference_drift.to_dict()
     if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
         report["training_curve"] = ev.training_curve.to_dict()
     for key in ("segments", "classification", "regression", "data_issues"):  # optional keys (schema 1.2)

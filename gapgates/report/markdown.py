@@ -41,6 +41,11 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
         if "drifted" in shift:
             drifted = ", ".join(str(c) for c in shift["drifted"][:5]) or "none"
             lines.append(f"- Drifted columns (KS / chi-square, α = {shift.get('drift_alpha')}): {drifted}")
+    reference = report.get("reference_drift")
+    if isinstance(reference, dict) and reference.get("version") is not None:
+        drifted = ", ".join(str(c) for c in (reference.get("drifted") or [])[:5]) or "none"
+        lines.append(f"- Drifted since production {reference['version']}'s data ({reference.get('reference_rows')} "
+                     f"sampled rows at its promotion vs {reference.get('rows')} now): {drifted}")
     if leak:
         tops = [t for t in leak.get("top_features") or [] if isinstance(t, dict)]
         copies = ("no holdout" if leak.get("duplicate_rate") is None else

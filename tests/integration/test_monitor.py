@@ -187,3 +187,34 @@ def test_metadata_changed_outside_gapgates_exits_2_not_3(promoted, tmp_path):
     meta["gap"]["accuracy"]["test_mean"] = "0.9; DROP"
     meta_path.write_text(json.dumps(meta))
     assert "records a test score for 'accuracy' that is not a number" in _one_line(_monitor(scored, fresh))
+
+
+def test_a_retrain_sees_which_columns_moved_since_the_production_versions_data(promoted, tmp_path):
+    import shutil
+
+    from gapgates.report.schema import validate_report
+
+    registry, policy, _ = promoted
+    copy = tmp_path / "registry"
+    shutil.copytree(registry, copy)
+    shifted = tmp_path / "shifted.csv"
+    frame = monitor_data(1500, seed=7)
+    frame["x2"] = frame["x2"] + 1.5  # only x2 moves; the label rule ignores it
+    frame.to_csv(shifted, index=False)
+    out = tmp_path / "retrain"
+    result = invoke("check", "--data", shifted, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
+                    "--param", "max_iter=1000", "--name", "clf", "--registry", copy, "--policy", policy, "--out", out)
+    assert result.exit_code in (0, 1), result.output
+    report = json.loads((out / "report.json").read_text())
+    validate_report(report)
+    reference = report["reference_drift"]
+    assert reference["version"] == "v1" and reference["reference_rows"] == 1500 and reference["drifted"] == ["x2"]
+    assert reference["columns"][0]["column"] == "x2" and reference["columns"][0]["drifted"]
+    assert "Drifted since production v1's data" in (out / "report.md").read_text()
+    assert 'id="reference-drift"' in (out / "report.html").read_text()
+    same = tmp_path / "same.csv"
+    monitor_data(1500, seed=8).to_csv(same, index=False)
+    result = invoke("check", "--data", same, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
+                    "--param", "max_iter=1000", "--name", "clf", "--registry", copy, "--policy", policy,
+                    "--out", tmp_path / "same")
+    assert json.loads((tmp_path / "same" / "report.json").read_text())["reference_drift"]["drifted"] == []
