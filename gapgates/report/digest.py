@@ -320,13 +320,30 @@ def _monitor_line(model: dict[str, Any]) -> str:
             f"({when(pg['time'])}{stale})")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<|])")
+
+#: Models listed one line each in the summary (a webhook's text, an artifact); the rest are counted.
+SUMMARY_MODELS = 50
+
+
+def md(text: Any) -> str:
+    """``text`` as literal Markdown: special characters escaped and line breaks joined, so a model name or a
+    reason written by someone else cannot add a link, an image, HTML or a heading to the digest.
+
+    Example:
+        >>> md("fraud_v2 [x](http://e) <b>")
+        'fraud_v2 \\[x\\](http://e) \\<b>'
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def _count(n: int, what: str) -> str:
     return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return re.sub(r"(?<!\\)\|", r"\\|", text.replace("\n", " "))  # pipes not already escaped by md()
 
     return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
             *("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)]
@@ -340,16 +357,19 @@ def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
         link: Where the full digest can be read (a URL, or the path of ``digest.html``).
     """
     s = document["summary"]
+    blocked, retrain = (", ".join(md(n) for n in s[k]) or "none" for k in ("blocked", "retrain"))
     lines = [f"# gapgates digest: {_count(s['models'], 'model')}, {_count(s['gate_runs'], 'gate run')}, "
              f"{_count(s['monitor_runs'], 'monitor run')}",
-             "", f"Open approvals: {s['open_approvals']} · blocked: {', '.join(s['blocked']) or 'none'} · "
-             f"retrain advised: {', '.join(s['retrain']) or 'none'}", ""]
-    for m in document["models"]:
+             "", f"Open approvals: {s['open_approvals']} · blocked: {blocked} · retrain advised: {retrain}", ""]
+    for m in document["models"][:SUMMARY_MODELS]:
         last = m["last_decisions"][0] if m["last_decisions"] else None
         latest = "no runs" if last is None else f"last {last['kind']} {last['decision']} ({when(last['time'])})"
         approvals = len(m["open_approvals"])
-        lines.append(f"- **{m['name']}**: production {_production_line(m)}; {latest}; monitoring: {_monitor_line(m)}"
+        lines.append(f"- **{md(m['name'])}**: production {_production_line(m)}; {latest}; monitoring: "
+                     f"{_monitor_line(m)}"
                      + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else ""))
+    if len(document["models"]) > SUMMARY_MODELS:
+        lines.append(f"- …and {len(document['models']) - SUMMARY_MODELS} more models in the full digest")
     if not document["models"]:
         lines.append("(no runs recorded in this history)")
     if link:
@@ -363,14 +383,14 @@ def render_digest_markdown(document: dict[str, Any]) -> str:
     for note in document["notes"]:
         lines += ["", f"> {note}"]
     for m in document["models"]:
-        lines += ["", f"## {m['name']}", "", f"- Production: {_production_line(m)}",
+        lines += ["", f"## {md(m['name'])}", "", f"- Production: {_production_line(m)}",
                   f"- Production gap (latest monitor run): {_monitor_line(m)}",
                   f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
                   f"{_num(m['gap_limit'])}): " + (", ".join(_num(t["gap"]) for t in m["trend"][-10:]) or "–")]
         for a in m["open_approvals"]:
-            lines.append(f"- Open approval: run {a['id']} ({when(a['time'])}), version {a['version'] or '–'}: "
-                         + ("; ".join(a["reasons"]) or f"diagnosis {a['diagnosis'] or '–'}"))
-        rows = [[when(d["time"]), d["kind"], d["decision"], d["version"] or "–", gap_text(d), _why(d)]
+            lines.append(f"- Open approval: run {a['id']} ({when(a['time'])}), version {md(a['version'] or '–')}: "
+                         + md("; ".join(a["reasons"]) or f"diagnosis {a['diagnosis'] or '–'}"))
+        rows = [[when(d["time"]), d["kind"], d["decision"], md(d["version"] or "–"), gap_text(d), md(_why(d))]
                 for d in m["last_decisions"]]
         lines += ["", *_table(["time", "kind", "decision", "version", "gap [interval]", "why"], rows)]
     return "\n".join(lines) + "\n"

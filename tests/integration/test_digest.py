@@ -189,3 +189,19 @@ def test_a_retrain_advice_is_stale_once_a_later_version_is_promoted(tmp_path, wo
     assert document["summary"]["retrain"] == []  # answered by the retrain: no longer advised
     page = write_digest(document, tmp_path / "out")["markdown"].read_text()
     assert "retrain of v4" in page and "that version is no longer production" in page
+
+
+def test_names_and_reasons_written_by_others_cannot_add_links_or_html_to_the_markdown(tmp_path):
+    from gapgates.history import History
+
+    history = History(tmp_path / "h.sqlite")
+    name = "evil [click](http://127.0.0.1:9/x) <img src=x> **loud**"
+    history.add(run_record(name, 0.09, decision="block", diagnosis="overfit | [x](y)"))
+    document = build_digest(history.path)
+    paths = write_digest(document, tmp_path / "out")
+    markdown = paths["markdown"].read_text()
+    assert not re.search(r"(?<!\\)\[click|(?<!\\)<img|(?<!\\)\*\*loud", markdown)  # nothing unescaped
+    assert r"evil \[click\](http://127.0.0.1:9/x) \<img src=x> \*\*loud\*\*" in markdown
+    assert r"overfit \| \[x\](y)" in markdown  # in a table cell: one escaped pipe, no link
+    page = paths["html"].read_text()
+    assert "<img src=x>" not in page and "&lt;img src=x&gt;" in page  # the page is autoescaped
