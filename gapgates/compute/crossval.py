@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.intervals import corrected_interval
-from gapgates.data.guard import fits_shape
+from gapgates.data.guard import fits_shape, recorded
 from gapgates.data.scoring import default_metrics, resolve_scoring
 from gapgates.data.splits import Splits, make_splits
 
@@ -278,21 +278,25 @@ class _ProgressScorer:
 
 @contextlib.contextmanager
 def thread_limits(n_jobs: int | None) -> Iterator[int]:
-    """Cap native threads per worker so ``n_jobs`` joblib workers do not oversubscribe the cores (yields the
-    workers): BLAS/OpenMP threads here, and in loky workers through ``inner_max_num_threads``."""
+    """Size native thread pools (BLAS, OpenMP) to the cores free right now, shared among ``n_jobs`` joblib workers
+    (yields the workers): here, and in loky workers through ``inner_max_num_threads``.
+
+    On an idle machine a single worker keeps every core; with other CPU-bound processes running, the pools shrink
+    to the cores they leave free (:func:`gapgates.config.free_cores`), so a run takes its fair share instead of
+    stalling at thread barriers. The numbers do not depend on it.
+    """
     import joblib
     from joblib.parallel import get_active_backend
     from threadpoolctl import threadpool_limits
 
+    from gapgates.config import free_cores
+
     workers = joblib.effective_n_jobs(n_jobs)
-    if workers <= 1:
-        yield 1
-        return
-    inner = max(1, joblib.cpu_count() // workers)
+    inner = max(1, free_cores() // max(1, workers))
     backend, _ = get_active_backend()
     with contextlib.ExitStack() as stack:
         stack.enter_context(threadpool_limits(limits=inner))
-        if type(backend).__name__ == "LokyBackend":
+        if workers > 1 and type(backend).__name__ == "LokyBackend":
             stack.enter_context(joblib.parallel_config(backend="loky", inner_max_num_threads=inner))
         yield workers
 
@@ -307,7 +311,7 @@ def out_of_fold(
     if not has_proba:
         pred = np.full(n_rows, np.nan, dtype=object if classification else float)
         for est, (_, test) in zip(estimators, splits):
-            out = est.predict(X.iloc[test])
+            out = _test_output(est, "predict", X, test)
             if fits_shape("predict", out, len(test)):  # an invalid output is recorded by the guard; never stored
                 pred[test] = np.asarray(out).reshape(len(test))  # last repeat wins for labels
         return None, None, pred, covered
@@ -316,7 +320,7 @@ def out_of_fold(
     counts = np.zeros(n_rows)
     for est, (_, test) in zip(estimators, splits):
         cols = np.searchsorted(classes, np.asarray(est.classes_))
-        out = est.predict_proba(X.iloc[test])
+        out = _test_output(est, "predict_proba", X, test)
         if not fits_shape("predict_proba", out, len(test), cols.size):
             sums[test] = np.nan  # no probabilities for these rows: label noise refuses them
             counts[test] += 1
@@ -325,6 +329,12 @@ def out_of_fold(
         counts[test] += 1
     proba, pred = _average(classes, sums, counts, covered)
     return classes, proba, pred, covered
+
+
+def _test_output(estimator: Any, method: str, X: pd.DataFrame, test: np.ndarray) -> Any:
+    """``method`` of a fold model on its test rows: the output the pass recorded when it scored them, or a new call."""
+    out = recorded(estimator, "test", method)
+    return getattr(estimator, method)(X.iloc[test]) if out is None else out
 
 
 def _average(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.crossval import GapResult, MetricGap, summarize_gap
+from gapgates.data.guard import Replay, recorded
 from gapgates.data.scoring import resolve_scoring
 
 __all__ = ["NoiseAdjustedGap", "noise_adjusted_gap"]
@@ -84,13 +85,19 @@ def noise_adjusted_gap(
     tests: dict[str, list[float]] = {m: [] for m in scorers}
     sizes, hits, seen = [], 0, 0
     for est, (train, test) in zip(cv.estimators, cv.splits, strict=True):
-        keep = test[~bad[test]]
+        kept = ~bad[test]
+        keep = test[kept]
         sizes.append(keep.size)
+        # the fold model's recorded test outputs, cut to the kept rows: the same scores, no new predictions
+        model = Replay(est, np.flatnonzero(kept)) if recorded(est, "test", "predict") is not None else est
         for name, scorer in scorers.items():
-            tests[name].append(_score(scorer, est, X.iloc[keep], y.iloc[keep]) if keep.size else math.nan)
-        fitted_on = train[bad[train]]
+            tests[name].append(_score(scorer, model, X.iloc[keep], y.iloc[keep]) if keep.size else math.nan)
+        on_bad = bad[train]
+        fitted_on = train[on_bad]
         if result.classification and fitted_on.size:
-            hits += int(np.sum(np.asarray(est.predict(X.iloc[fitted_on])) == y.to_numpy()[fitted_on]))
+            known = recorded(est, "training", "predict")
+            pred = known[on_bad] if known is not None else est.predict(X.iloc[fitted_on])
+            hits += int(np.sum(np.asarray(pred) == y.to_numpy()[fitted_on]))
             seen += fitted_on.size
     n_train = float(np.mean([len(tr) for tr, _ in cv.splits]))
     n_test = float(np.mean(sizes)) if sizes else 0.0

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.crossval import CrossValidation
+from gapgates.data.guard import recorded
 
 __all__ = ["MAX_TRAIN_ROWS", "Segment", "SegmentResult", "weak_segments", "wilson_interval"]
 
@@ -159,12 +160,23 @@ def _train_scores(cv: CrossValidation, X: pd.DataFrame, y: np.ndarray, *, classi
         rows = np.asarray(train)
         if len(rows) > MAX_TRAIN_ROWS:
             rows = np.sort(rng.choice(rows, MAX_TRAIN_ROWS, replace=False))
-        pred = np.asarray(model.predict(X.iloc[rows]))
+        pred = _train_predictions(model, X, np.asarray(train), rows)
         sums[rows] += _row_scores(y[rows], pred, classification)
         counts[rows] += 1
         scored = max(scored, len(rows))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), scored
+
+
+def _train_predictions(model: Any, X: pd.DataFrame, train: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A fold model's predictions of some of its training rows: cut from those the pass recorded when it scored the
+    training side (:func:`gapgates.data.guard.recorded`), else predicted."""
+    known = recorded(model, "training", "predict")
+    if known is None or len(known) != len(train):
+        return np.asarray(model.predict(X.iloc[rows]))
+    at = np.empty(len(X), dtype=np.int64)
+    at[train] = np.arange(len(train))
+    return known[at[rows]]
 
 
 def _groupings(X: pd.DataFrame, *, bins: int) -> list[tuple[str, str, list[str], np.ndarray]]:

@@ -38,9 +38,13 @@ import numpy as np
 from gapgates.errors import GapGatesError, UserCodeError, brief, first_line
 
 __all__ = [
-    "PROBA_TOLERANCE", "FoldLocator", "GuardedModel", "GuardedScorer", "calling", "guarded", "locate_folds",
-    "model_kind", "output_problem", "output_problems", "unwrap",
+    "PROBA_TOLERANCE", "RECORDED", "FoldLocator", "GuardedModel", "GuardedScorer", "Replay", "calling", "guarded",
+    "locate_folds", "model_kind", "output_problem", "output_problems", "recorded", "unwrap",
 ]
+
+#: The outputs a fold model keeps of its own fold: every response on its test rows, predictions on its training rows.
+RECORDED = frozenset({("test", "predict"), ("test", "predict_proba"), ("test", "decision_function"),
+                      ("training", "predict")})
 
 #: How far a probability may lie outside [0, 1], and a row's sum away from 1, before it is invalid.
 PROBA_TOLERANCE = 1e-4
@@ -134,15 +138,22 @@ class FoldLocator:
     Attributes:
         sides: ``{digest of the row labels: (fold number from 1, "training" or "test")}``.
         total: The number of folds.
+        unique: Whether the row labels were unique (only then does a table's labels tell its rows).
     """
 
     sides: dict[str, tuple[int, str]] = field(default_factory=dict)
     total: int = 0
+    unique: bool = False
 
-    def where(self, X: Any, *, fitting: bool = False) -> str:
-        """``"on fold 2 of 5"`` (fitting), ``"on the test rows of fold 2 of 5"``, or ``"on 120 rows"``."""
+    def find(self, X: Any) -> tuple[int, str] | None:
+        """``(fold number from 1, "training" or "test")`` of a table whose rows are exactly one side of a fold."""
         index = getattr(X, "index", None)
-        found = None if index is None else self.sides.get(_digest(index))
+        return None if index is None else self.sides.get(_digest(index))
+
+    def where(self, X: Any, *, fitting: bool = False, found: tuple[int, str] | None = None) -> str:
+        """``"on fold 2 of 5"`` (fitting), ``"on the test rows of fold 2 of 5"``, or ``"on 120 rows"``
+        (``found``: what :meth:`find` gave for ``X``, when the caller has it)."""
+        found = found if found is not None else self.find(X)
         if found is None:
             rows = _rows(X)
             return "" if rows is None else f"on {rows} rows"
@@ -157,7 +168,10 @@ def locate_folds(X: Any, splits: Sequence[tuple[Any, Any]], *, first: int = 0, t
     for number, (train, test) in enumerate(splits, start=first + 1):
         sides[_digest(labels[np.asarray(train)])] = (number, "training")
         sides.setdefault(_digest(labels[np.asarray(test)]), (number, "test"))
-    return FoldLocator(sides=sides, total=total if total is not None else len(splits))
+    import pandas as pd
+
+    return FoldLocator(sides=sides, total=total if total is not None else len(splits),
+                       unique=bool(pd.Index(labels).is_unique))
 
 
 def _finite_number(value: Any) -> bool:
@@ -383,9 +397,9 @@ class GuardedModel:
         return f"GuardedModel({self.name})"
 
     # -- where a call is about -------------------------------------------------------------------
-    def where(self, X: Any, *, fitting: bool = False) -> str:
+    def where(self, X: Any, *, fitting: bool = False, found: tuple[int, str] | None = None) -> str:
         """Which rows ``X`` is, for messages (``"on the test rows of fold 2 of 5"``)."""
-        where = self.folds.where(X, fitting=fitting) if self.folds is not None else ""
+        where = self.folds.where(X, fitting=fitting, found=found) if self.folds is not None else ""
         if not where:
             rows = _rows(X)
             where = "" if rows is None else f"on {rows} rows"
@@ -394,9 +408,12 @@ class GuardedModel:
     # -- fit and predict -------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> GuardedModel:
         """Fit the model under the guard; keeps ``classes_`` (from the model, or the sorted labels)."""
-        with calling(self.name, "fit", self.where(X, fitting=True)):
+        found = self.folds.find(X) if self.folds is not None else None
+        with calling(self.name, "fit", self.where(X, fitting=True, found=found)):
             self.estimator.fit(X, y, **fit_params)
         self.problems_: dict[str, None] = {}
+        self.fold_ = found[0] if found is not None and found[1] == "training" else None
+        self.outputs_: dict[tuple[str, str], np.ndarray] = {}
         if model_kind(self.estimator) == "classifier":
             with calling(self.name, "classes_"):
                 classes = getattr(self.estimator, "classes_", None)
@@ -409,7 +426,8 @@ class GuardedModel:
         self.notes_ = self.__dict__.get("notes_", 0) + 1
 
     def _call(self, method: str, X: Any) -> Any:
-        where = self.where(X)
+        found = self.folds.find(X) if self.folds is not None else None
+        where = self.where(X, found=found)
         with calling(self.name, method, where):
             out = getattr(self.estimator, method)(X)
         classes = getattr(self, "classes_", None)
@@ -419,7 +437,15 @@ class GuardedModel:
                                      n_classes=None if classes is None else len(classes))
             if problem is not None:
                 self.note(f"{method} {where}: {problem}".replace("  ", " "))
+            elif found is not None and found[0] == self.__dict__.get("fold_") and self.folds is not None \
+                    and self.folds.unique:
+                self._record(found[1], method, out)
         return out
+
+    def _record(self, side: str, method: str, out: Any) -> None:
+        """Keep a valid output on this model's own fold (:data:`RECORDED`), for later steps to reuse."""
+        if (side, method) in RECORDED:
+            self.__dict__.setdefault("outputs_", {})[(side, method)] = np.asarray(out)
 
     def predict(self, X: Any) -> Any:
         """The model's predictions (checked)."""
@@ -440,6 +466,40 @@ class GuardedModel:
         """The model's own ``score``, when it has one."""
         with calling(self.name, "score", self.where(X)):
             return self.estimator.score(X, y, **kwargs)
+
+
+def recorded(estimator: Any, side: str, method: str) -> np.ndarray | None:
+    """What a fold model's ``method`` returned on all the ``side`` rows (``"training"`` or ``"test"``) of its own
+    fold, as the cross-validation pass scored it (None: not recorded; call the model).
+
+    Later steps (out-of-fold probabilities, the noise-adjusted gap, weak segments) read these instead of predicting
+    the same rows again; the outputs are the model's own, so every number is the same either way.
+    """
+    outputs = getattr(estimator, "__dict__", {}).get("outputs_")
+    return None if not outputs else outputs.get((side, method))
+
+
+class Replay(GuardedModel):
+    """A fold model answering for some of its test rows from the outputs it recorded on all of them (no new call).
+
+    Scorers get it in place of the model: a method with no recorded output calls the model as usual.
+
+    Args:
+        model: The fitted fold model (a :class:`GuardedModel` that recorded its test outputs).
+        rows: Positions, within that fold's test rows, of the rows being scored.
+    """
+
+    def __init__(self, model: GuardedModel, rows: np.ndarray) -> None:
+        super().__init__(model.estimator, name=model.name, label=model.label)
+        if hasattr(model, "classes_"):
+            self.classes_ = model.classes_
+        self._rows = np.asarray(rows)
+        self._outputs = {method: out for (side, method), out in model.__dict__.get("outputs_", {}).items()
+                         if side == "test"}
+
+    def _call(self, method: str, X: Any) -> Any:
+        out = self._outputs.get(method)
+        return super()._call(method, X) if out is None else out[self._rows]
 
 
 def guarded(estimator: Any, *, name: str, folds: FoldLocator | None = None, label: str = "") -> GuardedModel:
