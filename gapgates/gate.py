@@ -150,5 +150,8 @@ def run_gate(
         >>> state.passed, state.report["decision"]  # doctest: +SKIP
         (True, 'promote')
     """
-    state = execute(GATE_STEPS, GateState(config=config, policy=policy), call=call)
-    return execute(COMMIT_STEPS, state, call=call, transaction=transaction)
+    from gapgates.compute.crossval import thread_limits
+
+    with thread_limits(None):  # native thread pools sized to the cores free now: a fair share on a loaded machine
+        state = execute(GATE_STEPS, GateState(config=config, policy=policy), call=call)
+        return execute(COMMIT_STEPS, state, call=call, transaction=transaction)

@@ -199,7 +199,10 @@ def run_check(config: CheckConfig, *, policy: Policy | None = None,
         >>> run_check(config).decision.outcome.value  # doctest: +SKIP
         'block'
     """
-    state = execute(JUDGE_STEPS, RunState(config=config, policy=policy), call=with_progress(progress))
+    from gapgates.compute.crossval import thread_limits
+
+    with thread_limits(None):  # native thread pools sized to the cores free now (see thread_limits)
+        state = execute(JUDGE_STEPS, RunState(config=config, policy=policy), call=with_progress(progress))
     if state.result is None:  # decide always runs; kept explicit for the type checker
         raise RuntimeError("The run ended without a decision.")
     return state.result

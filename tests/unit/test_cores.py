@@ -1,0 +1,51 @@
+"""Native thread pools are sized to the cores other processes leave free, so a loaded machine costs a fair share."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import pytest
+from threadpoolctl import threadpool_info
+
+from gapgates.compute.crossval import thread_limits
+from gapgates.config import free_cores, usable_cores
+
+
+@pytest.fixture
+def every_core_busy() -> Iterator[None]:
+    """One CPU-bound process per usable core, stopped by PID afterwards."""
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(usable_cores())]
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
+
+
+def _openmp_threads() -> set[int]:
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
+
+
+@pytest.mark.usefixtures("every_core_busy")
+def test_a_loaded_machine_leaves_one_thread_per_pool() -> None:
+    assert free_cores() == 1
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+
+    with thread_limits(None) as workers:
+        assert workers == 1
+        threads = _openmp_threads()
+    assert threads == {1}
+
+
+def test_the_environment_sets_the_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAPGATES_THREADS", "1")
+    assert free_cores() == 1
+    monkeypatch.setenv("GAPGATES_THREADS", "64")
+    assert free_cores() == usable_cores()
+    monkeypatch.setenv("GAPGATES_THREADS", "many")  # not a count: measured as usual
+    assert 1 <= free_cores() <= usable_cores()
