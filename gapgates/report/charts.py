@@ -29,16 +29,30 @@ MAX_VALUE = 1e15
 MAX_POINTS, MAX_METRICS = 500, 20
 
 
-def _plt() -> Any:
+class _Figures:
+    """The part of ``pyplot`` the charts use, on bare :class:`matplotlib.figure.Figure` objects: no pyplot import,
+    no figure manager and no interactive backend (``savefig`` renders SVG with matplotlib's own SVG backend)."""
+
+    @staticmethod
+    def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
+                 **kwargs: Any) -> tuple[Any, Any]:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(nrows, ncols, **kwargs)
+
+    @staticmethod
+    def close(fig: Any) -> None:
+        fig.clear()
+
+
+def _plt() -> _Figures:
     import matplotlib
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
-                         "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates",
-                         "text.parse_math": False, "text.usetex": False})
-    return plt
+    matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
+                                "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates",
+                                "text.parse_math": False, "text.usetex": False})
+    return _Figures()
 
 
 def _svg(fig: Any, title: str) -> str:
