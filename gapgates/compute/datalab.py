@@ -35,6 +35,9 @@ DATALAB_ISSUE_TYPES = {"classification": ("near_duplicate", "outlier", "class_im
                        "regression": ("near_duplicate", "outlier")}
 #: Most example rows reported per issue.
 MAX_EXAMPLES = 10
+#: Megabytes of pairwise distances the k-NN search computes at once (scikit-learn's ``working_memory``; its default,
+#: 1 GiB, lets a 5,000-row sample take about 450 MB at once).
+WORKING_MEMORY_MB = 64
 #: Most values of one categorical column one-hot encoded in the feature matrix, and most columns in it.
 MAX_VALUES, MAX_FEATURES = 20, 256
 
@@ -176,8 +179,11 @@ def data_issues(
         label_ids = pd.factorize(labels, sort=True)[0] if classification else None
     frame = pd.DataFrame({"label": label_ids if classification else labels.astype(float)})
     started = time.perf_counter()
+    from sklearn import config_context
+
     lab = Datalab(frame, task=task, label_name="label", verbosity=0)
-    lab.find_issues(**kwargs)
+    with config_context(working_memory=WORKING_MEMORY_MB):  # the k-NN search's distance chunks, not one 5k × 5k block
+        lab.find_issues(**kwargs)
     seconds = time.perf_counter() - started
     found = lab.get_issue_summary()
     issues = lab.get_issues()

@@ -194,10 +194,10 @@ def _groupings(X: pd.DataFrame, *, bins: int) -> list[tuple[str, str, list[str],
                 continue
             cut = pd.cut(values, edges, include_lowest=True, duplicates="drop")
             names = [f"{column} in [{i.left:.4g}, {i.right:.4g}]" for i in cut.cat.categories]
-            out.append(("bin", str(column), names, cut.cat.codes.to_numpy(dtype=np.int64)))
+            out.append(("bin", str(column), names, cut.cat.codes.to_numpy()))  # int8: a byte per row
             continue
         frequent = list(values.value_counts(dropna=True).index[:MAX_VALUES])
-        codes = pd.Categorical(values, categories=frequent).codes.astype(np.int64)
+        codes = pd.Categorical(values, categories=frequent).codes
         out.append(("value", str(column), [f"{column} = {v}" for v in frequent], codes))
     return out
 
@@ -213,14 +213,14 @@ def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype=float)
             parts.append(np.where(np.isnan(numbers), np.nanmedian(numbers) if np.isfinite(numbers).any() else 0.0,
-                                  numbers))
+                                  numbers).astype(np.float32))  # what the tree fits on (scikit-learn's trees are float32)
             names.append((str(column), "num", None))
         else:
             for value in values.value_counts(dropna=True).index[:MAX_VALUES]:
-                parts.append((values == value).to_numpy(dtype=float))
+                parts.append((values == value).to_numpy(dtype=np.float32))
                 names.append((str(column), "cat", value))
     parts, names = parts[:MAX_TREE_FEATURES], names[:MAX_TREE_FEATURES]
-    return (np.column_stack(parts) if parts else np.zeros((len(X), 0))), names
+    return (np.column_stack(parts) if parts else np.zeros((len(X), 0), dtype=np.float32)), names
 
 
 def _tree_slices(X: pd.DataFrame, error: np.ndarray, *, min_rows: int,
@@ -303,12 +303,13 @@ def weak_segments(
     columns_of: list[tuple[str, tuple[str, ...], str, tuple[float, ...]]] = []
     stats: list[np.ndarray] = []  # per slice: rows, sum, sum of squares, train rows, train sum, index sums
 
+    weights = (np.ones(len(tests)), tests, tests ** 2, has_train.astype(float), train_values, index, index ** 2)
+
     def add(kind: str, cols: tuple[str, ...], names: Sequence[str], codes: np.ndarray,
             alone: Sequence[tuple[float, ...]] | None = None) -> None:
-        inside = codes >= 0
-        c, k = codes[inside], len(names)
-        sums = [np.bincount(c, weights=w[inside], minlength=k) for w in (
-            np.ones(len(tests)), tests, tests ** 2, has_train.astype(float), train_values, index, index ** 2)]
+        k = len(names)
+        bucket = np.where(codes >= 0, codes, k)  # rows in no slice go to an extra bucket, dropped below
+        sums = [np.bincount(bucket, weights=w, minlength=k + 1)[:k] for w in weights]
         for j, name in enumerate(names):
             columns_of.append((kind, cols, name, () if alone is None else alone[j]))
             stats.append(np.array([v[j] for v in sums]))
