@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/ruff check gapgates flows deployments tests benchmarks
 
 bench: install
-	$(BIN)/python benchmarks/bench_gate.py
+	$(BIN)/python benchmarks/bench_perf.py
 
 clean:
 	rm -rf $(VENV) demo-report .pytest_cache
