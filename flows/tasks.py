@@ -34,6 +34,7 @@ from prefect.context import TaskRunContext
 from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.transactions import get_transaction
+from prefect.utilities.annotations import opaque
 
 from gapgates.compute.crossval import GapResult
 from gapgates.compute.folds import FoldFit, combine_folds, fit_fold
@@ -83,8 +84,15 @@ def _user_errors_fail(fn: Callable[..., T]) -> Callable[..., T | State]:
 def run_step(task_: Any, *args: Any, **kwargs: Any) -> Any:
     """Call a task and return its result, raising the one-line GapGatesError when it failed on bad input.
 
+    The arguments are passed ``opaque``: Prefect resolves each one (a future waits for its result, and the
+    task run still records which task produced it) but does not walk into it looking for futures. The
+    step results are large trees of plain values (the flagged rows, curves, per-fold scores), and that walk
+    cost about 0.3 s per task at 50k rows.
+
     Example (inside a flow): ``prep = run_step(TASKS["data-quality-gate"], inputs)``.
     """
+    args = tuple(opaque(a) for a in args)
+    kwargs = {k: opaque(v) for k, v in kwargs.items()}
     return result_or_raise(task_(*args, return_state=True, **kwargs))
 
 
