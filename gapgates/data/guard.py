@@ -150,10 +150,12 @@ class FoldLocator:
         index = getattr(X, "index", None)
         return None if index is None else self.sides.get(_digest(index))
 
-    def where(self, X: Any, *, fitting: bool = False, found: tuple[int, str] | None = None) -> str:
-        """``"on fold 2 of 5"`` (fitting), ``"on the test rows of fold 2 of 5"``, or ``"on 120 rows"``
-        (``found``: what :meth:`find` gave for ``X``, when the caller has it)."""
-        found = found if found is not None else self.find(X)
+    def where(self, X: Any, *, fitting: bool = False) -> str:
+        """``"on fold 2 of 5"`` (fitting), ``"on the test rows of fold 2 of 5"``, or ``"on 120 rows"``."""
+        return self.describe(X, self.find(X), fitting=fitting)
+
+    def describe(self, X: Any, found: tuple[int, str] | None, *, fitting: bool = False) -> str:
+        """:meth:`where` for a table whose :meth:`find` the caller already has (its rows are not hashed again)."""
         if found is None:
             rows = _rows(X)
             return "" if rows is None else f"on {rows} rows"
@@ -397,9 +399,15 @@ class GuardedModel:
         return f"GuardedModel({self.name})"
 
     # -- where a call is about -------------------------------------------------------------------
-    def where(self, X: Any, *, fitting: bool = False, found: tuple[int, str] | None = None) -> str:
+    def where(self, X: Any, *, fitting: bool = False) -> str:
         """Which rows ``X`` is, for messages (``"on the test rows of fold 2 of 5"``)."""
-        where = self.folds.where(X, fitting=fitting, found=found) if self.folds is not None else ""
+        return self._where(X, self._find(X), fitting=fitting)
+
+    def _find(self, X: Any) -> tuple[int, str] | None:
+        return self.folds.find(X) if self.folds is not None else None
+
+    def _where(self, X: Any, found: tuple[int, str] | None, *, fitting: bool = False) -> str:
+        where = self.folds.describe(X, found, fitting=fitting) if self.folds is not None else ""
         if not where:
             rows = _rows(X)
             where = "" if rows is None else f"on {rows} rows"
@@ -408,8 +416,8 @@ class GuardedModel:
     # -- fit and predict -------------------------------------------------------------------------
     def fit(self, X: Any, y: Any = None, **fit_params: Any) -> GuardedModel:
         """Fit the model under the guard; keeps ``classes_`` (from the model, or the sorted labels)."""
-        found = self.folds.find(X) if self.folds is not None else None
-        with calling(self.name, "fit", self.where(X, fitting=True, found=found)):
+        found = self._find(X)
+        with calling(self.name, "fit", self._where(X, found, fitting=True)):
             self.estimator.fit(X, y, **fit_params)
         self.problems_: dict[str, None] = {}
         self.fold_ = found[0] if found is not None and found[1] == "training" else None
@@ -426,8 +434,8 @@ class GuardedModel:
         self.notes_ = self.__dict__.get("notes_", 0) + 1
 
     def _call(self, method: str, X: Any) -> Any:
-        found = self.folds.find(X) if self.folds is not None else None
-        where = self.where(X, found=found)
+        found = self._find(X)
+        where = self._where(X, found)
         with calling(self.name, method, where):
             out = getattr(self.estimator, method)(X)
         classes = getattr(self, "classes_", None)
