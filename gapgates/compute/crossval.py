@@ -11,6 +11,7 @@ without fitting or predicting anything again.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -276,6 +277,10 @@ class _ProgressScorer:
         return state
 
 
+#: The free cores measured by the outermost :func:`thread_limits` of this context (None outside one).
+_FREE_CORES: contextvars.ContextVar[int | None] = contextvars.ContextVar("gapgates_free_cores", default=None)
+
+
 @contextlib.contextmanager
 def thread_limits(n_jobs: int | None) -> Iterator[int]:
     """Size native thread pools (BLAS, OpenMP) to the cores free right now, shared among ``n_jobs`` joblib workers
@@ -283,7 +288,8 @@ def thread_limits(n_jobs: int | None) -> Iterator[int]:
 
     On an idle machine a single worker keeps every core; with other CPU-bound processes running, the pools shrink
     to the cores they leave free (:func:`gapgates.config.free_cores`), so a run takes its fair share instead of
-    stalling at thread barriers. The numbers do not depend on it.
+    stalling at thread barriers. The free cores are measured once, by the outermost limit (a gate run's); the
+    passes inside it share that measurement. The numbers do not depend on it.
     """
     import joblib
     from joblib.parallel import get_active_backend
@@ -292,9 +298,14 @@ def thread_limits(n_jobs: int | None) -> Iterator[int]:
     from gapgates.config import free_cores
 
     workers = joblib.effective_n_jobs(n_jobs)
-    inner = max(1, free_cores() // max(1, workers))
+    free = _FREE_CORES.get()
+    if free is None:
+        free = free_cores()
+    inner = max(1, free // max(1, workers))
     backend, _ = get_active_backend()
     with contextlib.ExitStack() as stack:
+        token = _FREE_CORES.set(free)
+        stack.callback(_FREE_CORES.reset, token)
         stack.enter_context(threadpool_limits(limits=inner))
         if workers > 1 and type(backend).__name__ == "LokyBackend":
             stack.enter_context(joblib.parallel_config(backend="loky", inner_max_num_threads=inner))

@@ -49,3 +49,25 @@ def test_the_environment_sets_the_threads(monkeypatch: pytest.MonkeyPatch) -> No
     assert free_cores() == usable_cores()
     monkeypatch.setenv("GAPGATES_THREADS", "many")  # not a count: measured as usual
     assert 1 <= free_cores() <= usable_cores()
+
+
+def test_a_run_measures_the_free_cores_once_and_its_passes_share_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gapgates.config
+
+    readings: list[int] = []
+
+    def measured(**_: object) -> int:
+        readings.append(2)
+        return 2
+
+    monkeypatch.setattr(gapgates.config, "free_cores", measured)
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+
+    with thread_limits(None):
+        for _ in range(3):  # a pass per added repeat, each inside the run's limit
+            with thread_limits(None):
+                assert _openmp_threads() == {2}
+    assert readings == [2]
+    with thread_limits(None):  # a new run measures again
+        pass
+    assert readings == [2, 2]
