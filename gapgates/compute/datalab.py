@@ -161,6 +161,7 @@ def data_issues(
     import time
 
     from cleanlab import Datalab
+    from sklearn import config_context
 
     covered = np.flatnonzero(np.asarray(cv.covered, dtype=bool))
     total = len(covered)
@@ -179,8 +180,6 @@ def data_issues(
         label_ids = pd.factorize(labels, sort=True)[0] if classification else None
     frame = pd.DataFrame({"label": label_ids if classification else labels.astype(float)})
     started = time.perf_counter()
-    from sklearn import config_context
-
     lab = Datalab(frame, task=task, label_name="label", verbosity=0)
     with config_context(working_memory=WORKING_MEMORY_MB):  # the k-NN search's distance chunks, not one 5k × 5k block
         lab.find_issues(**kwargs)
