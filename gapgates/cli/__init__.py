@@ -18,6 +18,9 @@ monitor    ``monitor``: the production model on fresh labelled rows, ok / warn /
 
 from __future__ import annotations
 
+import atexit
+import gc
+
 from gapgates.cli import approval, check, digest, history, monitor, profile, registry, report, run, sweep
 from gapgates.cli.main import cli
 
@@ -29,5 +32,14 @@ for _command in (check.check, check.demo, run.run, approval.approve, approval.re
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    The process skips the interpreter's final garbage collections: :func:`gc.freeze` is registered first, so it
+    runs after every exit handler the command registered (Prefect's flush of its logs and events among them),
+    and the teardown then leaves alone the few hundred thousand objects Great Expectations, scikit-learn and
+    Prefect keep (that traversal cost about 1 s at the end of ``check`` and 1.7 s after ``run``). Whatever
+    gapgates writes is closed and durable before the command returns; only ``__del__`` methods of objects in
+    reference cycles are not called at exit, which Python never guarantees.
+    """
+    atexit.register(gc.freeze)
     cli(prog_name="gapgates")
