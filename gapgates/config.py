@@ -32,6 +32,18 @@ def usable_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _own_running_threads() -> int:
+    """This process's threads that are running now (the reading thread among them): Linux ``/proc/self/task``."""
+    running = 0
+    for task in os.scandir("/proc/self/task"):
+        try:
+            with open(f"{task.path}/stat", encoding="ascii", errors="replace") as stat:
+                running += stat.read().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            continue
+    return max(1, running)
+
+
 def free_cores(*, samples: int = 5, interval: float = 0.01) -> int:
     """The usable cores that other processes are not keeping busy right now (at least 1).
 
@@ -39,7 +51,9 @@ def free_cores(*, samples: int = 5, interval: float = 0.01) -> int:
     processes compete for those cores: their threads wait at barriers for threads that are not running. Sized
     to the free cores, a run takes its fair share instead. Reads the runnable threads of the whole machine
     (``procs_running`` in Linux's ``/proc/stat``, the least of a few samples ``interval`` seconds apart, minus
-    this process's reading thread); elsewhere, the 1-minute load average. ``GAPGATES_THREADS`` overrides it.
+    this process's own running threads: inside a Prefect flow its client threads are often busy, and counted as
+    competition they made a run on an idle machine use one core); elsewhere, the 1-minute load average.
+    ``GAPGATES_THREADS`` overrides it.
 
     Example:
         >>> 1 <= free_cores() <= usable_cores()
@@ -58,8 +72,9 @@ def free_cores(*, samples: int = 5, interval: float = 0.01) -> int:
             if i:
                 time.sleep(interval)
             with open("/proc/stat", encoding="ascii") as stat:
-                readings += [int(line.split()[1]) for line in stat if line.startswith("procs_running")]
-        busy = min(readings) - 1 if readings else None
+                running = [int(line.split()[1]) for line in stat if line.startswith("procs_running")]
+            readings += [n - _own_running_threads() for n in running]
+        busy = min(readings) if readings else None
     except (OSError, ValueError, IndexError):
         busy = None
     if busy is None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -71,3 +73,25 @@ def test_a_run_measures_the_free_cores_once_and_its_passes_share_them(monkeypatc
     with thread_limits(None):  # a new run measures again
         pass
     assert readings == [2, 2]
+
+
+def test_this_processs_own_busy_threads_are_not_competition() -> None:
+    """Inside a Prefect flow the client's threads are often running when a run measures; they are this process's
+    own threads, not other processes, and must not halve the run's native threads (they did: one core of two)."""
+    stop = threading.Event()
+
+    def hash_forever() -> None:
+        data = b"x" * (1 << 20)
+        while not stop.is_set():
+            hashlib.sha256(data).digest()  # releases the GIL: runs alongside the measuring thread
+
+    before = free_cores()
+    busy = threading.Thread(target=hash_forever, daemon=True)
+    busy.start()
+    try:
+        time.sleep(0.1)
+        during = [free_cores() for _ in range(3)]
+    finally:
+        stop.set()
+        busy.join()
+    assert max(during) >= before, (before, during)
