@@ -222,10 +222,15 @@ TASKS: dict[str, Any] = {step.name: _task_of(step) for step in (*GATE_STEPS, *CO
 @task(name="fit-fold", task_run_name="fit-fold-{index}", cache_policy=RUN_CACHE, persist_result=True)
 @_user_errors_fail
 def fit_one_fold(prep: Prepared, index: int, train_rows: Any, test_rows: Any) -> FoldFit:
-    """Fit and score one fold (:func:`gapgates.compute.folds.fit_fold`)."""
+    """Fit and score one fold (:func:`gapgates.compute.folds.fit_fold`), with this thread's native pools sized to its
+    share of the free cores (a limit set in the flow's thread does not reach a task runner's threads)."""
+    from gapgates.compute.crossval import thread_limits
+
     model = guard_model(prep, [(train_rows, test_rows)], first=index, total=prep.config.folds * prep.config.repeats)
     try:
-        return fit_fold(model, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics, index=index)
+        with thread_limits(prep.config.workers):
+            return fit_fold(model, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics,
+                            index=index)
     except GapGatesError:
         raise
     except (ValueError, TypeError) as err:
@@ -267,9 +272,22 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
     for one more repeat of k-fold, fanned out as more ``fit-fold`` tasks (numbered on from the
     configured folds). The numbers equal the library's :func:`gapgates.pipeline.steps.compute_gap`.
 
+    With one worker and no Dask (the default), and no ``runner`` given, the fold tasks run one after another in
+    the flow's own thread: the steps after the folds (the diagnostics' fits) then use the same native thread
+    pool. OpenMP keeps one pool per thread that calls it, and two pools on a 2-core machine make libgomp stop
+    spinning at its barriers, which slowed every later HistGradientBoosting fit of the run about 4x.
+
     Raises:
         GapGatesError: When a fold cannot be fit (the first failing fold's one-line error).
     """
+    if runner is None and not prep.config.dask and (prep.config.workers or 1) == 1:
+        def fit_here(folds: Splits, first: int) -> GapResult:
+            fits = [result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
+                    for i, (tr, te) in enumerate(folds)]
+            return _combine(opaque(prep), [opaque(f) for f in fits])
+
+        return repeat_until_decided(prep, splits, fit_here)
+
     runner = runner if runner is not None else task_runner_for(prep.config)
 
     def fit(folds: Splits, first: int) -> GapResult:
@@ -279,7 +297,9 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
         ]
         for future in futures:
             future.wait()
-        return _combine(prep, [result_or_raise(future.state) for future in futures])
+        # Each fold opaque: the task run records which fit-fold produced it, without walking its outputs. (Not on
+        # submit: a DaskTaskRunner ships an opaque argument to its worker as a bare tuple.)
+        return _combine(opaque(prep), [opaque(result_or_raise(future.state)) for future in futures])
 
     with runner:
         return repeat_until_decided(prep, splits, fit)

@@ -61,9 +61,12 @@ def run(ctx: click.Context, config_path: str | None, **options: Any) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not debug:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+    from gapgates.compute.crossval import thread_limits
     from gapgates.flows.retrain import final_report, retrain_and_gate
 
-    with _quiet_prefect_console(not debug):
+    # The free cores are measured here, before Prefect starts: inside the flow, its own threads and the server
+    # answering the run's first API calls would read as competing processes (the run then used one core).
+    with _quiet_prefect_console(not debug), thread_limits(None):
         state = retrain_and_gate(options=config.model_dump(mode="json"), return_state=True)
     report, promoted = final_report(state)
     paths = {"json": config.out / "report.json"} if config.out is not None else None

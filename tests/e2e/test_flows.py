@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sklearn.tree import DecisionTreeClassifier
 
 from gapgates.config import CheckConfig
 from gapgates.demo import DEMO_POLICY_PATH
@@ -103,6 +104,28 @@ def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
     runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
     names = sorted(t.name for t in runs)
     assert [n for n in names if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
+
+
+#: Threads that fitted a ThreadRecordingTree (filled by the flow run in this process).
+FIT_THREADS: list[int] = []
+
+
+class ThreadRecordingTree(DecisionTreeClassifier):
+    """A decision tree recording the thread that fits it."""
+
+    def fit(self, X, y, **kwargs):
+        FIT_THREADS.append(threading.get_ident())
+        return super().fit(X, y, **kwargs)
+
+
+def test_with_one_worker_the_folds_fit_in_the_flows_own_thread(prefect_api, options):
+    """One OpenMP pool per calling thread: folds fitted in a task runner's thread and diagnostics in the flow's
+    thread made two pools on two cores, and libgomp's barriers then slowed every later fit about 4x."""
+    FIT_THREADS.clear()
+    state = _run(prefect_api, **options, model=f"{__name__}.ThreadRecordingTree", name="thread-tree", seed=3)
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    assert [n for n in sorted(t.name for t in runs) if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
+    assert len(FIT_THREADS) >= 5 and set(FIT_THREADS) == {threading.get_ident()}
 
 
 def test_the_flow_replays_its_fold_tasks_models_into_the_training_curve_of_gapgates_check(prefect_api, options):
