@@ -23,9 +23,30 @@ import os
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from gapgates.flows.approval import ApprovalInput
-from gapgates.flows.digest import stakeholder_digest
-from gapgates.flows.monitor import monitor_production
-from gapgates.flows.retrain import retrain_and_gate
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: Where each flow lives; a flow's module is imported on first use (``gapgates run`` needs only the retrain flow,
+#: not the monitor's or the digest's dependencies: about 0.15 s of every ``run``).
+_EXPORTS = {
+    "ApprovalInput": "gapgates.flows.approval",
+    "monitor_production": "gapgates.flows.monitor",
+    "retrain_and_gate": "gapgates.flows.retrain",
+    "stakeholder_digest": "gapgates.flows.digest",
+}
 
 __all__ = ["ApprovalInput", "monitor_production", "retrain_and_gate", "stakeholder_digest"]
+
+if TYPE_CHECKING:
+    from gapgates.flows.approval import ApprovalInput
+    from gapgates.flows.digest import stakeholder_digest
+    from gapgates.flows.monitor import monitor_production
+    from gapgates.flows.retrain import retrain_and_gate
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -28,6 +28,7 @@ from prefect.context import FlowRunContext
 from prefect.exceptions import Abort
 from prefect.states import Failed, State
 from prefect.transactions import transaction
+from prefect.utilities.annotations import opaque
 
 from gapgates.config import CheckConfig, merge_config
 from gapgates.errors import GapGatesError, RunBlocked
@@ -49,19 +50,23 @@ def gate_config(config_path: str | None = None, options: dict[str, Any] | None =
 
 
 def _call(step: Step, *args: Any) -> Any:
-    """Run one step of the gate inside the flow."""
+    """Run one step of the gate inside the flow.
+
+    The artifact tasks get their (large) inputs ``opaque``, like the steps (:func:`gapgates.flows.tasks.run_step`):
+    Prefect records which task produced them without walking the report (about 0.45 s at 50k rows).
+    """
     if step.name == "approval":
         result = args[0]
         if result.decision.outcome is not Outcome.NEEDS_APPROVAL:
             return None
-        created = publish_evidence(result)  # the reviewer sees the report before answering
+        created = publish_evidence(opaque(result))  # the reviewer sees the report before answering
         return request_approval(result, evidence=evidence_links(created, html_url(build_report(result))))
     value = call_task(step, *args)
     if step.name == "publish":
-        publish_artifacts(value)
+        publish_artifacts(opaque(value))
     if step.name == "recommend" and value is not None:
         result = args[0]
-        publish_recommendation(value, result.name, result.prepared.metrics[0])
+        publish_recommendation(opaque(value), result.name, result.prepared.metrics[0])
     return value
 
 
