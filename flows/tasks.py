@@ -20,6 +20,7 @@ message is the one-line error (no retry, no traceback).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -280,28 +281,28 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
     Raises:
         GapGatesError: When a fold cannot be fit (the first failing fold's one-line error).
     """
-    if runner is None and not prep.config.dask and (prep.config.workers or 1) == 1:
-        def fit_here(folds: Splits, first: int) -> GapResult:
-            fits = [result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
+    here = runner is None and not prep.config.dask and (prep.config.workers or 1) == 1
+    if not here and runner is None:
+        runner = task_runner_for(prep.config)
+
+    def fold_fits(folds: Splits, first: int) -> list[FoldFit]:
+        if here:
+            return [result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
                     for i, (tr, te) in enumerate(folds)]
-            return _combine(opaque(prep), [opaque(f) for f in fits])
-
-        return repeat_until_decided(prep, splits, fit_here)
-
-    runner = runner if runner is not None else task_runner_for(prep.config)
-
-    def fit(folds: Splits, first: int) -> GapResult:
+        # Not opaque on submit: a DaskTaskRunner ships an opaque argument to its worker as a bare tuple.
         futures = [
             runner.submit(fit_one_fold, parameters={"prep": prep, "index": first + i, "train_rows": tr, "test_rows": te})
             for i, (tr, te) in enumerate(folds)
         ]
         for future in futures:
             future.wait()
-        # Each fold opaque: the task run records which fit-fold produced it, without walking its outputs. (Not on
-        # submit: a DaskTaskRunner ships an opaque argument to its worker as a bare tuple.)
-        return _combine(opaque(prep), [opaque(result_or_raise(future.state)) for future in futures])
+        return [result_or_raise(future.state) for future in futures]
 
-    with runner:
+    def fit(folds: Splits, first: int) -> GapResult:
+        # Each fold opaque: the task run records which fit-fold produced it, without walking its outputs.
+        return _combine(opaque(prep), [opaque(f) for f in fold_fits(folds, first)])
+
+    with contextlib.nullcontext() if here else runner:
         return repeat_until_decided(prep, splits, fit)
 
 
