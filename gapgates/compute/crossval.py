@@ -26,8 +26,8 @@ from gapgates.data.scoring import default_metrics, resolve_scoring
 from gapgates.data.splits import Splits, make_splits
 
 __all__ = [
-    "AdaptiveRepeats", "CrossValidation", "GapResult", "MetricGap", "Straddle", "gap", "merge_gaps", "summarize_folds",
-    "summarize_gap", "thread_limits",
+    "AdaptiveRepeats", "CrossValidation", "GapResult", "MetricGap", "Straddle", "gap", "merge_gaps",
+    "renewed_thread_limits", "summarize_folds", "summarize_gap", "thread_limits",
 ]
 
 ProgressCallback = Callable[[int, int], None]
@@ -277,8 +277,10 @@ class _ProgressScorer:
         return state
 
 
-#: The free cores measured by the outermost :func:`thread_limits` of this context (None outside one).
-_FREE_CORES: contextvars.ContextVar[int | None] = contextvars.ContextVar("gapgates_free_cores", default=None)
+#: The cores each worker of this context may use (None outside a :func:`thread_limits`): the free cores the outermost
+#: limit measured, divided among the workers of every enclosing limit. Threads started inside a limit with a copy of
+#: the context (Prefect's ``ThreadPoolTaskRunner``) inherit their share.
+_SHARE: contextvars.ContextVar[int | None] = contextvars.ContextVar("gapgates_thread_share", default=None)
 
 
 @contextlib.contextmanager
@@ -289,27 +291,45 @@ def thread_limits(n_jobs: int | None) -> Iterator[int]:
     On an idle machine a single worker keeps every core; with other CPU-bound processes running, the pools shrink
     to the cores they leave free (:func:`gapgates.config.free_cores`), so a run takes its fair share instead of
     stalling at thread barriers. The free cores are measured once, by the outermost limit (a gate run's); the
-    passes inside it share that measurement. The numbers do not depend on it.
+    passes inside it share that measurement, and a limit for ``n_jobs`` workers leaves each worker its share: a
+    limit inside one of them (a sweep value's passes on a task runner's thread) divides that share, not the run's
+    cores. The numbers do not depend on it.
+
+    threadpoolctl limits only the runtimes loaded when the limit is entered, so scikit-learn (and with it its
+    OpenMP runtime) is imported first; a runtime a model brings later is reached by :func:`renewed_thread_limits`.
     """
     import joblib
+    import sklearn  # noqa: F401  # loads scikit-learn's OpenMP runtime, so the limit below reaches it
     from joblib.parallel import get_active_backend
     from threadpoolctl import threadpool_limits
 
     from gapgates.config import free_cores
 
     workers = joblib.effective_n_jobs(n_jobs)
-    free = _FREE_CORES.get()
-    if free is None:
-        free = free_cores()
-    inner = max(1, free // max(1, workers))
+    cores = _SHARE.get()
+    if cores is None:
+        cores = free_cores()
+    inner = max(1, cores // max(1, workers))
     backend, _ = get_active_backend()
     with contextlib.ExitStack() as stack:
-        token = _FREE_CORES.set(free)
-        stack.callback(_FREE_CORES.reset, token)
+        token = _SHARE.set(inner)
+        stack.callback(_SHARE.reset, token)
         stack.enter_context(threadpool_limits(limits=inner))
         if workers > 1 and type(backend).__name__ == "LokyBackend":
             stack.enter_context(joblib.parallel_config(backend="loky", inner_max_num_threads=inner))
         yield workers
+
+
+def renewed_thread_limits() -> contextlib.AbstractContextManager[Any]:
+    """The enclosing :func:`thread_limits` applied again, to the native runtimes loaded since it was entered.
+
+    A gate run enters its limit before the load-data step resolves the model, and a model can bring its own
+    OpenMP runtime (LightGBM's, XGBoost's) that the limit never saw. Outside a limit this does nothing: a
+    process worker keeps the threads its parent gave it.
+    """
+    if _SHARE.get() is None:
+        return contextlib.nullcontext()
+    return thread_limits(None)
 
 
 def out_of_fold(
@@ -500,28 +520,19 @@ def gap(
             X, y, classification=classification, n_splits=n_splits, n_repeats=n_repeats, seed=seed, groups=groups
         )
     scoring_arg: Any = scorers
-    with thread_limits(n_jobs) as workers:
-        if progress is not None and workers <= 1:
-            scoring_arg = _ProgressScorer(scorers, len(splits), progress)
-        raw = cross_validate(
-            estimator,
-            X,
-            y,
-            scoring=scoring_arg,
-            cv=splits,
-            n_jobs=n_jobs,
-            return_train_score=True,
-            return_estimator=True,
-            return_indices=True,
-            error_score="raise",
-        )
+    with thread_limits(None):  # the run's limit (measured here outside a run), for the predictions after the fits
+        with thread_limits(n_jobs) as workers:  # shared among the workers while they fit
+            if progress is not None and workers <= 1:
+                scoring_arg = _ProgressScorer(scorers, len(splits), progress)
+            raw = cross_validate(estimator, X, y, scoring=scoring_arg, cv=splits, n_jobs=n_jobs, return_train_score=True,
+                                 return_estimator=True, return_indices=True, error_score="raise")
+        folds = list(zip(raw["indices"]["train"], raw["indices"]["test"]))
+        estimators = tuple(raw["estimator"])
+        classes, proba, pred, covered = out_of_fold(estimators, folds, X, len(X), classification)
     if progress is not None and workers > 1:
         progress(len(splits), len(splits))
-    folds = list(zip(raw["indices"]["train"], raw["indices"]["test"]))
     metrics = summarize_folds(folds, {m: raw[f"train_{m}"] for m in names}, {m: raw[f"test_{m}"] for m in names},
                               confidence=confidence)
-    estimators = tuple(raw["estimator"])
-    classes, proba, pred, covered = out_of_fold(estimators, folds, X, len(X), classification)
     cv = CrossValidation(
         splits=folds,
         estimators=estimators,

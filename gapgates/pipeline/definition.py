@@ -15,13 +15,14 @@ cross-validation out per fold and pauses for approval there), never its own orde
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from gapgates.compute.crossval import GapResult
+from gapgates.compute.crossval import GapResult, renewed_thread_limits
 from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
 from gapgates.judge.policy import Policy
@@ -149,6 +150,10 @@ def execute(
 ) -> S:
     """Run steps in order, each reading and writing fields of ``state``.
 
+    A step that fits runs with the run's native thread limits applied again
+    (:func:`~gapgates.compute.crossval.renewed_thread_limits`): they then reach the OpenMP runtime
+    the model brought when the load-data step resolved it.
+
     Args:
         steps: The steps, in their declared order.
         state: The state so far.
@@ -165,7 +170,8 @@ def execute(
         for step in steps:
             if step.fits and current.blocked:
                 continue
-            value = call(step, *(getattr(current, name) for name in step.reads))
+            with renewed_thread_limits() if step.fits else contextlib.nullcontext():
+                value = call(step, *(getattr(current, name) for name in step.reads))
             done.append((step, value))
             current = dataclasses.replace(current, **{step.writes: value})
         return current

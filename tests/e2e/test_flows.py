@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from gapgates.config import CheckConfig
+from gapgates.config import CheckConfig, usable_cores
 from gapgates.demo import DEMO_POLICY_PATH
 from gapgates.report.schema import validate_report
 from tests.helpers import ROOT
@@ -126,6 +126,52 @@ def test_with_one_worker_the_folds_fit_in_the_flows_own_thread(prefect_api, opti
     runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
     assert [n for n in sorted(t.name for t in runs) if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
     assert len(FIT_THREADS) >= 5 and set(FIT_THREADS) == {threading.get_ident()}
+
+
+#: The OpenMP threads each fit of an OpenMPRecordingTree could use, by the fitting thread (filled in this process).
+OPENMP_AT_FIT: list[tuple[int, int]] = []
+
+
+class OpenMPRecordingTree(DecisionTreeClassifier):
+    """A decision tree recording, at every fit, the OpenMP threads its calling thread may use."""
+
+    def fit(self, X, y, **kwargs):
+        from threadpoolctl import threadpool_info
+
+        threads = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
+        OPENMP_AT_FIT.append((threading.get_ident(), max(threads)))
+        return super().fit(X, y, **kwargs)
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="one usable core: every pool has one thread anyway")
+def test_sweep_values_on_two_threads_each_keep_half_of_the_free_cores(prefect_api, options, monkeypatch):
+    """A sweep's judge-value tasks run on a task runner's threads, which inherit the run's context. Each value's
+    passes limited their threads again inside the task, to the run's free cores, not to the worker's share: two
+    values fitted at once with two OpenMP threads each on two cores."""
+    from gapgates.flows.tasks import sweep_values
+    from prefect import flow
+
+    from gapgates.compute.crossval import thread_limits
+    from gapgates.pipeline.inputs import load_inputs, validate_inputs, with_params
+    from gapgates.pipeline.steps import make_folds
+
+    monkeypatch.setenv("GAPGATES_THREADS", "2")  # the free cores, whatever else the machine runs now
+    config = CheckConfig(data=options["data"], target="target", model=f"{__name__}.OpenMPRecordingTree", folds=3,
+                         n_jobs=2)
+    prep = validate_inputs(load_inputs(config))
+    splits = make_folds(prep)
+    preps = [with_params(prep, {"max_depth": depth}) for depth in (2, 3)]
+
+    @flow(name="sweep-threads")
+    def sweep() -> None:
+        with thread_limits(None):  # the run's limit, as the retrain flow's gate run enters it
+            sweep_values(preps, splits)
+
+    OPENMP_AT_FIT.clear()
+    sweep()
+    workers = {ident for ident, _ in OPENMP_AT_FIT if ident != threading.get_ident()}
+    assert len(workers) >= 1 and len(OPENMP_AT_FIT) >= 6  # three folds per value, on the runner's threads
+    assert {threads for _, threads in OPENMP_AT_FIT} == {1}
 
 
 def test_the_flow_replays_its_fold_tasks_models_into_the_training_curve_of_gapgates_check(prefect_api, options):

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 from threadpoolctl import threadpool_info
@@ -95,3 +96,38 @@ def test_this_processs_own_busy_threads_are_not_competition() -> None:
         stop.set()
         busy.join()
     assert max(during) >= before, (before, during)
+
+
+@dataclass(frozen=True)
+class _State:
+    data: int = 0
+    lost: None = None
+    fitted: None = None
+    blocked: bool = False
+
+
+def test_every_step_that_fits_runs_with_the_runs_limit_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """threadpoolctl limits only the runtimes loaded when a run enters its limit, and a gate run enters it before
+    the load-data step imports the model (and with it the model's OpenMP runtime): :func:`execute` applies the run's
+    limit again around every step that fits."""
+    from threadpoolctl import threadpool_limits
+
+    from gapgates.pipeline.definition import Step, execute
+
+    monkeypatch.setenv("GAPGATES_THREADS", "1")
+    seen: list[set[int]] = []
+
+    def lose_the_limit(_: int) -> None:  # as a runtime loaded after the limit would be: at its own default
+        threadpool_limits(limits=2, user_api="openmp")
+
+    def fit(_: int) -> None:
+        seen.append(_openmp_threads())
+
+    steps = (Step("load", lose_the_limit, ("data",), "lost"), Step("fit", fit, ("data",), "fitted", fits=True))
+    import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
+
+    with thread_limits(None):
+        execute(steps, _State())
+        after = _openmp_threads()
+    assert seen == [{1}]
+    assert after == {2}  # outside the fitting step, the pool was left as the load step set it
