@@ -15,10 +15,9 @@ cross-validation out per fold and pauses for approval there), never its own orde
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -170,7 +169,7 @@ def execute(
         for step in steps:
             if step.fits and current.blocked:
                 continue
-            with renewed_thread_limits() if step.fits else contextlib.nullcontext():
+            with renewed_thread_limits() if step.fits else nullcontext():
                 value = call(step, *(getattr(current, name) for name in step.reads))
             done.append((step, value))
             current = dataclasses.replace(current, **{step.writes: value})
