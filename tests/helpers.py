@@ -36,6 +36,16 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# --- native threads ------------------------------------------------------------------------------------
+
+
+def openmp_threads() -> set[int]:
+    """The OpenMP threads the calling thread may use now, per loaded OpenMP runtime (threadpoolctl's reading)."""
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
+
+
 # --- the CLI (a subprocess or in-process), the README's commands ---------------------------------------
 
 

@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 from gapgates.config import CheckConfig, usable_cores
 from gapgates.demo import DEMO_POLICY_PATH
 from gapgates.report.schema import validate_report
-from tests.helpers import ROOT
+from tests.helpers import ROOT, openmp_threads
 
 LOGREG = "gapgates.demo.scaled_logistic_regression"
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -136,10 +136,7 @@ class OpenMPRecordingTree(DecisionTreeClassifier):
     """A decision tree recording, at every fit, the OpenMP threads its calling thread may use."""
 
     def fit(self, X, y, **kwargs):
-        from threadpoolctl import threadpool_info
-
-        threads = {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
-        OPENMP_AT_FIT.append((threading.get_ident(), max(threads)))
+        OPENMP_AT_FIT.append((threading.get_ident(), max(openmp_threads())))
         return super().fit(X, y, **kwargs)
 
 

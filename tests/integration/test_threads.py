@@ -9,17 +9,16 @@ from typing import Any
 
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_info
 
 from gapgates.config import usable_cores
-from tests.helpers import noisy_classification, run_cli_process
+from tests.helpers import noisy_classification, openmp_threads, run_cli_process
 
 #: The file an :class:`OpenMPRecordingBoosting` appends to (set by the test for the CLI process).
 RECORD = "GAPGATES_TEST_OPENMP_RECORD"
 
 
 def _record(call: str) -> None:
-    threads = sorted({pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"})
+    threads = sorted(openmp_threads())
     with open(os.environ[RECORD], "a", encoding="utf-8") as out:
         out.write(f"{call} {threading.current_thread().name} {','.join(map(str, threads))}\n")
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from threadpoolctl import threadpool_info
 
 from gapgates.compute.crossval import thread_limits
 from gapgates.config import free_cores, usable_cores
+from tests.helpers import openmp_threads
 
 
 @pytest.fixture
@@ -30,10 +30,6 @@ def every_core_busy() -> Iterator[None]:
             proc.wait()
 
 
-def _openmp_threads() -> set[int]:
-    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
-
-
 @pytest.mark.usefixtures("every_core_busy")
 def test_a_loaded_machine_leaves_one_thread_per_pool() -> None:
     assert free_cores() == 1
@@ -41,7 +37,7 @@ def test_a_loaded_machine_leaves_one_thread_per_pool() -> None:
 
     with thread_limits(None) as workers:
         assert workers == 1
-        threads = _openmp_threads()
+        threads = openmp_threads()
     assert threads == {1}
 
 
@@ -69,7 +65,7 @@ def test_a_run_measures_the_free_cores_once_and_its_passes_share_them(monkeypatc
     with thread_limits(None):
         for _ in range(3):  # a pass per added repeat, each inside the run's limit
             with thread_limits(None):
-                assert _openmp_threads() == {2}
+                assert openmp_threads() == {2}
     assert readings == [2]
     with thread_limits(None):  # a new run measures again
         pass
@@ -121,13 +117,13 @@ def test_every_step_that_fits_runs_with_the_runs_limit_again(monkeypatch: pytest
         threadpool_limits(limits=2, user_api="openmp")
 
     def fit(_: int) -> None:
-        seen.append(_openmp_threads())
+        seen.append(openmp_threads())
 
     steps = (Step("load", lose_the_limit, ("data",), "lost"), Step("fit", fit, ("data",), "fitted", fits=True))
     import sklearn.ensemble  # noqa: F401  (loads scikit-learn's OpenMP runtime)
 
     with thread_limits(None):
         execute(steps, _State())
-        after = _openmp_threads()
+        after = openmp_threads()
     assert seen == [{1}]
     assert after == {2}  # outside the fitting step, the pool was left as the load step set it
