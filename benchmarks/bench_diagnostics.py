@@ -44,11 +44,14 @@ def main() -> None:
         times[name] = time.perf_counter() - start
         return out
 
-    result = timed("cross-validation pass (5 fits)",
-                   lambda: gap(HistGradientBoostingClassifier(random_state=0), X_train, y_train))
+    result = timed(
+        "cross-validation pass (5 fits)", lambda: gap(HistGradientBoostingClassifier(random_state=0), X_train, y_train)
+    )
     noise = timed("label_noise (cleanlab, no fit)", lambda: label_noise(result.cv, y_train))
-    timed("noise-adjusted gap (scoring only)",
-          lambda: noise_adjusted_gap(result, X_train, y_train, noise.positions, scoring=["accuracy"]))
+    timed(
+        "noise-adjusted gap (scoring only)",
+        lambda: noise_adjusted_gap(result, X_train, y_train, noise.positions, scoring=["accuracy"]),
+    )
     shift = timed("shift (1 fit, ≤20k rows)", lambda: adversarial_validation(X_train, X_hold))
     leak = timed("leakage (no fit)", lambda: find_leakage(X_train, y_train, X_hold, classification=True))
     if limits is not None:

@@ -61,11 +61,14 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
     """Start a local Prefect server; return it and its API URL once healthy."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_UI_ENABLED": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
@@ -78,8 +81,7 @@ def start_server(home: Path) -> tuple[subprocess.Popen, str]:
         raise SystemExit("prefect server did not start")
     # A long-running server has served requests before: warm this one up the same way, in another
     # process, so its first-request costs (about 1 s here) are not charged to the flow.
-    subprocess.run([sys.executable, "-c", WARM_UP], env={**env, "PREFECT_API_URL": url}, check=True,
-                   capture_output=True)
+    subprocess.run([sys.executable, "-c", WARM_UP], env={**env, "PREFECT_API_URL": url}, check=True, capture_output=True)
     return proc, url
 
 
@@ -149,8 +151,13 @@ def main() -> None:
         from gapgates.gate import run_gate
 
         data = write_demo_data(tmp)
-        options = {"data": str(data), "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
-                   "policy": str(DEMO_POLICY_PATH), "name": "bench-logreg"}
+        options = {
+            "data": str(data),
+            "target": "target",
+            "model": "gapgates.demo.scaled_logistic_regression",
+            "policy": str(DEMO_POLICY_PATH),
+            "name": "bench-logreg",
+        }
         config = make_config(options)
         run_gate(config)  # warm-up: imports scikit-learn and Great Expectations
 
@@ -186,10 +193,14 @@ def main() -> None:
     print(f"  flow, first run of the process  {first_s:6.2f} s   overhead {first:5.2f} s")
     print("Prefect's own floor (no gapgates code):")
     print(f"  import prefect + flows          {import_s:6.2f} s   (once per process)")
-    print(f"  empty flow, {n_tasks} no-op tasks      {floor_s:6.2f} s   (per run; gapgates' share of the warm"
-          f" overhead: {warm - floor_s:.2f} s)")
-    print(f"end to end from the shell (median of 3, fresh interpreters): check {check_cli:.2f} s, run {run_cli:.2f} s,"
-          f" overhead {run_cli - check_cli:.2f} s")
+    print(
+        f"  empty flow, {n_tasks} no-op tasks      {floor_s:6.2f} s   (per run; gapgates' share of the warm"
+        f" overhead: {warm - floor_s:.2f} s)"
+    )
+    print(
+        f"end to end from the shell (median of 3, fresh interpreters): check {check_cli:.2f} s, run {run_cli:.2f} s,"
+        f" overhead {run_cli - check_cli:.2f} s"
+    )
     verdict = "OK" if max(warm, first) <= 3 else "MISSED"
     print(f"target: overhead <= 3 s in one process -> {verdict} (warm {warm:.2f} s, first run {first:.2f} s)")
 

@@ -26,8 +26,12 @@ def make_data(rows: int, features: int, classes: int, flip: float, seed: int) ->
     from sklearn.datasets import make_classification
 
     X, y = make_classification(
-        n_samples=rows, n_features=features, n_informative=min(features, 10), n_classes=classes,
-        n_clusters_per_class=1, random_state=seed,
+        n_samples=rows,
+        n_features=features,
+        n_informative=min(features, 10),
+        n_classes=classes,
+        n_clusters_per_class=1,
+        random_state=seed,
     )
     rng = np.random.default_rng(seed)
     flipped = rng.random(rows) < flip
@@ -80,8 +84,10 @@ def main() -> None:
         result = gapgates.gap(model, X, y, splits=splits, n_jobs=args.n_jobs)
         return label_noise(result.cv, y)
 
-    print(f"data: {args.rows} rows × {args.features} features, {args.classes} classes, {args.flip:.0%} labels flipped; "
-          f"HistGradientBoostingClassifier, {args.folds} folds, n_jobs={args.n_jobs}, best of {args.repeat}")
+    print(
+        f"data: {args.rows} rows × {args.features} features, {args.classes} classes, {args.flip:.0%} labels flipped; "
+        f"HistGradientBoostingClassifier, {args.folds} folds, n_jobs={args.n_jobs}, best of {args.repeat}"
+    )
     a = best_of(bare, args.repeat)
     print(f"(a) cross_validate(return_train_score=True)              {a:8.2f} s")
     b = best_of(naive, args.repeat)

@@ -56,12 +56,15 @@ cv = StratifiedKFold(5, shuffle=True, random_state=0)
 cross_validate(HistGradientBoostingClassifier(random_state=0), df, y, cv=cv, return_train_score=True)
 """
 
-NAIVE = BARE + """
+NAIVE = (
+    BARE
+    + """
 from cleanlab.filter import find_label_issues
 from sklearn.model_selection import cross_val_predict
 proba = cross_val_predict(HistGradientBoostingClassifier(random_state=0), df, y, cv=cv, method="predict_proba")
 find_label_issues(y.to_numpy(), proba)
 """
+)
 
 #: Report keys that hold timings, times or paths: everything else must be equal between two runs of the same gate.
 VOLATILE = {"created", "seconds", "fit_seconds", "config", "history", "registry", "approval", "gapgates_version"}
@@ -98,11 +101,30 @@ def run(argv: Sequence[str], *, env: dict[str, str] | None = None, ok: Sequence[
     return seconds, usage.ru_maxrss / 1024
 
 
-def check(data: Path, out: Path, *extra: str, model: str = "sklearn.ensemble.HistGradientBoostingClassifier",
-          params: Sequence[str] = ("random_state=0",)) -> list[str]:
+def check(
+    data: Path,
+    out: Path,
+    *extra: str,
+    model: str = "sklearn.ensemble.HistGradientBoostingClassifier",
+    params: Sequence[str] = ("random_state=0",),
+) -> list[str]:
     """The ``gapgates check`` command line of the benchmark (exit 0 promote or 1 block are both results)."""
-    argv = [sys.executable, "-m", "gapgates", "check", "--data", str(data), "--target", "label", "--model", model,
-            "--out", str(out), "--history", str(out / "history.sqlite")]
+    argv = [
+        sys.executable,
+        "-m",
+        "gapgates",
+        "check",
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--model",
+        model,
+        "--out",
+        str(out),
+        "--history",
+        str(out / "history.sqlite"),
+    ]
     for p in params:
         argv += ["--param", p]
     return [*argv, *extra]
@@ -149,11 +171,14 @@ def verdict(value: float, target: float, *, most: bool = True) -> str:
 def at_50k(work: Path, repeat: int) -> None:
     data = write_data(work, 50_000, parquet=False)
     print(f"\n1. 50k x 20 CSV, whole processes, median of {repeat}, alternated")
-    times = alternated({
-        "bare cross_validate": [sys.executable, "-c", BARE, str(data)],
-        "naive script": [sys.executable, "-c", NAIVE, str(data)],
-        "gapgates check": check(data, fresh(work / "check50k")),
-    }, repeat)
+    times = alternated(
+        {
+            "bare cross_validate": [sys.executable, "-c", BARE, str(data)],
+            "naive script": [sys.executable, "-c", NAIVE, str(data)],
+            "gapgates check": check(data, fresh(work / "check50k")),
+        },
+        repeat,
+    )
     for name, seconds in times.items():
         print(f"   {name:<22} {seconds:7.2f} s")
     ours = times["gapgates check"]
@@ -194,14 +219,20 @@ def parallel_folds(work: Path) -> None:
             raise SystemExit("the parallel pass gave other numbers than the serial one")
         serial, parallel = (min(t for t, _ in passes[j]) for j in (1, 2))
         bound = folds / -(-folds // 2)  # folds over 2 workers: the busier one fits ceil(folds / 2)
-        print(f"   the pass in one process, {folds} folds: n_jobs 1 {serial:.2f} s, n_jobs 2 {parallel:.2f} s, "
-              f"identical numbers; speed-up {verdict(serial / parallel, 1.7, most=False)}, "
-              f"at most {bound:.2f} with {folds} equal folds on 2 workers")
+        print(
+            f"   the pass in one process, {folds} folds: n_jobs 1 {serial:.2f} s, n_jobs 2 {parallel:.2f} s, "
+            f"identical numbers; speed-up {verdict(serial / parallel, 1.7, most=False)}, "
+            f"at most {bound:.2f} with {folds} equal folds on 2 workers"
+        )
     forest = ["n_estimators=30", "n_jobs=1", "random_state=0"]
-    one = run(check(data, fresh(work / "jobs1"), "--n-jobs", "1", model="sklearn.ensemble.RandomForestClassifier",
-                    params=forest), ok=(0, 1))[0]
-    two = run(check(data, fresh(work / "jobs2"), "--n-jobs", "2", model="sklearn.ensemble.RandomForestClassifier",
-                    params=forest), ok=(0, 1))[0]
+    one = run(
+        check(data, fresh(work / "jobs1"), "--n-jobs", "1", model="sklearn.ensemble.RandomForestClassifier", params=forest),
+        ok=(0, 1),
+    )[0]
+    two = run(
+        check(data, fresh(work / "jobs2"), "--n-jobs", "2", model="sklearn.ensemble.RandomForestClassifier", params=forest),
+        ok=(0, 1),
+    )[0]
     print(f"   whole command: --n-jobs 1 {one:.2f} s, --n-jobs 2 {two:.2f} s, speed-up {one / two:.2f}")
     same_report(work / "jobs1", work / "jobs2", "--n-jobs 2 against --n-jobs 1")
 
@@ -230,8 +261,7 @@ def entry_points(work: Path, repeat: int) -> None:
 
     print("\n5. End to end: gapgates --help; gapgates run against a running Prefect server over gapgates check")
     helps = [run([sys.executable, "-m", "gapgates", "--help"])[0] for _ in range(max(3, repeat))]
-    print(f"   gapgates --help: median {statistics.median(helps):.2f} s "
-          f"({verdict(statistics.median(helps), 0.3)})")
+    print(f"   gapgates --help: median {statistics.median(helps):.2f} s ({verdict(statistics.median(helps), 0.3)})")
     data = write_data(work, 50_000, parquet=False)
     home = Path(tempfile.mkdtemp(prefix="gapgates-bench-prefect-"))
     server, url = start_server(home)
@@ -249,8 +279,10 @@ def entry_points(work: Path, repeat: int) -> None:
         server.wait(timeout=60)
         shutil.rmtree(home, ignore_errors=True)
     over = statistics.median(flows) - statistics.median(checks)
-    print(f"   50k rows, median of {repeat}: check {statistics.median(checks):.2f} s, run {statistics.median(flows):.2f} s: "
-          f"run over check {verdict(over, 2.0)} s")
+    print(
+        f"   50k rows, median of {repeat}: check {statistics.median(checks):.2f} s, run {statistics.median(flows):.2f} s: "
+        f"run over check {verdict(over, 2.0)} s"
+    )
 
 
 def main() -> None:
@@ -263,8 +295,10 @@ def main() -> None:
     from gapgates.config import free_cores, usable_cores
 
     cores = usable_cores()
-    print(f"gapgates performance, {dt.date.today()}: {platform.python_implementation()} {platform.python_version()}, "
-          f"{cores} usable core(s) ({os.cpu_count()} on the machine), {free_cores()} free at the start")
+    print(
+        f"gapgates performance, {dt.date.today()}: {platform.python_implementation()} {platform.python_version()}, "
+        f"{cores} usable core(s) ({os.cpu_count()} on the machine), {free_cores()} free at the start"
+    )
     chosen = set(args.only or range(1, 6)) - ({2} if args.skip_scale else set())
     with tempfile.TemporaryDirectory(prefix="gapgates-bench-") as tmp:
         work = Path(tmp)

@@ -56,12 +56,15 @@ def cases() -> dict[str, Case]:
 
     digits, cancer = load_digits(as_frame=True).frame, load_breast_cancer(as_frame=True).frame
     logreg = "gapgates.demo.scaled_logistic_regression"
-    return {c.name: c for c in (
-        Case("digits", digits, logreg, {}),
-        Case("cancer", cancer, logreg, {}),
-        Case("tree", cancer, "sklearn.tree.DecisionTreeClassifier", {}),
-        Case("noisy", _flipped(cancer, 0.10), logreg, {}),
-    )}
+    return {
+        c.name: c
+        for c in (
+            Case("digits", digits, logreg, {}),
+            Case("cancer", cancer, logreg, {}),
+            Case("tree", cancer, "sklearn.tree.DecisionTreeClassifier", {}),
+            Case("noisy", _flipped(cancer, 0.10), logreg, {}),
+        )
+    }
 
 
 @dataclass(frozen=True)
@@ -91,8 +94,9 @@ def run(case: Case, data: Path, *, budget: int, seeds: int) -> Row:
     decisions, fits = [], []
     start = time.perf_counter()
     for seed in range(seeds):
-        config = make_config({"data": data, "target": "target", "model": case.model, "params": case.params,
-                              "name": case.name, "seed": seed})
+        config = make_config(
+            {"data": data, "target": "target", "model": case.model, "params": case.params, "name": case.name, "seed": seed}
+        )
         result = run_check(config, policy=policy)
         repeats = result.evidence.gap.repeats if result.evidence.gap is not None else None
         decisions.append(result.decision.outcome.value)
@@ -176,20 +180,26 @@ def main() -> None:
                 row = run(case, data, budget=budget, seeds=args.seeds)
                 rows.append(row)
                 counts = ", ".join(f"{n} {d}" for d, n in sorted(Counter(row.decisions).items()))
-                print(f"{case.name:<8} max_repeats={budget:<3} {counts:<24} flip rate {row.flip_rate:.2f}  "
-                      f"extra fits mean {np.mean(row.extra_fits):.2f} max {max(row.extra_fits)}  {row.seconds:.1f} s",
-                      flush=True)
+                print(
+                    f"{case.name:<8} max_repeats={budget:<3} {counts:<24} flip rate {row.flip_rate:.2f}  "
+                    f"extra fits mean {np.mean(row.extra_fits):.2f} max {max(row.extra_fits)}  {row.seconds:.1f} s",
+                    flush=True,
+                )
     print(f"\n{args.seeds} seeds each, 5 folds, default policy (max_gap 0.05, gate_on upper)")
     print("| case | max_repeats | decisions | flip rate | extra fits per run (mean / max) | seconds |")
     print("|---|---:|---|---:|---:|---:|")
     for row in rows:
         counts = ", ".join(f"{n} {d}" for d, n in sorted(Counter(row.decisions).items()))
-        print(f"| {row.case} | {row.budget} | {counts} | {row.flip_rate:.2f} | "
-              f"{np.mean(row.extra_fits):.2f} / {max(row.extra_fits)} | {row.seconds:.1f} |")
+        print(
+            f"| {row.case} | {row.budget} | {counts} | {row.flip_rate:.2f} | "
+            f"{np.mean(row.extra_fits):.2f} / {max(row.extra_fits)} | {row.seconds:.1f} |"
+        )
     for budget in budgets:
         mine = [r for r in rows if r.budget == budget]
-        print(f"max_repeats={budget}: flip rate over all cases {np.mean([r.flip_rate for r in mine]):.3f}, "
-              f"extra fits per run {np.mean([np.mean(r.extra_fits) for r in mine]):.2f}")
+        print(
+            f"max_repeats={budget}: flip rate over all cases {np.mean([r.flip_rate for r in mine]):.3f}, "
+            f"extra fits per run {np.mean([np.mean(r.extra_fits) for r in mine]):.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -24,8 +24,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-POLICY = ('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-          "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n")
+POLICY = (
+    '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+    "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n"
+)
 
 
 def write_data(path: Path, rows: int, features: int, seed: int) -> None:
@@ -62,8 +64,18 @@ def main() -> None:
         data, policy = root / "data.csv", root / "policy.toml"
         write_data(data, args.rows, args.features, seed=0)
         policy.write_text(POLICY)
-        common = ("--data", str(data), "--target", "label", "--model", "sklearn.tree.DecisionTreeClassifier",
-                  "--policy", str(policy), "--n-jobs", "1")
+        common = (
+            "--data",
+            str(data),
+            "--target",
+            "label",
+            "--model",
+            "sklearn.tree.DecisionTreeClassifier",
+            "--policy",
+            str(policy),
+            "--n-jobs",
+            "1",
+        )
 
         def sweep() -> None:
             code = gapgates("sweep", *common, "--sweep", f"max_depth=1..{args.values}", "--out", str(root / "sweep"))

@@ -49,8 +49,12 @@ def digest_parameters(config_path: str | Path) -> dict[str, Any] | None:
         return None
     registries = [] if config.registry is None or is_mlflow(config.registry) else [str(Path(config.registry).resolve())]
     out = (Path(config.out).parent if config.out is not None else history.parent) / "digest"
-    return {"history": str(history.resolve()), "registries": registries,
-            "policy": None if config.policy is None else str(Path(config.policy).resolve()), "out": str(out.resolve())}
+    return {
+        "history": str(history.resolve()),
+        "registries": registries,
+        "policy": None if config.policy is None else str(Path(config.policy).resolve()),
+        "out": str(out.resolve()),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,8 +64,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--name", default="nightly-retrain", help="Deployment name.")
     parser.add_argument("--cron", default=DEFAULT_CRON, help=f"Cron schedule (default {DEFAULT_CRON!r}, UTC).")
     parser.add_argument("--fresh", help="Newly labelled rows: also serve the monitor-production deployment on them.")
-    parser.add_argument("--monitor-cron", default=DEFAULT_MONITOR_CRON,
-                        help=f"Cron schedule of the monitor (default {DEFAULT_MONITOR_CRON!r}, UTC).")
+    parser.add_argument(
+        "--monitor-cron",
+        default=DEFAULT_MONITOR_CRON,
+        help=f"Cron schedule of the monitor (default {DEFAULT_MONITOR_CRON!r}, UTC).",
+    )
 
     parser.add_argument("--digest-name", default="weekly-digest", help="Name of the digest deployment.")
     parser.add_argument("--digest-cron", default=DIGEST_CRON, help=f"The digest's cron (default {DIGEST_CRON!r}, UTC).")
@@ -88,33 +95,44 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(str(err))
     # A module-path entrypoint (gapgates.flows.retrain.retrain_and_gate): the deployment names the
     # installed module, not a file path relative to the directory this was started in.
-    deployments = [retrain_and_gate.to_deployment(
-        name=args.name,
-        cron=args.cron,
-        parameters={"config_path": str(config.resolve())},
-        triggers=[retrain_trigger(model)],
-        tags=["gapgates"],
-        description="Retrain and gate promotion on the generalization gap; also when the monitor says so.",
-        entrypoint_type=EntrypointType.MODULE_PATH,
-    )]
-    if args.fresh is not None:
-        deployments.append(monitor_production.to_deployment(
-            name=f"{args.name}-monitor",
-            cron=args.monitor_cron,
-            parameters={"config_path": str(config.resolve()), "fresh": str(Path(args.fresh).resolve())},
+    deployments = [
+        retrain_and_gate.to_deployment(
+            name=args.name,
+            cron=args.cron,
+            parameters={"config_path": str(config.resolve())},
+            triggers=[retrain_trigger(model)],
             tags=["gapgates"],
-            description="Monitor the production model on newly labelled rows; emit gapgates.monitor.retrain.",
+            description="Retrain and gate promotion on the generalization gap; also when the monitor says so.",
             entrypoint_type=EntrypointType.MODULE_PATH,
-        ))
+        )
+    ]
+    if args.fresh is not None:
+        deployments.append(
+            monitor_production.to_deployment(
+                name=f"{args.name}-monitor",
+                cron=args.monitor_cron,
+                parameters={"config_path": str(config.resolve()), "fresh": str(Path(args.fresh).resolve())},
+                tags=["gapgates"],
+                description="Monitor the production model on newly labelled rows; emit gapgates.monitor.retrain.",
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
     if digest is not None:
-        deployments.append(stakeholder_digest.to_deployment(
-            name=args.digest_name, cron=args.digest_cron, parameters=digest, tags=["gapgates"],
-            description="The stakeholder digest of every model: artifact and webhook summary.",
-            entrypoint_type=EntrypointType.MODULE_PATH,
-        ))
+        deployments.append(
+            stakeholder_digest.to_deployment(
+                name=args.digest_name,
+                cron=args.digest_cron,
+                parameters=digest,
+                tags=["gapgates"],
+                description="The stakeholder digest of every model: artifact and webhook summary.",
+                entrypoint_type=EntrypointType.MODULE_PATH,
+            )
+        )
     elif not args.no_digest:
-        print(f"gapgates: note: {config} records no history (no history, registry or out): the digest is not served.",
-              file=sys.stderr)
+        print(
+            f"gapgates: note: {config} records no history (no history, registry or out): the digest is not served.",
+            file=sys.stderr,
+        )
     serve(*deployments)
 
 

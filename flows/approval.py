@@ -52,8 +52,11 @@ def evidence_links(created: Mapping[str, UUID], report_html: str | None) -> dict
     from gapgates.flows.artifacts import artifact_url
 
     titles = {"report": "report (Markdown artifact)", "folds": "per-fold scores"}
-    links = {titles[kind]: url for kind, artifact_id in created.items() if kind in titles
-             and (url := artifact_url(artifact_id)) is not None}
+    links = {
+        titles[kind]: url
+        for kind, artifact_id in created.items()
+        if kind in titles and (url := artifact_url(artifact_id)) is not None
+    }
     if report_html is not None:
         links["HTML report"] = report_html
     return links

@@ -29,8 +29,17 @@ from gapgates.report.build import build_report, render_markdown, write_reports
 from gapgates.report.html import approval_summary
 
 __all__ = [
-    "artifact_keys", "artifact_url", "drift_rows", "fold_rows", "html_url", "publish_artifacts", "publish_evidence",
-    "publish_recommendation", "recommendation_markdown", "segment_rows", "sweep_rows",
+    "artifact_keys",
+    "artifact_url",
+    "drift_rows",
+    "fold_rows",
+    "html_url",
+    "publish_artifacts",
+    "publish_evidence",
+    "publish_recommendation",
+    "recommendation_markdown",
+    "segment_rows",
+    "sweep_rows",
 ]
 
 
@@ -43,9 +52,16 @@ def artifact_keys(name: str) -> dict[str, str]:
     """
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "model"
     base = f"gapgates-{slug}"
-    return {"report": base, "folds": f"{base}-folds", "html": f"{base}-html", "approval": f"{base}-approval",
-            "sweep": f"{base}-sweep", "recommendation": f"{base}-recommendation", "drift": f"{base}-drift",
-            "segments": f"{base}-segments"}
+    return {
+        "report": base,
+        "folds": f"{base}-folds",
+        "html": f"{base}-html",
+        "approval": f"{base}-approval",
+        "sweep": f"{base}-sweep",
+        "recommendation": f"{base}-recommendation",
+        "drift": f"{base}-drift",
+        "segments": f"{base}-segments",
+    }
 
 
 def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -79,14 +95,23 @@ def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for entry in document["values"]:
         g = entry["gap"][metric]
-        rows.append({"value": format_value(entry["value"]), "train": g["train_mean"], "test": g["test_mean"],
-                     "gap": g["gap_mean"], "gap_ci_high": g["gap_ci_high"], "regime": entry["regime"],
-                     "decision": entry["decision"]})
+        rows.append(
+            {
+                "value": format_value(entry["value"]),
+                "train": g["train_mean"],
+                "test": g["test_mean"],
+                "gap": g["gap_mean"],
+                "gap_ci_high": g["gap_ci_high"],
+                "regime": entry["regime"],
+                "decision": entry["decision"],
+            }
+        )
     return rows
 
 
-def recommendation_markdown(name: str, document: dict[str, Any] | None, early_stopping: dict[str, Any] | None,
-                            notes: dict[str, str]) -> str:
+def recommendation_markdown(
+    name: str, document: dict[str, Any] | None, early_stopping: dict[str, Any] | None, notes: dict[str, str]
+) -> str:
     """The recommendation artifact: the verified ``--param`` (the sweep's table), the early-stopping settings
     re-checked, and why a part could not run."""
     from gapgates.report.sweep import render_sweep_markdown, stopping_lines
@@ -114,12 +139,13 @@ def publish_recommendation(recommendation: Recommendation, name: str, metric: st
     document = None if recommendation.sweep is None else sweep_document(recommendation.sweep)
     created = {}
     if document is not None:
-        created["sweep"] = create_table_artifact(sweep_rows(document), key=keys["sweep"],
-                                                 description=f"Capacity sweep of {name} over {document['param']}")
-    markdown = recommendation_markdown(name, document, early_stopping_section(recommendation, metric),
-                                       recommendation.notes)
-    created["recommendation"] = create_markdown_artifact(markdown, key=keys["recommendation"],
-                                                         description=f"Recommendation for {name}")
+        created["sweep"] = create_table_artifact(
+            sweep_rows(document), key=keys["sweep"], description=f"Capacity sweep of {name} over {document['param']}"
+        )
+    markdown = recommendation_markdown(name, document, early_stopping_section(recommendation, metric), recommendation.notes)
+    created["recommendation"] = create_markdown_artifact(
+        markdown, key=keys["recommendation"], description=f"Recommendation for {name}"
+    )
     return created
 
 
@@ -154,24 +180,28 @@ def _create(report: dict[str, Any]) -> dict[str, UUID]:
     ids by kind."""
     name = report["model"]["name"]
     keys = artifact_keys(name)
-    created = {"report": create_markdown_artifact(_markdown(report), key=keys["report"],
-                                                  description=f"{name}: {report['decision']}")}
+    created = {
+        "report": create_markdown_artifact(_markdown(report), key=keys["report"], description=f"{name}: {report['decision']}")
+    }
     rows = fold_rows(report)
     if rows:
         created["folds"] = create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {name}")
     drift = drift_rows(report)
     if drift:
-        created["drift"] = create_table_artifact(drift, key=keys["drift"],
-                                                 description=f"Drift per column of {name}, training rows vs holdout")
+        created["drift"] = create_table_artifact(
+            drift, key=keys["drift"], description=f"Drift per column of {name}, training rows vs holdout"
+        )
     segments = segment_rows(report)
     if segments:
         metric = (report.get("segments") or {}).get("metric")
-        created["segments"] = create_table_artifact(segments, key=keys["segments"],
-                                                    description=f"Weakest segments of {name} (out-of-fold {metric})")
+        created["segments"] = create_table_artifact(
+            segments, key=keys["segments"], description=f"Weakest segments of {name} (out-of-fold {metric})"
+        )
     url = html_url(report)
     if url is not None:
-        created["html"] = create_link_artifact(url, link_text="HTML report", key=keys["html"],
-                                               description=f"Full report of {name}")
+        created["html"] = create_link_artifact(
+            url, link_text="HTML report", key=keys["html"], description=f"Full report of {name}"
+        )
     return created
 
 
@@ -205,11 +235,20 @@ def publish_artifacts(published: Published) -> dict[str, UUID]:
     approval = report.get("approval")
     if approval is not None:
         name = report["model"]["name"]
-        lines = [f"# gapgates: approval of {name}", "", str(approval_summary(report)), "",
-                 "| outcome | approver | reason |", "|---|---|---|",
-                 f"| {_outcome(report)} | {approval['actor']} | {approval['reason'] or '–'} |"]
-        created["approval"] = create_markdown_artifact("\n".join(lines) + "\n", key=artifact_keys(name)["approval"],
-                                                       description=f"{name}: {_outcome(report)} by {approval['actor']}")
+        lines = [
+            f"# gapgates: approval of {name}",
+            "",
+            str(approval_summary(report)),
+            "",
+            "| outcome | approver | reason |",
+            "|---|---|---|",
+            f"| {_outcome(report)} | {approval['actor']} | {approval['reason'] or '–'} |",
+        ]
+        created["approval"] = create_markdown_artifact(
+            "\n".join(lines) + "\n",
+            key=artifact_keys(name)["approval"],
+            description=f"{name}: {_outcome(report)} by {approval['actor']}",
+        )
     return created
 
 

@@ -60,14 +60,15 @@ def publish_digest(document: dict[str, Any], link: str, *, served: bool) -> dict
     """The summary as a Markdown artifact (with the link or the path of ``digest.html``), and a link artifact
     when the page is served at an http(s) URL; their ids by kind."""
     s = document["summary"]
-    description = (f"{s['models']} models, {s['open_approvals']} open approvals, "
-                   f"retrain advised: {', '.join(s['retrain']) or 'none'}")
+    description = (
+        f"{s['models']} models, {s['open_approvals']} open approvals, retrain advised: {', '.join(s['retrain']) or 'none'}"
+    )
     shown = f"[digest.html]({link})" if served else f"`{link}` (set `digest_url` to link it from here)"
-    created = {"summary": create_markdown_artifact(digest_summary(document, link=shown), key=DIGEST_KEY,
-                                                   description=description)}
+    created = {"summary": create_markdown_artifact(digest_summary(document, link=shown), key=DIGEST_KEY, description=description)}
     if served:
-        created["html"] = create_link_artifact(link, link_text="digest.html", key=f"{DIGEST_KEY}-html",
-                                               description="The stakeholder digest of every model")
+        created["html"] = create_link_artifact(
+            link, link_text="digest.html", key=f"{DIGEST_KEY}-html", description="The stakeholder digest of every model"
+        )
     return created
 
 
@@ -87,8 +88,9 @@ def send_digest(document: dict[str, Any], link: str, policy: str | None) -> Noti
 
 
 @flow(name="stakeholder-digest", log_prints=False)
-def stakeholder_digest(history: str, out: str, registries: list[str] | None = None, policy: str | None = None,
-                       digest_url: str | None = None) -> dict[str, Any]:
+def stakeholder_digest(
+    history: str, out: str, registries: list[str] | None = None, policy: str | None = None, digest_url: str | None = None
+) -> dict[str, Any]:
     """Write the digest of every model in ``history`` into ``out``, publish it, and tell the webhook.
 
     Args:
@@ -105,6 +107,10 @@ def stakeholder_digest(history: str, out: str, registries: list[str] | None = No
     document = build_and_write(history, out, list(registries or []), policy)
     created = publish_digest(document, link, served=digest_url is not None)
     sent = send_digest(document, link, policy)
-    return {"html": str(Path(out) / "digest.html"), "link": link, "summary": document["summary"],
-            "artifacts": {kind: str(i) for kind, i in created.items()},
-            "notification": {"sent": sent.sent, "status": sent.status, "detail": sent.detail}}
+    return {
+        "html": str(Path(out) / "digest.html"),
+        "link": link,
+        "summary": document["summary"],
+        "artifacts": {kind: str(i) for kind, i in created.items()},
+        "notification": {"sent": sent.sent, "status": sent.status, "detail": sent.detail},
+    }

@@ -51,8 +51,11 @@ def retrain_trigger(model: str) -> DeploymentEventTrigger:
         >>> retrain_trigger("clf").match.model_dump()
         {'prefect.resource.id': 'gapgates.model.clf'}
     """
-    return DeploymentEventTrigger(name=f"retrain {model} when the monitor says so", expect={RETRAIN_EVENT},
-                                  match={"prefect.resource.id": model_resource(model)["prefect.resource.id"]})
+    return DeploymentEventTrigger(
+        name=f"retrain {model} when the monitor says so",
+        expect={RETRAIN_EVENT},
+        match={"prefect.resource.id": model_resource(model)["prefect.resource.id"]},
+    )
 
 
 @task(name="monitor", cache_policy=NO_CACHE)
@@ -62,8 +65,14 @@ def monitor_task(config: CheckConfig, fresh: str, out: str | None) -> dict[str, 
 
     if config.registry is None:
         raise ConfigError("The monitor needs the registry of the production model. Set 'registry' in the gapgates.toml.")
-    result = run_monitor(fresh, registry=config.registry, model_name=config.model_name, target=config.target,
-                         policy=config.policy, seed=config.seed)
+    result = run_monitor(
+        fresh,
+        registry=config.registry,
+        model_name=config.model_name,
+        target=config.target,
+        policy=config.policy,
+        seed=config.seed,
+    )
     report = monitor_report(result)
     publish_monitor(report, out=out, history=config.history_path)
     return report
@@ -86,8 +95,9 @@ def emit_retrain(report: dict[str, Any]) -> str | None:
 
 
 @flow(name="monitor-production", validate_parameters=True, persist_result=True)
-def monitor_production(config_path: str | None = None, fresh: str = "", out: str | None = None,
-                       options: dict[str, Any] | None = None) -> Any:
+def monitor_production(
+    config_path: str | None = None, fresh: str = "", out: str | None = None, options: dict[str, Any] | None = None
+) -> Any:
     """Monitor the production model on newly labelled rows; emit the retrain event when it needs one.
 
     Args:
@@ -105,20 +115,26 @@ def monitor_production(config_path: str | None = None, fresh: str = "", out: str
     try:
         config = gate_config(config_path, options)
         if not fresh:
-            raise ConfigError("The monitor needs the newly labelled rows. Pass the 'fresh' parameter (a CSV or Parquet "
-                              "file).")
+            raise ConfigError("The monitor needs the newly labelled rows. Pass the 'fresh' parameter (a CSV or Parquet file).")
         target = out if out is not None else (None if config.out is None else str(Path(config.out) / "monitor"))
         report = monitor_task(config, fresh, target)
     except GapGatesError as err:
         logger.error("gapgates: error: %s", err)
         return Failed(message=f"gapgates: error: {err}", data=err)
     event = emit_retrain(report)
-    logger.info("monitor %s %s: %s%s", report["model"]["name"], report["registry"]["version"], report["decision"],
-                "" if event is None else f" (event {RETRAIN_EVENT} {event})")
+    logger.info(
+        "monitor %s %s: %s%s",
+        report["model"]["name"],
+        report["registry"]["version"],
+        report["decision"],
+        "" if event is None else f" (event {RETRAIN_EVENT} {event})",
+    )
     if report["decision"] == "retrain" and event is None:
         # Prefect could not send the event (no API, events disabled): nothing will retrain, so say so loudly
-        message = (f"gapgates: the monitor decided retrain, but the {RETRAIN_EVENT} event could not be emitted, so no "
-                   "retrain will start. Check PREFECT_API_URL and that events reach the server; the report is written.")
+        message = (
+            f"gapgates: the monitor decided retrain, but the {RETRAIN_EVENT} event could not be emitted, so no "
+            "retrain will start. Check PREFECT_API_URL and that events reach the server; the report is written."
+        )
         logger.error(message)
         return Failed(message=message, data=report)
     return report

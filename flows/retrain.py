@@ -120,8 +120,7 @@ def blocked_message(reasons: list[str]) -> str:
 
 
 @flow(name="retrain-and-gate", validate_parameters=True, persist_result=True)
-def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | None = None,
-                     recommend: bool = False) -> Any:
+def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | None = None, recommend: bool = False) -> Any:
     """Retrain a model and gate its promotion on the generalization gap.
 
     Args:

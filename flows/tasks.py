@@ -51,8 +51,20 @@ from gapgates.pipeline.steps import RunResult, fitting_failed, guard_model
 from gapgates.pipeline.sweep import Recommendation, judge_one, recommend_fixes, serial_folds
 
 __all__ = [
-    "IO_RETRIES", "RUN_CACHE", "TASKS", "RunCache", "call_task", "cross_validate", "fit_one_fold", "judge_value",
-    "recommend", "result_or_raise", "run_key", "run_step", "sweep_values", "task_runner_for",
+    "IO_RETRIES",
+    "RUN_CACHE",
+    "TASKS",
+    "RunCache",
+    "call_task",
+    "cross_validate",
+    "fit_one_fold",
+    "judge_value",
+    "recommend",
+    "result_or_raise",
+    "run_key",
+    "run_step",
+    "sweep_values",
+    "task_runner_for",
 ]
 
 T = TypeVar("T")
@@ -72,6 +84,7 @@ IO_RETRIES: dict[str, Any] = {"retries": 2, "retry_delay_seconds": 2, "retry_con
 
 def _user_errors_fail(fn: Callable[..., T]) -> Callable[..., T | State]:
     """Turn a GapGatesError into a Failed state with its one line: no traceback, no retry."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T | State:
         try:
@@ -179,6 +192,7 @@ RUN_CACHE = RunCache()
 
 def _keeps_result(fn: Callable[..., T]) -> Callable[..., T]:
     """Keep the step's result in its task's transaction, for the step's rollback hook."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> T:
         value = fn(*args, **kwargs)
@@ -230,8 +244,7 @@ def fit_one_fold(prep: Prepared, index: int, train_rows: Any, test_rows: Any) ->
     model = guard_model(prep, [(train_rows, test_rows)], first=index, total=prep.config.folds * prep.config.repeats)
     try:
         with thread_limits(prep.config.workers):
-            return fit_fold(model, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics,
-                            index=index)
+            return fit_fold(model, prep.train.X, prep.train.y, train_rows, test_rows, scoring=prep.metrics, index=index)
     except GapGatesError:
         raise
     except (ValueError, TypeError) as err:
@@ -240,8 +253,9 @@ def fit_one_fold(prep: Prepared, index: int, train_rows: Any, test_rows: Any) ->
 
 @task(name="combine-folds", cache_policy=NO_CACHE)
 def _combine(prep: Prepared, folds: list[FoldFit]) -> GapResult:
-    return combine_folds(folds, prep.train.X, scoring=prep.metrics, classification=prep.classification,
-                         confidence=prep.policy.gap.confidence)
+    return combine_folds(
+        folds, prep.train.X, scoring=prep.metrics, classification=prep.classification, confidence=prep.policy.gap.confidence
+    )
 
 
 def task_runner_for(config: CheckConfig) -> TaskRunner:
@@ -258,8 +272,7 @@ def task_runner_for(config: CheckConfig) -> TaskRunner:
 
         if config.dask == "local":
             workers = config.workers or 2
-            return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1,
-                                                  "dashboard_address": None})
+            return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "dashboard_address": None})
         return DaskTaskRunner(address=config.dask)
     return ThreadPoolTaskRunner(max_workers=config.workers or 1)
 
@@ -287,8 +300,10 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
 
     def fold_fits(folds: Splits, first: int) -> list[FoldFit]:
         if here:
-            return [result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
-                    for i, (tr, te) in enumerate(folds)]
+            return [
+                result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
+                for i, (tr, te) in enumerate(folds)
+            ]
         # Not opaque on submit: a DaskTaskRunner ships an opaque argument to its worker as a bare tuple.
         futures = [
             runner.submit(fit_one_fold, parameters={"prep": prep, "index": first + i, "train_rows": tr, "test_rows": te})
@@ -342,9 +357,10 @@ def sweep_values(preps: list[Prepared], splits: Splits, *, runner: TaskRunner | 
         runner = task_runner_for(config) if config.dask else ThreadPoolTaskRunner(max_workers=workers)
     common = {k: v for k, v in config.params.items() if all(p.config.params.get(k) == v for p in preps)}
     with thread_limits(workers), runner:
-        futures = [runner.submit(judge_value, parameters={"prep": serial_folds(prep), "label": _label(prep, common),
-                                                          "splits": splits})
-                   for prep in preps]
+        futures = [
+            runner.submit(judge_value, parameters={"prep": serial_folds(prep), "label": _label(prep, common), "splits": splits})
+            for prep in preps
+        ]
         for future in futures:
             future.wait()
         return [result_or_raise(future.state) for future in futures]

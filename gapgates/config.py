@@ -12,7 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from gapgates.errors import ConfigError
 
 __all__ = [
-    "MAX_FITS", "CheckConfig", "free_cores", "history_location", "is_mlflow", "load_config", "merge_config",
+    "MAX_FITS",
+    "CheckConfig",
+    "free_cores",
+    "history_location",
+    "is_mlflow",
+    "load_config",
+    "merge_config",
     "usable_cores",
 ]
 
@@ -184,18 +190,22 @@ class CheckConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> CheckConfig:
         if self.holdout is not None and self.holdout_fraction is not None:
-            raise ValueError(f"Give either --holdout FILE or --holdout-fraction F, not both. Got holdout "
-                             f"'{self.holdout}' and holdout_fraction {self.holdout_fraction:g}.")
+            raise ValueError(
+                f"Give either --holdout FILE or --holdout-fraction F, not both. Got holdout "
+                f"'{self.holdout}' and holdout_fraction {self.holdout_fraction:g}."
+            )
         roles = [("target", self.target), ("group", self.group), ("time", self.time)]
         named = [(role, column) for role, column in roles if column is not None]
         for i, (role, column) in enumerate(named):
-            for other, other_column in named[i + 1:]:
+            for other, other_column in named[i + 1 :]:
                 if column == other_column:
-                    raise ValueError(f"The {role} and {other} columns must differ. Got '{column}' for both; "
-                                     f"fix --{role} or --{other}.")
+                    raise ValueError(
+                        f"The {role} and {other} columns must differ. Got '{column}' for both; fix --{role} or --{other}."
+                    )
         if self.n_jobs == 0:
-            raise ValueError("The 'n_jobs' must be a positive number of workers, or negative for all cores but some "
-                             "(-1: all). Got 0.")
+            raise ValueError(
+                "The 'n_jobs' must be a positive number of workers, or negative for all cores but some (-1: all). Got 0."
+            )
         if self.planned_fits > self.max_fits:
             raise ValueError(
                 f"The run would fit the model {self.planned_fits:,} times ({self._fits_text()}), more than the limit "
@@ -233,8 +243,10 @@ class CheckConfig(BaseModel):
         """One line saying that ``n_jobs`` was clipped, and why (None when it was not)."""
         if self.n_jobs is None or self.n_jobs < 0 or self.workers == self.n_jobs:
             return None
-        return (f"--n-jobs {self.n_jobs} uses {self.workers} worker(s): {usable_cores()} usable core(s), "
-                f"{self.folds * self.repeats} fold fit(s) per pass.")
+        return (
+            f"--n-jobs {self.n_jobs} uses {self.workers} worker(s): {usable_cores()} usable core(s), "
+            f"{self.folds * self.repeats} fold fit(s) per pass."
+        )
 
     @property
     def model_name(self) -> str:

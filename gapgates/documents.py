@@ -37,8 +37,17 @@ loads = tomllib.loads
 TOMLDecodeError = tomllib.TOMLDecodeError
 
 __all__ = [
-    "MAX_DEPTH", "MAX_DOCUMENT_BYTES", "MAX_REPORT_BYTES", "TOMLDecodeError", "depth", "limit", "load_json",
-    "load_toml", "load_yaml", "loads", "read_text",
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_BYTES",
+    "MAX_REPORT_BYTES",
+    "TOMLDecodeError",
+    "depth",
+    "limit",
+    "load_json",
+    "load_toml",
+    "load_yaml",
+    "loads",
+    "read_text",
 ]
 
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -66,15 +75,15 @@ def limit(name: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise ConfigError(f"The environment variable {variable} must be a positive integer. Got {brief(text, 40)!r}.") \
-            from None
+        raise ConfigError(f"The environment variable {variable} must be a positive integer. Got {brief(text, 40)!r}.") from None
     if value < 1:
         raise ConfigError(f"The environment variable {variable} must be a positive integer. Got {value}.")
     return value
 
 
-def read_text(path: str | Path, what: str, *, size: str = "MAX_DOCUMENT_BYTES", error: type[GapGatesError] = ConfigError,
-              hint: str = "") -> str:
+def read_text(
+    path: str | Path, what: str, *, size: str = "MAX_DOCUMENT_BYTES", error: type[GapGatesError] = ConfigError, hint: str = ""
+) -> str:
     """The UTF-8 text of a regular file no larger than its size limit.
 
     Args:
@@ -101,13 +110,16 @@ def read_text(path: str | Path, what: str, *, size: str = "MAX_DOCUMENT_BYTES", 
     except OSError as err:
         raise error(f"{what} '{path}' cannot be read: {err.strerror or err}.") from None
     if len(data) > max_bytes:
-        raise error(f"{what} '{path}' is larger than the limit of {max_bytes:,} bytes. Pass the right file, or raise "
-                    f"the limit with the environment variable {_ENV[size][0]}.")
+        raise error(
+            f"{what} '{path}' is larger than the limit of {max_bytes:,} bytes. Pass the right file, or raise "
+            f"the limit with the environment variable {_ENV[size][0]}."
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise error(f"{what} '{path}' is not UTF-8 text (byte {err.start} is 0x{data[err.start]:02x}). Save it as "
-                    "UTF-8.") from None
+        raise error(
+            f"{what} '{path}' is not UTF-8 text (byte {err.start} is 0x{data[err.start]:02x}). Save it as UTF-8."
+        ) from None
 
 
 def depth(value: Any) -> int:
@@ -132,8 +144,10 @@ def depth(value: Any) -> int:
 
 
 def _too_deep(source: str, error: type[GapGatesError], max_depth: int) -> GapGatesError:
-    return error(f"{source} nests more than {max_depth} levels of tables or lists. Flatten it (or raise the limit "
-                 "with the environment variable GAPGATES_MAX_DOCUMENT_DEPTH).")
+    return error(
+        f"{source} nests more than {max_depth} levels of tables or lists. Flatten it (or raise the limit "
+        "with the environment variable GAPGATES_MAX_DOCUMENT_DEPTH)."
+    )
 
 
 def _checked_depth(data: Any, source: str, error: type[GapGatesError]) -> Any:

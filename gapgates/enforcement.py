@@ -65,8 +65,7 @@ class Enforcement:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``registry`` section."""
-        return {"version": self.version, "promoted": self.promoted, "production": self.production,
-                "previous": self.previous}
+        return {"version": self.version, "promoted": self.promoted, "production": self.production, "previous": self.previous}
 
 
 @dataclass(frozen=True, eq=False)
@@ -94,8 +93,12 @@ class Staged:
     @property
     def planned(self) -> Enforcement:
         """The enforcement this plan leads to once committed."""
-        return Enforcement(version=self.version, promoted=self.promote,
-                           production=self.version if self.promote else self.previous, previous=self.previous)
+        return Enforcement(
+            version=self.version,
+            promoted=self.promote,
+            production=self.version if self.promote else self.previous,
+            previous=self.previous,
+        )
 
 
 def registry_metadata(result: RunResult) -> dict[str, Any]:
@@ -106,16 +109,18 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
     ev, config = result.evidence, result.prepared.config
     gap_result, held = ev.gap, ev.holdout
     return {
-        "folds": config.folds, "repeats": config.repeats, "seed": config.seed,
+        "folds": config.folds,
+        "repeats": config.repeats,
+        "seed": config.seed,
         "noise_rate": None if ev.noise is None else ev.noise.rate,
         "shift_auc": None if ev.shift is None else ev.shift.auc,
         "diagnosis": None if result.diagnosis is None else result.diagnosis.label,
         "decision": result.decision.outcome.value,
         "reasons": result.decision.reasons,
         "primary_metric": result.prepared.metrics[0],
-        "gap": {} if gap_result is None else {
-            m: {k: v for k, v in g.to_dict().items() if k != "folds"} for m, g in gap_result.metrics.items()
-        },
+        "gap": {}
+        if gap_result is None
+        else {m: {k: v for k, v in g.to_dict().items() if k != "folds"} for m, g in gap_result.metrics.items()},
         "holdout": None if held is None else held.to_dict(),
         "data_fingerprint": result.prepared.fingerprint,
         "policy_hash": result.policy_hash,
@@ -184,17 +189,19 @@ def stage(
     if approved_by is not None and decision.outcome is Outcome.BLOCK:
         raise PromotionBlocked(decision)  # before any write: an approval never overrides a block
     if result.model is None and (decision.allows_promotion or approved):
-        raise RegistryError(
-            "The run has no final model to register. Set 'registry' in the check config so run_check fits it."
-        )
+        raise RegistryError("The run has no final model to register. Set 'registry' in the check config so run_check fits it.")
     version = None  # no model when blocked before any fit (e.g. by the data-quality gate): audit, register nothing
     if result.model is not None:
         report = build_report(result)
         train = result.prepared.train  # a bounded sample of it is what `gapgates monitor` measures drift against
         sample, text = training_sample(train.X, train.y, target=train.target, seed=result.prepared.config.seed)
-        version = registry.register(result.model, name=result.name,
-                                    metadata={**registry_metadata(result), "training_sample": sample.metadata()},
-                                    report=report, documents={**report_documents(report), SAMPLE_FILE: text})
+        version = registry.register(
+            result.model,
+            name=result.name,
+            metadata={**registry_metadata(result), "training_sample": sample.metadata()},
+            report=report,
+            documents={**report_documents(report), SAMPLE_FILE: text},
+        )
     previous = registry.production  # registering never moves it (read after: an MLflow store learns the name)
     if approved:
         reasons = (approval_reason or "approved",)
@@ -210,8 +217,7 @@ def stage(
         reason = approval_reason or "rejected"
         registry.record(version, "reject", actor=rejected_by, reasons=[reason])
         blocked = _rejection(decision, rejected_by, reason)
-    return Staged(registry, version, promoting, actor, tuple(decision.reasons or ["every check passed"]), previous,
-                  blocked)
+    return Staged(registry, version, promoting, actor, tuple(decision.reasons or ["every check passed"]), previous, blocked)
 
 
 def commit(staged: Staged) -> Enforcement:
@@ -225,15 +231,17 @@ def commit(staged: Staged) -> Enforcement:
     """
     if staged.promote and staged.version is not None:
         staged.registry.promote(staged.version, actor=staged.actor, reasons=staged.reasons)
-    return Enforcement(version=staged.version, promoted=staged.promote, production=staged.registry.production,
-                       previous=staged.previous)
+    return Enforcement(
+        version=staged.version, promoted=staged.promote, production=staged.registry.production, previous=staged.previous
+    )
 
 
 def withdraw(staged: Staged | None) -> None:
     """Audit a staged promotion that was never committed (a later step failed); production is unchanged."""
     if staged is not None and staged.promote and staged.version is not None:
-        staged.registry.record(staged.version, "withdraw", actor="gapgates",
-                               reasons=["not promoted: a step before the production switch failed"])
+        staged.registry.record(
+            staged.version, "withdraw", actor="gapgates", reasons=["not promoted: a step before the production switch failed"]
+        )
 
 
 def enforce(
@@ -275,8 +283,15 @@ def enforce(
         >>> done.promoted, done.production  # doctest: +SKIP
         (True, 'v1')
     """
-    staged = stage(result, registry, promote=promote, actor=actor, approved_by=approved_by, rejected_by=rejected_by,
-                   approval_reason=approval_reason)
+    staged = stage(
+        result,
+        registry,
+        promote=promote,
+        actor=actor,
+        approved_by=approved_by,
+        rejected_by=rejected_by,
+        approval_reason=approval_reason,
+    )
     done = commit(staged)
     approved = approved_by is not None and result.decision.outcome is Outcome.NEEDS_APPROVAL
     if raise_on_block and staged.blocked is not None and not approved:

@@ -90,6 +90,8 @@ class RunBlocked(GapGatesError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return type(self), (str(self), self.report)
+
+
 def brief(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     """``text`` on one line and at most ``limit`` characters (cut with "…").
 

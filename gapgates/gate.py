@@ -28,8 +28,17 @@ from gapgates.pipeline.steps import RunResult
 from gapgates.pipeline.sweep import Recommendation, recommend_fixes
 from gapgates.publishing import Published, publish, retract
 
-__all__ = ["COMMIT_STEPS", "GATE_STEPS", "RECOMMEND_STEP", "GateState", "ask_approval", "commit_run", "publish_run",
-           "run_gate", "stage_run"]
+__all__ = [
+    "COMMIT_STEPS",
+    "GATE_STEPS",
+    "RECOMMEND_STEP",
+    "GateState",
+    "ask_approval",
+    "commit_run",
+    "publish_run",
+    "run_gate",
+    "stage_run",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,16 +97,21 @@ def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
     if approval is None:
         return stage(result, registry, promote=config.promote)
     if approval.approved and result.decision.outcome is Outcome.NEEDS_APPROVAL:
-        return stage(result, registry, promote=config.promote, approved_by=approval.actor,
-                     approval_reason=approval.reason)
+        return stage(result, registry, promote=config.promote, approved_by=approval.actor, approval_reason=approval.reason)
     return stage(result, registry, promote=False, rejected_by=approval.actor, approval_reason=approval.reason)
 
 
-def publish_run(result: RunResult, approval: Approval | None, staged: Staged | None,
-                recommendation: Recommendation | None = None) -> Published:
+def publish_run(
+    result: RunResult, approval: Approval | None, staged: Staged | None, recommendation: Recommendation | None = None
+) -> Published:
     """Write the reports (with the recommendation), record the history row and notify, saying what the commit will do."""
-    return publish(result, out=result.prepared.config.out, enforcement=None if staged is None else staged.planned,
-                   approval=approval, recommendation=recommendation)
+    return publish(
+        result,
+        out=result.prepared.config.out,
+        enforcement=None if staged is None else staged.planned,
+        approval=approval,
+        recommendation=recommendation,
+    )
 
 
 def commit_run(staged: Staged | None) -> Enforcement | None:
@@ -115,8 +129,7 @@ GATE_STEPS: tuple[Step, ...] = (*JUDGE_STEPS, RECOMMEND_STEP, APPROVAL_STEP)
 #: The transaction: nothing in it moves production but its last step.
 COMMIT_STEPS: tuple[Step, ...] = (
     Step("stage", stage_run, ("result", "approval"), "staged", io=True, rollback=withdraw),
-    Step("publish", publish_run, ("result", "approval", "staged", "recommendation"), "published", io=True,
-         rollback=retract),
+    Step("publish", publish_run, ("result", "approval", "staged", "recommendation"), "published", io=True, rollback=retract),
     Step("commit", commit_run, ("staged",), "committed", io=True),
 )
 

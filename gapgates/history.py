@@ -151,9 +151,10 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
     )
 
 
-_TABLES = {"runs": {"id", "time", "model", "version", "fingerprint", "decision", "primary_metric", "noise_rate",
-                    "diagnosis"},
-           "gaps": {"run_id", "metric", "gap", "ci_low", "ci_high"}}
+_TABLES = {
+    "runs": {"id", "time", "model", "version", "fingerprint", "decision", "primary_metric", "noise_rate", "diagnosis"},
+    "gaps": {"run_id", "metric", "gap", "ci_low", "ci_high"},
+}
 
 
 def _busy(err: sqlite3.Error) -> bool:
@@ -196,15 +197,19 @@ class History:
 
     def _check_tables(self, conn: sqlite3.Connection) -> None:
         """Refuse another application's database (read only; raises ``sqlite3.Error`` on a damaged file)."""
-        found = {name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
-                 for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        found = {
+            name: {row[1] for row in conn.execute(f"PRAGMA table_info('{name}')")}
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
         ours = {name: columns for name, columns in found.items() if name != "sqlite_sequence"}
         if not ours:
             return
         if any(not columns <= ours.get(name, set()) for name, columns in _TABLES.items()):
             shown = ", ".join(sorted(ours)[:8])
-            raise ConfigError(f"The history database '{self.path}' belongs to another application (tables: {shown}), "
-                              "not gapgates. Pass another --history path; the file was not changed.")
+            raise ConfigError(
+                f"The history database '{self.path}' belongs to another application (tables: {shown}), "
+                "not gapgates. Pass another --history path; the file was not changed."
+            )
 
     def check(self) -> None:
         """Refuse a file that is not a gapgates history (read-only; a missing or empty file passes).
@@ -278,8 +283,10 @@ class History:
                 raise self._foreign(err) from None
 
     def _foreign(self, err: sqlite3.Error) -> ConfigError:
-        return ConfigError(f"The history database '{self.path}' is not a gapgates history ({err}). Pass another "
-                           "--history path; the file was not changed.")
+        return ConfigError(
+            f"The history database '{self.path}' is not a gapgates history ({err}). Pass another "
+            "--history path; the file was not changed."
+        )
 
     def add(self, record: RunRecord) -> int:
         """Store one run in a single transaction and return its id."""
@@ -289,8 +296,17 @@ class History:
                 cur = conn.execute(
                     "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
                     " diagnosis, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (record.time, record.model, record.version, record.fingerprint, record.decision,
-                     record.primary_metric, record.noise_rate, record.diagnosis, record.kind),
+                    (
+                        record.time,
+                        record.model,
+                        record.version,
+                        record.fingerprint,
+                        record.decision,
+                        record.primary_metric,
+                        record.noise_rate,
+                        record.diagnosis,
+                        record.kind,
+                    ),
                 )
                 run_id = int(cur.lastrowid or 0)
                 conn.executemany(
@@ -299,9 +315,10 @@ class History:
                 )
                 if record.approval is not None:
                     a = record.approval
-                    conn.execute("INSERT INTO approvals (run_id, approved, actor, reason, timed_out) VALUES (?, ?, ?, ?, ?)",
-                                 (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"),
-                                  bool(a.get("timed_out"))))
+                    conn.execute(
+                        "INSERT INTO approvals (run_id, approved, actor, reason, timed_out) VALUES (?, ?, ?, ?, ?)",
+                        (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"), bool(a.get("timed_out"))),
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -343,7 +360,8 @@ class History:
         kind = "kind" if has_kind else "'gate'"
         rows = conn.execute(
             f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis, {kind}"
-            f" FROM runs {where} ORDER BY id DESC {limit}", args,
+            f" FROM runs {where} ORDER BY id DESC {limit}",
+            args,
         ).fetchall()
         ids = [r[0] for r in rows]
         gaps: dict[int, dict[str, MetricRecord]] = {i: {} for i in ids}
@@ -360,12 +378,24 @@ class History:
             approvals = {
                 run_id: {"approved": bool(ok), "actor": str(actor), "reason": str(reason), "timed_out": bool(late)}
                 for run_id, ok, actor, reason, late in conn.execute(
-                    f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids)
+                    f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids
+                )
             }
         return [
-            RunRecord(time=str(t), model=str(m), version=None if v is None else str(v), fingerprint=f,
-                      decision=str(d), primary_metric=p, gaps=gaps[i], noise_rate=_real(n), diagnosis=dg,
-                      approval=approvals.get(i), kind=str(k), id=i)
+            RunRecord(
+                time=str(t),
+                model=str(m),
+                version=None if v is None else str(v),
+                fingerprint=f,
+                decision=str(d),
+                primary_metric=p,
+                gaps=gaps[i],
+                noise_rate=_real(n),
+                diagnosis=dg,
+                approval=approvals.get(i),
+                kind=str(k),
+                id=i,
+            )
             for i, t, m, v, f, d, p, n, dg, k in reversed(rows)
         ]
 

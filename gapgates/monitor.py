@@ -85,13 +85,16 @@ def _production(registry: Any, name: str) -> tuple[str, dict[str, Any], str | No
     """The production version of ``name``, its metadata and when it was promoted."""
     version = registry.production
     if version is None:
-        raise RegistryError(f"The registry has no production version of model '{name}'. Promote one first "
-                            "(gapgates run ... --promote).")
+        raise RegistryError(
+            f"The registry has no production version of model '{name}'. Promote one first (gapgates run ... --promote)."
+        )
     info = registry.info(version)
     recorded = str(info.metadata.get("name") or info.name or "")
     if recorded and recorded != name:
-        raise RegistryError(f"The registry's production model is '{recorded}', not '{name}'. Pass --model-name "
-                            f"{recorded}, or the registry of '{name}'.")
+        raise RegistryError(
+            f"The registry's production model is '{recorded}', not '{name}'. Pass --model-name "
+            f"{recorded}, or the registry of '{name}'."
+        )
     promoted = [e.time for e in registry.audit() if e.action in {"promote", "rollback"} and e.version == version]
     return version, info.metadata, (promoted[-1] if promoted else None)
 
@@ -100,17 +103,21 @@ def _metrics(version: str, metadata: dict[str, Any]) -> tuple[list[str], dict[st
     """The metrics recorded at promotion (primary first) and their cross-validated test scores."""
     gap = metadata.get("gap")
     if not isinstance(gap, dict) or not gap:
-        raise RegistryError(f"Version {version} records no cross-validated test score, so there is no production gap "
-                            "to measure. Register it again through the gate (gapgates run ... --promote).")
+        raise RegistryError(
+            f"Version {version} records no cross-validated test score, so there is no production gap "
+            "to measure. Register it again through the gate (gapgates run ... --promote)."
+        )
     primary = metadata.get("primary_metric")
     metrics = sorted(gap, key=lambda m: m != primary)
     promoted: dict[str, float | None] = {}
     for m, v in gap.items():
         value = v.get("test_mean") if isinstance(v, dict) else None
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise RegistryError(f"Version {version} records a test score for {str(m)[:80]!r} that is not a number "
-                                f"({str(value)[:40]!r}): its metadata was changed outside gapgates. Register the "
-                                "model again through the gate.")
+            raise RegistryError(
+                f"Version {version} records a test score for {str(m)[:80]!r} that is not a number "
+                f"({str(value)[:40]!r}): its metadata was changed outside gapgates. Register the "
+                "model again through the gate."
+            )
         promoted[str(m)] = None if value is None else float(value)
     return metrics, promoted
 
@@ -121,25 +128,30 @@ def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: i
     table = load_table(data)
     require_columns(table, target)
     if target != sample.target:
-        raise ConfigError(f"The production version was trained on the target '{sample.target}', not '{target}'. "
-                          f"Pass --target {sample.target}.")
+        raise ConfigError(
+            f"The production version was trained on the target '{sample.target}', not '{target}'. Pass --target {sample.target}."
+        )
     missing = [c for c in sample.features if c not in table.columns]
     if missing:
         shown = ", ".join(missing[:5]) + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
-        raise ConfigError(f"The fresh data '{data}' lacks {len(missing)} feature column(s) of the production model: "
-                          f"{shown}. Give rows with the training columns.")
+        raise ConfigError(
+            f"The fresh data '{data}' lacks {len(missing)} feature column(s) of the production model: "
+            f"{shown}. Give rows with the training columns."
+        )
     if len(table) < min_rows:
-        raise DataError(f"The fresh data '{data}' has {len(table)} rows; monitoring needs at least {min_rows} "
-                        "([monitor] min_rows). Collect more labelled rows.")
+        raise DataError(
+            f"The fresh data '{data}' has {len(table)} rows; monitoring needs at least {min_rows} "
+            "([monitor] min_rows). Collect more labelled rows."
+        )
     if table[target].isna().any():
         count = int(table[target].isna().sum())
-        raise DataError(f"The fresh data '{data}' has {count} row(s) without a label in '{target}'. Drop them or label "
-                        "them.")
+        raise DataError(f"The fresh data '{data}' has {count} row(s) without a label in '{target}'. Drop them or label them.")
     return table
 
 
-def _quality(table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *, model: Any,
-             classification: bool) -> QualityResult:
+def _quality(
+    table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *, model: Any, classification: bool
+) -> QualityResult:
     """The fresh rows through the gate's suites; a classifier's labels must be the classes it was trained on."""
     from gapgates.quality.gate import check_quality
 
@@ -213,22 +225,32 @@ def run_monitor(
     table = _fresh(data, target, sample, min_rows=rules.monitor.min_rows)
     model = reg.load(version)
     classification = model_kind(model) == "classifier"
-    quality = _quality(table, target, rules, _suite(suite, rules, policy), model=model,
-                       classification=classification)
+    quality = _quality(table, target, rules, _suite(suite, rules, policy), model=model, classification=classification)
     guarded = GuardedModel(model, name=model_name, label="the production model")
     if classification:
         guarded.classes_ = getattr(model, "classes_", None)
     X, y = table[sample.features], table[target]
-    scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence,
-                         seed=seed)
+    scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence, seed=seed)
     drift = measure_drift(sample.table[sample.features], X, alpha=rules.monitor.drift_alpha, seed=seed)
     evidence = MonitorEvidence(scores=scores, drift=drift, quality=quality, output_problems=output_problems([guarded]))
     return MonitorResult(
-        name=model_name, registry=str(registry), version=version, promoted_at=promoted_at,
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), data=str(data),
-        fingerprint=_fingerprint(table), rows=len(table), target=target,
-        task="classification" if classification else "regression", primary_metric=metrics[0], scores=scores,
-        drift=drift, quality=quality, sample=sample, decision=decide(evidence, rules.monitor), policy=rules,
+        name=model_name,
+        registry=str(registry),
+        version=version,
+        promoted_at=promoted_at,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        data=str(data),
+        fingerprint=_fingerprint(table),
+        rows=len(table),
+        target=target,
+        task="classification" if classification else "regression",
+        primary_metric=metrics[0],
+        scores=scores,
+        drift=drift,
+        quality=quality,
+        sample=sample,
+        decision=decide(evidence, rules.monitor),
+        policy=rules,
     )
 
 
@@ -263,15 +285,15 @@ def monitor_report(result: MonitorResult) -> dict[str, Any]:
         "drift": result.drift.to_dict(),
         "quality": None if result.quality is None else result.quality.to_dict(),
         "data": {"path": result.data, "fingerprint": result.fingerprint, "rows": result.rows, "target": result.target},
-        "training_sample": {"rows": result.sample.rows, "of_rows": result.sample.of_rows,
-                            "sha256": result.sample.sha256},
+        "training_sample": {"rows": result.sample.rows, "of_rows": result.sample.of_rows, "sha256": result.sample.sha256},
         "policy_hash": policy_hash(result.policy),
         "policy": {"monitor": result.policy.monitor.model_dump(mode="json")},
     }
 
 
-def publish_monitor(report: dict[str, Any], *, out: str | Path | None = None,
-                    history: str | Path | None = None) -> dict[str, Path]:
+def publish_monitor(
+    report: dict[str, Any], *, out: str | Path | None = None, history: str | Path | None = None
+) -> dict[str, Path]:
     """Write a monitor report (``report.json``, ``report.md``, ``report.html``) and record its history row.
 
     Args:
@@ -313,9 +335,16 @@ def monitor_evidence(report: dict[str, Any]) -> dict[str, Any]:
     primary = report["primary_metric"]
     gap = report["gap"].get(primary, {})
     return {
-        "model": report["model"]["name"], "version": report["registry"]["version"], "decision": report["decision"],
-        "reasons": list(report["reasons"]), "primary_metric": primary, "production_gap": gap.get("gap_mean"),
-        "gap_ci_low": gap.get("gap_ci_low"), "gap_ci_high": gap.get("gap_ci_high"),
-        "drift_auc": report["drift"]["auc"], "drifted_columns": list(report["drift"]["drifted"]),
-        "data_fingerprint": report["data"]["fingerprint"], "created": report["created"],
+        "model": report["model"]["name"],
+        "version": report["registry"]["version"],
+        "decision": report["decision"],
+        "reasons": list(report["reasons"]),
+        "primary_metric": primary,
+        "production_gap": gap.get("gap_mean"),
+        "gap_ci_low": gap.get("gap_ci_low"),
+        "gap_ci_high": gap.get("gap_ci_high"),
+        "drift_auc": report["drift"]["auc"],
+        "drifted_columns": list(report["drift"]["drifted"]),
+        "data_fingerprint": report["data"]["fingerprint"],
+        "created": report["created"],
     }

@@ -73,6 +73,7 @@ def _cut(sock: socket.socket) -> None:
 
 def _opener(sockets: _Sockets) -> urllib.request.OpenerDirector:
     """urllib with proxies and redirects as usual, whose connections report their sockets to ``sockets``."""
+
     class Recorded(http.client.HTTPConnection):
         def connect(self) -> None:
             super().connect()
@@ -137,7 +138,9 @@ def post(markdown: str, url: str, *, timeout: float) -> Notification:
     deadline = timeout
     body = json.dumps({"text": markdown}).encode("utf-8")
     request = urllib.request.Request(
-        url, data=body, method="POST",
+        url,
+        data=body,
+        method="POST",
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "gapgates"},
     )
     sockets = _Sockets()

@@ -43,12 +43,10 @@ def _creatable(path: Path, what: str, error: type[GapGatesError]) -> None:
         raise error(f"{what} '{path}' cannot be created: '{ancestor}' is a file, not a directory. Choose another path.")
     problem = _probe(ancestor)
     if problem is not None:
-        raise error(f"{what} '{path}' cannot be created: '{ancestor}' is not writable ({problem}). Choose a writable "
-                    "path.")
+        raise error(f"{what} '{path}' cannot be created: '{ancestor}' is not writable ({problem}). Choose a writable path.")
 
 
-def check_directory(path: str | Path, what: str, *, files: Sequence[str] = (),
-                    error: type[GapGatesError] = ConfigError) -> None:
+def check_directory(path: str | Path, what: str, *, files: Sequence[str] = (), error: type[GapGatesError] = ConfigError) -> None:
     """Refuse a directory gapgates could not write ``files`` into (it is created later when missing).
 
     Args:
@@ -71,8 +69,10 @@ def check_directory(path: str | Path, what: str, *, files: Sequence[str] = (),
         raise error(f"{what} '{path}' is not writable ({problem}). Choose a writable directory.")
     for name in files:
         if (path / name).is_dir():
-            raise error(f"{what} '{path}' holds a directory named '{name}', where gapgates writes a file. Remove it or "
-                        "choose another directory.")
+            raise error(
+                f"{what} '{path}' holds a directory named '{name}', where gapgates writes a file. Remove it or "
+                "choose another directory."
+            )
 
 
 def check_file(path: str | Path, what: str, *, error: type[GapGatesError] = ConfigError) -> None:

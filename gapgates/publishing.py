@@ -69,8 +69,7 @@ def publish(
     from gapgates.report.build import build_report, render_markdown, write_reports
     from gapgates.report.sweep import with_recommendations, write_sweep
 
-    report, sweep = with_recommendations(build_report(result, enforcement=enforcement, approval=approval),
-                                         recommendation)
+    report, sweep = with_recommendations(build_report(result, enforcement=enforcement, approval=approval), recommendation)
     paths = write_reports(report, out) if out is not None else {}
     if sweep is not None and out is not None:
         write_sweep(sweep, out)
@@ -97,6 +96,8 @@ def retract(published: Published | None) -> None:
 
     registry = {**published.report["registry"], "promoted": False}
     registry["production"] = registry.get("previous")
-    errors = {**published.report.get("errors", {}),
-              "promotion": f"Production was not switched to {registry['version']}: a step after publishing failed."}
+    errors = {
+        **published.report.get("errors", {}),
+        "promotion": f"Production was not switched to {registry['version']}: a step after publishing failed.",
+    }
     write_reports({**published.report, "registry": registry, "errors": errors}, published.paths["json"].parent)

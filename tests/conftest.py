@@ -47,8 +47,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         else:
             outside.append(item.nodeid)
     if outside:
-        raise pytest.UsageError("tests must live in tests/unit, tests/integration or tests/e2e; "
-                                f"not in a tier: {', '.join(outside)}")
+        raise pytest.UsageError(
+            f"tests must live in tests/unit, tests/integration or tests/e2e; not in a tier: {', '.join(outside)}"
+        )
 
 
 @pytest.fixture
@@ -98,8 +99,9 @@ def chromium() -> str:
 def cli_policy(tmp_path: Path) -> Path:
     """A policy file for the ``gapgates check`` tests: accuracy gap at most 0.05 (upper bound), beat the baseline."""
     path = tmp_path / "policy.toml"
-    path.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-                    "[performance]\nmin_gain_over_baseline = 0.0\n")
+    path.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n[performance]\nmin_gain_over_baseline = 0.0\n'
+    )
     return path
 
 
@@ -108,8 +110,10 @@ def config_toml(tmp_path: Path) -> Path:
     """A gapgates.toml in its own folder (data relative to it), with params, for the merge_config tests."""
     path = tmp_path / "conf" / "gapgates.toml"
     path.parent.mkdir()
-    path.write_text('data = "train.csv"\ntarget = "label"\nmodel = "sklearn.tree.DecisionTreeClassifier"\nfolds = 3\n'
-                    'holdout-fraction = 0.2\n[params]\nmax_depth = 2\ncriterion = "gini"\n')
+    path.write_text(
+        'data = "train.csv"\ntarget = "label"\nmodel = "sklearn.tree.DecisionTreeClassifier"\nfolds = 3\n'
+        'holdout-fraction = 0.2\n[params]\nmax_depth = 2\ncriterion = "gini"\n'
+    )
     return path
 
 

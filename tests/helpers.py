@@ -54,7 +54,11 @@ def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     return subprocess.run(
         [sys.executable, "-m", "gapgates", *args],
-        capture_output=True, text=True, cwd=cwd or ROOT, env=env, timeout=timeout,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=timeout,
     )
 
 
@@ -132,9 +136,26 @@ def promoted_for_monitoring(root: Path) -> tuple[Path, Path]:
     train, policy = root / "train.csv", root / "policy.toml"
     monitor_data(1500).to_csv(train, index=False)
     policy.write_text(MONITOR_POLICY)
-    result = invoke("check", "--data", train, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
-                    "--param", "max_iter=1000", "--name", "clf", "--registry", root / "registry", "--promote",
-                    "--policy", policy, "--out", root / "gate")
+    result = invoke(
+        "check",
+        "--data",
+        train,
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--param",
+        "max_iter=1000",
+        "--name",
+        "clf",
+        "--registry",
+        root / "registry",
+        "--promote",
+        "--policy",
+        policy,
+        "--out",
+        root / "gate",
+    )
     assert result.exit_code == 0, result.output
     return root / "registry", policy
 
@@ -143,9 +164,15 @@ def run_record(model: str = "m", gap: float = 0.02, **kw: Any) -> RunRecord:
     """A history record of one run (accuracy gap ``gap`` with a CI of +-0.01, and an f1 gap); ``kw`` overrides."""
     from gapgates.history import MetricRecord, RunRecord
 
-    fields = {"time": "2026-01-01T00:00:00+00:00", "model": model, "version": None, "fingerprint": "f" * 64,
-              "decision": "promote", "primary_metric": "accuracy",
-              "gaps": {"accuracy": MetricRecord(gap, gap - 0.01, gap + 0.01), "f1": MetricRecord(0.1, None, None)}}
+    fields = {
+        "time": "2026-01-01T00:00:00+00:00",
+        "model": model,
+        "version": None,
+        "fingerprint": "f" * 64,
+        "decision": "promote",
+        "primary_metric": "accuracy",
+        "gaps": {"accuracy": MetricRecord(gap, gap - 0.01, gap + 0.01), "f1": MetricRecord(0.1, None, None)},
+    }
     return RunRecord(**{**fields, **kw})
 
 
@@ -171,12 +198,22 @@ def digest_world(root: Path) -> tuple[Path, Path]:
     model = LogisticRegression().fit([[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1])
     day = iter(range(1, 32))
 
-    def add(name: str, decision: str, gap: float, *, kind: str = "gate", reasons: tuple[str, ...] = (),
-            registered: bool = False, version: str | None = None, **kw: Any) -> None:
+    def add(
+        name: str,
+        decision: str,
+        gap: float,
+        *,
+        kind: str = "gate",
+        reasons: tuple[str, ...] = (),
+        registered: bool = False,
+        version: str | None = None,
+        **kw: Any,
+    ) -> None:
         time = f"2026-03-{next(day):02d}T03:00:00+00:00"
         if registered:
-            version = reg.register(model, name=name, metadata={"decision": decision, "reasons": list(reasons),
-                                                               "run_created": time})
+            version = reg.register(
+                model, name=name, metadata={"decision": decision, "reasons": list(reasons), "run_created": time}
+            )
             if decision == "promote":
                 reg.promote(version)
             else:
@@ -196,8 +233,12 @@ def digest_world(root: Path) -> tuple[Path, Path]:
     add("churn", "ok", 0.0, kind="monitor")
     add(LONG_MODEL, "promote", 0.03)
     add(LONG_MODEL, "promote", 0.04)
-    add(LONG_MODEL, "needs_approval", 0.06,
-        approval={"approved": True, "actor": "alice", "reason": "known shift", "timed_out": False})
+    add(
+        LONG_MODEL,
+        "needs_approval",
+        0.06,
+        approval={"approved": True, "actor": "alice", "reason": "known shift", "timed_out": False},
+    )
     return history.path, reg.root
 
 
@@ -287,8 +328,18 @@ def real_run(tmp: Path, *, name: str = "tree", policy: Path | None = None, histo
     if not data.exists():
         noisy_classification(n=300).to_csv(data, index=False)
     out = tmp / "reports" / name
-    config = make_config({"data": data, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
-                          "name": name, "out": out, "policy": policy, "history": history, "folds": 3})
+    config = make_config(
+        {
+            "data": data,
+            "target": "label",
+            "model": "sklearn.tree.DecisionTreeClassifier",
+            "name": name,
+            "out": out,
+            "policy": policy,
+            "history": history,
+            "folds": 3,
+        }
+    )
     publish(run_check(config), out=out)
     return out
 
@@ -308,60 +359,143 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
     """
     return {
         **report,
-        "noise": {"rate": 0.183, "n_issues": 55, "rows": 300, "filter_by": "prune_by_noise_rate",
-                  "per_class": {"0": {"rows": 148, "issues": 25, "rate": 0.168919, "estimated_noise": 0.157},
-                                "1": {"rows": 152, "issues": 30, "rate": 0.197368, "estimated_noise": 0.2114}},
-                  "issues": [{"row": 17, "given": 1, "suggested": 0, "quality": 0.012},
-                             {"row": 203, "given": 0, "suggested": 1, "quality": 0.031}],
-                  "skipped": None, "reference": {"rate": 0.12, "source": "registry", "version": "v1", "reason": None}},
-        "noise_adjusted": {"removed": 55, "memorised": 0.9345, "metrics": {"accuracy": {
-            "train_mean": 1.0, "test_mean": 0.8712, "gap_mean": 0.1288, "gap_ci_low": 0.0815, "gap_ci_high": 0.1761,
-            "relative_gap": 0.1288, "folds": [{"train": 1.0, "test": 0.88}, {"train": 1.0, "test": 0.86},
-                                              {"train": 1.0, "test": 0.8736}]}}},
-        "shift": {"auc": 0.81, "top_features": [{"feature": "x3", "auc": 0.693088}, {"feature": "x7", "auc": 0.689686}],
-                  "rows": 300, "seconds": 0.626, "drift_alpha": 0.01, "drifted": ["x3"],
-                  "columns": [{"column": "x3", "test": "ks", "statistic": 0.41, "p_value": 1e-9, "psi": 0.52,
-                               "drifted": True},
-                              {"column": "x7", "test": "ks", "statistic": 0.08, "p_value": 0.31, "psi": 0.03,
-                               "drifted": False}]},
-        "leakage": {"holdout_rows": 60, "exact_duplicates": 2, "near_duplicates": 3, "near_checked": 60,
-                    "duplicate_rate": 0.05, "duplicate_rows": [12, 40, 57],
-                    "top_features": [{"feature": "x1", "score": 0.786893}, {"feature": "x4", "score": 0.764585}],
-                    "seconds": 0.149},
-        "diagnosis": {"label": "noise",
-                      "explanation": "18.3% of labels look wrong; the gap shrinks by 0.12 without them.",
-                      "mitigations": ["Relabel the flagged rows.", "Use a loss robust to label noise."],
-                      "also": ["overfit"]},
-        "learning_curve": {"metric": "accuracy", "points": [
-            {"rows": 40, "train": 1.0, "test": 0.61, "gap": 0.39},
-            {"rows": 120, "train": 1.0, "test": 0.67, "gap": 0.33},
-            {"rows": 200, "train": 1.0, "test": 0.705, "gap": 0.295}],
+        "noise": {
+            "rate": 0.183,
+            "n_issues": 55,
+            "rows": 300,
+            "filter_by": "prune_by_noise_rate",
+            "per_class": {
+                "0": {"rows": 148, "issues": 25, "rate": 0.168919, "estimated_noise": 0.157},
+                "1": {"rows": 152, "issues": 30, "rate": 0.197368, "estimated_noise": 0.2114},
+            },
+            "issues": [
+                {"row": 17, "given": 1, "suggested": 0, "quality": 0.012},
+                {"row": 203, "given": 0, "suggested": 1, "quality": 0.031},
+            ],
+            "skipped": None,
+            "reference": {"rate": 0.12, "source": "registry", "version": "v1", "reason": None},
+        },
+        "noise_adjusted": {
+            "removed": 55,
+            "memorised": 0.9345,
+            "metrics": {
+                "accuracy": {
+                    "train_mean": 1.0,
+                    "test_mean": 0.8712,
+                    "gap_mean": 0.1288,
+                    "gap_ci_low": 0.0815,
+                    "gap_ci_high": 0.1761,
+                    "relative_gap": 0.1288,
+                    "folds": [{"train": 1.0, "test": 0.88}, {"train": 1.0, "test": 0.86}, {"train": 1.0, "test": 0.8736}],
+                }
+            },
+        },
+        "shift": {
+            "auc": 0.81,
+            "top_features": [{"feature": "x3", "auc": 0.693088}, {"feature": "x7", "auc": 0.689686}],
+            "rows": 300,
+            "seconds": 0.626,
+            "drift_alpha": 0.01,
+            "drifted": ["x3"],
+            "columns": [
+                {"column": "x3", "test": "ks", "statistic": 0.41, "p_value": 1e-9, "psi": 0.52, "drifted": True},
+                {"column": "x7", "test": "ks", "statistic": 0.08, "p_value": 0.31, "psi": 0.03, "drifted": False},
+            ],
+        },
+        "leakage": {
+            "holdout_rows": 60,
+            "exact_duplicates": 2,
+            "near_duplicates": 3,
+            "near_checked": 60,
+            "duplicate_rate": 0.05,
+            "duplicate_rows": [12, 40, 57],
+            "top_features": [{"feature": "x1", "score": 0.786893}, {"feature": "x4", "score": 0.764585}],
+            "seconds": 0.149,
+        },
+        "diagnosis": {
+            "label": "noise",
+            "explanation": "18.3% of labels look wrong; the gap shrinks by 0.12 without them.",
+            "mitigations": ["Relabel the flagged rows.", "Use a loss robust to label noise."],
+            "also": ["overfit"],
+        },
+        "learning_curve": {
+            "metric": "accuracy",
+            "points": [
+                {"rows": 40, "train": 1.0, "test": 0.61, "gap": 0.39},
+                {"rows": 120, "train": 1.0, "test": 0.67, "gap": 0.33},
+                {"rows": 200, "train": 1.0, "test": 0.705, "gap": 0.295},
+            ],
             "more_data_helps": True,
-            "verdict": "From 120 to 200 training rows the gap went from 0.330 to 0.295: more data would likely help."},
+            "verdict": "From 120 to 200 training rows the gap went from 0.330 to 0.295: more data would likely help.",
+        },
         "training_curve": {
-            "metric": "accuracy", "param": "max_iter", "method": "staged", "fitted_iterations": 3, "best_iteration": 2,
-            "stopping_iteration": 1, "param_line": "--param max_iter=1", "skipped": None,
+            "metric": "accuracy",
+            "param": "max_iter",
+            "method": "staged",
+            "fitted_iterations": 3,
+            "best_iteration": 2,
+            "stopping_iteration": 1,
+            "param_line": "--param max_iter=1",
+            "skipped": None,
             "verdict": "The mean validation accuracy peaks at iteration 2 of 3 (0.7200; train 0.8600, gap 0.1400); "
-                       "iteration 1 is within one standard error of it: stop early with --param max_iter=1.",
-            "points": [{"iteration": 1, "train": 0.8, "test": 0.71, "gap": 0.09, "test_se": 0.015},
-                       {"iteration": 2, "train": 0.86, "test": 0.72, "gap": 0.14, "test_se": 0.01},
-                       {"iteration": 3, "train": 0.9, "test": 0.7, "gap": 0.2, "test_se": 0.02}],
-            "folds": [{"train": [0.8, 0.86, 0.9], "test": [0.695, 0.71, 0.68]},
-                      {"train": [0.8, 0.86, 0.9], "test": [0.725, 0.73, 0.72]}]},
-        "quality": {"success": False, "critical": True, "suites": ["gapgates-builtin"], "rows": {"data": 300},
-                    "seconds": 1.065, "results": [
-            {"name": "quality:expect_table_row_count_to_be_between", "expectation": "expect_table_row_count_to_be_between",
-             "column": None, "success": True, "critical": True, "observed": 300,
-             "details": {"expected": {"min_value": 1}, "severity": "critical"}, "dataset": "data", "rule": "min_rows"},
-            {"name": "quality:expect_column_values_to_not_be_null:label:target_not_null",
-             "expectation": "expect_column_values_to_not_be_null", "column": "label", "success": False,
-             "critical": True, "observed": 0.01,
-             "details": {"expected": {}, "severity": "critical", "element_count": 300, "unexpected_count": 3,
-                         "examples": [None, None, None]},
-             "dataset": "data", "rule": "target_not_null"}]},
+            "iteration 1 is within one standard error of it: stop early with --param max_iter=1.",
+            "points": [
+                {"iteration": 1, "train": 0.8, "test": 0.71, "gap": 0.09, "test_se": 0.015},
+                {"iteration": 2, "train": 0.86, "test": 0.72, "gap": 0.14, "test_se": 0.01},
+                {"iteration": 3, "train": 0.9, "test": 0.7, "gap": 0.2, "test_se": 0.02},
+            ],
+            "folds": [
+                {"train": [0.8, 0.86, 0.9], "test": [0.695, 0.71, 0.68]},
+                {"train": [0.8, 0.86, 0.9], "test": [0.725, 0.73, 0.72]},
+            ],
+        },
+        "quality": {
+            "success": False,
+            "critical": True,
+            "suites": ["gapgates-builtin"],
+            "rows": {"data": 300},
+            "seconds": 1.065,
+            "results": [
+                {
+                    "name": "quality:expect_table_row_count_to_be_between",
+                    "expectation": "expect_table_row_count_to_be_between",
+                    "column": None,
+                    "success": True,
+                    "critical": True,
+                    "observed": 300,
+                    "details": {"expected": {"min_value": 1}, "severity": "critical"},
+                    "dataset": "data",
+                    "rule": "min_rows",
+                },
+                {
+                    "name": "quality:expect_column_values_to_not_be_null:label:target_not_null",
+                    "expectation": "expect_column_values_to_not_be_null",
+                    "column": "label",
+                    "success": False,
+                    "critical": True,
+                    "observed": 0.01,
+                    "details": {
+                        "expected": {},
+                        "severity": "critical",
+                        "element_count": 300,
+                        "unexpected_count": 3,
+                        "examples": [None, None, None],
+                    },
+                    "dataset": "data",
+                    "rule": "target_not_null",
+                },
+            ],
+        },
         "registry": {"version": "v7", "promoted": False, "production": "v6", "previous": "v6"},
-        "champion": {"version": "v6", "metric": "accuracy", "test": [0.75, 0.73, 0.74], "test_mean": 0.74,
-                     "holdout": None, "recorded_gap": 0.2125, "reason": None},
+        "champion": {
+            "version": "v6",
+            "metric": "accuracy",
+            "test": [0.75, 0.73, 0.74],
+            "test_mean": 0.74,
+            "holdout": None,
+            "recorded_gap": 0.2125,
+            "reason": None,
+        },
     }
 
 
@@ -369,7 +503,7 @@ def with_optional_sections(report: dict[str, Any]) -> dict[str, Any]:
 # One interpreter imports scikit-learn and skops once, then forks the processes
 # that promote, so 50 kill trials take seconds, not minutes.
 
-CRASH = r'''
+CRASH = r"""
 import io, json, os, random, signal, sys, time
 from contextlib import redirect_stdout
 from sklearn.dummy import DummyClassifier
@@ -425,9 +559,9 @@ for trial in range(trials):
     loaded = type(reg.load()).__name__
     print(json.dumps({"trial": trial, "delay": delay, "old": old, "new": new, "production": prod,
                       "shown": shown["production"], "loaded": loaded, "problems": reg.verify()}), flush=True)
-'''
+"""
 
-CONCURRENT = r'''
+CONCURRENT = r"""
 import json, os, sys
 from sklearn.dummy import DummyClassifier
 from gapgates.registry import LocalRegistry
@@ -458,16 +592,24 @@ with os.fdopen(out_r) as fh:
 os.close(gate_w)  # EOF: all children promote at once
 codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in pids]
 print(json.dumps({"versions": versions, "codes": codes}))
-'''
+"""
 
 
 # --- a tiny Chrome DevTools Protocol client for the browser tests: real headless Chromium, no mocks ----
 # The browser is started on 127.0.0.1 with a throw-away profile and stopped by PID.
 
 FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--hide-scrollbars", "--remote-debugging-address=127.0.0.1",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 ]
 
@@ -477,8 +619,10 @@ def find_chromium() -> tuple[str | None, str]:
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if path:
         return path, ""
-    return None, ("chromium is not installed (tests do not install system packages; "
-                  "install Debian's chromium, as .ci/run does, to run the browser tests)")
+    return None, (
+        "chromium is not installed (tests do not install system packages; "
+        "install Debian's chromium, as .ci/run does, to run the browser tests)"
+    )
 
 
 class Chromium:
@@ -488,7 +632,9 @@ class Chromium:
         self.profile = tempfile.mkdtemp(prefix="gapgates-chromium-")
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self.events: list[dict[str, Any]] = []
         self._id = 0
@@ -501,8 +647,13 @@ class Chromium:
             self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=10)
             for method in ("Runtime.enable", "Log.enable", "Page.enable"):
                 self.call(method)
-            self.call("Emulation.setDeviceMetricsOverride",
-                      width=width, height=height, deviceScaleFactor=1 if not mobile else 2, mobile=mobile)
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1 if not mobile else 2,
+                mobile=mobile,
+            )
         except BaseException:
             self.close()
             raise
@@ -695,10 +846,15 @@ class PrefectServer:
         self.url = f"http://127.0.0.1:{self.port}/api"
         self.log = home / "server.log"
         self.env = {
-            **os.environ, "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": self.url,
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
-            "PREFECT_CLI_PROMPT": "false", "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), **settings,
+            **os.environ,
+            "PREFECT_HOME": str(home / "prefect"),
+            "PREFECT_API_URL": self.url,
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_CLI_PROMPT": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            **settings,
         }
         self.timeout = timeout
         self.procs: list[subprocess.Popen] = []
@@ -706,21 +862,29 @@ class PrefectServer:
     def start(self, *args: str, cwd: Path | None = None, log: Path | None = None) -> subprocess.Popen:
         """Start ``args`` in the server's environment, in its own session; stopped with the server."""
         with open(log if log is not None else os.devnull, "w") as out:  # the child keeps its own descriptor
-            proc = subprocess.Popen(list(args), env=self.env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                list(args), env=self.env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         self.procs.append(proc)
         return proc
 
     def cli(self, *args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run ``prefect ARGS`` against this server and return it (raises on a non-zero exit)."""
-        proc = subprocess.run([sys.executable, "-m", "prefect", *args], env=self.env, cwd=cwd or ROOT,
-                              capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-m", "prefect", *args],
+            env=self.env,
+            cwd=cwd or ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         assert proc.returncode == 0, f"prefect {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
         return proc
 
     def __enter__(self) -> PrefectServer:
-        server = self.start(sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
-                            "--port", str(self.port), log=self.log)
+        server = self.start(
+            sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port), log=self.log
+        )
         try:
             wait_healthy(self.url, server, self.timeout)
         except BaseException:
@@ -778,10 +942,10 @@ def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str 
     server.cli("work-pool", "create", "gapgates-local", "--type", "process")
     deployed = server.cli("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", cwd=root)
     assert "scheduled-retrain" in deployed.stdout, deployed.stdout
-    server.start(sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=root,
-                 log=root / "worker.log")
+    server.start(
+        sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=root, log=root / "worker.log"
+    )
     return root
-
 
 
 # --- capacity sweeps: a model whose test error shows double descent ------------------------------------

@@ -261,9 +261,18 @@ def build_world(root: Path) -> Path:
     (root / "exit_on_import.py").write_text("import sys\nsys.exit(0)\n")
     (root / "outside").mkdir()
     (root / "outside" / "secret.txt").write_text("a file outside the registry\n")
-    config = make_config({"data": root / "data.csv", "target": "y", "model": "sklearn.linear_model.LogisticRegression",
-                          "policy": root / "lenient.toml", "registry": root / "registry", "promote": True,
-                          "folds": 3, "name": "LogisticRegression"})
+    config = make_config(
+        {
+            "data": root / "data.csv",
+            "target": "y",
+            "model": "sklearn.linear_model.LogisticRegression",
+            "policy": root / "lenient.toml",
+            "registry": root / "registry",
+            "promote": True,
+            "folds": 3,
+            "name": "LogisticRegression",
+        }
+    )
     state = run_gate(config)
     assert state.committed is not None and state.committed.production == "v1", state.report["reasons"]
     return root

@@ -26,8 +26,20 @@ from gapgates.cli.main import cli
 
 __all__ = ["cli", "main"]
 
-for _command in (check.check, check.demo, run.run, approval.approve, approval.reject, report.report_cmd,
-                 history.history_cmd, digest.digest, profile.profile, registry.registry, sweep.sweep, monitor.monitor):
+for _command in (
+    check.check,
+    check.demo,
+    run.run,
+    approval.approve,
+    approval.reject,
+    report.report_cmd,
+    history.history_cmd,
+    digest.digest,
+    profile.profile,
+    registry.registry,
+    sweep.sweep,
+    monitor.monitor,
+):
     cli.add_command(_command)
 
 

@@ -21,8 +21,11 @@ def _answer(run_id: str, *, approve: bool, approver: str, reason: str) -> None:
 
     name = answer(run_id, approve=approve, approver=approver, reason=reason)
     verb = "approved" if approve else "rejected"
-    click.echo(f"{verb}: flow run {run_id} ({name}) by {approver}" + (f": {reason}" if reason else "")
-               + ". The run resumes, records the answer and publishes the outcome.")
+    click.echo(
+        f"{verb}: flow run {run_id} ({name}) by {approver}"
+        + (f": {reason}" if reason else "")
+        + ". The run resumes, records the answer and publishes the outcome."
+    )
 
 
 def _command(name: str, *, approving: bool, help_text: str) -> click.Command:

@@ -15,8 +15,19 @@ import click
 
 from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE, decision_exit, note
 
-__all__ = ["check", "check_options", "demo", "exit_code", "fold_progress", "print_summary",
-           "resolve_check_config", "run_and_report", "show_recommendation", "show_summary"]
+__all__ = [
+    "check",
+    "check_options",
+    "demo",
+    "exit_code",
+    "fold_progress",
+    "print_summary",
+    "resolve_check_config",
+    "run_and_report",
+    "show_recommendation",
+    "show_summary",
+]
+
 
 def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The options shared by ``check`` and ``run`` (all default to None so --config can fill them)."""
@@ -35,19 +46,37 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--seed", type=int, help="Seed for folds and unseeded models (default 0)."),
         click.option("--group", help="Group column: GroupKFold."),
         click.option("--time", help="Time column: TimeSeriesSplit."),
-        click.option("--n-jobs", type=int, help="Folds fitted in parallel (clipped to the usable cores and the folds); "
-                                                "sweep and --recommend: values judged in parallel."),
-        click.option("--max-fits", type=click.IntRange(min=1),
-                     help="Ceiling on model fits (folds × repeats, × 6 with --learning-curve; default 500)."),
+        click.option(
+            "--n-jobs",
+            type=int,
+            help="Folds fitted in parallel (clipped to the usable cores and the folds); "
+            "sweep and --recommend: values judged in parallel.",
+        ),
+        click.option(
+            "--max-fits",
+            type=click.IntRange(min=1),
+            help="Ceiling on model fits (folds × repeats, × 6 with --learning-curve; default 500).",
+        ),
         click.option("--out", help="Report directory."),
         click.option("--history", help="Run-history SQLite file (default: history.sqlite beside --out)."),
-        click.option("--learning-curve", is_flag=True, default=None,
-                     help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)"),
-        click.option("--training-curve", is_flag=True, default=None,
-                     help="Boosting models: score every iteration of the fold models (no extra fit); MLP/SGD: "
-                          "every epoch (one more fit per fold). Names the early-stopping point (max_iter / n_estimators)."),
-        click.option("--registry", metavar="DIR|mlflow:URI",
-                     help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there."),
+        click.option(
+            "--learning-curve",
+            is_flag=True,
+            default=None,
+            help="Also fit a learning curve: would more data narrow the gap? (5 × folds extra fits)",
+        ),
+        click.option(
+            "--training-curve",
+            is_flag=True,
+            default=None,
+            help="Boosting models: score every iteration of the fold models (no extra fit); MLP/SGD: "
+            "every epoch (one more fit per fold). Names the early-stopping point (max_iter / n_estimators).",
+        ),
+        click.option(
+            "--registry",
+            metavar="DIR|mlflow:URI",
+            help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there.",
+        ),
         click.option("--promote/--no-promote", default=None, help="With --registry: make a passing candidate production."),
         click.option("--alias", help="With an mlflow: registry: the alias that marks production (default champion)."),
     ]
@@ -81,8 +110,12 @@ def fold_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None] |
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("cross-validating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), transient=True,
+        TextColumn("cross-validating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task("folds", total=None)
 
@@ -147,8 +180,10 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
     if report.get("registry"):
         reg = report["registry"]
-        click.echo(f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
-                   f"production {reg['production'] or '(none)'}")
+        click.echo(
+            f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
+            f"production {reg['production'] or '(none)'}"
+        )
     if paths:
         click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
 
@@ -216,12 +251,15 @@ def show_recommendation(state: Any) -> None:
 
 @click.command()
 @check_options
-@click.option("--recommend", is_flag=True,
-              help="When blocked for overfit or underfit: sweep the model's capacity (trees max_depth, boosting "
-                   "max_iter, linear C/alpha, k-NN n_neighbors; values in parallel within --n-jobs) and, for an "
-                   "iterative model blocked for overfit, re-check the training curve's early-stopping settings "
-                   "(max_iter=K; early_stopping=true with n_iter_no_change). The verified --param goes into the "
-                   "report before it is published.")
+@click.option(
+    "--recommend",
+    is_flag=True,
+    help="When blocked for overfit or underfit: sweep the model's capacity (trees max_depth, boosting "
+    "max_iter, linear C/alpha, k-NN n_neighbors; values in parallel within --n-jobs) and, for an "
+    "iterative model blocked for overfit, re-check the training curve's early-stopping settings "
+    "(max_iter=K; early_stopping=true with n_iter_no_change). The verified --param goes into the "
+    "report before it is published.",
+)
 @click.pass_context
 def check(ctx: click.Context, config_path: str | None, recommend: bool, **options: Any) -> None:
     """Measure the gap of one model and decide: promote (0), block (1)."""
@@ -244,8 +282,15 @@ def demo(ctx: click.Context, out: str) -> None:
     click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}\n")
     for name, spec, params in CANDIDATES:
         config = make_config(
-            {"data": data, "target": "target", "model": spec, "params": params, "name": name,
-             "policy": DEMO_POLICY_PATH, "out": root / name}
+            {
+                "data": data,
+                "target": "target",
+                "model": spec,
+                "params": params,
+                "name": name,
+                "policy": DEMO_POLICY_PATH,
+                "out": root / name,
+            }
         )
         run_and_report(config)
         click.echo("")

@@ -8,11 +8,21 @@ __all__ = ["digest"]
 
 
 @click.command("digest")
-@click.option("--history", "history", required=True, metavar="FILE",
-              help="Run-history SQLite file the gate and monitor runs record to (read only).")
-@click.option("--registry", "registries", multiple=True, metavar="DIR",
-              help="A model's registry directory (repeat for each model): production version and since when, "
-                   "the reasons recorded with each version, approvals.")
+@click.option(
+    "--history",
+    "history",
+    required=True,
+    metavar="FILE",
+    help="Run-history SQLite file the gate and monitor runs record to (read only).",
+)
+@click.option(
+    "--registry",
+    "registries",
+    multiple=True,
+    metavar="DIR",
+    help="A model's registry directory (repeat for each model): production version and since when, "
+    "the reasons recorded with each version, approvals.",
+)
 @click.option("--policy", metavar="FILE", help="Policy whose limits are drawn (default: the shipped policy).")
 @click.option("--out", required=True, metavar="DIR", help="Where to write digest.html, digest.md and digest.json.")
 def digest(history: str, registries: tuple[str, ...], policy: str | None, out: str) -> None:

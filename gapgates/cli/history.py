@@ -19,8 +19,11 @@ def _num(value: float | None) -> str:
 @click.option("--history", "path", help="Run-history SQLite file (history.sqlite beside the registry or --out).")
 @click.option("--model", help="Only runs of this model name.")
 @click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
-@click.option("--kind", type=click.Choice(["gate", "monitor"]),
-              help="Only gate runs (check, run) or only monitor runs (monitor); both when omitted.")
+@click.option(
+    "--kind",
+    type=click.Choice(["gate", "monitor"]),
+    help="Only gate runs (check, run) or only monitor runs (monitor); both when omitted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history_cmd(path: str | None, model: str | None, last: int | None, kind: str | None, as_json: bool) -> None:
     """List recorded runs, oldest first; a monitor run's decision reads monitor:ok|warn|retrain (reads only)."""

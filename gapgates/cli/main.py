@@ -38,7 +38,14 @@ import click
 from gapgates.errors import GapGatesError, brief
 
 __all__ = [
-    "EXIT_BLOCK", "EXIT_ERROR", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_PROMOTE", "cli", "decision_exit", "note",
+    "EXIT_BLOCK",
+    "EXIT_ERROR",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_PROMOTE",
+    "cli",
+    "decision_exit",
+    "note",
     "silence_stdout",
 ]
 
@@ -83,16 +90,19 @@ def _error_line(err: BaseException) -> tuple[int, str]:
     if isinstance(err, (KeyboardInterrupt, click.Abort)):
         return EXIT_INTERRUPTED, "interrupted; nothing was promoted."
     if isinstance(err, SystemExit):
-        return EXIT_INTERNAL, (f"internal error: something called sys.exit({brief(repr(err.code), 40)}) during the run; "
-                               "nothing was promoted. Re-run with --debug to see where.")
+        return EXIT_INTERNAL, (
+            f"internal error: something called sys.exit({brief(repr(err.code), 40)}) during the run; "
+            "nothing was promoted. Re-run with --debug to see where."
+        )
     if isinstance(err, BrokenPipeError):
         silence_stdout()
         return EXIT_INTERNAL, "the output was closed before gapgates finished writing it (broken pipe)."
     if isinstance(err, MemoryError):
         return EXIT_INTERNAL, "internal error: out of memory; nothing was promoted. Use smaller data or fewer --n-jobs."
     detail = brief(f"{type(err).__name__}: {err}", 300)
-    return EXIT_INTERNAL, (f"internal error ({detail}); nothing was promoted. Re-run with --debug for the traceback "
-                           "and report it.")
+    return EXIT_INTERNAL, (
+        f"internal error ({detail}); nothing was promoted. Re-run with --debug for the traceback and report it."
+    )
 
 
 @contextmanager
@@ -143,8 +153,14 @@ class _Group(click.Group):
             raise _Failure(EXIT_INTERNAL, "internal error: the command ended without a decision; nothing was promoted.")
         return value
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,  # type: ignore[override]
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
             try:
                 value = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)

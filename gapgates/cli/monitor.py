@@ -20,13 +20,26 @@ __all__ = ["monitor"]
 @click.option("--target", required=True, help="The target column.")
 @click.option("--out", help="Where to write report.json, report.md and report.html.")
 @click.option("--policy", help="Policy file ([monitor] and [quality] sections; default: the shipped policy).")
-@click.option("--history", help="Run-history database to record the run in, kind 'monitor' (default: as check's, "
-                                "history.sqlite in a directory registry, else beside --out).")
+@click.option(
+    "--history",
+    help="Run-history database to record the run in, kind 'monitor' (default: as check's, "
+    "history.sqlite in a directory registry, else beside --out).",
+)
 @click.option("--suite", help="A Great Expectations suite JSON for the fresh rows (default: [quality] suite).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and the drift classifier.")
 @click.pass_context
-def monitor(ctx: click.Context, registry: str, model_name: str, data: str, target: str, out: str | None,
-            policy: str | None, history: str | None, suite: str | None, seed: int) -> None:
+def monitor(
+    ctx: click.Context,
+    registry: str,
+    model_name: str,
+    data: str,
+    target: str,
+    out: str | None,
+    policy: str | None,
+    history: str | None,
+    suite: str | None,
+    seed: int,
+) -> None:
     """Score the production model on fresh labelled rows, measure drift, and decide ok / warn / retrain.
 
     Exit codes: 0 ok, 1 warn or retrain, 2 bad input, 3 could not decide.
@@ -43,8 +56,7 @@ def monitor(ctx: click.Context, registry: str, model_name: str, data: str, targe
     if history_path is not None:
         check_file(history_path, "The history database (--history)")
         History(history_path).check()
-    result = run_monitor(data, registry=registry, model_name=model_name, target=target, policy=policy, suite=suite,
-                         seed=seed)
+    result = run_monitor(data, registry=registry, model_name=model_name, target=target, policy=policy, suite=suite, seed=seed)
     report = monitor_report(result)
     paths = publish_monitor(report, out=out, history=history_path)
     for line in monitor_lines(report):

@@ -13,8 +13,13 @@ __all__ = ["profile"]
 @click.option("--data", required=True, help="Accepted data, CSV or Parquet.")
 @click.option("--out", required=True, help="Where to write the GX suite JSON.")
 @click.option("--target", help="Target column: no nulls, and its value set.")
-@click.option("--margin", type=click.FloatRange(0, 10), default=0.1, show_default=True,
-              help="Widen numeric ranges by this share of their span on each side.")
+@click.option(
+    "--margin",
+    type=click.FloatRange(0, 10),
+    default=0.1,
+    show_default=True,
+    help="Widen numeric ranges by this share of their span on each side.",
+)
 def profile(data: str, out: str, target: str | None, margin: float) -> None:
     """Build a Great Expectations suite from accepted data; use it as [quality] suite."""
     from gapgates.data.tables import load_table, require_columns

@@ -16,7 +16,10 @@ from gapgates.cli.main import EXIT_ERROR
 __all__ = ["registry"]
 
 _registry_option = click.option(
-    "--registry", "location", required=True, metavar="DIR",
+    "--registry",
+    "location",
+    required=True,
+    metavar="DIR",
     help="Registry directory (or mlflow:TRACKING_URI).",
 )
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -48,8 +51,16 @@ def _overview(reg: Any) -> dict[str, Any]:
 def _print_versions(reg: Any) -> None:
     production = reg.production
     click.echo(f"production: {production or '(none)'}")
-    rows = [[("* " if v.version == production else "  ") + v.version, v.status, v.decision or "-", v.created or "-",
-             v.sha256[:12] or "-"] for v in reg.versions()]
+    rows = [
+        [
+            ("* " if v.version == production else "  ") + v.version,
+            v.status,
+            v.decision or "-",
+            v.created or "-",
+            v.sha256[:12] or "-",
+        ]
+        for v in reg.versions()
+    ]
     if rows:
         for line in table([["  version", "status", "decision", "created", "sha256"], *rows]):
             click.echo(line)

@@ -27,8 +27,12 @@ def _quiet_prefect_console(enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
-    handlers = {h for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-                for h in getattr(logger, "handlers", []) if type(h).__name__ == "PrefectConsoleHandler"}
+    handlers = {
+        h
+        for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+        for h in getattr(logger, "handlers", [])
+        if type(h).__name__ == "PrefectConsoleHandler"
+    }
     levels = {h: h.level for h in handlers}
     for handler in handlers:
         handler.setLevel(logging.CRITICAL + 1)

@@ -31,9 +31,13 @@ def print_sweep(document: dict[str, Any]) -> None:
 
 @click.command()
 @check_options
-@click.option("--sweep", "sweep_spec", required=True, metavar="PARAM=VALUES",
-              help="The parameter and its values: PARAM=V1,V2,..., PARAM=1..30 (integers) or PARAM=1e-4..1e2:13 "
-                   "(13 values in log scale).")
+@click.option(
+    "--sweep",
+    "sweep_spec",
+    required=True,
+    metavar="PARAM=VALUES",
+    help="The parameter and its values: PARAM=V1,V2,..., PARAM=1..30 (integers) or PARAM=1e-4..1e2:13 (13 values in log scale).",
+)
 @click.pass_context
 def sweep(ctx: click.Context, config_path: str | None, sweep_spec: str, **options: Any) -> None:
     """Cross-validate one model per value of a parameter on the same folds; recommend the best value that passes.

@@ -35,9 +35,7 @@ class BaselineResult:
         return {"model": self.model, "metrics": metrics}
 
 
-def baseline(
-    X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence[str], classification: bool
-) -> BaselineResult:
+def baseline(X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence[str], classification: bool) -> BaselineResult:
     """Score a dummy model on the given folds.
 
     Args:

@@ -48,13 +48,18 @@ class ChampionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``champion`` section."""
+
         def num(v: float | None) -> float | None:
             return None if v is None or not math.isfinite(v) else float(v)
 
         return {
-            "version": self.version, "metric": self.metric, "test": [num(v) for v in self.test],
-            "test_mean": num(self.test_mean), "holdout": num(self.holdout),
-            "recorded_gap": num(self.recorded_gap), "reason": self.reason,
+            "version": self.version,
+            "metric": self.metric,
+            "test": [num(v) for v in self.test],
+            "test_mean": num(self.test_mean),
+            "holdout": num(self.holdout),
+            "recorded_gap": num(self.recorded_gap),
+            "reason": self.reason,
         }
 
 
@@ -93,6 +98,10 @@ def score_champion(
     test = tuple(float(scorer(model, X.iloc[rows], y.iloc[rows])) for _, rows in splits)
     held = None if holdout is None else float(scorer(model, holdout[0], holdout[1]))
     return ChampionResult(
-        version=version, metric=metric, test=test, test_mean=sum(test) / len(test), holdout=held,
+        version=version,
+        metric=metric,
+        test=test,
+        test_mean=sum(test) / len(test),
+        holdout=held,
         recorded_gap=recorded_gap,
     )

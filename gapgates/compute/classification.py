@@ -24,8 +24,14 @@ import numpy as np
 
 from gapgates.compute.crossval import CrossValidation
 
-__all__ = ["ECE_BINS", "ClassificationEvidence", "RegressionEvidence", "classification_evidence",
-           "expected_calibration_error", "regression_evidence"]
+__all__ = [
+    "ECE_BINS",
+    "ClassificationEvidence",
+    "RegressionEvidence",
+    "classification_evidence",
+    "expected_calibration_error",
+    "regression_evidence",
+]
 
 #: Equal-width bins of the reliability curve and the ECE.
 ECE_BINS = 10
@@ -97,10 +103,17 @@ class ClassificationEvidence:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
-        return {"task": "classification", "classes": [_plain(c) for c in self.classes],
-                "confusion": [list(r) for r in self.confusion], "per_class": self.per_class,
-                "curves": list(self.curves), "reliability": self.reliability,
-                "ece": None if self.ece is None else round(self.ece, 6), "ece_bins": ECE_BINS, "rows": self.rows}
+        return {
+            "task": "classification",
+            "classes": [_plain(c) for c in self.classes],
+            "confusion": [list(r) for r in self.confusion],
+            "per_class": self.per_class,
+            "curves": list(self.curves),
+            "reliability": self.reliability,
+            "ece": None if self.ece is None else round(self.ece, 6),
+            "ece_bins": ECE_BINS,
+            "rows": self.rows,
+        }
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,7 @@ class RegressionEvidence:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
-        return {"task": "regression", "residuals": self.residuals, "by_quantile": list(self.by_quantile),
-                "rows": self.rows}
+        return {"task": "regression", "residuals": self.residuals, "by_quantile": list(self.by_quantile), "rows": self.rows}
 
 
 def _curves(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> list[dict[str, Any]]:
@@ -136,10 +148,17 @@ def _curves(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> list[dict[
         precision, recall, _ = precision_recall_curve(positive, proba[:, j])
         fpr_t, tpr_t = _thin(fpr, tpr)
         rec_t, prec_t = _thin(recall, precision)
-        curves.append({"label": str(_plain(classes[j])),
-                       "roc": {"fpr": fpr_t, "tpr": tpr_t, "auc": round(float(auc(fpr, tpr)), 6)},
-                       "pr": {"recall": rec_t, "precision": prec_t,
-                              "average_precision": round(float(average_precision_score(positive, proba[:, j])), 6)}})
+        curves.append(
+            {
+                "label": str(_plain(classes[j])),
+                "roc": {"fpr": fpr_t, "tpr": tpr_t, "auc": round(float(auc(fpr, tpr)), 6)},
+                "pr": {
+                    "recall": rec_t,
+                    "precision": prec_t,
+                    "average_precision": round(float(average_precision_score(positive, proba[:, j])), 6),
+                },
+            }
+        )
     return curves
 
 
@@ -166,9 +185,15 @@ def classification_evidence(cv: CrossValidation, y: Sequence[Any]) -> Classifica
     classes = np.asarray(cv.classes) if cv.classes is not None else np.unique(np.concatenate([target, pred]))
     matrix = confusion_matrix(target, pred, labels=classes)
     precision, recall, f1, support = precision_recall_fscore_support(target, pred, labels=classes, zero_division=0)
-    per_class = {str(_plain(c)): {"precision": round(float(p), 6), "recall": round(float(r), 6),
-                                  "f1": round(float(f), 6), "support": int(s)}
-                 for c, p, r, f, s in zip(classes, precision, recall, f1, support)}
+    per_class = {
+        str(_plain(c)): {
+            "precision": round(float(p), 6),
+            "recall": round(float(r), 6),
+            "f1": round(float(f), 6),
+            "support": int(s),
+        }
+        for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+    }
     curves: list[dict[str, Any]] = []
     reliability, ece = None, None
     if cv.oof_proba is not None and cv.classes is not None:
@@ -181,12 +206,21 @@ def classification_evidence(cv: CrossValidation, y: Sequence[Any]) -> Classifica
         probability = np.clip(probability, 0.0, 1.0)
         observed, predicted = calibration_curve(outcome, probability, n_bins=ECE_BINS, strategy="uniform")
         counts = np.bincount(np.clip((probability * ECE_BINS).astype(int), 0, ECE_BINS - 1), minlength=ECE_BINS)
-        reliability = {"of": of, "predicted": _round(predicted), "observed": _round(observed),
-                       "counts": [int(c) for c in counts if c > 0]}
+        reliability = {
+            "of": of,
+            "predicted": _round(predicted),
+            "observed": _round(observed),
+            "counts": [int(c) for c in counts if c > 0],
+        }
         ece = expected_calibration_error(outcome, probability)
     return ClassificationEvidence(
-        classes=tuple(_plain(c) for c in classes), confusion=tuple(tuple(int(v) for v in row) for row in matrix),
-        per_class=per_class, curves=tuple(curves), reliability=reliability, ece=ece, rows=int(covered.sum()),
+        classes=tuple(_plain(c) for c in classes),
+        confusion=tuple(tuple(int(v) for v in row) for row in matrix),
+        per_class=per_class,
+        curves=tuple(curves),
+        reliability=reliability,
+        ece=ece,
+        rows=int(covered.sum()),
     )
 
 
@@ -215,9 +249,17 @@ def regression_evidence(cv: CrossValidation, y: Sequence[Any], *, bins: int = 10
     for b in range(max(len(edges) - 1, 0)):
         inside = which == b
         if inside.any():
-            by_quantile.append({"low": round(float(edges[b]), 6), "high": round(float(edges[b + 1]), 6),
-                                "rows": int(inside.sum()), "mae": round(float(np.abs(residual[inside]).mean()), 6),
-                                "bias": round(float(residual[inside].mean()), 6)})
-    return RegressionEvidence(residuals={"predicted": _round(pred[rows]), "residual": _round(residual[rows])},
-                              by_quantile=tuple(by_quantile), rows=int(covered.sum()))
-
+            by_quantile.append(
+                {
+                    "low": round(float(edges[b]), 6),
+                    "high": round(float(edges[b + 1]), 6),
+                    "rows": int(inside.sum()),
+                    "mae": round(float(np.abs(residual[inside]).mean()), 6),
+                    "bias": round(float(residual[inside].mean()), 6),
+                }
+            )
+    return RegressionEvidence(
+        residuals={"predicted": _round(pred[rows]), "residual": _round(residual[rows])},
+        by_quantile=tuple(by_quantile),
+        rows=int(covered.sum()),
+    )

@@ -26,8 +26,17 @@ from gapgates.data.scoring import default_metrics, resolve_scoring
 from gapgates.data.splits import Splits, make_splits
 
 __all__ = [
-    "AdaptiveRepeats", "CrossValidation", "GapResult", "MetricGap", "Straddle", "gap", "merge_gaps",
-    "renewed_thread_limits", "summarize_folds", "summarize_gap", "thread_limits",
+    "AdaptiveRepeats",
+    "CrossValidation",
+    "GapResult",
+    "MetricGap",
+    "Straddle",
+    "gap",
+    "merge_gaps",
+    "renewed_thread_limits",
+    "summarize_folds",
+    "summarize_gap",
+    "thread_limits",
 ]
 
 ProgressCallback = Callable[[int, int], None]
@@ -61,6 +70,7 @@ class MetricGap:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
+
         def num(v: float | None) -> float | None:
             return None if v is None or not math.isfinite(v) else float(v)
 
@@ -135,8 +145,10 @@ def summarize_folds(
     """
     n_train = float(np.mean([len(tr) for tr, _ in splits]))
     n_test = float(np.mean([len(te) for _, te in splits]))
-    return {name: summarize_gap(name, train[name], test[name], n_train=n_train, n_test=n_test, confidence=confidence)
-            for name in train}
+    return {
+        name: summarize_gap(name, train[name], test[name], n_train=n_train, n_test=n_test, confidence=confidence)
+        for name in train
+    }
 
 
 @dataclass(frozen=True, eq=False)
@@ -213,8 +225,12 @@ class AdaptiveRepeats:
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``cv.adaptive`` section."""
         return {
-            "folds": self.folds, "configured": self.configured, "added": self.added, "budget": self.budget,
-            "extra_fits": self.extra_fits, "straddled": [s.to_dict() for s in self.straddled],
+            "folds": self.folds,
+            "configured": self.configured,
+            "added": self.added,
+            "budget": self.budget,
+            "extra_fits": self.extra_fits,
+            "straddled": [s.to_dict() for s in self.straddled],
             "unresolved": list(self.unresolved),
         }
 
@@ -368,9 +384,7 @@ def _test_output(estimator: Any, method: str, X: pd.DataFrame, test: np.ndarray)
     return getattr(estimator, method)(X.iloc[test]) if out is None else out
 
 
-def _average(
-    classes: np.ndarray, sums: np.ndarray, counts: np.ndarray, covered: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _average(classes: np.ndarray, sums: np.ndarray, counts: np.ndarray, covered: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold probabilities (summed over folds, divided by the folds that tested each row) and their labels."""
     with np.errstate(invalid="ignore", divide="ignore"):
         proba = sums / counts[:, None]
@@ -450,16 +464,24 @@ def merge_gaps(first: GapResult, more: GapResult) -> GapResult:
         )
     splits = [*first.cv.splits, *more.cv.splits]
     metrics = summarize_folds(
-        splits, {m: g.train + more.metrics[m].train for m, g in first.metrics.items()},
-        {m: g.test + more.metrics[m].test for m, g in first.metrics.items()}, confidence=first.confidence,
+        splits,
+        {m: g.train + more.metrics[m].train for m, g in first.metrics.items()},
+        {m: g.test + more.metrics[m].test for m, g in first.metrics.items()},
+        confidence=first.confidence,
     )
     classes, proba, pred, covered = _merge_out_of_fold(first.cv, more.cv)
     cv = CrossValidation(
-        splits=splits, estimators=first.cv.estimators + more.cv.estimators, classes=classes, oof_proba=proba,
-        oof_pred=pred, covered=covered, fit_seconds=first.cv.fit_seconds + more.cv.fit_seconds,
+        splits=splits,
+        estimators=first.cv.estimators + more.cv.estimators,
+        classes=classes,
+        oof_proba=proba,
+        oof_pred=pred,
+        covered=covered,
+        fit_seconds=first.cv.fit_seconds + more.cv.fit_seconds,
     )
-    return GapResult(metrics=metrics, classification=first.classification, n_folds=len(splits),
-                     confidence=first.confidence, cv=cv)
+    return GapResult(
+        metrics=metrics, classification=first.classification, n_folds=len(splits), confidence=first.confidence, cv=cv
+    )
 
 
 def gap(
@@ -524,15 +546,26 @@ def gap(
         with thread_limits(n_jobs) as workers:  # shared among the workers while they fit
             if progress is not None and workers <= 1:
                 scoring_arg = _ProgressScorer(scorers, len(splits), progress)
-            raw = cross_validate(estimator, X, y, scoring=scoring_arg, cv=splits, n_jobs=n_jobs, return_train_score=True,
-                                 return_estimator=True, return_indices=True, error_score="raise")
+            raw = cross_validate(
+                estimator,
+                X,
+                y,
+                scoring=scoring_arg,
+                cv=splits,
+                n_jobs=n_jobs,
+                return_train_score=True,
+                return_estimator=True,
+                return_indices=True,
+                error_score="raise",
+            )
         folds = list(zip(raw["indices"]["train"], raw["indices"]["test"]))
         estimators = tuple(raw["estimator"])
         classes, proba, pred, covered = out_of_fold(estimators, folds, X, len(X), classification)
     if progress is not None and workers > 1:
         progress(len(splits), len(splits))
-    metrics = summarize_folds(folds, {m: raw[f"train_{m}"] for m in names}, {m: raw[f"test_{m}"] for m in names},
-                              confidence=confidence)
+    metrics = summarize_folds(
+        folds, {m: raw[f"train_{m}"] for m in names}, {m: raw[f"test_{m}"] for m in names}, confidence=confidence
+    )
     cv = CrossValidation(
         splits=folds,
         estimators=estimators,

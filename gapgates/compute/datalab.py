@@ -31,8 +31,10 @@ __all__ = ["DATALAB_ISSUE_TYPES", "MAX_ROWS", "DataIssues", "data_issues", "feat
 #: Most rows Datalab audits; a larger table is sampled.
 MAX_ROWS = 5_000
 #: The issue types asked of Datalab, by task.
-DATALAB_ISSUE_TYPES = {"classification": ("near_duplicate", "outlier", "class_imbalance"),
-                       "regression": ("near_duplicate", "outlier")}
+DATALAB_ISSUE_TYPES = {
+    "classification": ("near_duplicate", "outlier", "class_imbalance"),
+    "regression": ("near_duplicate", "outlier"),
+}
 #: Most example rows reported per issue.
 MAX_EXAMPLES = 10
 #: Megabytes of pairwise distances the k-NN search computes at once (scikit-learn's ``working_memory``; its default,
@@ -109,10 +111,17 @@ class DataIssues:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
-        return {"rows": self.rows, "total_rows": self.total_rows, "sampled": self.sampled,
-                "issue_types": list(self.issue_types), "summary": self.summary,
-                "exact_duplicates": self.exact_duplicates, "conflicting_labels": self.conflicting_labels,
-                "examples": self.examples, "seconds": round(self.seconds, 3)}
+        return {
+            "rows": self.rows,
+            "total_rows": self.total_rows,
+            "sampled": self.sampled,
+            "issue_types": list(self.issue_types),
+            "summary": self.summary,
+            "exact_duplicates": self.exact_duplicates,
+            "conflicting_labels": self.conflicting_labels,
+            "examples": self.examples,
+            "seconds": round(self.seconds, 3),
+        }
 
 
 def _exact(lab: Any, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
@@ -191,8 +200,11 @@ def data_issues(
     for _, row in found.iterrows():
         name = str(row["issue_type"])
         count = int(row["num_issues"])
-        summary[name] = {"issues": count, "rate": round(count / max(len(positions), 1), 6),
-                         "score": None if not math.isfinite(float(row["score"])) else round(float(row["score"]), 6)}
+        summary[name] = {
+            "issues": count,
+            "rate": round(count / max(len(positions), 1), 6),
+            "score": None if not math.isfinite(float(row["score"])) else round(float(row["score"]), 6),
+        }
         flagged = issues[f"is_{name}_issue"].to_numpy(dtype=bool) if f"is_{name}_issue" in issues else np.zeros(0)
         if flagged.any():
             order = np.argsort(issues[f"{name}_score"].to_numpy()[flagged], kind="stable")[:MAX_EXAMPLES]
@@ -203,7 +215,13 @@ def data_issues(
     if conflict is not None and conflict.any():
         examples["conflicting_label"] = [int(r) for r in file_rows[conflict][:MAX_EXAMPLES]]
     return DataIssues(
-        rows=len(positions), total_rows=total, sampled=len(positions) < total, issue_types=types, summary=summary,
-        exact_duplicates=int(copy.sum()), conflicting_labels=None if conflict is None else int(conflict.sum()),
-        examples=examples, seconds=seconds,
+        rows=len(positions),
+        total_rows=total,
+        sampled=len(positions) < total,
+        issue_types=types,
+        summary=summary,
+        exact_duplicates=int(copy.sum()),
+        conflicting_labels=None if conflict is None else int(conflict.sum()),
+        examples=examples,
+        seconds=seconds,
     )

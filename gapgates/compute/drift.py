@@ -62,8 +62,14 @@ class ColumnDrift:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``drift.columns`` entry."""
-        return {"column": self.column, "test": self.test, "statistic": _num(self.statistic),
-                "p_value": _num(self.p_value), "psi": _num(self.psi), "drifted": self.drifted}
+        return {
+            "column": self.column,
+            "test": self.test,
+            "statistic": _num(self.statistic),
+            "p_value": _num(self.p_value),
+            "psi": _num(self.psi),
+            "drifted": self.drifted,
+        }
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,16 @@ class DriftResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``drift`` section."""
-        return {"auc": _num(self.auc), "top_features": self.shift.to_dict()["top_features"],
-                "alpha": self.alpha, "drifted": list(self.drifted), "drifted_share": _num(self.drifted_share),
-                "reference_rows": self.reference_rows, "fresh_rows": self.fresh_rows,
-                "columns": [c.to_dict() for c in self.columns]}
+        return {
+            "auc": _num(self.auc),
+            "top_features": self.shift.to_dict()["top_features"],
+            "alpha": self.alpha,
+            "drifted": list(self.drifted),
+            "drifted_share": _num(self.drifted_share),
+            "reference_rows": self.reference_rows,
+            "fresh_rows": self.fresh_rows,
+            "columns": [c.to_dict() for c in self.columns],
+        }
 
 
 def _num(value: float) -> float | None:
@@ -138,8 +150,10 @@ def _numeric(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
     p_value = min(1.0, 2 * min(float(test.pvalue), p_missing))
     edges = np.unique(np.quantile(r, np.linspace(0, 1, 11)[1:-1]))
     bins = len(edges) + 1
-    psi = _psi(np.r_[np.bincount(np.searchsorted(edges, r), minlength=bins), missing[0, 0]],
-               np.r_[np.bincount(np.searchsorted(edges, n), minlength=bins), missing[1, 0]])
+    psi = _psi(
+        np.r_[np.bincount(np.searchsorted(edges, r), minlength=bins), missing[0, 0]],
+        np.r_[np.bincount(np.searchsorted(edges, n), minlength=bins), missing[1, 0]],
+    )
     return float(test.statistic), p_value, psi
 
 
@@ -188,14 +202,23 @@ def column_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float =
         ref, new = reference[col], fresh[col]
         numeric = pd.api.types.is_numeric_dtype(ref) and not pd.api.types.is_bool_dtype(ref)  # the training type
         statistic, p_value, psi = (_numeric if numeric else _categorical)(ref, new)
-        out.append(ColumnDrift(column=str(col), test="ks" if numeric else "chi2", statistic=statistic,
-                               p_value=p_value, psi=psi, drifted=bool(math.isfinite(p_value) and p_value < level)))
+        out.append(
+            ColumnDrift(
+                column=str(col),
+                test="ks" if numeric else "chi2",
+                statistic=statistic,
+                p_value=p_value,
+                psi=psi,
+                drifted=bool(math.isfinite(p_value) and p_value < level),
+            )
+        )
     return tuple(out)
 
 
 def ranked(columns: tuple[ColumnDrift, ...]) -> tuple[ColumnDrift, ...]:
     """The column tests, most drifted first: drifted before not, then smallest p-value, then largest PSI
     (p-values of strongly shifted columns underflow to 0 together; PSI still orders them)."""
+
     def key(c: ColumnDrift) -> tuple[bool, float, float]:
         p = c.p_value if math.isfinite(c.p_value) else 2.0
         return (not c.drifted, p, -(c.psi if math.isfinite(c.psi) else 0.0))
@@ -217,8 +240,13 @@ def measure_drift(reference: pd.DataFrame, fresh: pd.DataFrame, *, alpha: float 
     """
     fresh = fresh[list(reference.columns)]
     shift = adversarial_validation(reference, fresh, seed=seed)
-    return DriftResult(shift=shift, columns=column_drift(reference, fresh, alpha=alpha), alpha=alpha,
-                       reference_rows=len(reference), fresh_rows=len(fresh))
+    return DriftResult(
+        shift=shift,
+        columns=column_drift(reference, fresh, alpha=alpha),
+        alpha=alpha,
+        reference_rows=len(reference),
+        fresh_rows=len(fresh),
+    )
 
 
 @dataclass(frozen=True)
@@ -252,5 +280,11 @@ class ReferenceDrift:
         """The ``report.json`` ``reference_drift`` section (most drifted columns first)."""
         order = {name: i for i, name in enumerate(self.drifted)}
         columns = sorted(self.columns, key=lambda c: (order.get(c.column, len(order)), c.column))
-        return {"version": self.version, "reference_rows": self.reference_rows, "rows": self.rows,
-                "alpha": self.alpha, "drifted": list(self.drifted), "columns": [c.to_dict() for c in columns]}
+        return {
+            "version": self.version,
+            "reference_rows": self.reference_rows,
+            "rows": self.rows,
+            "alpha": self.alpha,
+            "drifted": list(self.drifted),
+            "columns": [c.to_dict() for c in columns],
+        }

@@ -90,8 +90,13 @@ def fit_fold(
     test = {name: float(scorer(model, X_test, y_test)) for name, scorer in scorers.items()}
     train = {name: float(scorer(model, X_train, y_train)) for name, scorer in scorers.items()}
     return FoldFit(
-        index=index, train_rows=np.asarray(train_rows), test_rows=np.asarray(test_rows), estimator=model,
-        train=train, test=test, fit_seconds=seconds,
+        index=index,
+        train_rows=np.asarray(train_rows),
+        test_rows=np.asarray(test_rows),
+        estimator=model,
+        train=train,
+        test=test,
+        fit_seconds=seconds,
     )
 
 
@@ -117,12 +122,21 @@ def combine_folds(
     """
     ordered = sorted(folds, key=lambda f: f.index)
     splits = [(f.train_rows, f.test_rows) for f in ordered]
-    metrics = summarize_folds(splits, {m: [f.train[m] for f in ordered] for m in scoring},
-                              {m: [f.test[m] for f in ordered] for m in scoring}, confidence=confidence)
+    metrics = summarize_folds(
+        splits,
+        {m: [f.train[m] for f in ordered] for m in scoring},
+        {m: [f.test[m] for f in ordered] for m in scoring},
+        confidence=confidence,
+    )
     estimators = tuple(f.estimator for f in ordered)
     classes, proba, pred, covered = out_of_fold(estimators, splits, X, len(X), classification)
     cv = CrossValidation(
-        splits=splits, estimators=estimators, classes=classes, oof_proba=proba, oof_pred=pred, covered=covered,
+        splits=splits,
+        estimators=estimators,
+        classes=classes,
+        oof_proba=proba,
+        oof_pred=pred,
+        covered=covered,
         fit_seconds=float(sum(f.fit_seconds for f in ordered)),
     )
     return GapResult(metrics=metrics, classification=classification, n_folds=len(ordered), confidence=confidence, cv=cv)

@@ -35,6 +35,7 @@ class HoldoutResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``holdout`` section."""
+
         def num(v: float) -> float | None:
             return float(v) if math.isfinite(v) else None
 

@@ -142,7 +142,12 @@ def find_leakage(
     scores = [(str(c), score(bin_column(X_train[c], max_bins=bins), target)) for c in X_train.columns]
     scores.sort(key=lambda item: -item[1])
     return LeakageResult(
-        holdout_rows=0 if X_holdout is None else len(X_holdout), exact_duplicates=exact, near_duplicates=near,
+        holdout_rows=0 if X_holdout is None else len(X_holdout),
+        exact_duplicates=exact,
+        near_duplicates=near,
         near_checked=checked,
-        duplicate_rate=rate, duplicate_rows=rows, feature_scores=tuple(scores), seconds=time.perf_counter() - start,
+        duplicate_rate=rate,
+        duplicate_rows=rows,
+        feature_scores=tuple(scores),
+        seconds=time.perf_counter() - start,
     )

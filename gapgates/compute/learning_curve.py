@@ -45,8 +45,10 @@ class LearningCurve:
         """The ``report.json`` ``learning_curve`` section."""
         return {
             "metric": self.metric,
-            "points": [{"rows": n, "train": round(a, 6), "test": round(b, 6), "gap": round(a - b, 6)}
-                       for n, a, b in zip(self.sizes, self.train, self.test, strict=True)],
+            "points": [
+                {"rows": n, "train": round(a, 6), "test": round(b, 6), "gap": round(a - b, 6)}
+                for n, a, b in zip(self.sizes, self.train, self.test, strict=True)
+            ],
             "more_data_helps": self.more_data_helps,
             "verdict": self.verdict,
         }
@@ -79,7 +81,13 @@ def learning_curve(
     from sklearn.model_selection import learning_curve as sk_learning_curve
 
     sizes, train, test = sk_learning_curve(
-        estimator, X, y, cv=splits, scoring=metric, train_sizes=np.asarray(fractions), n_jobs=n_jobs,
+        estimator,
+        X,
+        y,
+        cv=splits,
+        scoring=metric,
+        train_sizes=np.asarray(fractions),
+        n_jobs=n_jobs,
         error_score="raise",
     )
     tr, te = train.mean(axis=1), test.mean(axis=1)
@@ -91,8 +99,13 @@ def learning_curve(
     verdict = (
         f"From {sizes[half]} to {sizes[-1]} training rows the gap went from {gaps[half]:.3f} to {gaps[-1]:.3f} "
         f"and the test {metric} from {te[half]:.3f} to {te[-1]:.3f}: "
-        + ("more data would likely narrow the gap further." if helps
-           else "more data alone is unlikely to narrow the gap.")
+        + ("more data would likely narrow the gap further." if helps else "more data alone is unlikely to narrow the gap.")
     )
-    return LearningCurve(metric=metric, sizes=tuple(int(s) for s in sizes), train=tuple(map(float, tr)),
-                         test=tuple(map(float, te)), more_data_helps=helps, verdict=verdict)
+    return LearningCurve(
+        metric=metric,
+        sizes=tuple(int(s) for s in sizes),
+        train=tuple(map(float, tr)),
+        test=tuple(map(float, te)),
+        more_data_helps=helps,
+        verdict=verdict,
+    )

@@ -45,8 +45,12 @@ class LabelIssue:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
-        return {"row": self.row, "given": _plain(self.given), "suggested": _plain(self.suggested),
-                "quality": round(float(self.quality), 6)}
+        return {
+            "row": self.row,
+            "given": _plain(self.given),
+            "suggested": _plain(self.suggested),
+            "quality": round(float(self.quality), 6),
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,10 +107,14 @@ def _skip_reason(cv: CrossValidation) -> str:
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     name = type(final).__name__
     if model is not None and not is_classifier(model):
-        return (f"Label noise is checked for classification only; {name} is a regressor "
-                "(cleanlab's regression tools would refit the model, which the gate avoids).")
-    return (f"{name} has no predict_proba, so there are no out-of-fold probabilities to judge labels with. "
-            "Use a probabilistic model (e.g. SVC(probability=True)) to check label noise.")
+        return (
+            f"Label noise is checked for classification only; {name} is a regressor "
+            "(cleanlab's regression tools would refit the model, which the gate avoids)."
+        )
+    return (
+        f"{name} has no predict_proba, so there are no out-of-fold probabilities to judge labels with. "
+        "Use a probabilistic model (e.g. SVC(probability=True)) to check label noise."
+    )
 
 
 def _skipped(reason: str, filter_by: str) -> NoiseResult:
@@ -159,8 +167,11 @@ def label_noise(
     judged = np.flatnonzero(cv.covered & known)
     labels, proba = col[judged], cv.oof_proba[judged]
     invalid = output_problems(cv.estimators)
-    problem = invalid[0] if invalid else output_problem("predict_proba", proba, rows=judged.size, classification=True,
-                                                           n_classes=classes.size)
+    problem = (
+        invalid[0]
+        if invalid
+        else output_problem("predict_proba", proba, rows=judged.size, classification=True, n_classes=classes.size)
+    )
     if problem is not None:  # cleanlab never runs on invalid probabilities
         raise ValueError(f"the model's outputs are invalid ({problem}), so labels are not judged on them")
     flagged = find_label_issues(labels, proba, filter_by=filter_by, n_jobs=1)
@@ -170,8 +181,9 @@ def label_noise(
     order = order[np.argsort(quality[order], kind="stable")]
     suggested = np.argmax(proba, axis=1)
     issues = tuple(
-        LabelIssue(row=int(ids[judged[i]]), given=labels_raw[judged[i]], suggested=classes[suggested[i]],
-                   quality=float(quality[i]))
+        LabelIssue(
+            row=int(ids[judged[i]]), given=labels_raw[judged[i]], suggested=classes[suggested[i]], quality=float(quality[i])
+        )
         for i in order
     )
     per_class: dict[str, dict[str, float]] = {}
@@ -179,10 +191,17 @@ def label_noise(
         mask = labels == k
         n_k, bad_k = int(mask.sum()), int(flagged[mask].sum())
         per_class[str(_plain(label))] = {
-            "rows": n_k, "issues": bad_k, "rate": bad_k / n_k if n_k else 0.0,
+            "rows": n_k,
+            "issues": bad_k,
+            "rate": bad_k / n_k if n_k else 0.0,
             "estimated_noise": round(float(1.0 - noise_matrix[k, k]), 6),
         }
     return NoiseResult(
-        rows=int(judged.size), n_issues=int(order.size), rate=order.size / judged.size if judged.size else 0.0,
-        per_class=per_class, issues=issues, filter_by=filter_by, positions=np.sort(judged[order]),
+        rows=int(judged.size),
+        n_issues=int(order.size),
+        rate=order.size / judged.size if judged.size else 0.0,
+        per_class=per_class,
+        issues=issues,
+        filter_by=filter_by,
+        positions=np.sort(judged[order]),
     )

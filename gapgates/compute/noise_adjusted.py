@@ -102,8 +102,9 @@ def noise_adjusted_gap(
     n_train = float(np.mean([len(tr) for tr, _ in cv.splits]))
     n_test = float(np.mean(sizes)) if sizes else 0.0
     metrics = {
-        name: summarize_gap(name, result.metrics[name].train, tests[name], n_train=n_train, n_test=max(n_test, 1.0),
-                            confidence=result.confidence)
+        name: summarize_gap(
+            name, result.metrics[name].train, tests[name], n_train=n_train, n_test=max(n_test, 1.0), confidence=result.confidence
+        )
         for name in scorers
     }
     return NoiseAdjustedGap(metrics=metrics, removed=int(bad.sum()), memorised=hits / seen if seen else None)

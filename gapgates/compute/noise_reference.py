@@ -94,5 +94,6 @@ def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
         rate = _rate(record.noise_rate)
         if (record.decision == "promote" or approved) and rate is not None:
             return NoiseReference(rate, source="history", version=str(record.time))
-    return NoiseReference(None, reason=f"The history holds no promoted run of {model!r} with a noise rate, "
-                                       "so there is no reference noise rate.")
+    return NoiseReference(
+        None, reason=f"The history holds no promoted run of {model!r} with a noise rate, so there is no reference noise rate."
+    )

@@ -81,9 +81,16 @@ class ProductionScore:
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``gap`` entry (the keys :func:`gapgates.history.record_from_report` reads)."""
         low, high = self.gap_interval
-        return {"promoted_test": _num(self.promoted), "fresh": _num(self.fresh), "fresh_ci_low": _num(self.low),
-                "fresh_ci_high": _num(self.high), "interval": self.method, "gap_mean": _num(self.gap),
-                "gap_ci_low": _num(low), "gap_ci_high": _num(high)}
+        return {
+            "promoted_test": _num(self.promoted),
+            "fresh": _num(self.fresh),
+            "fresh_ci_low": _num(self.low),
+            "fresh_ci_high": _num(self.high),
+            "interval": self.method,
+            "gap_mean": _num(self.gap),
+            "gap_ci_low": _num(low),
+            "gap_ci_high": _num(high),
+        }
 
 
 def _num(value: float | None) -> float | None:
@@ -116,8 +123,15 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def bootstrap_interval(score: Any, rows: int, *, confidence: float = 0.95, seed: int = 0,
-                       resamples: int = BOOTSTRAP_RESAMPLES, max_rows: int = BOOTSTRAP_MAX_ROWS) -> tuple[float, float]:
+def bootstrap_interval(
+    score: Any,
+    rows: int,
+    *,
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    max_rows: int = BOOTSTRAP_MAX_ROWS,
+) -> tuple[float, float]:
     """Percentile bootstrap interval of ``score(row positions)`` over rows drawn with replacement.
 
     Args:
@@ -227,8 +241,15 @@ class _Replay:
 
 
 def score_fresh(
-    model: Any, X: pd.DataFrame, y: pd.Series, *, metrics: list[str], promoted: dict[str, float | None],
-    confidence: float = 0.95, seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES,
+    model: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    metrics: list[str],
+    promoted: dict[str, float | None],
+    confidence: float = 0.95,
+    seed: int = 0,
+    resamples: int = BOOTSTRAP_RESAMPLES,
 ) -> tuple[ProductionScore, ...]:
     """Score a fitted model on fresh labelled rows, per metric, with an interval.
 
@@ -259,29 +280,51 @@ def score_fresh(
     for metric, scorer in scorers.items():
         with warnings.catch_warnings():  # undefined on a batch or resample: NaN or skipped, said in the report
             warnings.simplefilter("ignore", UndefinedMetricWarning)
-            out.append(_score_one(metric, scorer, replay, positions, labels, promoted=promoted.get(metric),
-                                  confidence=confidence, seed=seed, resamples=resamples))
+            out.append(
+                _score_one(
+                    metric,
+                    scorer,
+                    replay,
+                    positions,
+                    labels,
+                    promoted=promoted.get(metric),
+                    confidence=confidence,
+                    seed=seed,
+                    resamples=resamples,
+                )
+            )
     return tuple(out)
 
 
-def _score_one(metric: str, scorer: Any, replay: Any, positions: np.ndarray, labels: np.ndarray, *,
-               promoted: float | None, confidence: float, seed: int, resamples: int) -> ProductionScore:
+def _score_one(
+    metric: str,
+    scorer: Any,
+    replay: Any,
+    positions: np.ndarray,
+    labels: np.ndarray,
+    *,
+    promoted: float | None,
+    confidence: float,
+    seed: int,
+    resamples: int,
+) -> ProductionScore:
     """One metric's fresh score and interval; NaN (method ``undefined``) when the batch cannot be scored."""
     try:
         fresh = float(scorer(replay, positions, labels))
     except ValueError:  # undefined on this batch (e.g. one class only): NaN, so the check fails and says so
-        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined",
-                               promoted=promoted)
+        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined", promoted=promoted)
     if not math.isfinite(fresh):
-        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined",
-                               promoted=promoted)
+        return ProductionScore(metric=metric, fresh=math.nan, low=math.nan, high=math.nan, method="undefined", promoted=promoted)
     if metric == "accuracy":
         correct = round(fresh * len(labels))
         (low, high), method = wilson_interval(correct, len(labels), confidence=confidence), "wilson"
     else:
+
         def score(rows: np.ndarray) -> float:
             return float(scorer(replay, positions[rows], labels[rows]))
 
-        (low, high), method = bootstrap_interval(score, len(labels), confidence=confidence, seed=seed,
-                                                 resamples=resamples), "bootstrap"
+        (low, high), method = (
+            bootstrap_interval(score, len(labels), confidence=confidence, seed=seed, resamples=resamples),
+            "bootstrap",
+        )
     return ProductionScore(metric=metric, fresh=fresh, low=low, high=high, method=method, promoted=promoted)

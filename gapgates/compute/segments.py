@@ -74,12 +74,21 @@ class Segment:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
+
         def num(v: float | None) -> float | None:
             return None if v is None or not math.isfinite(v) else round(float(v), 6)
 
-        return {"kind": self.kind, "columns": list(self.columns), "description": self.description, "rows": self.rows,
-                "test": num(self.test), "low": num(self.low), "high": num(self.high), "train": num(self.train),
-                "gap": num(self.gap)}
+        return {
+            "kind": self.kind,
+            "columns": list(self.columns),
+            "description": self.description,
+            "rows": self.rows,
+            "test": num(self.test),
+            "low": num(self.low),
+            "high": num(self.high),
+            "train": num(self.train),
+            "gap": num(self.gap),
+        }
 
 
 @dataclass(frozen=True)
@@ -115,10 +124,17 @@ class SegmentResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
-        return {"metric": self.metric, "interval": self.interval, "confidence": self.confidence,
-                "min_rows": self.min_rows, "overall": round(self.overall, 6), "judged": self.judged,
-                "train_rows_scored": self.train_rows_scored, "segments": [s.to_dict() for s in self.segments],
-                "largest_gap": None if self.largest_gap is None else self.largest_gap.to_dict()}
+        return {
+            "metric": self.metric,
+            "interval": self.interval,
+            "confidence": self.confidence,
+            "min_rows": self.min_rows,
+            "overall": round(self.overall, 6),
+            "judged": self.judged,
+            "train_rows_scored": self.train_rows_scored,
+            "segments": [s.to_dict() for s in self.segments],
+            "largest_gap": None if self.largest_gap is None else self.largest_gap.to_dict(),
+        }
 
 
 def wilson_interval(successes: np.ndarray, n: np.ndarray, *, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -145,8 +161,9 @@ def _row_scores(y: np.ndarray, pred: np.ndarray, classification: bool) -> np.nda
     return -np.abs(y.astype(float) - pred.astype(float))
 
 
-def _train_scores(cv: CrossValidation, X: pd.DataFrame, y: np.ndarray, *, classification: bool,
-                  seed: int) -> tuple[np.ndarray, int]:
+def _train_scores(
+    cv: CrossValidation, X: pd.DataFrame, y: np.ndarray, *, classification: bool, seed: int
+) -> tuple[np.ndarray, int]:
     """Each row's mean score under the fold models of the first repeat that were trained on it (NaN: none)."""
     n = len(X)
     sums, counts = np.zeros(n), np.zeros(n)
@@ -212,8 +229,11 @@ def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
         values = X[column]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype=float)
-            parts.append(np.where(np.isnan(numbers), np.nanmedian(numbers) if np.isfinite(numbers).any() else 0.0,
-                                  numbers).astype(np.float32))  # what the tree fits on (scikit-learn's trees are float32)
+            parts.append(
+                np.where(np.isnan(numbers), np.nanmedian(numbers) if np.isfinite(numbers).any() else 0.0, numbers).astype(
+                    np.float32
+                )
+            )  # what the tree fits on (scikit-learn's trees are float32)
             names.append((str(column), "num", None))
         else:
             for value in values.value_counts(dropna=True).index[:MAX_VALUES]:
@@ -223,8 +243,9 @@ def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
     return (np.column_stack(parts) if parts else np.zeros((len(X), 0), dtype=np.float32)), names
 
 
-def _tree_slices(X: pd.DataFrame, error: np.ndarray, *, min_rows: int,
-                 seed: int) -> list[tuple[str, tuple[str, ...], str, np.ndarray, tuple[np.ndarray, ...]]]:
+def _tree_slices(
+    X: pd.DataFrame, error: np.ndarray, *, min_rows: int, seed: int
+) -> list[tuple[str, tuple[str, ...], str, np.ndarray, tuple[np.ndarray, ...]]]:
     """The leaves of a depth-2 regression tree on the per-row error, as slices of two conditions, each with
     the row masks of its conditions alone."""
     from sklearn.tree import DecisionTreeRegressor
@@ -244,8 +265,11 @@ def _tree_slices(X: pd.DataFrame, error: np.ndarray, *, min_rows: int,
             return
         column, kind, value = names[t.feature[node]]
         threshold = t.threshold[node]
-        left, right = ((f"{column} ≠ {value}", f"{column} = {value}") if kind == "cat"
-                       else (f"{column} ≤ {threshold:.4g}", f"{column} > {threshold:.4g}"))
+        left, right = (
+            (f"{column} ≠ {value}", f"{column} = {value}")
+            if kind == "cat"
+            else (f"{column} ≤ {threshold:.4g}", f"{column} > {threshold:.4g}")
+        )
         goes_left = matrix[:, t.feature[node]] <= threshold
         cols = columns if column in columns else (*columns, column)
         walk(t.children_left[node], (*conditions, left), cols, (*alone, goes_left))
@@ -303,10 +327,15 @@ def weak_segments(
     columns_of: list[tuple[str, tuple[str, ...], str, tuple[float, ...]]] = []
     stats: list[np.ndarray] = []  # per slice: rows, sum, sum of squares, train rows, train sum, index sums
 
-    weights = (np.ones(len(tests)), tests, tests ** 2, has_train.astype(float), train_values, index, index ** 2)
+    weights = (np.ones(len(tests)), tests, tests**2, has_train.astype(float), train_values, index, index**2)
 
-    def add(kind: str, cols: tuple[str, ...], names: Sequence[str], codes: np.ndarray,
-            alone: Sequence[tuple[float, ...]] | None = None) -> None:
+    def add(
+        kind: str,
+        cols: tuple[str, ...],
+        names: Sequence[str],
+        codes: np.ndarray,
+        alone: Sequence[tuple[float, ...]] | None = None,
+    ) -> None:
         k = len(names)
         bucket = np.where(codes >= 0, codes, k)  # rows in no slice go to an extra bucket, dropped below
         sums = [np.bincount(bucket, weights=w, minlength=k + 1)[:k] for w in weights]
@@ -317,8 +346,7 @@ def weak_segments(
     for kind, column, names, codes in _groupings(Xc, bins=bins):
         add(kind, (column,), names, codes)
     for kind, cols, name, mask, alone in _tree_slices(Xc, error, min_rows=min_rows, seed=seed):
-        add(kind, cols, [name], np.where(mask, 0, -1),
-            [tuple(float(tests[m].mean()) if m.any() else math.nan for m in alone)])
+        add(kind, cols, [name], np.where(mask, 0, -1), [tuple(float(tests[m].mean()) if m.any() else math.nan for m in alone)])
     table = np.array(stats).reshape(len(stats), 7)
     keep = table[:, 0] >= max(1, min_rows)
     table, kept = table[keep], [c for c, k in zip(columns_of, keep) if k]
@@ -327,7 +355,7 @@ def weak_segments(
     if classification:
         low, high = wilson_interval(sums, n, confidence=confidence)
     else:
-        sd = np.sqrt(np.maximum(table[:, 2] / np.maximum(n, 1) - means ** 2, 0) * n / np.maximum(n - 1, 1))
+        sd = np.sqrt(np.maximum(table[:, 2] / np.maximum(n, 1) - means**2, 0) * n / np.maximum(n - 1, 1))
         half = float(norm.ppf(0.5 + confidence / 2)) * sd / np.sqrt(np.maximum(n, 1))
         low, high = means - half, means + half
     train_n = table[:, 3]
@@ -342,13 +370,28 @@ def weak_segments(
         if any(high[i] >= alone for alone in alone_scores):  # a pair no worse than one of its conditions alone
             continue
         train = float(train_means[i]) if train_n[i] else None
-        segments.append(Segment(kind, columns, description, int(n[i]), float(means[i]), float(low[i]),
-                                float(high[i]), train, None if train is None else train - float(means[i])))
+        segments.append(
+            Segment(
+                kind,
+                columns,
+                description,
+                int(n[i]),
+                float(means[i]),
+                float(low[i]),
+                float(high[i]),
+                train,
+                None if train is None else train - float(means[i]),
+            )
+        )
     gaps = [s for s in segments if s.gap is not None]
     return SegmentResult(
         metric="accuracy" if classification else "neg_mean_absolute_error",
-        interval="wilson" if classification else "normal", confidence=confidence, min_rows=min_rows,
-        overall=float(np.mean(tests)) if len(tests) else math.nan, judged=len(segments),
-        segments=tuple(segments[:MAX_REPORTED]), train_rows_scored=scored,
+        interval="wilson" if classification else "normal",
+        confidence=confidence,
+        min_rows=min_rows,
+        overall=float(np.mean(tests)) if len(tests) else math.nan,
+        judged=len(segments),
+        segments=tuple(segments[:MAX_REPORTED]),
+        train_rows_scored=scored,
         largest_gap=max(gaps, key=lambda s: s.gap or 0.0) if gaps else None,
     )

@@ -59,8 +59,7 @@ class ShiftResult:
             "seconds": round(self.seconds, 3),
         }
         if self.drift_alpha is not None:
-            out.update(drift_alpha=self.drift_alpha, drifted=list(self.drifted),
-                       columns=[c.to_dict() for c in self.columns])
+            out.update(drift_alpha=self.drift_alpha, drifted=list(self.drifted), columns=[c.to_dict() for c in self.columns])
         return out
 
 
@@ -124,9 +123,7 @@ def adversarial_validation(
     stacked = pd.concat([draw(X_train, n_train), draw(X_holdout[list(X_train.columns)], n_hold)], ignore_index=True)
     is_hold = np.r_[np.zeros(n_train, dtype=int), np.ones(n_hold, dtype=int)]
     features = _encode(stacked)
-    fit_rows, eval_rows = train_test_split(
-        np.arange(len(features)), test_size=1 / 3, stratify=is_hold, random_state=seed
-    )
+    fit_rows, eval_rows = train_test_split(np.arange(len(features)), test_size=1 / 3, stratify=is_hold, random_state=seed)
     clf = HistGradientBoostingClassifier(max_iter=50, early_stopping=False, random_state=seed)
     clf.fit(features.iloc[fit_rows], is_hold[fit_rows])
     auc = float(roc_auc_score(is_hold[eval_rows], clf.predict_proba(features.iloc[eval_rows])[:, 1]))

@@ -40,18 +40,38 @@ import numpy as np
 from gapgates.errors import ConfigError, brief
 
 __all__ = [
-    "DEFAULT_SWEEPS", "MAX_SWEEP_VALUES", "Regime", "SweepSpec", "capacity_increases", "capacity_order",
-    "default_sweep", "format_value", "label_regimes", "parse_sweep",
+    "DEFAULT_SWEEPS",
+    "MAX_SWEEP_VALUES",
+    "Regime",
+    "SweepSpec",
+    "capacity_increases",
+    "capacity_order",
+    "default_sweep",
+    "format_value",
+    "label_regimes",
+    "parse_sweep",
 ]
 
 #: Most values one ``--sweep`` may list or generate (the fit ceiling usually stops a sweep far sooner).
 MAX_SWEEP_VALUES = 1000
 
 #: Parameters whose larger values make a model less flexible (the rest are taken to add capacity).
-CAPACITY_DECREASING = frozenset({
-    "alpha", "ccp_alpha", "l2_regularization", "min_child_samples", "min_child_weight", "min_impurity_decrease",
-    "min_samples_leaf", "min_samples_split", "min_weight_fraction_leaf", "n_neighbors", "reg_alpha", "reg_lambda",
-})
+CAPACITY_DECREASING = frozenset(
+    {
+        "alpha",
+        "ccp_alpha",
+        "l2_regularization",
+        "min_child_samples",
+        "min_child_weight",
+        "min_impurity_decrease",
+        "min_samples_leaf",
+        "min_samples_split",
+        "min_weight_fraction_leaf",
+        "n_neighbors",
+        "reg_alpha",
+        "reg_lambda",
+    }
+)
 
 #: The sweep ``gapgates check --recommend`` runs, by estimator class name (the first match wins; a
 #: parameter the estimator does not have skips the row): ``(class-name fragment, parameter, values)``.
@@ -99,8 +119,7 @@ def _number(text: str, what: str, spec: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise ConfigError(f"The --sweep range needs a number {what}. Got {brief(text, 60)!r} in {spec!r}. "
-                          f"{_USAGE}") from None
+        raise ConfigError(f"The --sweep range needs a number {what}. Got {brief(text, 60)!r} in {spec!r}. {_USAGE}") from None
     if not math.isfinite(value):
         raise ConfigError(f"The --sweep range needs a finite number {what}. Got {text!r}. {_USAGE}")
     return value
@@ -113,18 +132,24 @@ def _range(param: str, body: str, spec: str) -> tuple[Any, ...]:
     low, high = _number(low_text, "before '..'", spec), _number(high_text, "after '..'", spec)
     if not colon:
         if not (low.is_integer() and high.is_integer()) or "." in low_text + high_text or "e" in (low_text + high_text).lower():
-            raise ConfigError(f"An integer range needs whole numbers, as in max_depth=1..30. Got {spec!r}. "
-                              f"For a continuous parameter give a log range such as {param}=1e-4..1e2:13.")
+            raise ConfigError(
+                f"An integer range needs whole numbers, as in max_depth=1..30. Got {spec!r}. "
+                f"For a continuous parameter give a log range such as {param}=1e-4..1e2:13."
+            )
         if high < low:
             raise ConfigError(f"The --sweep range must go up (low..high). Got {spec!r}; write {param}={int(high)}..{int(low)}.")
         count = int(high) - int(low) + 1
         if count > MAX_SWEEP_VALUES:
-            raise ConfigError(f"The --sweep range {spec!r} has {count:,} values, more than {MAX_SWEEP_VALUES}. "
-                              "Narrow the range or list the values.")
+            raise ConfigError(
+                f"The --sweep range {spec!r} has {count:,} values, more than {MAX_SWEEP_VALUES}. "
+                "Narrow the range or list the values."
+            )
         return tuple(range(int(low), int(high) + 1))
     if not count_text.strip().isdigit() or not 2 <= int(count_text) <= MAX_SWEEP_VALUES:
-        raise ConfigError(f"A log range needs a count of values from 2 to {MAX_SWEEP_VALUES} after ':', as in "
-                          f"C=1e-4..1e2:13. Got {count_text.strip()!r} in {spec!r}.")
+        raise ConfigError(
+            f"A log range needs a count of values from 2 to {MAX_SWEEP_VALUES} after ':', as in "
+            f"C=1e-4..1e2:13. Got {count_text.strip()!r} in {spec!r}."
+        )
     if not 0 < low < high:
         raise ConfigError(f"A log range needs 0 < low < high, as in C=1e-4..1e2:13. Got {spec!r}.")
     points = np.logspace(math.log10(low), math.log10(high), int(count_text))
@@ -270,8 +295,10 @@ def label_regimes(
         ['classical', 'classical', 'critical', 'modern', 'modern']
     """
     if len(train) != len(test) or (test_se is not None and len(test_se) != len(test)):
-        raise ConfigError(f"label_regimes needs one train and one test score (and standard error) per value. Got "
-                          f"{len(train)}, {len(test)} and {'none' if test_se is None else len(test_se)}.")
+        raise ConfigError(
+            f"label_regimes needs one train and one test score (and standard error) per value. Got "
+            f"{len(train)}, {len(test)} and {'none' if test_se is None else len(test_se)}."
+        )
     if not 0 <= tolerance < 1:
         raise ConfigError(f"The regime tolerance must be a number in [0, 1). Got {tolerance!r}.")
     tr, te = np.asarray(train, dtype=float), np.asarray(test, dtype=float)

@@ -37,8 +37,7 @@ __all__ = ["MAX_POINTS", "TrainingCurve", "iteration_param", "replays_epochs", "
 #: Most iterations scored per fold; a longer run is scored at evenly spaced iterations (the last always).
 MAX_POINTS = 200
 #: The staged methods a model replays its iterations with, by the response method a scorer asks for.
-STAGED = {"predict": "staged_predict", "predict_proba": "staged_predict_proba",
-          "decision_function": "staged_decision_function"}
+STAGED = {"predict": "staged_predict", "predict_proba": "staged_predict_proba", "decision_function": "staged_decision_function"}
 
 
 @dataclass(frozen=True)
@@ -98,31 +97,46 @@ class TrainingCurve:
             return f"No training curve: {self.skipped}"
         test, train = self.test_mean, self.train_mean
         best, stop = self._at(self.best), self._at(self.stop)
-        text = (f"The mean validation {self.metric} peaks at iteration {self.best} of {self.fitted} "
-                f"({test[best]:.4f}; train {train[best]:.4f}, gap {train[best] - test[best]:.4f}); ")
+        text = (
+            f"The mean validation {self.metric} peaks at iteration {self.best} of {self.fitted} "
+            f"({test[best]:.4f}; train {train[best]:.4f}, gap {train[best] - test[best]:.4f}); "
+        )
         if self.param_line is None:
             return text + "it is still at its best at the last iteration: stopping earlier would not help."
         last = len(test) - 1
         if self.stop == self.best:
             return text + (f"stop there with {self.param_line} (gap {train[last] - test[last]:.4f} at {self.fitted}).")
-        return text + (f"iteration {self.stop} is within one standard error of it ({test[stop]:.4f}, gap "
-                       f"{train[stop] - test[stop]:.4f} against {train[last] - test[last]:.4f} at {self.fitted}): "
-                       f"stop early with {self.param_line}.")
+        return text + (
+            f"iteration {self.stop} is within one standard error of it ({test[stop]:.4f}, gap "
+            f"{train[stop] - test[stop]:.4f} against {train[last] - test[last]:.4f} at {self.fitted}): "
+            f"stop early with {self.param_line}."
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``training_curve`` section."""
+
         def num(v: float) -> float | None:
             return round(float(v), 6) if math.isfinite(v) else None
 
         se = _standard_errors(self.test)
         return {
-            "metric": self.metric, "param": self.param, "method": self.method, "fitted_iterations": self.fitted,
-            "best_iteration": self.best, "stopping_iteration": self.stop, "param_line": self.param_line,
-            "skipped": self.skipped, "verdict": self.verdict,
-            "points": [{"iteration": i, "train": num(a), "test": num(b), "gap": num(a - b), "test_se": num(s)}
-                       for i, a, b, s in zip(self.iterations, self.train_mean, self.test_mean, se, strict=True)],
-            "folds": [{"train": [num(v) for v in tr], "test": [num(v) for v in te]}
-                      for tr, te in zip(self.train, self.test, strict=True)],
+            "metric": self.metric,
+            "param": self.param,
+            "method": self.method,
+            "fitted_iterations": self.fitted,
+            "best_iteration": self.best,
+            "stopping_iteration": self.stop,
+            "param_line": self.param_line,
+            "skipped": self.skipped,
+            "verdict": self.verdict,
+            "points": [
+                {"iteration": i, "train": num(a), "test": num(b), "gap": num(a - b), "test_se": num(s)}
+                for i, a, b, s in zip(self.iterations, self.train_mean, self.test_mean, se, strict=True)
+            ],
+            "folds": [
+                {"train": [num(v) for v in tr], "test": [num(v) for v in te]}
+                for tr, te in zip(self.train, self.test, strict=True)
+            ],
         }
 
 
@@ -260,8 +274,9 @@ def _kept(fitted: int) -> set[int]:
     return {i for i in range(fitted) if (i + 1) % step == 0 or i == fitted - 1}
 
 
-def _epochs(model: Any, X: Any, y: pd.Series, fold: tuple[Any, Any], scorer: Any, *, epochs: int,
-            keep: set[int]) -> tuple[tuple[float, ...], tuple[float, ...]]:
+def _epochs(
+    model: Any, X: Any, y: pd.Series, fold: tuple[Any, Any], scorer: Any, *, epochs: int, keep: set[int]
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Train a fresh clone of a fold's model by ``partial_fit``, one epoch at a time; score after the kept epochs."""
     from sklearn.base import clone
 
@@ -279,12 +294,29 @@ def _epochs(model: Any, X: Any, y: pd.Series, fold: tuple[Any, Any], scorer: Any
     return tuple(train), tuple(test)
 
 
-def _curve(metric: str, models: list[tuple[Any, Any]], train: list[tuple[float, ...]],
-           test: list[tuple[float, ...]], *, keep: set[int], fitted: int, method: str) -> TrainingCurve:
+def _curve(
+    metric: str,
+    models: list[tuple[Any, Any]],
+    train: list[tuple[float, ...]],
+    test: list[tuple[float, ...]],
+    *,
+    keep: set[int],
+    fitted: int,
+    method: str,
+) -> TrainingCurve:
     iterations = tuple(sorted(i + 1 for i in keep))
     best, stop = stopping_point(iterations, test)
-    return TrainingCurve(metric=metric, param=iteration_param(models[0][0]), iterations=iterations,
-                         train=tuple(train), test=tuple(test), fitted=fitted, method=method, best=best, stop=stop)
+    return TrainingCurve(
+        metric=metric,
+        param=iteration_param(models[0][0]),
+        iterations=iterations,
+        train=tuple(train),
+        test=tuple(test),
+        fitted=fitted,
+        method=method,
+        best=best,
+        stop=stop,
+    )
 
 
 def _epoch_curve(models: list[tuple[Any, Any]], cv: CrossValidation, y: pd.Series, *, metric: str) -> TrainingCurve:
@@ -295,8 +327,9 @@ def _epoch_curve(models: list[tuple[Any, Any]], cv: CrossValidation, y: pd.Serie
     keep = _kept(fitted)
     scorer = get_scorer(metric)
     scores = [_epochs(model, Xt, y, fold, scorer, epochs=fitted, keep=keep) for (model, Xt), fold in zip(models, cv.splits)]
-    return _curve(metric, models, [tr for tr, _ in scores], [te for _, te in scores], keep=keep, fitted=fitted,
-                  method="partial_fit")
+    return _curve(
+        metric, models, [tr for tr, _ in scores], [te for _, te in scores], keep=keep, fitted=fitted, method="partial_fit"
+    )
 
 
 def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric: str) -> TrainingCurve:
@@ -328,13 +361,17 @@ def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric
 
     models = [_final_step(unwrap(est), X) for est in cv.estimators]
     name = type(models[0][0]).__name__ if models else "the model"
-    if models and all(hasattr(m, "partial_fit") and hasattr(m, "n_iter_") and not hasattr(m, "staged_predict")
-                      for m, _ in models):
+    if models and all(
+        hasattr(m, "partial_fit") and hasattr(m, "n_iter_") and not hasattr(m, "staged_predict") for m, _ in models
+    ):
         return _epoch_curve(models, cv, y, metric=metric)
     if not models or not all(hasattr(m, "staged_predict") for m, _ in models):
-        return _skip(metric, f"{name} has neither staged predictions (staged_predict) nor epochs (partial_fit): "
-                             "training curves cover boosting models (HistGradientBoosting*, GradientBoosting*, "
-                             "AdaBoost*) and models trained by epochs (MLP* with sgd or adam, SGD*).")
+        return _skip(
+            metric,
+            f"{name} has neither staged predictions (staged_predict) nor epochs (partial_fit): "
+            "training curves cover boosting models (HistGradientBoosting*, GradientBoosting*, "
+            "AdaBoost*) and models trained by epochs (MLP* with sgd or adam, SGD*).",
+        )
     lengths = [sum(1 for _ in model.staged_predict(_rows(Xt, [0]))) for model, Xt in models]
     fitted = min(lengths)  # folds may stop at different iterations (early stopping): the common ones
     keep = _kept(fitted)

@@ -48,7 +48,7 @@ class TrendResult:
     @property
     def series(self) -> list[float]:
         """The gaps the increase was fitted on: the last ``window`` past runs, then this run."""
-        return [float(r.gaps[self.metric].gap) for r in self.past[-self.window:]] + [self.current]
+        return [float(r.gaps[self.metric].gap) for r in self.past[-self.window :]] + [self.current]
 
     def to_dict(self) -> dict[str, Any]:
         """The report's ``history`` section (enough to draw the chart without the database)."""
@@ -58,8 +58,14 @@ class TrendResult:
             "window": self.window,
             "increase": self.increase,
             "runs": [
-                {"time": r.time, "version": r.version, "decision": r.decision, "gap": r.gaps[self.metric].gap,
-                 "gap_ci_low": r.gaps[self.metric].ci_low, "gap_ci_high": r.gaps[self.metric].ci_high}
+                {
+                    "time": r.time,
+                    "version": r.version,
+                    "decision": r.decision,
+                    "gap": r.gaps[self.metric].gap,
+                    "gap_ci_low": r.gaps[self.metric].ci_low,
+                    "gap_ci_high": r.gaps[self.metric].ci_high,
+                }
                 for r in self.past
             ],
         }
@@ -95,8 +101,9 @@ def gap_trend(past: Sequence[RunRecord], current: float, *, metric: str, window:
     result = TrendResult(metric=metric, window=window, past=usable, current=float(current), increase=None, path=path)
     if len(usable) < window:
         return result
-    return TrendResult(metric=metric, window=window, past=usable, current=float(current),
-                       increase=_fitted_increase(result.series), path=path)
+    return TrendResult(
+        metric=metric, window=window, past=usable, current=float(current), increase=_fitted_increase(result.series), path=path
+    )
 
 
 def load_trend(path: str | Path, *, model: str, metric: str, current: float, window: int) -> TrendResult:

@@ -38,13 +38,24 @@ import numpy as np
 from gapgates.errors import GapGatesError, UserCodeError, brief, first_line
 
 __all__ = [
-    "PROBA_TOLERANCE", "RECORDED", "FoldLocator", "GuardedModel", "GuardedScorer", "Replay", "calling", "guarded",
-    "locate_folds", "model_kind", "output_problem", "output_problems", "recorded", "unwrap",
+    "PROBA_TOLERANCE",
+    "RECORDED",
+    "FoldLocator",
+    "GuardedModel",
+    "GuardedScorer",
+    "Replay",
+    "calling",
+    "guarded",
+    "locate_folds",
+    "model_kind",
+    "output_problem",
+    "output_problems",
+    "recorded",
+    "unwrap",
 ]
 
 #: The outputs a fold model keeps of its own fold: every response on its test rows, predictions on its training rows.
-RECORDED = frozenset({("test", "predict"), ("test", "predict_proba"), ("test", "decision_function"),
-                      ("training", "predict")})
+RECORDED = frozenset({("test", "predict"), ("test", "predict_proba"), ("test", "decision_function"), ("training", "predict")})
 
 #: How far a probability may lie outside [0, 1], and a row's sum away from 1, before it is invalid.
 PROBA_TOLERANCE = 1e-4
@@ -91,11 +102,14 @@ def user_code_error(model: str, step: str, where: str, err: BaseException) -> Us
     place = f"{step} {where}".strip()
     if isinstance(err, SystemExit):
         call = "os._exit" if isinstance(err, _ProcessExit) else "sys.exit"
-        return UserCodeError(f"The model {model} called {call}({brief(repr(err.code), 40)}) in {place}; a model cannot "
-                             "end the gate, so nothing was promoted. Remove the exit from the model's code.")
+        return UserCodeError(
+            f"The model {model} called {call}({brief(repr(err.code), 40)}) in {place}; a model cannot "
+            "end the gate, so nothing was promoted. Remove the exit from the model's code."
+        )
     if isinstance(err, MemoryError):
-        return UserCodeError(f"The model {model} ran out of memory (MemoryError) in {place}. Use a smaller model or "
-                             "fewer --n-jobs.")
+        return UserCodeError(
+            f"The model {model} ran out of memory (MemoryError) in {place}. Use a smaller model or fewer --n-jobs."
+        )
     detail = first_line(err)
     said = "" if detail == type(err).__name__ else f": {detail.rstrip('.')}"
     return UserCodeError(f"The model {model} raised {type(err).__name__} in {place}{said}.")
@@ -172,8 +186,7 @@ def locate_folds(X: Any, splits: Sequence[tuple[Any, Any]], *, first: int = 0, t
         sides.setdefault(_digest(labels[np.asarray(test)]), (number, "test"))
     import pandas as pd
 
-    return FoldLocator(sides=sides, total=total if total is not None else len(splits),
-                       unique=bool(pd.Index(labels).is_unique))
+    return FoldLocator(sides=sides, total=total if total is not None else len(splits), unique=bool(pd.Index(labels).is_unique))
 
 
 def _finite_number(value: Any) -> bool:
@@ -309,8 +322,11 @@ def fits_shape(method: str, out: Any, rows: int, columns: int | None = None) -> 
     if isinstance(values, str):
         return False
     if method == "predict_proba":
-        return (values.ndim == 2 and values.dtype.kind in "biuf"
-                and values.shape == (rows, columns if columns is not None else values.shape[1]))
+        return (
+            values.ndim == 2
+            and values.dtype.kind in "biuf"
+            and values.shape == (rows, columns if columns is not None else values.shape[1])
+        )
     return values.shape in {(rows,), (rows, 1)}
 
 
@@ -441,12 +457,12 @@ class GuardedModel:
         classes = getattr(self, "classes_", None)
         rows = _rows(X)
         if rows is not None:
-            problem = output_problem(method, out, rows=rows, classification=classes is not None,
-                                     n_classes=None if classes is None else len(classes))
+            problem = output_problem(
+                method, out, rows=rows, classification=classes is not None, n_classes=None if classes is None else len(classes)
+            )
             if problem is not None:
                 self.note(f"{method} {where}: {problem}".replace("  ", " "))
-            elif found is not None and found[0] == self.__dict__.get("fold_") and self.folds is not None \
-                    and self.folds.unique:
+            elif found is not None and found[0] == self.__dict__.get("fold_") and self.folds is not None and self.folds.unique:
                 self._record(found[1], method, out)
         return out
 
@@ -502,8 +518,7 @@ class Replay(GuardedModel):
         if hasattr(model, "classes_"):
             self.classes_ = model.classes_
         self._rows = np.asarray(rows)
-        self._outputs = {method: out for (side, method), out in model.__dict__.get("outputs_", {}).items()
-                         if side == "test"}
+        self._outputs = {method: out for (side, method), out in model.__dict__.get("outputs_", {}).items() if side == "test"}
 
     def _call(self, method: str, X: Any) -> Any:
         out = self._outputs.get(method)

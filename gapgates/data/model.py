@@ -114,8 +114,9 @@ def _load_dotted(spec: str, name: str) -> Any:
             module = importlib.import_module(module_name)
     except UserCodeError as err:
         if isinstance(err.__cause__, ImportError):
-            raise ConfigError(f"Unknown model {spec!r}: module {module_name!r} cannot be imported "
-                              f"({first_line(err.__cause__)}).") from None
+            raise ConfigError(
+                f"Unknown model {spec!r}: module {module_name!r} cannot be imported ({first_line(err.__cause__)})."
+            ) from None
         raise
     with calling(name, f"the lookup of {attr} in {module_name}"):
         found = hasattr(module, attr)
@@ -162,15 +163,19 @@ def resolve_model(spec: str, *, name: str | None = None) -> Any:
         has_fit = hasattr(obj, "fit")
     if (callable(obj) and not has_fit) or inspect.isclass(obj):
         if _needs_arguments(obj):
-            raise ConfigError(f"Model {spec!r} cannot be built without arguments. Point --model at an estimator, a "
-                              "class whose parameters all have defaults, or a zero-argument factory.")
+            raise ConfigError(
+                f"Model {spec!r} cannot be built without arguments. Point --model at an estimator, a "
+                "class whose parameters all have defaults, or a zero-argument factory."
+            )
         with calling(name, f"the call {getattr(obj, '__name__', type(obj).__name__)}()"):
             obj = obj()
     with calling(name, "the estimator check"):
         missing = [m for m in ("fit", "get_params", "set_params") if not hasattr(obj, m)]
     if missing:
-        raise ConfigError(f"Model {spec!r} is not a scikit-learn estimator (it has no {'/'.join(missing)}). "
-                          "Give an object with fit, get_params and set_params.")
+        raise ConfigError(
+            f"Model {spec!r} is not a scikit-learn estimator (it has no {'/'.join(missing)}). "
+            "Give an object with fit, get_params and set_params."
+        )
     from sklearn.base import clone
 
     with calling(name, "clone (get_params)"):

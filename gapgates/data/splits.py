@@ -98,9 +98,7 @@ def make_splits(
     return list(splitter.split(X, y))
 
 
-def repeat_splits(
-    X: pd.DataFrame, y: pd.Series, *, classification: bool, n_splits: int, seed: int, repeat: int
-) -> Splits:
+def repeat_splits(X: pd.DataFrame, y: pd.Series, *, classification: bool, n_splits: int, seed: int, repeat: int) -> Splits:
     """The folds of one repeat of repeated k-fold: the next repeat to fit when more are added.
 
     Repeat ``repeat`` (0-based) is the last repeat of ``make_splits(n_repeats=repeat + 1)``:
@@ -130,7 +128,7 @@ def repeat_splits(
     if repeat < 0:
         raise ConfigError(f"The repeat must be an integer of at least 0. Got {repeat!r}.")
     folds = make_splits(X, y, classification=classification, n_splits=n_splits, n_repeats=repeat + 1, seed=seed)
-    return folds[repeat * n_splits:]
+    return folds[repeat * n_splits :]
 
 
 def holdout_split(

@@ -12,8 +12,16 @@ import pandas as pd
 from gapgates.errors import ConfigError, DataError, GapGatesError, brief, first_line
 
 __all__ = [
-    "Dataset", "check_classes", "check_holdout_columns", "check_labels", "fingerprint", "load_table", "make_dataset",
-    "parse_time", "raw_dataset", "require_columns",
+    "Dataset",
+    "check_classes",
+    "check_holdout_columns",
+    "check_labels",
+    "fingerprint",
+    "load_table",
+    "make_dataset",
+    "parse_time",
+    "raw_dataset",
+    "require_columns",
 ]
 
 
@@ -37,8 +45,7 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
     if not path.exists():
         raise ConfigError(f"Data file '{path}' does not exist. Pass an existing CSV or Parquet file.")
     if not path.is_file():
-        raise ConfigError(f"Data file '{path}' is not a regular file (a device, pipe or socket). Pass a CSV or Parquet "
-                          "file.")
+        raise ConfigError(f"Data file '{path}' is not a regular file (a device, pipe or socket). Pass a CSV or Parquet file.")
     parquet = path.suffix.lower() in {".parquet", ".pq"}
     try:
         _refuse_duplicate_columns(path, _raw_header(path, parquet=parquet))
@@ -56,12 +63,14 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
     except GapGatesError:
         raise
     except (OSError, ValueError, pd.errors.ParserError, ImportError, ArithmeticError) as err:  # pyarrow errors are too
-        raise ConfigError(f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: "
-                          f"{first_line(err).rstrip('.')}.") from None
+        raise ConfigError(
+            f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
+        ) from None
     except Exception as err:  # pyarrow's ArrowInvalid and friends derive from these; anything else is a bad file too
         if type(err).__module__.startswith(("pyarrow", "pandas", "csv", "_csv")):
-            raise ConfigError(f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: "
-                              f"{first_line(err).rstrip('.')}.") from None
+            raise ConfigError(
+                f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
+            ) from None
         raise
     return df.reset_index(drop=True)
 
@@ -83,8 +92,10 @@ def _refuse_duplicate_columns(path: Path, names: list[str]) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
-            raise DataError(f"Data file '{path}' has the column '{brief(name, 80)}' twice (columns {seen[name]} and "
-                            f"{position}); gapgates cannot tell which one is meant. Rename or drop one of them.")
+            raise DataError(
+                f"Data file '{path}' has the column '{brief(name, 80)}' twice (columns {seen[name]} and "
+                f"{position}); gapgates cannot tell which one is meant. Rename or drop one of them."
+            )
         seen[name] = position
 
 
@@ -149,8 +160,9 @@ def raw_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, time
     """Split a table without checking it, for reporting on data the quality gate refused."""
     dropped = [c for c in (target, group, time) if c is not None and c in df.columns]
     y = df[target] if target in df.columns else pd.Series(index=df.index, dtype=object, name=target)
-    return Dataset(X=df.drop(columns=dropped), y=y, target=target, fingerprint=fingerprint(df),
-                   columns=tuple(map(str, df.columns)))
+    return Dataset(
+        X=df.drop(columns=dropped), y=y, target=target, fingerprint=fingerprint(df), columns=tuple(map(str, df.columns))
+    )
 
 
 def make_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, time: str | None = None) -> Dataset:
@@ -189,8 +201,7 @@ def make_dataset(df: pd.DataFrame, target: str, *, group: str | None = None, tim
     if X.shape[1] == 0:
         raise DataError(f"The data has no feature columns besides the target '{target}'.")
     if group is not None:
-        _no_missing(df[group], f"The group column '{group}'", "a row without a group cannot be kept out of the "
-                    "other folds")
+        _no_missing(df[group], f"The group column '{group}'", "a row without a group cannot be kept out of the other folds")
     return Dataset(
         X=X,
         y=y,
@@ -241,8 +252,10 @@ def parse_time(values: pd.Series, column: str) -> pd.Series:
     if bad.any():
         count, shown = _rows_text(bad)
         example = brief(str(values[bad].iloc[0]), 40)
-        raise DataError(f"The time column '{column}' has {count} value(s) that are neither numbers nor dates (rows "
-                        f"{shown}; e.g. {example!r}). Fix those values or choose another --time column.")
+        raise DataError(
+            f"The time column '{column}' has {count} value(s) that are neither numbers nor dates (rows "
+            f"{shown}; e.g. {example!r}). Fix those values or choose another --time column."
+        )
     return parsed
 
 
@@ -260,10 +273,13 @@ def check_labels(y: pd.Series, *, model: str = "the model") -> None:
         return
     distinct = int(y.nunique())
     if kind == "continuous" or (distinct > max(50, len(y) // 2)):
-        examples = ", ".join(f"{v:.4g}" if isinstance(v, float) else brief(repr(v), 30)
-                             for v in map(_plain, y.drop_duplicates().iloc[:3]))
-        raise DataError(f"The target '{y.name}' looks continuous ({distinct} distinct values in {len(y)} rows, e.g. "
-                        f"{examples}), but {model} is a classifier. Use a regressor, or a target of class labels.")
+        examples = ", ".join(
+            f"{v:.4g}" if isinstance(v, float) else brief(repr(v), 30) for v in map(_plain, y.drop_duplicates().iloc[:3])
+        )
+        raise DataError(
+            f"The target '{y.name}' looks continuous ({distinct} distinct values in {len(y)} rows, e.g. "
+            f"{examples}), but {model} is a classifier. Use a regressor, or a target of class labels."
+        )
 
 
 def _plain(value: object) -> object:
@@ -287,8 +303,11 @@ def check_classes(y: pd.Series, *, n_splits: int) -> None:
     rare = counts[counts < n_splits]
     if len(rare):
         label, count = _plain(rare.index[-1]), int(rare.iloc[-1])
-        fix = f"Use --folds {count} or fewer, or add rows of that class" if count >= 2 else \
-            "Add rows of that class or drop it: every fold needs at least one row of each class"
+        fix = (
+            f"Use --folds {count} or fewer, or add rows of that class"
+            if count >= 2
+            else "Add rows of that class or drop it: every fold needs at least one row of each class"
+        )
         raise DataError(f"Class {brief(repr(label), 80)} has {count} row(s), fewer than the {n_splits} folds. {fix}.")
 
 

@@ -75,8 +75,14 @@ class CheckRepeats:
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (a check's ``repeats`` in ``report.json``)."""
-        return {"added": self.added, "folds": self.folds, "budget": self.budget, "low": _json_number(self.low),
-                "high": _json_number(self.high), "inconclusive": self.inconclusive}
+        return {
+            "added": self.added,
+            "folds": self.folds,
+            "budget": self.budget,
+            "low": _json_number(self.low),
+            "high": _json_number(self.high),
+            "inconclusive": self.inconclusive,
+        }
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ MITIGATIONS: dict[str, tuple[str, ...]] = {
         "Add data: the interval's width comes mostly from the rows (the n_test/n_train · s² term); "
         "repeats only average out the fold assignment.",
         "Or raise [gap] max_repeats (or --repeats): each repeat costs one fit per fold and narrows the interval a little more.",
-        "The policy's on_fail decided this run; with on_fail = \"needs_approval\" a person can accept a gap whose "
+        'The policy\'s on_fail decided this run; with on_fail = "needs_approval" a person can accept a gap whose '
         "estimate is within the limit.",
     ),
     "healthy": ("Nothing to fix: keep monitoring the gap on new data.",),
@@ -89,13 +89,20 @@ class Diagnosis:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``diagnosis`` section."""
-        return {"label": self.label, "explanation": self.explanation, "mitigations": list(self.mitigations),
-                "also": list(self.also)}
+        return {
+            "label": self.label,
+            "explanation": self.explanation,
+            "mitigations": list(self.mitigations),
+            "also": list(self.also),
+        }
 
 
 def _breached(decision: Decision, *prefixes: str) -> list[Any]:
-    return [c for c in decision.checks if c.status in (Status.FAIL, Status.WARN)
-            and any(c.name == p or c.name.startswith(p + ":") for p in prefixes)]
+    return [
+        c
+        for c in decision.checks
+        if c.status in (Status.FAIL, Status.WARN) and any(c.name == p or c.name.startswith(p + ":") for p in prefixes)
+    ]
 
 
 def _leakage(ev: Evidence, decision: Decision) -> str | None:
@@ -103,8 +110,10 @@ def _leakage(ev: Evidence, decision: Decision) -> str | None:
         return None
     lk, parts = ev.leakage, []
     if lk.duplicate_rate is not None and _breached(decision, "leakage:duplicates"):
-        parts.append(f"{lk.near_duplicates} of {lk.holdout_rows} holdout rows ({lk.duplicate_rate:.1%}) copy a "
-                     f"training row ({lk.exact_duplicates} exactly)")
+        parts.append(
+            f"{lk.near_duplicates} of {lk.holdout_rows} holdout rows ({lk.duplicate_rate:.1%}) copy a "
+            f"training row ({lk.exact_duplicates} exactly)"
+        )
     if lk.feature_scores and _breached(decision, "leakage:feature"):
         name, score = lk.feature_scores[0]
         parts.append(f"column '{name}' alone explains {score:.3f} of the target")
@@ -115,13 +124,16 @@ def _shift(ev: Evidence, decision: Decision) -> str | None:
     if not _breached(decision, "shift") or ev.shift is None:
         return None
     cols = ", ".join(f"'{f}' (AUC {a:.2f})" for f, a in ev.shift.top_features[:3])
-    text = (f"A classifier tells holdout rows from training rows with AUC {ev.shift.auc:.3f}; "
-            f"the columns that differ most: {cols}.")
+    text = (
+        f"A classifier tells holdout rows from training rows with AUC {ev.shift.auc:.3f}; the columns that differ most: {cols}."
+    )
     if ev.holdout is not None and ev.gap is not None:
         metric = ev.gap.primary.metric
         held = ev.holdout.gap.get(metric, float("nan"))
-        text += (f" The holdout {metric} gap ({held:.3f}) against the cross-validated "
-                 f"gap ({ev.gap.primary.gap_mean:.3f}) reflects a different population, not memorisation.")
+        text += (
+            f" The holdout {metric} gap ({held:.3f}) against the cross-validated "
+            f"gap ({ev.gap.primary.gap_mean:.3f}) reflects a different population, not memorisation."
+        )
     return text
 
 
@@ -132,9 +144,11 @@ def _underfit(ev: Evidence, decision: Decision) -> str | None:
     dummy = ev.baseline.test_mean.get(p.metric)
     if dummy is None or p.test_mean - dummy >= UNDERFIT_MARGIN:
         return None
-    return (f"The test {p.metric} ({p.test_mean:.3f}) beats the dummy baseline ({dummy:.3f}) by only "
-            f"{p.test_mean - dummy:.3f} (< {UNDERFIT_MARGIN}), and even the train score is {p.train_mean:.3f}: "
-            "the model learns almost nothing.")
+    return (
+        f"The test {p.metric} ({p.test_mean:.3f}) beats the dummy baseline ({dummy:.3f}) by only "
+        f"{p.test_mean - dummy:.3f} (< {UNDERFIT_MARGIN}), and even the train score is {p.train_mean:.3f}: "
+        "the model learns almost nothing."
+    )
 
 
 def _noise(ev: Evidence, decision: Decision) -> str | None:
@@ -154,8 +168,10 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
     if adj is not None and ev.gap is not None:
         p = ev.gap.primary
         a = adj.metrics[p.metric]
-        text += (f". Without the flagged rows the test {p.metric} is {a.test_mean:.3f} instead of {p.test_mean:.3f} "
-                 f"and the gap {a.gap_mean:.3f} instead of {p.gap_mean:.3f}")
+        text += (
+            f". Without the flagged rows the test {p.metric} is {a.test_mean:.3f} instead of {p.test_mean:.3f} "
+            f"and the gap {a.gap_mean:.3f} instead of {p.gap_mean:.3f}"
+        )
     return text + "."
 
 
@@ -169,8 +185,10 @@ def _overfit(ev: Evidence, decision: Decision) -> str | None:
     if not breached or ev.gap is None:
         return None
     p = ev.gap.primary
-    text = (f"The model scores {p.train_mean:.3f} {p.metric} on its training folds but {p.test_mean:.3f} on unseen "
-            f"folds: a gap of {p.gap_mean:.3f} (interval {p.gap_ci_low:.3f} to {p.gap_ci_high:.3f}). ")
+    text = (
+        f"The model scores {p.train_mean:.3f} {p.metric} on its training folds but {p.test_mean:.3f} on unseen "
+        f"folds: a gap of {p.gap_mean:.3f} (interval {p.gap_ci_low:.3f} to {p.gap_ci_high:.3f}). "
+    )
     return text + " ".join(c.message for c in breached[:2])
 
 
@@ -180,14 +198,22 @@ def _inconclusive(ev: Evidence, decision: Decision) -> str | None:
         return None
     r = unsettled[0].repeats
     names = " and ".join(c.name for c in unsettled[:2])
-    text = (f"The evidence is inconclusive: after {r.added} extra repeats of {r.folds}-fold (the budget) the interval of "
-            f"{names} still straddles its limit, with the estimate within it: the data cannot tell whether the gap "
-            "is within the policy, so the policy's on_fail decides. ")
+    text = (
+        f"The evidence is inconclusive: after {r.added} extra repeats of {r.folds}-fold (the budget) the interval of "
+        f"{names} still straddles its limit, with the estimate within it: the data cannot tell whether the gap "
+        "is within the policy, so the policy's on_fail decides. "
+    )
     return text + " ".join(c.message for c in unsettled[:2])
 
 
-_RULES = (("leakage", _leakage), ("shift", _shift), ("underfit", _underfit), ("noise", _noise), ("overfit", _overfit),
-          ("inconclusive", _inconclusive))
+_RULES = (
+    ("leakage", _leakage),
+    ("shift", _shift),
+    ("underfit", _underfit),
+    ("noise", _noise),
+    ("overfit", _overfit),
+    ("inconclusive", _inconclusive),
+)
 
 
 def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
@@ -208,9 +234,12 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
     found = [(label, text) for label, rule in _RULES if (text := rule(evidence, decision)) is not None]
     if not found:
         p = evidence.gap.primary if evidence.gap is not None else None
-        text = ("No gap, noise, shift or leakage limit is breached." if p is None else
-                f"Train {p.metric} {p.train_mean:.3f}, test {p.test_mean:.3f}: a gap of {p.gap_mean:.3f} "
-                f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached.")
+        text = (
+            "No gap, noise, shift or leakage limit is breached."
+            if p is None
+            else f"Train {p.metric} {p.train_mean:.3f}, test {p.test_mean:.3f}: a gap of {p.gap_mean:.3f} "
+            f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached."
+        )
         failed = [c for c in decision.checks if c.status is Status.FAIL]
         if not failed:
             return Diagnosis("healthy", text, MITIGATIONS["healthy"])
@@ -222,8 +251,12 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
         advice = tuple(dict.fromkeys(rule_advice(c, evidence, decision) for c in failed))
         return Diagnosis("healthy", text, advice)
     label, text = found[0]
-    return Diagnosis(label, text, _early_stopping(evidence, label) + _mitigations(label, evidence, decision),
-                     also=tuple(lbl for lbl, _ in found[1:]))
+    return Diagnosis(
+        label,
+        text,
+        _early_stopping(evidence, label) + _mitigations(label, evidence, decision),
+        also=tuple(lbl for lbl, _ in found[1:]),
+    )
 
 
 def _mitigations(label: str, evidence: Evidence, decision: Decision) -> tuple[str, ...]:
@@ -233,8 +266,7 @@ def _mitigations(label: str, evidence: Evidence, decision: Decision) -> tuple[st
 
     advice = list(label_advice(label, evidence, decision, MITIGATIONS[label]))
     for check in decision.checks:
-        if check.status is Status.FAIL and not any(
-                check.name == p or check.name.startswith(p + ":") for p in COVERS[label]):
+        if check.status is Status.FAIL and not any(check.name == p or check.name.startswith(p + ":") for p in COVERS[label]):
             line = rule_advice(check, evidence, decision)
             if line not in advice:
                 advice.append(line)
@@ -251,6 +283,8 @@ def _early_stopping(evidence: Evidence, label: str) -> tuple[str, ...]:
 
 def early_stopping_advice(section: dict[str, Any]) -> str:
     """The mitigation naming a ``training_curve`` section's early-stopping point."""
-    return (f"Stop early: {section['param_line']} (from the training curve: the smallest iteration whose mean "
-            f"validation {section['metric']} is within one standard error of its best, at iteration "
-            f"{section['best_iteration']} of {section['fitted_iterations']}).")
+    return (
+        f"Stop early: {section['param_line']} (from the training curve: the smallest iteration whose mean "
+        f"validation {section['metric']} is within one standard error of its best, at iteration "
+        f"{section['best_iteration']} of {section['fitted_iterations']})."
+    )

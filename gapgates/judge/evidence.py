@@ -88,9 +88,7 @@ class Evidence:
         known = set(evidence_fields()) | MEASUREMENTS
         unknown = sorted(set(self.errors) - known) + sorted(set(self.measured) - MEASUREMENTS)
         if unknown:
-            raise ValueError(
-                f"Evidence keys must name a measurement ({', '.join(sorted(known))}). Got {unknown}."
-            )
+            raise ValueError(f"Evidence keys must name a measurement ({', '.join(sorted(known))}). Got {unknown}.")
         object.__setattr__(self, "errors", MappingProxyType(dict(self.errors)))
         object.__setattr__(self, "measured", MappingProxyType(dict(self.measured)))
 

@@ -48,9 +48,11 @@ def _copies(ev: Evidence) -> str | None:
     lk = ev.leakage
     if lk is None or lk.duplicate_rate is None:
         return None
-    return (f"De-duplicate: {lk.near_duplicates} of {lk.holdout_rows} holdout rows copy a training row "
-            f"(holdout rows {_rows(lk.duplicate_rows)}; report.json leakage.duplicate_rows); drop them from the holdout "
-            "and split by entity (--group) so every copy of an entity stays on one side.")
+    return (
+        f"De-duplicate: {lk.near_duplicates} of {lk.holdout_rows} holdout rows copy a training row "
+        f"(holdout rows {_rows(lk.duplicate_rows)}; report.json leakage.duplicate_rows); drop them from the holdout "
+        "and split by entity (--group) so every copy of an entity stays on one side."
+    )
 
 
 def _leaking_column(ev: Evidence) -> str | None:
@@ -58,8 +60,10 @@ def _leaking_column(ev: Evidence) -> str | None:
     if lk is None or not lk.feature_scores:
         return None
     name, score = lk.feature_scores[0]
-    return (f"Drop or rebuild column '{name}': alone it explains {score:.3f} of the target, so it is derived from "
-            "the target or only known after it; rebuild it from what is known at prediction time.")
+    return (
+        f"Drop or rebuild column '{name}': alone it explains {score:.3f} of the target, so it is derived from "
+        "the target or only known after it; rebuild it from what is known at prediction time."
+    )
 
 
 def _leakage(ev: Evidence, decision: Decision) -> tuple[str, ...]:
@@ -86,10 +90,12 @@ def _shift(ev: Evidence, decision: Decision) -> tuple[str, ...]:
     if ev.shift is None:
         return ()
     columns = _drifted(ev)
-    return (f"The columns that moved most between training rows and the holdout: {columns}. Check them for pipeline "
-            "changes (units, encodings, new categories) before anything else.",
-            f"If the shift in {columns.split(' (')[0]} is real, reweight training rows by the adversarial odds or "
-            "retrain on recent data that covers the new range.")
+    return (
+        f"The columns that moved most between training rows and the holdout: {columns}. Check them for pipeline "
+        "changes (units, encodings, new categories) before anything else.",
+        f"If the shift in {columns.split(' (')[0]} is real, reweight training rows by the adversarial odds or "
+        "retrain on recent data that covers the new range.",
+    )
 
 
 def _underfit(ev: Evidence, decision: Decision) -> tuple[str, ...]:
@@ -99,8 +105,10 @@ def _underfit(ev: Evidence, decision: Decision) -> tuple[str, ...]:
     dummy = ev.baseline.test_mean.get(p.metric)
     if dummy is None:
         return ()
-    return (f"The test {p.metric} ({p.test_mean:.3f}) is only {p.test_mean - dummy:.3f} above the dummy baseline's "
-            f"({dummy:.3f}), with a train {p.metric} of {p.train_mean:.3f}: add capacity or informative features first.",)
+    return (
+        f"The test {p.metric} ({p.test_mean:.3f}) is only {p.test_mean - dummy:.3f} above the dummy baseline's "
+        f"({dummy:.3f}), with a train {p.metric} of {p.train_mean:.3f}: add capacity or informative features first.",
+    )
 
 
 def _noise(ev: Evidence, decision: Decision) -> tuple[str, ...]:
@@ -109,16 +117,19 @@ def _noise(ev: Evidence, decision: Decision) -> tuple[str, ...]:
         return ()
     out = []
     if _breached(decision, "label_noise:increase") and ref is not None and ref.rate is not None:
-        out.append(f"Audit the labelling pipeline since {ref.describe()}: the flagged share rose from {ref.rate:.1%} "
-                   f"to {nz.rate:.1%}. Compare the labelling guidelines, annotators and data sources of the rows "
-                   "added since then.")
+        out.append(
+            f"Audit the labelling pipeline since {ref.describe()}: the flagged share rose from {ref.rate:.1%} "
+            f"to {nz.rate:.1%}. Compare the labelling guidelines, annotators and data sources of the rows "
+            "added since then."
+        )
     if _breached(decision, "label_noise:class") and nz.per_class:
         label, stats = max(nz.per_class.items(), key=lambda item: item[1].get("rate", 0.0))
-        out.append(f"Start with class {label!r}: {stats.get('rate', 0.0):.1%} of its labels are flagged, the most of "
-                   "any class.")
+        out.append(f"Start with class {label!r}: {stats.get('rate', 0.0):.1%} of its labels are flagged, the most of any class.")
     worst = _rows([i.row for i in nz.issues])
-    out.append(f"Relabel the {nz.n_issues} flagged rows (report.json noise.issues, worst first: rows {worst}) or drop "
-               "them before training.")
+    out.append(
+        f"Relabel the {nz.n_issues} flagged rows (report.json noise.issues, worst first: rows {worst}) or drop "
+        "them before training."
+    )
     return tuple(out)
 
 
@@ -130,17 +141,29 @@ def _overfit(ev: Evidence, decision: Decision) -> tuple[str, ...]:
     if worst.value is None:
         return ()
     limit = "" if worst.limit is None else f" against a limit of {worst.limit:g}"
-    return (f"Regularise until {worst.name} ({worst.value:.3f}{limit}) is within the policy: stronger penalty "
-            "(smaller C, larger alpha), fewer features, or dropout/weight decay.",)
+    return (
+        f"Regularise until {worst.name} ({worst.value:.3f}{limit}) is within the policy: stronger penalty "
+        "(smaller C, larger alpha), fewer features, or dropout/weight decay.",
+    )
 
 
 _LABELS: dict[str, Callable[[Evidence, Decision], tuple[str, ...]]] = {
-    "leakage": _leakage, "shift": _shift, "underfit": _underfit, "noise": _noise, "overfit": _overfit,
+    "leakage": _leakage,
+    "shift": _shift,
+    "underfit": _underfit,
+    "noise": _noise,
+    "overfit": _overfit,
 }
 
 #: ``{how a specific line starts: how the general line it replaces starts}``, so nothing is said twice.
-_REPLACED = {"De-duplicate": "De-duplicate", "Drop or rebuild": "Drop or rebuild", "Relabel": "Relabel",
-             "Regularise": "Regularise", "The columns that moved": "Inspect", "If the shift in": "If the shift is real"}
+_REPLACED = {
+    "De-duplicate": "De-duplicate",
+    "Drop or rebuild": "Drop or rebuild",
+    "Relabel": "Relabel",
+    "Regularise": "Regularise",
+    "The columns that moved": "Inspect",
+    "If the shift in": "If the shift is real",
+}
 
 
 def label_advice(label: str, evidence: Evidence, decision: Decision, general: tuple[str, ...]) -> tuple[str, ...]:
@@ -174,23 +197,35 @@ def rule_advice(check: Check, evidence: Evidence, decision: Decision) -> str:
     if check.value is None:
         return f"Fix what the {check.name} check found: {check.message}"
     if check.name == "champion_regression" and champ is not None:
-        return (f"Keep production {champ.version}: the candidate scores {check.value:.3f} below it. Compare the "
-                "training data of both versions before retraining again.")
+        return (
+            f"Keep production {champ.version}: the candidate scores {check.value:.3f} below it. Compare the "
+            "training data of both versions before retraining again."
+        )
     if check.name == "champion_gap_increase" and champ is not None:
-        return (f"The gap grew by {check.value:.3f} over production {champ.version}'s: regularise, or find what "
-                "changed in the training data since that version.")
+        return (
+            f"The gap grew by {check.value:.3f} over production {champ.version}'s: regularise, or find what "
+            "changed in the training data since that version."
+        )
     if check.name == "trend":
-        return (f"The gap widened by {check.value:.3f} across the last runs of this model: look at what changed "
-                "in the data or the model since the earliest of them (gapgates history).")
+        return (
+            f"The gap widened by {check.value:.3f} across the last runs of this model: look at what changed "
+            "in the data or the model since the earliest of them (gapgates history)."
+        )
     if _named(check, "calibration"):
-        return (f"Calibrate the probabilities ({check.message}): wrap the model in sklearn's CalibratedClassifierCV "
-                "(sigmoid on few rows, isotonic on many) and check the reliability curve again.")
+        return (
+            f"Calibrate the probabilities ({check.message}): wrap the model in sklearn's CalibratedClassifierCV "
+            "(sigmoid on few rows, isotonic on many) and check the reliability curve again."
+        )
     if _named(check, "segments"):
-        return (f"Look at the weak segment ({check.message}): audit its labels, add rows or features that describe "
-                "it, or give it its own model; report.json segments lists it with its rows.")
+        return (
+            f"Look at the weak segment ({check.message}): audit its labels, add rows or features that describe "
+            "it, or give it its own model; report.json segments lists it with its rows."
+        )
     if _named(check, "data_issues"):
-        return (f"Clean the training rows ({check.message}): drop exact and near duplicates (or split them by "
-                "entity with --group), resolve conflicting labels, review the outliers Datalab flagged.")
+        return (
+            f"Clean the training rows ({check.message}): drop exact and near duplicates (or split them by "
+            "entity with --group), resolve conflicting labels, review the outliers Datalab flagged."
+        )
     if check.name == "model_outputs":
         return f"Fix the model's outputs before trusting any score: {check.message}"
     return f"Fix what the {check.name} check found: {check.message}"

@@ -65,8 +65,9 @@ class MonitorDecision:
     @property
     def reasons(self) -> list[str]:
         """Plain-language reasons: failures first, then warnings."""
-        return ([c.message for c in self.checks if c.status is Status.FAIL]
-                + [c.message for c in self.checks if c.status is Status.WARN])
+        return [c.message for c in self.checks if c.status is Status.FAIL] + [
+            c.message for c in self.checks if c.status is Status.WARN
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (``report.json`` ``decision_detail``)."""
@@ -80,10 +81,15 @@ def _gap_value(score: ProductionScore, gate_on: str) -> float | None:
 
 def _gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
     bound = "" if policy.gate_on == "mean" else f" ({policy.gate_on} bound of its {policy.confidence:.0%} interval)"
-    return [Measured(f"production_gap:{s.metric}", _gap_value(s, policy.gate_on),
-                     f"The production gap of {s.metric} (test score at promotion "
-                     f"{'?' if s.promoted is None else f'{s.promoted:.4g}'} − fresh {s.fresh:.4g}){bound}")
-            for s in ev.scores]
+    return [
+        Measured(
+            f"production_gap:{s.metric}",
+            _gap_value(s, policy.gate_on),
+            f"The production gap of {s.metric} (test score at promotion "
+            f"{'?' if s.promoted is None else f'{s.promoted:.4g}'} − fresh {s.fresh:.4g}){bound}",
+        )
+        for s in ev.scores
+    ]
 
 
 def _drift_auc(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
@@ -125,23 +131,38 @@ MONITOR_RULES: tuple[MonitorRule, ...] = (
 
 def _measured(m: Measured, rule: Rule, severity: Severity) -> Check:
     if m.value is None or not math.isfinite(m.value):
-        return Check(m.check, Status.FAIL, None, rule.limit, f"{m.what} could not be computed, so the model is "
-                                                             "treated as needing a retrain.")
+        return Check(
+            m.check,
+            Status.FAIL,
+            None,
+            rule.limit,
+            f"{m.what} could not be computed, so the model is treated as needing a retrain.",
+        )
     return judge(m.check, m.value, rule, severity=severity, at_most=True, what=m.what)
 
 
 def _other_checks(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Check]:
     checks = []
     if ev.output_problems:
-        checks.append(Check("model_outputs", Status.FAIL, None, None,
-                            f"The production model's outputs on the fresh rows are invalid: {ev.output_problems[0]}."))
+        checks.append(
+            Check(
+                "model_outputs",
+                Status.FAIL,
+                None,
+                None,
+                f"The production model's outputs on the fresh rows are invalid: {ev.output_problems[0]}.",
+            )
+        )
     if ev.quality is not None:
         failed = [o for o in ev.quality.results if o.critical and not o.success]
         status = Status.PASS if not failed else Status.FAIL if policy.on_quality_fail == "retrain" else Status.WARN
         first = failed[0].message.rstrip(".") if failed else ""
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-        message = ("The fresh rows pass every critical data-quality expectation." if not failed else
-                   f"The fresh rows fail {len(failed)} critical data-quality expectation(s): {first}{more}.")
+        message = (
+            "The fresh rows pass every critical data-quality expectation."
+            if not failed
+            else f"The fresh rows fail {len(failed)} critical data-quality expectation(s): {first}{more}."
+        )
         checks.append(Check("quality", status, float(len(failed)), 0.0, message))
     return checks
 
@@ -171,10 +192,14 @@ def decide(evidence: MonitorEvidence, policy: MonitorPolicy) -> MonitorDecision:
         try:
             checks.extend(_measured(m, rule, policy.severity_of(rule)) for m in spec.measure(evidence, policy))
         except Exception as err:  # a check that cannot be computed fails, never passes
-            checks.append(Check(spec.name, Status.FAIL, None, rule.limit, f"The {spec.name} check could not be "
-                                                                          f"computed: {err}"))
+            checks.append(Check(spec.name, Status.FAIL, None, rule.limit, f"The {spec.name} check could not be computed: {err}"))
     checks += _other_checks(evidence, policy)
     statuses = {c.status for c in checks}
-    outcome = (MonitorOutcome.RETRAIN if Status.FAIL in statuses else
-               MonitorOutcome.WARN if Status.WARN in statuses else MonitorOutcome.OK)
+    outcome = (
+        MonitorOutcome.RETRAIN
+        if Status.FAIL in statuses
+        else MonitorOutcome.WARN
+        if Status.WARN in statuses
+        else MonitorOutcome.OK
+    )
     return MonitorDecision(outcome=outcome, checks=tuple(checks))

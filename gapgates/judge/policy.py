@@ -21,8 +21,16 @@ from gapgates.errors import PolicyError
 from gapgates.judge.checks import Outcome, Severity
 
 __all__ = [
-    "DEFAULT_MAX_REPEATS", "DEFAULT_POLICY_PATH", "MAX_REPEATS", "MetricLimits", "Policy", "PolicySection", "Rule", "RuleField",
-    "load_policy", "policy_hash",
+    "DEFAULT_MAX_REPEATS",
+    "DEFAULT_POLICY_PATH",
+    "MAX_REPEATS",
+    "MetricLimits",
+    "Policy",
+    "PolicySection",
+    "Rule",
+    "RuleField",
+    "load_policy",
+    "policy_hash",
 ]
 
 DEFAULT_POLICY_PATH = Path(__file__).parents[1] / "policies" / "default.toml"
@@ -64,9 +72,7 @@ def _check_range(name: str, rule: Rule | None, low: float, high: float) -> None:
     if not (math.isfinite(rule.limit) and low <= rule.limit <= high):
         high_txt = "infinity" if math.isinf(high) else f"{high:g}"
         low_txt = "minus infinity" if math.isinf(low) else f"{low:g}"
-        raise ValueError(
-            f"The '{name}' limit must be a number between {low_txt} and {high_txt}. Got {rule.limit:g}."
-        )
+        raise ValueError(f"The '{name}' limit must be a number between {low_txt} and {high_txt}. Got {rule.limit:g}.")
 
 
 class PolicySection(BaseModel):
@@ -158,13 +164,16 @@ class GapPolicy(PolicySection):
     def _check_per_metric(self) -> None:
         for name, limits in self.per_metric.items():
             if not _known_scoring(name):
-                raise ValueError(f"The 'per_metric' table '{name}' must name a scikit-learn scoring name (see "
-                                 f"sklearn.metrics.get_scorer_names(), e.g. neg_log_loss). Got '{name}'.")
+                raise ValueError(
+                    f"The 'per_metric' table '{name}' must name a scikit-learn scoring name (see "
+                    f"sklearn.metrics.get_scorer_names(), e.g. neg_log_loss). Got '{name}'."
+                )
             if self.metrics and name not in self.metrics:
-                raise ValueError(f"The 'per_metric' table '{name}' must name a metric of [gap] metrics "
-                                 f"({', '.join(self.metrics)}), or it never applies. Got '{name}'.")
-            _check_range(f"per_metric.{name}.max_gap", limits.max_gap, 0.0,
-                         math.inf if name.startswith("neg_") else 1.0)
+                raise ValueError(
+                    f"The 'per_metric' table '{name}' must name a metric of [gap] metrics "
+                    f"({', '.join(self.metrics)}), or it never applies. Got '{name}'."
+                )
+            _check_range(f"per_metric.{name}.max_gap", limits.max_gap, 0.0, math.inf if name.startswith("neg_") else 1.0)
             _check_range(f"per_metric.{name}.max_relative_gap", limits.max_relative_gap, 0.0, math.inf)
 
     def limits_of(self, name: str, metric: str) -> tuple[Rule | None, Severity]:
@@ -216,8 +225,13 @@ class NoisePolicy(PolicySection):
     max_rate_increase: RuleField = Rule(limit=0.03)
     max_class_rate: RuleField = None
     filter_by: Literal[
-        "prune_by_noise_rate", "prune_by_class", "both", "confident_learning", "predicted_neq_given",
-        "low_normalized_margin", "low_self_confidence",
+        "prune_by_noise_rate",
+        "prune_by_class",
+        "both",
+        "confident_learning",
+        "predicted_neq_given",
+        "low_normalized_margin",
+        "low_self_confidence",
     ] = "prune_by_noise_rate"
 
 
@@ -394,7 +408,11 @@ class DataIssuesPolicy(PolicySection):
     """
 
     _fractions: ClassVar[tuple[str, ...]] = (
-        "max_duplicate_rate", "max_near_duplicate_rate", "max_conflicting_rate", "max_outlier_rate")
+        "max_duplicate_rate",
+        "max_near_duplicate_rate",
+        "max_conflicting_rate",
+        "max_outlier_rate",
+    )
     max_rows: StrictInt = Field(default=5000, ge=100)
     max_duplicate_rate: RuleField = None
     max_near_duplicate_rate: RuleField = None
@@ -530,8 +548,7 @@ def load_policy(path: str | Path | None = None, *, model: type[Policy] = Policy)
     from gapgates import documents
 
     path = Path(path) if path is not None else DEFAULT_POLICY_PATH
-    text = documents.read_text(path, "Policy file", error=PolicyError,
-                               hint="Pass an existing TOML or YAML file to --policy.")
+    text = documents.read_text(path, "Policy file", error=PolicyError, hint="Pass an existing TOML or YAML file to --policy.")
     source = f"Policy file '{path}'"
     if path.suffix.lower() in {".yaml", ".yml"}:
         data = documents.load_yaml(text, source, error=PolicyError)

@@ -27,8 +27,16 @@ from gapgates.judge.evidence import Evidence, register_measurement
 from gapgates.judge.policy import Policy, Rule
 
 __all__ = [
-    "REGISTRY", "Measured", "RuleSpec", "evaluate", "judge", "measured_names", "output_checks", "quality_checks",
-    "register", "unregister",
+    "REGISTRY",
+    "Measured",
+    "RuleSpec",
+    "evaluate",
+    "judge",
+    "measured_names",
+    "output_checks",
+    "quality_checks",
+    "register",
+    "unregister",
 ]
 
 
@@ -112,7 +120,8 @@ class RuleSpec:
         section, field_name = self._section(policy)
         per_metric = getattr(section, "per_metric", {})
         return getattr(section, field_name) is not None or any(
-            getattr(limits, field_name, None) is not None for limits in per_metric.values())
+            getattr(limits, field_name, None) is not None for limits in per_metric.values()
+        )
 
 
 REGISTRY: dict[str, RuleSpec] = {}
@@ -189,8 +198,14 @@ def _with_repeats(check: Check, evidence: Evidence) -> Check:
     first = None if repeats is None else next((s for s in repeats.straddled if s.check == check.name), None)
     if repeats is None or first is None:
         return check
-    note = CheckRepeats(added=repeats.added, folds=repeats.folds, budget=repeats.budget, low=first.low,
-                        high=first.high, inconclusive=check.name in repeats.unresolved)
+    note = CheckRepeats(
+        added=repeats.added,
+        folds=repeats.folds,
+        budget=repeats.budget,
+        low=first.low,
+        high=first.high,
+        inconclusive=check.name in repeats.unresolved,
+    )
     return dataclasses.replace(check, message=f"{check.message} {note.describe()}", repeats=note)
 
 
@@ -201,8 +216,7 @@ def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
         return []  # the policy turns this rule off
     limit = None if rule is None else rule.limit
     if spec.evidence in evidence.errors:
-        return [Check(spec.name, Status.FAIL, None, limit, f"The {spec.evidence} step failed: "
-                      f"{evidence.errors[spec.evidence]}")]
+        return [Check(spec.name, Status.FAIL, None, limit, f"The {spec.evidence} step failed: {evidence.errors[spec.evidence]}")]
     value = evidence.value(spec.evidence)
     if value is None:
         if spec.required:
@@ -221,8 +235,9 @@ def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
     for m in measured:
         own, own_severity = (rule, severity) if m.metric is None else spec.rule_of(policy, m.metric)
         if own is not None:  # a metric whose [gap.per_metric] table turns the limit off has no check
-            checks.append(_with_repeats(judge(m.check, m.value, own, severity=own_severity, at_most=spec.at_most,
-                                              what=m.what), evidence))
+            checks.append(
+                _with_repeats(judge(m.check, m.value, own, severity=own_severity, at_most=spec.at_most, what=m.what), evidence)
+            )
     return checks
 
 
@@ -262,13 +277,14 @@ def quality_checks(result: Any, *, required: bool) -> list[Check]:
     """
     if result.success:
         tables = ", ".join(f"{name} ({n} rows)" for name, n in result.rows.items())
-        return [Check("quality", Status.PASS, 0.0, 0.0,
-                      f"All {len(result.results)} data-quality expectations held on {tables}.")]
+        return [Check("quality", Status.PASS, 0.0, 0.0, f"All {len(result.results)} data-quality expectations held on {tables}.")]
     checks = []
     absent = {(o.dataset, o.column) for o in result.failures if o.expectation == "expect_column_to_exist"}
     for outcome in result.failures:
-        if outcome.details.get("missing_column") and outcome.expectation != "expect_column_to_exist" and (
-            (outcome.dataset, outcome.column) in absent
+        if (
+            outcome.details.get("missing_column")
+            and outcome.expectation != "expect_column_to_exist"
+            and ((outcome.dataset, outcome.column) in absent)
         ):
             continue  # one check per missing column, from expect_column_to_exist
         status = Status.FAIL if outcome.critical and required else Status.WARN
@@ -296,18 +312,29 @@ def output_checks(result: Any, policy: Policy) -> list[Check]:
     invalid = list(output_problems(cv.estimators))
     if not invalid and cv.oof_proba is not None and cv.classes is not None:  # fold models that were not guarded
         proba = cv.oof_proba[cv.covered]
-        problem = output_problem("predict_proba", proba, rows=len(proba), classification=True,
-                                 n_classes=cv.classes.size)
+        problem = output_problem("predict_proba", proba, rows=len(proba), classification=True, n_classes=cv.classes.size)
         invalid += [] if problem is None else [f"predict_proba out of fold: {problem}"]
     if not invalid:
-        return [Check("model_outputs", Status.PASS, 0.0, 0.0,
-                      "Every output of the fold models is valid: the right shape, finite values, probabilities in "
-                      "[0, 1] summing to 1.")]
+        return [
+            Check(
+                "model_outputs",
+                Status.PASS,
+                0.0,
+                0.0,
+                "Every output of the fold models is valid: the right shape, finite values, probabilities in [0, 1] summing to 1.",
+            )
+        ]
     more = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
-    return [Check("model_outputs", Status.FAIL, float(len(invalid)), 0.0,
-                  f"The model gave an invalid output: {invalid[0]}{more}. Its scores and label-noise check cannot be "
-                  "trusted, so the gate fails.")]
-
+    return [
+        Check(
+            "model_outputs",
+            Status.FAIL,
+            float(len(invalid)),
+            0.0,
+            f"The model gave an invalid output: {invalid[0]}{more}. Its scores and label-noise check cannot be "
+            "trusted, so the gate fails.",
+        )
+    ]
 
 
 def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
@@ -319,8 +346,10 @@ def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
 def _relative_gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
     upper = policy.gap.gate_on == "upper"
     bound = "upper bound" if upper else "mean"
-    return [_gap_measured(f"relative_gap:{m}", f"Relative {m} gap ({bound} / train score)", g, upper, abs(g.train_mean))
-            for m, g in result.metrics.items()]
+    return [
+        _gap_measured(f"relative_gap:{m}", f"Relative {m} gap ({bound} / train score)", g, upper, abs(g.train_mean))
+        for m, g in result.metrics.items()
+    ]
 
 
 def _holdout_gaps(held: Any, ev: Evidence, policy: Policy) -> list[Measured]:
@@ -336,15 +365,13 @@ def _gain(base: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if ev.gap is None:
         return "The gap was not computed."
     p = ev.gap.primary
-    return [Measured("gain_over_baseline", p.test_mean - base.test_mean[p.metric],
-                     f"Gain in {p.metric} over the dummy baseline")]
+    return [Measured("gain_over_baseline", p.test_mean - base.test_mean[p.metric], f"Gain in {p.metric} over the dummy baseline")]
 
 
 def _trend(trend: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if trend.increase is None:
         return f"Only {len(trend.past)} earlier run(s) of this model are recorded; the gap trend needs {trend.window}."
-    return [Measured("trend", trend.increase,
-                     f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
+    return [Measured("trend", trend.increase, f"Widening of the {trend.metric} gap across the last {len(trend.series)} runs")]
 
 
 def _noise_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -353,8 +380,10 @@ def _noise_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | st
     return [Measured("label_noise", noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})")]
 
 
-_NO_REFERENCE = ("No registry or run history is configured (give --registry, --history or --out), so there is no "
-                 "reference noise rate to compare with; [noise] max_rate still applies.")
+_NO_REFERENCE = (
+    "No registry or run history is configured (give --registry, --history or --out), so there is no "
+    "reference noise rate to compare with; [noise] max_rate still applies."
+)
 
 
 def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -368,8 +397,13 @@ def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] 
         return _NO_REFERENCE
     if ref.rate is None:
         return f"{ref.reason} [noise] max_rate still applies."
-    return [Measured("label_noise:increase", noise.rate - ref.rate,
-                     f"Flagged-label share {noise.rate:.1%} minus the {ref.rate:.1%} of {ref.describe()}")]
+    return [
+        Measured(
+            "label_noise:increase",
+            noise.rate - ref.rate,
+            f"Flagged-label share {noise.rate:.1%} minus the {ref.rate:.1%} of {ref.describe()}",
+        )
+    ]
 
 
 def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -386,9 +420,14 @@ def _drifted_columns(shift: Any, ev: Evidence, policy: Policy) -> list[Measured]
     if shift.drift_alpha is None:
         return "The per-column drift tests were not computed."
     names = ", ".join(f"'{c}'" for c in shift.drifted[:3]) or "none"
-    return [Measured("shift:columns", float(len(shift.drifted)),
-                     f"Columns whose drift test (KS / chi-square, family-wise α = {shift.drift_alpha:g}) finds drift "
-                     f"between training rows and the holdout (most drifted: {names})")]
+    return [
+        Measured(
+            "shift:columns",
+            float(len(shift.drifted)),
+            f"Columns whose drift test (KS / chi-square, family-wise α = {shift.drift_alpha:g}) finds drift "
+            f"between training rows and the holdout (most drifted: {names})",
+        )
+    ]
 
 
 def _duplicates(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -428,8 +467,13 @@ def _champion_gap_increase(champ: Any, ev: Evidence, policy: Policy) -> list[Mea
     primary = ev.gap.primary
     if champ.recorded_gap is None:
         return f"Production {champ.version} has no recorded {primary.metric} gap to compare with."
-    return [Measured("champion_gap_increase", primary.gap_mean - champ.recorded_gap,
-                     f"Increase of the mean {primary.metric} gap versus production {champ.version}")]
+    return [
+        Measured(
+            "champion_gap_increase",
+            primary.gap_mean - champ.recorded_gap,
+            f"Increase of the mean {primary.metric} gap versus production {champ.version}",
+        )
+    ]
 
 
 _NO_HOLDOUT = "There is no holdout, so train/holdout shift was not measured. Give --holdout or --holdout-fraction."
@@ -441,26 +485,35 @@ for _spec in (
     RuleSpec("model_outputs", "gap", checks=output_checks),
     RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True),
     RuleSpec("holdout_gap", "holdout", "gap.max_gap", _holdout_gaps, missing=None),
-    RuleSpec("min_test_score", "gap", "performance.min_test_score", _min_test_score, at_most=False,
-             missing="The gap was not computed."),
-    RuleSpec("gain_over_baseline", "baseline", "performance.min_gain_over_baseline", _gain, at_most=False,
-             missing="The dummy baseline was not computed."),
-    RuleSpec("trend", "trend", "trend.max_gap_increase", _trend,
-             missing="No run history is configured (give --history or --out), so the gap trend was not judged."),
+    RuleSpec(
+        "min_test_score", "gap", "performance.min_test_score", _min_test_score, at_most=False, missing="The gap was not computed."
+    ),
+    RuleSpec(
+        "gain_over_baseline",
+        "baseline",
+        "performance.min_gain_over_baseline",
+        _gain,
+        at_most=False,
+        missing="The dummy baseline was not computed.",
+    ),
+    RuleSpec(
+        "trend",
+        "trend",
+        "trend.max_gap_increase",
+        _trend,
+        missing="No run history is configured (give --history or --out), so the gap trend was not judged.",
+    ),
     RuleSpec("label_noise", "noise", "noise.max_rate", _noise_rate, missing="Label noise was not computed."),
-    RuleSpec("label_noise:increase", "noise", "noise.max_rate_increase", _noise_increase,
-             missing="Label noise was not computed."),
-    RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate,
-             missing="Label noise was not computed."),
+    RuleSpec(
+        "label_noise:increase", "noise", "noise.max_rate_increase", _noise_increase, missing="Label noise was not computed."
+    ),
+    RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate, missing="Label noise was not computed."),
     RuleSpec("shift", "shift", "shift.max_auc", _shift, missing=_NO_HOLDOUT),
     RuleSpec("shift:columns", "shift", "shift.max_drifted_columns", _drifted_columns, missing=_NO_HOLDOUT),
-    RuleSpec("leakage:duplicates", "leakage", "leakage.max_duplicate_rate", _duplicates,
-             missing="Leakage was not computed."),
-    RuleSpec("leakage:feature", "leakage", "leakage.max_feature_score", _leaking_feature,
-             missing="Leakage was not computed."),
+    RuleSpec("leakage:duplicates", "leakage", "leakage.max_duplicate_rate", _duplicates, missing="Leakage was not computed."),
+    RuleSpec("leakage:feature", "leakage", "leakage.max_feature_score", _leaking_feature, missing="Leakage was not computed."),
     RuleSpec("champion_regression", "champion", "champion.max_regression", _champion_regression, missing=_NO_CHAMPION),
-    RuleSpec("champion_gap_increase", "champion", "champion.max_gap_increase", _champion_gap_increase,
-             missing=_NO_CHAMPION),
+    RuleSpec("champion_gap_increase", "champion", "champion.max_gap_increase", _champion_gap_increase, missing=_NO_CHAMPION),
 ):
     register(_spec)
 
@@ -472,17 +525,27 @@ def _worst_segment(seg: Any, ev: Evidence, policy: Policy) -> list[Measured] | s
     worst = seg.worst
     if worst is None:
         return f"No segment has {seg.min_rows} rows or more, so none was judged."
-    return [Measured("segments:min_test_score", worst.high,
-                     f"Upper bound of the {seg.confidence:.0%} interval of {seg.metric} in the weakest segment "
-                     f"({worst.description}, {worst.rows} rows; estimate {worst.test:.4g})")]
+    return [
+        Measured(
+            "segments:min_test_score",
+            worst.high,
+            f"Upper bound of the {seg.confidence:.0%} interval of {seg.metric} in the weakest segment "
+            f"({worst.description}, {worst.rows} rows; estimate {worst.test:.4g})",
+        )
+    ]
 
 
 def _segment_gap(seg: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     largest = seg.largest_gap
     if largest is None:
         return "No segment has a train score, so no segment gap was judged."
-    return [Measured("segments:max_gap", largest.gap,
-                     f"Largest {seg.metric} gap (train − test) of a segment ({largest.description}, {largest.rows} rows)")]
+    return [
+        Measured(
+            "segments:max_gap",
+            largest.gap,
+            f"Largest {seg.metric} gap (train − test) of a segment ({largest.description}, {largest.rows} rows)",
+        )
+    ]
 
 
 def _ece(cls: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
@@ -505,19 +568,42 @@ def _rate(check: str, issue: str, what: str) -> Any:
 
 _MISSING = "It was not computed."
 for _spec in (
-    RuleSpec("segments:min_test_score", "segments", "segments.min_test_score", _worst_segment, at_most=False,
-             missing=_MISSING),
+    RuleSpec("segments:min_test_score", "segments", "segments.min_test_score", _worst_segment, at_most=False, missing=_MISSING),
     RuleSpec("segments:max_gap", "segments", "segments.max_gap", _segment_gap, missing=_MISSING),
-    RuleSpec("calibration:ece", "classification", "calibration.max_ece", _ece,
-             missing="There is no classification evidence (a regressor, or it was not computed)."),
-    RuleSpec("data_issues:duplicates", "data_issues", "data_issues.max_duplicate_rate",
-             _rate("data_issues:duplicates", "exact_duplicate", "exact copies of another row"), missing=_MISSING),
-    RuleSpec("data_issues:near_duplicates", "data_issues", "data_issues.max_near_duplicate_rate",
-             _rate("data_issues:near_duplicates", "near_duplicate", "near duplicates"), missing=_MISSING),
-    RuleSpec("data_issues:conflicting_labels", "data_issues", "data_issues.max_conflicting_rate",
-             _rate("data_issues:conflicting_labels", "conflicting_label", "copies of a row with another label"),
-             missing=_MISSING),
-    RuleSpec("data_issues:outliers", "data_issues", "data_issues.max_outlier_rate",
-             _rate("data_issues:outliers", "outlier", "outliers"), missing=_MISSING),
+    RuleSpec(
+        "calibration:ece",
+        "classification",
+        "calibration.max_ece",
+        _ece,
+        missing="There is no classification evidence (a regressor, or it was not computed).",
+    ),
+    RuleSpec(
+        "data_issues:duplicates",
+        "data_issues",
+        "data_issues.max_duplicate_rate",
+        _rate("data_issues:duplicates", "exact_duplicate", "exact copies of another row"),
+        missing=_MISSING,
+    ),
+    RuleSpec(
+        "data_issues:near_duplicates",
+        "data_issues",
+        "data_issues.max_near_duplicate_rate",
+        _rate("data_issues:near_duplicates", "near_duplicate", "near duplicates"),
+        missing=_MISSING,
+    ),
+    RuleSpec(
+        "data_issues:conflicting_labels",
+        "data_issues",
+        "data_issues.max_conflicting_rate",
+        _rate("data_issues:conflicting_labels", "conflicting_label", "copies of a row with another label"),
+        missing=_MISSING,
+    ),
+    RuleSpec(
+        "data_issues:outliers",
+        "data_issues",
+        "data_issues.max_outlier_rate",
+        _rate("data_issues:outliers", "outlier", "outliers"),
+        missing=_MISSING,
+    ),
 ):
     register(_spec)

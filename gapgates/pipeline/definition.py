@@ -40,7 +40,14 @@ from gapgates.pipeline.steps import (
 )
 
 __all__ = [
-    "JUDGE_STEPS", "RunState", "Step", "StepCaller", "call_step", "execute", "local_transaction", "run_check",
+    "JUDGE_STEPS",
+    "RunState",
+    "Step",
+    "StepCaller",
+    "call_step",
+    "execute",
+    "local_transaction",
+    "run_check",
     "with_progress",
 ]
 
@@ -181,8 +188,9 @@ def execute(
         return run(state)
 
 
-def run_check(config: CheckConfig, *, policy: Policy | None = None,
-              progress: Callable[[int, int], None] | None = None) -> RunResult:
+def run_check(
+    config: CheckConfig, *, policy: Policy | None = None, progress: Callable[[int, int], None] | None = None
+) -> RunResult:
     """Run the gate's judging steps (:data:`JUDGE_STEPS`): load, validate, fit, measure, decide.
 
     Writes nothing and promotes nothing: :func:`gapgates.gate.run_gate` adds the commit phase.
@@ -215,6 +223,7 @@ def run_check(config: CheckConfig, *, policy: Policy | None = None,
 
 def with_progress(progress: Callable[[int, int], None] | None) -> StepCaller:
     """A step caller that reports cross-validation progress (``(folds_done, folds_total)``)."""
+
     def call(step: Step, *args: Any) -> Any:
         if step.fn is compute_gap and progress is not None:
             return compute_gap(*args, progress=progress)

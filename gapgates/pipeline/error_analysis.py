@@ -38,17 +38,26 @@ def _audit(prep: Prepared, gap_result: GapResult) -> DataIssues:
 
     train, cv = prep.train, gap_result.cv
     digest = hashlib.sha256()
-    for part in (prep.fingerprint, repr(tuple(train.X.columns)), repr(prep.policy.data_issues.max_rows),
-                 repr(prep.config.seed), repr(prep.classification)):
+    for part in (
+        prep.fingerprint,
+        repr(tuple(train.X.columns)),
+        repr(prep.policy.data_issues.max_rows),
+        repr(prep.config.seed),
+        repr(prep.classification),
+    ):
         digest.update(part.encode())
-    for array in (np.asarray(train.X.index), np.asarray(cv.covered, dtype=bool),
-                  np.asarray([] if cv.classes is None else cv.classes, dtype=str)):
+    for array in (
+        np.asarray(train.X.index),
+        np.asarray(cv.covered, dtype=bool),
+        np.asarray([] if cv.classes is None else cv.classes, dtype=str),
+    ):
         digest.update(np.ascontiguousarray(array).tobytes())
     key = digest.hexdigest()
     if _LAST_AUDIT and _LAST_AUDIT[0][0] == key:
         return _LAST_AUDIT[0][1]
-    found = data_issues(cv, train.X, train.y, classification=prep.classification,
-                        max_rows=prep.policy.data_issues.max_rows, seed=prep.config.seed)
+    found = data_issues(
+        cv, train.X, train.y, classification=prep.classification, max_rows=prep.policy.data_issues.max_rows, seed=prep.config.seed
+    )
     _LAST_AUDIT[:] = [(key, found)]
     return found
 
@@ -78,12 +87,20 @@ def error_analysis(prep: Prepared, gap_result: GapResult, errors: dict[str, str]
     train, cv, seed, policy = prep.train, gap_result.cv, prep.config.seed, prep.policy
     found: dict[str, Any] = {}
     work = {
-        "segments": lambda: weak_segments(cv, train.X, train.y, classification=prep.classification,
-                                          min_rows=policy.segments.min_rows, confidence=policy.gap.confidence,
-                                          seed=seed),
+        "segments": lambda: weak_segments(
+            cv,
+            train.X,
+            train.y,
+            classification=prep.classification,
+            min_rows=policy.segments.min_rows,
+            confidence=policy.gap.confidence,
+            seed=seed,
+        ),
         "classification" if prep.classification else "regression": (
-            (lambda: classification_evidence(cv, train.y)) if prep.classification
-            else (lambda: regression_evidence(cv, train.y, seed=seed))),
+            (lambda: classification_evidence(cv, train.y))
+            if prep.classification
+            else (lambda: regression_evidence(cv, train.y, seed=seed))
+        ),
         "data_issues": lambda: _audit(prep, gap_result),
     }
     for name, compute in work.items():

@@ -35,7 +35,14 @@ from gapgates.pipeline.outputs import check_outputs
 from gapgates.quality.result import QualityResult
 
 __all__ = [
-    "Inputs", "Prepared", "check_inputs", "load_inputs", "planned_fits", "prepare", "replay_fits", "validate_inputs",
+    "Inputs",
+    "Prepared",
+    "check_inputs",
+    "load_inputs",
+    "planned_fits",
+    "prepare",
+    "replay_fits",
+    "validate_inputs",
     "with_params",
 ]
 
@@ -131,8 +138,15 @@ def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
     require_columns(table, config.target, group=config.group, time=config.time)
     hold_table = load_table(config.holdout) if config.holdout is not None else None
     estimator, classification, metrics = _model(config, policy)
-    return Inputs(config=config, policy=policy, table=table, holdout_table=hold_table, estimator=estimator,
-                  metrics=metrics, classification=classification)
+    return Inputs(
+        config=config,
+        policy=policy,
+        table=table,
+        holdout_table=hold_table,
+        estimator=estimator,
+        metrics=metrics,
+        classification=classification,
+    )
 
 
 def check_inputs(config: CheckConfig) -> None:
@@ -218,13 +232,17 @@ def validate_inputs(inputs: Inputs) -> Prepared:
 
     config, policy, table = inputs.config, inputs.policy, inputs.table
     common = {"config": config, "policy": policy, "metrics": inputs.metrics, "classification": inputs.classification}
-    quality, quality_error = _quality(config, policy, table, inputs.holdout_table,
-                                      classification=inputs.classification)
+    quality, quality_error = _quality(config, policy, table, inputs.holdout_table, classification=inputs.classification)
     if _quality_blocks(policy, quality, quality_error):
         raw = raw_dataset(table, config.target, group=config.group, time=config.time)
         return Prepared(  # fail fast: nothing more is checked and no model is fit
-            **common, train=raw, holdout=None, estimator=inputs.estimator, fingerprint=raw.fingerprint,
-            quality=quality, quality_error=quality_error,
+            **common,
+            train=raw,
+            holdout=None,
+            estimator=inputs.estimator,
+            fingerprint=raw.fingerprint,
+            quality=quality,
+            quality_error=quality_error,
         )
     data = make_dataset(table, config.target, group=config.group, time=config.time)
     if inputs.classification:
@@ -237,16 +255,19 @@ def validate_inputs(inputs: Inputs) -> Prepared:
     train = data
     if holdout is None and config.holdout_fraction is not None:
         train_rows, hold_rows = holdout_split(
-            data.rows, config.holdout_fraction, y=data.y if inputs.classification else None,
-            groups=data.groups, time=data.time, seed=config.seed,
+            data.rows,
+            config.holdout_fraction,
+            y=data.y if inputs.classification else None,
+            groups=data.groups,
+            time=data.time,
+            seed=config.seed,
         )
         train, holdout = _subset(data, train_rows), _subset(data, hold_rows)
     if config.folds > train.rows:
         raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
     if inputs.classification:
         check_classes(train.y, n_splits=config.folds)
-    return Prepared(**common, train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint,
-                    quality=quality)
+    return Prepared(**common, train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint, quality=quality)
 
 
 def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:
@@ -317,8 +338,15 @@ def _quality(
         suite = str(Path(config.policy).parent / suite)
     columns = [c for c in (config.target, config.group, config.time) if c is not None]
     try:
-        result = check_quality(table, target=config.target, section=policy.quality, columns=columns, holdout=holdout,
-                               classification=classification, suite_path=suite)
+        result = check_quality(
+            table,
+            target=config.target,
+            section=policy.quality,
+            columns=columns,
+            holdout=holdout,
+            classification=classification,
+            suite_path=suite,
+        )
     except GapGatesError:
         raise
     except Exception as err:  # a gate that errors must block, never pass

@@ -70,11 +70,23 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
     straddled = pending = undecided(prep.policy, result)
     added = 0
     while pending and added < budget:
-        folds = repeat_splits(train.X, train.y, classification=prep.classification, n_splits=config.folds,
-                              seed=config.seed, repeat=config.repeats + added)
+        folds = repeat_splits(
+            train.X,
+            train.y,
+            classification=prep.classification,
+            n_splits=config.folds,
+            seed=config.seed,
+            repeat=config.repeats + added,
+        )
         result = merge_gaps(result, fit(folds, result.n_folds))
         added += 1
         pending = undecided(prep.policy, result)
-    record = AdaptiveRepeats(folds=config.folds, configured=config.repeats, added=added, budget=budget,
-                             straddled=straddled, unresolved=tuple(s.check for s in pending))
+    record = AdaptiveRepeats(
+        folds=config.folds,
+        configured=config.repeats,
+        added=added,
+        budget=budget,
+        straddled=straddled,
+        unresolved=tuple(s.check for s in pending),
+    )
     return replace(result, repeats=record)

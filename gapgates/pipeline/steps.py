@@ -40,8 +40,21 @@ from gapgates.pipeline.error_analysis import ErrorAnalysis
 from gapgates.pipeline.inputs import Prepared
 
 __all__ = [
-    "Comparison", "Diagnostics", "References", "RunResult", "blocked_by_quality", "compare", "compute_gap", "decide",
-    "diagnostics", "fitting_failed", "guard_model", "guarded_training_curve", "make_folds", "references", "worker_died",
+    "Comparison",
+    "Diagnostics",
+    "References",
+    "RunResult",
+    "blocked_by_quality",
+    "compare",
+    "compute_gap",
+    "decide",
+    "diagnostics",
+    "fitting_failed",
+    "guard_model",
+    "guarded_training_curve",
+    "make_folds",
+    "references",
+    "worker_died",
 ]
 
 
@@ -157,8 +170,14 @@ def make_folds(prep: Prepared) -> Splits:
 
     config, train = prep.config, prep.train
     return make_splits(
-        train.X, train.y, classification=prep.classification, n_splits=config.folds, n_repeats=config.repeats,
-        seed=config.seed, groups=train.groups, time=train.time,
+        train.X,
+        train.y,
+        classification=prep.classification,
+        n_splits=config.folds,
+        n_repeats=config.repeats,
+        seed=config.seed,
+        groups=train.groups,
+        time=train.time,
     )
 
 
@@ -184,9 +203,7 @@ def guard_model(
     return guarded(prep.estimator, name=prep.config.model_name, folds=folds, label=label)
 
 
-def compute_gap(
-    prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None
-) -> GapResult:
+def compute_gap(prep: Prepared, splits: Splits, *, progress: Callable[[int, int], None] | None = None) -> GapResult:
     """The cross-validated gap on the given folds (one ``cross_validate`` pass), with repeats of
     k-fold added while a gated interval straddles its limit (:func:`gapgates.pipeline.repeats.repeat_until_decided`,
     one more pass per repeat).
@@ -201,8 +218,16 @@ def compute_gap(
 
     def fit(folds: Splits, first: int) -> GapResult:
         report = None if progress is None else (lambda done, total: progress(first + done, first + total))
-        return gap(guard_model(prep, folds, first=first), train.X, train.y, scoring=prep.metrics, splits=folds,
-                   confidence=prep.policy.gap.confidence, n_jobs=prep.config.workers, progress=report)
+        return gap(
+            guard_model(prep, folds, first=first),
+            train.X,
+            train.y,
+            scoring=prep.metrics,
+            splits=folds,
+            confidence=prep.policy.gap.confidence,
+            n_jobs=prep.config.workers,
+            progress=report,
+        )
 
     try:
         return repeat_until_decided(prep, splits, fit)
@@ -242,16 +267,23 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
         except Exception as err:
             errors["shift"] = f"adversarial validation failed: {first_line(err)}"
     try:
-        leakage = find_leakage(train.X, train.y, None if holdout is None else holdout.X,
-                               classification=prep.classification, seed=seed)
+        leakage = find_leakage(
+            train.X, train.y, None if holdout is None else holdout.X, classification=prep.classification, seed=seed
+        )
     except Exception as err:
         errors["leakage"] = f"the leakage check failed: {first_line(err)}"
     if prep.config.learning_curve:
         from gapgates.compute.learning_curve import learning_curve
 
         try:
-            curve = learning_curve(guard_model(prep, label="the learning curve"), train.X, train.y, splits=splits,
-                                   metric=prep.metrics[0], n_jobs=prep.config.workers)
+            curve = learning_curve(
+                guard_model(prep, label="the learning curve"),
+                train.X,
+                train.y,
+                splits=splits,
+                metric=prep.metrics[0],
+                n_jobs=prep.config.workers,
+            )
         except UserCodeError:
             raise
         except Exception as err:  # informative only: no rule reads it
@@ -261,8 +293,16 @@ def diagnostics(prep: Prepared, splits: Splits, gap_result: GapResult) -> Diagno
 
     analysis = error_analysis(prep, gap_result, errors)
     measured = _registered_measurements(prep, gap_result, errors)
-    return Diagnostics(noise=noise, shift=shift, leakage=leakage, learning_curve=curve, training_curve=training,
-                       analysis=analysis, measured=_frozen(measured), errors=_frozen(errors))
+    return Diagnostics(
+        noise=noise,
+        shift=shift,
+        leakage=leakage,
+        learning_curve=curve,
+        training_curve=training,
+        analysis=analysis,
+        measured=_frozen(measured),
+        errors=_frozen(errors),
+    )
 
 
 def _with_column_drift(shift: ShiftResult, prep: Prepared) -> ShiftResult:
@@ -313,8 +353,7 @@ def references(prep: Prepared, gap_result: GapResult) -> References:
     train = prep.train
     errors: dict[str, str] = {}
     try:
-        base = baseline(train.X, train.y, splits=gap_result.cv.splits, scoring=prep.metrics,
-                        classification=prep.classification)
+        base = baseline(train.X, train.y, splits=gap_result.cv.splits, scoring=prep.metrics, classification=prep.classification)
     except Exception as err:  # recorded; its rule fails
         base, errors["baseline"] = None, f"the dummy baseline could not be scored: {first_line(err)}"
     model = held = None
@@ -326,7 +365,8 @@ def references(prep: Prepared, gap_result: GapResult) -> References:
             invalid = output_problems([final])
             if invalid:  # the holdout rules fail; the report names the output
                 errors["holdout"] = f"the final model's outputs are invalid: {invalid[0]}" + (
-                    f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else "")
+                    f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+                )
             model = unwrap(final)  # the user's own estimator is what gets registered
         except UserCodeError:
             raise
@@ -343,8 +383,7 @@ def compare(prep: Prepared, gap_result: GapResult) -> Comparison:
     trend = _trend(prep, gap_result, errors)
     reference = _noise_reference(prep, errors)
     drift = _reference_drift(prep, errors)
-    return Comparison(champion=champion, trend=trend, noise_reference=reference, reference_drift=drift,
-                      errors=_frozen(errors))
+    return Comparison(champion=champion, trend=trend, noise_reference=reference, reference_drift=drift, errors=_frozen(errors))
 
 
 def _reference_drift(prep: Prepared, errors: dict[str, str]) -> ReferenceDrift | None:
@@ -371,8 +410,9 @@ def _reference_drift(prep: Prepared, errors: dict[str, str]) -> ReferenceDrift |
             return None
         alpha = prep.policy.shift.drift_alpha
         columns = column_drift(sample.table[shared], prep.train.X[shared], alpha=alpha)
-        return ReferenceDrift(version=str(version), reference_rows=sample.rows, rows=prep.train.rows,
-                              columns=columns, alpha=alpha)
+        return ReferenceDrift(
+            version=str(version), reference_rows=sample.rows, rows=prep.train.rows, columns=columns, alpha=alpha
+        )
     except Exception as err:  # evidence only: recorded, the decision does not depend on it
         errors["reference_drift"] = f"the drift from the production version's data could not be measured: {first_line(err)}"
     return None
@@ -415,8 +455,16 @@ def _champion(prep: Prepared, splits: Splits, errors: dict[str, str]) -> Champio
             return no_champion(metric, f"No production model in {registry} yet: this is the first candidate.")
         recorded = ((reg.info(version).metadata.get("gap") or {}).get(metric) or {}).get("gap_mean")
         hold = None if prep.holdout is None else (prep.holdout.X, prep.holdout.y)
-        return score_champion(reg.load(version), prep.train.X, prep.train.y, splits=splits, metric=metric,
-                              version=version, recorded_gap=recorded, holdout=hold)
+        return score_champion(
+            reg.load(version),
+            prep.train.X,
+            prep.train.y,
+            splits=splits,
+            metric=metric,
+            version=version,
+            recorded_gap=recorded,
+            holdout=hold,
+        )
     except Exception as err:  # a champion that cannot be loaded or scored blocks
         errors["champion"] = f"production in {registry} could not be scored: {first_line(err)}"
         return None
@@ -430,8 +478,13 @@ def _trend(prep: Prepared, gap_result: GapResult, errors: dict[str, str]) -> Tre
     if path is None:
         return None
     try:
-        return load_trend(path, model=prep.config.model_name, metric=prep.metrics[0],
-                          current=gap_result.primary.gap_mean, window=prep.policy.trend.window)
+        return load_trend(
+            path,
+            model=prep.config.model_name,
+            metric=prep.metrics[0],
+            current=gap_result.primary.gap_mean,
+            window=prep.policy.trend.window,
+        )
     except GapGatesError as err:
         errors["trend"] = str(err)
         return None
@@ -461,16 +514,36 @@ def decide(
     if prep.quality_error is not None:
         errors["quality"] = prep.quality_error
     evidence = Evidence(
-        quality=prep.quality, gap=gap_result, baseline=refs.baseline, holdout=refs.holdout, noise=diag.noise,
-        shift=diag.shift, leakage=diag.leakage, champion=comparison.champion, trend=comparison.trend,
-        noise_reference=comparison.noise_reference, reference_drift=comparison.reference_drift,
-        learning_curve=diag.learning_curve, training_curve=diag.training_curve, segments=diag.analysis.segments,
-        classification=diag.analysis.classification, regression=diag.analysis.regression,
-        data_issues=diag.analysis.data_issues, measured=diag.measured, errors=errors,
+        quality=prep.quality,
+        gap=gap_result,
+        baseline=refs.baseline,
+        holdout=refs.holdout,
+        noise=diag.noise,
+        shift=diag.shift,
+        leakage=diag.leakage,
+        champion=comparison.champion,
+        trend=comparison.trend,
+        noise_reference=comparison.noise_reference,
+        reference_drift=comparison.reference_drift,
+        learning_curve=diag.learning_curve,
+        training_curve=diag.training_curve,
+        segments=diag.analysis.segments,
+        classification=diag.analysis.classification,
+        regression=diag.analysis.regression,
+        data_issues=diag.analysis.data_issues,
+        measured=diag.measured,
+        errors=errors,
     )
     decision = evaluate(prep.policy, evidence)
-    return RunResult(name=prep.config.model_name, decision=decision, evidence=evidence, prepared=prep,
-                     model=refs.model, created=_now(), diagnosis=diagnose(evidence, decision))
+    return RunResult(
+        name=prep.config.model_name,
+        decision=decision,
+        evidence=evidence,
+        prepared=prep,
+        model=refs.model,
+        created=_now(),
+        diagnosis=diagnose(evidence, decision),
+    )
 
 
 def blocked_by_quality(prep: Prepared) -> RunResult:
@@ -482,6 +555,10 @@ def blocked_by_quality(prep: Prepared) -> RunResult:
         checks = quality_checks(prep.quality, required=True)
         evidence = Evidence(quality=prep.quality)
     return RunResult(
-        name=prep.config.model_name, decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK), evidence=evidence,
-        prepared=prep, model=None, created=_now(),
+        name=prep.config.model_name,
+        decision=Decision.from_checks(checks, on_fail=Outcome.BLOCK),
+        evidence=evidence,
+        prepared=prep,
+        model=None,
+        created=_now(),
     )

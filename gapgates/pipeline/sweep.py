@@ -47,9 +47,26 @@ from gapgates.pipeline.inputs import Prepared, load_inputs, validate_inputs, wit
 from gapgates.pipeline.steps import RunResult, blocked_by_quality, make_folds, worker_died
 
 __all__ = [
-    "RECOMMEND_FOR", "VALUE_STEPS", "JudgeValues", "Recommendation", "StoppingSetting", "SweepPoint", "SweepResult",
-    "check_sweep", "default_spec", "early_stopping_after", "judge_one", "judge_values", "recheck_stopping",
-    "recommend", "recommend_after", "recommend_fixes", "run_sweep", "serial_folds", "stopping_settings", "sweep_fits",
+    "RECOMMEND_FOR",
+    "VALUE_STEPS",
+    "JudgeValues",
+    "Recommendation",
+    "StoppingSetting",
+    "SweepPoint",
+    "SweepResult",
+    "check_sweep",
+    "default_spec",
+    "early_stopping_after",
+    "judge_one",
+    "judge_values",
+    "recheck_stopping",
+    "recommend",
+    "recommend_after",
+    "recommend_fixes",
+    "run_sweep",
+    "serial_folds",
+    "stopping_settings",
+    "sweep_fits",
 ]
 
 #: The diagnoses after which ``gapgates check --recommend`` sweeps the model's capacity.
@@ -140,14 +157,20 @@ def check_sweep(config: CheckConfig, spec: SweepSpec) -> None:
             given with ``--param``, or more fits than the ceiling allows.
     """
     if config.learning_curve:
-        raise ConfigError("gapgates sweep does not fit learning curves (5 × folds more fits per value). "
-                          "Drop --learning-curve; run it with gapgates check on the recommended value.")
+        raise ConfigError(
+            "gapgates sweep does not fit learning curves (5 × folds more fits per value). "
+            "Drop --learning-curve; run it with gapgates check on the recommended value."
+        )
     if config.training_curve:
-        raise ConfigError("gapgates sweep does not replay training curves (its table has no place for one per "
-                          "value). Drop --training-curve; run gapgates check --training-curve on the recommended value.")
+        raise ConfigError(
+            "gapgates sweep does not replay training curves (its table has no place for one per "
+            "value). Drop --training-curve; run gapgates check --training-curve on the recommended value."
+        )
     if config.promote:
-        raise ConfigError("gapgates sweep registers and promotes nothing. Drop --promote; re-check the recommended "
-                          "value with gapgates check --promote.")
+        raise ConfigError(
+            "gapgates sweep registers and promotes nothing. Drop --promote; re-check the recommended "
+            "value with gapgates check --promote."
+        )
     if spec.param in config.params:
         raise ConfigError(f"The parameter {spec.param!r} is both swept and set with --param. Drop one of them.")
     fits = sweep_fits(config, len(spec.values))
@@ -212,8 +235,15 @@ def run_sweep(
     created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     increasing = capacity_increases(spec.param)
     if prep.blocked:
-        return SweepResult(param=spec.param, points=(), prepared=prep, increasing=increasing, recommended=None,
-                           created=created, refused=blocked_by_quality(prep))
+        return SweepResult(
+            param=spec.param,
+            points=(),
+            prepared=prep,
+            increasing=increasing,
+            recommended=None,
+            created=created,
+            refused=blocked_by_quality(prep),
+        )
     splits = make_folds(prep)
     share = config.max_fits // len(spec.values)
     values = [spec.values[index] for index in capacity_order(spec.param, spec.values)]
@@ -221,12 +251,15 @@ def run_sweep(
     runs = (judge or judge_values)(preps, splits)
     primaries = [run.evidence.gap.primary if run.evidence.gap is not None else None for run in runs]
     nan = float("nan")
-    regimes = label_regimes([nan if p is None else p.train_mean for p in primaries],
-                            [nan if p is None else p.test_mean for p in primaries],
-                            test_se=[nan if p is None else float(fold_standard_error(p.test)) for p in primaries])
+    regimes = label_regimes(
+        [nan if p is None else p.train_mean for p in primaries],
+        [nan if p is None else p.test_mean for p in primaries],
+        test_se=[nan if p is None else float(fold_standard_error(p.test)) for p in primaries],
+    )
     points = tuple(SweepPoint(value=value, run=run, regime=regime) for value, run, regime in zip(values, runs, regimes))
-    return SweepResult(param=spec.param, points=points, prepared=prep, increasing=increasing,
-                       recommended=recommend(points), created=created)
+    return SweepResult(
+        param=spec.param, points=points, prepared=prep, increasing=increasing, recommended=recommend(points), created=created
+    )
 
 
 def judge_one(prep: Prepared, splits: Splits) -> RunResult:
@@ -309,8 +342,9 @@ def _blocked_for(result: RunResult, labels: frozenset[str]) -> bool:
 
 def _for_values(config: CheckConfig, params: dict[str, Any]) -> CheckConfig:
     """The config a recommendation's values run with: no curves per value, nothing promoted, no recommendation."""
-    return config.model_copy(update={"params": params, "learning_curve": False, "training_curve": False,
-                                     "promote": False, "recommend": False})
+    return config.model_copy(
+        update={"params": params, "learning_curve": False, "training_curve": False, "promote": False, "recommend": False}
+    )
 
 
 def recommend_after(result: RunResult, *, judge: JudgeValues | None = None) -> SweepResult | None:
@@ -421,8 +455,9 @@ def stopping_settings(config: CheckConfig, curve: TrainingCurve) -> list[dict[st
     return settings
 
 
-def recheck_stopping(result: RunResult, settings: Sequence[dict[str, Any]], *,
-                     judge: JudgeValues | None = None) -> tuple[StoppingSetting, ...]:
+def recheck_stopping(
+    result: RunResult, settings: Sequence[dict[str, Any]], *, judge: JudgeValues | None = None
+) -> tuple[StoppingSetting, ...]:
     """Judge each early-stopping setting on the run's folds under its policy, as a sweep value is judged.
 
     Raises:
@@ -507,8 +542,7 @@ def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> R
     errors: dict[str, str] = {}
     curve, stopping = None, ()
     try:
-        replays = (result.evidence.training_curve is None and gap_result is not None
-                   and replays_epochs(result.prepared.estimator))
+        replays = result.evidence.training_curve is None and gap_result is not None and replays_epochs(result.prepared.estimator)
         curve = early_stopping_after(_within(result, left), errors=errors)
         left -= gap_result.n_folds if replays and curve is not None and gap_result is not None else 0
         if curve is not None:
@@ -538,5 +572,3 @@ def _left_of(err: GapGatesError, config: CheckConfig) -> str:
 
 #: The judging steps after the split, in their declared order: what each value runs.
 VALUE_STEPS = tuple(step for step in JUDGE_STEPS if step.name not in {"load-data", "data-quality-gate", "split"})
-
-

@@ -20,9 +20,12 @@ __all__ = ["NUMERIC_TYPES", "builtin_expectations", "json_value", "profile_expec
 #: GX type names accepted for a numeric column (an int column turns float when a null appears).
 NUMERIC_TYPES = [
     *(f"{k}{b}" for k in ("int", "uint") for b in (8, 16, 32, 64)),
-    "float16", "float32", "float64",
+    "float16",
+    "float32",
+    "float64",
     *(f"{k}{b}Dtype" for k in ("Int", "UInt") for b in (8, 16, 32, 64)),
-    "Float32Dtype", "Float64Dtype",
+    "Float32Dtype",
+    "Float64Dtype",
 ]
 BOOL_TYPES = ["bool", "BooleanDtype"]
 #: Non-numeric columns are validated as Python objects (see ``quality.gx_frame``), one type per value.
@@ -75,20 +78,38 @@ def builtin_expectations(
     out = [_expect("expect_table_row_count_to_be_between", rule="min_rows", severity=severity, min_value=int(min_rows))]
     out += [_expect("expect_column_to_exist", rule="column_present", severity=severity, column=c) for c in names]
     if exact_columns:
-        out.append(_expect("expect_table_columns_to_match_set", rule="same_columns", severity=severity,
-                           column_set=names, exact_match=True))
+        out.append(
+            _expect(
+                "expect_table_columns_to_match_set", rule="same_columns", severity=severity, column_set=names, exact_match=True
+            )
+        )
     out.append(_expect("expect_column_values_to_not_be_null", rule="target_not_null", severity=severity, column=target))
     if labels is not None:
-        out.append(_expect("expect_column_values_to_be_in_set", rule="target_labels", severity=severity,
-                           column=target, value_set=[json_value(v) for v in labels]))
+        out.append(
+            _expect(
+                "expect_column_values_to_be_in_set",
+                rule="target_labels",
+                severity=severity,
+                column=target,
+                value_set=[json_value(v) for v in labels],
+            )
+        )
     for c in names:
         if c == target:
             continue
-        out.append(_expect("expect_column_values_to_not_be_null", rule="not_all_null", severity=severity,
-                           column=c, mostly=NOT_ALL_NULL))
+        out.append(
+            _expect("expect_column_values_to_not_be_null", rule="not_all_null", severity=severity, column=c, mostly=NOT_ALL_NULL)
+        )
         if max_null_fraction is not None:
-            out.append(_expect("expect_column_values_to_not_be_null", rule="max_null_fraction", severity=null_severity,
-                               column=c, mostly=round(1.0 - float(max_null_fraction), 12)))
+            out.append(
+                _expect(
+                    "expect_column_values_to_not_be_null",
+                    rule="max_null_fraction",
+                    severity=null_severity,
+                    column=c,
+                    mostly=round(1.0 - float(max_null_fraction), 12),
+                )
+            )
     return out
 
 
@@ -139,8 +160,11 @@ def profile_expectations(
     """
     n = len(df)
     out = [
-        _expect("expect_table_row_count_to_be_between", min_value=max(1, math.floor(n * (1 - row_margin))),
-                max_value=math.ceil(n * (1 + row_margin))),
+        _expect(
+            "expect_table_row_count_to_be_between",
+            min_value=max(1, math.floor(n * (1 - row_margin))),
+            max_value=math.ceil(n * (1 + row_margin)),
+        ),
         _expect("expect_table_columns_to_match_set", column_set=list(map(str, df.columns)), exact_match=True),
     ]
     for name in df.columns:
@@ -155,8 +179,7 @@ def profile_expectations(
             values = sorted((json_value(v) for v in distinct), key=lambda v: (str(type(v)), v))
             out.append(_expect("expect_column_values_to_be_in_set", column=col, value_set=values))
         elif numeric and (bounds := _numeric_range(series, margin)) is not None:
-            out.append(_expect("expect_column_values_to_be_between", column=col, min_value=bounds[0],
-                               max_value=bounds[1]))
+            out.append(_expect("expect_column_values_to_be_between", column=col, min_value=bounds[0], max_value=bounds[1]))
         null_share = float(series.isna().mean()) if n else 0.0
         mostly = 1.0 if col == target else round(max(0.0, 1.0 - null_share - null_margin), 6)
         if mostly > 0:

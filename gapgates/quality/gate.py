@@ -29,7 +29,11 @@ def _gx_severity(severity: Severity) -> str:
 
 
 def builtin_suite(
-    section: QualityPolicy, columns: Sequence[str], *, target: str, labels: Sequence[Any] | None,
+    section: QualityPolicy,
+    columns: Sequence[str],
+    *,
+    target: str,
+    labels: Sequence[Any] | None,
     holdout: bool = False,
 ) -> Any:
     """The built-in GX suite for the data (``holdout=False``) or the holdout file."""
@@ -37,10 +41,14 @@ def builtin_suite(
 
     rule = section.max_null_fraction
     expectations = builtin_expectations(
-        columns, target=target, labels=labels, min_rows=1 if holdout else section.min_rows,
+        columns,
+        target=target,
+        labels=labels,
+        min_rows=1 if holdout else section.min_rows,
         max_null_fraction=None if rule is None else rule.limit,
         null_severity=_gx_severity(section.severity_of(rule)) if rule is not None else "critical",
-        severity=_gx_severity(section.severity), exact_columns=holdout,
+        severity=_gx_severity(section.severity),
+        exact_columns=holdout,
     )
     return make_suite("gapgates-builtin", expectations)
 
@@ -98,7 +106,12 @@ def check_quality(
 
 
 def profile_suite(
-    df: pd.DataFrame, out: str | Path, *, target: str | None = None, name: str | None = None, margin: float = 0.1,
+    df: pd.DataFrame,
+    out: str | Path,
+    *,
+    target: str | None = None,
+    name: str | None = None,
+    margin: float = 0.1,
 ) -> Any:
     """Build a GX suite describing accepted data and save it as GX JSON.
 

@@ -23,7 +23,13 @@ from gapgates.errors import ConfigError
 from gapgates.quality.result import ExpectationOutcome, QualityResult
 
 __all__ = [
-    "ExpectationOutcome", "QualityResult", "gx_frame", "load_suite", "make_suite", "save_suite", "validate_frame",
+    "ExpectationOutcome",
+    "QualityResult",
+    "gx_frame",
+    "load_suite",
+    "make_suite",
+    "save_suite",
+    "validate_frame",
 ]
 
 #: How many unexpected example values each result keeps.
@@ -73,9 +79,7 @@ def make_suite(name: str, expectations: Sequence[dict[str, Any]], *, meta: dict[
             built.append(ExpectationConfiguration(**_unowned(cfg)).to_domain_obj())
         except Exception as err:  # GX raises many types for bad configurations
             first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-            raise ConfigError(
-                f"Suite '{name}': expectation {i} ({kind}) is not a valid GX expectation: {first}"
-            ) from None
+            raise ConfigError(f"Suite '{name}': expectation {i} ({kind}) is not a valid GX expectation: {first}") from None
     return gx.ExpectationSuite(name=name, expectations=built, meta=meta)
 
 
@@ -121,8 +125,10 @@ def _outcome(res: Any, *, dataset: str, columns: set[str]) -> ExpectationOutcome
     kwargs = dict(cfg.kwargs)
     column = kwargs.pop("column", None)
     result = res.result or {}
-    details: dict[str, Any] = {"expected": {k: v for k, v in kwargs.items() if k != "batch_id"},
-                               "severity": str(getattr(cfg.severity, "value", cfg.severity))}
+    details: dict[str, Any] = {
+        "expected": {k: v for k, v in kwargs.items() if k != "batch_id"},
+        "severity": str(getattr(cfg.severity, "value", cfg.severity)),
+    }
     for key in ("element_count", "unexpected_count", "missing_count"):
         if key in result:
             details[key] = result[key]
@@ -139,8 +145,13 @@ def _outcome(res: Any, *, dataset: str, columns: set[str]) -> ExpectationOutcome
     if observed is None and result.get("element_count"):
         observed = result.get("unexpected_count", 0) / result["element_count"]
     return ExpectationOutcome(
-        expectation=cfg.type, column=column, success=bool(res.success),
-        critical=details["severity"] == "critical", observed=observed, details=details, dataset=dataset,
+        expectation=cfg.type,
+        column=column,
+        success=bool(res.success),
+        critical=details["severity"] == "critical",
+        observed=observed,
+        details=details,
+        dataset=dataset,
         rule=(cfg.meta or {}).get("gapgates_rule"),
     )
 
@@ -164,10 +175,14 @@ def validate_frame(df: pd.DataFrame, suite: Any, *, dataset: str = "data") -> Qu
     )
 
     start = time.perf_counter()
-    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(
-        analytics_enabled=False, progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
-        store_backend_defaults=InMemoryStoreBackendDefaults(),
-    ))
+    context = gx.get_context(
+        mode="ephemeral",
+        project_config=DataContextConfig(
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+        ),
+    )
     from great_expectations.validator.v1_validator import Validator
 
     frame = gx_frame(df)
@@ -175,11 +190,11 @@ def validate_frame(df: pd.DataFrame, suite: Any, *, dataset: str = "data") -> Qu
     batch_definition = source.add_dataframe_asset(dataset).add_batch_definition_whole_dataframe("all")
     # What ValidationDefinition.run does, without storing anything: the batch is built (and hashed) once.
     validator = Validator(
-        batch_definition=batch_definition, batch_parameters={"dataframe": frame},
+        batch_definition=batch_definition,
+        batch_parameters={"dataframe": frame},
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
     )
     run = validator.validate_expectation_suite(suite)
     columns = set(frame.columns)
     results = tuple(_outcome(r, dataset=dataset, columns=columns) for r in run.results)
-    return QualityResult(results=results, suites=(suite.name,), rows={dataset: len(df)},
-                         seconds=time.perf_counter() - start)
+    return QualityResult(results=results, suites=(suite.name,), rows={dataset: len(df)}, seconds=time.perf_counter() - start)

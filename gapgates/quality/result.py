@@ -88,9 +88,15 @@ class ExpectationOutcome:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used in ``report.json``."""
         return {
-            "name": self.name, "expectation": self.expectation, "column": self.column, "success": self.success,
-            "critical": self.critical, "observed": _plain(self.observed), "details": _plain(self.details),
-            "dataset": self.dataset, "rule": self.rule,
+            "name": self.name,
+            "expectation": self.expectation,
+            "column": self.column,
+            "success": self.success,
+            "critical": self.critical,
+            "observed": _plain(self.observed),
+            "details": _plain(self.details),
+            "dataset": self.dataset,
+            "rule": self.rule,
         }
 
 
@@ -136,13 +142,19 @@ class QualityResult:
 
     def __add__(self, other: QualityResult) -> QualityResult:
         return QualityResult(
-            results=self.results + other.results, suites=tuple(dict.fromkeys(self.suites + other.suites)),
-            rows={**self.rows, **other.rows}, seconds=self.seconds + other.seconds,
+            results=self.results + other.results,
+            suites=tuple(dict.fromkeys(self.suites + other.suites)),
+            rows={**self.rows, **other.rows},
+            seconds=self.seconds + other.seconds,
         )
 
     def to_dict(self) -> dict[str, Any]:
         """The ``quality`` section of ``report.json``."""
         return {
-            "success": self.success, "critical": self.critical, "suites": list(self.suites), "rows": dict(self.rows),
-            "seconds": round(self.seconds, 3), "results": [r.to_dict() for r in self.results],
+            "success": self.success,
+            "critical": self.critical,
+            "suites": list(self.suites),
+            "rows": dict(self.rows),
+            "seconds": round(self.seconds, 3),
+            "results": [r.to_dict() for r in self.results],
         }

@@ -20,7 +20,11 @@ __all__ = ["ACTIONS", "AuditEntry", "LocalRegistry", "MlflowRegistry", "Registry
 
 
 def open_registry(
-    location: str | Path, *, model_name: str | None = None, alias: str | None = None, must_exist: bool = False,
+    location: str | Path,
+    *,
+    model_name: str | None = None,
+    alias: str | None = None,
+    must_exist: bool = False,
     **options: Any,
 ) -> Registry:
     """Open a registry from a location.

@@ -64,8 +64,13 @@ class VersionInfo:
     def to_dict(self) -> dict[str, Any]:
         """The JSON form used by ``gapgates registry show --json``."""
         return {
-            "version": self.version, "name": self.name, "created": self.created, "sha256": self.sha256,
-            "decision": self.decision, "status": self.status, "metadata": self.metadata,
+            "version": self.version,
+            "name": self.name,
+            "created": self.created,
+            "sha256": self.sha256,
+            "decision": self.decision,
+            "status": self.status,
+            "metadata": self.metadata,
         }
 
 
@@ -96,8 +101,13 @@ class AuditEntry:
     def to_dict(self) -> dict[str, Any]:
         """The JSON-lines form."""
         return {
-            "time": self.time, "version": self.version, "action": self.action, "reasons": list(self.reasons),
-            "policy_hash": self.policy_hash, "data_fingerprint": self.data_fingerprint, "actor": self.actor,
+            "time": self.time,
+            "version": self.version,
+            "action": self.action,
+            "reasons": list(self.reasons),
+            "policy_hash": self.policy_hash,
+            "data_fingerprint": self.data_fingerprint,
+            "actor": self.actor,
             "previous": self.previous,
         }
 
@@ -105,9 +115,13 @@ class AuditEntry:
     def from_dict(cls, data: dict[str, Any]) -> AuditEntry:
         """Rebuild an entry from :meth:`to_dict` output."""
         return cls(
-            time=str(data["time"]), version=data.get("version"), action=str(data["action"]),
-            reasons=tuple(data.get("reasons") or ()), policy_hash=data.get("policy_hash"),
-            data_fingerprint=data.get("data_fingerprint"), actor=str(data.get("actor") or "gapgates"),
+            time=str(data["time"]),
+            version=data.get("version"),
+            action=str(data["action"]),
+            reasons=tuple(data.get("reasons") or ()),
+            policy_hash=data.get("policy_hash"),
+            data_fingerprint=data.get("data_fingerprint"),
+            actor=str(data.get("actor") or "gapgates"),
             previous=data.get("previous"),
         )
 
@@ -117,7 +131,12 @@ class Registry(abc.ABC):
 
     @abc.abstractmethod
     def register(
-        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        self,
+        model: Any,
+        *,
+        name: str,
+        metadata: dict[str, Any],
+        report: dict[str, Any] | None = None,
         documents: Mapping[str, str] | None = None,
     ) -> str:
         """Store a fitted model as a new version; it is not production yet.

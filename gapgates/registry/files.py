@@ -18,8 +18,16 @@ from typing import Any
 from gapgates.errors import IntegrityError, RegistryError
 
 __all__ = [
-    "MAX_JSON_BYTES", "TEMP_SUFFIX", "append_line", "atomic_write", "checked", "fsync_dir", "read_bytes", "read_json",
-    "sha256_bytes", "write_json",
+    "MAX_JSON_BYTES",
+    "TEMP_SUFFIX",
+    "append_line",
+    "atomic_write",
+    "checked",
+    "fsync_dir",
+    "read_bytes",
+    "read_json",
+    "sha256_bytes",
+    "write_json",
 ]
 
 TEMP_SUFFIX = ".tmp"
@@ -86,8 +94,9 @@ def read_bytes(path: Path, what: str, *, max_bytes: int | None = None) -> bytes:
         RegistryError: When the path is a link, not a regular file, larger than ``max_bytes`` or unreadable.
     """
     if path.is_symlink():
-        raise RegistryError(f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. Replace "
-                            "it with the file itself.")
+        raise RegistryError(
+            f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. Replace it with the file itself."
+        )
     if not path.is_file():
         raise RegistryError(f"{what} '{path}' is not a regular file. Restore it from a backup.")
     try:
@@ -124,8 +133,10 @@ def append_line(path: Path, line: str) -> None:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o644)
     except OSError as err:  # a link (ELOOP), a directory, no permission
-        raise RegistryError(f"The file '{path}' cannot be appended to: {err.strerror or err}. It must be a regular "
-                            "file inside the registry, not a link.") from None
+        raise RegistryError(
+            f"The file '{path}' cannot be appended to: {err.strerror or err}. It must be a regular "
+            "file inside the registry, not a link."
+        ) from None
     try:
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":

@@ -70,8 +70,10 @@ class LocalRegistry(Registry):
 
     def _no_link(self, path: Path, what: str) -> Path:
         if path.is_symlink():
-            raise RegistryError(f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. "
-                                "Replace it with the real file or directory.")
+            raise RegistryError(
+                f"{what} '{path}' is a symbolic link; gapgates never follows links in a registry. "
+                "Replace it with the real file or directory."
+            )
         return path
 
     def _dir(self, version: str) -> Path:
@@ -93,8 +95,10 @@ class LocalRegistry(Registry):
             return None
         meta = read_json(path, f"The metadata of version {version}")
         if not isinstance(meta, dict):
-            raise RegistryError(f"The metadata of version {version} ('{path}') is a JSON {type(meta).__name__}, not an "
-                                "object: it was not written by gapgates. Restore it from a backup.")
+            raise RegistryError(
+                f"The metadata of version {version} ('{path}') is a JSON {type(meta).__name__}, not an "
+                "object: it was not written by gapgates. Restore it from a backup."
+            )
         return meta
 
     def _alias_state(self) -> dict[str, Any]:
@@ -103,13 +107,21 @@ class LocalRegistry(Registry):
         state = read_json(self._alias, "The production alias")
         version = state.get("version") if isinstance(state, dict) else None
         history = state.get("history") if isinstance(state, dict) else None
-        if (not isinstance(state, dict) or not (version is None or isinstance(version, str))
-                or not isinstance(history or [], list) or not all(isinstance(v, str) for v in history or [])):
-            raise RegistryError(f"The production alias '{self._alias}' is not what gapgates writes ({{\"version\": "
-                                "\"vN\", \"history\": [...]}). Restore it from a backup or the audit log.")
+        if (
+            not isinstance(state, dict)
+            or not (version is None or isinstance(version, str))
+            or not isinstance(history or [], list)
+            or not all(isinstance(v, str) for v in history or [])
+        ):
+            raise RegistryError(
+                f"The production alias '{self._alias}' is not what gapgates writes ({{\"version\": "
+                '"vN", "history": [...]}). Restore it from a backup or the audit log.'
+            )
         if version is not None and not _VERSION.match(version):
-            raise RegistryError(f"The production alias '{self._alias}' names '{version}', not a version like v3. "
-                                "Restore it from a backup or the audit log.")
+            raise RegistryError(
+                f"The production alias '{self._alias}' names '{version}', not a version like v3. "
+                "Restore it from a backup or the audit log."
+            )
         return {"version": version, "history": list(history or [])}
 
     def check(self) -> None:
@@ -123,11 +135,18 @@ class LocalRegistry(Registry):
         """
         if not self.root.exists():
             return
-        for path, what in ((self._versions, "The versions directory"), (self._alias, "The production alias"),
-                           (self._audit, "The audit log"), (self.root / ".lock", "The lock file")):
+        for path, what in (
+            (self._versions, "The versions directory"),
+            (self._alias, "The production alias"),
+            (self._audit, "The audit log"),
+            (self.root / ".lock", "The lock file"),
+        ):
             self._no_link(path, what)
-        for path, what in ((self._alias, "The production alias"), (self._audit, "The audit log"),
-                           (self.root / ".lock", "The lock file")):
+        for path, what in (
+            (self._alias, "The production alias"),
+            (self._audit, "The audit log"),
+            (self.root / ".lock", "The lock file"),
+        ):
             if path.exists() and not path.is_file():
                 raise RegistryError(f"{what} '{path}' is not a regular file. Remove it or restore it from a backup.")
         if self._versions.exists() and not self._versions.is_dir():
@@ -167,7 +186,12 @@ class LocalRegistry(Registry):
             pass
 
     def register(
-        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        self,
+        model: Any,
+        *,
+        name: str,
+        metadata: dict[str, Any],
+        report: dict[str, Any] | None = None,
         documents: Mapping[str, str] | None = None,
     ) -> str:
         """Store a fitted model as a new version (not production): ``model.skops``, then the report and
@@ -192,8 +216,15 @@ class LocalRegistry(Registry):
                 write_json(folder / REPORT_FILE, report)
             for file_name, text in (documents or {}).items():
                 atomic_write(folder / Path(file_name).name, text.encode("utf-8"))
-            meta = {**metadata, "version": version, "name": name, "created": now(), "sha256": sha256_bytes(data),
-                    "model_file": MODEL_FILE, "size": len(data)}
+            meta = {
+                **metadata,
+                "version": version,
+                "name": name,
+                "created": now(),
+                "sha256": sha256_bytes(data),
+                "model_file": MODEL_FILE,
+                "size": len(data),
+            }
             write_json(folder / META_FILE, meta)  # last: its presence means the version is complete
         except BaseException as err:
             self._mark_orphan(version, f"registration failed: {err}")
@@ -239,22 +270,27 @@ class LocalRegistry(Registry):
             )
         name = meta.get("model_file", MODEL_FILE)
         if not isinstance(name, str) or Path(name).name != name or name in {"", ".", ".."}:
-            raise IntegrityError(f"The metadata of version {version} names the model file {short(name)}, which is not a "
-                                 "file of the version's own directory; refusing to read it.")
+            raise IntegrityError(
+                f"The metadata of version {version} names the model file {short(name)}, which is not a "
+                "file of the version's own directory; refusing to read it."
+            )
         try:
             data = read_bytes(self._dir(version) / name, f"The model file of version {version}")
         except RegistryError as err:
             raise IntegrityError(str(err)) from None
         return checked(version, data, meta.get("sha256"))
 
-    def _entry(
-        self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
-    ) -> AuditEntry:
+    def _entry(self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None) -> AuditEntry:
         meta = (self._meta(version) or {}) if version is not None else {}
         return AuditEntry(
-            time=now(), version=version, action=action, reasons=tuple(str(r) for r in reasons),
-            policy_hash=meta.get("policy_hash"), data_fingerprint=meta.get("data_fingerprint"),
-            actor=actor, previous=previous,
+            time=now(),
+            version=version,
+            action=action,
+            reasons=tuple(str(r) for r in reasons),
+            policy_hash=meta.get("policy_hash"),
+            data_fingerprint=meta.get("data_fingerprint"),
+            actor=actor,
+            previous=previous,
         )
 
     def _switch(self, version: str, history: list[str]) -> None:
@@ -351,10 +387,17 @@ class LocalRegistry(Registry):
         for name in self._names():
             meta = self._meta(name) or {}
             status = "orphan" if self._is_orphan(name) else "production" if name == production else "registered"
-            out.append(VersionInfo(
-                version=name, name=str(meta.get("name", "")), created=str(meta.get("created", "")),
-                sha256=str(meta.get("sha256", "")), decision=meta.get("decision"), status=status, metadata=meta,
-            ))
+            out.append(
+                VersionInfo(
+                    version=name,
+                    name=str(meta.get("name", "")),
+                    created=str(meta.get("created", "")),
+                    sha256=str(meta.get("sha256", "")),
+                    decision=meta.get("decision"),
+                    status=status,
+                    metadata=meta,
+                )
+            )
         return out
 
     def audit(self) -> list[AuditEntry]:

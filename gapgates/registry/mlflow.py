@@ -61,8 +61,11 @@ SCHEMES = frozenset({"sqlite", "file", "http", "https", "postgresql", "mysql", "
 
 
 def _sqlite_path(tracking_uri: str) -> Path:
-    return Path(unquote(tracking_uri.removeprefix("sqlite:///"))) if tracking_uri.startswith("sqlite:///") \
+    return (
+        Path(unquote(tracking_uri.removeprefix("sqlite:///")))
+        if tracking_uri.startswith("sqlite:///")
         else Path(unquote(urlparse(tracking_uri).path))
+    )
 
 
 def check_tracking_uri(tracking_uri: str, *, must_exist: bool = False) -> None:
@@ -75,12 +78,16 @@ def check_tracking_uri(tracking_uri: str, *, must_exist: bool = False) -> None:
         RegistryError: On an empty URI, an unsupported scheme, or a missing (or foreign) local store.
     """
     if not tracking_uri.strip():
-        raise RegistryError("An MLflow registry needs a tracking URI after 'mlflow:', e.g. mlflow:sqlite:///mlflow.db "
-                            "or mlflow:http://127.0.0.1:5000.")
+        raise RegistryError(
+            "An MLflow registry needs a tracking URI after 'mlflow:', e.g. mlflow:sqlite:///mlflow.db "
+            "or mlflow:http://127.0.0.1:5000."
+        )
     scheme = urlparse(tracking_uri).scheme
     if scheme and scheme not in SCHEMES and len(scheme) > 1:  # "C:" is a Windows path
-        raise RegistryError(f"The MLflow tracking URI '{tracking_uri}' has the unsupported scheme '{scheme}:'. Use one "
-                            f"of {', '.join(sorted(SCHEMES))}, e.g. mlflow:sqlite:///mlflow.db.")
+        raise RegistryError(
+            f"The MLflow tracking URI '{tracking_uri}' has the unsupported scheme '{scheme}:'. Use one "
+            f"of {', '.join(sorted(SCHEMES))}, e.g. mlflow:sqlite:///mlflow.db."
+        )
     if scheme == "sqlite":
         path = _sqlite_path(tracking_uri)
         if path.is_dir():
@@ -100,16 +107,20 @@ def _check_mlflow_database(path: Path) -> None:
     from urllib.parse import quote
 
     if not path.is_file():
-        raise RegistryError(f"There is no MLflow database at '{path}'. Give the --registry used by 'check'; a read-only "
-                            "command never creates one.")
+        raise RegistryError(
+            f"There is no MLflow database at '{path}'. Give the --registry used by 'check'; a read-only "
+            "command never creates one."
+        )
     try:
         with closing(sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1", uri=True)) as conn:
             tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.Error as err:
         raise RegistryError(f"'{path}' is not an MLflow database ({err}).") from None
     if not {"registered_models", "model_versions"} <= tables:
-        raise RegistryError(f"'{path}' is not an MLflow database (it has no registered_models table). Give the "
-                            "--registry used by 'check'; the file was not changed.")
+        raise RegistryError(
+            f"'{path}' is not an MLflow database (it has no registered_models table). Give the "
+            "--registry used by 'check'; the file was not changed."
+        )
 
 
 def _default_artifacts(tracking_uri: str) -> str | None:
@@ -120,8 +131,11 @@ def _default_artifacts(tracking_uri: str) -> str | None:
 
 
 def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
-    tags = {f"{_P}{k}": str(metadata[k]) for k in ("decision", "sha256", "policy_hash", "data_fingerprint", "created",
-                                                      "name", "primary_metric") if metadata.get(k) is not None}
+    tags = {
+        f"{_P}{k}": str(metadata[k])
+        for k in ("decision", "sha256", "policy_hash", "data_fingerprint", "created", "name", "primary_metric")
+        if metadata.get(k) is not None
+    }
     for metric, values in (metadata.get("gap") or {}).items():
         for key, value in values.items():
             if value is not None:
@@ -163,7 +177,9 @@ def _save_native(model: Any, path: Path, *, trusted: Sequence[str]) -> str:
     import mlflow.sklearn
 
     mlflow.sklearn.save_model(
-        model, str(path), serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+        model,
+        str(path),
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
         skops_trusted_types=list(trusted) or None,
         pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
     )
@@ -178,9 +194,14 @@ def run_name(name: str, metadata: dict[str, Any], created: str) -> str:
 
 def run_params(metadata: dict[str, Any]) -> dict[str, str]:
     """The run's params: model spec and parameters, folds, repeats, seed, policy hash."""
-    params = {"model.spec": metadata.get("model_spec"), "cv.folds": metadata.get("folds"),
-              "cv.repeats": metadata.get("repeats"), "cv.seed": metadata.get("seed"),
-              "policy_hash": metadata.get("policy_hash"), "data_fingerprint": metadata.get("data_fingerprint")}
+    params = {
+        "model.spec": metadata.get("model_spec"),
+        "cv.folds": metadata.get("folds"),
+        "cv.repeats": metadata.get("repeats"),
+        "cv.seed": metadata.get("seed"),
+        "policy_hash": metadata.get("policy_hash"),
+        "data_fingerprint": metadata.get("data_fingerprint"),
+    }
     params.update({f"model.param.{k}": v for k, v in (metadata.get("params") or {}).items()})
     return {k: str(v)[:6000] for k, v in params.items() if v is not None}
 
@@ -191,8 +212,14 @@ def _finite(value: Any) -> bool:
 
 def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
     """The run's metrics: per metric train, test, gap and interval bounds (and relative gap, holdout); noise rate; shift AUC."""
-    names = {"train_mean": "train", "test_mean": "test", "gap_mean": "gap", "gap_ci_low": "gap_ci_low",
-             "gap_ci_high": "gap_ci_high", "relative_gap": "relative_gap"}
+    names = {
+        "train_mean": "train",
+        "test_mean": "test",
+        "gap_mean": "gap",
+        "gap_ci_low": "gap_ci_low",
+        "gap_ci_high": "gap_ci_high",
+        "relative_gap": "relative_gap",
+    }
     metrics: dict[str, Any] = {}
     for metric, values in (metadata.get("gap") or {}).items():
         metrics.update({f"{metric}.{names[k]}": v for k, v in values.items() if k in names})
@@ -205,13 +232,17 @@ def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
 
 def run_tags(metadata: dict[str, Any]) -> dict[str, str]:
     """The run's tags: the decision, the diagnosis and the reasons."""
-    tags = {f"{_P}decision": metadata.get("decision"), f"{_P}diagnosis": metadata.get("diagnosis"),
-            f"{_P}reasons": "; ".join(map(str, metadata.get("reasons") or []))[:5000] or None}
+    tags = {
+        f"{_P}decision": metadata.get("decision"),
+        f"{_P}diagnosis": metadata.get("diagnosis"),
+        f"{_P}reasons": "; ".join(map(str, metadata.get("reasons") or []))[:5000] or None,
+    }
     return {k: str(v) for k, v in tags.items() if v is not None}
 
 
 def _store_errors(fn: Callable[..., T]) -> Callable[..., T]:
     """MLflow, SQLAlchemy and HTTP failures of the store as one :class:`RegistryError` line."""
+
     @functools.wraps(fn)
     def wrapper(self: MlflowRegistry, *args: Any, **kwargs: Any) -> T:
         try:
@@ -310,14 +341,17 @@ class MlflowRegistry(Registry):
                 raise IntegrityError(f"The model file of version {version} cannot be read: {err}.") from None
         return checked(version, data, mv.tags.get(f"{_P}sha256"))
 
-    def _audit(
-        self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None
-    ) -> None:
+    def _audit(self, version: str | None, action: str, actor: str, reasons: Sequence[str], previous: str | None) -> None:
         tags = {} if version is None else self._version(version).tags
         entry = AuditEntry(
-            time=now(), version=version, action=action, reasons=tuple(str(r)[:300] for r in reasons)[:10],
-            policy_hash=tags.get(f"{_P}policy_hash"), data_fingerprint=tags.get(f"{_P}data_fingerprint"),
-            actor=actor, previous=previous,
+            time=now(),
+            version=version,
+            action=action,
+            reasons=tuple(str(r)[:300] for r in reasons)[:10],
+            policy_hash=tags.get(f"{_P}policy_hash"),
+            data_fingerprint=tags.get(f"{_P}data_fingerprint"),
+            actor=actor,
+            previous=previous,
         )
         key = f"{_P}audit.{time.time_ns():020d}.{secrets.token_hex(2)}"
         self.client.set_registered_model_tag(str(self._name()), key, json.dumps(entry.to_dict(), sort_keys=True))
@@ -344,7 +378,12 @@ class MlflowRegistry(Registry):
 
     @_store_errors
     def register(
-        self, model: Any, *, name: str, metadata: dict[str, Any], report: dict[str, Any] | None = None,
+        self,
+        model: Any,
+        *,
+        name: str,
+        metadata: dict[str, Any],
+        report: dict[str, Any] | None = None,
         documents: Mapping[str, str] | None = None,
     ) -> str:
         """Log the model as a native MLflow model (sklearn flavour, skops format) in a run carrying the
@@ -365,7 +404,8 @@ class MlflowRegistry(Registry):
         created = now()
         exp = self.client.get_experiment_by_name(self.experiment)
         exp_id = (
-            exp.experiment_id if exp is not None
+            exp.experiment_id
+            if exp is not None
             else self.client.create_experiment(self.experiment, artifact_location=self.artifact_location)
         )
         run = self.client.create_run(exp_id, run_name=run_name(name, metadata, created), tags=run_tags(metadata))
@@ -384,9 +424,11 @@ class MlflowRegistry(Registry):
                     (reports / Path(file_name).name).write_text(text, encoding="utf-8")
                 if any(reports.iterdir()):
                     self.client.log_artifacts(run_id, str(reports))
-            self.client.log_batch(run_id, metrics=[Metric(k, v, int(time.time() * 1000), 0)
-                                                   for k, v in run_metrics(metadata).items()],
-                                  params=[Param(k, v) for k, v in run_params(metadata).items()])
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric(k, v, int(time.time() * 1000), 0) for k, v in run_metrics(metadata).items()],
+                params=[Param(k, v) for k, v in run_params(metadata).items()],
+            )
         except BaseException:
             self.client.set_terminated(run_id, status="FAILED")
             raise
@@ -460,13 +502,17 @@ class MlflowRegistry(Registry):
             return None
         size = found[name].file_size
         if size is not None and size > MAX_DOCUMENT_BYTES:
-            raise RegistryError(f"The file {name} of version {version} is {size:,} bytes, more than the "
-                                f"{MAX_DOCUMENT_BYTES:,} gapgates reads; refusing to download it.")
+            raise RegistryError(
+                f"The file {name} of version {version} is {size:,} bytes, more than the "
+                f"{MAX_DOCUMENT_BYTES:,} gapgates reads; refusing to download it."
+            )
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(self.client.download_artifacts(mv.run_id, name, dst_path=tmp))
             if path.stat().st_size > MAX_DOCUMENT_BYTES:
-                raise RegistryError(f"The file {name} of version {version} is larger than the {MAX_DOCUMENT_BYTES:,} "
-                                    "bytes gapgates reads; refusing it.")
+                raise RegistryError(
+                    f"The file {name} of version {version} is larger than the {MAX_DOCUMENT_BYTES:,} "
+                    "bytes gapgates reads; refusing it."
+                )
             return path.read_bytes()
 
     @_store_errors
@@ -482,9 +528,17 @@ class MlflowRegistry(Registry):
             status = "production" if str(mv.version) == production else "registered"
             status = "orphan" if f"{_P}orphan" in tags else status
             meta = _nested(tags)
-            out.append(VersionInfo(version=str(mv.version), name=name, created=meta.get("created", ""),
-                                   sha256=meta.get("sha256", ""), decision=meta.get("decision"), status=status,
-                                   metadata=meta))
+            out.append(
+                VersionInfo(
+                    version=str(mv.version),
+                    name=name,
+                    created=meta.get("created", ""),
+                    sha256=meta.get("sha256", ""),
+                    decision=meta.get("decision"),
+                    status=status,
+                    metadata=meta,
+                )
+            )
         return out
 
     @_store_errors

@@ -55,12 +55,12 @@ class TrainingSample:
 
     def metadata(self) -> dict[str, Any]:
         """The ``training_sample`` entry of the version's metadata."""
-        return {"file": SAMPLE_FILE, "target": self.target, "rows": self.rows, "of_rows": self.of_rows,
-                "sha256": self.sha256}
+        return {"file": SAMPLE_FILE, "target": self.target, "rows": self.rows, "of_rows": self.of_rows, "sha256": self.sha256}
 
 
-def training_sample(X: pd.DataFrame, y: pd.Series, *, target: str, seed: int = 0,
-                    max_rows: int = MAX_SAMPLE_ROWS) -> tuple[TrainingSample, str]:
+def training_sample(
+    X: pd.DataFrame, y: pd.Series, *, target: str, seed: int = 0, max_rows: int = MAX_SAMPLE_ROWS
+) -> tuple[TrainingSample, str]:
     """A bounded, seeded sample of training rows and its CSV text.
 
     Args:
@@ -88,8 +88,13 @@ def training_sample(X: pd.DataFrame, y: pd.Series, *, target: str, seed: int = 0
         if len(text.encode("utf-8")) <= MAX_SAMPLE_BYTES or rows <= 1:  # very wide rows: fewer of them
             break
         rows //= 2
-    sample = TrainingSample(table=table.reset_index(drop=True), target=target, rows=len(table), of_rows=len(X),
-                            sha256=sha256_bytes(text.encode("utf-8")))
+    sample = TrainingSample(
+        table=table.reset_index(drop=True),
+        target=target,
+        rows=len(table),
+        of_rows=len(X),
+        sha256=sha256_bytes(text.encode("utf-8")),
+    )
     return sample, text
 
 
@@ -116,23 +121,30 @@ def load_training_sample(registry: Registry, version: str, *, metadata: dict[str
             "so drift cannot be measured. Register and promote the model again with this gapgates version."
         )
     if len(data) > MAX_SAMPLE_BYTES:
-        raise RegistryError(f"The training sample of version {version} is {len(data):,} bytes, more than gapgates "
-                            f"writes ({MAX_SAMPLE_BYTES:,}); refusing to read it. Register the model again.")
+        raise RegistryError(
+            f"The training sample of version {version} is {len(data):,} bytes, more than gapgates "
+            f"writes ({MAX_SAMPLE_BYTES:,}); refusing to read it. Register the model again."
+        )
     digest = sha256_bytes(data)
     if digest != entry.get("sha256"):
-        raise RegistryError(f"The training sample of version {version} does not match its recorded sha256 (expected "
-                            f"{str(entry.get('sha256'))[:12]}…, got {digest[:12]}…); refusing to use it.")
+        raise RegistryError(
+            f"The training sample of version {version} does not match its recorded sha256 (expected "
+            f"{str(entry.get('sha256'))[:12]}…, got {digest[:12]}…); refusing to use it."
+        )
     target = str(entry.get("target"))
     try:
         table = pd.read_csv(io.BytesIO(data))
     except (ValueError, pd.errors.ParserError) as err:
         raise RegistryError(f"The training sample of version {version} cannot be read as CSV: {err}.") from None
     if target not in table.columns:
-        raise RegistryError(f"The training sample of version {version} has no target column '{target}'. "
-                            "Register the model again.")
+        raise RegistryError(
+            f"The training sample of version {version} has no target column '{target}'. Register the model again."
+        )
     recorded, of_rows = entry.get("rows"), entry.get("of_rows")
     if len(table) > MAX_SAMPLE_ROWS or (isinstance(recorded, int) and recorded != len(table)):
-        raise RegistryError(f"The training sample of version {version} has {len(table):,} rows, not the "
-                            f"{recorded} recorded (at most {MAX_SAMPLE_ROWS:,}); refusing to use it.")
+        raise RegistryError(
+            f"The training sample of version {version} has {len(table):,} rows, not the "
+            f"{recorded} recorded (at most {MAX_SAMPLE_ROWS:,}); refusing to use it."
+        )
     of_rows = of_rows if isinstance(of_rows, int) and not isinstance(of_rows, bool) and of_rows >= 0 else len(table)
     return TrainingSample(table=table, target=target, rows=len(table), of_rows=of_rows, sha256=digest)

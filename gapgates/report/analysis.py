@@ -23,15 +23,18 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}"
 
 
-
 def analysis_charts(report: dict[str, Any]) -> dict[str, str]:
     """The charts of the sections present in a ``report.json`` mapping, by name."""
     charts: dict[str, str] = {}
     seg = report.get("segments")
     if isinstance(seg, dict) and seg.get("segments"):
         floor = ((report.get("policy") or {}).get("segments") or {}).get("min_test_score")
-        charts["segments"] = segments_chart(seg["segments"], overall=seg.get("overall"), metric=seg.get("metric") or "",
-                                            floor=floor.get("limit") if isinstance(floor, dict) else None)
+        charts["segments"] = segments_chart(
+            seg["segments"],
+            overall=seg.get("overall"),
+            metric=seg.get("metric") or "",
+            floor=floor.get("limit") if isinstance(floor, dict) else None,
+        )
     cls = report.get("classification")
     if isinstance(cls, dict):
         if cls.get("classes") and cls.get("confusion"):
@@ -46,26 +49,37 @@ def analysis_charts(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _segment_lines(seg: dict[str, Any]) -> list[str]:
-    lines = ["## Weak segments", "",
-             f"Out-of-fold {seg.get('metric')} per slice of at least {seg.get('min_rows')} rows, worst first "
-             f"(by the upper bound of its {seg.get('interval')} interval); all rows: {_fmt(seg.get('overall'))}. "
-             f"{seg.get('judged')} slices judged.", "",
-             "| segment | rows | test | interval | train | gap |", "|---|---:|---:|---|---:|---:|"]
+    lines = [
+        "## Weak segments",
+        "",
+        f"Out-of-fold {seg.get('metric')} per slice of at least {seg.get('min_rows')} rows, worst first "
+        f"(by the upper bound of its {seg.get('interval')} interval); all rows: {_fmt(seg.get('overall'))}. "
+        f"{seg.get('judged')} slices judged.",
+        "",
+        "| segment | rows | test | interval | train | gap |",
+        "|---|---:|---:|---|---:|---:|",
+    ]
     for s in (seg.get("segments") or [])[:10]:
-        lines.append(f"| {s.get('description')} | {s.get('rows')} | {_fmt(s.get('test'))} | "
-                     f"[{_fmt(s.get('low'))}, {_fmt(s.get('high'))}] | {_fmt(s.get('train'))} | {_fmt(s.get('gap'))} |")
+        lines.append(
+            f"| {s.get('description')} | {s.get('rows')} | {_fmt(s.get('test'))} | "
+            f"[{_fmt(s.get('low'))}, {_fmt(s.get('high'))}] | {_fmt(s.get('train'))} | {_fmt(s.get('gap'))} |"
+        )
     return [*lines, ""]
 
 
 def _classification_lines(cls: dict[str, Any]) -> list[str]:
     lines = ["## How the model errs", ""]
     if cls.get("ece") is not None:
-        lines += [f"Expected calibration error ({(cls.get('reliability') or {}).get('of')}, {cls.get('ece_bins')} bins): "
-                  f"{_fmt(cls['ece'])}.", ""]
+        lines += [
+            f"Expected calibration error ({(cls.get('reliability') or {}).get('of')}, {cls.get('ece_bins')} bins): "
+            f"{_fmt(cls['ece'])}.",
+            "",
+        ]
     lines += ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label, v in list((cls.get("per_class") or {}).items())[:MAX_CLASSES]:
-        lines.append(f"| {label} | {_fmt(v.get('precision'))} | {_fmt(v.get('recall'))} | {_fmt(v.get('f1'))} | "
-                     f"{v.get('support')} |")
+        lines.append(
+            f"| {label} | {_fmt(v.get('precision'))} | {_fmt(v.get('recall'))} | {_fmt(v.get('f1'))} | {v.get('support')} |"
+        )
     aucs = [f"{c.get('label')} {_fmt((c.get('roc') or {}).get('auc'))}" for c in cls.get("curves") or []]
     return [*lines, "", *([f"ROC AUC (one-vs-rest): {', '.join(aucs)}.", ""] if aucs else [])]
 
@@ -73,17 +87,23 @@ def _classification_lines(cls: dict[str, Any]) -> list[str]:
 def _regression_lines(reg: dict[str, Any]) -> list[str]:
     lines = ["## How the model errs", "", "| target bin | rows | MAE | bias |", "|---|---:|---:|---:|"]
     for b in reg.get("by_quantile") or []:
-        lines.append(f"| [{_fmt(b.get('low'))}, {_fmt(b.get('high'))}] | {b.get('rows')} | {_fmt(b.get('mae'))} | "
-                     f"{_fmt(b.get('bias'))} |")
+        lines.append(
+            f"| [{_fmt(b.get('low'))}, {_fmt(b.get('high'))}] | {b.get('rows')} | {_fmt(b.get('mae'))} | {_fmt(b.get('bias'))} |"
+        )
     return [*lines, ""]
 
 
 def _data_issue_lines(d: dict[str, Any]) -> list[str]:
     sample = f" (a random sample of {d.get('rows')} of {d.get('total_rows')} rows)" if d.get("sampled") else ""
-    lines = ["## Training-data issues (cleanlab Datalab)", "",
-             f"Exact duplicates: {d.get('exact_duplicates')} rows; conflicting labels: "
-             f"{'–' if d.get('conflicting_labels') is None else d.get('conflicting_labels')} rows{sample}.", "",
-             "| issue | rows | share | score |", "|---|---:|---:|---:|"]
+    lines = [
+        "## Training-data issues (cleanlab Datalab)",
+        "",
+        f"Exact duplicates: {d.get('exact_duplicates')} rows; conflicting labels: "
+        f"{'–' if d.get('conflicting_labels') is None else d.get('conflicting_labels')} rows{sample}.",
+        "",
+        "| issue | rows | share | score |",
+        "|---|---:|---:|---:|",
+    ]
     for name, v in (d.get("summary") or {}).items():
         lines.append(f"| {name} | {v.get('issues')} | {_fmt(v.get('rate'))} | {_fmt(v.get('score'))} |")
     return [*lines, ""]
@@ -92,8 +112,12 @@ def _data_issue_lines(d: dict[str, Any]) -> list[str]:
 def analysis_markdown(report: dict[str, Any]) -> list[str]:
     """Markdown lines of the sections present in a ``report.json`` mapping."""
     lines: list[str] = []
-    for key, render in (("segments", _segment_lines), ("classification", _classification_lines),
-                        ("regression", _regression_lines), ("data_issues", _data_issue_lines)):
+    for key, render in (
+        ("segments", _segment_lines),
+        ("classification", _classification_lines),
+        ("regression", _regression_lines),
+        ("data_issues", _data_issue_lines),
+    ):
         if isinstance(report.get(key), dict):
             lines += render(report[key])
     return lines

@@ -18,8 +18,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
     from gapgates.enforcement import Approval, Enforcement
     from gapgates.pipeline.steps import RunResult
 
-__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json",
-           "write_reports"]
+__all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json", "write_reports"]
 
 SCHEMA_VERSION = "1.2"
 
@@ -55,14 +54,22 @@ def build_report(
         "schema_version": SCHEMA_VERSION,
         "gapgates_version": __version__,
         "created": result.created,
-        "model": {"name": result.name, "spec": prep.config.model, "params": config["params"],
-                  "task": "classification" if prep.classification else "regression"},
+        "model": {
+            "name": result.name,
+            "spec": prep.config.model,
+            "params": config["params"],
+            "task": "classification" if prep.classification else "regression",
+        },
         "decision": result.decision.outcome.value,
         "reasons": result.decision.reasons,
         "checks": [c.to_dict() for c in result.decision.checks],
         "primary_metric": prep.metrics[0],
-        "cv": None if gap_result is None else {
-            "n_folds": gap_result.n_folds, "folds": prep.config.folds, "repeats": prep.config.repeats,
+        "cv": None
+        if gap_result is None
+        else {
+            "n_folds": gap_result.n_folds,
+            "folds": prep.config.folds,
+            "repeats": prep.config.repeats,
             "confidence": gap_result.confidence,
             "fit_seconds": round(gap_result.cv.fit_seconds, 3),
             "adaptive": _section(gap_result.repeats),
@@ -169,8 +176,9 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["## Checks", "", "| | check | value | limit | margin | message |", "|---|---|---:|---:|---:|---|"]
     for c in report.get("checks", []):
         icon = _ICONS.get(c["status"], "")
-        lines.append(f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {_fmt(c.get('margin'))} | "
-                     f"{c['message']} |")
+        lines.append(
+            f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {_fmt(c.get('margin'))} | {c['message']} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -182,8 +190,11 @@ def _adaptive_lines(cv: dict[str, Any]) -> list[str]:
     added = adaptive["added"]
     repeats = f"{added} extra repeat of" if added == 1 else f"{added} extra repeats of"
     verb = "was" if added == 1 else "were"
-    return [f"{repeats} {adaptive.get('folds')}-fold ({adaptive.get('extra_fits')} fits) {verb} added because an "
-            f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.", ""]
+    return [
+        f"{repeats} {adaptive.get('folds')}-fold ({adaptive.get('extra_fits')} fits) {verb} added because an "
+        f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.",
+        "",
+    ]
 
 
 def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
@@ -244,8 +255,9 @@ def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Pat
     path = src / "report.json" if src.is_dir() else src
     target = Path(out) if out is not None else path.parent
     check_directory(target, "The report directory (--out)", files=("report.md", "report.html"))
-    text = documents.read_text(path, "The report", size="MAX_REPORT_BYTES",
-                               hint="Pass the --out directory of an earlier check to --from.")
+    text = documents.read_text(
+        path, "The report", size="MAX_REPORT_BYTES", hint="Pass the --out directory of an earlier check to --from."
+    )
     report = documents.load_json(text, f"The report '{path}'")
     if isinstance(report, dict) and report.get("kind") == "monitor":  # a `gapgates monitor` report
         from gapgates.report.schema import validate_monitor

@@ -18,8 +18,19 @@ import warnings
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["capacity_chart", "confusion_chart", "curves_chart", "fold_chart", "gap_chart", "history_chart",
-           "learning_curve_chart", "reliability_chart", "residual_chart", "segments_chart", "training_curve_chart"]
+__all__ = [
+    "capacity_chart",
+    "confusion_chart",
+    "curves_chart",
+    "fold_chart",
+    "gap_chart",
+    "history_chart",
+    "learning_curve_chart",
+    "reliability_chart",
+    "residual_chart",
+    "segments_chart",
+    "training_curve_chart",
+]
 
 BLUE, ORANGE, VERMILLION, GREEN, GREY = "#0072B2", "#E69F00", "#D55E00", "#009E73", "#555555"
 
@@ -34,8 +45,7 @@ class _Figures:
     no figure manager and no interactive backend (``savefig`` renders SVG with matplotlib's own SVG backend)."""
 
     @staticmethod
-    def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None,
-                 **kwargs: Any) -> tuple[Any, Any]:
+    def subplots(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float] | None = None, **kwargs: Any) -> tuple[Any, Any]:
         from matplotlib.figure import Figure
 
         fig = Figure(figsize=figsize)
@@ -49,9 +59,18 @@ class _Figures:
 def _plt() -> _Figures:
     import matplotlib
 
-    matplotlib.rcParams.update({"svg.fonttype": "none", "font.family": "sans-serif", "font.size": 10,
-                                "axes.spines.top": False, "axes.spines.right": False, "svg.hashsalt": "gapgates",
-                                "text.parse_math": False, "text.usetex": False})
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",
+            "font.family": "sans-serif",
+            "font.size": 10,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "svg.hashsalt": "gapgates",
+            "text.parse_math": False,
+            "text.usetex": False,
+        }
+    )
     return _Figures()
 
 
@@ -64,7 +83,7 @@ def _svg(fig: Any, title: str) -> str:
     finally:
         _plt().close(fig)
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     head, rest = text.split(">", 1)
     title = html.escape(title)
     return f'{head} role="img" aria-label="{title}"><title>{title}</title>{rest}'
@@ -113,12 +132,19 @@ def gap_chart(gap: dict[str, Any], *, limit: float | None, confidence: float = 0
         if low is not None and high is not None:
             ax.plot([low, high], [i, i], color=colour, linewidth=3, solid_capstyle="butt")
         ax.plot([mean], [i], marker=marker, color=colour, markersize=9, linestyle="none")
-        ax.annotate(f"{mean:.3f}" + (" over limit" if over else " within limit"), (high or mean, i),
-                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=9)
+        ax.annotate(
+            f"{mean:.3f}" + (" over limit" if over else " within limit"),
+            (high or mean, i),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
     if limit is not None:
         ax.axvline(limit, color=GREY, linestyle="--", linewidth=1.5)
-        ax.annotate(f"limit {limit:g}", (limit, len(metrics) - 0.5), xytext=(3, 0), textcoords="offset points",
-                    fontsize=9, color=GREY)
+        ax.annotate(
+            f"limit {limit:g}", (limit, len(metrics) - 0.5), xytext=(3, 0), textcoords="offset points", fontsize=9, color=GREY
+        )
     ax.axvline(0, color="#999999", linewidth=0.8)
     ax.set_yticks(range(len(metrics)), [_label(m) for m in metrics])
     ax.set_ylim(-0.6, len(metrics) - 0.4)
@@ -146,8 +172,15 @@ def fold_chart(gap: dict[str, Any], *, max_metrics: int = 3) -> str:
     return _svg(fig, "Train and test score of every fold")
 
 
-def history_chart(runs: Sequence[dict[str, Any]], current: dict[str, Any], *, metric: str, limit: float | None,
-                  latest: str = "this run", title: str | None = None) -> str:
+def history_chart(
+    runs: Sequence[dict[str, Any]],
+    current: dict[str, Any],
+    *,
+    metric: str,
+    limit: float | None,
+    latest: str = "this run",
+    title: str | None = None,
+) -> str:
     """The gap of each recorded run of this model, this run last (star, labelled ``latest``).
 
     ``title`` is the chart's accessible label (default: the gap of ``metric`` across the recorded runs).
@@ -186,8 +219,16 @@ def learning_curve_chart(sizes: Sequence[float], train: Sequence[float], test: S
     return _svg(fig, "Learning curve: train and test score against training rows")
 
 
-def training_curve_chart(iterations: Sequence[float], train: Sequence[float], test: Sequence[float],
-                         test_se: Sequence[float], *, metric: str, best: Any = None, stop: Any = None) -> str:
+def training_curve_chart(
+    iterations: Sequence[float],
+    train: Sequence[float],
+    test: Sequence[float],
+    test_se: Sequence[float],
+    *,
+    metric: str,
+    best: Any = None,
+    stop: Any = None,
+) -> str:
     """Mean train and validation score at each iteration (band: one standard error), the best iteration and
     the early-stopping point marked."""
     plt = _plt()
@@ -195,8 +236,15 @@ def training_curve_chart(iterations: Sequence[float], train: Sequence[float], te
     x = _series(iterations[:MAX_POINTS])
     valid = _series(test[:MAX_POINTS])
     se = _series(test_se[:MAX_POINTS])
-    ax.fill_between(x, [v - s for v, s in zip(valid, se)], [v + s for v, s in zip(valid, se)], color=ORANGE,
-                    alpha=0.2, linewidth=0, label="± 1 standard error")
+    ax.fill_between(
+        x,
+        [v - s for v, s in zip(valid, se)],
+        [v + s for v, s in zip(valid, se)],
+        color=ORANGE,
+        alpha=0.2,
+        linewidth=0,
+        label="± 1 standard error",
+    )
     ax.plot(x, _series(train[:MAX_POINTS]), marker="o", markersize=2, color=BLUE, linestyle="-", label="train")
     ax.plot(x, valid, marker="s", markersize=2, color=ORANGE, linestyle="--", label="validation")
     for value, style, colour, name in ((_num(best), ":", GREY, "best"), (_num(stop), "-.", GREEN, "stop early")):
@@ -208,8 +256,15 @@ def training_curve_chart(iterations: Sequence[float], train: Sequence[float], te
     return _svg(fig, "Training curve: train and validation score at each iteration, with the early-stopping point")
 
 
-def capacity_chart(values: Sequence[str], gap: Sequence[dict[str, Any]], *, param: str, metric: str,
-                   limit: float | None, recommended: int | None = None) -> str:
+def capacity_chart(
+    values: Sequence[str],
+    gap: Sequence[dict[str, Any]],
+    *,
+    param: str,
+    metric: str,
+    limit: float | None,
+    recommended: int | None = None,
+) -> str:
     """The capacity curve of a sweep: train and test score (top), the gap with its interval band against
     the policy limit (bottom), one point per value from the least to the most flexible model.
 
@@ -229,8 +284,9 @@ def capacity_chart(values: Sequence[str], gap: Sequence[dict[str, Any]], *, para
     top.plot(x, train, marker="o", color=BLUE, linestyle="-", label="train")
     top.plot(x, test, marker="s", color=ORANGE, linestyle="--", label="test")
     if recommended is not None and 0 <= recommended < len(x):
-        top.plot([recommended], [test[recommended]], marker="*", markersize=16, color=GREEN, linestyle="none",
-                 label="recommended")
+        top.plot(
+            [recommended], [test[recommended]], marker="*", markersize=16, color=GREEN, linestyle="none", label="recommended"
+        )
     top.set_ylabel(_label(metric, 30))
     top.legend(fontsize=8, frameon=False, loc="best")
     lows, highs = _series([g.get("gap_ci_low") for g in gap]), _series([g.get("gap_ci_high") for g in gap])
@@ -310,11 +366,26 @@ def curves_chart(curves: Sequence[dict[str, Any]]) -> str:
     for (style, marker), colour, c in zip(_STYLES, _COLOURS, [c for c in curves if isinstance(c, dict)][:MAX_CURVES]):
         r, p = c.get("roc") or {}, c.get("pr") or {}
         name = _label(c.get("label"), 16)
-        roc.plot(_series((r.get("fpr") or [])[:500]), _series((r.get("tpr") or [])[:500]), color=colour,
-                 linestyle=style, marker=marker, markevery=0.2, markersize=4, label=f"{name} AUC {_fmt4(r.get('auc'))}")
-        pr.plot(_series((p.get("recall") or [])[:500]), _series((p.get("precision") or [])[:500]), color=colour,
-                linestyle=style, marker=marker, markevery=0.2, markersize=4,
-                label=f"{name} AP {_fmt4(p.get('average_precision'))}")
+        roc.plot(
+            _series((r.get("fpr") or [])[:500]),
+            _series((r.get("tpr") or [])[:500]),
+            color=colour,
+            linestyle=style,
+            marker=marker,
+            markevery=0.2,
+            markersize=4,
+            label=f"{name} AUC {_fmt4(r.get('auc'))}",
+        )
+        pr.plot(
+            _series((p.get("recall") or [])[:500]),
+            _series((p.get("precision") or [])[:500]),
+            color=colour,
+            linestyle=style,
+            marker=marker,
+            markevery=0.2,
+            markersize=4,
+            label=f"{name} AP {_fmt4(p.get('average_precision'))}",
+        )
     roc.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1)
     roc.set_xlabel("false positive rate")
     roc.set_ylabel("true positive rate")
@@ -333,8 +404,14 @@ def reliability_chart(reliability: dict[str, Any], *, ece: Any) -> str:
     plt = _plt()
     fig, ax = plt.subplots(figsize=(4.0, 3.4))
     ax.plot([0, 1], [0, 1], color=GREY, linestyle=":", linewidth=1, label="perfectly calibrated")
-    ax.plot(_series((reliability.get("predicted") or [])[:500]), _series((reliability.get("observed") or [])[:500]),
-            marker="o", color=VERMILLION, linestyle="-", label=f"model (ECE {_fmt4(ece)})")
+    ax.plot(
+        _series((reliability.get("predicted") or [])[:500]),
+        _series((reliability.get("observed") or [])[:500]),
+        marker="o",
+        color=VERMILLION,
+        linestyle="-",
+        label=f"model (ECE {_fmt4(ece)})",
+    )
     ax.set_xlabel(f"mean predicted probability ({_label(reliability.get('of'), 20)})")
     ax.set_ylabel("observed frequency")
     ax.set_xlim(0, 1)
@@ -348,8 +425,15 @@ def residual_chart(regression: dict[str, Any]) -> str:
     plt = _plt()
     fig, (left, right) = plt.subplots(1, 2, figsize=(7.2, 3.0))
     res = regression.get("residuals") or {}
-    left.plot(_series((res.get("predicted") or [])[:500]), _series((res.get("residual") or [])[:500]), marker="o",
-              markersize=3, color=BLUE, linestyle="none", alpha=0.6)
+    left.plot(
+        _series((res.get("predicted") or [])[:500]),
+        _series((res.get("residual") or [])[:500]),
+        marker="o",
+        markersize=3,
+        color=BLUE,
+        linestyle="none",
+        alpha=0.6,
+    )
     left.axhline(0, color=GREY, linestyle="--", linewidth=1)
     left.set_xlabel("predicted")
     left.set_ylabel("residual (true − predicted)")

@@ -40,8 +40,15 @@ from gapgates.registry.base import AuditEntry, VersionInfo
 from gapgates.report.build import write_json
 
 __all__ = [
-    "DIGEST_FILES", "DIGEST_SCHEMA_VERSION", "LAST_DECISIONS", "build_digest", "digest_summary", "render_digest_html",
-    "render_digest_markdown", "when", "write_digest",
+    "DIGEST_FILES",
+    "DIGEST_SCHEMA_VERSION",
+    "LAST_DECISIONS",
+    "build_digest",
+    "digest_summary",
+    "render_digest_html",
+    "render_digest_markdown",
+    "when",
+    "write_digest",
 ]
 
 DIGEST_SCHEMA_VERSION = "1.0"
@@ -54,8 +61,12 @@ DIGEST_FILES = ("digest.json", "digest.md", "digest.html")
 _ANSWERS = ("approve", "reject", "withdraw")
 #: Decision → (label, symbol, css class), for gate and monitor runs. Text and symbol carry the meaning.
 DECISIONS = {
-    "promote": ("PROMOTE", "✔", "ok"), "block": ("BLOCK", "✖", "bad"), "needs_approval": ("NEEDS APPROVAL", "❗", "warn"),
-    "ok": ("OK", "✔", "ok"), "warn": ("WARN", "⚠", "warn"), "retrain": ("RETRAIN", "↻", "bad"),
+    "promote": ("PROMOTE", "✔", "ok"),
+    "block": ("BLOCK", "✖", "bad"),
+    "needs_approval": ("NEEDS APPROVAL", "❗", "warn"),
+    "ok": ("OK", "✔", "ok"),
+    "warn": ("WARN", "⚠", "warn"),
+    "retrain": ("RETRAIN", "↻", "bad"),
 }
 
 
@@ -96,21 +107,29 @@ def _registry_views(locations: Sequence[str | Path]) -> dict[str, _RegistryView]
     views: dict[str, _RegistryView] = {}
     for location in locations:
         if is_mlflow(str(location)):
-            raise ConfigError(f"The digest reads directory registries (one model's versions each). Got '{location}'. "
-                              "Pass the registry directories that 'check --registry' wrote.")
+            raise ConfigError(
+                f"The digest reads directory registries (one model's versions each). Got '{location}'. "
+                "Pass the registry directories that 'check --registry' wrote."
+            )
         reg = open_registry(location, must_exist=True)
         versions = {v.version: v for v in reg.versions()}
         production = reg.production
         audit = tuple(reg.audit())
-        since = next((e.time for e in reversed(audit) if e.action in ("promote", "rollback") and e.version == production),
-                     None) if production is not None else None
+        since = (
+            next((e.time for e in reversed(audit) if e.action in ("promote", "rollback") and e.version == production), None)
+            if production is not None
+            else None
+        )
         for name in sorted({v.name for v in versions.values() if v.name}):
             if name in views:
-                raise ConfigError(f"Two registries hold versions of the model '{name}': '{views[name].path}' and "
-                                  f"'{location}'. Pass one registry per model.")
+                raise ConfigError(
+                    f"Two registries hold versions of the model '{name}': '{views[name].path}' and "
+                    f"'{location}'. Pass one registry per model."
+                )
             own = {k: v for k, v in versions.items() if v.name == name}
-            views[name] = _RegistryView(str(location), production if production in own else None,
-                                        since if production in own else None, own, audit)
+            views[name] = _RegistryView(
+                str(location), production if production in own else None, since if production in own else None, own, audit
+            )
     return views
 
 
@@ -124,14 +143,20 @@ def _policy_limits(policy: str | Path | None) -> dict[str, Any]:
 
     loaded = load_policy(policy)
     monitor = getattr(loaded, "monitor", None)  # the [monitor] section, in a policy model that has one
-    return {"path": None if policy is None else str(policy), "gap_limit": _limit(loaded.gap.max_gap),
-            "production_gap_limit": _limit(getattr(monitor, "max_production_gap", None))}
+    return {
+        "path": None if policy is None else str(policy),
+        "gap_limit": _limit(loaded.gap.max_gap),
+        "production_gap_limit": _limit(getattr(monitor, "max_production_gap", None)),
+    }
 
 
 def _gap(run: RunRecord, metric: str | None) -> dict[str, float | None]:
     rec = run.gaps.get(metric or "")
-    return {"gap": None, "ci_low": None, "ci_high": None} if rec is None else \
-        {"gap": rec.gap, "ci_low": rec.ci_low, "ci_high": rec.ci_high}
+    return (
+        {"gap": None, "ci_low": None, "ci_high": None}
+        if rec is None
+        else {"gap": rec.gap, "ci_low": rec.ci_low, "ci_high": rec.ci_high}
+    )
 
 
 def _decision_entry(run: RunRecord, view: _RegistryView | None) -> dict[str, Any]:
@@ -141,12 +166,20 @@ def _decision_entry(run: RunRecord, view: _RegistryView | None) -> dict[str, Any
     if info is not None:
         recorded = info.metadata.get("reasons")
         reasons = [str(r) for r in recorded] if isinstance(recorded, list) else []  # metadata is a file: take no shape on trust
-        reasons += [f"{e.action} by {e.actor}: {'; '.join(e.reasons) or 'no reason given'}"
-                    for e in view.answers(info.version)]  # type: ignore[union-attr]
-    return {"id": run.id, "time": run.time, "kind": run.kind, "decision": run.decision, "version": run.version,
-            "metric": run.primary_metric, **_gap(run, run.primary_metric), "reasons": reasons,
-            "reasons_source": None if info is None else "registry", "diagnosis": run.diagnosis,
-            "approval": run.approval}
+        reasons += [f"{e.action} by {e.actor}: {'; '.join(e.reasons) or 'no reason given'}" for e in view.answers(info.version)]  # type: ignore[union-attr]
+    return {
+        "id": run.id,
+        "time": run.time,
+        "kind": run.kind,
+        "decision": run.decision,
+        "version": run.version,
+        "metric": run.primary_metric,
+        **_gap(run, run.primary_metric),
+        "reasons": reasons,
+        "reasons_source": None if info is None else "registry",
+        "diagnosis": run.diagnosis,
+        "approval": run.approval,
+    }
 
 
 def _open_approval(run: RunRecord, view: _RegistryView | None) -> bool:
@@ -160,10 +193,16 @@ def _production_gap(monitor: RunRecord | None, limit: float | None, production: 
     """The latest monitor run; ``stale`` when it measured a version that is no longer production."""
     if monitor is None:
         return None
-    return {"id": monitor.id, "time": monitor.time, "decision": monitor.decision, "version": monitor.version,
-            "metric": monitor.primary_metric, "limit": limit,
-            "gaps": {m: {"gap": g.gap, "ci_low": g.ci_low, "ci_high": g.ci_high} for m, g in monitor.gaps.items()},
-            "stale": production is not None and monitor.version is not None and monitor.version != production}
+    return {
+        "id": monitor.id,
+        "time": monitor.time,
+        "decision": monitor.decision,
+        "version": monitor.version,
+        "metric": monitor.primary_metric,
+        "limit": limit,
+        "gaps": {m: {"gap": g.gap, "ci_low": g.ci_low, "ci_high": g.ci_high} for m, g in monitor.gaps.items()},
+        "stale": production is not None and monitor.version is not None and monitor.version != production,
+    }
 
 
 def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, limits: dict[str, Any]) -> dict[str, Any]:
@@ -172,25 +211,36 @@ def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, l
     metric = next((r.primary_metric for r in reversed(gates) if r.primary_metric), None)
     return {
         "name": name,
-        "production": None if view is None else {"version": view.production, "since": view.since,
-                                                  "registry": view.path},
+        "production": None if view is None else {"version": view.production, "since": view.since, "registry": view.path},
         "gate_runs": len(gates),
         "monitor_runs": len(monitors),
         "primary_metric": metric,
         "gap_limit": limits["gap_limit"],
         "last_decisions": [_decision_entry(r, view) for r in reversed(runs[-LAST_DECISIONS:])],
-        "trend": [{"id": r.id, "time": r.time, "version": r.version, "decision": r.decision, **_gap(r, metric)}
-                  for r in gates[-MAX_TREND:]],
-        "production_gap": _production_gap(monitors[-1] if monitors else None, limits["production_gap_limit"],
-                                          None if view is None else view.production),
-        "open_approvals": [{"id": r.id, "time": r.time, "version": r.version, "diagnosis": r.diagnosis,
-                            "reasons": _decision_entry(r, view)["reasons"]}
-                           for r in gates if _open_approval(r, view)],
+        "trend": [
+            {"id": r.id, "time": r.time, "version": r.version, "decision": r.decision, **_gap(r, metric)}
+            for r in gates[-MAX_TREND:]
+        ],
+        "production_gap": _production_gap(
+            monitors[-1] if monitors else None, limits["production_gap_limit"], None if view is None else view.production
+        ),
+        "open_approvals": [
+            {
+                "id": r.id,
+                "time": r.time,
+                "version": r.version,
+                "diagnosis": r.diagnosis,
+                "reasons": _decision_entry(r, view)["reasons"],
+            }
+            for r in gates
+            if _open_approval(r, view)
+        ],
     }
 
 
-def build_digest(history: str | Path, *, registries: Sequence[str | Path] = (), policy: str | Path | None = None,
-                 created: str | None = None) -> dict[str, Any]:
+def build_digest(
+    history: str | Path, *, registries: Sequence[str | Path] = (), policy: str | Path | None = None, created: str | None = None
+) -> dict[str, Any]:
     """The ``digest.json`` content of a run history (plain JSON types only; validates against ``digest.schema.json``).
 
     Args:
@@ -220,24 +270,34 @@ def build_digest(history: str | Path, *, registries: Sequence[str | Path] = (), 
     models = [_model_entry(name, by_model[name], views.get(name), limits) for name in sorted(by_model, key=str.lower)]
     notes = []
     if any(d["kind"] == "gate" and d["reasons_source"] is None for m in models for d in m["last_decisions"]):
-        notes.append("History rows do not record a decision's reasons: they are read from the registry version the run "
-                     "registered. Runs without one (no --registry for the model, or nothing registered) show their "
-                     "diagnosis instead.")
+        notes.append(
+            "History rows do not record a decision's reasons: they are read from the registry version the run "
+            "registered. Runs without one (no --registry for the model, or nothing registered) show their "
+            "diagnosis instead."
+        )
     if any(m["production"] is None for m in models):
         notes.append("Models without a --registry show no production version.")
     unmatched = sorted(set(views) - set(by_model))
     if unmatched:
         notes.append(f"Registries of models with no run in this history: {', '.join(unmatched)}.")
     return {
-        "schema_version": DIGEST_SCHEMA_VERSION, "gapgates_version": __version__, "created": created or _now(),
-        "history": str(history), "registries": [str(r) for r in registries], "policy": limits,
+        "schema_version": DIGEST_SCHEMA_VERSION,
+        "gapgates_version": __version__,
+        "created": created or _now(),
+        "history": str(history),
+        "registries": [str(r) for r in registries],
+        "policy": limits,
         "summary": {
-            "models": len(models), "gate_runs": sum(m["gate_runs"] for m in models),
+            "models": len(models),
+            "gate_runs": sum(m["gate_runs"] for m in models),
             "monitor_runs": sum(m["monitor_runs"] for m in models),
             "open_approvals": sum(len(m["open_approvals"]) for m in models),
             "blocked": [m["name"] for m in models if m["trend"] and m["trend"][-1]["decision"] == "block"],
-            "retrain": [m["name"] for m in models if (m["production_gap"] or {}).get("decision") == "retrain"
-                        and not m["production_gap"]["stale"]],  # a retrain since then answered it
+            "retrain": [
+                m["name"]
+                for m in models
+                if (m["production_gap"] or {}).get("decision") == "retrain" and not m["production_gap"]["stale"]
+            ],  # a retrain since then answered it
         },
         "notes": notes,
         "models": models,
@@ -288,8 +348,14 @@ def _why(decision: dict[str, Any]) -> str:
     if decision["kind"] == "gate" and decision["reasons_source"] == "registry":
         return "every check passed"
     approval = decision.get("approval")
-    parts = [] if not approval else [f"{'approved' if approval.get('approved') else 'not approved'} by "
-                                     f"{approval.get('actor')}: {approval.get('reason') or 'no reason given'}"]
+    parts = (
+        []
+        if not approval
+        else [
+            f"{'approved' if approval.get('approved') else 'not approved'} by "
+            f"{approval.get('actor')}: {approval.get('reason') or 'no reason given'}"
+        ]
+    )
     if decision["kind"] == "monitor":
         parts.append("gap column: the production gap (promoted test score − score on fresh labelled rows)")
     elif decision.get("diagnosis"):
@@ -316,8 +382,7 @@ def _monitor_line(model: dict[str, Any]) -> str:
     limit = "" if pg["limit"] is None else f", limit {pg['limit']:g}"
     of = f" of {pg['version']}" if pg["version"] else ""
     stale = "; that version is no longer production" if pg["stale"] else ""
-    return (f"{pg['decision']}{of}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} "
-            f"({when(pg['time'])}{stale})")
+    return f"{pg['decision']}{of}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} ({when(pg['time'])}{stale})"
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<|])")
@@ -345,8 +410,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     def cell(text: str) -> str:
         return re.sub(r"(?<!\\)\|", r"\\|", text.replace("\n", " "))  # pipes not already escaped by md()
 
-    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-            *("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(cell(c) for c in row) + " |" for row in rows),
+    ]
 
 
 def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
@@ -358,16 +426,21 @@ def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
     """
     s = document["summary"]
     blocked, retrain = (", ".join(md(n) for n in s[k]) or "none" for k in ("blocked", "retrain"))
-    lines = [f"# gapgates digest: {_count(s['models'], 'model')}, {_count(s['gate_runs'], 'gate run')}, "
-             f"{_count(s['monitor_runs'], 'monitor run')}",
-             "", f"Open approvals: {s['open_approvals']} · blocked: {blocked} · retrain advised: {retrain}", ""]
+    lines = [
+        f"# gapgates digest: {_count(s['models'], 'model')}, {_count(s['gate_runs'], 'gate run')}, "
+        f"{_count(s['monitor_runs'], 'monitor run')}",
+        "",
+        f"Open approvals: {s['open_approvals']} · blocked: {blocked} · retrain advised: {retrain}",
+        "",
+    ]
     for m in document["models"][:SUMMARY_MODELS]:
         last = m["last_decisions"][0] if m["last_decisions"] else None
         latest = "no runs" if last is None else f"last {last['kind']} {last['decision']} ({when(last['time'])})"
         approvals = len(m["open_approvals"])
-        lines.append(f"- **{md(m['name'])}**: production {_production_line(m)}; {latest}; monitoring: "
-                     f"{_monitor_line(m)}"
-                     + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else ""))
+        lines.append(
+            f"- **{md(m['name'])}**: production {_production_line(m)}; {latest}; monitoring: "
+            f"{_monitor_line(m)}" + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else "")
+        )
     if len(document["models"]) > SUMMARY_MODELS:
         lines.append(f"- …and {len(document['models']) - SUMMARY_MODELS} more models in the full digest")
     if not document["models"]:
@@ -383,15 +456,24 @@ def render_digest_markdown(document: dict[str, Any]) -> str:
     for note in document["notes"]:
         lines += ["", f"> {note}"]
     for m in document["models"]:
-        lines += ["", f"## {md(m['name'])}", "", f"- Production: {_production_line(m)}",
-                  f"- Production gap (latest monitor run): {_monitor_line(m)}",
-                  f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
-                  f"{_num(m['gap_limit'])}): " + (", ".join(_num(t["gap"]) for t in m["trend"][-10:]) or "–")]
+        lines += [
+            "",
+            f"## {md(m['name'])}",
+            "",
+            f"- Production: {_production_line(m)}",
+            f"- Production gap (latest monitor run): {_monitor_line(m)}",
+            f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
+            f"{_num(m['gap_limit'])}): " + (", ".join(_num(t["gap"]) for t in m["trend"][-10:]) or "–"),
+        ]
         for a in m["open_approvals"]:
-            lines.append(f"- Open approval: run {a['id']} ({when(a['time'])}), version {md(a['version'] or '–')}: "
-                         + md("; ".join(a["reasons"]) or f"diagnosis {a['diagnosis'] or '–'}"))
-        rows = [[when(d["time"]), d["kind"], d["decision"], md(d["version"] or "–"), gap_text(d), md(_why(d))]
-                for d in m["last_decisions"]]
+            lines.append(
+                f"- Open approval: run {a['id']} ({when(a['time'])}), version {md(a['version'] or '–')}: "
+                + md("; ".join(a["reasons"]) or f"diagnosis {a['diagnosis'] or '–'}")
+            )
+        rows = [
+            [when(d["time"]), d["kind"], d["decision"], md(d["version"] or "–"), gap_text(d), md(_why(d))]
+            for d in m["last_decisions"]
+        ]
         lines += ["", *_table(["time", "kind", "decision", "version", "gap [interval]", "why"], rows)]
     return "\n".join(lines) + "\n"
 
@@ -413,8 +495,14 @@ def _trend_chart(model: dict[str, Any]) -> str | None:
     if not points:
         return None
     metric = model["primary_metric"] or "primary metric"
-    return history_chart(points[:-1], points[-1], metric=metric, limit=model["gap_limit"], latest="latest run",
-                         title=f"Gap trend of {model['name']}: {metric} gap of each gate run against the limit")
+    return history_chart(
+        points[:-1],
+        points[-1],
+        metric=metric,
+        limit=model["gap_limit"],
+        latest="latest run",
+        title=f"Gap trend of {model['name']}: {metric} gap of each gate run against the limit",
+    )
 
 
 def render_digest_html(document: dict[str, Any]) -> str:
@@ -429,8 +517,13 @@ def render_digest_html(document: dict[str, Any]) -> str:
     charts = {m["name"]: Markup(c) for m in document["models"] if (c := _trend_chart(m)) is not None}
     ids = {m["name"]: f"{slug(m['name'])}-{i}" for i, m in enumerate(document["models"], start=1)}  # unique
     return env.get_template("digest.html.j2").render(
-        d=document, charts=charts, decisions=DECISIONS, why=_why, production=_production_line,
-        monitor=_monitor_line, ids=ids,
+        d=document,
+        charts=charts,
+        decisions=DECISIONS,
+        why=_why,
+        production=_production_line,
+        monitor=_monitor_line,
+        ids=ids,
     )
 
 

@@ -19,8 +19,16 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "TEMPLATES", "approval_summary", "champion_rows", "closeness", "closeness_lines", "environment", "failed_expectations",
-    "learning_curve_series", "render_html", "training_curve_series",
+    "TEMPLATES",
+    "approval_summary",
+    "champion_rows",
+    "closeness",
+    "closeness_lines",
+    "environment",
+    "failed_expectations",
+    "learning_curve_series",
+    "render_html",
+    "training_curve_series",
 ]
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -31,8 +39,12 @@ DECISIONS = {
     "block": ("BLOCK", "✖", "bad"),
     "needs_approval": ("NEEDS APPROVAL", "❗", "warn"),
 }
-STATUSES = {"pass": ("PASS", "✔", "ok"), "warn": ("WARN", "⚠", "warn"), "fail": ("FAIL", "✖", "bad"),
-            "skipped": ("SKIPPED", "–", "skip")}
+STATUSES = {
+    "pass": ("PASS", "✔", "ok"),
+    "warn": ("WARN", "⚠", "warn"),
+    "fail": ("FAIL", "✖", "bad"),
+    "skipped": ("SKIPPED", "–", "skip"),
+}
 
 
 def approval_summary(report: dict[str, Any]) -> str | None:
@@ -96,6 +108,7 @@ def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
         added = int(repeats["added"])
         after = f" after {added} extra repeat{'' if added == 1 else 's'}"
         after += " (inconclusive: still straddling the limit)" if repeats.get("inconclusive") else ""
+
     def num(v: Any) -> str:
         return f"{v:.4g}" if _number(v) else "–"
 
@@ -105,8 +118,11 @@ def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
 def closeness_lines(report: dict[str, Any]) -> list[str]:
     """:func:`closeness` of every gap check (``gap:*``, ``relative_gap:*``): how close the gated intervals came."""
     gate_on = ((report.get("policy") or {}).get("gap") or {}).get("gate_on", "upper")
-    checks = [c for c in report.get("checks") or [] if isinstance(c, dict)
-              and str(c.get("name", "")).startswith(("gap:", "relative_gap:"))]
+    checks = [
+        c
+        for c in report.get("checks") or []
+        if isinstance(c, dict) and str(c.get("name", "")).startswith(("gap:", "relative_gap:"))
+    ]
     return [line for c in checks if (line := closeness(c, gate_on=gate_on)) is not None]
 
 
@@ -134,8 +150,7 @@ def training_curve_series(section: Any) -> tuple[list[float], list[float], list[
     if not isinstance(points, list) or not points:
         return None
     try:
-        series = [[math.nan if p[k] is None else float(p[k]) for p in points]
-                  for k in ("iteration", "train", "test", "test_se")]
+        series = [[math.nan if p[k] is None else float(p[k]) for p in points] for k in ("iteration", "train", "test", "test_se")]
     except (KeyError, TypeError, ValueError):
         return None
     return series[0], series[1], series[2], series[3]
@@ -194,8 +209,11 @@ def _charts(report: dict[str, Any]) -> dict[str, str]:
     if training is not None:
         section = report["training_curve"]
         charts["training_curve"] = plots.training_curve_chart(
-            *training, metric=section.get("metric") or "score", best=section.get("best_iteration"),
-            stop=section.get("stopping_iteration"))
+            *training,
+            metric=section.get("metric") or "score",
+            best=section.get("best_iteration"),
+            stop=section.get("stopping_iteration"),
+        )
     from gapgates.report.analysis import analysis_charts
 
     charts.update(analysis_charts(report))
@@ -207,8 +225,11 @@ def environment() -> Any:
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.ChainableUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["fmt"] = fmt
     return env
@@ -231,10 +252,15 @@ def render_html(report: dict[str, Any]) -> str:
     gap_status = {c["name"].split(":", 1)[1]: c["status"] for c in checks if c.get("name", "").startswith("gap:")}
     charts = {k: Markup(v) for k, v in _charts(report).items()}
     return env.get_template("report.html.j2").render(
-        r=report, decision=DECISIONS.get(report.get("decision"), (str(report.get("decision")).upper(), "?", "warn")),
-        statuses=STATUSES, charts=charts, gap_limit=_limit(policy, "gap", "max_gap"), gap_status=gap_status,
+        r=report,
+        decision=DECISIONS.get(report.get("decision"), (str(report.get("decision")).upper(), "?", "warn")),
+        statuses=STATUSES,
+        charts=charts,
+        gap_limit=_limit(policy, "gap", "max_gap"),
+        gap_status=gap_status,
         gate_on=(policy.get("gap") or {}).get("gate_on", "upper"),
-        failed_expectations=failed_expectations(report.get("quality")), champion_rows=champion_rows(report),
+        failed_expectations=failed_expectations(report.get("quality")),
+        champion_rows=champion_rows(report),
         approval=approval_summary(report),
         closeness=closeness_lines(report),
     )

@@ -26,31 +26,41 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     if noise.get("skipped"):
         lines.append(f"- Label noise: skipped ({noise['skipped']})")
     elif noise.get("n_issues") is not None and noise.get("rows"):
-        lines.append(f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})"
-                     + _reference_text(noise.get("reference")))
+        lines.append(
+            f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})"
+            + _reference_text(noise.get("reference"))
+        )
     metrics = adj.get("metrics") or {}
     if metrics:
         primary = report.get("primary_metric")
         g = metrics.get(primary) or next(iter(metrics.values()))
         lines.append(f"- Noise-adjusted gap ({primary}): {fmt(g.get('gap_mean'))}, test {fmt(g.get('test_mean'))}")
     if shift.get("auc") is not None:
-        top = ", ".join(f"{t.get('feature')} ({fmt(t.get('auc'))})" for t in (shift.get("top_features") or [])[:3]
-                        if isinstance(t, dict))
-        lines.append(f"- Shift: adversarial AUC {fmt(shift['auc'])} (train vs holdout; 0.5: no shift)"
-                     + (f"; most separating: {top}" if top else ""))
+        top = ", ".join(
+            f"{t.get('feature')} ({fmt(t.get('auc'))})" for t in (shift.get("top_features") or [])[:3] if isinstance(t, dict)
+        )
+        lines.append(
+            f"- Shift: adversarial AUC {fmt(shift['auc'])} (train vs holdout; 0.5: no shift)"
+            + (f"; most separating: {top}" if top else "")
+        )
         if "drifted" in shift:
             drifted = ", ".join(str(c) for c in shift["drifted"][:5]) or "none"
             lines.append(f"- Drifted columns (KS / chi-square, α = {shift.get('drift_alpha')}): {drifted}")
     reference = report.get("reference_drift")
     if isinstance(reference, dict) and reference.get("version") is not None:
         drifted = ", ".join(str(c) for c in (reference.get("drifted") or [])[:5]) or "none"
-        lines.append(f"- Drifted since production {reference['version']}'s data ({reference.get('reference_rows')} "
-                     f"sampled rows at its promotion vs {reference.get('rows')} now): {drifted}")
+        lines.append(
+            f"- Drifted since production {reference['version']}'s data ({reference.get('reference_rows')} "
+            f"sampled rows at its promotion vs {reference.get('rows')} now): {drifted}"
+        )
     if leak:
         tops = [t for t in leak.get("top_features") or [] if isinstance(t, dict)]
-        copies = ("no holdout" if leak.get("duplicate_rate") is None else
-                  f"{leak.get('exact_duplicates', '–')} holdout rows copy a training row exactly; "
-                  f"duplicate rate {fmt(leak['duplicate_rate'])}")
+        copies = (
+            "no holdout"
+            if leak.get("duplicate_rate") is None
+            else f"{leak.get('exact_duplicates', '–')} holdout rows copy a training row exactly; "
+            f"duplicate rate {fmt(leak['duplicate_rate'])}"
+        )
         top = f"; top column {tops[0].get('feature')} ({fmt(tops[0].get('score'))})" if tops else ""
         lines.append(f"- Leakage: {copies}{top}")
     curve = report.get("learning_curve")
@@ -68,8 +78,11 @@ def _reference_text(reference: Any) -> str:
         return ""
     if reference.get("rate") is None:
         return f"; no reference rate: {reference.get('reason')}"
-    where = (f"production version {reference.get('version')}" if reference.get("source") == "registry"
-             else f"last promoted run, {reference.get('version')}")
+    where = (
+        f"production version {reference.get('version')}"
+        if reference.get("source") == "registry"
+        else f"last promoted run, {reference.get('version')}"
+    )
     return f"; reference {fmt(reference['rate'])} ({where})"
 
 
@@ -78,12 +91,19 @@ def _drift(shift: dict[str, Any]) -> list[str]:
     columns = [c for c in shift.get("columns") or [] if isinstance(c, dict)]
     if not columns:
         return []
-    lines = ["## Drift per column (training rows vs holdout)", "",
-             f"Family-wise α = {shift.get('drift_alpha')} (Bonferroni); most drifted first.", "",
-             "| column | test | statistic | p-value | PSI | drifted |", "|---|---|---:|---:|---:|---|"]
+    lines = [
+        "## Drift per column (training rows vs holdout)",
+        "",
+        f"Family-wise α = {shift.get('drift_alpha')} (Bonferroni); most drifted first.",
+        "",
+        "| column | test | statistic | p-value | PSI | drifted |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for c in columns[:10]:
-        lines.append(f"| {c.get('column')} | {c.get('test')} | {fmt(c.get('statistic'))} | {fmt(c.get('p_value'))} | "
-                     f"{fmt(c.get('psi'))} | {'yes' if c.get('drifted') else 'no'} |")
+        lines.append(
+            f"| {c.get('column')} | {c.get('test')} | {fmt(c.get('statistic'))} | {fmt(c.get('p_value'))} | "
+            f"{fmt(c.get('psi'))} | {'yes' if c.get('drifted') else 'no'} |"
+        )
     more = len(columns) - 10
     return [*lines, *(["", f"…and {more} more columns in report.json."] if more > 0 else []), ""]
 
@@ -126,8 +146,9 @@ def _champion(report: dict[str, Any]) -> list[str]:
     rows = champion_rows(report)
     if rows:
         lines += [f"| | challenger | champion {champ.get('version')} | challenger − champion |", "|---|---:|---:|---:|"]
-        lines += [f"| {r['what']} | {fmt(r['challenger'])} | {fmt(r['champion'])} | {fmt(r['difference'])} |"
-                  for r in rows] + [""]
+        lines += [f"| {r['what']} | {fmt(r['challenger'])} | {fmt(r['champion'])} | {fmt(r['difference'])} |" for r in rows] + [
+            ""
+        ]
     if champ.get("reason"):
         lines += [str(champ["reason"]), ""]
     return lines

@@ -19,23 +19,29 @@ def _f(value: float | None, digits: int = 4) -> str:
 
 def _metric_line(metric: str, g: dict[str, Any]) -> str:
     interval = "Wilson" if g["interval"] == "wilson" else "bootstrap"
-    return (f"{metric}: at promotion {_f(g['promoted_test'])}, fresh {_f(g['fresh'])} "
-            f"[{_f(g['fresh_ci_low'])}, {_f(g['fresh_ci_high'])}] ({interval}); production gap {_f(g['gap_mean'])} "
-            f"[{_f(g['gap_ci_low'])}, {_f(g['gap_ci_high'])}]")
+    return (
+        f"{metric}: at promotion {_f(g['promoted_test'])}, fresh {_f(g['fresh'])} "
+        f"[{_f(g['fresh_ci_low'])}, {_f(g['fresh_ci_high'])}] ({interval}); production gap {_f(g['gap_mean'])} "
+        f"[{_f(g['gap_ci_low'])}, {_f(g['gap_ci_high'])}]"
+    )
 
 
 def _drift_line(report: dict[str, Any]) -> str:
     drift = report["drift"]
     named = ", ".join(drift["drifted"]) or "none"
-    return (f"drift: AUC {_f(drift['auc'], 3)} (fresh {drift['fresh_rows']} rows vs training sample "
-            f"{drift['reference_rows']} rows); drifted columns: {named}")
+    return (
+        f"drift: AUC {_f(drift['auc'], 3)} (fresh {drift['fresh_rows']} rows vs training sample "
+        f"{drift['reference_rows']} rows); drifted columns: {named}"
+    )
 
 
 def monitor_lines(report: dict[str, Any]) -> list[str]:
     """The printed form of a monitor run: the verdict, one line per metric, drift, then the reasons."""
     reg = report["registry"]
-    lines = [f"MONITOR  {report['model']['name']} {reg['version']} on {report['data']['rows']} fresh rows: "
-             f"{report['decision'].upper()}"]
+    lines = [
+        f"MONITOR  {report['model']['name']} {reg['version']} on {report['data']['rows']} fresh rows: "
+        f"{report['decision'].upper()}"
+    ]
     lines += [f"  {_metric_line(m, g)}" for m, g in report["gap"].items()]
     lines.append(f"  {_drift_line(report)}")
     lines += [f"  - {reason}" for reason in report["reasons"]]
@@ -64,9 +70,11 @@ def render_monitor_markdown(report: dict[str, Any]) -> str:
         "|---|---:|---:|---|---:|---|",
     ]
     for metric, g in report["gap"].items():
-        lines.append(f"| {metric} | {_f(g['promoted_test'])} | {_f(g['fresh'])} | [{_f(g['fresh_ci_low'])}, "
-                     f"{_f(g['fresh_ci_high'])}] ({g['interval']}) | {_f(g['gap_mean'])} | [{_f(g['gap_ci_low'])}, "
-                     f"{_f(g['gap_ci_high'])}] |")
+        lines.append(
+            f"| {metric} | {_f(g['promoted_test'])} | {_f(g['fresh'])} | [{_f(g['fresh_ci_low'])}, "
+            f"{_f(g['fresh_ci_high'])}] ({g['interval']}) | {_f(g['gap_mean'])} | [{_f(g['gap_ci_low'])}, "
+            f"{_f(g['gap_ci_high'])}] |"
+        )
     lines += [
         "",
         "## Drift from the training sample",
@@ -77,8 +85,11 @@ def render_monitor_markdown(report: dict[str, Any]) -> str:
         "| column | test | statistic | p-value | PSI | drifted |",
         "|---|---|---:|---:|---:|---|",
     ]
-    lines += [f"| {c['column']} | {c['test']} | {_f(c['statistic'])} | {_p(c['p_value'])} | {_f(c['psi'])} | "
-              f"{'yes' if c['drifted'] else 'no'} |" for c in drift["columns"]]
+    lines += [
+        f"| {c['column']} | {c['test']} | {_f(c['statistic'])} | {_p(c['p_value'])} | {_f(c['psi'])} | "
+        f"{'yes' if c['drifted'] else 'no'} |"
+        for c in drift["columns"]
+    ]
     lines += ["", "## Checks", "", "| check | status | value | limit |", "|---|---|---:|---:|"]
     lines += [f"| {c['name']} | {c['status']} | {_f(c['value'])} | {_f(c['limit'])} |" for c in report["checks"]]
     return "\n".join([*lines, ""])
@@ -96,10 +107,14 @@ def render_monitor_html(report: dict[str, Any]) -> str:
     gaps = "".join(
         f"<tr><td>{e(m)}</td><td>{_f(g['promoted_test'])}</td><td>{_f(g['fresh'])}</td>"
         f"<td>[{_f(g['fresh_ci_low'])}, {_f(g['fresh_ci_high'])}] {e(g['interval'])}</td><td>{_f(g['gap_mean'])}</td>"
-        f"<td>[{_f(g['gap_ci_low'])}, {_f(g['gap_ci_high'])}]</td></tr>" for m, g in report["gap"].items())
+        f"<td>[{_f(g['gap_ci_low'])}, {_f(g['gap_ci_high'])}]</td></tr>"
+        for m, g in report["gap"].items()
+    )
     columns = "".join(
         f"<tr><td>{e(c['column'])}</td><td>{e(c['test'])}</td><td>{_f(c['statistic'])}</td><td>{_p(c['p_value'])}</td>"
-        f"<td>{_f(c['psi'])}</td><td>{'yes' if c['drifted'] else 'no'}</td></tr>" for c in drift["columns"])
+        f"<td>{_f(c['psi'])}</td><td>{'yes' if c['drifted'] else 'no'}</td></tr>"
+        for c in drift["columns"]
+    )
     reasons = "".join(f"<li>{e(r)}</li>" for r in report["reasons"]) or "<li>Every check passed.</li>"
     title = e(f"gapgates monitor: {report['model']['name']} {reg['version']}: {report['decision'].upper()}")
     return (
@@ -110,7 +125,7 @@ def render_monitor_html(report: dict[str, Any]) -> str:
         "table{border-collapse:collapse;display:block;overflow-x:auto}td,th{padding:.25rem .6rem;"
         "border-bottom:1px solid #ddd;text-align:left}.ok{color:#1a7f37}.warn{color:#9a6700}.bad{color:#cf222e}"
         "</style></head><body>"
-        f"<h1 class=\"{css_class}\">{title}</h1>"
+        f'<h1 class="{css_class}">{title}</h1>'
         f"<p>{report['data']['rows']} fresh rows of <code>{e(report['data']['path'])}</code>; production since "
         f"{e(str(reg['promoted_at'] or 'an unknown time'))}; monitored {e(report['created'])}.</p>"
         f"<h2>Reasons</h2><ul>{reasons}</ul>"
@@ -137,5 +152,4 @@ def write_monitor(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
     from gapgates.report.schema import validate_monitor
 
     validate_monitor(report)
-    return write_rendered(out, "report", report, markdown=render_monitor_markdown(report),
-                          html=render_monitor_html(report))
+    return write_rendered(out, "report", report, markdown=render_monitor_markdown(report), html=render_monitor_html(report))

@@ -14,8 +14,16 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 
-__all__ = ["digest_schema", "monitor_schema", "report_schema", "sweep_schema", "validate_digest", "validate_monitor",
-           "validate_report", "validate_sweep"]
+__all__ = [
+    "digest_schema",
+    "monitor_schema",
+    "report_schema",
+    "sweep_schema",
+    "validate_digest",
+    "validate_monitor",
+    "validate_report",
+    "validate_sweep",
+]
 
 
 @cache

@@ -17,17 +17,31 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
     from gapgates.pipeline.sweep import Recommendation, StoppingSetting, SweepPoint, SweepResult
 
 __all__ = [
-    "REGIMES_NOTE", "SWEEP_SCHEMA_VERSION", "early_stopping_section", "recommendation_line", "recommendation_section",
-    "render_sweep_html", "render_sweep_markdown", "stopping_lines", "sweep_document", "sweep_rows", "sweep_table",
-    "with_early_stopping", "with_recommendation", "with_recommendations", "write_sweep",
+    "REGIMES_NOTE",
+    "SWEEP_SCHEMA_VERSION",
+    "early_stopping_section",
+    "recommendation_line",
+    "recommendation_section",
+    "render_sweep_html",
+    "render_sweep_markdown",
+    "stopping_lines",
+    "sweep_document",
+    "sweep_rows",
+    "sweep_table",
+    "with_early_stopping",
+    "with_recommendation",
+    "with_recommendations",
+    "write_sweep",
 ]
 
 SWEEP_SCHEMA_VERSION = "1.0"
 
 #: How the regimes are read, under every sweep table.
-REGIMES_NOTE = ("Regimes: classical before the interpolation threshold (the first value whose train score is at its "
-                "maximum); critical from the threshold to the test score's local minimum beside it; modern past it, "
-                "where train stays at its maximum and the test score improves again by more than the fold noise.")
+REGIMES_NOTE = (
+    "Regimes: classical before the interpolation threshold (the first value whose train score is at its "
+    "maximum); critical from the threshold to the test score's local minimum beside it; modern past it, "
+    "where train stays at its maximum and the test score improves again by more than the fold noise."
+)
 
 
 def _failed(point: SweepPoint) -> list[str]:
@@ -63,8 +77,13 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
     recommendation = None
     if best is not None:
         primary = best.gap.to_dict()[result.metric]
-        recommendation = {"value": best.value, "param_line": result.param_line, "test_mean": primary["test_mean"],
-                          "gap_mean": primary["gap_mean"], "gap_ci_high": primary["gap_ci_high"]}
+        recommendation = {
+            "value": best.value,
+            "param_line": result.param_line,
+            "test_mean": primary["test_mean"],
+            "gap_mean": primary["gap_mean"],
+            "gap_ci_high": primary["gap_ci_high"],
+        }
     refused = None
     if result.refused is not None:
         refused = "; ".join(result.refused.decision.reasons) or "the data failed the data-quality gate"
@@ -72,13 +91,22 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
         "schema_version": SWEEP_SCHEMA_VERSION,
         "gapgates_version": __version__,
         "created": result.created,
-        "model": {"name": config.model_name, "spec": config.model, "params": dict(config.params),
-                  "task": "classification" if prep.classification else "regression"},
+        "model": {
+            "name": config.model_name,
+            "spec": config.model,
+            "params": dict(config.params),
+            "task": "classification" if prep.classification else "regression",
+        },
         "param": result.param,
         "capacity": "increasing" if result.increasing else "decreasing",
         "primary_metric": result.metric,
-        "cv": {"folds": config.folds, "repeats": config.repeats, "seed": config.seed,
-               "confidence": prep.policy.gap.confidence, "fits": sum(p.gap.n_folds for p in result.points)},
+        "cv": {
+            "folds": config.folds,
+            "repeats": config.repeats,
+            "seed": config.seed,
+            "confidence": prep.policy.gap.confidence,
+            "fits": sum(p.gap.n_folds for p in result.points),
+        },
         "data": {"fingerprint": prep.fingerprint, "train_rows": int(prep.train.rows)},
         "policy_hash": policy_hash(prep.policy),
         "gap_limit": None if prep.policy.gap.max_gap is None else prep.policy.gap.max_gap.limit,
@@ -101,9 +129,17 @@ def sweep_rows(document: dict[str, Any]) -> list[tuple[str, ...]]:
     rows = []
     for entry in document["values"]:
         g = entry["gap"][metric]
-        rows.append((format_value(entry["value"]), _cell(g["train_mean"]), _cell(g["test_mean"]), _cell(g["gap_mean"]),
-                     f"[{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]", entry["regime"] or "–",
-                     entry["decision"] + ("" if entry["passed"] else f" ({', '.join(entry['failed'])})")))
+        rows.append(
+            (
+                format_value(entry["value"]),
+                _cell(g["train_mean"]),
+                _cell(g["test_mean"]),
+                _cell(g["gap_mean"]),
+                f"[{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]",
+                entry["regime"] or "–",
+                entry["decision"] + ("" if entry["passed"] else f" ({', '.join(entry['failed'])})"),
+            )
+        )
     return rows
 
 
@@ -114,15 +150,19 @@ def recommendation_line(document: dict[str, Any]) -> str:
         return f"No value was fit: {document['refused']}"
     if best is None:
         return f"No value of {document['param']} passes the policy."
-    return (f"Recommended: {best['param_line']} ({document['primary_metric']} test {_cell(best['test_mean'])}, "
-            f"gap {_cell(best['gap_mean'])}, interval high {_cell(best['gap_ci_high'])}; passes the policy)")
+    return (
+        f"Recommended: {best['param_line']} ({document['primary_metric']} test {_cell(best['test_mean'])}, "
+        f"gap {_cell(best['gap_mean'])}, interval high {_cell(best['gap_ci_high'])}; passes the policy)"
+    )
 
 
 def sweep_table(document: dict[str, Any]) -> list[str]:
     """The printed form of a sweep: a heading line, the table (aligned columns) and the recommendation line last."""
     param, metric, cv = document["param"], document["primary_metric"], document["cv"]
-    lines = [f"SWEEP  {document['model']['name']} over {param}: {len(document['values'])} values on the same "
-             f"{cv['folds']} folds × {cv['repeats']} repeats ({cv['fits']} fits), primary metric {metric}"]
+    lines = [
+        f"SWEEP  {document['model']['name']} over {param}: {len(document['values'])} values on the same "
+        f"{cv['folds']} folds × {cv['repeats']} repeats ({cv['fits']} fits), primary metric {metric}"
+    ]
     rows = sweep_rows(document)
     if rows:
         header = (param, "train", "test", "gap", f"{cv['confidence']:.0%} interval", "regime", "decision")
@@ -150,8 +190,9 @@ def render_sweep_markdown(document: dict[str, Any]) -> str:
         f"| {param} | train {metric} | test {metric} | gap | {cv['confidence']:.0%} interval | regime | decision |",
         "|---|---:|---:|---:|---|---|---|",
     ]
-    lines += ["| " + " | ".join(f"`{row[0]}`" if i == 0 else cell for i, cell in enumerate(row)) + " |"
-              for row in sweep_rows(document)]
+    lines += [
+        "| " + " | ".join(f"`{row[0]}`" if i == 0 else cell for i, cell in enumerate(row)) + " |" for row in sweep_rows(document)
+    ]
     lines += [
         "",
         REGIMES_NOTE,
@@ -172,8 +213,7 @@ def write_sweep(document: dict[str, Any], out: str | Path) -> dict[str, Path]:
     from gapgates.report.schema import validate_sweep
 
     validate_sweep(document)
-    return write_rendered(out, "sweep", document, markdown=render_sweep_markdown(document),
-                          html=render_sweep_html(document))
+    return write_rendered(out, "sweep", document, markdown=render_sweep_markdown(document), html=render_sweep_html(document))
 
 
 def render_sweep_html(document: dict[str, Any]) -> str:
@@ -184,14 +224,36 @@ def render_sweep_html(document: dict[str, Any]) -> str:
     metric, param = document["primary_metric"], document["param"]
     entries = document["values"]
     best = document["recommendation"]
-    position = next((i for i, e in enumerate(entries) if best is not None and e["passed"]
-                     and e["value"] == best["value"] and type(e["value"]) is type(best["value"])), None)
-    chart = capacity_chart([format_value(e["value"]) for e in entries], [e["gap"][metric] for e in entries],
-                           param=param, metric=metric, limit=document["gap_limit"], recommended=position) if entries else ""
-    header = (param, f"train {metric}", f"test {metric}", "gap", f"{document['cv']['confidence']:.0%} interval",
-              "regime", "decision")
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
-                   for row in sweep_rows(document))
+    position = next(
+        (
+            i
+            for i, e in enumerate(entries)
+            if best is not None and e["passed"] and e["value"] == best["value"] and type(e["value"]) is type(best["value"])
+        ),
+        None,
+    )
+    chart = (
+        capacity_chart(
+            [format_value(e["value"]) for e in entries],
+            [e["gap"][metric] for e in entries],
+            param=param,
+            metric=metric,
+            limit=document["gap_limit"],
+            recommended=position,
+        )
+        if entries
+        else ""
+    )
+    header = (
+        param,
+        f"train {metric}",
+        f"test {metric}",
+        "gap",
+        f"{document['cv']['confidence']:.0%} interval",
+        "regime",
+        "decision",
+    )
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in sweep_rows(document))
     title = html.escape(f"Capacity sweep: {document['model']['name']} over {param}")
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
@@ -211,9 +273,14 @@ def recommendation_section(document: dict[str, Any]) -> dict[str, Any]:
     """The ``report.json`` ``recommendation`` section of a ``check --recommend`` sweep (its ``sweep.json`` mapping)."""
     best = document["recommendation"] or {}
     return {
-        "param": document["param"], "value": best.get("value"), "param_line": best.get("param_line"),
-        "test_mean": best.get("test_mean"), "gap_mean": best.get("gap_mean"), "gap_ci_high": best.get("gap_ci_high"),
-        "tried": [e["value"] for e in document["values"]], "passing": [e["value"] for e in document["values"] if e["passed"]],
+        "param": document["param"],
+        "value": best.get("value"),
+        "param_line": best.get("param_line"),
+        "test_mean": best.get("test_mean"),
+        "gap_mean": best.get("gap_mean"),
+        "gap_ci_high": best.get("gap_ci_high"),
+        "tried": [e["value"] for e in document["values"]],
+        "passing": [e["value"] for e in document["values"] if e["passed"]],
     }
 
 
@@ -232,8 +299,10 @@ def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dic
 
     section = recommendation_section(document)
     if section["param_line"] is not None:
-        advice = (f"Verified by a capacity sweep of {section['param']}: {section['param_line']} passes the policy "
-                  f"({document['primary_metric']} test {_cell(section['test_mean'])}, gap {_cell(section['gap_mean'])}).")
+        advice = (
+            f"Verified by a capacity sweep of {section['param']}: {section['param_line']} passes the policy "
+            f"({document['primary_metric']} test {_cell(section['test_mean'])}, gap {_cell(section['gap_mean'])})."
+        )
     else:
         tried = ", ".join(format_value(v) for v in section["tried"])
         advice = f"A capacity sweep of {section['param']} ({tried}) found no value that passes the policy."
@@ -247,10 +316,14 @@ def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dic
 def _judged(run: Any, metric: str) -> dict[str, Any]:
     """A judged run's decision and primary scores, as a sweep value's row shows them."""
     primary = run.evidence.gap.to_dict()[metric] if run.evidence.gap is not None else {}
-    return {"decision": run.decision.outcome.value, "passed": run.decision.outcome.value == "promote",
-            "failed": [c.name for c in run.decision.checks if c.status.value in {"fail", "warn"}],
-            "test_mean": primary.get("test_mean"), "gap_mean": primary.get("gap_mean"),
-            "gap_ci_high": primary.get("gap_ci_high")}
+    return {
+        "decision": run.decision.outcome.value,
+        "passed": run.decision.outcome.value == "promote",
+        "failed": [c.name for c in run.decision.checks if c.status.value in {"fail", "warn"}],
+        "test_mean": primary.get("test_mean"),
+        "gap_mean": primary.get("gap_mean"),
+        "gap_ci_high": primary.get("gap_ci_high"),
+    }
 
 
 def _setting_entry(setting: StoppingSetting, metric: str) -> dict[str, Any]:
@@ -265,16 +338,22 @@ def early_stopping_section(recommendation: Recommendation, metric: str) -> dict[
         return None
     pick = recommendation.stopping_pick
     curve = recommendation.curve
-    return {"metric": metric, "stopping_iteration": None if curve is None else curve.stop,
-            "settings": [_setting_entry(s, metric) for s in recommendation.stopping],
-            "recommended": None if pick is None else pick.param_line, "note": note}
+    return {
+        "metric": metric,
+        "stopping_iteration": None if curve is None else curve.stop,
+        "settings": [_setting_entry(s, metric) for s in recommendation.stopping],
+        "recommended": None if pick is None else pick.param_line,
+        "note": note,
+    }
 
 
 def _verdict(entry: dict[str, Any]) -> str:
     if entry["passed"]:
         return f"{entry['param_line']} passes the policy (test {_cell(entry['test_mean'])}, gap {_cell(entry['gap_mean'])})"
-    return (f"{entry['param_line']} does not pass ({entry['decision'].replace('_', ' ')}: "
-            f"{', '.join(entry['failed']) or 'no check failed'})")
+    return (
+        f"{entry['param_line']} does not pass ({entry['decision'].replace('_', ' ')}: "
+        f"{', '.join(entry['failed']) or 'no check failed'})"
+    )
 
 
 def stopping_lines(section: dict[str, Any]) -> list[str]:
@@ -287,8 +366,7 @@ def stopping_lines(section: dict[str, Any]) -> list[str]:
     return [*lines, "No early-stopping setting passes the policy."]
 
 
-def with_early_stopping(report: dict[str, Any], section: dict[str, Any],
-                        checked: dict[str, Any] | None = None) -> dict[str, Any]:
+def with_early_stopping(report: dict[str, Any], section: dict[str, Any], checked: dict[str, Any] | None = None) -> dict[str, Any]:
     """A run's report with a training curve's early-stopping point: the ``training_curve`` section, and the
     advice among the diagnosis's mitigations (once: a run with ``--training-curve`` has it already), saying how
     the settings fared when re-checked against the policy.
@@ -315,8 +393,9 @@ def with_early_stopping(report: dict[str, Any], section: dict[str, Any],
     return updated
 
 
-def with_recommendations(report: dict[str, Any], recommendation: Recommendation | None
-                         ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def with_recommendations(
+    report: dict[str, Any], recommendation: Recommendation | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A run's report with what the ``recommend`` step found: the sweep's verified value (``recommendation``),
     the early-stopping settings re-checked (``training_curve``, ``early_stopping``), first among the diagnosis's
     mitigations, and a training curve that failed in ``errors``.

@@ -29,10 +29,13 @@ def worker(tmp_path_factory: pytest.TempPathFactory):
 
     load_breast_cancer(as_frame=True).frame.to_csv(root / "project" / "data" / "cancer.csv", index=False)
     policy = root / "approval.toml"
-    policy.write_text(DEMO_POLICY_PATH.read_text().replace(
-        'on_fail = "block"', 'on_fail = "needs_approval"\napproval_timeout = 600'))
-    toml = (f'data = "../data/cancer.csv"\ntarget = "target"\nmodel = "{TREE}"\npolicy = "{policy}"\n'
-            'registry = "../registry"\npromote = true\nreport_url = "https://reports.example.invalid/tree"\n')
+    policy.write_text(
+        DEMO_POLICY_PATH.read_text().replace('on_fail = "block"', 'on_fail = "needs_approval"\napproval_timeout = 600')
+    )
+    toml = (
+        f'data = "../data/cancer.csv"\ntarget = "target"\nmodel = "{TREE}"\npolicy = "{policy}"\n'
+        'registry = "../registry"\npromote = true\nreport_url = "https://reports.example.invalid/tree"\n'
+    )
     with PrefectServer(root / "home") as server:
         yield server, deployed_project(root / "project", server, toml)
 

@@ -15,8 +15,19 @@ from tests.helpers import ROOT
 
 def test_unbounded_tree_on_noisy_data_is_blocked(run_cli, noisy_csv, cli_policy, tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("check", "--data", str(noisy_csv), "--target", "label", "--model",
-                   "sklearn.tree.DecisionTreeClassifier", "--policy", str(cli_policy), "--out", str(out))
+    proc = run_cli(
+        "check",
+        "--data",
+        str(noisy_csv),
+        "--target",
+        "label",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+        "--policy",
+        str(cli_policy),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 1, proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["decision"] == "block"
@@ -35,8 +46,19 @@ def test_scaled_logistic_regression_on_breast_cancer_is_promoted(run_cli, cancer
         "def make():\n    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))\n"
     )
     out = tmp_path / "out"
-    proc = run_cli("check", "--data", str(cancer_csv), "--target", "target", "--model", f"{model_file}:make",
-                   "--policy", str(cli_policy), "--out", str(out))
+    proc = run_cli(
+        "check",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        f"{model_file}:make",
+        "--policy",
+        str(cli_policy),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads((out / "report.json").read_text())
     assert report["decision"] == "promote"
@@ -65,8 +87,9 @@ def test_help_is_fast_and_imports_no_heavy_library():
 
 
 def test_error_has_no_traceback_and_exit_2(run_cli, tmp_path):
-    proc = run_cli("check", "--data", str(tmp_path / "none.csv"), "--target", "y", "--model",
-                   "sklearn.tree.DecisionTreeClassifier")
+    proc = run_cli(
+        "check", "--data", str(tmp_path / "none.csv"), "--target", "y", "--model", "sklearn.tree.DecisionTreeClassifier"
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().count("\n") == 0
@@ -74,8 +97,16 @@ def test_error_has_no_traceback_and_exit_2(run_cli, tmp_path):
 
 
 def test_debug_shows_the_traceback(run_cli, tmp_path):
-    proc = run_cli("--debug", "check", "--data", str(tmp_path / "none.csv"), "--target", "y", "--model",
-                   "sklearn.tree.DecisionTreeClassifier")
+    proc = run_cli(
+        "--debug",
+        "check",
+        "--data",
+        str(tmp_path / "none.csv"),
+        "--target",
+        "y",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr
 
 
@@ -94,12 +125,22 @@ def _flow_runs(api_url: str) -> int:
     ("model", "code", "word"),
     [("gapgates.demo.scaled_logistic_regression", 0, "PROMOTE"), ("sklearn.tree.DecisionTreeClassifier", 1, "BLOCK")],
 )
-def test_run_uses_the_server_at_prefect_api_url(prefect_api, run_cli, cancer_csv, tmp_path, monkeypatch, model,
-                                               code, word):
+def test_run_uses_the_server_at_prefect_api_url(prefect_api, run_cli, cancer_csv, tmp_path, monkeypatch, model, code, word):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     before = _flow_runs(prefect_api)
-    proc = run_cli("run", "--data", str(cancer_csv), "--target", "target", "--model", model,
-                   "--policy", str(DEMO_POLICY_PATH), "--out", str(tmp_path / "out"))
+    proc = run_cli(
+        "run",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        model,
+        "--policy",
+        str(DEMO_POLICY_PATH),
+        "--out",
+        str(tmp_path / "out"),
+    )
     assert proc.returncode == code, proc.stdout + proc.stderr
     assert word in proc.stdout and "accuracy" in proc.stdout
     assert (tmp_path / "out" / "report.json").is_file()
@@ -109,16 +150,18 @@ def test_run_uses_the_server_at_prefect_api_url(prefect_api, run_cli, cancer_csv
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["--data", "{tmp}/nope.csv", "--target", "target", "--model", "sklearn.tree.DecisionTreeClassifier"],
-         "Data file"),
-        (["--data", "{csv}", "--target", "labl", "--model", "sklearn.tree.DecisionTreeClassifier"],
-         "target column 'labl' is not in the data"),
+        (["--data", "{tmp}/nope.csv", "--target", "target", "--model", "sklearn.tree.DecisionTreeClassifier"], "Data file"),
+        (
+            ["--data", "{csv}", "--target", "labl", "--model", "sklearn.tree.DecisionTreeClassifier"],
+            "target column 'labl' is not in the data",
+        ),
         (["--data", "{csv}", "--target", "target", "--model", "sklearn.tree.NoSuchTree"], "NoSuchTree"),
         (["--target", "y", "--model", "m"], "'data' is required"),
     ],
 )
-def test_run_bad_input_is_one_line_and_exit_2_before_any_flow_run(prefect_api, run_cli, cancer_csv, tmp_path,
-                                                                  monkeypatch, args, says):
+def test_run_bad_input_is_one_line_and_exit_2_before_any_flow_run(
+    prefect_api, run_cli, cancer_csv, tmp_path, monkeypatch, args, says
+):
     monkeypatch.setenv("PREFECT_API_URL", prefect_api)
     before = _flow_runs(prefect_api)
     proc = run_cli("run", *(a.format(tmp=tmp_path, csv=cancer_csv) for a in args))
@@ -131,8 +174,19 @@ def test_run_bad_input_is_one_line_and_exit_2_before_any_flow_run(prefect_api, r
 @pytest.mark.slow
 def test_run_works_in_ephemeral_mode(run_cli, cancer_csv, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
-    proc = run_cli("run", "--data", str(cancer_csv), "--target", "target",
-                   "--model", "sklearn.tree.DecisionTreeClassifier", "--policy", str(DEMO_POLICY_PATH), "--folds", "3")
+    proc = run_cli(
+        "run",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+        "--policy",
+        str(DEMO_POLICY_PATH),
+        "--folds",
+        "3",
+    )
     assert proc.returncode == 1, proc.stderr
     # Prefect's own log lines (its temporary server, the task states) go to its API, not to the terminal
     assert "BLOCK" in proc.stdout and proc.stderr.strip() == "", proc.stderr

@@ -12,8 +12,19 @@ def test_check_registers_and_promotes_only_on_promote(tmp_path, run_cli):
     (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n[champion]\nmax_regression = 0.5\n")
     (tmp_path / "fail.toml").write_text("[gap]\nmax_gap = 0.0001\n")
     reg = str(tmp_path / "reg")
-    common = ["check", "--data", str(data), "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
-              "--folds", "3", "--registry", reg]
+    common = [
+        "check",
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--folds",
+        "3",
+        "--registry",
+        reg,
+    ]
 
     first = run_cli(*common, "--promote", "--policy", str(tmp_path / "pass.toml"), "--out", str(tmp_path / "o1"))
     assert first.returncode == 0, first.stderr
@@ -37,7 +48,9 @@ def test_check_registers_and_promotes_only_on_promote(tmp_path, run_cli):
     payload = json.loads(shown.stdout)
     assert payload["production"] == "v1"
     assert [(v["version"], v["status"], v["decision"]) for v in payload["versions"]] == [
-        ("v1", "production", "promote"), ("v2", "registered", "block"), ("v3", "registered", "promote")
+        ("v1", "production", "promote"),
+        ("v2", "registered", "block"),
+        ("v3", "registered", "promote"),
     ]
     assert [e["action"] for e in payload["audit"]] == ["promote", "block", "register"]
 

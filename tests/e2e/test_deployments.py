@@ -25,8 +25,17 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
         f'name = "served-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{tmp_path / "out"}"\n'
     )
     with PrefectServer(tmp_path / "home") as server:
-        served = server.start(sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config),
-                              "--name", "test-serve", "--cron", "0 3 * * *")
+        served = server.start(
+            sys.executable,
+            "-m",
+            "gapgates.deployments.serve",
+            "--config",
+            str(config),
+            "--name",
+            "test-serve",
+            "--cron",
+            "0 3 * * *",
+        )
         with temporary_settings(updates={PREFECT_API_URL: server.url}):
             with get_client(sync_client=True) as client:
                 deadline = time.monotonic() + 120
@@ -57,6 +66,9 @@ def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
 def test_serve_script_refuses_a_missing_config(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "gapgates.deployments.serve", "--config", str(tmp_path / "nope.toml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr

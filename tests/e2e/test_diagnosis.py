@@ -9,9 +9,22 @@ from gapgates.report.build import render_markdown
 
 def test_learning_curve_flag_adds_the_curve(run_cli, cancer_csv, tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("check", "--data", str(cancer_csv), "--target", "target", "--model",
-                   "sklearn.tree.DecisionTreeClassifier", "--param", "max_depth=3", "--folds", "3",
-                   "--learning-curve", "--out", str(out))
+    proc = run_cli(
+        "check",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+        "--param",
+        "max_depth=3",
+        "--folds",
+        "3",
+        "--learning-curve",
+        "--out",
+        str(out),
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert "diagnosis:" in proc.stdout
     curve = json.loads((out / "report.json").read_text())["learning_curve"]

@@ -29,8 +29,14 @@ def test_digest_flow_writes_publishes_and_sends_the_summary_with_a_link(prefect_
     policy = tmp_path / "policy.toml"
     policy.write_text(f'[notify]\nwebhook_url = "{webhook_url(webhook)}"\ntimeout = 10\n')
     url = "https://reports.example.invalid/digest/"
-    state = stakeholder_digest(history=str(history), out=str(tmp_path / "out"), registries=[str(registry)],
-                               policy=str(policy), digest_url=url, return_state=True)
+    state = stakeholder_digest(
+        history=str(history),
+        out=str(tmp_path / "out"),
+        registries=[str(registry)],
+        policy=str(policy),
+        digest_url=url,
+        return_state=True,
+    )
     assert state.is_completed(), state.message
     result = state.result()
     assert result["notification"] == {"sent": True, "status": 200, "detail": ""}

@@ -57,8 +57,16 @@ def test_promoted_run_completes_and_publishes_artifacts(prefect_api, options, tm
 
     out = tmp_path / "out"
     registry = tmp_path / "registry"
-    state = _run(prefect_api, **options, model=LOGREG, name="Scaled LogReg", out=str(out), registry=str(registry),
-                 promote=True, report_url="https://reports.example.invalid/scaled-logreg/")
+    state = _run(
+        prefect_api,
+        **options,
+        model=LOGREG,
+        name="Scaled LogReg",
+        out=str(out),
+        registry=str(registry),
+        promote=True,
+        report_url="https://reports.example.invalid/scaled-logreg/",
+    )
     assert state.is_completed(), state.message
     report, promoted = final_report(state)
     assert promoted and report["decision"] == "promote" and report["registry"]["promoted"] is True
@@ -153,8 +161,7 @@ def test_sweep_values_on_two_threads_each_keep_half_of_the_free_cores(prefect_ap
     from gapgates.pipeline.steps import make_folds
 
     monkeypatch.setenv("GAPGATES_THREADS", "2")  # the free cores, whatever else the machine runs now
-    config = CheckConfig(data=options["data"], target="target", model=f"{__name__}.OpenMPRecordingTree", folds=3,
-                         n_jobs=2)
+    config = CheckConfig(data=options["data"], target="target", model=f"{__name__}.OpenMPRecordingTree", folds=3, n_jobs=2)
     prep = validate_inputs(load_inputs(config))
     splits = make_folds(prep)
     preps = [with_params(prep, {"max_depth": depth}) for depth in (2, 3)]
@@ -177,8 +184,13 @@ def test_the_flow_replays_its_fold_tasks_models_into_the_training_curve_of_gapga
     from gapgates.pipeline.definition import run_check
     from gapgates.report.build import build_report
 
-    boosting = {**options, "model": "sklearn.ensemble.GradientBoostingClassifier", "params": {"n_estimators": 30},
-                "seed": 1, "training_curve": True}
+    boosting = {
+        **options,
+        "model": "sklearn.ensemble.GradientBoostingClassifier",
+        "params": {"n_estimators": 30},
+        "seed": 1,
+        "training_curve": True,
+    }
     state = _run(prefect_api, **boosting, name="gb-curve")
     flow_curve = final_report(state)[0]["training_curve"]
     check_curve = build_report(run_check(gate_config(options=boosting)))["training_curve"]
@@ -275,9 +287,7 @@ def test_rerun_reuses_cached_folds(prefect_api, options):
 def _approval_policy(tmp_path: Path, timeout: int) -> str:
     path = tmp_path / "approval.toml"
     path.write_text(
-        DEMO_POLICY_PATH.read_text().replace(
-            'on_fail = "block"', f'on_fail = "needs_approval"\napproval_timeout = {timeout}'
-        )
+        DEMO_POLICY_PATH.read_text().replace('on_fail = "block"', f'on_fail = "needs_approval"\napproval_timeout = {timeout}')
     )
     return str(path)
 
@@ -316,8 +326,14 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
     from prefect.input.run_input import keyset_from_paused_state, read_flow_run_input
 
     registry = tmp_path / "registry"
-    opts = {**options, "model": TREE, "name": "tree-approval", "policy": _approval_policy(tmp_path, 30),
-            "registry": str(registry), "promote": True}
+    opts = {
+        **options,
+        "model": TREE,
+        "name": "tree-approval",
+        "policy": _approval_policy(tmp_path, 30),
+        "registry": str(registry),
+        "promote": True,
+    }
     thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
     description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
     assert "tree-approval" in description and "`gap:accuracy`" in description
@@ -353,8 +369,14 @@ def test_approval_timeout_blocks(prefect_api, options, tmp_path):
     from gapgates.registry import LocalRegistry
 
     registry = tmp_path / "registry"
-    opts = {**options, "model": TREE, "name": "tree-timeout", "policy": _approval_policy(tmp_path, 2),
-            "registry": str(registry), "promote": True}
+    opts = {
+        **options,
+        "model": TREE,
+        "name": "tree-timeout",
+        "policy": _approval_policy(tmp_path, 2),
+        "registry": str(registry),
+        "promote": True,
+    }
     state = _run(prefect_api, **opts)
     report, promoted = final_report(state)
     assert state.is_failed() and not promoted
@@ -378,8 +400,9 @@ def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
     namespace: dict = {}
     exec(code, namespace)  # the README's own example
     config = tmp_path / "gapgates.toml"
-    config.write_text("".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in
-                              {**options, "model": TREE}.items()))
+    config.write_text(
+        "".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in {**options, "model": TREE}.items())
+    )
     assert namespace["my_gate"](str(config)) == "block"
     config.write_text(config.read_text().replace(options["data"], str(tmp_path / "gone.csv")))
     with pytest.raises(ConfigError, match=r"gone\.csv' does not exist"):
@@ -393,8 +416,14 @@ def test_a_second_promoting_run_is_compared_with_the_first(prefect_api, options,
     from gapgates.registry import LocalRegistry
 
     registry = tmp_path / "registry"
-    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True,
-            "out": str(tmp_path / "out")}
+    opts = {
+        **options,
+        "model": LOGREG,
+        "name": "nightly",
+        "registry": str(registry),
+        "promote": True,
+        "out": str(tmp_path / "out"),
+    }
     first = _run(prefect_api, **opts)
     assert first.is_completed(), first.message
     second = _run(prefect_api, **opts)  # same data, same config: the folds come from the cache
@@ -480,10 +509,13 @@ def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, o
     new = [e.action for e in reg.audit()[before:]]
     assert new.count("promote") == 0 and (new == [] if where == "register" else new[-1] == "withdraw")
     report = json.loads((out / "report.json").read_text())
-    assert report["registry"]["production"] == "v1" and (report["registry"]["version"] == "v1" or
-                                                          report["registry"]["promoted"] is False)
+    assert report["registry"]["production"] == "v1" and (
+        report["registry"]["version"] == "v1" or report["registry"]["promoted"] is False
+    )
     with pytest.raises(_Injected):
         final_report(state)
+
+
 # --- the folds on Dask through prefect-dask: same numbers as the serial run, fold tasks executed on the cluster ---
 
 
@@ -503,8 +535,14 @@ def test_dask_folds_match_the_serial_run(prefect_api, noisy_csv, cluster):
     from gapgates.pipeline.definition import run_check
     from gapgates.report.build import build_report
 
-    options = {"data": str(noisy_csv), "target": "label", "model": "sklearn.linear_model.LogisticRegression",
-               "folds": 4, "seed": 11, "name": "dask-logreg"}
+    options = {
+        "data": str(noisy_csv),
+        "target": "label",
+        "model": "sklearn.linear_model.LogisticRegression",
+        "folds": 4,
+        "seed": 11,
+        "name": "dask-logreg",
+    }
     with Client(cluster) as client, get_task_stream(client) as stream:
         state = retrain_and_gate(options={**options, "dask": cluster.scheduler_address}, return_state=True)
     report, _ = final_report(state)
@@ -524,24 +562,24 @@ def test_recommend_fans_the_sweep_out_as_tasks_and_publishes_the_curve(prefect_a
     policy = tmp_path / "policy.toml"  # the mean accuracy gap only: a shallow tree passes, the unbounded one does not
     policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n[noise]\nmax_rate = 1.0\n')
     asked = {**options, "policy": str(policy), "model": TREE, "name": "tree-recommend", "folds": 3, "n_jobs": 2}
-    state = retrain_and_gate(options={**asked, "out": str(tmp_path / "flow"), "history": str(tmp_path / "f.sqlite")},
-                             recommend=True, return_state=True)
+    state = retrain_and_gate(
+        options={**asked, "out": str(tmp_path / "flow"), "history": str(tmp_path / "f.sqlite")}, recommend=True, return_state=True
+    )
     assert state.is_failed() and state.message.startswith("Blocked: ")  # the decision stands
     report, _ = final_report(state)
     section = report["recommendation"]
     assert section["param"] == "max_depth" and section["tried"] == list(range(1, 13))
     # the library's run (gapgates check --recommend) finds the same, value by value
-    local = run_gate(gate_config(options={**asked, "recommend": True, "out": str(tmp_path / "local"),
-                                          "history": str(tmp_path / "l.sqlite")}))
+    local = run_gate(
+        gate_config(options={**asked, "recommend": True, "out": str(tmp_path / "local"), "history": str(tmp_path / "l.sqlite")})
+    )
     assert local.report["recommendation"] == section
     flow_sweep = json.loads((tmp_path / "flow" / "sweep.json").read_text())
     local_sweep = json.loads((tmp_path / "local" / "sweep.json").read_text())
     assert [e["gap"] for e in flow_sweep["values"]] == [e["gap"] for e in local_sweep["values"]]
     # one judge-value task per value, submitted through the flow's task runner
-    runs = _task_runs(state.state_details.flow_run_id,
-                      until=lambda r: sum(t.name.startswith("sweep-") for t in r) >= 12)
-    assert sorted(t.name for t in runs if t.name.startswith("sweep-")) == sorted(
-        f"sweep-max_depth={v}" for v in range(1, 13))
+    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: sum(t.name.startswith("sweep-") for t in r) >= 12)
+    assert sorted(t.name for t in runs if t.name.startswith("sweep-")) == sorted(f"sweep-max_depth={v}" for v in range(1, 13))
     table = _artifact("gapgates-tree-recommend-sweep")
     assert table.flow_run_id == state.state_details.flow_run_id and table.type == "table"
     rows = json.loads(table.data)

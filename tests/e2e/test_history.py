@@ -30,8 +30,9 @@ def test_two_processes_writing_at_once_are_both_fully_recorded(tmp_path):
     path, go = tmp_path / "h.sqlite", tmp_path / "go"
     History(path).runs()  # create it
     script = WRITER.format(root=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(path), name, str(go)], stderr=subprocess.PIPE)
-             for name in ("a", "b")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(path), name, str(go)], stderr=subprocess.PIPE) for name in ("a", "b")
+    ]
     go.touch()
     for p in procs:
         assert p.wait(timeout=120) == 0, p.stderr.read().decode()
@@ -60,8 +61,10 @@ def test_processes_creating_the_history_at_once_all_record(tmp_path):
     script = CREATORS.format(root=str(ROOT))
     for round_ in range(10):
         path, go = tmp_path / f"h{round_}.sqlite", tmp_path / f"go{round_}"
-        procs = [subprocess.Popen([sys.executable, "-c", script, str(path), str(go), name], stderr=subprocess.PIPE)
-                 for name in ("a", "b", "c")]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", script, str(path), str(go), name], stderr=subprocess.PIPE)
+            for name in ("a", "b", "c")
+        ]
         time.sleep(0.3)  # all three waiting on the start line
         go.touch()
         for p in procs:
@@ -77,17 +80,43 @@ def test_two_checks_at_once_are_both_recorded_and_listed(tmp_path):
     env_root = {"PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "gapgates", "check", "--data", str(data), "--target", "label", "--folds", "3",
-             "--model", "sklearn.tree.DecisionTreeClassifier", "--name", name, "--out", str(tmp_path / name),
-             "--history", str(history)],
-            env={**os.environ, **env_root}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "gapgates",
+                "check",
+                "--data",
+                str(data),
+                "--target",
+                "label",
+                "--folds",
+                "3",
+                "--model",
+                "sklearn.tree.DecisionTreeClassifier",
+                "--name",
+                name,
+                "--out",
+                str(tmp_path / name),
+                "--history",
+                str(history),
+            ],
+            env={**os.environ, **env_root},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("first", "second")
     ]
     for p in procs:
         _, err = p.communicate(timeout=300)
         assert p.returncode == 1, err  # the unbounded tree is blocked
-    proc = subprocess.run([sys.executable, "-m", "gapgates", "history", "--history", str(history), "--json"],
-                          env={**os.environ, **env_root}, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gapgates", "history", "--history", str(history), "--json"],
+        env={**os.environ, **env_root},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = json.loads(proc.stdout)
     assert sorted(r["model"] for r in runs) == ["first", "second"]

@@ -61,9 +61,9 @@ def _png_is_not_blank(data: bytes) -> tuple[int, int, int]:
     width, height = struct.unpack(">II", data[16:24])
     idat, pos = b"", 8
     while pos < len(data):
-        (length,), kind = struct.unpack(">I", data[pos:pos + 4]), data[pos + 4:pos + 8]
+        (length,), kind = struct.unpack(">I", data[pos : pos + 4]), data[pos + 4 : pos + 8]
         if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
+            idat += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     raw = zlib.decompress(idat)
     return width, height, len(set(raw[: min(len(raw), 4 * width * 200)]))
@@ -84,8 +84,9 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
         assert page["championRows"] == (0 if html.parent == plain else 2)  # folds and gap (no holdout)
         if html.parent == rich:  # the drift tests beside the adversarial AUC, and the noise reference line
             assert page["driftRows"] == 2 and page["driftBox"]["shown"] and page["driftBox"]["h"] > 40
-            assert page["noiseReference"].startswith("Reference: 12.0% flagged on the last accepted data "
-                                                     "(production version v1): a change of +6.3 points.")
+            assert page["noiseReference"].startswith(
+                "Reference: 12.0% flagged on the last accepted data (production version v1): a change of +6.3 points."
+            )
         else:  # no holdout, and no promoted run in the history yet
             assert page["driftRows"] == 0 and page["noiseReference"].startswith("No reference noise rate: The history")
         # gap, folds, history, weak segments, confusion matrix, ROC/PR curves, reliability curve
@@ -112,8 +113,11 @@ def test_report_renders_in_chromium(chromium, report_dir, tmp_path, width, mobil
 
 def test_the_error_detector_sees_console_errors_and_blocked_fetches(chromium, tmp_path):
     page = tmp_path / "bad.html"
-    page.write_text('<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
-                    "<p>x</p><img src=\"http://127.0.0.1:9/x.png\">", encoding="utf-8")
+    page.write_text(
+        '<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src \'none\'">'
+        '<p>x</p><img src="http://127.0.0.1:9/x.png">',
+        encoding="utf-8",
+    )
     with Chromium(chromium) as browser:
         browser.open(page)
         errors = browser.errors()

@@ -9,8 +9,12 @@ from gapgates.registry import open_registry
 from tests.helpers import sqlite_uri
 
 X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
-META = {"decision": "promote", "policy_hash": "ph1", "data_fingerprint": "fp1",
-        "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}}}
+META = {
+    "decision": "promote",
+    "policy_hash": "ph1",
+    "data_fingerprint": "fp1",
+    "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}},
+}
 
 
 def test_mlflow_registry_cli(tmp_path, run_cli):
@@ -35,9 +39,24 @@ def test_check_registers_and_promotes_into_an_mlflow_store(tmp_path, run_cli, ca
 
     uri = f"mlflow:{sqlite_uri(tmp_path)}"
     open_registry(uri).register(LogisticRegression().fit(X, Y), name="other", metadata=META)
-    args = ["check", "--data", str(cancer_csv), "--target", "target", "--model",
-            "gapgates.demo.scaled_logistic_regression", "--policy", str(DEMO_POLICY_PATH), "--name", "logreg",
-            "--registry", uri, "--promote", "--out", str(tmp_path / "out")]
+    args = [
+        "check",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        "gapgates.demo.scaled_logistic_regression",
+        "--policy",
+        str(DEMO_POLICY_PATH),
+        "--name",
+        "logreg",
+        "--registry",
+        uri,
+        "--promote",
+        "--out",
+        str(tmp_path / "out"),
+    ]
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -32,8 +32,25 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def _check(run_cli, data: Path, store: str, out: Path, *extra: str, model: str = "gapgates.demo.scaled_logistic_regression"):
-    proc = run_cli("check", "--data", str(data), "--target", "target", "--model", model, "--policy", str(DEMO_POLICY_PATH),
-                   "--name", NAME, "--registry", f"mlflow:{store}", "--promote", "--out", str(out), *extra)
+    proc = run_cli(
+        "check",
+        "--data",
+        str(data),
+        "--target",
+        "target",
+        "--model",
+        model,
+        "--policy",
+        str(DEMO_POLICY_PATH),
+        "--name",
+        NAME,
+        "--registry",
+        f"mlflow:{store}",
+        "--promote",
+        "--out",
+        str(out),
+        *extra,
+    )
     assert proc.returncode in (0, 1), proc.stderr
     return json.loads((out / "report.json").read_text())
 
@@ -67,8 +84,9 @@ def test_a_promoted_version_loads_with_mlflows_own_loaders(run_cli, cancer_csv, 
 def test_each_run_carries_params_metrics_tags_and_reports(run_cli, cancer_csv, store, tmp_path):
     from mlflow import MlflowClient
 
-    report = _check(run_cli, cancer_csv, store, tmp_path / "out", "--folds", "5", "--repeats", "2", "--seed", "2",
-                    "--holdout-fraction", "0.2")
+    report = _check(
+        run_cli, cancer_csv, store, tmp_path / "out", "--folds", "5", "--repeats", "2", "--seed", "2", "--holdout-fraction", "0.2"
+    )
     client = MlflowClient()
     version = client.get_model_version_by_alias(NAME, "champion")  # the default alias
     run = client.get_run(version.run_id)
@@ -116,9 +134,11 @@ def test_the_alias_comes_from_the_config_file(run_cli, cancer_csv, store, tmp_pa
     from mlflow import MlflowClient
 
     config = tmp_path / "gapgates.toml"
-    config.write_text(f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
-                      f'name = "{NAME}"\npolicy = "{DEMO_POLICY_PATH}"\nregistry = "mlflow:{store}"\npromote = true\n'
-                      f'alias = "nightly"\nout = "{tmp_path / "out"}"\n')
+    config.write_text(
+        f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
+        f'name = "{NAME}"\npolicy = "{DEMO_POLICY_PATH}"\nregistry = "mlflow:{store}"\npromote = true\n'
+        f'alias = "nightly"\nout = "{tmp_path / "out"}"\n'
+    )
     assert run_cli("check", "--config", str(config)).returncode == 0
     client = MlflowClient()
     assert set(client.get_registered_model(NAME).aliases) == {"nightly"}

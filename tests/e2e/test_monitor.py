@@ -22,9 +22,23 @@ def test_monitor_says_ok_on_the_same_distribution_and_retrain_under_covariate_sh
     for name, shift, seed in (("same", 0.0, 1), ("shifted", 2.5, 2)):
         fresh = tmp_path / f"{name}.csv"
         monitor_data(400, shift=shift, seed=seed).to_csv(fresh, index=False)
-        proc = run_cli_process("monitor", "--registry", str(registry), "--model-name", "clf", "--data", str(fresh),
-                               "--target", "label", "--policy", str(policy), "--out", str(tmp_path / name),
-                               "--history", str(history))
+        proc = run_cli_process(
+            "monitor",
+            "--registry",
+            str(registry),
+            "--model-name",
+            "clf",
+            "--data",
+            str(fresh),
+            "--target",
+            "label",
+            "--policy",
+            str(policy),
+            "--out",
+            str(tmp_path / name),
+            "--history",
+            str(history),
+        )
         report = json.loads((tmp_path / name / "report.json").read_text())
         validate_monitor(report)
         runs[name] = (proc, report)
@@ -50,9 +64,13 @@ def test_monitor_says_ok_on_the_same_distribution_and_retrain_under_covariate_sh
     assert "drifted columns: x0" in proc.stdout and "x0" in (tmp_path / "shifted" / "report.html").read_text()
 
     rows = History(history).runs(kind="monitor")
-    assert [(r.kind, r.decision, r.version, r.model) for r in rows] == [("monitor", "ok", "v1", "clf"),
-                                                                         ("monitor", "retrain", "v1", "clf")]
+    assert [(r.kind, r.decision, r.version, r.model) for r in rows] == [
+        ("monitor", "ok", "v1", "clf"),
+        ("monitor", "retrain", "v1", "clf"),
+    ]
     assert rows[1].gaps["accuracy"].gap == accuracy["gap_mean"]
-    assert (rows[1].gaps["accuracy"].ci_low, rows[1].gaps["accuracy"].ci_high) == (accuracy["gap_ci_low"],
-                                                                                 accuracy["gap_ci_high"])
+    assert (rows[1].gaps["accuracy"].ci_low, rows[1].gaps["accuracy"].ci_high) == (
+        accuracy["gap_ci_low"],
+        accuracy["gap_ci_high"],
+    )
     assert History(history).runs(kind="gate") == []

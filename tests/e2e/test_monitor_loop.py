@@ -43,18 +43,35 @@ def test_a_retrain_decision_emits_the_event_and_the_automation_runs_the_retrain_
     shifted = tmp_path / "shifted.csv"
     monitor_data(400, shift=2.5, seed=2).to_csv(shifted, index=False)
     config = tmp_path / "gapgates.toml"
-    config.write_text(f'data = "{tmp_path / "train.csv"}"\ntarget = "label"\nmodel = "sklearn.linear_model.LogisticRegression"\n'
-                      f'params = {{max_iter = 1000}}\nname = "clf"\npolicy = "{policy}"\nout = "{tmp_path / "out"}"\n'
-                      f'registry = "{registry}"\npromote = true\n')
+    config.write_text(
+        f'data = "{tmp_path / "train.csv"}"\ntarget = "label"\nmodel = "sklearn.linear_model.LogisticRegression"\n'
+        f'params = {{max_iter = 1000}}\nname = "clf"\npolicy = "{policy}"\nout = "{tmp_path / "out"}"\n'
+        f'registry = "{registry}"\npromote = true\n'
+    )
     logs = [tmp_path / "serve.log", tmp_path / "home" / "server.log"]
     with PrefectServer(tmp_path / "home") as server:
-        server.start(sys.executable, "-m", "gapgates.deployments.serve", "--config", str(config), "--name", "loop",
-                     "--fresh", str(shifted), log=logs[0])
+        server.start(
+            sys.executable,
+            "-m",
+            "gapgates.deployments.serve",
+            "--config",
+            str(config),
+            "--name",
+            "loop",
+            "--fresh",
+            str(shifted),
+            log=logs[0],
+        )
         with temporary_settings(updates={PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:
-            retrain = wait_for("the retrain deployment registered", 180,
-                            lambda: deployment_named(client, "retrain-and-gate/loop"), logs=logs)
-            monitor = wait_for("the monitor deployment registered", 60,
-                            lambda: deployment_named(client, "monitor-production/loop-monitor"), logs=logs)
+            retrain = wait_for(
+                "the retrain deployment registered", 180, lambda: deployment_named(client, "retrain-and-gate/loop"), logs=logs
+            )
+            monitor = wait_for(
+                "the monitor deployment registered",
+                60,
+                lambda: deployment_named(client, "monitor-production/loop-monitor"),
+                logs=logs,
+            )
             automations = client.read_resource_related_automations(f"prefect.deployment.{retrain.id}")
             assert [a.trigger.expect for a in automations] == [{"gapgates.monitor.retrain"}]
             assert _manual(client, retrain.id) == []  # the daily cron's runs are scheduled ahead: not these
@@ -66,15 +83,18 @@ def test_a_retrain_decision_emits_the_event_and_the_automation_runs_the_retrain_
             assert report["decision"] == "retrain" and report["drift"]["drifted"][0] == "x0"
 
             retrain_events = EventFilter(event=EventNameFilter(name=["gapgates.monitor.retrain"]))
-            (event,) = wait_for("the retrain event stored", 60,  # the client's default limit (100) is above the server's 50
-                             lambda: client.read_events(retrain_events, limit=50).events, logs=logs)
+            (event,) = wait_for(
+                "the retrain event stored",
+                60,  # the client's default limit (100) is above the server's 50
+                lambda: client.read_events(retrain_events, limit=50).events,
+                logs=logs,
+            )
             assert event.resource.id == "gapgates.model.clf"
             assert event.payload["model"] == "clf" and event.payload["version"] == "v1"
             assert event.payload["production_gap"] == report["gap"]["accuracy"]["gap_mean"] > 0.05
             assert event.payload["drift_auc"] == report["drift"]["auc"] and "x0" in event.payload["drifted_columns"]
 
-            (triggered,) = wait_for("the automation created no retrain run", 120, lambda: _manual(client, retrain.id),
-                                 logs=logs)
+            (triggered,) = wait_for("the automation created no retrain run", 120, lambda: _manual(client, retrain.id), logs=logs)
             assert triggered.created_by is not None and triggered.created_by.type == "AUTOMATION"
             assert triggered.created_by.id == automations[0].id and not triggered.auto_scheduled
             gated = wait_for("the triggered retrain run finished", 240, lambda: _final(client, triggered.id), logs=logs)

@@ -12,8 +12,19 @@ def _check_args(tmp_path, url: str) -> list[str]:
     noisy_classification(n=200).to_csv(data, index=False)
     policy = tmp_path / "policy.toml"
     policy.write_text(f'[notify]\nwebhook_url = "{url}"\non = ["block"]\n', encoding="utf-8")
-    return ["check", "--data", str(data), "--target", "label", "--model", "sklearn.tree.DecisionTreeClassifier",
-            "--folds", "3", "--policy", str(policy)]
+    return [
+        "check",
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+        "--folds",
+        "3",
+        "--policy",
+        str(policy),
+    ]
 
 
 @pytest.mark.slow

@@ -27,8 +27,10 @@ def worker(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequ
     from sklearn.datasets import load_breast_cancer
 
     load_breast_cancer(as_frame=True).frame.to_csv(root / "project" / "data" / "cancer.csv", index=False)
-    toml = (f'data = "../data/cancer.csv"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
-            f'name = "nightly"\npolicy = "{DEMO_POLICY_PATH}"\nout = "../out"\nreport_url = "{REPORT_URL}"\n')
+    toml = (
+        f'data = "../data/cancer.csv"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
+        f'name = "nightly"\npolicy = "{DEMO_POLICY_PATH}"\nout = "../out"\nreport_url = "{REPORT_URL}"\n'
+    )
     with PrefectServer(root / "home") as server:
         yield server, deployed_project(root / "project", server, toml)
 
@@ -38,8 +40,7 @@ def _run(server: PrefectServer, **options):
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     with temporary_settings(updates={PREFECT_API_URL: server.url}):
-        run = run_deployment(DEPLOYMENT, parameters={"options": options} if options else {}, timeout=300,
-                             poll_interval=2)
+        run = run_deployment(DEPLOYMENT, parameters={"options": options} if options else {}, timeout=300, poll_interval=2)
     assert run.state.is_final(), run.state
     return run
 

@@ -56,7 +56,9 @@ def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out), str(src)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (built,) = out.glob("gapgates-*.whl")
@@ -71,11 +73,19 @@ def fresh_venv(wheel, tmp_path_factory) -> FreshVenv:
     python = root / "bin" / "python"
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "--quiet", str(wheel)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     ours = sysconfig.get_paths()
     (site / DEPS_PTH).write_text("".join(f"{p}\n" for p in dict.fromkeys((ours["purelib"], ours["platlib"]))))
     return FreshVenv(python, root / "bin", site)
@@ -84,13 +94,19 @@ def fresh_venv(wheel, tmp_path_factory) -> FreshVenv:
 def _clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """No PYTHONPATH, no Prefect settings from outside: a temporary PREFECT_HOME and HOME (so ~/.prefect
     is provably untouched), and the settings tests/conftest.py gives the suite."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("PREFECT_") and k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PREFECT_") and k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "VIRTUAL_ENV")
+    }
     (tmp_path / "home").mkdir(exist_ok=True)
     env.update(
-        HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "prefect-home"),
-        PREFECT_SERVER_ANALYTICS_ENABLED="false", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
-        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore", **extra,
+        HOME=str(tmp_path / "home"),
+        PREFECT_HOME=str(tmp_path / "prefect-home"),
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="300",
+        PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW="ignore",
+        **extra,
     )
     return env
 
@@ -122,13 +138,24 @@ def test_wheel_installs_gapgates_and_nothing_else(fresh_venv):
     installed = {p.relative_to(site / "gapgates").as_posix() for p in source_files(site / "gapgates")}
     expected = {
         Path(*name.split(".")[1:], p.relative_to(base)).as_posix()
-        for name, base in package_dirs().items() for p in source_files(base)
+        for name, base in package_dirs().items()
+        for p in source_files(base)
     }
     assert installed == expected  # every source file of gapgates/, flows/, deployments/ — and no other
-    for path in ("flows/__init__.py", "flows/retrain.py", "flows/tasks.py", "deployments/__init__.py",
-                 "deployments/serve.py", "deployments/prefect.yaml", "deployments/gapgates.toml",
-                 "policies/default.toml", "policies/demo.toml", "report/templates/report.html.j2",
-                 "report/schemas/report.schema.json", "py.typed"):
+    for path in (
+        "flows/__init__.py",
+        "flows/retrain.py",
+        "flows/tasks.py",
+        "deployments/__init__.py",
+        "deployments/serve.py",
+        "deployments/prefect.yaml",
+        "deployments/gapgates.toml",
+        "policies/default.toml",
+        "policies/demo.toml",
+        "report/templates/report.html.j2",
+        "report/schemas/report.schema.json",
+        "py.typed",
+    ):
         assert path in installed, path
 
 
@@ -155,8 +182,9 @@ def test_installed_gapgates_runs_next_to_a_user_flows_package(fresh_venv, tmp_pa
         "}))\n"
     )
     env = _clean_env(tmp_path)
-    proc = subprocess.run([str(fresh_venv.python), "driver.py"], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [str(fresh_venv.python), "driver.py"], cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     site = fresh_venv.site_packages
@@ -169,25 +197,37 @@ def test_installed_gapgates_runs_next_to_a_user_flows_package(fresh_venv, tmp_pa
     assert not (tmp_path / "home" / ".prefect").exists() and any((tmp_path / "prefect-home").iterdir())
 
     # the console script and the shipped report templates/schema, from the same directory
-    check = ["check", "--data", str(cancer_csv), "--target", "target", "--model", "sklearn.tree.DecisionTreeClassifier",
-             "--folds", "3", "--out", "report"]
-    proc = subprocess.run([str(fresh_venv.bin / "gapgates"), *check], cwd=project, env=env,
-                          capture_output=True, text=True, timeout=600)
+    check = [
+        "check",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        "sklearn.tree.DecisionTreeClassifier",
+        "--folds",
+        "3",
+        "--out",
+        "report",
+    ]
+    proc = subprocess.run(
+        [str(fresh_venv.bin / "gapgates"), *check], cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode in (0, 1), proc.stderr
     assert (project / "report" / "report.html").is_file() and (project / "report" / "report.json").is_file()
-    proc = subprocess.run([str(fresh_venv.python), "-m", "gapgates.deployments.serve", "--config", "nope.toml"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [str(fresh_venv.python), "-m", "gapgates.deployments.serve", "--config", "nope.toml"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "does not exist" in proc.stderr
-
-
 
 
 def _start(args: list[str], **kwargs) -> subprocess.Popen:
     return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, **kwargs)
-
-
-
-
 
 
 @pytest.mark.slow
@@ -204,30 +244,51 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
     project = _user_project(tmp_path)
     config = project / spec["parameters"]["config_path"]
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
-                      f'name = "packaged"\nout = "{project / "out"}"\n')
+    config.write_text(
+        f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
+        f'name = "packaged"\nout = "{project / "out"}"\n'
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = _clean_env(tmp_path, PREFECT_API_URL=url, PREFECT_UI_ENABLED="false", PREFECT_RUNNER_POLL_FREQUENCY="1",
-                     PREFECT_WORKER_QUERY_SECONDS="1")
+    env = _clean_env(
+        tmp_path,
+        PREFECT_API_URL=url,
+        PREFECT_UI_ENABLED="false",
+        PREFECT_RUNNER_POLL_FREQUENCY="1",
+        PREFECT_WORKER_QUERY_SECONDS="1",
+    )
     python = str(fresh_venv.python)
 
     def prefect(*args: str) -> None:
-        proc = subprocess.run([python, "-m", "prefect", *args], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([python, "-m", "prefect", *args], cwd=project, env=env, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
-    server = _start([python, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                    env=env, cwd=project)
+    server = _start(
+        [python, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)], env=env, cwd=project
+    )
     started: list[subprocess.Popen] = []
     try:
         wait_healthy(url, server)
         prefect("work-pool", "create", spec["work_pool"]["name"], "--type", "process")
         prefect("--no-prompt", "deploy", "--prefect-file", str(installed_yaml), "--all")
-        started.append(_start([python, "-m", "prefect", "worker", "start", "--pool", spec["work_pool"]["name"]],
-                              env=env, cwd=project))
-        started.append(_start([python, "-m", "gapgates.deployments.serve", "--config", str(config.relative_to(project)),
-                               "--name", "packaged-serve"], env=env, cwd=project))
+        started.append(
+            _start([python, "-m", "prefect", "worker", "start", "--pool", spec["work_pool"]["name"]], env=env, cwd=project)
+        )
+        started.append(
+            _start(
+                [
+                    python,
+                    "-m",
+                    "gapgates.deployments.serve",
+                    "--config",
+                    str(config.relative_to(project)),
+                    "--name",
+                    "packaged-serve",
+                ],
+                env=env,
+                cwd=project,
+            )
+        )
         with temporary_settings(updates={PREFECT_API_URL: url}):
             with get_client(sync_client=True) as client:
                 deployed = client.read_deployment_by_name(f"retrain-and-gate/{spec['name']}")

@@ -37,8 +37,21 @@ def test_cli_profile_then_check_blocks_out_of_range_holdout(run_cli, tmp_path):
     assert proc.returncode == 0, proc.stderr
     (tmp_path / "policy.toml").write_text('[quality]\nsuite = "accepted.json"\n')
     out = tmp_path / "report"
-    proc = run_cli("check", "--data", str(data), "--holdout", str(hold_path), "--target", "label", "--model", MODEL,
-                   "--policy", str(tmp_path / "policy.toml"), "--out", str(out))
+    proc = run_cli(
+        "check",
+        "--data",
+        str(data),
+        "--holdout",
+        str(hold_path),
+        "--target",
+        "label",
+        "--model",
+        MODEL,
+        "--policy",
+        str(tmp_path / "policy.toml"),
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 1, proc.stderr
     report = json.loads((out / "report.json").read_text())
     names = [c["name"] for c in report["checks"] if c["status"] == "fail"]

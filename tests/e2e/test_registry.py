@@ -13,8 +13,7 @@ from tests.helpers import CONCURRENT, CRASH, ROOT
 
 def python_c(code: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
-                          timeout=timeout, cwd=ROOT)
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=ROOT)
 
 
 def test_sigkill_at_random_moments_never_breaks_production(tmp_path):

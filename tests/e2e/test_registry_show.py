@@ -34,16 +34,16 @@ def test_show_aligns_every_column(tmp_path, run_cli, kind):
     proc = run_cli("registry", "show", "--registry", location)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    audit = lines[lines.index("audit:") + 1:]
+    audit = lines[lines.index("audit:") + 1 :]
     header = next(line for line in audit if line.strip().startswith("time"))
     starts = _columns(audit, header)
     assert len(starts) == 5
-    rows = audit[audit.index(header) + 1:]
+    rows = audit[audit.index(header) + 1 :]
     assert len(rows) == 3
     for row in rows:
         for start in starts[1:]:
-            assert row[start - 2:start] == "  " and row[start] != " ", (row, starts)  # separated, aligned
+            assert row[start - 2 : start] == "  " and row[start] != " ", (row, starts)  # separated, aligned
     assert any(f"{LONG_ACTOR}  known label noise" in row for row in rows)
-    versions = lines[1:lines.index("audit:")]
+    versions = lines[1 : lines.index("audit:")]
     vstarts = _columns(versions, versions[0])
-    assert all(row[s - 2:s] == "  " for row in versions[1:] for s in vstarts[1:]) and len(versions) == 3
+    assert all(row[s - 2 : s] == "  " for row in versions[1:] for s in vstarts[1:]) and len(versions) == 3

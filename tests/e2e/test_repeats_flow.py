@@ -13,8 +13,14 @@ STRADDLING_SEED = 11  # breast cancer, scaled logistic regression: the 5-fold in
 
 @pytest.fixture
 def options(cancer_csv: Path, tmp_path: Path) -> dict:
-    return {"data": str(cancer_csv), "target": "target", "model": LOGREG, "seed": STRADDLING_SEED,
-            "name": "straddling-logreg", "out": str(tmp_path / "out")}
+    return {
+        "data": str(cancer_csv),
+        "target": "target",
+        "model": LOGREG,
+        "seed": STRADDLING_SEED,
+        "name": "straddling-logreg",
+        "out": str(tmp_path / "out"),
+    }
 
 
 def _fit_fold_names(flow_run_id, expected: int, wait: float = 20) -> list[str]:

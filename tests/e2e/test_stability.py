@@ -42,11 +42,15 @@ def test_without_repeats_digits_flips_with_the_seed(data):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("dataset", "model", "expected"), [
-    ("digits", LOGREG, "promote"),
-    ("cancer", TREE, "block"),
-    ("cancer", LOGREG, "promote"),
-], ids=["digits-scaled-logreg", "cancer-unbounded-tree", "cancer-scaled-logreg"])
+@pytest.mark.parametrize(
+    ("dataset", "model", "expected"),
+    [
+        ("digits", LOGREG, "promote"),
+        ("cancer", TREE, "block"),
+        ("cancer", LOGREG, "promote"),
+    ],
+    ids=["digits-scaled-logreg", "cancer-unbounded-tree", "cancer-scaled-logreg"],
+)
 def test_the_decision_is_the_same_for_seeds_0_to_19(data, dataset, model, expected):
     decisions = {seed: _decision(data[dataset], model, seed) for seed in SEEDS}
     assert decisions == dict.fromkeys(SEEDS, expected)

@@ -16,8 +16,10 @@ def test_the_recommended_max_depth_passes_its_own_check_under_the_same_policy(ru
     data = tmp_path / "noisy.csv"
     noisy_classification(600, flip=0.1).to_csv(data, index=False)
     policy = tmp_path / "policy.toml"
-    policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-                      "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n")
+    policy.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n"
+    )
     common = ("--data", str(data), "--target", "label", "--model", TREE, "--policy", str(policy), "--n-jobs", "1")
 
     unbounded = run_cli("check", *common, "--out", str(tmp_path / "unbounded"), "--recommend")

@@ -12,8 +12,16 @@ import pytest
 from tests.helpers import noisy_classification
 
 HGB = "sklearn.ensemble.HistGradientBoostingClassifier"
-PAST_ITS_BEST = ("--param", "max_iter=300", "--param", "learning_rate=0.3", "--param", "early_stopping=false",
-                 "--param", "random_state=0")
+PAST_ITS_BEST = (
+    "--param",
+    "max_iter=300",
+    "--param",
+    "learning_rate=0.3",
+    "--param",
+    "early_stopping=false",
+    "--param",
+    "random_state=0",
+)
 
 
 @pytest.fixture
@@ -43,8 +51,11 @@ def test_check_recommend_names_the_early_stopping_point_without_the_option(run_c
     assert re.fullmatch(r"--param max_iter=\d+", line)
     checked = report["early_stopping"]
     assert [s["param_line"] for s in checked["settings"]] == [
-        line, "--param early_stopping=true --param n_iter_no_change=10"]  # both forms, each re-checked
+        line,
+        "--param early_stopping=true --param n_iter_no_change=10",
+    ]  # both forms, each re-checked
     for setting in checked["settings"]:
         assert f"Early stopping, re-checked on the run's folds: {setting['param_line']} " in done.stdout
-    assert any(m.startswith(f"Stop early: {line} ") and "Re-checked on the run's folds" in m
-               for m in report["diagnosis"]["mitigations"])
+    assert any(
+        m.startswith(f"Stop early: {line} ") and "Re-checked on the run's folds" in m for m in report["diagnosis"]["mitigations"]
+    )

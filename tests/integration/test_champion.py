@@ -17,7 +17,9 @@ from gapgates.pipeline.definition import run_check
 from gapgates.registry import LocalRegistry
 
 LOGREG, TREE, DUMMY = (
-    "sklearn.linear_model.LogisticRegression", "sklearn.tree.DecisionTreeClassifier", "sklearn.dummy.DummyClassifier",
+    "sklearn.linear_model.LogisticRegression",
+    "sklearn.tree.DecisionTreeClassifier",
+    "sklearn.dummy.DummyClassifier",
 )
 
 

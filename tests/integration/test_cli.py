@@ -28,6 +28,7 @@ TREE = "sklearn.tree.DecisionTreeClassifier"
 
 def bad_cases(tmp_path, small):
     """(description, args, expected message) for every usage and data error of the issue."""
+
     def f(name, df):
         return write(tmp_path, name, df)
 
@@ -39,8 +40,10 @@ def bad_cases(tmp_path, small):
         "missing target": (["--data", small, "--target", "label", "--model", TREE], "target column 'label' is not in"),
         "unknown model": (["--data", small, "--target", "y", "--model", "sklearn.tree.Nope"], "Unknown model"),
         "bad param name": ([*good, "--param", "depth=3"], "'depth' is not accepted"),
-        "bad param value": ([*good, "--param", "max_depth=-2"],
-                            "DecisionTreeClassifier raised InvalidParameterError in fit on fold 1 of 5: The 'max_depth'"),
+        "bad param value": (
+            [*good, "--param", "max_depth=-2"],
+            "DecisionTreeClassifier raised InvalidParameterError in fit on fold 1 of 5: The 'max_depth'",
+        ),
         "unknown scoring": (good, "Unknown scoring name 'acc'", '[gap]\nmetrics = ["acc"]\n'),
         "proba scoring": ([*good[:-1], "sklearn.svm.SVC"], "needs predict_proba", '[gap]\nmetrics = ["neg_log_loss"]\n'),
         "folds > rows": ([*good, "--folds", "41"], "exceeds"),
@@ -52,22 +55,55 @@ def bad_cases(tmp_path, small):
         "limit > 1": (good, "between 0 and 1. Got 1.2", "[noise]\nmax_rate = 1.2\n"),
         "missing policy": ([*good, "--policy", tmp_path / "none.toml"], "does not exist"),
         "empty table": (["--data", f("e.csv", pd.DataFrame({"a": [], "y": []})), "--target", "y", "--model", TREE], "empty"),
-        "nan target": (["--data", f("n.csv", pd.DataFrame({"a": [1, 2, 3, 4], "y": [0, None, 1, 0]})), "--target", "y",
-                        "--model", TREE, "--folds", "2"], "missing value"),
-        "single class": (["--data", f("s.csv", pd.DataFrame({"a": range(10), "y": [1] * 10})), "--target", "y",
-                          "--model", TREE], "single class"),
-        "rare class": (["--data", f("r.csv", pd.DataFrame({"a": range(12), "y": [0] * 10 + [1] * 2})), "--target", "y",
-                        "--model", TREE], "Class 1 has 2 row(s), fewer than the 5 folds"),
-        "holdout columns": ([*good, "--holdout", f("h.csv", pd.DataFrame({"a": [1], "c": [2], "y": [0]}))],
-                            "holdout's columns differ"),
+        "nan target": (
+            [
+                "--data",
+                f("n.csv", pd.DataFrame({"a": [1, 2, 3, 4], "y": [0, None, 1, 0]})),
+                "--target",
+                "y",
+                "--model",
+                TREE,
+                "--folds",
+                "2",
+            ],
+            "missing value",
+        ),
+        "single class": (
+            ["--data", f("s.csv", pd.DataFrame({"a": range(10), "y": [1] * 10})), "--target", "y", "--model", TREE],
+            "single class",
+        ),
+        "rare class": (
+            ["--data", f("r.csv", pd.DataFrame({"a": range(12), "y": [0] * 10 + [1] * 2})), "--target", "y", "--model", TREE],
+            "Class 1 has 2 row(s), fewer than the 5 folds",
+        ),
+        "holdout columns": (
+            [*good, "--holdout", f("h.csv", pd.DataFrame({"a": [1], "c": [2], "y": [0]}))],
+            "holdout's columns differ",
+        ),
         "bad config": ([*good, "--config", tmp_path / "none.toml"], "Config file"),
     }, policy
 
 
 CASES = [
-    "missing file", "unreadable file", "missing target", "unknown model", "bad param name", "bad param value",
-    "unknown scoring", "proba scoring", "folds > rows", "folds < 2", "bad toml", "unknown key", "wrong type",
-    "negative limit", "limit > 1", "missing policy", "single class", "rare class", "bad config",
+    "missing file",
+    "unreadable file",
+    "missing target",
+    "unknown model",
+    "bad param name",
+    "bad param value",
+    "unknown scoring",
+    "proba scoring",
+    "folds > rows",
+    "folds < 2",
+    "bad toml",
+    "unknown key",
+    "wrong type",
+    "negative limit",
+    "limit > 1",
+    "missing policy",
+    "single class",
+    "rare class",
+    "bad config",
 ]
 
 # Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
@@ -140,8 +176,23 @@ def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, cli_policy)
     df = pd.read_csv(noisy_csv)
     train, hold = write(tmp_path, "train.csv", df.iloc[:450]), write(tmp_path, "hold.csv", df.iloc[450:])
     out = tmp_path / "o1"
-    result = invoke("check", "--data", train, "--target", "label", "--model", TREE, "--param", "max_depth=3",
-                    "--holdout", hold, "--policy", cli_policy, "--out", out)
+    result = invoke(
+        "check",
+        "--data",
+        train,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--param",
+        "max_depth=3",
+        "--holdout",
+        hold,
+        "--policy",
+        cli_policy,
+        "--out",
+        out,
+    )
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads((out / "report.json").read_text())
     h = report["holdout"]["accuracy"]
@@ -149,14 +200,38 @@ def test_holdout_file_and_fraction_are_reported(tmp_path, noisy_csv, cli_policy)
     assert report["data"]["holdout_rows"] == 150
     assert any(c["name"] == "holdout_gap:accuracy" for c in report["checks"])
     out2 = tmp_path / "o2"
-    result = invoke("check", "--data", noisy_csv, "--target", "label", "--model", TREE, "--holdout-fraction", "0.25",
-                    "--policy", cli_policy, "--out", out2)
+    result = invoke(
+        "check",
+        "--data",
+        noisy_csv,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--holdout-fraction",
+        "0.25",
+        "--policy",
+        cli_policy,
+        "--out",
+        out2,
+    )
     report = json.loads((out2 / "report.json").read_text())
     assert report["data"]["holdout_rows"] == 150 and report["data"]["train_rows"] == 450
 
 
 def test_categorical_features_are_encoded_automatically(tmp_path, cli_policy):
     df = pd.DataFrame({"colour": ["red", "blue", "green"] * 40, "n": range(120), "y": [0, 1, 1] * 40})
-    result = invoke("check", "--data", write(tmp_path, "c.csv", df), "--target", "y", "--model",
-                    "sklearn.linear_model.LogisticRegression", "--policy", cli_policy, "--out", tmp_path / "o")
+    result = invoke(
+        "check",
+        "--data",
+        write(tmp_path, "c.csv", df),
+        "--target",
+        "y",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--policy",
+        cli_policy,
+        "--out",
+        tmp_path / "o",
+    )
     assert result.exit_code in (0, 1), result.stderr

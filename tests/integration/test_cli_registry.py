@@ -66,8 +66,19 @@ def test_data_blocked_by_quality_audits_a_block_and_keeps_production(tmp_path):
     data = write_noisy(tmp_path / "noisy.csv")
     (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n")
     reg = tmp_path / "reg"
-    common = ["check", "--target", "label", "--model", "sklearn.linear_model.LogisticRegression", "--folds", "3",
-              "--registry", str(reg), "--policy", str(tmp_path / "pass.toml")]
+    common = [
+        "check",
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--folds",
+        "3",
+        "--registry",
+        str(reg),
+        "--policy",
+        str(tmp_path / "pass.toml"),
+    ]
     first = invoke(*common, "--data", str(data), "--promote", "--out", str(tmp_path / "o1"))
     assert first.exit_code == 0, first.output
     broken = pd.read_csv(data)

@@ -34,10 +34,8 @@ def test_counts_match_datalab_called_directly(tmp_path):
     from gapgates.pipeline.definition import run_check
 
     data = with_copies(tmp_path / "copies.csv")
-    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
-                          "folds": 3})
-    policy = parse_policy({"noise": {"max_rate": 1.0},
-                           "data_issues": {"max_duplicate_rate": 0.01, "max_conflicting_rate": 0.0}})
+    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression", "folds": 3})
+    policy = parse_policy({"noise": {"max_rate": 1.0}, "data_issues": {"max_duplicate_rate": 0.01, "max_conflicting_rate": 0.0}})
     result = run_check(config, policy=policy)
     found = result.evidence.data_issues
 
@@ -45,8 +43,11 @@ def test_counts_match_datalab_called_directly(tmp_path):
     df = pd.read_csv(data)
     X, y = df.drop(columns="label"), df["label"].to_numpy()
     lab = Datalab(pd.DataFrame({"label": y}), label_name="label", verbosity=0)
-    lab.find_issues(features=feature_matrix(X), pred_probs=result.evidence.gap.cv.oof_proba,
-                    issue_types={"near_duplicate": {}, "outlier": {}, "class_imbalance": {}})
+    lab.find_issues(
+        features=feature_matrix(X),
+        pred_probs=result.evidence.gap.cv.oof_proba,
+        issue_types={"near_duplicate": {}, "outlier": {}, "class_imbalance": {}},
+    )
     summary = lab.get_issue_summary().set_index("issue_type")["num_issues"]
     for issue in ("near_duplicate", "outlier", "class_imbalance"):
         assert found.summary[issue]["issues"] == int(summary[issue])
@@ -54,8 +55,9 @@ def test_counts_match_datalab_called_directly(tmp_path):
     issues = lab.get_issues("near_duplicate")
     exact = issues["distance_to_nearest_neighbor"].to_numpy() == 0
     sets = lab.get_info("near_duplicate")["near_duplicate_sets"]
-    conflicting = [i for i in np.flatnonzero(exact) if any(y[j] != y[i] and np.array_equal(X.iloc[j], X.iloc[i])
-                                                          for j in sets[i])]
+    conflicting = [
+        i for i in np.flatnonzero(exact) if any(y[j] != y[i] and np.array_equal(X.iloc[j], X.iloc[i]) for j in sets[i])
+    ]
     assert found.exact_duplicates == int(exact.sum()) == 80  # 40 copies and their 40 originals
     assert found.conflicting_labels == len(conflicting) == 30
     assert not found.sampled and found.rows == 440
@@ -80,8 +82,13 @@ def test_large_tables_are_audited_on_a_sample(tmp_path):
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(700, 3)), columns=["a", "b", "c"])
     y = pd.Series((X["a"] > 0).astype(int))
-    result = gap(LogisticRegression(), X, y, scoring=["accuracy"],
-                 splits=make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=0))
+    result = gap(
+        LogisticRegression(),
+        X,
+        y,
+        scoring=["accuracy"],
+        splits=make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=0),
+    )
     found = data_issues(result.cv, X, y, classification=True, max_rows=200, seed=1)
     assert found.sampled and found.rows == 200 and found.total_rows == 700
     assert found.exact_duplicates == 0 and found.conflicting_labels == 0

@@ -74,6 +74,10 @@ def test_serve_py_serves_no_digest_for_a_config_without_history(tmp_path):
     config.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m.M"\n')
     assert digest_parameters(config) is None
     config.write_text('data = "d.csv"\ntarget = "y"\nmodel = "m.M"\nout = "reports/run"\n')
-    assert digest_parameters(config) == {"history": str(tmp_path / "reports" / "history.sqlite"), "registries": [],
-                                         "policy": None, "out": str(tmp_path / "reports" / "digest")}
+    assert digest_parameters(config) == {
+        "history": str(tmp_path / "reports" / "history.sqlite"),
+        "registries": [],
+        "policy": None,
+        "out": str(tmp_path / "reports" / "digest"),
+    }
     assert Path(digest_parameters(config)["out"]).is_absolute()

@@ -90,16 +90,18 @@ def test_holdout_from_another_region_is_shift_not_overfit(files):
     shift = build_report(result)["shift"]
     assert shift["columns"][0]["column"] == "x0" and shift["drifted"][0] == "x0"  # the shifted column, named first
     assert shift["columns"][0]["test"] == "ks" and shift["columns"][0]["p_value"] < 1e-6
-    assert diagnosis["mitigations"][0].startswith("The columns that moved most between training rows and the "
-                                                  "holdout: 'x0' (ks p = ")
+    assert diagnosis["mitigations"][0].startswith(
+        "The columns that moved most between training rows and the holdout: 'x0' (ks p = "
+    )
     assert "If the shift in 'x0' is real" in diagnosis["mitigations"][1]
     # the shift explains the holdout gap: no advice to regularise, and no general line said twice
     assert not any(m.startswith(("Regularise", "If the shift is real", "Inspect")) for m in diagnosis["mitigations"])
 
 
 def test_max_drifted_columns_blocks_as_shift_naming_the_columns(files, tmp_path):
-    result = run(files, "region_train.csv", "label", "models.py:scaled_lr", holdout=files / "region_far.csv",
-                 policy=files / "columns.toml")
+    result = run(
+        files, "region_train.csv", "label", "models.py:scaled_lr", holdout=files / "region_far.csv", policy=files / "columns.toml"
+    )
     checks = {c.name: c for c in result.decision.checks}
     assert checks["shift"].status.value == "pass" and checks["shift:columns"].status.value == "fail"
     assert checks["shift:columns"].value == len(result.evidence.shift.drifted) >= 1
@@ -148,8 +150,9 @@ def test_model_no_better_than_dummy_is_underfit(files):
     assert diagnosis.label == "underfit"
     assert "dummy baseline" in diagnosis.explanation
     p, dummy = result.evidence.gap.primary, result.evidence.baseline.test_mean["accuracy"]
-    assert diagnosis.mitigations[0].startswith(f"The test accuracy ({p.test_mean:.3f}) is only "
-                                               f"{p.test_mean - dummy:.3f} above the dummy baseline's ({dummy:.3f})")
+    assert diagnosis.mitigations[0].startswith(
+        f"The test accuracy ({p.test_mean:.3f}) is only {p.test_mean - dummy:.3f} above the dummy baseline's ({dummy:.3f})"
+    )
 
 
 def test_good_model_is_healthy_and_promoted(files, tmp_path):
@@ -168,7 +171,15 @@ def test_good_model_is_healthy_and_promoted(files, tmp_path):
 
 def test_learning_curve_config_key(files, tmp_path):
     tree = "sklearn.tree.DecisionTreeClassifier"
-    config = make_config({"data": files / "cancer.csv", "target": "target", "model": tree,
-                          "params": {"max_depth": 2}, "folds": 3, "learning_curve": True})
+    config = make_config(
+        {
+            "data": files / "cancer.csv",
+            "target": "target",
+            "model": tree,
+            "params": {"max_depth": 2},
+            "folds": 3,
+            "learning_curve": True,
+        }
+    )
     curve = build_report(run_check(config))["learning_curve"]
     assert [p["rows"] for p in curve["points"]] == sorted(p["rows"] for p in curve["points"])

@@ -40,7 +40,12 @@ def test_each_model_gets_production_decisions_trend_monitoring_and_open_approval
     promoted = [e for e in LocalRegistry(world[1]).audit() if e.action == "promote"]
     assert fraud["production"] == {"version": "v4", "since": promoted[-1].time, "registry": str(world[1])}
     assert [(d["kind"], d["decision"]) for d in fraud["last_decisions"]] == [
-        ("monitor", "retrain"), ("monitor", "ok"), ("gate", "promote"), ("gate", "needs_approval"), ("gate", "block")]
+        ("monitor", "retrain"),
+        ("monitor", "ok"),
+        ("gate", "promote"),
+        ("gate", "needs_approval"),
+        ("gate", "block"),
+    ]
     block = fraud["last_decisions"][-1]
     assert block["version"] == "v2" and block["reasons_source"] == "registry"
     assert block["reasons"] == ["gap:accuracy upper bound 0.1 > limit 0.05"]
@@ -54,8 +59,14 @@ def test_each_model_gets_production_decisions_trend_monitoring_and_open_approval
     assert all(d["reasons_source"] is None for d in churn["last_decisions"])
     assert long["open_approvals"] == [] and long["last_decisions"][0]["approval"]["actor"] == "alice"
     assert long["production_gap"] is None
-    assert document["summary"] == {"models": 3, "gate_runs": 10, "monitor_runs": 3, "open_approvals": 1,
-                                   "blocked": [], "retrain": ["fraud"]}
+    assert document["summary"] == {
+        "models": 3,
+        "gate_runs": 10,
+        "monitor_runs": 3,
+        "open_approvals": 1,
+        "blocked": [],
+        "retrain": ["fraud"],
+    }
     assert any("do not record a decision's reasons" in note for note in document["notes"])
 
 
@@ -63,8 +74,7 @@ def test_an_answer_in_the_audit_log_closes_an_approval_and_another_runs_version_
     from gapgates.history import History
     from gapgates.registry import LocalRegistry
 
-    history, registry = (shutil.copy(world[0], tmp_path / "h.sqlite"),
-                         shutil.copytree(world[1], tmp_path / "registry"))
+    history, registry = (shutil.copy(world[0], tmp_path / "h.sqlite"), shutil.copytree(world[1], tmp_path / "registry"))
     LocalRegistry(registry).record("v3", "approve", actor="bob", reasons=["seen the folds"])
     History(history).add(run_record("fraud", 0.04, time="2026-04-01T00:00:00+00:00", version="v2", decision="block"))
     fraud = _model(build_digest(history, registries=[registry]), "fraud")
@@ -137,8 +147,22 @@ def test_real_gate_runs_give_the_digest_its_production_and_reasons(tmp_path):
     (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n")
     (tmp_path / "strict.toml").write_text("[gap]\nmax_gap = 0.0001\n[noise]\nmax_rate = 1.0\n")
     reg = tmp_path / "reg"
-    common = ["check", "--data", data, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
-              "--folds", "3", "--registry", reg, "--promote", "--name", "real"]
+    common = [
+        "check",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--folds",
+        "3",
+        "--registry",
+        reg,
+        "--promote",
+        "--name",
+        "real",
+    ]
     assert invoke(*common, "--policy", tmp_path / "pass.toml", "--out", tmp_path / "o1").exit_code == 0
     assert invoke(*common, "--policy", tmp_path / "strict.toml", "--out", tmp_path / "o2").exit_code == 1
     blocked = json.loads((tmp_path / "o2" / "report.json").read_text())

@@ -19,8 +19,10 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     data = write_noisy(root / "noisy.csv")
     approval = {**STRICT, "decision": {"on_fail": "needs_approval"}}
-    out = {name: gate_run(data, root / "scratch", pol)
-           for name, pol in (("promote", PERMISSIVE), ("block", STRICT), ("approval", approval))}
+    out = {
+        name: gate_run(data, root / "scratch", pol)
+        for name, pol in (("promote", PERMISSIVE), ("block", STRICT), ("approval", approval))
+    }
     assert [r.decision.outcome for r in out.values()] == [Outcome.PROMOTE, Outcome.BLOCK, Outcome.NEEDS_APPROVAL]
     return out
 
@@ -158,8 +160,7 @@ def test_rejected_needs_approval_is_registered_with_its_report_never_promoted(tm
 
 def test_timed_out_approval_is_rejected_by_gapgates_with_the_timeout(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
-    done = enforce(runs["approval"], reg, promote=False, rejected_by="gapgates",
-                   approval_reason="nobody approved within 60 s")
+    done = enforce(runs["approval"], reg, promote=False, rejected_by="gapgates", approval_reason="nobody approved within 60 s")
     assert done == Enforcement(version="v1", promoted=False, production=None)
     assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("reject", "gapgates", "v1")]
     assert reg.audit()[1].reasons == ("nobody approved within 60 s",)
@@ -184,8 +185,7 @@ def test_a_rejected_passing_candidate_is_not_promoted(tmp_path, runs):
     assert _audit(reg)[1:] == [("register", "gapgates", "v2"), ("reject", "carol", "v2")]
     assert reg.audit()[2].reasons == ("wrong release",) and _stored_report(tmp_path, "v2")["decision"] == "promote"
     with pytest.raises(PromotionBlocked, match=r"Promotion blocked \(block\): Rejected by carol: wrong release\.$"):
-        enforce(runs["promote"], reg, promote=True, raise_on_block=True, rejected_by="carol",
-                approval_reason="wrong release")
+        enforce(runs["promote"], reg, promote=True, raise_on_block=True, rejected_by="carol", approval_reason="wrong release")
     assert reg.production == "v1"
 
 

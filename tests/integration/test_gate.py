@@ -28,8 +28,19 @@ LOGREG = "gapgates.demo.scaled_logistic_regression"
 
 
 def _config(data: Path, tmp_path: Path, **extra):
-    return make_config({"data": data, "target": "target", "model": LOGREG, "name": "logreg", "policy": DEMO_POLICY_PATH,
-                        "out": tmp_path / "out", "registry": tmp_path / "registry", "promote": True, **extra})
+    return make_config(
+        {
+            "data": data,
+            "target": "target",
+            "model": LOGREG,
+            "name": "logreg",
+            "policy": DEMO_POLICY_PATH,
+            "out": tmp_path / "out",
+            "registry": tmp_path / "registry",
+            "promote": True,
+            **extra,
+        }
+    )
 
 
 def test_the_steps_read_only_what_earlier_steps_wrote():
@@ -106,11 +117,29 @@ def test_the_cli_exits_with_one_line_and_production_unchanged_when_publishing_fa
         raise ConfigError(f"The history database '{self.path}' cannot be written: disk full.")
 
     monkeypatch.setattr(History, "add", full_disk)
-    result = CliRunner().invoke(cli, [
-        "check", "--data", str(cancer_csv), "--target", "target", "--model", LOGREG, "--name", "logreg",
-        "--policy", str(DEMO_POLICY_PATH), "--registry", str(tmp_path / "registry"), "--promote",
-        "--history", str(tmp_path / "history.sqlite"), "--out", str(tmp_path / "out2"),
-    ])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "check",
+            "--data",
+            str(cancer_csv),
+            "--target",
+            "target",
+            "--model",
+            LOGREG,
+            "--name",
+            "logreg",
+            "--policy",
+            str(DEMO_POLICY_PATH),
+            "--registry",
+            str(tmp_path / "registry"),
+            "--promote",
+            "--history",
+            str(tmp_path / "history.sqlite"),
+            "--out",
+            str(tmp_path / "out2"),
+        ],
+    )
     assert result.exit_code == 2 and "disk full" in result.output
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     reg = LocalRegistry(tmp_path / "registry")
@@ -135,10 +164,15 @@ def train_share(prep, gap_result) -> float:
 
 @pytest.fixture
 def toy_rule():
-    spec = register(RuleSpec(
-        name="toy_train_share", evidence="train_share", limit="toy.max_train_share", compute=train_share,
-        measure=lambda value, evidence, policy: [Measured("toy_train_share", value, "Share of rows used to train")],
-    ))
+    spec = register(
+        RuleSpec(
+            name="toy_train_share",
+            evidence="train_share",
+            limit="toy.max_train_share",
+            compute=train_share,
+            measure=lambda value, evidence, policy: [Measured("toy_train_share", value, "Share of rows used to train")],
+        )
+    )
     yield spec
     unregister(spec.name)
     assert "toy_train_share" not in REGISTRY
@@ -146,8 +180,9 @@ def toy_rule():
 
 @pytest.mark.parametrize(("limit", "status"), [(0.9, Status.PASS), (0.5, Status.FAIL)])
 def test_a_toy_rule_is_added_through_the_registry_alone(cancer_csv, tmp_path, toy_rule, limit, status):
-    config = make_config({"data": cancer_csv, "target": "target", "model": LOGREG, "holdout_fraction": 0.25,
-                          "out": tmp_path / "out"})
+    config = make_config(
+        {"data": cancer_csv, "target": "target", "model": LOGREG, "holdout_fraction": 0.25, "out": tmp_path / "out"}
+    )
     policy = ToyPolicy(toy=ToySection(max_train_share=Rule(limit=limit)))
     state = run_gate(config, policy=policy)
     check = {c.name: c for c in state.result.decision.checks}["toy_train_share"]

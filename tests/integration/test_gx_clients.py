@@ -97,17 +97,29 @@ def test_a_file_context_suite_still_blocks_bad_data(tmp_path, data):
 
 def test_suites_from_an_ephemeral_context_and_by_hand(tmp_path, data):
     context = gx.get_context(mode="ephemeral")
-    suite = context.suites.add(gx.ExpectationSuite(name="ephemeral", expectations=[
-        gx.expectations.ExpectColumnValuesToNotBeNull(column="target"),
-        gx.expectations.ExpectColumnValuesToBeInSet(column="site", value_set=["north", "south", "east"]),
-    ]))
+    suite = context.suites.add(
+        gx.ExpectationSuite(
+            name="ephemeral",
+            expectations=[
+                gx.expectations.ExpectColumnValuesToNotBeNull(column="target"),
+                gx.expectations.ExpectColumnValuesToBeInSet(column="site", value_set=["north", "south", "east"]),
+            ],
+        )
+    )
     ephemeral = tmp_path / "ephemeral.json"
     ephemeral.write_text(json.dumps(suite.to_json_dict()))
     assert all(e["id"] for e in json.loads(ephemeral.read_text())["expectations"])
     by_hand = tmp_path / "by-hand.json"
-    by_hand.write_text(json.dumps({"name": "by-hand", "expectations": [
-        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "mean area", "min_value": 0}},
-    ]}))
+    by_hand.write_text(
+        json.dumps(
+            {
+                "name": "by-hand",
+                "expectations": [
+                    {"type": "expect_column_values_to_be_between", "kwargs": {"column": "mean area", "min_value": 0}},
+                ],
+            }
+        )
+    )
     for path in (ephemeral, by_hand):
         code, report = _gate(data, _policy(tmp_path, path), tmp_path / path.stem)
         assert (code, report["decision"], _quality(report)) == (0, "promote", [("quality", "pass")]), path.name
@@ -118,8 +130,11 @@ def test_a_gx_checkpoint_validates_gapgates_profiled_suite_on_the_same_data(tmp_
     invoke("profile", "--data", data, "--target", "target", "--out", profiled)
     context = _file_context(tmp_path / "gxproject")
     suite = context.suites.add(gx.ExpectationSuite(**{**json.loads(profiled.read_text()), "name": "accepted"}))
-    batch = (context.data_sources.add_pandas("accepted-data").add_dataframe_asset("accepted")
-             .add_batch_definition_whole_dataframe("all"))
+    batch = (
+        context.data_sources.add_pandas("accepted-data")
+        .add_dataframe_asset("accepted")
+        .add_batch_definition_whole_dataframe("all")
+    )
     validation = context.validation_definitions.add(gx.ValidationDefinition(name="accepted", data=batch, suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(name="nightly", validation_definitions=[validation]))
     table = pd.read_csv(data)

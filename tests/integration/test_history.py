@@ -10,8 +10,7 @@ from tests.helpers import load, real_run
 
 def test_record_from_a_real_report(tmp_path):
     report = load(real_run(tmp_path))
-    rec = record_from_report({**report, "noise": {"rate": 0.2}, "diagnosis": {"label": "overfit"},
-                              "registry": {"version": 4}})
+    rec = record_from_report({**report, "noise": {"rate": 0.2}, "diagnosis": {"label": "overfit"}, "registry": {"version": 4}})
     assert rec.model == "tree" and rec.decision == "block" and rec.fingerprint == report["data"]["fingerprint"]
     assert rec.gaps["accuracy"].gap == pytest.approx(report["gap"]["accuracy"]["gap_mean"])
     assert rec.gaps["accuracy"].ci_high == pytest.approx(report["gap"]["accuracy"]["gap_ci_high"])

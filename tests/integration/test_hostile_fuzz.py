@@ -22,16 +22,42 @@ from gapgates.errors import GapGatesError
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 
 SECTIONS = ["gap", "performance", "noise", "shift", "leakage", "quality", "champion", "trend", "notify", "decision", "x"]
-KEYS = ["metrics", "max_gap", "max_relative_gap", "gate_on", "confidence", "min_test_score", "min_gain_over_baseline",
-        "max_rate", "max_class_rate", "filter_by", "max_auc", "required", "suite", "min_rows", "labels", "window",
-        "webhook_url", "on", "timeout", "on_fail", "approval_timeout", "limit", "severity", "y"]
-TEXT = st.text(max_size=24) | st.sampled_from(["upper", "mean", "block", "warn", "accuracy", "roc_auc", "$\\frac{",
-                                                "http://127.0.0.1:1/x", "needs_approval", "..", "\x00"])
-SCALARS = (st.booleans() | st.integers(-10**20, 10**20) | st.floats() | TEXT)
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4)
-                      | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4), max_leaves=20)
-POLICIES = st.dictionaries(st.sampled_from(SECTIONS), st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=5)
-                           | VALUES, max_size=6)
+KEYS = [
+    "metrics",
+    "max_gap",
+    "max_relative_gap",
+    "gate_on",
+    "confidence",
+    "min_test_score",
+    "min_gain_over_baseline",
+    "max_rate",
+    "max_class_rate",
+    "filter_by",
+    "max_auc",
+    "required",
+    "suite",
+    "min_rows",
+    "labels",
+    "window",
+    "webhook_url",
+    "on",
+    "timeout",
+    "on_fail",
+    "approval_timeout",
+    "limit",
+    "severity",
+    "y",
+]
+TEXT = st.text(max_size=24) | st.sampled_from(
+    ["upper", "mean", "block", "warn", "accuracy", "roc_auc", "$\\frac{", "http://127.0.0.1:1/x", "needs_approval", "..", "\x00"]
+)
+SCALARS = st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | TEXT
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=4), max_leaves=20
+)
+POLICIES = st.dictionaries(
+    st.sampled_from(SECTIONS), st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=5) | VALUES, max_size=6
+)
 
 
 def _toml_value(value: Any) -> str:
@@ -82,8 +108,10 @@ def test_policy_loader_on_generated_documents(tmp_path_factory, doc, fmt):
 
 
 @FUZZ
-@given(data=st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8")),
-       fmt=st.sampled_from(["toml", "yaml", "yml"]))
+@given(
+    data=st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8")),
+    fmt=st.sampled_from(["toml", "yaml", "yml"]),
+)
 def test_policy_loader_on_raw_bytes(tmp_path_factory, data, fmt):
     from gapgates.judge.policy import load_policy
 
@@ -92,16 +120,18 @@ def test_policy_loader_on_raw_bytes(tmp_path_factory, data, fmt):
     _loads_or_refuses(load_policy, path)
 
 
-CELLS = st.one_of(st.integers(-10**6, 10**6).map(str), st.floats(allow_nan=True).map(repr),
-                  st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r"), max_size=8),
-                  st.sampled_from(["", "NA", "nan", "inf", "-", '"', '""', "2024-01-01", "true"]))
+CELLS = st.one_of(
+    st.integers(-(10**6), 10**6).map(str),
+    st.floats(allow_nan=True).map(repr),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r"), max_size=8),
+    st.sampled_from(["", "NA", "nan", "inf", "-", '"', '""', "2024-01-01", "true"]),
+)
 
 
 @st.composite
 def csv_texts(draw: Any) -> bytes:
     width = draw(st.integers(0, 5))
-    header = draw(st.lists(st.sampled_from(["a", "b", "y", "t", "", "a"]) | st.text(max_size=4), min_size=width,
-                           max_size=width))
+    header = draw(st.lists(st.sampled_from(["a", "b", "y", "t", "", "a"]) | st.text(max_size=4), min_size=width, max_size=width))
     rows = draw(st.lists(st.lists(CELLS, min_size=0, max_size=width + 1), max_size=12))
     sep = draw(st.sampled_from([",", ";", "\t"]))
     lines = [sep.join(header)] + [sep.join(row) for row in rows]
@@ -109,8 +139,12 @@ def csv_texts(draw: Any) -> bytes:
 
 
 @FUZZ
-@given(data=csv_texts() | st.binary(max_size=300), suffix=st.sampled_from([".csv", ".parquet", ".txt"]),
-       target=st.sampled_from(["a", "b", "y"]), time=st.sampled_from([None, "t"]))
+@given(
+    data=csv_texts() | st.binary(max_size=300),
+    suffix=st.sampled_from([".csv", ".parquet", ".txt"]),
+    target=st.sampled_from(["a", "b", "y"]),
+    time=st.sampled_from([None, "t"]),
+)
 def test_table_loader_on_generated_files(tmp_path_factory, data, suffix, target, time):
     from gapgates.data.tables import check_classes, check_labels, load_table, make_dataset, require_columns
 
@@ -159,10 +193,12 @@ def _leaves(obj: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...],
     return [(path, obj)]
 
 
-HOSTILE_TEXT = (st.text(max_size=40) | st.sampled_from(["$", "$\\frac{", "a$b$c", "\\", "<script>x</script>", "%s",
-                                                         "{", "}}", "$$", "\\mathrm{", "\u202e", "x" * 300]))
-HOSTILE_NUMBERS = (st.floats(allow_nan=False) | st.sampled_from([1e308, -1e308, 5e-324, 0.0, -0.0, 1e15, -1e16])
-                   | st.integers(-10**30, 10**30))
+HOSTILE_TEXT = st.text(max_size=40) | st.sampled_from(
+    ["$", "$\\frac{", "a$b$c", "\\", "<script>x</script>", "%s", "{", "}}", "$$", "\\mathrm{", "\u202e", "x" * 300]
+)
+HOSTILE_NUMBERS = (
+    st.floats(allow_nan=False) | st.sampled_from([1e308, -1e308, 5e-324, 0.0, -0.0, 1e15, -1e16]) | st.integers(-(10**30), 10**30)
+)
 
 
 def _like(value: Any) -> Any:
@@ -197,8 +233,9 @@ def hostile_reports(draw: Any, base: dict[str, Any]) -> dict[str, Any]:
     if draw(st.integers(0, 4)) == 0 and isinstance(doc.get("gap"), dict):
         for g in doc["gap"].values():
             if isinstance(g, dict):
-                g["folds"] = [{"train": draw(HOSTILE_NUMBERS), "test": draw(HOSTILE_NUMBERS)}
-                              for _ in range(draw(st.integers(0, 30)))]
+                g["folds"] = [
+                    {"train": draw(HOSTILE_NUMBERS), "test": draw(HOSTILE_NUMBERS)} for _ in range(draw(st.integers(0, 30)))
+                ]
     return doc
 
 
@@ -246,9 +283,16 @@ def test_report_from_renders_hostile_but_schema_valid_values(base_report, tmp_pa
 
     doc = copy.deepcopy(base_report)
     metric = "$\\frac{a}{$ <b>"
-    doc["gap"] = {metric: {**next(iter(doc["gap"].values())), "gap_mean": 1e308, "gap_ci_low": -1e308,
-                           "gap_ci_high": 1e308, "train_mean": -1e308,
-                           "folds": [{"train": 1e308, "test": -1e308}] * 5}}
+    doc["gap"] = {
+        metric: {
+            **next(iter(doc["gap"].values())),
+            "gap_mean": 1e308,
+            "gap_ci_low": -1e308,
+            "gap_ci_high": 1e308,
+            "train_mean": -1e308,
+            "folds": [{"train": 1e308, "test": -1e308}] * 5,
+        }
+    }
     doc["primary_metric"] = metric
     (tmp_path / "report.json").write_text(json.dumps(doc), encoding="utf-8")
     result = CliRunner().invoke(cli, ["report", "--from", str(tmp_path)])

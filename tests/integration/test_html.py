@@ -34,8 +34,18 @@ def test_optional_sections_render_only_when_present(run_dir):
     for key in OPTIONAL:
         bare_report.pop(key, None)  # real runs have these now; render without them
     bare = render_html(bare_report)
-    sections = ("noise", "noise_adjusted", "quality", "shift", "diagnosis", "learning-curve", "champion", "registry",
-                "leakage", "training-curve")
+    sections = (
+        "noise",
+        "noise_adjusted",
+        "quality",
+        "shift",
+        "diagnosis",
+        "learning-curve",
+        "champion",
+        "registry",
+        "leakage",
+        "training-curve",
+    )
     for section in sections:
         assert f'id="{section}"' not in bare
     rich = render_html(with_optional_sections(load(run_dir)))
@@ -50,8 +60,8 @@ def test_optional_sections_render_only_when_present(run_dir):
 
 def _row(html: str, table_id: str, first_cell: str) -> list[str]:
     """The cells of the row of table ``table_id`` whose first cell is ``first_cell``."""
-    table = html[html.index(f'id="{table_id}"'):]
-    table = table[:table.index("</table>")]
+    table = html[html.index(f'id="{table_id}"') :]
+    table = table[: table.index("</table>")]
     for row in re.findall(r"<tr>(.*?)</tr>", table, flags=re.S):
         cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)]
         if cells and cells[0] == first_cell:
@@ -64,8 +74,13 @@ def test_real_section_shapes_render_their_numbers(run_dir):
     html = render_html(report)
     assert _row(html, "noise-per-class", "1") == ["1", "152", "30", "0.1974", "0.2114"]
     assert _row(html, "noise-issues", "17") == ["17", "1", "0", "0.0120"]
-    assert _row(html, "noise-adjusted-table", "accuracy")[1:6] == ["1.0000", "0.8712", "0.1288", "[0.0815, 0.1761]",
-                                                                   f"{report['gap']['accuracy']['gap_mean']:.4f}"]
+    assert _row(html, "noise-adjusted-table", "accuracy")[1:6] == [
+        "1.0000",
+        "0.8712",
+        "0.1288",
+        "[0.0815, 0.1761]",
+        f"{report['gap']['accuracy']['gap_mean']:.4f}",
+    ]
     assert "<strong>93%</strong>" in html  # memorised share of the flagged rows
     assert _row(html, "shift-features", "x7") == ["x7", "0.6897"]
     assert _row(html, "leakage-features", "x4") == ["x4", "0.7646"]
@@ -74,7 +89,11 @@ def test_real_section_shapes_render_their_numbers(run_dir):
     assert "More data helps" in html and "more data would likely help" in html
     test = report["gap"]["accuracy"]["test_mean"]
     assert _row(html, "champion-vs-challenger", "accuracy, mean of the same test folds") == [
-        "accuracy, mean of the same test folds", f"{test:.4f}", "0.7400", f"{test - 0.74:.4f}"]
+        "accuracy, mean of the same test folds",
+        f"{test:.4f}",
+        "0.7400",
+        f"{test - 0.74:.4f}",
+    ]
     assert "Registered as <strong>v7</strong>; not promoted. Production is now <strong>v6</strong>." in html
 
 
@@ -100,13 +119,24 @@ def test_markdown_has_the_optional_sections(run_dir):
     report = with_optional_sections(load(run_dir))
     md = render_markdown(report)
     test = report["gap"]["accuracy"]["test_mean"]
-    for text in ("## Diagnosis: noise", "- Relabel the flagged rows.", "18.3% of rows look mislabelled (55 of 300 rows)",
-                 "| 1 | 152 | 30 | 0.1974 | 0.2114 |", "| 17 | 1 | 0 |", "Noise-adjusted gap (accuracy): 0.1288",
-                 "## Data quality: FAILED", "expect_column_values_to_not_be_null", "AUC 0.8100", "x3 (0.6931)",
-                 "2 holdout rows copy a training row exactly; duplicate rate 0.0500; top column x1 (0.7869)",
-                 "## Learning curve", "| 200 | 1.0000 | 0.7050 | 0.2950 |",
-                 "## Champion vs challenger", f"| accuracy, mean of the same test folds | {test:.4f} | 0.7400 |",
-                 "Registered as v7; not promoted; production: v6."):
+    for text in (
+        "## Diagnosis: noise",
+        "- Relabel the flagged rows.",
+        "18.3% of rows look mislabelled (55 of 300 rows)",
+        "| 1 | 152 | 30 | 0.1974 | 0.2114 |",
+        "| 17 | 1 | 0 |",
+        "Noise-adjusted gap (accuracy): 0.1288",
+        "## Data quality: FAILED",
+        "expect_column_values_to_not_be_null",
+        "AUC 0.8100",
+        "x3 (0.6931)",
+        "2 holdout rows copy a training row exactly; duplicate rate 0.0500; top column x1 (0.7869)",
+        "## Learning curve",
+        "| 200 | 1.0000 | 0.7050 | 0.2950 |",
+        "## Champion vs challenger",
+        f"| accuracy, mean of the same test folds | {test:.4f} | 0.7400 |",
+        "Registered as v7; not promoted; production: v6.",
+    ):
         assert text in md, text
     first = {**report, "champion": {**report["champion"], "version": None, "reason": "No production model yet."}}
     assert "No production model yet." in render_markdown(first)

@@ -31,8 +31,7 @@ def test_prepare_is_load_then_validate(noisy_csv, extra):
     assert not hasattr(inputs, "quality")  # no GX result before validate_inputs
     assert len(inputs.table) == 600 and inputs.holdout_table is None
     assert steps.fingerprint == whole.fingerprint and len(steps.fingerprint) == 64
-    assert (steps.train.rows, steps.metrics) == (whole.train.rows, whole.metrics) == (
-        450 if extra else 600, ["accuracy"])
+    assert (steps.train.rows, steps.metrics) == (whole.train.rows, whole.metrics) == (450 if extra else 600, ["accuracy"])
     assert list(steps.train.X.index) == list(whole.train.X.index)
     assert (steps.holdout is None) == (whole.holdout is None) == (not extra)
     assert steps.quality.success and whole.quality.success and not steps.blocked

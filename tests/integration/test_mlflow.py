@@ -19,8 +19,12 @@ from gapgates.registry import LocalRegistry, open_registry
 from tests.helpers import PERMISSIVE, STRICT, gate_run, sqlite_uri, write_noisy
 
 X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
-META = {"decision": "promote", "policy_hash": "ph1", "data_fingerprint": "fp1",
-        "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}}}
+META = {
+    "decision": "promote",
+    "policy_hash": "ph1",
+    "data_fingerprint": "fp1",
+    "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +100,9 @@ def test_rollback_restores_previous_and_is_audited(registry):
     assert registry.rollback(to=versions[2]) == versions[2]
     rollbacks = [e for e in registry.audit() if e.action == "rollback"]
     assert [(e.previous, e.version) for e in rollbacks] == [
-        (versions[2], versions[1]), (versions[1], versions[0]), (versions[0], versions[2])
+        (versions[2], versions[1]),
+        (versions[1], versions[0]),
+        (versions[0], versions[2]),
     ]
     assert rollbacks[0].actor == "bob"
     with pytest.raises(RegistryError, match="There is no version '99'"):
@@ -139,9 +145,7 @@ def test_mlflow_alias_and_version_tags(mlflow_store, runs):
     mv = client.get_model_version_by_alias("LogisticRegression", "champion")
     assert str(mv.version) == done.version
     assert mv.tags["gapgates.decision"] == "promote"
-    assert float(mv.tags["gapgates.gap.accuracy.gap_mean"]) == pytest.approx(
-        runs[0].evidence.gap.primary.gap_mean, abs=1e-5
-    )
+    assert float(mv.tags["gapgates.gap.accuracy.gap_mean"]) == pytest.approx(runs[0].evidence.gap.primary.gap_mean, abs=1e-5)
     assert mv.tags["gapgates.policy_hash"] == runs[0].policy_hash
     assert not list(Path.cwd().glob("mlruns"))  # artifacts live next to the store, not in the working directory
     assert (Path(mlflow_store.removeprefix("sqlite:///")).parent / "mlartifacts").is_dir()

@@ -42,11 +42,14 @@ def test_a_promoted_version_stores_a_bounded_training_sample_with_its_checksum(p
     assert LocalRegistry(registry).document("v1", "no-such-file.csv") is None
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"--target": "nope"}, "The target column 'nope' is not in the data"),
-    ({"--model-name": "other"}, "production model is 'clf', not 'other'"),
-    ({"--registry": "{missing}"}, "does not exist"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--target": "nope"}, "The target column 'nope' is not in the data"),
+        ({"--model-name": "other"}, "production model is 'clf', not 'other'"),
+        ({"--registry": "{missing}"}, "does not exist"),
+    ],
+)
 def test_bad_options_exit_2_with_one_line(promoted, tmp_path, change, message):
     registry, _, fresh = promoted
     options = {"--registry": str(registry), "--model-name": "clf", "--data": str(fresh), "--target": "label"}
@@ -70,7 +73,8 @@ def test_a_bad_monitor_policy_value_exits_2(promoted, tmp_path):
     policy = tmp_path / "bad.toml"
     policy.write_text("[monitor]\nmax_drift_auc = 1.5\n")
     assert "'max_drift_auc' limit must be a number between 0 and 1. Got 1.5" in _one_line(
-        _monitor(registry, fresh, "--policy", policy))
+        _monitor(registry, fresh, "--policy", policy)
+    )
 
 
 def test_a_version_without_a_stored_sample_exits_2_naming_the_fix(promoted, tmp_path):
@@ -81,8 +85,13 @@ def test_a_version_without_a_stored_sample_exits_2_naming_the_fix(promoted, tmp_
 
     table = monitor_data(200)
     model = LogisticRegression().fit(table[["x0", "x1", "x2"]], table["label"])
-    old.promote(old.register(model, name="clf", metadata={"decision": "promote", "primary_metric": "accuracy",
-                                                          "gap": {"accuracy": {"test_mean": 0.9}}}))
+    old.promote(
+        old.register(
+            model,
+            name="clf",
+            metadata={"decision": "promote", "primary_metric": "accuracy", "gap": {"accuracy": {"test_mean": 0.9}}},
+        )
+    )
     line = _one_line(_monitor(registry, fresh))
     assert "Version v1 has no training sample stored with it" in line and "promote the model again" in line
 
@@ -129,8 +138,19 @@ def test_an_mlflow_version_stores_its_training_sample_and_is_monitored(tmp_path)
     entry = registry.info(done.version).metadata["training_sample"]
     assert (entry["rows"], entry["target"]) == (600, "label")
     assert registry.document(done.version, SAMPLE_FILE).decode().startswith("x0,x1,x2,region,label")
-    result = invoke("monitor", "--registry", location, "--model-name", "LogisticRegression", "--data", fresh,
-                    "--target", "label", "--out", tmp_path / "out")
+    result = invoke(
+        "monitor",
+        "--registry",
+        location,
+        "--model-name",
+        "LogisticRegression",
+        "--data",
+        fresh,
+        "--target",
+        "label",
+        "--out",
+        tmp_path / "out",
+    )
     assert result.exit_code == 1, result.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["decision"] == "retrain" and report["registry"]["version"] == done.version
@@ -202,8 +222,25 @@ def test_a_retrain_sees_which_columns_moved_since_the_production_versions_data(p
     frame["x2"] = frame["x2"] + 1.5  # only x2 moves; the label rule ignores it
     frame.to_csv(shifted, index=False)
     out = tmp_path / "retrain"
-    result = invoke("check", "--data", shifted, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
-                    "--param", "max_iter=1000", "--name", "clf", "--registry", copy, "--policy", policy, "--out", out)
+    result = invoke(
+        "check",
+        "--data",
+        shifted,
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--param",
+        "max_iter=1000",
+        "--name",
+        "clf",
+        "--registry",
+        copy,
+        "--policy",
+        policy,
+        "--out",
+        out,
+    )
     assert result.exit_code in (0, 1), result.output
     report = json.loads((out / "report.json").read_text())
     validate_report(report)
@@ -214,7 +251,23 @@ def test_a_retrain_sees_which_columns_moved_since_the_production_versions_data(p
     assert 'id="reference-drift"' in (out / "report.html").read_text()
     same = tmp_path / "same.csv"
     monitor_data(1500, seed=8).to_csv(same, index=False)
-    result = invoke("check", "--data", same, "--target", "label", "--model", "sklearn.linear_model.LogisticRegression",
-                    "--param", "max_iter=1000", "--name", "clf", "--registry", copy, "--policy", policy,
-                    "--out", tmp_path / "same")
+    result = invoke(
+        "check",
+        "--data",
+        same,
+        "--target",
+        "label",
+        "--model",
+        "sklearn.linear_model.LogisticRegression",
+        "--param",
+        "max_iter=1000",
+        "--name",
+        "clf",
+        "--registry",
+        copy,
+        "--policy",
+        policy,
+        "--out",
+        tmp_path / "same",
+    )
     assert json.loads((tmp_path / "same" / "report.json").read_text())["reference_drift"]["drifted"] == []

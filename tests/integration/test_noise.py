@@ -31,8 +31,7 @@ def test_noise_and_leakage_add_no_model_fit(tmp_path, noisy_csv):
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
-    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR",
-                          "folds": 4})
+    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR", "folds": 4})
     result = run_check(config)
     assert result.evidence.noise.skipped is None and result.evidence.noise.adjusted is not None
     assert result.evidence.leakage is not None
@@ -47,8 +46,15 @@ def test_with_a_holdout_only_the_final_model_is_added(tmp_path, noisy_csv):
 
     log = tmp_path / "fits.log"
     (tmp_path / "counting.py").write_text(COUNT_MODEL.format(path=str(log)))
-    config = make_config({"data": noisy_csv, "target": "label", "model": f"{tmp_path / 'counting.py'}:CountingLR",
-                          "folds": 4, "holdout_fraction": 0.25})
+    config = make_config(
+        {
+            "data": noisy_csv,
+            "target": "label",
+            "model": f"{tmp_path / 'counting.py'}:CountingLR",
+            "folds": 4,
+            "holdout_fraction": 0.25,
+        }
+    )
     result = run_check(config)
     assert result.evidence.shift is not None and result.evidence.leakage.duplicate_rate is not None
     repeats = 1 + result.evidence.gap.repeats.added  # adaptive repeats add whole k-fold passes

@@ -79,8 +79,12 @@ def test_the_registry_production_version_is_the_reference(tmp_path, kind):
     assert "No production model" in _checks(first)["label_noise:increase"]["message"]
 
     code, second = _check(flipped, tmp_path / "2", *registry)
-    assert second["noise"]["reference"] == {"rate": first["noise"]["rate"], "source": "registry", "version": version,
-                                            "reason": None}
+    assert second["noise"]["reference"] == {
+        "rate": first["noise"]["rate"],
+        "source": "registry",
+        "version": version,
+        "reason": None,
+    }
     assert _checks(second)["label_noise:increase"]["status"] == "fail"
     assert (code, second["diagnosis"]["label"], second["registry"]["production"]) == (1, "noise", version)
     assert f"since production version {version}:" in second["diagnosis"]["mitigations"][0]

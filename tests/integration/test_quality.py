@@ -20,12 +20,14 @@ from gapgates.quality.gx import load_suite, save_suite, validate_frame
 
 def frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "x0": rng.normal(size=n),
-        "x1": rng.integers(0, 10, n),
-        "colour": rng.choice(["red", "green", "blue"], n),
-        "label": rng.integers(0, 2, n),
-    })
+    return pd.DataFrame(
+        {
+            "x0": rng.normal(size=n),
+            "x1": rng.integers(0, 10, n),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "label": rng.integers(0, 2, n),
+        }
+    )
 
 
 def section(**quality):
@@ -134,9 +136,14 @@ def test_profile_round_trips_and_loads_as_gx_suite(tmp_path):
     save_suite(loaded, tmp_path / "again.json")
     assert json.loads((tmp_path / "again.json").read_text())["expectations"] == data["expectations"]
     kinds = {e["type"] for e in data["expectations"]}
-    assert {"expect_table_row_count_to_be_between", "expect_table_columns_to_match_set",
-            "expect_column_values_to_be_in_type_list", "expect_column_values_to_be_between",
-            "expect_column_values_to_be_in_set", "expect_column_values_to_not_be_null"} <= kinds
+    assert {
+        "expect_table_row_count_to_be_between",
+        "expect_table_columns_to_match_set",
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_null",
+    } <= kinds
 
 
 def test_profiled_suite_passes_reference_and_catches_out_of_range(tmp_path):
@@ -161,10 +168,21 @@ def test_profiled_type_check_catches_text_in_numeric_column(tmp_path):
 
 def test_user_suite_warning_severity_only_warns(tmp_path):
     path = tmp_path / "user.json"
-    path.write_text(json.dumps({"name": "mine", "expectations": [
-        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "x1", "max_value": 5}, "severity": "warning"},
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "x1"}},
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "name": "mine",
+                "expectations": [
+                    {
+                        "type": "expect_column_max_to_be_between",
+                        "kwargs": {"column": "x1", "max_value": 5},
+                        "severity": "warning",
+                    },
+                    {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "x1"}},
+                ],
+            }
+        )
+    )
     result = check_quality(frame(), target="label", section=section(), suite_path=path)
     checks = failed(result)
     assert checks["quality:expect_column_max_to_be_between:x1"].status is Status.WARN

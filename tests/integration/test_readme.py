@@ -15,15 +15,16 @@ def test_the_adding_a_rule_example_adds_a_rule_through_the_registry(cancer_csv, 
     namespace: dict = {}
     exec(code, namespace)  # the README's own example
     try:
-        config = make_config({"data": cancer_csv, "target": "target", "model": "gapgates.demo.scaled_logistic_regression",
-                              "holdout_fraction": 0.2})
+        config = make_config(
+            {"data": cancer_csv, "target": "target", "model": "gapgates.demo.scaled_logistic_regression", "holdout_fraction": 0.2}
+        )
         checks = {c.name: c for c in run_gate(config, policy=namespace["MyPolicy"]()).result.decision.checks}
         assert checks["train_share"].status.value == "pass" and checks["train_share"].limit == 0.9
         strict = namespace["MyPolicy"](size=namespace["SizePolicy"](max_train_share=0.5))
         checks = {c.name: c for c in run_gate(config, policy=strict).result.decision.checks}
         assert checks["train_share"].status.value == "fail"
         policy_file = tmp_path / "size.toml"
-        policy_file.write_text("[size]\nmax_train_share = { limit = 0.5, severity = \"warn\" }\n")
+        policy_file.write_text('[size]\nmax_train_share = { limit = 0.5, severity = "warn" }\n')
         from gapgates.judge.policy import load_policy
 
         loaded = load_policy(policy_file, model=namespace["MyPolicy"])

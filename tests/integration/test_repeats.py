@@ -138,8 +138,22 @@ def test_progress_counts_the_added_folds(cancer_csv):
 
 def test_the_report_summary_and_champion_use_every_fitted_fold(cancer_csv, tmp_path):
     out, registry = tmp_path / "out", tmp_path / "registry"
-    args = ["check", "--data", str(cancer_csv), "--target", "target", "--model", LOGREG, "--seed", str(STRADDLING_SEED),
-            "--out", str(out), "--registry", str(registry), "--promote"]
+    args = [
+        "check",
+        "--data",
+        str(cancer_csv),
+        "--target",
+        "target",
+        "--model",
+        LOGREG,
+        "--seed",
+        str(STRADDLING_SEED),
+        "--out",
+        str(out),
+        "--registry",
+        str(registry),
+        "--promote",
+    ]
     first = CliRunner().invoke(cli, args)
     assert first.exit_code == 0, first.output
     assert "10 folds (1 repeat of 5-fold added)" in first.output

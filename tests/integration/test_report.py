@@ -11,8 +11,16 @@ from gapgates.report.build import build_report, render_markdown, write_reports
 def result(cancer_csv, tmp_path):
     policy = tmp_path / "p.toml"
     policy.write_text('[gap]\nmetrics = ["accuracy", "roc_auc"]\nmax_gap = 0.01\n')
-    config = make_config({"data": cancer_csv, "target": "target", "model": "sklearn.tree.DecisionTreeClassifier",
-                          "params": {"max_depth": 3}, "policy": policy, "folds": 3})
+    config = make_config(
+        {
+            "data": cancer_csv,
+            "target": "target",
+            "model": "sklearn.tree.DecisionTreeClassifier",
+            "params": {"max_depth": 3},
+            "policy": policy,
+            "folds": 3,
+        }
+    )
     return run_check(config)
 
 

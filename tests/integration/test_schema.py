@@ -23,8 +23,7 @@ def test_real_reports_validate(report):
     assert report["history"]["runs"] and report["history"]["metric"] == "accuracy"
     validate_report(report)
     validate_report(with_optional_sections(report))
-    optional = ("noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve", "quality", "champion",
-                "registry")
+    optional = ("noise", "noise_adjusted", "shift", "leakage", "diagnosis", "learning_curve", "quality", "champion", "registry")
     validate_report({**report, **dict.fromkeys(optional)})  # null ok
     validate_report({k: v for k, v in report.items() if k not in optional})  # absent ok
     without_history = {k: v for k, v in report.items() if k != "history"}
@@ -66,13 +65,11 @@ def test_invalid_reports_are_refused_naming_the_key(report, change, where):
         (lambda r: r["noise_adjusted"]["metrics"]["accuracy"].pop("gap_ci_low"), "noise_adjusted/metrics/accuracy"),
         (lambda r: r["shift"].update(top_features=[{"feature": "x3", "importance": 0.41}]), "shift/top_features/0"),
         (lambda r: r["shift"].update(auc=None), "shift/auc"),
-        (lambda r: r.update(leakage={"duplicate_rate": 0.0, "n_duplicates": 0, "feature_scores": {"x1": 0.6}}),
-         "leakage"),
+        (lambda r: r.update(leakage={"duplicate_rate": 0.0, "n_duplicates": 0, "feature_scores": {"x1": 0.6}}), "leakage"),
         (lambda r: r["leakage"].update(duplicate_rows=[0.5]), "leakage/duplicate_rows/0"),
         (lambda r: r["diagnosis"].update(label="confused"), "diagnosis/label"),
         (lambda r: r["diagnosis"].pop("also"), "diagnosis"),
-        (lambda r: r.update(learning_curve={"train_sizes": [1], "train_scores": [1.0], "test_scores": [0.5]}),
-         "learning_curve"),
+        (lambda r: r.update(learning_curve={"train_sizes": [1], "train_scores": [1.0], "test_scores": [0.5]}), "learning_curve"),
         (lambda r: r["learning_curve"]["points"][0].pop("gap"), "learning_curve/points/0"),
         (lambda r: r["quality"].update(expectations=r["quality"].pop("results")), "quality"),
         (lambda r: r["quality"]["results"][0].update(success="yes"), "quality/results/0/success"),

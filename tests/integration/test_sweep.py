@@ -20,8 +20,11 @@ from tests.helpers import invoke, noisy_classification
 
 TREE = "sklearn.tree.DecisionTreeClassifier"
 #: The accuracy gap's upper bound at most 0.05, beat the dummy baseline; the data's label noise is allowed.
-POLICY = {"gap": {"metrics": ["accuracy"], "max_gap": 0.05, "gate_on": "upper"},
-          "performance": {"min_gain_over_baseline": 0.0}, "noise": {"max_rate": 1.0}}
+POLICY = {
+    "gap": {"metrics": ["accuracy"], "max_gap": 0.05, "gate_on": "upper"},
+    "performance": {"min_gain_over_baseline": 0.0},
+    "noise": {"max_rate": 1.0},
+}
 
 
 @pytest.fixture
@@ -34,8 +37,10 @@ def data(tmp_path: Path) -> Path:
 @pytest.fixture
 def policy_file(tmp_path: Path) -> Path:
     path = tmp_path / "policy.toml"
-    path.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-                    "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n")
+    path.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n"
+    )
     return path
 
 
@@ -68,8 +73,7 @@ def test_each_value_is_judged_as_check_judges_it(data):
         alone = run_check(_config(data, params={"max_depth": point.value}), policy=policy)
         assert point.primary.test == alone.evidence.gap.primary.test
         assert point.run.decision.outcome is alone.decision.outcome
-        assert [(c.name, c.status) for c in point.run.decision.checks] == [
-            (c.name, c.status) for c in alone.decision.checks]
+        assert [(c.name, c.status) for c in point.run.decision.checks] == [(c.name, c.status) for c in alone.decision.checks]
     shallow, deep = result.points
     assert shallow.passed and not deep.passed  # both sides of the gap limit
     assert "gap:accuracy" in [c.name for c in deep.run.decision.failed]
@@ -86,8 +90,7 @@ def test_the_recommendation_is_the_best_passing_test_score(data):
 
 def test_a_tie_goes_to_the_less_flexible_value(data):
     # a converged logistic regression scores the same with either iteration cap
-    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
-                          "n_jobs": 1})
+    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression", "n_jobs": 1})
     result = run_sweep(config, parse_sweep("max_iter=2000,1000"), policy=parse_policy(POLICY))
     first, second = result.points
     assert (first.value, second.value) == (1000, 2000)  # in order of capacity, whatever the order given
@@ -97,8 +100,23 @@ def test_a_tie_goes_to_the_less_flexible_value(data):
 
 def test_cli_writes_a_valid_sweep_json_and_md_and_prints_the_param_line(data, policy_file, tmp_path):
     out = tmp_path / "sweep"
-    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
-               "--sweep", "max_depth=1..6", "--out", out, "--name", "<b>tree</b>")
+    r = invoke(
+        "sweep",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--policy",
+        policy_file,
+        "--sweep",
+        "max_depth=1..6",
+        "--out",
+        out,
+        "--name",
+        "<b>tree</b>",
+    )
     assert r.exit_code == 0, r.output
     document = json.loads((out / "sweep.json").read_text())
     validate_sweep(document)
@@ -119,16 +137,46 @@ def test_cli_writes_a_valid_sweep_json_and_md_and_prints_the_param_line(data, po
 def test_cli_exits_1_when_no_value_passes(data, tmp_path):
     strict = tmp_path / "strict.toml"
     strict.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n')
-    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--policy", strict,
-               "--sweep", "max_depth=4,8", "--out", tmp_path / "s")
+    r = invoke(
+        "sweep",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--policy",
+        strict,
+        "--sweep",
+        "max_depth=4,8",
+        "--out",
+        tmp_path / "s",
+    )
     assert r.exit_code == 1, r.output
     assert "No value of max_depth passes the policy." in r.output
     assert json.loads((tmp_path / "s" / "sweep.json").read_text())["recommendation"] is None
 
 
 def _sweep_json(data: Path, out: Path, *, seed: int, n_jobs: int = 1) -> dict:
-    r = invoke("sweep", "--data", data, "--target", "label", "--model", "sklearn.ensemble.RandomForestClassifier",
-               "--param", "n_estimators=5", "--n-jobs", n_jobs, "--seed", seed, "--sweep", "max_depth=2,4", "--out", out)
+    r = invoke(
+        "sweep",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        "sklearn.ensemble.RandomForestClassifier",
+        "--param",
+        "n_estimators=5",
+        "--n-jobs",
+        n_jobs,
+        "--seed",
+        seed,
+        "--sweep",
+        "max_depth=2,4",
+        "--out",
+        out,
+    )
     assert r.exit_code in (0, 1), r.output
     document = json.loads((out / "sweep.json").read_text())
     document.pop("created")
@@ -162,18 +210,24 @@ def test_values_fan_out_within_n_jobs_and_fit_their_folds_one_at_a_time(data, mo
     assert _config(data, n_jobs=8).workers_for(3) == 3 and _config(data, n_jobs=-1).workers_for(10) == 4
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--sweep", "max_depth=1..200"), r"would fit the model 1,000 times \(200 values × 5 folds × 1 repeats\), more "
-                                      r"than the limit of 500\. .*--max-fits 1000\."),
-    (("--sweep", "max_depth=1..30", "--max-fits", "60"), r"150 times .* raise the limit with --max-fits 150\."),
-    (("--sweep", "max_depth=1..3", "--learning-curve"), "does not fit learning curves"),
-    (("--sweep", "max_depth=1..3", "--training-curve"), "does not replay training curves.*gapgates check --training-curve"),
-    (("--sweep", "max_depth=1..3", "--param", "max_depth=2"), "both swept and set with --param"),
-    (("--sweep", "max_depth=1..3", "--promote", "--registry", "reg"), "registers and promotes nothing"),
-    (("--sweep", "max_dpth=1..3"), "'max_dpth' is not accepted by DecisionTreeClassifier"),
-    (("--sweep", "max_depth=-1,2"), "fold 1 of 5: The 'max_depth' parameter of DecisionTreeClassifier must be"),
-    (("--sweep", "max_depth=3..1"), "must go up"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ("--sweep", "max_depth=1..200"),
+            r"would fit the model 1,000 times \(200 values × 5 folds × 1 repeats\), more "
+            r"than the limit of 500\. .*--max-fits 1000\.",
+        ),
+        (("--sweep", "max_depth=1..30", "--max-fits", "60"), r"150 times .* raise the limit with --max-fits 150\."),
+        (("--sweep", "max_depth=1..3", "--learning-curve"), "does not fit learning curves"),
+        (("--sweep", "max_depth=1..3", "--training-curve"), "does not replay training curves.*gapgates check --training-curve"),
+        (("--sweep", "max_depth=1..3", "--param", "max_depth=2"), "both swept and set with --param"),
+        (("--sweep", "max_depth=1..3", "--promote", "--registry", "reg"), "registers and promotes nothing"),
+        (("--sweep", "max_dpth=1..3"), "'max_dpth' is not accepted by DecisionTreeClassifier"),
+        (("--sweep", "max_depth=-1,2"), "fold 1 of 5: The 'max_depth' parameter of DecisionTreeClassifier must be"),
+        (("--sweep", "max_depth=3..1"), "must go up"),
+    ],
+)
 def test_bad_sweeps_exit_2_with_one_line(data, tmp_path, args, message):
     r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, *args)
     assert r.exit_code == 2, r.output
@@ -184,8 +238,7 @@ def test_bad_sweeps_exit_2_with_one_line(data, tmp_path, args, message):
 
 
 def test_within_the_ceiling_exactly_runs(data):
-    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--max-fits", 10,
-               "--sweep", "max_depth=1,2")
+    r = invoke("sweep", "--data", data, "--target", "label", "--model", TREE, "--max-fits", 10, "--sweep", "max_depth=1,2")
     assert r.exit_code in (0, 1), r.output
 
 
@@ -193,16 +246,18 @@ def test_check_recommend_puts_a_verified_value_in_the_report(data, policy_file, 
     from gapgates.report.schema import validate_report
 
     out = tmp_path / "tree"
-    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file, "--out", out,
-               "--recommend")
+    r = invoke(
+        "check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file, "--out", out, "--recommend"
+    )
     assert r.exit_code == 1, r.output  # the run's own decision does not change
     report = json.loads((out / "report.json").read_text())
     validate_report(report)
     section = report["recommendation"]
     assert section["param"] == "max_depth" and section["tried"] == list(range(1, 13))
     assert section["value"] in section["passing"] and section["param_line"] == f"--param max_depth={section['value']}"
-    assert report["diagnosis"]["mitigations"][0].startswith(f"Verified by a capacity sweep of max_depth: "
-                                                            f"{section['param_line']} passes the policy")
+    assert report["diagnosis"]["mitigations"][0].startswith(
+        f"Verified by a capacity sweep of max_depth: {section['param_line']} passes the policy"
+    )
     assert section["param_line"] in (out / "report.md").read_text()
     sweep = json.loads((out / "sweep.json").read_text())
     assert sweep["recommendation"]["value"] == section["value"]
@@ -211,16 +266,44 @@ def test_check_recommend_puts_a_verified_value_in_the_report(data, policy_file, 
 
 def test_check_recommend_sweeps_nothing_after_a_pass(data, policy_file, tmp_path):
     out = tmp_path / "shallow"
-    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--param", "max_depth=1",
-               "--policy", policy_file, "--out", out, "--recommend")
+    r = invoke(
+        "check",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--param",
+        "max_depth=1",
+        "--policy",
+        policy_file,
+        "--out",
+        out,
+        "--recommend",
+    )
     assert r.exit_code == 0, r.output
     assert "recommendation" not in json.loads((out / "report.json").read_text())
     assert not (out / "sweep.json").exists() and "SWEEP" not in r.output
 
 
 def test_check_recommend_over_the_ceiling_is_a_note_and_the_block_stands(data, policy_file, tmp_path):
-    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
-               "--max-fits", 20, "--out", tmp_path / "t", "--recommend")
+    r = invoke(
+        "check",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--policy",
+        policy_file,
+        "--max-fits",
+        20,
+        "--out",
+        tmp_path / "t",
+        "--recommend",
+    )
     assert r.exit_code == 1, r.output
     assert "gapgates: note: --recommend: the capacity sweep could not run: The sweep would fit the model 60 times" in r.output
     assert "recommendation" not in json.loads((tmp_path / "t" / "report.json").read_text())
@@ -228,8 +311,22 @@ def test_check_recommend_over_the_ceiling_is_a_note_and_the_block_stands(data, p
 
 def test_check_recommend_shares_one_fit_ceiling_with_the_run(data, policy_file, tmp_path):
     # the sweep alone fits 60 times: within --max-fits 62, but not within what the run's own folds left of it
-    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy_file,
-               "--max-fits", 62, "--out", tmp_path / "t", "--recommend")
+    r = invoke(
+        "check",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        TREE,
+        "--policy",
+        policy_file,
+        "--max-fits",
+        62,
+        "--out",
+        tmp_path / "t",
+        "--recommend",
+    )
     assert r.exit_code == 1, r.output
     assert "the capacity sweep could not run: The sweep would fit the model 60 times" in r.output
     assert "what the run and the earlier phases left of --max-fits 62" in r.output
@@ -241,11 +338,12 @@ def test_check_recommend_is_in_the_reports_before_the_history_row_and_the_webhoo
     from tests.helpers import webhook_url
 
     policy = tmp_path / "notify.toml"
-    policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n'
-                      f'[notify]\nwebhook_url = "{webhook_url(webhook)}"\n')
+    policy.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n'
+        f'[notify]\nwebhook_url = "{webhook_url(webhook)}"\n'
+    )
     out = tmp_path / "tree"
-    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy, "--out", out,
-               "--recommend")
+    r = invoke("check", "--data", data, "--target", "label", "--model", TREE, "--policy", policy, "--out", out, "--recommend")
     assert r.exit_code == 1, r.output
     line = json.loads((out / "report.json").read_text())["recommendation"]["param_line"]
     assert line is not None and line in (out / "report.md").read_text() and line in (out / "report.html").read_text()
@@ -277,8 +375,20 @@ def test_check_recommend_blocks_and_says_why_no_early_stopping_when_partial_fit_
     model = tmp_path / "epoch_tree.py"
     model.write_text(EPOCH_TREE)
     out = tmp_path / "epochs"
-    r = invoke("check", "--data", data, "--target", "label", "--model", f"{model}:EpochTree", "--policy", policy_file,
-               "--out", out, "--recommend")
+    r = invoke(
+        "check",
+        "--data",
+        data,
+        "--target",
+        "label",
+        "--model",
+        f"{model}:EpochTree",
+        "--policy",
+        policy_file,
+        "--out",
+        out,
+        "--recommend",
+    )
     assert r.exit_code == 1, r.output  # blocked, not "could not decide" (3)
     report = json.loads((out / "report.json").read_text())
     assert report["diagnosis"]["label"] == "overfit"

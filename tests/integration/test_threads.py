@@ -36,8 +36,7 @@ class OpenMPRecordingBoosting(HistGradientBoostingClassifier):
 
 
 @pytest.mark.skipif(usable_cores() < 2, reason="one usable core: every pool has one thread anyway")
-def test_every_fit_and_prediction_of_a_gate_run_keeps_its_thread_limit(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_fit_and_prediction_of_a_gate_run_keeps_its_thread_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The run limits native threads before the load-data step imports the model, and threadpoolctl limits only
     the runtimes already loaded: scikit-learn's OpenMP came later, so the out-of-fold predictions and the final
     fit used every core on a loaded machine (about 10x slower there, in one run of three)."""
@@ -46,10 +45,25 @@ def test_every_fit_and_prediction_of_a_gate_run_keeps_its_thread_limit(tmp_path:
     record = tmp_path / "openmp.txt"
     monkeypatch.setenv(RECORD, str(record))
     monkeypatch.setenv("GAPGATES_THREADS", "1")  # the limit a loaded machine would measure
-    done = run_cli_process("check", "--data", str(data), "--target", "label", "--model",
-                           f"{__name__}.OpenMPRecordingBoosting", "--param", "max_iter=5", "--folds", "3",
-                           "--out", str(tmp_path / "out"), "--history", str(tmp_path / "h.sqlite"),
-                           "--holdout-fraction", "0.2")
+    done = run_cli_process(
+        "check",
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--model",
+        f"{__name__}.OpenMPRecordingBoosting",
+        "--param",
+        "max_iter=5",
+        "--folds",
+        "3",
+        "--out",
+        str(tmp_path / "out"),
+        "--history",
+        str(tmp_path / "h.sqlite"),
+        "--holdout-fraction",
+        "0.2",
+    )
     assert done.returncode in (0, 1), done.stderr
     calls = [line.split() for line in record.read_text(encoding="utf-8").splitlines()]
     assert {call for call, _, _ in calls} == {"fit", "predict_proba"}

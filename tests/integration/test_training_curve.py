@@ -67,8 +67,9 @@ def data_csv(tmp_path_factory) -> Path:
 
 
 def test_a_training_curve_run_reports_the_stopping_point_everywhere(data_csv, tmp_path):
-    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": PAST_ITS_BEST,
-                          "training_curve": True, "n_jobs": 1})
+    config = make_config(
+        {"data": data_csv, "target": "label", "model": HGB, "params": PAST_ITS_BEST, "training_curve": True, "n_jobs": 1}
+    )
     result = run_check(config)
     curve = result.evidence.training_curve
     assert curve is not None and curve.param_line is not None
@@ -87,8 +88,9 @@ def test_a_training_curve_run_reports_the_stopping_point_everywhere(data_csv, tm
 
 
 def test_a_model_that_cannot_replay_its_iterations_gets_a_skipped_section(data_csv):
-    config = make_config({"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
-                          "training_curve": True, "folds": 3})
+    config = make_config(
+        {"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier", "training_curve": True, "folds": 3}
+    )
     result = run_check(config)
     report = build_report(result)
     validate_report(report)
@@ -98,8 +100,7 @@ def test_a_model_that_cannot_replay_its_iterations_gets_a_skipped_section(data_c
 
 
 def test_without_the_option_there_is_no_training_curve_section(data_csv):
-    config = make_config({"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier",
-                          "folds": 3})
+    config = make_config({"data": data_csv, "target": "label", "model": "sklearn.tree.DecisionTreeClassifier", "folds": 3})
     report = build_report(run_check(config))
     assert "training_curve" not in report
 
@@ -108,15 +109,24 @@ def test_recommend_after_a_training_curve_run_sweeps_without_redoing_curves_per_
     from gapgates.pipeline.sweep import early_stopping_after, recommend_after
 
     params = {**PAST_ITS_BEST, "max_iter": 100}
-    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": params,
-                          "training_curve": True, "learning_curve": True, "folds": 3, "n_jobs": 1})
+    config = make_config(
+        {
+            "data": data_csv,
+            "target": "label",
+            "model": HGB,
+            "params": params,
+            "training_curve": True,
+            "learning_curve": True,
+            "folds": 3,
+            "n_jobs": 1,
+        }
+    )
     result = run_check(config)
     assert result.diagnosis is not None and result.diagnosis.label == "overfit"
     assert early_stopping_after(result) is result.evidence.training_curve  # the run's own curve, not replayed again
     swept = recommend_after(result)  # the run's --training-curve and --learning-curve do not refuse the sweep
     assert swept is not None and swept.param == "max_iter" and len(swept.points) == 6
     assert all(p.run.evidence.training_curve is None and p.run.evidence.learning_curve is None for p in swept.points)
-
 
 
 SGD = "sklearn.linear_model.SGDClassifier"
@@ -132,13 +142,27 @@ def test_an_epoch_models_training_curve_counts_against_the_fit_ceiling(data_csv)
     refused = invoke(*common, "--max-fits", 9)  # 5 folds + 5 epoch replays = 10 fits
     assert refused.exit_code == 2, refused.output
     [line] = refused.output.strip().splitlines()
-    assert line == ("gapgates: error: The run would fit the model 10 times (5 folds × 1 repeats × (1 + 1 to train "
-                    "SGDClassifier again epoch by epoch for the training curve)), more than the limit of 9. Drop "
-                    "--training-curve, use fewer --folds or --repeats, or raise the limit with --max-fits 10.")
+    assert line == (
+        "gapgates: error: The run would fit the model 10 times (5 folds × 1 repeats × (1 + 1 to train "
+        "SGDClassifier again epoch by epoch for the training curve)), more than the limit of 9. Drop "
+        "--training-curve, use fewer --folds or --repeats, or raise the limit with --max-fits 10."
+    )
     assert invoke(*common, "--max-fits", 10).exit_code in (0, 1)
     # a boosting curve replays its fold models with no fit: the same ceiling is enough
-    assert invoke("check", "--data", data_csv, "--target", "label", "--model", HGB, "--param", "max_iter=20",
-                  "--training-curve", "--max-fits", 5).exit_code in (0, 1)
+    assert invoke(
+        "check",
+        "--data",
+        data_csv,
+        "--target",
+        "label",
+        "--model",
+        HGB,
+        "--param",
+        "max_iter=20",
+        "--training-curve",
+        "--max-fits",
+        5,
+    ).exit_code in (0, 1)
     # each added repeat of k-fold is replayed too: it costs twice its folds
     policy = parse_policy({"gap": {"max_repeats": 10}})
     config = {"data": data_csv, "target": "label", "model": SGD, "max_fits": 40}
@@ -150,8 +174,9 @@ def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(dat
     from gapgates.pipeline.sweep import early_stopping_after, recheck_stopping, stopping_settings
 
     params = {**PAST_ITS_BEST, "max_iter": 150}
-    config = make_config({"data": data_csv, "target": "label", "model": HGB, "params": params, "folds": 3,
-                          "n_jobs": 1, "recommend": True})
+    config = make_config(
+        {"data": data_csv, "target": "label", "model": HGB, "params": params, "folds": 3, "n_jobs": 1, "recommend": True}
+    )
     result = run_check(config)
     assert result.diagnosis.label == "overfit"
     curve = early_stopping_after(result)
@@ -160,11 +185,11 @@ def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(dat
     assert settings == [{"max_iter": curve.stop}, {"early_stopping": True, "n_iter_no_change": 10}]
     checked = recheck_stopping(result, settings)
     for setting in checked:  # verified, not trusted: each is judged as its own gapgates check judges it
-        alone = run_check(make_config({**config.model_dump(), "params": {**params, **setting.params},
-                                       "recommend": False}), policy=result.policy)
+        alone = run_check(
+            make_config({**config.model_dump(), "params": {**params, **setting.params}, "recommend": False}), policy=result.policy
+        )
         assert setting.run.evidence.gap.primary.test == alone.evidence.gap.primary.test
-        assert [(c.name, c.status) for c in setting.run.decision.checks] == [
-            (c.name, c.status) for c in alone.decision.checks]
+        assert [(c.name, c.status) for c in setting.run.decision.checks] == [(c.name, c.status) for c in alone.decision.checks]
         assert setting.passed is (alone.decision.outcome.value == "promote")
     stopped = checked[0].run.evidence.gap.primary
     assert stopped.gap_mean < result.evidence.gap.primary.gap_mean  # stopping early narrows the gap

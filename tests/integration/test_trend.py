@@ -13,14 +13,18 @@ from tests.helpers import load, real_run
 def _seed(path, model: str, gaps: list[float]) -> None:
     db = History(path)
     for i, g in enumerate(gaps):
-        db.add(RunRecord(f"2026-01-0{i + 1}T00:00:00+00:00", model, None, None, "promote", "accuracy",
-                         {"accuracy": MetricRecord(g, g, g)}))
+        db.add(
+            RunRecord(
+                f"2026-01-0{i + 1}T00:00:00+00:00", model, None, None, "promote", "accuracy", {"accuracy": MetricRecord(g, g, g)}
+            )
+        )
 
 
 def test_end_to_end_a_real_run_judges_its_recorded_history(tmp_path):
     policy = tmp_path / "policy.toml"
-    policy.write_text("[gap]\nmax_gap = 1.0\n[noise]\nmax_rate = 1.0\n[trend]\nmax_gap_increase = 0.05\nwindow = 3\n",
-                      encoding="utf-8")
+    policy.write_text(
+        "[gap]\nmax_gap = 1.0\n[noise]\nmax_rate = 1.0\n[trend]\nmax_gap_increase = 0.05\nwindow = 3\n", encoding="utf-8"
+    )
     history = tmp_path / "h.sqlite"
     # the unbounded tree's gap on this data is ~0.3: after a flat ~0.0 history that is a widening; after ~0.3 it is flat
     _seed(history, "widening", [0.0, 0.0, 0.0])
@@ -46,8 +50,9 @@ def test_a_history_that_is_not_a_gapgates_history_is_refused_before_any_fit(tmp_
     noisy_classification(n=200).to_csv(data, index=False)
     broken = tmp_path / "not-a-db.sqlite"
     broken.write_text("garbage " * 200, encoding="utf-8")
-    config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression",
-                          "folds": 3, "history": broken})
+    config = make_config(
+        {"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression", "folds": 3, "history": broken}
+    )
     before = broken.read_bytes()
     # the run would record itself there: a file that is not a gapgates history is refused before any fit
     for policy in ({"trend": {"max_gap_increase": 0.05}}, {}):

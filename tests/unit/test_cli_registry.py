@@ -7,9 +7,11 @@ from gapgates.cli.registry import table
 
 def test_columns_are_as_wide_as_their_longest_cell_and_never_touch():
     lines = table([["time", "actor", "reasons"], ["t1", "alice@example.com", "known label noise"], ["t22", "bob", "-"]])
-    assert lines == ["time  actor              reasons",
-                     "t1    alice@example.com  known label noise",
-                     "t22   bob                -"]
+    assert lines == [
+        "time  actor              reasons",
+        "t1    alice@example.com  known label noise",
+        "t22   bob                -",
+    ]
     assert len({line.index(word) for line, word in zip(lines, ["reasons", "known", "-"])}) == 1
 
 

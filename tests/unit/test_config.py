@@ -50,5 +50,4 @@ def test_registry_uri_is_kept_and_a_directory_is_relative_to_the_file(tmp_path):
     config = merge_config(toml)
     assert config.registry == str(tmp_path / "conf" / "registry")
     assert config.history_path == tmp_path / "conf" / "registry" / "history.sqlite"
-    assert merge_config(options={"data": "d", "target": "y", "model": "m.M", "registry": tmp_path}).registry == str(
-        tmp_path)
+    assert merge_config(options={"data": "d", "target": "y", "model": "m.M", "registry": tmp_path}).registry == str(tmp_path)

@@ -11,8 +11,7 @@ from gapgates.compute.drift import column_drift, measure_drift
 
 def _frames(n: int = 600, *, shift: float = 0.0, mix: tuple[float, float] = (0.5, 0.5), seed: int = 0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"num": rng.normal(shift, 1, n), "cat": rng.choice(["a", "b"], n, p=mix),
-                         "still": rng.normal(0, 1, n)})
+    return pd.DataFrame({"num": rng.normal(shift, 1, n), "cat": rng.choice(["a", "b"], n, p=mix), "still": rng.normal(0, 1, n)})
 
 
 def test_a_shifted_numeric_and_a_remixed_categorical_column_are_named_and_the_others_are_not():
@@ -39,8 +38,7 @@ def test_bonferroni_the_level_of_each_column_is_alpha_over_the_columns():
 
 def test_a_column_going_missing_or_arriving_as_text_or_with_new_values_is_drifted():
     rng = np.random.default_rng(0)
-    ref = pd.DataFrame({"num": rng.normal(0, 1, 400), "gone": rng.normal(0, 1, 400),
-                        "kind": rng.choice(["a", "b", "c"], 400)})
+    ref = pd.DataFrame({"num": rng.normal(0, 1, 400), "gone": rng.normal(0, 1, 400), "kind": rng.choice(["a", "b", "c"], 400)})
     shifted = rng.normal(3, 1, 400).astype(object)
     shifted[0] = "n/a"  # one bad token: the column arrives as text
     holes = rng.normal(0, 1, 400)

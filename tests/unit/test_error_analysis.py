@@ -29,13 +29,16 @@ def test_expected_calibration_error_weights_bins_by_rows():
     assert expected_calibration_error(outcome, probability, bins=1) == pytest.approx(abs(15 / 20 - 0.85))
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ({"segments": {"min_rows": 0}}, "The 'min_rows' must be an integer of at least 1. Got 0."),
-    ({"segments": {"max_gap": -0.1}}, "The 'max_gap' limit must be a number between 0 and infinity. Got -0.1."),
-    ({"calibration": {"max_ece": 1.5}}, "The 'max_ece' limit must be a number between 0 and 1. Got 1.5."),
-    ({"data_issues": {"max_outlier_rate": 2}}, "The 'max_outlier_rate' limit must be a number between 0 and 1. Got 2."),
-    ({"data_issues": {"max_dupes": 0.1}}, "unknown key 'data_issues.max_dupes'"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"segments": {"min_rows": 0}}, "The 'min_rows' must be an integer of at least 1. Got 0."),
+        ({"segments": {"max_gap": -0.1}}, "The 'max_gap' limit must be a number between 0 and infinity. Got -0.1."),
+        ({"calibration": {"max_ece": 1.5}}, "The 'max_ece' limit must be a number between 0 and 1. Got 1.5."),
+        ({"data_issues": {"max_outlier_rate": 2}}, "The 'max_outlier_rate' limit must be a number between 0 and 1. Got 2."),
+        ({"data_issues": {"max_dupes": 0.1}}, "unknown key 'data_issues.max_dupes'"),
+    ],
+)
 def test_bad_limits_are_one_line_policy_errors(section, message):
     from gapgates.errors import PolicyError
     from gapgates.judge.policy import parse_policy
@@ -51,8 +54,10 @@ def test_every_new_limit_is_off_in_the_shipped_policy():
     policy = load_policy()
     assert policy.segments.min_test_score is None and policy.segments.max_gap is None
     assert policy.calibration.max_ece is None
-    assert all(getattr(policy.data_issues, name) is None for name in (
-        "max_duplicate_rate", "max_near_duplicate_rate", "max_conflicting_rate", "max_outlier_rate"))
+    assert all(
+        getattr(policy.data_issues, name) is None
+        for name in ("max_duplicate_rate", "max_near_duplicate_rate", "max_conflicting_rate", "max_outlier_rate")
+    )
     assert policy.segments.min_rows == 30 and policy.data_issues.max_rows == 5000
 
 
@@ -61,15 +66,46 @@ def test_sections_render_from_report_json_alone():
 
     report = {
         "policy": {"segments": {"min_test_score": {"limit": 0.7, "severity": None}}},
-        "segments": {"metric": "accuracy", "interval": "wilson", "confidence": 0.95, "min_rows": 30, "overall": 0.9,
-                     "judged": 2, "train_rows_scored": 80, "largest_gap": None,
-                     "segments": [{"kind": "value", "columns": ["c"], "description": "c = x", "rows": 40, "test": 0.5,
-                                   "low": 0.35, "high": 0.65, "train": 0.55, "gap": 0.05}]},
-        "regression": {"task": "regression", "rows": 3, "residuals": {"predicted": [1.0, 2.0], "residual": [0.1, -0.2]},
-                       "by_quantile": [{"low": 0.0, "high": 1.0, "rows": 3, "mae": 0.2, "bias": 0.1}]},
-        "data_issues": {"rows": 100, "total_rows": 900, "sampled": True, "issue_types": ["outlier"], "exact_duplicates": 4,
-                        "conflicting_labels": None, "examples": {}, "seconds": 0.1,
-                        "summary": {"outlier": {"issues": 3, "rate": 0.03, "score": 0.4}}},
+        "segments": {
+            "metric": "accuracy",
+            "interval": "wilson",
+            "confidence": 0.95,
+            "min_rows": 30,
+            "overall": 0.9,
+            "judged": 2,
+            "train_rows_scored": 80,
+            "largest_gap": None,
+            "segments": [
+                {
+                    "kind": "value",
+                    "columns": ["c"],
+                    "description": "c = x",
+                    "rows": 40,
+                    "test": 0.5,
+                    "low": 0.35,
+                    "high": 0.65,
+                    "train": 0.55,
+                    "gap": 0.05,
+                }
+            ],
+        },
+        "regression": {
+            "task": "regression",
+            "rows": 3,
+            "residuals": {"predicted": [1.0, 2.0], "residual": [0.1, -0.2]},
+            "by_quantile": [{"low": 0.0, "high": 1.0, "rows": 3, "mae": 0.2, "bias": 0.1}],
+        },
+        "data_issues": {
+            "rows": 100,
+            "total_rows": 900,
+            "sampled": True,
+            "issue_types": ["outlier"],
+            "exact_duplicates": 4,
+            "conflicting_labels": None,
+            "examples": {},
+            "seconds": 0.1,
+            "summary": {"outlier": {"issues": 3, "rate": 0.03, "score": 0.4}},
+        },
     }
     text = "\n".join(analysis_markdown(report))
     assert "| c = x | 40 | 0.5000 | [0.3500, 0.6500] | 0.5500 | 0.0500 |" in text

@@ -58,7 +58,8 @@ def test_run_kinds_are_stored_filtered_and_older_files_gain_the_column(tmp_path)
             " diagnosis TEXT);"
             "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
             " PRIMARY KEY (run_id, metric));"
-            "INSERT INTO runs (time, model, decision) VALUES ('t', 'm', 'promote');")
+            "INSERT INTO runs (time, model, decision) VALUES ('t', 'm', 'promote');"
+        )
     db = History(path)
     assert [(r.kind, r.decision) for r in db.runs(kind="gate")] == [("gate", "promote")]  # read before migrating
     assert db.runs(kind="monitor") == []

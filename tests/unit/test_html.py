@@ -9,16 +9,41 @@ from gapgates.report.html import learning_curve_series, render_html
 
 
 def test_minimal_and_skipped_shapes_still_render():
-    html = render_html({
-        "decision": "needs_approval", "checks": [],
-        "noise": {"rate": None, "n_issues": 0, "rows": 0, "filter_by": "prune_by_noise_rate", "per_class": {},
-                  "issues": [], "skipped": "SVC has no predict_proba."},
-        "leakage": {"holdout_rows": 0, "exact_duplicates": 0, "near_duplicates": 0, "near_checked": 0,
-                    "duplicate_rate": None, "duplicate_rows": [], "top_features": [], "seconds": 0.01},
-        "learning_curve": {"metric": "accuracy", "points": [], "more_data_helps": False, "verdict": ""},
-        "champion": {"version": None, "metric": "accuracy", "test": [], "test_mean": None, "holdout": None,
-                     "recorded_gap": None, "reason": "No production model in reg yet: this is the first candidate."},
-    })
+    html = render_html(
+        {
+            "decision": "needs_approval",
+            "checks": [],
+            "noise": {
+                "rate": None,
+                "n_issues": 0,
+                "rows": 0,
+                "filter_by": "prune_by_noise_rate",
+                "per_class": {},
+                "issues": [],
+                "skipped": "SVC has no predict_proba.",
+            },
+            "leakage": {
+                "holdout_rows": 0,
+                "exact_duplicates": 0,
+                "near_duplicates": 0,
+                "near_checked": 0,
+                "duplicate_rate": None,
+                "duplicate_rows": [],
+                "top_features": [],
+                "seconds": 0.01,
+            },
+            "learning_curve": {"metric": "accuracy", "points": [], "more_data_helps": False, "verdict": ""},
+            "champion": {
+                "version": None,
+                "metric": "accuracy",
+                "test": [],
+                "test_mean": None,
+                "holdout": None,
+                "recorded_gap": None,
+                "reason": "No production model in reg yet: this is the first candidate.",
+            },
+        }
+    )
     assert "NEEDS APPROVAL" in html and "Not checked: SVC has no predict_proba." in html
     assert "No holdout: holdout rows copying training rows were not looked for." in html
     assert "this is the first candidate" in html and 'id="champion-vs-challenger"' not in html
@@ -26,8 +51,10 @@ def test_minimal_and_skipped_shapes_still_render():
 
 
 def test_learning_curve_series_reads_the_points():
-    section = {"metric": "accuracy", "points": [{"rows": 10, "train": 1.0, "test": 0.7, "gap": 0.3},
-                                                {"rows": 20, "train": 0.9, "test": 0.8, "gap": 0.1}]}
+    section = {
+        "metric": "accuracy",
+        "points": [{"rows": 10, "train": 1.0, "test": 0.7, "gap": 0.3}, {"rows": 20, "train": 0.9, "test": 0.8, "gap": 0.1}],
+    }
     assert learning_curve_series(section) == ([10.0, 20.0], [1.0, 0.9], [0.7, 0.8])
     assert learning_curve_series({"points": [{"rows": 10, "train": 1.0}]}) is None
     assert learning_curve_series({"train_sizes": [1, 2], "train_scores": [1, 1], "test_scores": [0.5, 0.6]}) is None

@@ -21,15 +21,28 @@ SOURCES = {"gapgates": ROOT / "gapgates", "gapgates.flows": ROOT / "flows", "gap
 
 #: Layer of each module prefix (longest prefix wins); a module may import its own layer or lower ones.
 LAYERS: dict[str, int] = {
-    "gapgates.errors": 0, "gapgates.documents": 0, "gapgates.config": 0, "gapgates.history": 0, "gapgates.paths": 0,
+    "gapgates.errors": 0,
+    "gapgates.documents": 0,
+    "gapgates.config": 0,
+    "gapgates.history": 0,
+    "gapgates.paths": 0,
     "gapgates.data": 1,
-    "gapgates.compute": 2, "gapgates.registry": 2,
-    "gapgates.judge": 3, "gapgates.quality": 3,
+    "gapgates.compute": 2,
+    "gapgates.registry": 2,
+    "gapgates.judge": 3,
+    "gapgates.quality": 3,
     "gapgates.pipeline": 4,
-    "gapgates.enforcement": 5, "gapgates.publishing": 5, "gapgates.gate": 5, "gapgates.report": 5, "gapgates.notify": 5,
+    "gapgates.enforcement": 5,
+    "gapgates.publishing": 5,
+    "gapgates.gate": 5,
+    "gapgates.report": 5,
+    "gapgates.notify": 5,
     "gapgates.demo": 5,
-    "gapgates.cli": 6, "gapgates.__main__": 6, "gapgates": 6,
-    "gapgates.flows": 7, "gapgates.deployments": 7,
+    "gapgates.cli": 6,
+    "gapgates.__main__": 6,
+    "gapgates": 6,
+    "gapgates.flows": 7,
+    "gapgates.deployments": 7,
 }
 
 
@@ -136,7 +149,8 @@ def test_optional_dependencies_have_one_home(library):
         for base, _, line in imports(module, path):
             if base == library or base.startswith(library + "."):
                 assert any(module == o or module.startswith(o + ".") for o in owners), (
-                    f"{path}:{line}: {module} imports {library}; only {owners} may")
+                    f"{path}:{line}: {module} imports {library}; only {owners} may"
+                )
 
 
 def test_the_cli_reaches_flows_only_from_the_commands_that_drive_a_flow_run():
@@ -167,7 +181,7 @@ def test_no_import_cycles():
         state[node] = 1
         for dep in sorted(graph[node]):
             if state.get(dep) == 1:
-                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(dep):], dep]))
+                raise AssertionError("import cycle: " + " -> ".join([*stack[stack.index(dep) :], dep]))
             if dep not in state:
                 visit(dep, [*stack, dep])
         state[node] = 2

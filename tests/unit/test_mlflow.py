@@ -17,33 +17,70 @@ def test_mlflow_missing_extra_gives_install_hint(monkeypatch, tmp_path):
         MlflowRegistry(sqlite_uri(tmp_path))
 
 
-META = {"decision": "block", "diagnosis": "overfit", "reasons": ["gap too large", "noise"], "model_spec": "m.M",
-        "params": {"max_depth": 3, "criterion": "gini"}, "folds": 5, "repeats": 2, "seed": 7, "policy_hash": "ph",
-        "gap": {"accuracy": {"train_mean": 1.0, "test_mean": 0.9, "gap_mean": 0.1, "gap_ci_low": 0.05,
-                             "gap_ci_high": 0.15, "relative_gap": 0.1}},
-        "holdout": {"accuracy": {"train": 1.0, "test": 0.8, "gap": 0.2}}, "noise_rate": 0.07, "shift_auc": None}
+META = {
+    "decision": "block",
+    "diagnosis": "overfit",
+    "reasons": ["gap too large", "noise"],
+    "model_spec": "m.M",
+    "params": {"max_depth": 3, "criterion": "gini"},
+    "folds": 5,
+    "repeats": 2,
+    "seed": 7,
+    "policy_hash": "ph",
+    "gap": {
+        "accuracy": {
+            "train_mean": 1.0,
+            "test_mean": 0.9,
+            "gap_mean": 0.1,
+            "gap_ci_low": 0.05,
+            "gap_ci_high": 0.15,
+            "relative_gap": 0.1,
+        }
+    },
+    "holdout": {"accuracy": {"train": 1.0, "test": 0.8, "gap": 0.2}},
+    "noise_rate": 0.07,
+    "shift_auc": None,
+}
 
 
 def test_run_params_name_the_model_and_the_cross_validation():
     from gapgates.registry.mlflow import run_params
 
-    assert run_params(META) == {"model.spec": "m.M", "cv.folds": "5", "cv.repeats": "2", "cv.seed": "7",
-                                "policy_hash": "ph", "model.param.max_depth": "3", "model.param.criterion": "gini"}
+    assert run_params(META) == {
+        "model.spec": "m.M",
+        "cv.folds": "5",
+        "cv.repeats": "2",
+        "cv.seed": "7",
+        "policy_hash": "ph",
+        "model.param.max_depth": "3",
+        "model.param.criterion": "gini",
+    }
 
 
 def test_run_metrics_per_metric_and_diagnostics_leave_out_what_was_not_computed():
     from gapgates.registry.mlflow import run_metrics
 
     metrics = run_metrics({**META, "gap": {"accuracy": {**META["gap"]["accuracy"], "relative_gap": float("nan")}}})
-    assert metrics == {"accuracy.train": 1.0, "accuracy.test": 0.9, "accuracy.gap": 0.1, "accuracy.gap_ci_low": 0.05,
-                       "accuracy.gap_ci_high": 0.15, "accuracy.holdout_train": 1.0, "accuracy.holdout_test": 0.8,
-                       "accuracy.holdout_gap": 0.2, "noise_rate": 0.07}
+    assert metrics == {
+        "accuracy.train": 1.0,
+        "accuracy.test": 0.9,
+        "accuracy.gap": 0.1,
+        "accuracy.gap_ci_low": 0.05,
+        "accuracy.gap_ci_high": 0.15,
+        "accuracy.holdout_train": 1.0,
+        "accuracy.holdout_test": 0.8,
+        "accuracy.holdout_gap": 0.2,
+        "noise_rate": 0.07,
+    }
 
 
 def test_run_name_and_tags_say_model_decision_and_diagnosis():
     from gapgates.registry.mlflow import run_name, run_tags
 
     assert run_name("tree", META, "2026-11-24T03:00:01.123+00:00") == "tree-block-20261124-030001"
-    assert run_tags(META) == {"gapgates.decision": "block", "gapgates.diagnosis": "overfit",
-                              "gapgates.reasons": "gap too large; noise"}
+    assert run_tags(META) == {
+        "gapgates.decision": "block",
+        "gapgates.diagnosis": "overfit",
+        "gapgates.reasons": "gap too large; noise",
+    }
     assert run_tags({}) == {}

@@ -9,7 +9,12 @@ from gapgates.errors import ConfigError
 
 def test_parse_params_types():
     assert parse_params(["a=3", "b=0.5", "c=true", "d=None", "e=gini", "f=1e-3"]) == {
-        "a": 3, "b": 0.5, "c": True, "d": None, "e": "gini", "f": 0.001,
+        "a": 3,
+        "b": 0.5,
+        "c": True,
+        "d": None,
+        "e": "gini",
+        "f": 0.001,
     }
     with pytest.raises(ConfigError, match=r"KEY=VALUE"):
         parse_params(["max_depth"])

@@ -20,8 +20,9 @@ def _drift(auc: float = 0.5, drifted: tuple[bool, ...] = (False, False)) -> Drif
 
 
 def _evidence(fresh: float = 0.90, low: float = 0.88, high: float = 0.92, **drift) -> MonitorEvidence:
-    return MonitorEvidence(scores=(ProductionScore("accuracy", fresh, low, high, "wilson", promoted=0.93),),
-                           drift=_drift(**drift))
+    return MonitorEvidence(
+        scores=(ProductionScore("accuracy", fresh, low, high, "wilson", promoted=0.93),), drift=_drift(**drift)
+    )
 
 
 def test_the_rules_are_data_one_per_monitor_limit():
@@ -73,15 +74,18 @@ def test_invalid_model_outputs_retrain():
     assert decision.outcome is MonitorOutcome.RETRAIN and "outputs on the fresh rows are invalid" in decision.reasons[0]
 
 
-@pytest.mark.parametrize(("section", "message"), [
-    ("max_drift_auc = 1.5", "'max_drift_auc' limit must be a number between 0 and 1. Got 1.5."),
-    ("max_production_gap = -0.1", "'max_production_gap' limit must be a number between 0 and infinity"),
-    ("confidence = 1.0", "'confidence' must be a number strictly between 0 and 1"),
-    ("drift_alpha = 0", "'drift_alpha' must be a number strictly between 0 and 1"),
-    ("min_rows = 0", "'min_rows' must be an integer of at least 1"),
-    ('gate_on = "median"', "monitor.gate_on"),
-    ("max_gap = 0.1", "unknown key 'monitor.max_gap'"),
-])
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("max_drift_auc = 1.5", "'max_drift_auc' limit must be a number between 0 and 1. Got 1.5."),
+        ("max_production_gap = -0.1", "'max_production_gap' limit must be a number between 0 and infinity"),
+        ("confidence = 1.0", "'confidence' must be a number strictly between 0 and 1"),
+        ("drift_alpha = 0", "'drift_alpha' must be a number strictly between 0 and 1"),
+        ("min_rows = 0", "'min_rows' must be an integer of at least 1"),
+        ('gate_on = "median"', "monitor.gate_on"),
+        ("max_gap = 0.1", "unknown key 'monitor.max_gap'"),
+    ],
+)
 def test_bad_monitor_policy_values_are_one_policy_error(section, message):
     import tomllib
 

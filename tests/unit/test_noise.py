@@ -97,8 +97,12 @@ def test_issues_name_file_rows_given_and_suggested_labels(noisy_pass):
     assert set(noise.per_class) == {str(k) for k in range(10)}
     assert all(0 <= c["estimated_noise"] <= 1 for c in noise.per_class.values())
     as_json = noise.to_dict()
-    assert as_json["issues"][0] == {"row": worst.row, "given": int(worst.given), "suggested": int(worst.suggested),
-                                    "quality": round(worst.quality, 6)}
+    assert as_json["issues"][0] == {
+        "row": worst.row,
+        "given": int(worst.given),
+        "suggested": int(worst.suggested),
+        "quality": round(worst.quality, 6),
+    }
 
 
 def test_max_rate_blocks_noisy_digits_and_passes_clean_digits(noisy_pass, clean_pass):
@@ -112,8 +116,7 @@ def test_max_rate_blocks_noisy_digits_and_passes_clean_digits(noisy_pass, clean_
     loose_check = next(c for c in evaluate(loose, Evidence(noise=noisy)).checks if c.name == "label_noise")
     assert loose_check.status is Status.PASS
     _, y_clean, clean = clean_pass
-    passed = next(c for c in evaluate(policy, Evidence(noise=label_noise(clean.cv, y_clean))).checks
-                  if c.name == "label_noise")
+    passed = next(c for c in evaluate(policy, Evidence(noise=label_noise(clean.cv, y_clean))).checks if c.name == "label_noise")
     assert passed.status is Status.PASS and passed.value < 0.05
 
 

@@ -14,8 +14,15 @@ from tests.helpers import run_record
 
 
 def _noise(rate: float) -> NoiseResult:
-    return NoiseResult(rows=1000, n_issues=int(rate * 1000), rate=rate, per_class={}, issues=(), filter_by="both",
-                       positions=np.zeros(0, dtype=int))
+    return NoiseResult(
+        rows=1000,
+        n_issues=int(rate * 1000),
+        rate=rate,
+        per_class={},
+        issues=(),
+        filter_by="both",
+        positions=np.zeros(0, dtype=int),
+    )
 
 
 def _check(evidence: Evidence, policy: Policy | None = None):
@@ -23,11 +30,17 @@ def _check(evidence: Evidence, policy: Policy | None = None):
 
 
 def test_the_reference_is_the_last_promoted_or_approved_run_with_a_rate():
-    runs = [run_record(decision="promote", noise_rate=0.10, time="t1"),
-            run_record(decision="needs_approval", noise_rate=0.11, time="t2",
-                       approval={"approved": True, "actor": "ann", "reason": None, "timed_out": False}),
-            run_record(decision="block", noise_rate=0.30, time="t3"),
-            run_record(decision="promote", noise_rate=None, time="t4")]
+    runs = [
+        run_record(decision="promote", noise_rate=0.10, time="t1"),
+        run_record(
+            decision="needs_approval",
+            noise_rate=0.11,
+            time="t2",
+            approval={"approved": True, "actor": "ann", "reason": None, "timed_out": False},
+        ),
+        run_record(decision="block", noise_rate=0.30, time="t3"),
+        run_record(decision="promote", noise_rate=None, time="t4"),
+    ]
     assert from_history(runs, model="m") == NoiseReference(0.11, source="history", version="t2")
     assert from_history(runs[2:], model="m").rate is None and "no promoted run of 'm'" in from_history([], model="m").reason
 

@@ -60,15 +60,15 @@ def test_score_fresh_scores_as_sklearn_does_and_calls_the_model_once_per_method(
             return model.predict_proba(X)
 
     fresh_X, fresh_y = X.iloc[1::2], y.iloc[1::2]
-    scores = score_fresh(Counting(), fresh_X, fresh_y, metrics=["accuracy", "roc_auc"],
-                         promoted={"accuracy": 0.99, "roc_auc": None}, resamples=200)
+    scores = score_fresh(
+        Counting(), fresh_X, fresh_y, metrics=["accuracy", "roc_auc"], promoted={"accuracy": 0.99, "roc_auc": None}, resamples=200
+    )
     acc, auc = scores
     assert acc.fresh == pytest.approx(accuracy_score(fresh_y, model.predict(fresh_X))) and acc.method == "wilson"
     assert auc.fresh == pytest.approx(roc_auc_score(fresh_y, model.predict_proba(fresh_X)[:, 1]))
     assert auc.method == "bootstrap" and auc.low <= auc.fresh <= auc.high
     assert sorted(calls) == ["predict", "predict_proba"]  # 200 resamples, no extra prediction
-    assert acc.gap == pytest.approx(0.99 - acc.fresh) and acc.gap_interval == pytest.approx((0.99 - acc.high,
-                                                                                              0.99 - acc.low))
+    assert acc.gap == pytest.approx(0.99 - acc.fresh) and acc.gap_interval == pytest.approx((0.99 - acc.high, 0.99 - acc.low))
     assert auc.gap is None and auc.to_dict()["gap_mean"] is None
 
 
@@ -89,8 +89,15 @@ def test_a_guarded_regressor_is_scored_with_bootstrap_intervals_on_every_metric(
     y = pd.Series(2 * X["a"] - X["b"] + rng.normal(0, 0.5, 300))
     model = Ridge().fit(X.iloc[:200], y.iloc[:200])
     guarded = GuardedModel(model, name="ridge", label="the production model")
-    r2, mae = score_fresh(guarded, X.iloc[200:], y.iloc[200:], metrics=["r2", "neg_mean_absolute_error"],
-                          promoted={"r2": 0.95, "neg_mean_absolute_error": -0.3}, resamples=200, seed=1)
+    r2, mae = score_fresh(
+        guarded,
+        X.iloc[200:],
+        y.iloc[200:],
+        metrics=["r2", "neg_mean_absolute_error"],
+        promoted={"r2": 0.95, "neg_mean_absolute_error": -0.3},
+        resamples=200,
+        seed=1,
+    )
     assert r2.fresh == pytest.approx(r2_score(y.iloc[200:], model.predict(X.iloc[200:])))
     assert mae.fresh == pytest.approx(-mean_absolute_error(y.iloc[200:], model.predict(X.iloc[200:])))
     assert {r2.method, mae.method} == {"bootstrap"} and r2.low < r2.fresh < r2.high and mae.low < mae.fresh < mae.high
@@ -103,15 +110,15 @@ def test_a_batch_missing_a_class_is_scored_with_the_models_labels_or_is_undefine
     X, y = iris
     model = LogisticRegression(max_iter=500).fit(X, y)
     two = y < 2  # a fresh batch without class 2
-    loss, ovr, f1 = score_fresh(model, X[two], y[two], metrics=["neg_log_loss", "roc_auc_ovr", "f1_macro"],
-                                promoted={"neg_log_loss": -0.1}, resamples=100)
+    loss, ovr, f1 = score_fresh(
+        model, X[two], y[two], metrics=["neg_log_loss", "roc_auc_ovr", "f1_macro"], promoted={"neg_log_loss": -0.1}, resamples=100
+    )
     assert loss.fresh == pytest.approx(-log_loss(y[two], model.predict_proba(X[two]), labels=model.classes_))
     assert loss.method == "bootstrap" and loss.low <= loss.fresh <= loss.high
     assert ovr.method == "undefined" and math.isnan(ovr.fresh) and ovr.to_dict()["fresh"] is None
     assert f1.method == "bootstrap" and math.isfinite(f1.fresh)  # threshold metrics keep their own label set
     binary = LogisticRegression(max_iter=500).fit(X, y == 0)
-    (auc,) = score_fresh(binary, X[y == 0], y[y == 0] == 0, metrics=["roc_auc"], promoted={"roc_auc": 0.99},
-                         resamples=50)
+    (auc,) = score_fresh(binary, X[y == 0], y[y == 0] == 0, metrics=["roc_auc"], promoted={"roc_auc": 0.99}, resamples=50)
     assert auc.method == "undefined" and auc.gap is not None and math.isnan(auc.gap)
 
 

@@ -25,8 +25,7 @@ def test_builtin_expectations_are_plain_gx_json():
 def test_quality_rule_in_decision_rules():
     from gapgates.quality.result import ExpectationOutcome, QualityResult
 
-    bad = QualityResult(results=(ExpectationOutcome("expect_column_to_exist", "x", False, True, None),),
-                        rows={"data": 3})
+    bad = QualityResult(results=(ExpectationOutcome("expect_column_to_exist", "x", False, True, None),), rows={"data": 3})
     decision = evaluate(Policy(), Evidence(quality=bad))
     assert "quality:expect_column_to_exist:x" in [c.name for c in decision.failed]
     warn_only = evaluate(Policy(quality={"required": False}), Evidence(quality=bad))

@@ -15,8 +15,7 @@ from gapgates.judge.rules import REGISTRY, Measured, RuleSpec, evaluate
 
 def make_gap(train, test, metric="accuracy"):
     g = summarize_gap(metric, train, test, n_train=80, n_test=20)
-    cv = CrossValidation(splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None,
-                         fit_seconds=0.0)
+    cv = CrossValidation(splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None, fit_seconds=0.0)
     return GapResult(metrics={metric: g}, classification=True, n_folds=len(train), confidence=0.95, cv=cv)
 
 

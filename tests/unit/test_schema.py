@@ -48,7 +48,9 @@ def test_published_monitor_schema_is_the_packaged_one_is_valid_and_holds_what_th
     assert published == monitor_schema()
     jsonschema.Draft202012Validator.check_schema(published)
     assert MONITOR_SCHEMA_VERSION.startswith("1.") and published["properties"]["kind"] == {
-        "const": "monitor", "description": published["properties"]["kind"]["description"]}
+        "const": "monitor",
+        "description": published["properties"]["kind"]["description"],
+    }
     gap = published["properties"]["gap"]["additionalProperties"]
     assert {"gap_mean", "gap_ci_low", "gap_ci_high"} <= set(gap["required"])  # record_from_report's keys
     assert {"model", "registry", "data", "decision", "primary_metric", "kind"} <= set(published["required"])

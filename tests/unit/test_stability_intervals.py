@@ -69,8 +69,10 @@ def test_joining_two_passes_equals_one_pass_over_all_their_folds(iris):
     tree = DecisionTreeClassifier(max_depth=2, random_state=0)
     folds = make_splits(X, y, classification=True, n_splits=5, n_repeats=2, seed=3)
     whole = gap(tree, X, y, scoring=["accuracy", "neg_log_loss"], splits=folds)
-    joined = merge_gaps(gap(tree, X, y, scoring=["accuracy", "neg_log_loss"], splits=folds[:5]),
-                        gap(tree, X, y, scoring=["accuracy", "neg_log_loss"], splits=folds[5:]))
+    joined = merge_gaps(
+        gap(tree, X, y, scoring=["accuracy", "neg_log_loss"], splits=folds[:5]),
+        gap(tree, X, y, scoring=["accuracy", "neg_log_loss"], splits=folds[5:]),
+    )
     for name, g in whole.metrics.items():
         j = joined.metrics[name]
         assert j.train == g.train and j.test == g.test

@@ -15,14 +15,36 @@ from gapgates.judge.rules import evaluate, judge
 from gapgates.judge.straddles import straddles, undecided
 
 
-def gap_of(low: float, mean: float, high: float, *, train_mean: float = 1.0, metric: str = "accuracy",
-           repeats: AdaptiveRepeats | None = None) -> GapResult:
+def gap_of(
+    low: float,
+    mean: float,
+    high: float,
+    *,
+    train_mean: float = 1.0,
+    metric: str = "accuracy",
+    repeats: AdaptiveRepeats | None = None,
+) -> GapResult:
     """A gap result with one metric whose interval is (low, mean, high)."""
-    g = MetricGap(metric=metric, train=(train_mean,) * 5, test=(train_mean - mean,) * 5, train_mean=train_mean,
-                  test_mean=train_mean - mean, gap_mean=mean, gap_ci_low=low, gap_ci_high=high,
-                  relative_gap=mean / train_mean)
-    cv = CrossValidation(splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=np.array([]),
-                         covered=np.array([], dtype=bool), fit_seconds=0.0)
+    g = MetricGap(
+        metric=metric,
+        train=(train_mean,) * 5,
+        test=(train_mean - mean,) * 5,
+        train_mean=train_mean,
+        test_mean=train_mean - mean,
+        gap_mean=mean,
+        gap_ci_low=low,
+        gap_ci_high=high,
+        relative_gap=mean / train_mean,
+    )
+    cv = CrossValidation(
+        splits=[],
+        estimators=(),
+        classes=None,
+        oof_proba=None,
+        oof_pred=np.array([]),
+        covered=np.array([], dtype=bool),
+        fit_seconds=0.0,
+    )
     return GapResult(metrics={metric: g}, classification=True, n_folds=5, confidence=0.95, cv=cv, repeats=repeats)
 
 
@@ -33,24 +55,30 @@ def policy(**gap: object) -> Policy:
 # --- straddles: both sides of a ceiling and a floor -------------------------------------------------
 
 
-@pytest.mark.parametrize(("low", "high", "expected"), [
-    (0.008, 0.0507, True),    # the issue's digits seed 0: upper bound just over 0.05
-    (0.05, 0.06, True),       # low on the limit: still undecided
-    (0.008, 0.05, False),     # high on the limit: the check passes (≤)
-    (0.008, 0.0499, False),   # cleared
-    (0.0501, 0.09, False),    # wholly above: a clear fail
-    (math.nan, math.nan, False),
-])
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.008, 0.0507, True),  # the issue's digits seed 0: upper bound just over 0.05
+        (0.05, 0.06, True),  # low on the limit: still undecided
+        (0.008, 0.05, False),  # high on the limit: the check passes (≤)
+        (0.008, 0.0499, False),  # cleared
+        (0.0501, 0.09, False),  # wholly above: a clear fail
+        (math.nan, math.nan, False),
+    ],
+)
 def test_a_ceiling_is_straddled_when_low_is_at_most_the_limit_and_high_above(low, high, expected):
     assert straddles(low, high, 0.05) is expected
 
 
-@pytest.mark.parametrize(("low", "high", "expected"), [
-    (0.85, 0.95, True),       # a floor of 0.9 with the lower bound under it
-    (0.85, 0.90, True),       # high on the floor: still undecided
-    (0.90, 0.95, False),      # low on the floor: passes (≥)
-    (0.80, 0.89, False),      # wholly below: a clear fail
-])
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.85, 0.95, True),  # a floor of 0.9 with the lower bound under it
+        (0.85, 0.90, True),  # high on the floor: still undecided
+        (0.90, 0.95, False),  # low on the floor: passes (≥)
+        (0.80, 0.89, False),  # wholly below: a clear fail
+    ],
+)
 def test_a_floor_is_straddled_when_low_is_below_the_limit_and_high_at_least(low, high, expected):
     assert straddles(low, high, 0.9, at_most=False) is expected
 
@@ -63,11 +91,14 @@ def test_a_straddling_gap_with_its_mean_within_the_limit_is_undecided():
     assert found == (Straddle(check="gap:accuracy", low=0.008, high=0.0507, limit=0.05),)
 
 
-@pytest.mark.parametrize(("low", "mean", "high"), [
-    (0.008, 0.029, 0.0499),   # cleared: passes, nothing to decide
-    (0.028, 0.074, 0.119),    # straddles, but the mean is above the limit: fails whatever the repeats
-    (0.051, 0.07, 0.09),      # wholly above
-])
+@pytest.mark.parametrize(
+    ("low", "mean", "high"),
+    [
+        (0.008, 0.029, 0.0499),  # cleared: passes, nothing to decide
+        (0.028, 0.074, 0.119),  # straddles, but the mean is above the limit: fails whatever the repeats
+        (0.051, 0.07, 0.09),  # wholly above
+    ],
+)
 def test_a_cleared_or_failing_gap_is_not_undecided(low, mean, high):
     assert undecided(Policy(), gap_of(low, mean, high)) == ()
 
@@ -99,13 +130,16 @@ def test_relative_gap_straddles_in_units_of_the_train_score():
 # --- the margin: limit − value for a ceiling, value − limit for a floor --------------------------------
 
 
-@pytest.mark.parametrize(("value", "at_most", "margin", "status"), [
-    (0.041, True, 0.009, Status.PASS),
-    (0.0507, True, -0.0007, Status.FAIL),
-    (0.05, True, 0.0, Status.PASS),
-    (0.93, False, 0.03, Status.PASS),
-    (0.88, False, -0.02, Status.FAIL),
-])
+@pytest.mark.parametrize(
+    ("value", "at_most", "margin", "status"),
+    [
+        (0.041, True, 0.009, Status.PASS),
+        (0.0507, True, -0.0007, Status.FAIL),
+        (0.05, True, 0.0, Status.PASS),
+        (0.93, False, 0.03, Status.PASS),
+        (0.88, False, -0.02, Status.FAIL),
+    ],
+)
 def test_every_judged_check_carries_its_margin_on_both_sides_of_its_limit(value, at_most, margin, status):
     limit = 0.05 if at_most else 0.9
     check = judge("c", value, Rule(limit=limit), severity=Severity.BLOCK, at_most=at_most, what="Value")
@@ -166,12 +200,15 @@ def test_max_repeats_defaults_to_the_shipped_policy_and_accepts_0_to_20():
     assert policy(max_repeats=0).gap.max_repeats == 0 and policy(max_repeats=MAX_REPEATS).gap.max_repeats == 20
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    (-1, r"\[gap\] The 'max_repeats' must be an integer between 0 and 20\. Got -1\."),
-    (21, r"\[gap\] The 'max_repeats' must be an integer between 0 and 20\. Got 21\."),
-    (2.5, r"'gap\.max_repeats' input should be a valid integer\. Got 2\.5\."),
-    (True, r"'gap\.max_repeats' input should be a valid integer\. Got True\."),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (-1, r"\[gap\] The 'max_repeats' must be an integer between 0 and 20\. Got -1\."),
+        (21, r"\[gap\] The 'max_repeats' must be an integer between 0 and 20\. Got 21\."),
+        (2.5, r"'gap\.max_repeats' input should be a valid integer\. Got 2\.5\."),
+        (True, r"'gap\.max_repeats' input should be a valid integer\. Got True\."),
+    ],
+)
 def test_a_bad_max_repeats_is_refused_in_one_line(value, message):
     from gapgates.errors import PolicyError
 

@@ -31,27 +31,30 @@ def test_a_list_an_integer_range_and_a_log_range():
     assert (spec.param, spec.values) == ("min_samples_leaf", (1, 2, 3, 4, 5))
     log = parse_sweep("C=1e-4..1e2:13").values
     assert len(log) == 13 and log[0] == 1e-4 and log[-1] == 100.0 and log[1] == 0.000316228
-    assert all(b / a == pytest.approx(10 ** 0.5, rel=1e-5) for a, b in itertools.pairwise(log))
+    assert all(b / a == pytest.approx(10**0.5, rel=1e-5) for a, b in itertools.pairwise(log))
     assert parse_sweep("max_depth=3..3").values == (3,)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("max_depth", "must name a parameter"),
-    ("=1,2", "must name a parameter"),
-    ("max_depth=", "must name a parameter"),
-    ("max_depth=1,,3", "empty value"),
-    ("max_depth=1.5..4", "whole numbers"),
-    ("max_depth=1e1..30", "whole numbers"),
-    ("max_depth=9..2", r"must go up .*max_depth=2\.\.9"),
-    ("max_depth=a..3", "needs a number before"),
-    ("max_depth=1..inf", "finite number"),
-    ("max_depth=1..100000", "more than 1000"),
-    ("C=1e-4..1e2:1", "count of values from 2"),
-    ("C=1e-4..1e2:x", "count of values from 2"),
-    ("C=0..1e2:5", "0 < low < high"),
-    ("C=1..0.1:5", "0 < low < high"),
-    ("max_depth=3,4,3", "lists max_depth=3 twice"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_depth", "must name a parameter"),
+        ("=1,2", "must name a parameter"),
+        ("max_depth=", "must name a parameter"),
+        ("max_depth=1,,3", "empty value"),
+        ("max_depth=1.5..4", "whole numbers"),
+        ("max_depth=1e1..30", "whole numbers"),
+        ("max_depth=9..2", r"must go up .*max_depth=2\.\.9"),
+        ("max_depth=a..3", "needs a number before"),
+        ("max_depth=1..inf", "finite number"),
+        ("max_depth=1..100000", "more than 1000"),
+        ("C=1e-4..1e2:1", "count of values from 2"),
+        ("C=1e-4..1e2:x", "count of values from 2"),
+        ("C=0..1e2:5", "0 < low < high"),
+        ("C=1..0.1:5", "0 < low < high"),
+        ("max_depth=3,4,3", "lists max_depth=3 twice"),
+    ],
+)
 def test_malformed_sweeps_are_one_line_config_errors(text, message):
     with pytest.raises(ConfigError, match=message) as err:
         parse_sweep(text)
@@ -133,7 +136,7 @@ def test_minimum_norm_least_squares_shows_the_three_regimes_in_order():
     assert all(t < 0.999 for t in train[:threshold]) and all(t > 0.999999 for t in train[threshold:])
     assert regimes == (C,) * threshold + (R,) + (M,) * (len(features) - threshold - 1)
     assert test[threshold] == min(test)  # the peak of the test error is at the threshold
-    assert max(test[threshold + 1:]) > max(test[:threshold])  # the second descent beats the classical optimum
+    assert max(test[threshold + 1 :]) > max(test[:threshold])  # the second descent beats the classical optimum
 
 
 def test_default_sweeps_of_known_estimators():
@@ -142,9 +145,11 @@ def test_default_sweeps_of_known_estimators():
     from gapgates.compute.sweep import default_sweep
 
     expected = {
-        tree.DecisionTreeClassifier(): ("max_depth", 1, 12), ensemble.RandomForestRegressor(): ("max_depth", 1, 12),
+        tree.DecisionTreeClassifier(): ("max_depth", 1, 12),
+        ensemble.RandomForestRegressor(): ("max_depth", 1, 12),
         ensemble.HistGradientBoostingClassifier(): ("max_iter", 10, 400),
-        linear_model.LogisticRegression(): ("C", 0.001, 1000.0), linear_model.Ridge(): ("alpha", 1e-4, 100.0),
+        linear_model.LogisticRegression(): ("C", 0.001, 1000.0),
+        linear_model.Ridge(): ("alpha", 1e-4, 100.0),
         neighbors.KNeighborsClassifier(): ("n_neighbors", 1, 51),
     }
     for estimator, (param, low, high) in expected.items():

@@ -55,8 +55,16 @@ def _curve(test: list[list[float]], *, fitted: int = 30) -> TrainingCurve:
     iterations = (10, 20, 30)
     best, stop = stopping_point(iterations, test)
     train = tuple((0.9, 0.95, 1.0) for _ in test)
-    return TrainingCurve(metric="accuracy", param="max_iter", iterations=iterations, train=train,
-                         test=tuple(map(tuple, test)), fitted=fitted, best=best, stop=stop)
+    return TrainingCurve(
+        metric="accuracy",
+        param="max_iter",
+        iterations=iterations,
+        train=train,
+        test=tuple(map(tuple, test)),
+        fitted=fitted,
+        best=best,
+        stop=stop,
+    )
 
 
 def test_the_param_line_names_the_stopping_point_and_none_when_the_best_is_the_last_iteration():
@@ -82,10 +90,14 @@ def iris():
     return X, y
 
 
-@pytest.mark.parametrize("make", [
-    lambda: GradientBoostingClassifier(n_estimators=15, random_state=0),
-    lambda: make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=15, random_state=0)),
-], ids=["estimator", "pipeline"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: GradientBoostingClassifier(n_estimators=15, random_state=0),
+        lambda: make_pipeline(StandardScaler(), GradientBoostingClassifier(n_estimators=15, random_state=0)),
+    ],
+    ids=["estimator", "pipeline"],
+)
 def test_the_replayed_last_iteration_scores_what_the_gap_pass_scored(iris, make):
     X, y = iris
     result = gap(make(), X, y, n_splits=3, n_jobs=1)
@@ -127,8 +139,7 @@ def test_a_model_trained_by_epochs_is_trained_again_epoch_by_epoch_up_to_what_it
     model = make_pipeline(StandardScaler(), SGDClassifier(max_iter=12, tol=None, random_state=0))
     result = gap(model, X, y, n_splits=3, n_jobs=1)
     curve = training_curve(result.cv, X, y, metric="accuracy")
-    assert (curve.method, curve.param, curve.fitted, curve.iterations) == ("partial_fit", "max_iter", 12,
-                                                                           tuple(range(1, 13)))
+    assert (curve.method, curve.param, curve.fitted, curve.iterations) == ("partial_fit", "max_iter", 12, tuple(range(1, 13)))
     assert len(curve.train) == len(curve.test) == 3 and all(len(fold) == 12 for fold in curve.test)
     assert curve.best is not None and curve.stop is not None and curve.stop <= curve.best
     assert curve.to_dict()["method"] == "partial_fit"
@@ -140,7 +151,6 @@ def test_partial_fit_without_epochs_is_skipped(iris):
     curve = training_curve(result.cv, X, y, metric="accuracy")
     assert curve.skipped is not None and curve.skipped.startswith("GaussianNB has neither staged predictions")
     assert curve.method is None
-
 
 
 class CountingBoosting(GradientBoostingClassifier):
@@ -161,11 +171,14 @@ class CountingBoosting(GradientBoostingClassifier):
         return super().staged_decision_function(X)
 
 
-@pytest.mark.parametrize(("metric", "method"), [
-    ("accuracy", "staged_predict"),  # the scorer reads predict
-    ("neg_log_loss", "staged_predict_proba"),
-    ("roc_auc_ovr", "staged_predict_proba"),  # multiclass roc_auc reads probabilities
-])
+@pytest.mark.parametrize(
+    ("metric", "method"),
+    [
+        ("accuracy", "staged_predict"),  # the scorer reads predict
+        ("neg_log_loss", "staged_predict_proba"),
+        ("roc_auc_ovr", "staged_predict_proba"),  # multiclass roc_auc reads probabilities
+    ],
+)
 def test_only_the_response_method_the_metric_reads_is_replayed(iris, metric, method):
     X, y = iris
     result = gap(CountingBoosting(n_estimators=8, random_state=0), X, y, scoring=[metric], n_splits=3, n_jobs=1)
@@ -174,6 +187,5 @@ def test_only_the_response_method_the_metric_reads_is_replayed(iris, metric, met
     assert curve.skipped is None
     # one staged_predict per fold model counts its iterations; then only the metric's own method, twice per fold
     assert CountingBoosting.replayed.count("staged_predict") == 3 + (6 if method == "staged_predict" else 0)
-    assert {m for m in CountingBoosting.replayed if m != "staged_predict"} == (
-        set() if method == "staged_predict" else {method})
+    assert {m for m in CountingBoosting.replayed if m != "staged_predict"} == (set() if method == "staged_predict" else {method})
     np.testing.assert_allclose([fold[-1] for fold in curve.test], result.primary.test)

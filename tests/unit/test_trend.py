@@ -18,8 +18,10 @@ def trend_checks(policy, evidence):
 
 
 def _runs(gaps: list[float], metric: str = "accuracy") -> list[RunRecord]:
-    return [RunRecord(f"t{i}", "m", None, None, "promote", metric, {metric: MetricRecord(g, g - 0.01, g + 0.01)})
-            for i, g in enumerate(gaps)]
+    return [
+        RunRecord(f"t{i}", "m", None, None, "promote", metric, {metric: MetricRecord(g, g - 0.01, g + 0.01)})
+        for i, g in enumerate(gaps)
+    ]
 
 
 WIDENING = [0.01, 0.02, 0.03, 0.04, 0.05]  # then this run: 0.06
