@@ -1,41 +1,81 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   - create .venv, install gapgates, run the bundled demo
-#   make test   - create .venv, install gapgates with test extras, run the test suite
-# The suite is in three tiers: make test-fast (tests/unit, under a minute), make test-integration, make test-e2e.
+#   make demo   - create .venv, install gapgates from the lock, run the bundled demo
+#   make test   - create .venv, install gapgates with its test extras from the lock, run the test suite
+# Both install the exact versions of requirements.lock, so a new upstream release cannot break them.
+# The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
+# make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
+# make lock refreshes requirements.lock from pyproject.toml (see the README's Development section).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+LOCK := requirements.lock
+# The installer itself is pinned too: a new pip release is an upstream release like any other.
+PIP_VERSION := 26.3
+EXTRAS := dev,mlflow,prefect,dask
+LATEST_VENV := .venv-latest
 
-.PHONY: install demo test test-fast test-integration test-e2e lint bench clean
+.PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck lock bench clean
 
-$(BIN)/gapgates: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,mlflow]"
+	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
+
+# The library, its CLI, the Prefect flows and MLflow: what the README's examples use.
+$(VENV)/.installed-user: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --build-constraint $(LOCK) -e ".[mlflow,prefect]"
 	touch $@
 
-install: $(BIN)/gapgates
+# Everything the test suite and the linters need.
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) --build-constraint $(LOCK) -e ".[$(EXTRAS)]"
+	touch $(VENV)/.installed-user $@
+
+install: $(VENV)/.installed-user
+
+install-dev: $(VENV)/.installed-dev
 
 demo: install
 	$(BIN)/gapgates demo --out demo-report
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install
+test-fast: install-dev
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
-test-integration: install
+test-integration: install-dev
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
-test-e2e: install
+test-e2e: install-dev
 	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
 
-lint: install
-	$(BIN)/ruff check gapgates flows deployments tests benchmarks
+# The newest releases the declared ranges allow, in their own venv; the versions that differ from the lock are
+# printed first. GAPGATES_UNLOCKED tells the dependency guard that versions outside the lock are the point here.
+test-latest:
+	rm -rf $(LATEST_VENV)
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade -e ".[$(EXTRAS)]"
+	$(LATEST_VENV)/bin/python -m tests.lock $(LOCK)
+	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-bench: install
+lint: install-dev
+	$(BIN)/ruff check gapgates flows deployments tests benchmarks
+	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks
+
+typecheck: install-dev
+	$(BIN)/mypy
+
+# uv from the lock; the new lock is resolved from pyproject.toml alone (the old one is not read).
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
+	$(BIN)/uv pip compile pyproject.toml --universal --extra $(subst $(comma), --extra ,$(EXTRAS)) \
+		--quiet --output-file $(LOCK)
+
+bench: install-dev
 	$(BIN)/python benchmarks/bench_perf.py
 
 clean:
-	rm -rf $(VENV) demo-report .pytest_cache
+	rm -rf $(VENV) $(LATEST_VENV) demo-report .pytest_cache .mypy_cache
+
+comma := ,

@@ -1,7 +1,7 @@
 """Reading the documents users write or hand over (policy, config, GX suite, report.json) within limits.
 
 A document is read only if it is a regular file no larger than its size limit and valid UTF-8;
-then it is parsed safely: TOML with ``tomllib`` (``tomli`` before Python 3.11), YAML with a safe
+then it is parsed safely: TOML with ``tomllib``, YAML with a safe
 loader that refuses aliases (``*name``: a few hundred bytes of nested aliases can expand to
 gigabytes) and deep nesting, JSON with the standard parser. Nothing nested deeper than
 :data:`MAX_DEPTH` levels is accepted, so no later step (validation, an error message) can recurse
@@ -22,16 +22,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
 from gapgates.errors import ConfigError, GapGatesError, brief
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 loads = tomllib.loads
 TOMLDecodeError = tomllib.TOMLDecodeError

@@ -14,8 +14,12 @@ def test_the_two_commands_are_in_the_readme_and_the_makefile():
     assert bash_commands("make test")
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo: install\n\t.*gapgates demo", makefile, flags=re.M)
-    assert re.search(r"^test: install\n\t.*pytest", makefile, flags=re.M)
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^test: install-dev\n\t.*pytest", makefile, flags=re.M)
+    # both install the lock's exact versions
+    assert re.search(r"^\$\(VENV\)/\.installed-user: .*\$\(LOCK\).*\n\t.*pip install .*-c \$\(LOCK\)", makefile, flags=re.M)
+    assert re.search(r"^\$\(VENV\)/\.installed-dev: .*\$\(LOCK\).*\n\t.*pip install .*-c \$\(LOCK\)", makefile, flags=re.M)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in ci and "make lint" in ci and "make typecheck" in ci
 
 
 @pytest.mark.parametrize("path", ["gapgates/policies/default.toml", "gapgates/policies/demo.toml"])
