@@ -161,7 +161,7 @@ class RunResult:
 
 def _now() -> str:
     """UTC now, ISO 8601 to the second: the ``created`` time of a run."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def make_folds(prep: Prepared) -> Splits:

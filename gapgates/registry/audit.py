@@ -15,7 +15,7 @@ __all__ = ["append_entry", "now", "read_entries"]
 
 def now() -> str:
     """UTC time with microseconds, ISO 8601."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
 
 
 def append_entry(path: Path, entry: AuditEntry) -> None:

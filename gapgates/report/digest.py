@@ -91,7 +91,7 @@ class _RegistryView:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def _registry_views(locations: Sequence[str | Path]) -> dict[str, _RegistryView]:
@@ -325,7 +325,7 @@ def when(value: Any) -> str:
     except ValueError:
         return str(value)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.astimezone(dt.UTC)
     return parsed.strftime("%Y-%m-%d %H:%M") + (" UTC" if parsed.tzinfo is not None else "")
 
 
