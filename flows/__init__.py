@@ -17,14 +17,18 @@ own flow with :func:`gapgates.flows.tasks.call_task`::
 from __future__ import annotations
 
 import os
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from gapgates.errors import require
+
+# Without the [prefect] extra: one line naming it (a MissingDependencyError, exit 2 from the CLI), not a traceback.
+require("prefect", extra="prefect", needed_for="gapgates.flows (the Prefect flows: gapgates run, approve, reject)")
 
 # The first ephemeral server on a fresh machine migrates its database; give it time,
 # and keep its telemetry from fighting the migration over the SQLite lock.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 #: Where each flow lives; a flow's module is imported on first use (``gapgates run`` needs only the retrain flow,
 #: not the monitor's or the digest's dependencies: about 0.15 s of every ``run``).

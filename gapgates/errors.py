@@ -19,6 +19,7 @@ __all__ = [
     "DataError",
     "GapGatesError",
     "IntegrityError",
+    "MissingDependencyError",
     "PolicyError",
     "PromotionBlocked",
     "RegistryError",
@@ -26,6 +27,7 @@ __all__ = [
     "UserCodeError",
     "brief",
     "first_line",
+    "require",
 ]
 
 #: Longest message text taken from an exception or a value a user supplied (the rest is cut with "…").
@@ -38,6 +40,30 @@ class GapGatesError(Exception):
 
 class ConfigError(GapGatesError, ValueError):
     """A command-line option, config file value or function argument is invalid."""
+
+
+class MissingDependencyError(ConfigError, ImportError):
+    """An optional part of gapgates is used but its extra is not installed; the message names the extra to install."""
+
+
+def require(module: str, *, extra: str, needed_for: str) -> None:
+    """Raise :class:`MissingDependencyError` naming ``gapgates[extra]`` when ``module`` cannot be imported.
+
+    Only looks the module up (``importlib.util.find_spec``): nothing is imported.
+
+    Example:
+        >>> require("json", extra="none", needed_for="a test")  # installed: nothing happens
+    """
+    from importlib.util import find_spec
+
+    try:
+        found = find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that is missing, or a broken __spec__
+        found = False
+    if not found:
+        raise MissingDependencyError(
+            f"{needed_for} needs {module}, which is not installed. Install it with: pip install 'gapgates[{extra}]'."
+        )
 
 
 class PolicyError(ConfigError):

@@ -17,6 +17,9 @@ _reason = click.option("--reason", default="", help="Why; recorded with the deci
 
 
 def _answer(run_id: str, *, approve: bool, approver: str, reason: str) -> None:
+    from gapgates.errors import require
+
+    require("prefect", extra="prefect", needed_for=f"gapgates {'approve' if approve else 'reject'}")
     from gapgates.flows.approval import answer
 
     name = answer(run_id, approve=approve, approver=approver, reason=reason)

@@ -56,8 +56,10 @@ def run(ctx: click.Context, config_path: str | None, **options: Any) -> None:
     """
     import os
 
+    from gapgates.errors import require
     from gapgates.pipeline.inputs import check_inputs
 
+    require("prefect", extra="prefect", needed_for="gapgates run")
     config = resolve_check_config(config_path, **options)
     check_inputs(config)  # bad options fail here in one line, before Prefect starts
     debug = bool((ctx.find_root().obj or {}).get("debug"))

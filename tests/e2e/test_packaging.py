@@ -11,6 +11,7 @@ stays invisible and ``gapgates`` can only come from the wheel (asserted, not ass
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -28,6 +29,8 @@ from tests.helpers import ROOT, free_port, package_dirs, pyproject, source_files
 
 PYPROJECT = pyproject()
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
+#: The version this checkout was installed as (setuptools-scm, from git tags); the wheels built here carry it.
+VERSION = importlib.metadata.version("gapgates")
 
 DEPS_PTH = "_gapgates_test_dependencies.pth"  # the one file this test adds to the fresh site-packages
 
@@ -39,6 +42,12 @@ class FreshVenv(NamedTuple):
     python: Path
     bin: Path
     site_packages: Path
+
+
+def _site_packages(python: Path) -> Path:
+    """The purelib directory of the venv whose interpreter is ``python``."""
+    code = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    return Path(subprocess.run([str(python), "-c", code], capture_output=True, text=True, check=True).stdout.strip())
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +68,7 @@ def wheel(tmp_path_factory) -> Path:
         capture_output=True,
         text=True,
         timeout=600,
+        env={**os.environ, "SETUPTOOLS_SCM_PRETEND_VERSION": VERSION},  # the copy has no .git to read tags from
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (built,) = out.glob("gapgates-*.whl")
@@ -78,14 +88,7 @@ def fresh_venv(wheel, tmp_path_factory) -> FreshVenv:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    )
+    site = _site_packages(python)
     ours = sysconfig.get_paths()
     (site / DEPS_PTH).write_text("".join(f"{p}\n" for p in dict.fromkeys((ours["purelib"], ours["platlib"]))))
     return FreshVenv(python, root / "bin", site)
@@ -128,7 +131,7 @@ def _readme_flow_example() -> str:
 @pytest.mark.slow
 def test_wheel_installs_gapgates_and_nothing_else(fresh_venv):
     site = fresh_venv.site_packages
-    version = PYPROJECT["project"]["version"]
+    version = VERSION
     assert sorted(p.name for p in site.iterdir() if p.name != DEPS_PTH) == ["gapgates", f"gapgates-{version}.dist-info"]
     record = (site / f"gapgates-{version}.dist-info" / "RECORD").read_text().splitlines()
     outside = [line for line in record if not line.startswith(("gapgates/", f"gapgates-{version}.dist-info/"))]
@@ -312,3 +315,125 @@ def test_installed_prefect_yaml_and_serve_run_on_a_real_server(fresh_venv, tmp_p
         for proc in (*reversed(started), server):
             stop_process(proc)
     assert not (tmp_path / "home" / ".prefect").exists()
+
+
+# --- the library alone: built as sdist and wheel, installed with its declared dependencies only ------------
+
+
+class Dists(NamedTuple):
+    sdist: Path
+    wheel: Path
+
+
+@pytest.fixture(scope="session")
+def dists(tmp_path_factory) -> Dists:
+    """The sdist and the wheel, built by ``uv build`` from a clean copy of the checkout (the wheel from the sdist,
+    so a file the sdist leaves out breaks the wheel too)."""
+    src = tmp_path_factory.mktemp("dist-src")
+    for name in ("pyproject.toml", PYPROJECT["project"]["readme"], "LICENSE"):
+        shutil.copy2(ROOT / name, src)
+    for directory in set(SETUPTOOLS["package-dir"].values()):
+        shutil.copytree(ROOT / directory, src / directory, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    out = tmp_path_factory.mktemp("dist")
+    uv = Path(sys.executable).parent / "uv"
+    proc = subprocess.run(
+        [str(uv), "build", "--quiet", "--out-dir", str(out), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "SETUPTOOLS_SCM_PRETEND_VERSION": VERSION},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (sdist,) = out.glob("gapgates-*.tar.gz")
+    (built,) = out.glob("gapgates-*.whl")
+    return Dists(sdist, built)
+
+
+def _venv(root: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True, timeout=120)
+    return root / "bin" / "python"
+
+
+def _pip(python: Path, *args: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def library_venv(dists, tmp_path_factory) -> FreshVenv:
+    """A clean venv holding the wheel and the dependencies it declares (no extra), at the lock's versions."""
+    root = tmp_path_factory.mktemp("library") / "venv"
+    python = _venv(root)
+    _pip(python, "-c", str(ROOT / "requirements.lock"), str(dists.wheel))
+    site = _site_packages(python)
+    return FreshVenv(python, root / "bin", site)
+
+
+@pytest.mark.slow
+def test_the_wheel_alone_brings_no_orchestrator_and_runs_the_demo(library_venv, tmp_path, cancer_csv):
+    env = _clean_env(tmp_path)
+    probe = (
+        "import importlib.util, json, sys, gapgates\n"
+        "gapgates.gap, gapgates.run_check, gapgates.evaluate\n"
+        "print(json.dumps({'imported': sorted(m for m in ('prefect', 'fastapi', 'sqlalchemy') if m in sys.modules),\n"
+        "  'installed': sorted(m for m in ('prefect', 'fastapi', 'sqlalchemy', 'mlflow') if importlib.util.find_spec(m)),\n"
+        "  'file': gapgates.__file__, 'version': gapgates.__version__}))\n"
+    )
+    proc = subprocess.run(
+        [str(library_venv.python), "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    assert seen == {
+        "imported": [],
+        "installed": [],
+        "file": str(library_venv.site_packages / "gapgates" / "__init__.py"),
+        "version": VERSION,
+    }
+
+    gapgates = str(library_venv.bin / "gapgates")
+    proc = subprocess.run([gapgates, "demo", "--out", "demo"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "BLOCK  unbounded-tree" in proc.stdout and "PROMOTE  scaled-logreg" in proc.stdout
+    assert (tmp_path / "demo" / "scaled-logreg" / "report.html").is_file()
+
+    # the commands that drive Prefect: one line naming the extra, exit 2, before any data is read
+    run = ["run", "--data", str(cancer_csv), "--target", "target", "--model", "sklearn.tree.DecisionTreeClassifier"]
+    for args in (run, ["approve", "some-run-id", "--approver", "me"], ["reject", "some-run-id", "--approver", "me"]):
+        proc = subprocess.run([gapgates, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+        assert proc.stderr.count("\n") == 1 and "pip install 'gapgates[prefect]'" in proc.stderr, proc.stderr
+        assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_the_sdist_installs_and_runs(dists, library_venv, tmp_path):
+    """The sdist holds every file the package needs: installed on its own (its dependencies from the library
+    venv through a .pth line), the console script runs the gate."""
+    python = _venv(tmp_path / "venv")
+    _pip(python, "--no-deps", str(dists.sdist))
+    site = _site_packages(python)
+    (site / DEPS_PTH).write_text(f"{library_venv.site_packages}\n")
+    env = _clean_env(tmp_path)
+    proc = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "gapgates"), "--version"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0 and VERSION in proc.stdout, proc.stdout + proc.stderr
+    proc = subprocess.run(
+        [str(tmp_path / "venv" / "bin" / "gapgates"), "demo", "--out", "demo"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0 and (tmp_path / "demo" / "unbounded-tree" / "report.md").is_file(), proc.stderr
+    where = subprocess.run(
+        [str(python), "-c", "import gapgates; print(gapgates.__file__)"], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert Path(where.stdout.strip()) == site / "gapgates" / "__init__.py"
