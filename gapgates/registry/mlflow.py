@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from gapgates.errors import IntegrityError, RegistryError, first_line
+from gapgates.errors import IntegrityError, RegistryError, first_line, require
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
@@ -44,10 +44,9 @@ MODEL_FILE = "model.skops"
 
 
 def _import_mlflow() -> Any:
-    try:
-        import mlflow
-    except ImportError as err:
-        raise ImportError("MlflowRegistry needs MLflow. Install it with: pip install 'gapgates[mlflow]'") from err
+    require("mlflow", extra="mlflow", needed_for="An MLflow registry (mlflow:<tracking uri>)")
+    import mlflow
+
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # an unreachable tracking server fails in seconds, not after MLflow's default minutes of retries
@@ -167,12 +166,45 @@ def _nested(tags: dict[str, str]) -> dict[str, Any]:
     return meta
 
 
+def model_requirements(model: Any, *, held: Sequence[str] = ()) -> list[str]:
+    """What loading ``model`` with MLflow alone needs, pinned to the versions installed here (``name==version``).
+
+    The MLflow client this process uses (``mlflow-skinny`` when that is what is installed, so a consumer is not
+    sent the full server package), pandas (``mlflow.pyfunc`` predicts on frames), skops (the model file's format),
+    scikit-learn, and the distribution of every module the model's own classes come from: the model's type and
+    the types skops lists beyond its defaults (``held``: an XGBoost model adds ``xgboost``).
+
+    Example:
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> sorted(r.split("==")[0] for r in model_requirements(LogisticRegression()))
+        ['mlflow-skinny', 'pandas', 'scikit-learn', 'skops']
+    """
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    roots = {"mlflow", "pandas", "skops", "sklearn", type(model).__module__.split(".")[0]}
+    roots |= {name.split(".")[0] for name in held}
+    owners = packages_distributions()
+    pins: dict[str, str] = {}
+    for root in sorted(roots - {"builtins", "__main__"}):
+        for dist in owners.get(root, []):
+            if root == "mlflow" and dist not in {"mlflow", "mlflow-skinny"}:
+                continue  # mlflow-tracing and friends install into the same package
+            try:
+                pins[dist] = version(dist)
+            except PackageNotFoundError:  # pragma: no cover - a stale record of an uninstalled distribution
+                continue
+    if "mlflow" in pins:  # the full package installed: mlflow-skinny comes with it, declare the one asked for
+        pins.pop("mlflow-skinny", None)
+    return [f"{dist}=={ver}" for dist, ver in sorted(pins.items())]
+
+
 def _save_native(model: Any, path: Path, *, trusted: Sequence[str]) -> str:
     """Save ``model`` as an MLflow model directory (sklearn and pyfunc flavours, skops format); the model file's sha256.
 
     ``trusted`` lists the types beyond skops' defaults that the model holds (all already trusted by
     gapgates): they are written into the MLmodel file, so MLflow's own loaders accept exactly them.
-    Requirements are given, not inferred (inference loads the model again in a subprocess).
+    Requirements are given (:func:`model_requirements`), not inferred: inference loads the model again in a
+    subprocess, and MLflow's default names the full ``mlflow`` package where ``mlflow-skinny`` is enough.
     """
     import mlflow.sklearn
 
@@ -181,7 +213,7 @@ def _save_native(model: Any, path: Path, *, trusted: Sequence[str]) -> str:
         str(path),
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
         skops_trusted_types=list(trusted) or None,
-        pip_requirements=mlflow.sklearn.get_default_pip_requirements(include_skops=True),
+        pip_requirements=model_requirements(model, held=trusted),
     )
     return sha256_bytes((path / MODEL_FILE).read_bytes())
 

@@ -8,6 +8,7 @@ except to compare predictions with what gapgates' own ``load()`` gives.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +148,62 @@ def test_the_alias_comes_from_the_config_file(run_cli, cancer_csv, store, tmp_pa
     assert shown.returncode == 0 and json.loads(shown.stdout)["production"] == "1"
     wrong = run_cli("check", "--config", str(config), "--registry", str(tmp_path / "dir"))
     assert wrong.returncode == 2 and "'alias' applies to an mlflow: registry only" in wrong.stderr
+
+
+@pytest.mark.slow
+def test_a_promoted_version_loads_in_a_venv_with_mlflow_and_the_models_declared_requirements_only(
+    run_cli, cancer_csv, store, tmp_path
+):
+    """A serving or batch-scoring job built from MLflow's docs: a fresh venv with the model's own requirements.txt
+    (``mlflow.pyfunc.get_model_dependencies``) and what a sqlite tracking store needs, nothing of gapgates."""
+    import subprocess
+    import sys
+
+    from gapgates.registry import open_registry
+    from tests.helpers import ROOT
+
+    report = _check(run_cli, cancer_csv, store, tmp_path / "out", "--alias", "champion")
+    assert report["decision"] == "promote"
+    uri = f"models:/{NAME}@champion"
+    declared = Path(mlflow.pyfunc.get_model_dependencies(uri)).read_text().split()
+    names = sorted(line.split("==")[0] for line in declared)
+    assert names == ["mlflow-skinny", "pandas", "scikit-learn", "skops"], declared  # never the full mlflow server
+
+    venv = tmp_path / "consumer"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "-c",
+            str(ROOT / "requirements.lock"),
+            *declared,
+            "sqlalchemy",
+            "alembic",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    X = pd.read_csv(cancer_csv).drop(columns="target")
+    X.to_csv(tmp_path / "fresh.csv", index=False)
+    consumer = (
+        "import importlib.util, json, sys, mlflow, pandas as pd\n"
+        f"model = mlflow.pyfunc.load_model({uri!r})\n"
+        f"pred = model.predict(pd.read_csv({str(tmp_path / 'fresh.csv')!r}))\n"
+        "print(json.dumps({'pred': [int(v) for v in pred], 'gapgates': importlib.util.find_spec('gapgates') is not None}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.run([str(python), "-c", consumer], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    seen = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert seen["gapgates"] is False
+    own = open_registry(f"mlflow:{store}", model_name=NAME, alias="champion").load()
+    assert seen["pred"] == [int(v) for v in own.predict(X)]
