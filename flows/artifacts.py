@@ -14,12 +14,12 @@ as a ``file://`` path on the worker's disk, which no browser opening the UI can 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Coroutine
 from typing import Any
 from uuid import UUID
 
 from gapgates.flows.tasks import IO_RETRIES
-from prefect import task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect import artifacts, task
 from prefect.cache_policies import NO_CACHE
 
 from gapgates.pipeline.steps import RunResult
@@ -27,6 +27,26 @@ from gapgates.pipeline.sweep import Recommendation
 from gapgates.publishing import Published
 from gapgates.report.build import build_report, render_markdown, write_reports
 from gapgates.report.html import approval_summary
+
+
+def _sync(create: Callable[..., UUID | Coroutine[Any, Any, UUID]]) -> Callable[..., UUID]:
+    """One of Prefect's artifact functions as called from a sync task: it returns the artifact's id there (an
+    awaitable only in async code, which these tasks never are)."""
+
+    def call(*args: Any, **kwargs: Any) -> UUID:
+        made = create(*args, **kwargs)
+        if isinstance(made, UUID):
+            return made
+        if isinstance(made, Coroutine):
+            made.close()
+        raise RuntimeError(f"{create.__name__} returned {type(made).__name__}, not an artifact id: call it from sync code.")
+
+    return call
+
+
+create_link_artifact = _sync(artifacts.create_link_artifact)
+create_markdown_artifact = _sync(artifacts.create_markdown_artifact)
+create_table_artifact = _sync(artifacts.create_table_artifact)
 
 __all__ = [
     "artifact_keys",

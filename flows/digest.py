@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from gapgates.flows.artifacts import create_link_artifact, create_markdown_artifact
 from gapgates.flows.tasks import IO_RETRIES
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from gapgates.errors import ConfigError

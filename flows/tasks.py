@@ -24,7 +24,7 @@ import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -295,18 +295,18 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
         GapGatesError: When a fold cannot be fit (the first failing fold's one-line error).
     """
     here = runner is None and not prep.config.dask and (prep.config.workers or 1) == 1
-    if not here and runner is None:
-        runner = task_runner_for(prep.config)
+    pool = None if here else (runner if runner is not None else task_runner_for(prep.config))
 
     def fold_fits(folds: Splits, first: int) -> list[FoldFit]:
-        if here:
+        if pool is None:
             return [
-                result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))
+                # opaque(prep) stands for the Prepared value (Prefect unwraps it), which the overloads cannot see
+                result_or_raise(fit_one_fold(opaque(prep), first + i, tr, te, return_state=True))  # type: ignore[arg-type]
                 for i, (tr, te) in enumerate(folds)
             ]
         # Not opaque on submit: a DaskTaskRunner ships an opaque argument to its worker as a bare tuple.
         futures = [
-            runner.submit(fit_one_fold, parameters={"prep": prep, "index": first + i, "train_rows": tr, "test_rows": te})
+            pool.submit(fit_one_fold, parameters={"prep": prep, "index": first + i, "train_rows": tr, "test_rows": te})
             for i, (tr, te) in enumerate(folds)
         ]
         for future in futures:
@@ -315,9 +315,9 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
 
     def fit(folds: Splits, first: int) -> GapResult:
         # Each fold opaque: the task run records which fit-fold produced it, without walking its outputs.
-        return _combine(opaque(prep), [opaque(f) for f in fold_fits(folds, first)])
+        return _combine(opaque(prep), [opaque(f) for f in fold_fits(folds, first)])  # type: ignore[call-overload]
 
-    with contextlib.nullcontext() if here else runner:
+    with contextlib.nullcontext() if pool is None else pool:
         return repeat_until_decided(prep, splits, fit)
 
 
@@ -337,7 +337,7 @@ def _label(prep: Prepared, base: dict[str, Any]) -> str:
     return ",".join(f"{k}={format_value(v)}" for k, v in changed.items()) or "as-is"
 
 
-def sweep_values(preps: list[Prepared], splits: Splits, *, runner: TaskRunner | None = None) -> list[RunResult]:
+def sweep_values(preps: Sequence[Prepared], splits: Splits, *, runner: TaskRunner | None = None) -> list[RunResult]:
     """The sweep task group: one ``judge-value`` task per value (``sweep-max_depth=3``), fanned out like the folds.
 
     ``runner`` defaults to the run's Dask runner (``dask``), else threads within ``n_jobs`` clipped to the values,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from gapgates.compute.drift import DriftResult
@@ -227,8 +228,8 @@ def run_monitor(
     classification = model_kind(model) == "classifier"
     quality = _quality(table, target, rules, _suite(suite, rules, policy), model=model, classification=classification)
     guarded = GuardedModel(model, name=model_name, label="the production model")
-    if classification:
-        guarded.classes_ = getattr(model, "classes_", None)
+    if classification and (classes := getattr(model, "classes_", None)) is not None:
+        guarded.classes_ = np.asarray(classes)
     X, y = table[sample.features], table[target]
     scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence, seed=seed)
     drift = measure_drift(sample.table[sample.features], X, alpha=rules.monitor.drift_alpha, seed=seed)
@@ -238,7 +239,7 @@ def run_monitor(
         registry=str(registry),
         version=version,
         promoted_at=promoted_at,
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         data=str(data),
         fingerprint=_fingerprint(table),
         rows=len(table),

@@ -204,7 +204,7 @@ def run_and_report(config: Any) -> Any:
 
     with fold_progress() as progress:
         state = run_gate(config, call=with_progress(progress))
-    show_summary(state.report, state.published.paths or None)
+    show_summary(state.report, (state.published.paths if state.published is not None else None) or None)
     return state
 
 

@@ -156,7 +156,7 @@ class _Group(click.Group):
     def main(
         self,
         args: Sequence[str] | None = None,
-        prog_name: str | None = None,  # type: ignore[override]
+        prog_name: str | None = None,
         complete_var: str | None = None,
         standalone_mode: bool = True,
         **extra: Any,

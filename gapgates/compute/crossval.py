@@ -419,10 +419,11 @@ def _merge_out_of_fold(
     classes = np.union1d(first.classes, more.classes)
     sums = np.zeros((n_rows, classes.size))
     counts = np.zeros(n_rows)
-    for part in (first, more):
-        tested = _tested(part.splits, n_rows)
-        cols = np.searchsorted(classes, part.classes)
-        sums[:, cols] += np.nan_to_num(part.oof_proba) * tested[:, None]
+    passes = ((first.splits, first.classes, first.oof_proba), (more.splits, more.classes, more.oof_proba))
+    for splits, part_classes, part_proba in passes:
+        tested = _tested(splits, n_rows)
+        cols = np.searchsorted(classes, part_classes)
+        sums[:, cols] += np.nan_to_num(part_proba) * tested[:, None]
         counts += tested
     proba, pred = _average(classes, sums, counts, covered)
     return classes, proba, pred, covered

@@ -91,7 +91,7 @@ class DataIssues:
     total_rows: int
     sampled: bool
     issue_types: tuple[str, ...]
-    summary: dict[str, dict[str, float]]
+    summary: dict[str, dict[str, float | None]]
     exact_duplicates: int
     conflicting_labels: int | None
     examples: dict[str, list[int]] = field(default_factory=dict)
@@ -184,7 +184,7 @@ def data_issues(
     kwargs: dict[str, Any] = {"features": features, "issue_types": {name: {} for name in types}}
     if classification and cv.oof_proba is not None and cv.classes is not None:
         kwargs["pred_probs"] = np.asarray(cv.oof_proba)[positions]
-        label_ids = np.searchsorted(np.asarray(cv.classes), labels)
+        label_ids: np.ndarray | None = np.searchsorted(np.asarray(cv.classes), labels)
     else:
         label_ids = pd.factorize(labels, sort=True)[0] if classification else None
     frame = pd.DataFrame({"label": label_ids if classification else labels.astype(float)})
@@ -195,7 +195,8 @@ def data_issues(
     seconds = time.perf_counter() - started
     found = lab.get_issue_summary()
     issues = lab.get_issues()
-    summary, examples = {}, {}
+    summary: dict[str, dict[str, float | None]] = {}
+    examples: dict[str, list[int]] = {}
     file_rows = np.asarray(X.index)[positions]
     for _, row in found.iterrows():
         name = str(row["issue_type"])

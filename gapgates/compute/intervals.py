@@ -32,7 +32,7 @@ from scipy import stats
 __all__ = ["corrected_interval", "corrected_variance", "fold_standard_error"]
 
 
-def fold_standard_error(scores: Sequence[float] | Sequence[Sequence[float]]) -> np.ndarray:
+def fold_standard_error(scores: Sequence[float] | Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
     """Plain standard error of the mean across folds (axis 0): ``std(ddof=1) / sqrt(folds)``.
 
     Not an interval: the uncorrected fold-to-fold noise, the yardstick of the one-standard-error
@@ -51,7 +51,7 @@ def fold_standard_error(scores: Sequence[float] | Sequence[Sequence[float]]) -> 
     return arr.std(axis=0, ddof=1) / math.sqrt(arr.shape[0])
 
 
-def corrected_variance(values: Sequence[float], *, n_train: float, n_test: float) -> float:
+def corrected_variance(values: Sequence[float] | np.ndarray, *, n_train: float, n_test: float) -> float:
     """Nadeau–Bengio corrected variance of the mean of fold values.
 
     Args:

@@ -123,7 +123,8 @@ def find_leakage(
     """
     start = time.perf_counter()
     exact = near = checked = 0
-    rate, rows = None, ()
+    rate: float | None = None
+    rows: tuple[int, ...] = ()
     if X_holdout is not None and len(X_holdout):
         hold = X_holdout[list(X_train.columns)]
         seen = set(pd.util.hash_pandas_object(X_train, index=False).to_numpy().tolist())

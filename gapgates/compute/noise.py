@@ -103,10 +103,12 @@ class NoiseResult:
 def _skip_reason(cv: CrossValidation) -> str:
     from sklearn.base import is_classifier
 
-    model = unwrap(cv.estimators[0]) if cv.estimators else None
+    if not cv.estimators:
+        return "There are no fold models with out-of-fold probabilities, so labels are not judged."
+    model = unwrap(cv.estimators[0])
     final = model.steps[-1][1] if hasattr(model, "steps") else model
     name = type(final).__name__
-    if model is not None and not is_classifier(model):
+    if not is_classifier(model):
         return (
             f"Label noise is checked for classification only; {name} is a regressor "
             "(cleanlab's regression tools would refit the model, which the gate avoids)."

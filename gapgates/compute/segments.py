@@ -222,7 +222,8 @@ def _groupings(X: pd.DataFrame, *, bins: int) -> list[tuple[str, str, list[str],
 def _encoded(X: pd.DataFrame) -> tuple[np.ndarray, list[tuple[str, str, Any]]]:
     """A numeric matrix for the tree search: numeric columns as they are (NaN → median), one 0/1 column per
     frequent value of the others; with ``(column, kind, value)`` of each matrix column."""
-    parts, names = [], []
+    parts: list[np.ndarray] = []
+    names: list[tuple[str, str, Any]] = []
     for column in X.columns:
         if len(parts) >= MAX_TREE_FEATURES:
             break

@@ -140,7 +140,7 @@ class TrainingCurve:
         }
 
 
-def _standard_errors(scores: Sequence[Sequence[float]]) -> tuple[float, ...]:
+def _standard_errors(scores: Sequence[Sequence[float]] | np.ndarray) -> tuple[float, ...]:
     """Standard error of the mean across folds (rows) at each iteration (columns); NaN with one fold."""
     arr = np.asarray(scores, dtype=float)
     return tuple(map(float, fold_standard_error(arr))) if arr.ndim == 2 else ()

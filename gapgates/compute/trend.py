@@ -48,7 +48,7 @@ class TrendResult:
     @property
     def series(self) -> list[float]:
         """The gaps the increase was fitted on: the last ``window`` past runs, then this run."""
-        return [float(r.gaps[self.metric].gap) for r in self.past[-self.window :]] + [self.current]
+        return [float(g) for r in self.past[-self.window :] if (g := r.gaps[self.metric].gap) is not None] + [self.current]
 
     def to_dict(self) -> dict[str, Any]:
         """The report's ``history`` section (enough to draw the chart without the database)."""

@@ -31,7 +31,7 @@ import types
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -70,10 +70,10 @@ class _ProcessExit(SystemExit):
     """``os._exit`` called by user code inside the guard (raised instead of ending the process)."""
 
 
-def _refuse_exit(code: int) -> None:
+def _refuse_exit(status: int) -> NoReturn:
     if os.getpid() != _OWNER:  # a child forked while the guard was on: let it end normally
-        _REAL_EXIT(code)
-    raise _ProcessExit(code)
+        _REAL_EXIT(status)
+    raise _ProcessExit(status)
 
 
 @contextmanager

@@ -153,7 +153,7 @@ def _underfit(ev: Evidence, decision: Decision) -> str | None:
 
 def _noise(ev: Evidence, decision: Decision) -> str | None:
     nz = ev.noise
-    if nz is None or nz.skipped or not _breached(decision, "label_noise"):
+    if nz is None or nz.skipped or nz.rate is None or not _breached(decision, "label_noise"):
         return None
     adj = nz.adjusted
     memorised = None if adj is None else adj.memorised

@@ -11,6 +11,7 @@ Two steps, so an orchestrator can run each as its own task::
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -231,12 +232,13 @@ def validate_inputs(inputs: Inputs) -> Prepared:
     from gapgates.data.splits import holdout_split
 
     config, policy, table = inputs.config, inputs.policy, inputs.table
-    common = {"config": config, "policy": policy, "metrics": inputs.metrics, "classification": inputs.classification}
+    common = functools.partial(
+        Prepared, config=config, policy=policy, metrics=inputs.metrics, classification=inputs.classification
+    )
     quality, quality_error = _quality(config, policy, table, inputs.holdout_table, classification=inputs.classification)
     if _quality_blocks(policy, quality, quality_error):
         raw = raw_dataset(table, config.target, group=config.group, time=config.time)
-        return Prepared(  # fail fast: nothing more is checked and no model is fit
-            **common,
+        return common(  # fail fast: nothing more is checked and no model is fit
             train=raw,
             holdout=None,
             estimator=inputs.estimator,
@@ -267,7 +269,7 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
     if inputs.classification:
         check_classes(train.y, n_splits=config.folds)
-    return Prepared(**common, train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint, quality=quality)
+    return common(train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint, quality=quality)
 
 
 def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:

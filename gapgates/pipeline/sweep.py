@@ -232,7 +232,7 @@ def run_sweep(
     """
     check_sweep(config, spec)
     prep = validate_inputs(load_inputs(config, policy=policy))
-    created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     increasing = capacity_increases(spec.param)
     if prep.blocked:
         return SweepResult(
@@ -540,7 +540,8 @@ def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> R
     left = config.max_fits - (0 if gap_result is None else gap_result.n_folds)
     notes: dict[str, str] = {}
     errors: dict[str, str] = {}
-    curve, stopping = None, ()
+    curve = None
+    stopping: tuple[StoppingSetting, ...] = ()
     try:
         replays = result.evidence.training_curve is None and gap_result is not None and replays_epochs(result.prepared.estimator)
         curve = early_stopping_after(_within(result, left), errors=errors)

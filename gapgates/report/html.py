@@ -253,7 +253,7 @@ def render_html(report: dict[str, Any]) -> str:
     charts = {k: Markup(v) for k, v in _charts(report).items()}
     return env.get_template("report.html.j2").render(
         r=report,
-        decision=DECISIONS.get(report.get("decision"), (str(report.get("decision")).upper(), "?", "warn")),
+        decision=DECISIONS.get(str(report.get("decision")), (str(report.get("decision")).upper(), "?", "warn")),
         statuses=STATUSES,
         charts=charts,
         gap_limit=_limit(policy, "gap", "max_gap"),

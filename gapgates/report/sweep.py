@@ -126,7 +126,7 @@ def sweep_rows(document: dict[str, Any]) -> list[tuple[str, ...]]:
     from gapgates.compute.sweep import format_value
 
     metric = document["primary_metric"]
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for entry in document["values"]:
         g = entry["gap"][metric]
         rows.append(

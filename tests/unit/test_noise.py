@@ -180,3 +180,17 @@ def test_time_series_split_judges_only_covered_rows():
     covered = result.cv.covered
     assert not covered.all() and noise.rows == covered.sum()
     assert all(covered[p] for p in noise.positions)
+
+
+def test_a_pass_without_fold_models_is_skipped_with_a_reason_that_names_no_type():
+    """mypy found it: with no fold models the skip reason named ``NoneType`` as the model."""
+    from gapgates.compute.crossval import CrossValidation
+
+    y = pd.Series([0, 1] * 10)
+    cv = CrossValidation(
+        splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=np.zeros(20), covered=np.ones(20, bool),
+        fit_seconds=0.0,
+    )  # fmt: skip
+    result = label_noise(cv, y)
+    assert result.skipped is not None and "NoneType" not in result.skipped
+    assert "no fold models" in result.skipped
