@@ -32,8 +32,9 @@ def _run(prefect_api, **options):
     return retrain_and_gate(options=options, return_state=True)
 
 
-def _task_runs(flow_run_id, *, until=lambda runs: True, wait: float = 20):
-    """Task runs of a flow run (the server records them from events, so poll until ``until`` holds)."""
+def _task_runs(flow_run_id, *, until=lambda runs: True, wait: float = 90):
+    """Task runs of a flow run (the server records them from events, so poll until ``until`` holds; under load
+    the events arrive late and out of order, so wait for the runs a test needs, never for a count)."""
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -44,6 +45,18 @@ def _task_runs(flow_run_id, *, until=lambda runs: True, wait: float = 20):
             if until(runs) or time.monotonic() > deadline:
                 return runs
             time.sleep(0.25)
+
+
+def _recorded(*names: str, folds: int = 0):
+    """An ``until`` for :func:`_task_runs`: every named task (its name without the number Prefect adds) and
+    ``folds`` fit-fold runs are recorded, each in a final state."""
+
+    def done(runs) -> bool:
+        final = [t for t in runs if t.state is not None and t.state.is_final()]
+        seen = {t.name.rsplit("-", 1)[0] for t in final}
+        return set(names) <= seen and sum(t.name.startswith("fit-fold") for t in final) >= folds
+
+    return done
 
 
 def _artifact(key: str):
@@ -109,7 +122,7 @@ def test_fold_tasks_give_the_numbers_of_gapgates_check(prefect_api, options):
     flow_gap = final_report(state)[0]["gap"]
     check_gap = build_report(run_check(gate_config(options={**options, "model": TREE, "seed": 1})))["gap"]
     assert flow_gap == check_gap
-    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("decide", folds=5))
     names = sorted(t.name for t in runs)
     assert [n for n in names if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
 
@@ -131,7 +144,7 @@ def test_with_one_worker_the_folds_fit_in_the_flows_own_thread(prefect_api, opti
     thread made two pools on two cores, and libgomp's barriers then slowed every later fit about 4x."""
     FIT_THREADS.clear()
     state = _run(prefect_api, **options, model=f"{__name__}.ThreadRecordingTree", name="thread-tree", seed=3)
-    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("decide", folds=5))
     assert [n for n in sorted(t.name for t in runs) if n.startswith("fit-fold")] == [f"fit-fold-{i}" for i in range(5)]
     assert len(FIT_THREADS) >= 5 and set(FIT_THREADS) == {threading.get_ident()}
 
@@ -210,7 +223,7 @@ def test_blocked_run_fails_with_the_reasons(prefect_api, options):
     md = _artifact("gapgates-unbounded-tree")
     assert md.flow_run_id == state.state_details.flow_run_id and "# gapgates: BLOCK" in md.data
     assert _artifact("gapgates-unbounded-tree-html") is None  # no HTML report, no link
-    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 12)
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("decide", "stage", "publish", "commit", folds=5))
     names = {t.name.rsplit("-", 1)[0] for t in runs}
     assert {"decide", "stage", "publish", "commit"} <= names and "fit-fold" in names
 
@@ -224,7 +237,7 @@ def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path
     assert state.is_failed() and "missing.csv' does not exist" in state.message
     with pytest.raises(ConfigError, match="does not exist"):
         final_report(state)
-    runs = _task_runs(state.state_details.flow_run_id)
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("load-data"))
     assert [t.name.rsplit("-", 1)[0] for t in runs] == ["load-data"]
     assert runs[0].run_count == 1  # bad input is not retried
 
@@ -241,7 +254,10 @@ def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_
     report, promoted = final_report(state)
     assert not promoted and report["decision"] == "block" and report["cv"] is None
     assert any(c["name"].startswith("quality") and c["status"] == "fail" for c in report["checks"])
-    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 5)
+    runs = _task_runs(
+        state.state_details.flow_run_id,
+        until=_recorded("load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"),
+    )
     by_name = {t.name.rsplit("-", 1)[0]: t for t in runs}
     assert set(by_name) == {"load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"}
     assert not [t for t in runs if t.name.startswith(("fit-fold", "split", "combine"))]
@@ -254,7 +270,7 @@ def test_quality_gate_task_is_where_great_expectations_runs(prefect_api, options
     policy.write_text(DEMO_POLICY_PATH.read_text() + '\n[quality]\nsuite = "no-such-suite.json"\n')
     state = _run(prefect_api, **{**options, "policy": str(policy)}, model=TREE, name="missing-suite")
     assert state.is_failed() and "no-such-suite.json' does not exist" in state.message
-    runs = _task_runs(state.state_details.flow_run_id, until=lambda r: len(r) >= 2)
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("load-data", "data-quality-gate"))
     states = {t.name.rsplit("-", 1)[0]: t.state.type.value for t in runs}
     assert states == {"load-data": "COMPLETED", "data-quality-gate": "FAILED"}  # the suite is read by GX's task
 

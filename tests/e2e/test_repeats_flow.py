@@ -23,7 +23,7 @@ def options(cancer_csv: Path, tmp_path: Path) -> dict:
     }
 
 
-def _fit_fold_names(flow_run_id, expected: int, wait: float = 20) -> list[str]:
+def _fit_fold_names(flow_run_id, expected: int, wait: float = 90) -> list[str]:
     """Names of the flow run's fit-fold task runs (the server records them from events: poll)."""
     from prefect import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
