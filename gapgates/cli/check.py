@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from gapgates.cli.main import EXIT_BLOCK, EXIT_PROMOTE, decision_exit, note
+from gapgates.format import score
 
 __all__ = [
     "check",
@@ -125,11 +126,6 @@ def fold_progress(enabled: bool = True) -> Iterator[Callable[[int, int], None] |
         yield update
 
 
-def _cell(value: float | None) -> str:
-    """A score with 4 decimals; "–" for one that could not be computed (null in report.json)."""
-    return "–" if value is None else f"{value:.4f}"
-
-
 def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     """The diagnosis, and the training curve's verdict (with ``--training-curve``)."""
     lines = []
@@ -166,8 +162,8 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
     click.echo(f"  {'metric':<18}{'train':>8}{'test':>8}{'gap':>8}  {conf:.0%} interval")
     for metric, g in (report.get("gap") or {}).items():
         click.echo(
-            f"  {metric:<18}{_cell(g['train_mean']):>8}{_cell(g['test_mean']):>8}{_cell(g['gap_mean']):>8}"
-            f"  [{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]"
+            f"  {metric:<18}{score(g['train_mean']):>8}{score(g['test_mean']):>8}{score(g['gap_mean']):>8}"
+            f"  [{score(g['gap_ci_low'])}, {score(g['gap_ci_high'])}]"
         )
     from gapgates.report.html import closeness_lines
 

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import click
 
+from gapgates.format import score
+
 __all__ = ["history_cmd"]
 
 _HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<34} {:>6}  {}"
-
-
-def _num(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
 
 
 @click.command("history")
@@ -43,7 +41,7 @@ def history_cmd(path: str | None, model: str | None, last: int | None, kind: str
     click.echo(_HISTORY_ROW.format("id", "time", "model", "version", "decision", "primary gap", "noise", "diagnosis"))
     for r in runs:
         g = r.gaps.get(r.primary_metric or "")
-        gap = "–" if g is None else f"{r.primary_metric} {_num(g.gap)} [{_num(g.ci_low)}, {_num(g.ci_high)}]"
+        gap = "–" if g is None else f"{r.primary_metric} {score(g.gap)} [{score(g.ci_low)}, {score(g.ci_high)}]"
         noise = "–" if r.noise_rate is None else f"{r.noise_rate:.3f}"
         decision = r.decision if r.kind == "gate" else f"{r.kind}:{r.decision}"  # a production gap, not a gate's
         cells = (r.id, r.time, r.model, r.version or "–", decision, gap, noise, r.diagnosis or "–")

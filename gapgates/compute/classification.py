@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from gapgates.compute.crossval import CrossValidation
+from gapgates.format import plain
 
 __all__ = [
     "ECE_BINS",
@@ -39,10 +40,6 @@ ECE_BINS = 10
 MAX_POINTS = 200
 #: Most classes given curves (the largest by support).
 MAX_CURVE_CLASSES = 10
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _round(values: Any) -> list[float]:
@@ -105,7 +102,7 @@ class ClassificationEvidence:
         """The ``report.json`` form."""
         return {
             "task": "classification",
-            "classes": [_plain(c) for c in self.classes],
+            "classes": [plain(c) for c in self.classes],
             "confusion": [list(r) for r in self.confusion],
             "per_class": self.per_class,
             "curves": list(self.curves),
@@ -150,7 +147,7 @@ def _curves(y: np.ndarray, proba: np.ndarray, classes: np.ndarray) -> list[dict[
         rec_t, prec_t = _thin(recall, precision)
         curves.append(
             {
-                "label": str(_plain(classes[j])),
+                "label": str(plain(classes[j])),
                 "roc": {"fpr": fpr_t, "tpr": tpr_t, "auc": round(float(auc(fpr, tpr)), 6)},
                 "pr": {
                     "recall": rec_t,
@@ -186,7 +183,7 @@ def classification_evidence(cv: CrossValidation, y: Sequence[Any]) -> Classifica
     matrix = confusion_matrix(target, pred, labels=classes)
     precision, recall, f1, support = precision_recall_fscore_support(target, pred, labels=classes, zero_division=0)
     per_class = {
-        str(_plain(c)): {
+        str(plain(c)): {
             "precision": round(float(p), 6),
             "recall": round(float(r), 6),
             "f1": round(float(f), 6),
@@ -214,7 +211,7 @@ def classification_evidence(cv: CrossValidation, y: Sequence[Any]) -> Classifica
         }
         ece = expected_calibration_error(outcome, probability)
     return ClassificationEvidence(
-        classes=tuple(_plain(c) for c in classes),
+        classes=tuple(plain(c) for c in classes),
         confusion=tuple(tuple(int(v) for v in row) for row in matrix),
         per_class=per_class,
         curves=tuple(curves),

@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from gapgates.compute.shift import ShiftResult, adversarial_validation
+from gapgates.format import json_number
 
 __all__ = ["ColumnDrift", "DriftResult", "column_drift", "measure_drift", "ranked"]
 
@@ -65,9 +66,9 @@ class ColumnDrift:
         return {
             "column": self.column,
             "test": self.test,
-            "statistic": _num(self.statistic),
-            "p_value": _num(self.p_value),
-            "psi": _num(self.psi),
+            "statistic": json_number(self.statistic),
+            "p_value": json_number(self.p_value),
+            "psi": json_number(self.psi),
             "drifted": self.drifted,
         }
 
@@ -109,19 +110,15 @@ class DriftResult:
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``drift`` section."""
         return {
-            "auc": _num(self.auc),
+            "auc": json_number(self.auc),
             "top_features": self.shift.to_dict()["top_features"],
             "alpha": self.alpha,
             "drifted": list(self.drifted),
-            "drifted_share": _num(self.drifted_share),
+            "drifted_share": json_number(self.drifted_share),
             "reference_rows": self.reference_rows,
             "fresh_rows": self.fresh_rows,
             "columns": [c.to_dict() for c in self.columns],
         }
-
-
-def _num(value: float) -> float | None:
-    return None if not math.isfinite(value) else round(float(value), 6)
 
 
 def _psi(expected: np.ndarray, actual: np.ndarray) -> float:

@@ -18,13 +18,9 @@ import pandas as pd
 from gapgates.compute.crossval import CrossValidation
 from gapgates.compute.noise_adjusted import NoiseAdjustedGap
 from gapgates.data.guard import output_problem, output_problems, unwrap
+from gapgates.format import plain
 
 __all__ = ["LabelIssue", "NoiseResult", "label_noise"]
-
-
-def _plain(value: Any) -> Any:
-    """A numpy scalar as a JSON-friendly Python value."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass(frozen=True)
@@ -47,8 +43,8 @@ class LabelIssue:
         """The JSON form."""
         return {
             "row": self.row,
-            "given": _plain(self.given),
-            "suggested": _plain(self.suggested),
+            "given": plain(self.given),
+            "suggested": plain(self.suggested),
             "quality": round(float(self.quality), 6),
         }
 
@@ -192,7 +188,7 @@ def label_noise(
     for k, label in enumerate(classes):
         mask = labels == k
         n_k, bad_k = int(mask.sum()), int(flagged[mask].sum())
-        per_class[str(_plain(label))] = {
+        per_class[str(plain(label))] = {
             "rows": n_k,
             "issues": bad_k,
             "rate": bad_k / n_k if n_k else 0.0,

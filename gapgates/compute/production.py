@@ -36,6 +36,8 @@ import pandas as pd
 from scipy import stats
 from sklearn.exceptions import UndefinedMetricWarning
 
+from gapgates.format import json_number
+
 __all__ = ["BOOTSTRAP_MAX_ROWS", "BOOTSTRAP_RESAMPLES", "ProductionScore", "bootstrap_interval", "score_fresh", "wilson_interval"]
 
 #: Resamples of the percentile bootstrap.
@@ -82,19 +84,15 @@ class ProductionScore:
         """The ``report.json`` ``gap`` entry (the keys :func:`gapgates.history.record_from_report` reads)."""
         low, high = self.gap_interval
         return {
-            "promoted_test": _num(self.promoted),
-            "fresh": _num(self.fresh),
-            "fresh_ci_low": _num(self.low),
-            "fresh_ci_high": _num(self.high),
+            "promoted_test": json_number(self.promoted),
+            "fresh": json_number(self.fresh),
+            "fresh_ci_low": json_number(self.low),
+            "fresh_ci_high": json_number(self.high),
             "interval": self.method,
-            "gap_mean": _num(self.gap),
-            "gap_ci_low": _num(low),
-            "gap_ci_high": _num(high),
+            "gap_mean": json_number(self.gap),
+            "gap_ci_low": json_number(low),
+            "gap_ci_high": json_number(high),
         }
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else round(float(value), 6)
 
 
 def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) -> tuple[float, float]:

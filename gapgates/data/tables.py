@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.errors import ConfigError, DataError, GapGatesError, brief, first_line
+from gapgates.format import plain
 
 __all__ = [
     "Dataset",
@@ -274,18 +275,12 @@ def check_labels(y: pd.Series, *, model: str = "the model") -> None:
     distinct = int(y.nunique())
     if kind == "continuous" or (distinct > max(50, len(y) // 2)):
         examples = ", ".join(
-            f"{v:.4g}" if isinstance(v, float) else brief(repr(v), 30) for v in map(_plain, y.drop_duplicates().iloc[:3])
+            f"{v:.4g}" if isinstance(v, float) else brief(repr(v), 30) for v in map(plain, y.drop_duplicates().iloc[:3])
         )
         raise DataError(
             f"The target '{y.name}' looks continuous ({distinct} distinct values in {len(y)} rows, e.g. "
             f"{examples}), but {model} is a classifier. Use a regressor, or a target of class labels."
         )
-
-
-def _plain(value: object) -> object:
-    """numpy scalars as Python values, so messages read 'Class 1', not 'Class np.int64(1)'."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
 
 
 def check_classes(y: pd.Series, *, n_splits: int) -> None:
@@ -297,12 +292,12 @@ def check_classes(y: pd.Series, *, n_splits: int) -> None:
     counts = y.value_counts()
     if len(counts) < 2:
         raise DataError(
-            f"The target has a single class ({_plain(counts.index[0])!r}); a classifier needs at least two. "
+            f"The target has a single class ({plain(counts.index[0])!r}); a classifier needs at least two. "
             "Check the target column or the extract."
         )
     rare = counts[counts < n_splits]
     if len(rare):
-        label, count = _plain(rare.index[-1]), int(rare.iloc[-1])
+        label, count = plain(rare.index[-1]), int(rare.iloc[-1])
         fix = (
             f"Use --folds {count} or fewer, or add rows of that class"
             if count >= 2

@@ -19,7 +19,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import math
 import os
 import secrets
 import tempfile
@@ -30,6 +29,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from gapgates.errors import IntegrityError, RegistryError, first_line, require
+from gapgates.format import is_number
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
@@ -238,10 +238,6 @@ def run_params(metadata: dict[str, Any]) -> dict[str, str]:
     return {k: str(v)[:6000] for k, v in params.items() if v is not None}
 
 
-def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
     """The run's metrics: per metric train, test, gap and interval bounds (and relative gap, holdout); noise rate; shift AUC."""
     names = {
@@ -259,7 +255,7 @@ def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
         if isinstance(values, dict):
             metrics.update({f"{metric}.holdout_{k}": v for k, v in values.items()})
     metrics.update({"noise_rate": metadata.get("noise_rate"), "shift_auc": metadata.get("shift_auc")})
-    return {k: float(v) for k, v in metrics.items() if _finite(v)}
+    return {k: float(v) for k, v in metrics.items() if is_number(v)}
 
 
 def run_tags(metadata: dict[str, Any]) -> dict[str, str]:

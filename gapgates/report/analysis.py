@@ -7,20 +7,14 @@ Rendered from the ``report.json`` keys ``segments``, ``classification``, ``regre
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
+from gapgates.format import score
 from gapgates.report.charts import confusion_chart, curves_chart, reliability_chart, residual_chart, segments_chart
 
 __all__ = ["analysis_charts", "analysis_markdown"]
 
 MAX_CLASSES = 20
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "–"
-    return f"{value:.4f}"
 
 
 def analysis_charts(report: dict[str, Any]) -> dict[str, str]:
@@ -53,7 +47,7 @@ def _segment_lines(seg: dict[str, Any]) -> list[str]:
         "## Weak segments",
         "",
         f"Out-of-fold {seg.get('metric')} per slice of at least {seg.get('min_rows')} rows, worst first "
-        f"(by the upper bound of its {seg.get('interval')} interval); all rows: {_fmt(seg.get('overall'))}. "
+        f"(by the upper bound of its {seg.get('interval')} interval); all rows: {score(seg.get('overall'))}. "
         f"{seg.get('judged')} slices judged.",
         "",
         "| segment | rows | test | interval | train | gap |",
@@ -61,8 +55,8 @@ def _segment_lines(seg: dict[str, Any]) -> list[str]:
     ]
     for s in (seg.get("segments") or [])[:10]:
         lines.append(
-            f"| {s.get('description')} | {s.get('rows')} | {_fmt(s.get('test'))} | "
-            f"[{_fmt(s.get('low'))}, {_fmt(s.get('high'))}] | {_fmt(s.get('train'))} | {_fmt(s.get('gap'))} |"
+            f"| {s.get('description')} | {s.get('rows')} | {score(s.get('test'))} | "
+            f"[{score(s.get('low'))}, {score(s.get('high'))}] | {score(s.get('train'))} | {score(s.get('gap'))} |"
         )
     return [*lines, ""]
 
@@ -72,15 +66,15 @@ def _classification_lines(cls: dict[str, Any]) -> list[str]:
     if cls.get("ece") is not None:
         lines += [
             f"Expected calibration error ({(cls.get('reliability') or {}).get('of')}, {cls.get('ece_bins')} bins): "
-            f"{_fmt(cls['ece'])}.",
+            f"{score(cls['ece'])}.",
             "",
         ]
     lines += ["| class | precision | recall | F1 | support |", "|---|---:|---:|---:|---:|"]
     for label, v in list((cls.get("per_class") or {}).items())[:MAX_CLASSES]:
         lines.append(
-            f"| {label} | {_fmt(v.get('precision'))} | {_fmt(v.get('recall'))} | {_fmt(v.get('f1'))} | {v.get('support')} |"
+            f"| {label} | {score(v.get('precision'))} | {score(v.get('recall'))} | {score(v.get('f1'))} | {v.get('support')} |"
         )
-    aucs = [f"{c.get('label')} {_fmt((c.get('roc') or {}).get('auc'))}" for c in cls.get("curves") or []]
+    aucs = [f"{c.get('label')} {score((c.get('roc') or {}).get('auc'))}" for c in cls.get("curves") or []]
     return [*lines, "", *([f"ROC AUC (one-vs-rest): {', '.join(aucs)}.", ""] if aucs else [])]
 
 
@@ -88,7 +82,8 @@ def _regression_lines(reg: dict[str, Any]) -> list[str]:
     lines = ["## How the model errs", "", "| target bin | rows | MAE | bias |", "|---|---:|---:|---:|"]
     for b in reg.get("by_quantile") or []:
         lines.append(
-            f"| [{_fmt(b.get('low'))}, {_fmt(b.get('high'))}] | {b.get('rows')} | {_fmt(b.get('mae'))} | {_fmt(b.get('bias'))} |"
+            f"| [{score(b.get('low'))}, {score(b.get('high'))}] | {b.get('rows')} | {score(b.get('mae'))} | "
+            f"{score(b.get('bias'))} |"
         )
     return [*lines, ""]
 
@@ -105,7 +100,7 @@ def _data_issue_lines(d: dict[str, Any]) -> list[str]:
         "|---|---:|---:|---:|",
     ]
     for name, v in (d.get("summary") or {}).items():
-        lines.append(f"| {name} | {v.get('issues')} | {_fmt(v.get('rate'))} | {_fmt(v.get('score'))} |")
+        lines.append(f"| {name} | {v.get('issues')} | {score(v.get('rate'))} | {score(v.get('score'))} |")
     return [*lines, ""]
 
 

@@ -6,12 +6,12 @@ re-rendered later from ``report.json`` alone.
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
+from gapgates.format import fmt
 from gapgates.report.files import write_json
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --from` needs neither
@@ -114,12 +114,6 @@ def build_report(
     return report
 
 
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
 def render_markdown(report: dict[str, Any]) -> str:
     """A short Markdown summary: decision, reasons, gap table, checks.
 
@@ -158,8 +152,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         for metric, g in gap.items():
             hold = holdout.get(metric, {}).get("gap") if holdout else None
             lines.append(
-                f"| {metric} | {_fmt(g['train_mean'])} | {_fmt(g['test_mean'])} | {_fmt(g['gap_mean'])} | "
-                f"[{_fmt(g['gap_ci_low'])}, {_fmt(g['gap_ci_high'])}] | {_fmt(hold)} |"
+                f"| {metric} | {fmt(g['train_mean'])} | {fmt(g['test_mean'])} | {fmt(g['gap_mean'])} | "
+                f"[{fmt(g['gap_ci_low'])}, {fmt(g['gap_ci_high'])}] | {fmt(hold)} |"
             )
         lines.append("")
         from gapgates.report.html import closeness_lines
@@ -168,7 +162,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         lines += ["", *_adaptive_lines(report.get("cv") or {})]
     base = report.get("baseline")
     if base:
-        parts = [f"{m} {_fmt(v['test'])}" for m, v in base["metrics"].items()]
+        parts = [f"{m} {fmt(v['test'])}" for m, v in base["metrics"].items()]
         lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
     from gapgates.report.markdown import optional_sections
 
@@ -177,7 +171,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for c in report.get("checks", []):
         icon = _ICONS.get(c["status"], "")
         lines.append(
-            f"| {icon} | {c['name']} | {_fmt(c['value'])} | {_fmt(c['limit'])} | {_fmt(c.get('margin'))} | {c['message']} |"
+            f"| {icon} | {c['name']} | {fmt(c['value'])} | {fmt(c['limit'])} | {fmt(c.get('margin'))} | {c['message']} |"
         )
     return "\n".join(lines) + "\n"
 

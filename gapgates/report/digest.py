@@ -35,6 +35,7 @@ from typing import Any
 
 from gapgates import __version__
 from gapgates.errors import ConfigError
+from gapgates.format import score
 from gapgates.history import History, RunRecord
 from gapgates.registry.base import AuditEntry, VersionInfo
 from gapgates.report.build import write_json
@@ -307,10 +308,6 @@ def build_digest(
 # -- rendering (from the digest mapping only) ----------------------------------------------------------
 
 
-def _num(value: Any) -> str:
-    return "–" if not isinstance(value, (int, float)) or isinstance(value, bool) else f"{value:.4f}"
-
-
 def when(value: Any) -> str:
     """An ISO 8601 time as ``YYYY-MM-DD HH:MM UTC`` (anything else as given, '–' for None).
 
@@ -338,7 +335,7 @@ def gap_text(entry: dict[str, Any] | None) -> str:
     """
     if not entry or entry.get("gap") is None:
         return "–"
-    return f"{_num(entry.get('gap'))} [{_num(entry.get('ci_low'))}, {_num(entry.get('ci_high'))}]"
+    return f"{score(entry.get('gap'))} [{score(entry.get('ci_low'))}, {score(entry.get('ci_high'))}]"
 
 
 def _why(decision: dict[str, Any]) -> str:
@@ -463,7 +460,7 @@ def render_digest_markdown(document: dict[str, Any]) -> str:
             f"- Production: {_production_line(m)}",
             f"- Production gap (latest monitor run): {_monitor_line(m)}",
             f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
-            f"{_num(m['gap_limit'])}): " + (", ".join(_num(t["gap"]) for t in m["trend"][-10:]) or "–"),
+            f"{score(m['gap_limit'])}): " + (", ".join(score(t["gap"]) for t in m["trend"][-10:]) or "–"),
         ]
         for a in m["open_approvals"]:
             lines.append(

@@ -18,6 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from gapgates.format import fmt, is_number
+
 __all__ = [
     "TEMPLATES",
     "approval_summary",
@@ -74,21 +76,6 @@ def approval_summary(report: dict[str, Any]) -> str | None:
     return f"{head}. Outcome: {outcome}."
 
 
-def fmt(value: Any) -> str:
-    """A number with 4 significant decimals, '–' for missing values, anything else as text."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1e4 else f"{value:.4g}"
-    return str(value)
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
     """How close a check came to its limit, in one line; None for a check without a margin.
 
@@ -97,20 +84,20 @@ def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
         ...            "repeats": {"added": 1, "inconclusive": False}})
         'gap:accuracy upper bound 0.0415 after 1 extra repeat; limit 0.05 (margin 0.0085)'
     """
-    if not _number(check.get("margin")):
+    if not is_number(check.get("margin")):
         return None
     name = str(check.get("name"))
     if name.startswith(("gap:", "relative_gap:")):
         name += " upper bound" if gate_on == "upper" else " mean"
     repeats = check.get("repeats")
     after = ""
-    if isinstance(repeats, dict) and _number(repeats.get("added")):
+    if isinstance(repeats, dict) and is_number(repeats.get("added")):
         added = int(repeats["added"])
         after = f" after {added} extra repeat{'' if added == 1 else 's'}"
         after += " (inconclusive: still straddling the limit)" if repeats.get("inconclusive") else ""
 
     def num(v: Any) -> str:
-        return f"{v:.4g}" if _number(v) else "–"
+        return f"{v:.4g}" if is_number(v) else "–"
 
     return f"{name} {num(check.get('value'))}{after}; limit {num(check.get('limit'))} (margin {num(check['margin'])})"
 
@@ -163,7 +150,7 @@ def failed_expectations(quality: Any) -> list[dict[str, Any]]:
 
 
 def _minus(a: Any, b: Any) -> float | None:
-    return float(a) - float(b) if _number(a) and _number(b) else None
+    return float(a) - float(b) if is_number(a) and is_number(b) else None
 
 
 def champion_rows(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gapgates.report.html import champion_rows, failed_expectations, fmt, learning_curve_series
+from gapgates.format import fmt
+from gapgates.report.html import champion_rows, failed_expectations, learning_curve_series
 
 __all__ = ["optional_sections"]
 

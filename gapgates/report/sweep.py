@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
+from gapgates.format import score
 from gapgates.report.files import write_rendered
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn
@@ -117,10 +118,6 @@ def sweep_document(result: SweepResult) -> dict[str, Any]:
     }
 
 
-def _cell(value: float | None) -> str:
-    return "–" if value is None else f"{value:.4f}"
-
-
 def sweep_rows(document: dict[str, Any]) -> list[tuple[str, ...]]:
     """The table of a sweep, one row per value: value, train, test, gap, interval, regime, decision."""
     from gapgates.compute.sweep import format_value
@@ -132,10 +129,10 @@ def sweep_rows(document: dict[str, Any]) -> list[tuple[str, ...]]:
         rows.append(
             (
                 format_value(entry["value"]),
-                _cell(g["train_mean"]),
-                _cell(g["test_mean"]),
-                _cell(g["gap_mean"]),
-                f"[{_cell(g['gap_ci_low'])}, {_cell(g['gap_ci_high'])}]",
+                score(g["train_mean"]),
+                score(g["test_mean"]),
+                score(g["gap_mean"]),
+                f"[{score(g['gap_ci_low'])}, {score(g['gap_ci_high'])}]",
                 entry["regime"] or "–",
                 entry["decision"] + ("" if entry["passed"] else f" ({', '.join(entry['failed'])})"),
             )
@@ -151,8 +148,8 @@ def recommendation_line(document: dict[str, Any]) -> str:
     if best is None:
         return f"No value of {document['param']} passes the policy."
     return (
-        f"Recommended: {best['param_line']} ({document['primary_metric']} test {_cell(best['test_mean'])}, "
-        f"gap {_cell(best['gap_mean'])}, interval high {_cell(best['gap_ci_high'])}; passes the policy)"
+        f"Recommended: {best['param_line']} ({document['primary_metric']} test {score(best['test_mean'])}, "
+        f"gap {score(best['gap_mean'])}, interval high {score(best['gap_ci_high'])}; passes the policy)"
     )
 
 
@@ -301,7 +298,7 @@ def with_recommendation(report: dict[str, Any], document: dict[str, Any]) -> dic
     if section["param_line"] is not None:
         advice = (
             f"Verified by a capacity sweep of {section['param']}: {section['param_line']} passes the policy "
-            f"({document['primary_metric']} test {_cell(section['test_mean'])}, gap {_cell(section['gap_mean'])})."
+            f"({document['primary_metric']} test {score(section['test_mean'])}, gap {score(section['gap_mean'])})."
         )
     else:
         tried = ", ".join(format_value(v) for v in section["tried"])
@@ -349,7 +346,7 @@ def early_stopping_section(recommendation: Recommendation, metric: str) -> dict[
 
 def _verdict(entry: dict[str, Any]) -> str:
     if entry["passed"]:
-        return f"{entry['param_line']} passes the policy (test {_cell(entry['test_mean'])}, gap {_cell(entry['gap_mean'])})"
+        return f"{entry['param_line']} passes the policy (test {score(entry['test_mean'])}, gap {score(entry['gap_mean'])})"
     return (
         f"{entry['param_line']} does not pass ({entry['decision'].replace('_', ' ')}: "
         f"{', '.join(entry['failed']) or 'no check failed'})"

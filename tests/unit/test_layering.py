@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "gapgates.config": 0,
     "gapgates.history": 0,
     "gapgates.paths": 0,
+    "gapgates.format": 0,
     "gapgates.data": 1,
     "gapgates.compute": 2,
     "gapgates.registry": 2,
