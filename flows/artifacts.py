@@ -51,14 +51,11 @@ create_table_artifact = _sync(artifacts.create_table_artifact)
 __all__ = [
     "artifact_keys",
     "artifact_url",
-    "drift_rows",
-    "fold_rows",
     "html_url",
     "publish_artifacts",
     "publish_evidence",
     "publish_recommendation",
     "recommendation_markdown",
-    "segment_rows",
     "sweep_rows",
 ]
 
@@ -74,37 +71,11 @@ def artifact_keys(name: str) -> dict[str, str]:
     base = f"gapgates-{slug}"
     return {
         "report": base,
-        "folds": f"{base}-folds",
         "html": f"{base}-html",
         "approval": f"{base}-approval",
         "sweep": f"{base}-sweep",
         "recommendation": f"{base}-recommendation",
-        "drift": f"{base}-drift",
-        "segments": f"{base}-segments",
-    }
-
-
-def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per fold and metric: train, test and gap."""
-    rows = []
-    for metric, g in (report.get("gap") or {}).items():
-        for i, fold in enumerate(g["folds"]):
-            train, test = fold["train"], fold["test"]
-            gap = None if train is None or test is None else round(train - test, 6)
-            rows.append({"fold": i, "metric": metric, "train": train, "test": test, "gap": gap})
-    return rows
-
-
-def drift_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The per-column drift tests of the ``shift`` section (training rows vs holdout), most drifted first."""
-    return [dict(c) for c in (report.get("shift") or {}).get("columns") or []]
-
-
-def segment_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
-    """The weakest segments of a report, worst first: segment, rows, test, interval bounds, train, gap."""
-    section = report.get("segments") or {}
-    keys = ("description", "rows", "test", "low", "high", "train", "gap")
-    return [{("segment" if k == "description" else k): s.get(k) for k in keys} for s in section.get("segments") or []]
+    }  # and f"{base}-<kind>" for each measurement's table (folds, drift, segments...)
 
 
 def sweep_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -196,27 +167,21 @@ def _markdown(report: dict[str, Any]) -> str:
 
 
 def _create(report: dict[str, Any]) -> dict[str, UUID]:
-    """The Markdown report, the fold table, the segment table and the HTML link (when served) of a report; their
-    ids by kind."""
+    """The Markdown report, every measurement's tables (per-fold scores, drift per column, weakest segments...) and
+    the HTML link (when served) of a report; their ids by kind."""
+    from gapgates.measurements import REGISTRY
+
     name = report["model"]["name"]
     keys = artifact_keys(name)
     created = {
         "report": create_markdown_artifact(_markdown(report), key=keys["report"], description=f"{name}: {report['decision']}")
     }
-    rows = fold_rows(report)
-    if rows:
-        created["folds"] = create_table_artifact(rows, key=keys["folds"], description=f"Per-fold scores of {name}")
-    drift = drift_rows(report)
-    if drift:
-        created["drift"] = create_table_artifact(
-            drift, key=keys["drift"], description=f"Drift per column of {name}, training rows vs holdout"
-        )
-    segments = segment_rows(report)
-    if segments:
-        metric = (report.get("segments") or {}).get("metric")
-        created["segments"] = create_table_artifact(
-            segments, key=keys["segments"], description=f"Weakest segments of {name} (out-of-fold {metric})"
-        )
+    for measurement in list(REGISTRY.values()):
+        tables = [] if measurement.section is None or measurement.section.tables is None else measurement.section.tables(report)
+        for table in tables:
+            created[table.kind] = create_table_artifact(
+                table.rows, key=f"{keys['report']}-{table.kind}", description=table.description.format(name=name)
+            )
     url = html_url(report)
     if url is not None:
         created["html"] = create_link_artifact(

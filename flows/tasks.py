@@ -287,7 +287,7 @@ def cross_validate(prep: Prepared, splits: Splits, *, runner: TaskRunner | None 
     configured folds). The numbers equal the library's :func:`gapgates.pipeline.steps.compute_gap`.
 
     With one worker and no Dask (the default), and no ``runner`` given, the fold tasks run one after another in
-    the flow's own thread: the steps after the folds (the diagnostics' fits) then use the same native thread
+    the flow's own thread: the steps after the folds (the evidence step's fits) then use the same native thread
     pool. OpenMP keeps one pool per thread that calls it, and two pools on a 2-core machine make libgomp stop
     spinning at its barriers, which slowed every later HistGradientBoosting fit of the run about 4x.
 

@@ -165,7 +165,7 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
             f"  {metric:<18}{score(g['train_mean']):>8}{score(g['test_mean']):>8}{score(g['gap_mean']):>8}"
             f"  [{score(g['gap_ci_low'])}, {score(g['gap_ci_high'])}]"
         )
-    from gapgates.report.html import closeness_lines
+    from gapgates.measurements.gap import closeness_lines
 
     for line in closeness_lines(report):
         click.echo(f"  {line}")

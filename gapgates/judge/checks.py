@@ -1,18 +1,25 @@
-"""Check and decision types: the vocabulary of the *judge* step.
+"""Check, rule and decision types: the vocabulary of the *judge* step.
 
-A :class:`Check` compares one computed value with one policy limit. A
-:class:`Decision` is the outcome of all checks together. Both are frozen and
-serialise to plain JSON with :meth:`to_dict`.
+A :class:`RuleSpec` declares one rule as data (the evidence it reads, the policy limit, the comparison); its
+``measure`` gives the :class:`Measured` values; :func:`gapgates.judge.rules.evaluate` turns each into a
+:class:`Check`, which compares one computed value with one policy limit. A :class:`Decision` is the outcome
+of all checks together. Checks and decisions are frozen and serialise to plain JSON with :meth:`to_dict`.
+The measurements (:mod:`gapgates.measurements`) declare their rules with these types.
 """
 
 from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Check", "CheckRepeats", "Decision", "Outcome", "Severity", "Status"]
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.judge.evidence import Evidence
+    from gapgates.judge.policy import Policy, Rule
+
+__all__ = ["Check", "CheckRepeats", "Decision", "Measure", "Measured", "Outcome", "RuleSpec", "Severity", "Status"]
 
 
 class Status(str, enum.Enum):
@@ -189,3 +196,94 @@ class Decision:
         checks = tuple(checks)
         failed = any(c.status is Status.FAIL for c in checks)
         return cls(outcome=on_fail if failed else Outcome.PROMOTE, checks=checks)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One value a rule compares with its limit.
+
+    Attributes:
+        check: The check's name (``"gap:accuracy"``).
+        value: The value; None or NaN fails (it could not be computed).
+        what: Plain-language name of the value, for the message.
+        interval: ``(low, estimate, high)`` when the value is a bound of a confidence interval
+            (the upper bound for a ceiling, the lower for a floor): such a check can straddle its
+            limit, and more repeats of k-fold can decide it (:mod:`gapgates.judge.straddles`).
+        metric: The scoring name the value is of, for limits set per metric (``[gap.per_metric.<name>]``).
+    """
+
+    check: str
+    value: float | None
+    what: str
+    interval: tuple[float, float, float] | None = None
+    metric: str | None = None
+
+
+#: What a rule's ``measure`` returns: the values to judge, or a reason to skip the rule.
+Measure = Callable[[Any, "Evidence", "Policy"], "Iterable[Measured] | str"]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule of the gate, as data.
+
+    Attributes:
+        name: Registry key; also the check name when the rule errors or is skipped.
+        evidence: The evidence name (a measurement's, or a rule's own ``compute``) the rule reads.
+        limit: Dotted path of the policy limit (``"section.field"``); the rule is off when it is None, or when the
+            policy model has no such section (a measurement's own section in a policy model without it).
+        measure: ``(evidence value, evidence, policy) -> [Measured, ...]``, or a string: why the rule
+            is skipped.
+        at_most: True when a value must be ≤ the limit, False when ≥.
+        missing: Why the rule is skipped when its evidence was not computed (None: no check at all,
+            for evidence that exists only in some runs, such as a holdout).
+        required: Fail (instead of skip) when the evidence was not computed.
+        checks: For rules that are not one comparison (the data-quality expectations):
+            ``(evidence value, policy) -> [Check, ...]``, used instead of ``measure``.
+        compute: For rules that bring their own measurement: ``(prepared, gap_result) -> float``,
+            run by the pipeline's evidence step; its value is ``Evidence.measured[evidence]``.
+    """
+
+    name: str
+    evidence: str
+    limit: str | None = None
+    measure: Measure | None = None
+    at_most: bool = True
+    missing: str | None = "It was not computed."
+    required: bool = False
+    checks: Callable[[Any, Policy], list[Check]] | None = None
+    compute: Callable[[Any, Any], float | None] | None = None
+
+    def _section(self, policy: Policy) -> tuple[Any, str] | None:
+        section_name, field_name = str(self.limit).rsplit(".", 1)
+        section: Any = policy
+        for part in section_name.split("."):
+            section = getattr(section, part, None)
+            if section is None:
+                return None
+        return section, field_name
+
+    def rule_of(self, policy: Policy, metric: str | None = None) -> tuple[Rule | None, Severity]:
+        """The limit of this rule in a policy (None: off) and the severity a breach has; for one
+        ``metric``, its ``[gap.per_metric.<metric>]`` limit where the section sets one."""
+        found = None if self.limit is None else self._section(policy)
+        if found is None:
+            return None, Severity.BLOCK
+        section, field_name = found
+        if metric is not None and hasattr(section, "limits_of"):
+            return section.limits_of(field_name, metric)
+        rule = getattr(section, field_name)
+        return rule, (section.severity_of(rule) if rule is not None else section.severity)
+
+    def is_on(self, policy: Policy) -> bool:
+        """Whether the policy sets this rule's limit, for every value or for one metric."""
+        if self.limit is None:
+            return self.checks is not None
+        found = self._section(policy)
+        if found is None:
+            return False
+        section, field_name = found
+        per_metric = getattr(section, "per_metric", {})
+        return getattr(section, field_name) is not None or any(
+            getattr(limits, field_name, None) is not None for limits in per_metric.values()
+        )

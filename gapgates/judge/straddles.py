@@ -20,7 +20,7 @@ from gapgates.compute.crossval import GapResult, Straddle
 from gapgates.judge.checks import Severity
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy
-from gapgates.judge.rules import REGISTRY
+from gapgates.judge.rules import all_rules
 
 __all__ = ["straddles", "undecided"]
 
@@ -66,7 +66,7 @@ def undecided(policy: Policy, result: GapResult) -> tuple[Straddle, ...]:
     """
     evidence = Evidence(gap=result)
     found: list[Straddle] = []
-    for spec in REGISTRY.values():
+    for spec in all_rules():
         if spec.evidence != "gap" or spec.measure is None:
             continue
         if not spec.is_on(policy):

@@ -3,8 +3,11 @@
 A :class:`Step` names a library function, the :class:`RunState` fields it reads and the one it
 writes. :data:`JUDGE_STEPS` takes a config to a judged :class:`~gapgates.pipeline.steps.RunResult`::
 
-    load-data → data-quality-gate → split → cross-validate → diagnostics → baseline-and-holdout
+    load-data → data-quality-gate → split → cross-validate → evidence → baseline-and-holdout
               → champion-and-trend → decide
+
+The steps that measure (``cross-validate``, ``evidence``, ``baseline-and-holdout``, ``champion-and-trend``) compute
+the registered measurements of their kind (:mod:`gapgates.measurements`), so a new measurement needs no new step.
 
 The commit phase (approval → stage → publish → commit) is declared beside it in
 :mod:`gapgates.gate`, which sits above the publishing and enforcement modules. ``gapgates check``,
@@ -26,18 +29,7 @@ from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
 from gapgates.judge.policy import Policy
 from gapgates.pipeline.inputs import Inputs, Prepared, load_inputs, validate_inputs
-from gapgates.pipeline.steps import (
-    Comparison,
-    Diagnostics,
-    References,
-    RunResult,
-    compare,
-    compute_gap,
-    decide,
-    diagnostics,
-    make_folds,
-    references,
-)
+from gapgates.pipeline.steps import Findings, RunResult, compare, compute_gap, decide, evidence, make_folds, references
 
 __all__ = [
     "JUDGE_STEPS",
@@ -66,9 +58,9 @@ class RunState:
         splits: The configured cross-validation folds (``gap.cv.splits`` adds the repeats added
             while a gated interval straddled its limit; later steps score on those).
         gap: The cross-validated gap.
-        diagnostics: Label noise, shift, leakage, learning curve, registered measurements.
+        evidence: What the ``evidence`` step measured from the gap's fold models (noise, shift, leakage...).
         references: Baseline, holdout, final model.
-        comparison: Champion and trend (never cached: production and the history change).
+        comparison: Champion, trend, reference noise rate and drift (never cached: production and the history change).
         result: The judged run.
     """
 
@@ -78,9 +70,9 @@ class RunState:
     prepared: Prepared | None = None
     splits: Splits | None = None
     gap: GapResult | None = None
-    diagnostics: Diagnostics | None = None
-    references: References | None = None
-    comparison: Comparison | None = None
+    evidence: Findings | None = None
+    references: Findings | None = None
+    comparison: Findings | None = None
     result: RunResult | None = None
 
     @property
@@ -128,10 +120,10 @@ JUDGE_STEPS: tuple[Step, ...] = (
     Step("data-quality-gate", validate_inputs, ("inputs",), "prepared"),
     Step("split", make_folds, ("prepared",), "splits", fits=True),
     Step("cross-validate", compute_gap, ("prepared", "splits"), "gap", fits=True, cache=True),
-    Step("diagnostics", diagnostics, ("prepared", "splits", "gap"), "diagnostics", fits=True),
+    Step("evidence", evidence, ("prepared", "splits", "gap"), "evidence", fits=True),
     Step("baseline-and-holdout", references, ("prepared", "gap"), "references", fits=True, cache=True),
     Step("champion-and-trend", compare, ("prepared", "gap"), "comparison", fits=True, io=True),
-    Step("decide", decide, ("prepared", "gap", "diagnostics", "references", "comparison"), "result"),
+    Step("decide", decide, ("prepared", "gap", "evidence", "references", "comparison"), "result"),
 )
 
 

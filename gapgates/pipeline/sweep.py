@@ -5,7 +5,7 @@ The data is read and validated once (:func:`~gapgates.pipeline.inputs.load_input
 are made once (:func:`~gapgates.pipeline.steps.make_folds`). Then, for each value, the run's own
 steps after the split (:data:`VALUE_STEPS`, taken from :data:`~gapgates.pipeline.definition.JUDGE_STEPS`)
 measure and judge it, as ``gapgates check --param PARAM=VALUE`` would: cross-validate (one pass on
-the same folds, plus the repeats of k-fold its share of the fit ceiling allows), diagnostics,
+the same folds, plus the repeats of k-fold its share of the fit ceiling allows), evidence,
 baseline-and-holdout, champion-and-trend and decide (every rule of the policy, through the rule registry).
 
 The **recommendation** is the value whose run the policy promotes with the best mean test score on
@@ -380,7 +380,7 @@ def early_stopping_after(result: RunResult, *, errors: dict[str, str] | None = N
     whose model is iterative (the run's own curve with ``--training-curve``, else computed now: boosting fold
     models replayed with no fit, MLP/SGD trained again epoch by epoch, one fit per fold the run fitted).
 
-    The curve is computed as the diagnostics step computes it (:func:`~gapgates.pipeline.steps.guarded_training_curve`):
+    The curve is computed as the evidence step computes it (:func:`~gapgates.measurements.training_curve.guarded_training_curve`):
     a model whose ``partial_fit`` raises gives no curve, and its error goes to ``errors["training_curve"]``.
 
     Args:
@@ -396,7 +396,7 @@ def early_stopping_after(result: RunResult, *, errors: dict[str, str] | None = N
         ConfigError: If training an MLP/SGD again epoch by epoch would exceed the fit ceiling.
     """
     from gapgates.compute.training_curve import replays_epochs
-    from gapgates.pipeline.steps import guarded_training_curve
+    from gapgates.measurements.training_curve import guarded_training_curve
 
     gap_result = result.evidence.gap
     if not _blocked_for(result, frozenset({"overfit"})) or gap_result is None:

@@ -1,7 +1,10 @@
-"""The *report* step: ``report.json`` (versioned schema) and ``report.md`` from a run.
+"""The *report* step: ``report.json`` (versioned schema), shaped in one place, and the files rendered from it.
 
-The Markdown is rendered from the JSON form only, so a report can be
-re-rendered later from ``report.json`` alone.
+The core keys (the model, the decision and its checks, the config, the policy, the data, the diagnosis, the
+registry) are shaped here; every measurement's keys come from its section
+(:attr:`gapgates.measurements.base.Section.json`), in registry order. The Markdown and the HTML are rendered
+from the JSON form only, so a report can be re-rendered later from ``report.json`` alone; ``report.json`` is
+checked against its schema before it is written.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gapgates import __version__
-from gapgates.format import fmt
 from gapgates.report.files import write_json
+from gapgates.report.markdown import render_markdown
 
 if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --from` needs neither
     from gapgates.enforcement import Approval, Enforcement
@@ -22,12 +25,30 @@ __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_document
 
 SCHEMA_VERSION = "1.2"
 
-_ICONS = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skipped": "⏭️"}
-
 
 def _section(value: Any) -> Any:
     """A result's ``report.json`` section (None stays None)."""
     return None if value is None else value.to_dict()
+
+
+def measurement_sections(evidence: Any) -> dict[str, Any]:
+    """Every registered measurement's ``report.json`` keys from the evidence: a required key always (None when not
+    computed), any other only when present."""
+    from gapgates.measurements import REGISTRY
+
+    keys: dict[str, Any] = {}
+    for measurement in list(REGISTRY.values()):
+        section = measurement.section
+        if section is None:
+            continue
+        found = dict(section.json(evidence))
+        unknown = sorted(set(found) - set(section.keys))
+        if unknown:
+            raise ValueError(f"The {measurement.name} section wrote keys it does not declare: {unknown}.")
+        for key in section.keys:
+            if key in section.required or found.get(key) is not None:
+                keys[key] = found.get(key)
+    return keys
 
 
 def build_report(
@@ -43,8 +64,9 @@ def build_report(
         approval: A person's answer to a ``needs_approval`` decision, or None.
 
     Returns:
-        A dict with ``schema_version``, ``decision``, ``checks``, ``gap``, ``holdout``,
-        ``baseline``, ``config``, ``data`` and the other sections documented in the README.
+        A dict with ``schema_version``, ``decision``, ``checks``, ``cv``, ``config``, ``data``, every
+        measurement's section (``gap``, ``holdout``, ``baseline``, ``noise``...) and the other keys documented
+        in the README.
     """
     prep, ev = result.prepared, result.evidence
     config = prep.config.model_dump(mode="json")
@@ -74,10 +96,7 @@ def build_report(
             "fit_seconds": round(gap_result.cv.fit_seconds, 3),
             "adaptive": _section(gap_result.repeats),
         },
-        "gap": None if gap_result is None else gap_result.to_dict(),
-        "holdout": _section(ev.holdout),
-        "baseline": _section(ev.baseline),
-        "champion": _section(ev.champion),
+        **measurement_sections(ev),
         "config": config,
         "policy": prep.policy.model_dump(mode="json"),
         "policy_hash": result.policy_hash,
@@ -89,106 +108,13 @@ def build_report(
             "columns": list(prep.train.columns),
             "fingerprint": prep.fingerprint,
         },
-        "quality": _section(ev.quality),
         "errors": dict(ev.errors),
-        "history": _section(ev.trend),
-        "noise": _section(ev.noise),
-        "noise_adjusted": None if ev.noise is None else _section(ev.noise.adjusted),
-        "shift": _section(ev.shift),
-        "leakage": _section(ev.leakage),
         "diagnosis": _section(result.diagnosis),
-        "learning_curve": _section(ev.learning_curve),
         "measured": dict(ev.measured),
         "registry": _section(enforcement),
         "approval": _section(approval),
     }
-    if report["noise"] is not None and ev.noise_reference is not None:  # optional key (schema 1.2)
-        report["noise"]["reference"] = ev.noise_reference.to_dict()
-    if ev.reference_drift is not None:  # optional key (schema 1.2): with a production version's stored sample
-        report["reference_drift"] = ev.reference_drift.to_dict()
-    if ev.training_curve is not None:  # optional key (schema 1.1): present only with --training-curve
-        report["training_curve"] = ev.training_curve.to_dict()
-    for key in ("segments", "classification", "regression", "data_issues"):  # optional keys (schema 1.2)
-        if getattr(ev, key) is not None:
-            report[key] = getattr(ev, key).to_dict()
     return report
-
-
-def render_markdown(report: dict[str, Any]) -> str:
-    """A short Markdown summary: decision, reasons, gap table, checks.
-
-    Args:
-        report: A ``report.json`` mapping.
-
-    Returns:
-        Markdown text (used for ``report.md``, Prefect artifacts and chat messages).
-    """
-    decision = report["decision"].upper().replace("_", " ")
-    model = report.get("model", {})
-    data = report.get("data", {})
-    lines = [
-        f"# gapgates: {decision}",
-        "",
-        f"**Model** `{model.get('name')}` · **data** `{data.get('path')}` ({data.get('rows')} rows) · {report.get('created')}",
-        "",
-    ]
-    from gapgates.report.html import approval_summary
-
-    approval = approval_summary(report)
-    if approval is not None:
-        lines += ["## Approval", "", approval, ""]
-    if report.get("reasons"):
-        lines += ["## Reasons", ""] + [f"- {r}" for r in report["reasons"]] + [""]
-    gap = report.get("gap") or {}
-    if gap:
-        conf = (report.get("cv") or {}).get("confidence", 0.95)
-        holdout = report.get("holdout") or {}
-        lines += [
-            "## Generalization gap",
-            "",
-            f"| metric | train | test | gap | {conf:.0%} interval | holdout gap |",
-            "|---|---:|---:|---:|---|---:|",
-        ]
-        for metric, g in gap.items():
-            hold = holdout.get(metric, {}).get("gap") if holdout else None
-            lines.append(
-                f"| {metric} | {fmt(g['train_mean'])} | {fmt(g['test_mean'])} | {fmt(g['gap_mean'])} | "
-                f"[{fmt(g['gap_ci_low'])}, {fmt(g['gap_ci_high'])}] | {fmt(hold)} |"
-            )
-        lines.append("")
-        from gapgates.report.html import closeness_lines
-
-        lines += [f"- {line}" for line in closeness_lines(report)]
-        lines += ["", *_adaptive_lines(report.get("cv") or {})]
-    base = report.get("baseline")
-    if base:
-        parts = [f"{m} {fmt(v['test'])}" for m, v in base["metrics"].items()]
-        lines += [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
-    from gapgates.report.markdown import optional_sections
-
-    lines += optional_sections(report)
-    lines += ["## Checks", "", "| | check | value | limit | margin | message |", "|---|---|---:|---:|---:|---|"]
-    for c in report.get("checks", []):
-        icon = _ICONS.get(c["status"], "")
-        lines.append(
-            f"| {icon} | {c['name']} | {fmt(c['value'])} | {fmt(c['limit'])} | {fmt(c.get('margin'))} | {c['message']} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _adaptive_lines(cv: dict[str, Any]) -> list[str]:
-    """One line on the repeats of k-fold added because an interval straddled its limit (none when none were)."""
-    adaptive = cv.get("adaptive")
-    if not isinstance(adaptive, dict) or not adaptive.get("added"):
-        return []
-    added = adaptive["added"]
-    repeats = f"{added} extra repeat of" if added == 1 else f"{added} extra repeats of"
-    verb = "was" if added == 1 else "were"
-    return [
-        f"{repeats} {adaptive.get('folds')}-fold ({adaptive.get('extra_fits')} fits) {verb} added because an "
-        f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.",
-        "",
-    ]
 
 
 def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
@@ -197,6 +123,9 @@ def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
     Returns:
         ``{"json": path, "markdown": path, "html": path}``.
     """
+    from gapgates.report.schema import validate_report
+
+    validate_report(report, source="the report about to be written", error=RuntimeError)  # a bug, never a user's file
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "report.json", report)

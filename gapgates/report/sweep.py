@@ -376,7 +376,7 @@ def with_early_stopping(report: dict[str, Any], section: dict[str, Any], checked
     Returns:
         A new report mapping.
     """
-    from gapgates.judge.diagnosis import early_stopping_advice
+    from gapgates.measurements.training_curve import early_stopping_advice
 
     updated = {**report, "training_curve": section}
     diagnosis = report.get("diagnosis")

@@ -156,7 +156,9 @@ def test_wheel_installs_gapgates_and_nothing_else(fresh_venv):
         "policies/default.toml",
         "policies/demo.toml",
         "report/templates/report.html.j2",
-        "report/schemas/report.schema.json",
+        "report/schemas/report.core.schema.json",
+        "report/templates/sections/gap.html.j2",
+        "measurements/schemas/gap.json",
         "py.typed",
     ):
         assert path in installed, path

@@ -7,8 +7,9 @@ import re
 import pytest
 from markupsafe import escape
 
+from gapgates.measurements.champion import champion_rows
 from gapgates.report.build import render_markdown
-from gapgates.report.html import champion_rows, render_html
+from gapgates.report.html import render_html
 from tests.helpers import load, with_optional_sections
 
 

@@ -12,7 +12,7 @@ from gapgates.config import make_config
 from gapgates.errors import ConfigError, DataError
 from gapgates.judge.checks import Outcome, Status
 from gapgates.judge.policy import Policy
-from gapgates.judge.rules import quality_checks
+from gapgates.measurements.quality import quality_checks
 from gapgates.pipeline.definition import run_check
 from gapgates.quality.gate import builtin_suite, check_quality, profile_suite
 from gapgates.quality.gx import load_suite, save_suite, validate_frame

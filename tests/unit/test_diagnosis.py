@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from gapgates.judge.checks import Decision, Outcome
-from gapgates.judge.diagnosis import LABELS, MITIGATIONS, diagnose
+from gapgates.judge.diagnosis import diagnose, labels, mitigations
 from gapgates.judge.evidence import Evidence
 
 
 def test_every_label_has_mitigations():
-    assert set(MITIGATIONS) == set(LABELS)
+    assert set(mitigations()) == set(labels())
+    assert labels() == ("leakage", "shift", "underfit", "noise", "overfit", "inconclusive", "healthy")
     assert diagnose(Evidence(), Decision(Outcome.PROMOTE)).label == "healthy"
 
 

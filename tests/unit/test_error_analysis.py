@@ -62,7 +62,8 @@ def test_every_new_limit_is_off_in_the_shipped_policy():
 
 
 def test_sections_render_from_report_json_alone():
-    from gapgates.report.analysis import analysis_charts, analysis_markdown
+    from gapgates.report.html import sections
+    from gapgates.report.markdown import render_markdown
 
     report = {
         "policy": {"segments": {"min_test_score": {"limit": 0.7, "severity": None}}},
@@ -107,9 +108,9 @@ def test_sections_render_from_report_json_alone():
             "summary": {"outlier": {"issues": 3, "rate": 0.03, "score": 0.4}},
         },
     }
-    text = "\n".join(analysis_markdown(report))
+    text = render_markdown({"decision": "block", **report})
     assert "| c = x | 40 | 0.5000 | [0.3500, 0.6500] | 0.5500 | 0.0500 |" in text
     assert "(a random sample of 100 of 900 rows)" in text and "| outlier | 3 | 0.0300 | 0.4000 |" in text
-    charts = analysis_charts(report)
+    charts = sections(report)[3]
     assert set(charts) == {"segments", "residuals"}
     assert "floor 0.7" in charts["segments"] and charts["segments"].count("<svg") == 1

@@ -5,7 +5,8 @@ Reports of real runs are in tests/integration/test_html.py; the report in a brow
 
 from __future__ import annotations
 
-from gapgates.report.html import learning_curve_series, render_html
+from gapgates.measurements.learning_curve import learning_curve_series
+from gapgates.report.html import render_html
 
 
 def test_minimal_and_skipped_shapes_still_render():

@@ -1,6 +1,7 @@
 """The package layers, read from the import statements with ``ast`` (every import, at any depth).
 
-data ← compute ← judge/quality ← pipeline ← {enforcement, publishing, report} ← cli ← flows.
+data ← compute ← judge vocabulary (checks, policy)/quality ← measurements ← judge (evidence, evaluate, diagnosis)
+← pipeline ← {enforcement, publishing, report} ← cli ← flows.
 (The data-quality gate judges the data against its policy section, so it sits beside judge.)
 Great Expectations is imported only in ``gapgates/quality``, MLflow only in the MLflow registry,
 Prefect only in ``flows/`` and ``deployments/``; of the CLI, only the commands that drive a flow run
@@ -30,20 +31,28 @@ LAYERS: dict[str, int] = {
     "gapgates.data": 1,
     "gapgates.compute": 2,
     "gapgates.registry": 2,
-    "gapgates.judge": 3,
+    # the judging vocabulary (checks, rules as data, the policy) below the measurements that declare their rules...
+    "gapgates.judge.checks": 3,
+    "gapgates.judge.policy": 3,
     "gapgates.quality": 3,
-    "gapgates.pipeline": 4,
-    "gapgates.enforcement": 5,
-    "gapgates.publishing": 5,
-    "gapgates.gate": 5,
-    "gapgates.report": 5,
-    "gapgates.notify": 5,
-    "gapgates.demo": 5,
-    "gapgates.cli": 6,
-    "gapgates.__main__": 6,
-    "gapgates": 6,
-    "gapgates.flows": 7,
-    "gapgates.deployments": 7,
+    # ...the charts draw with matplotlib alone, for the measurements' sections
+    "gapgates.report.charts": 3,
+    # one module per measurement: compute call, evidence, rules, diagnosis and advice, report section
+    "gapgates.measurements": 4,
+    # ...and the rest of judge above them: the evidence, evaluate, the diagnosis loop over their registry
+    "gapgates.judge": 5,
+    "gapgates.pipeline": 6,
+    "gapgates.enforcement": 7,
+    "gapgates.publishing": 7,
+    "gapgates.gate": 7,
+    "gapgates.report": 7,
+    "gapgates.notify": 7,
+    "gapgates.demo": 7,
+    "gapgates.cli": 8,
+    "gapgates.__main__": 8,
+    "gapgates": 8,
+    "gapgates.flows": 9,
+    "gapgates.deployments": 9,
 }
 
 

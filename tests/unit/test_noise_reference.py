@@ -77,7 +77,7 @@ def test_no_noise_diagnosis_without_a_breached_noise_rule():
 def test_every_other_breached_rule_gets_advice_naming_its_finding():
     from gapgates.compute.champion import ChampionResult
     from gapgates.judge.checks import Check, Decision, Outcome
-    from gapgates.judge.mitigations import rule_advice
+    from gapgates.judge.diagnosis import rule_advice
 
     champion = ChampionResult(version="v7", metric="accuracy", test=(0.9,), test_mean=0.9)
     evidence = Evidence(champion=champion)

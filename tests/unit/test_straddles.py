@@ -217,7 +217,7 @@ def test_a_bad_max_repeats_is_refused_in_one_line(value, message):
 
 
 def test_a_spent_budget_is_diagnosed_inconclusive_and_a_clear_breach_overfit():
-    from gapgates.judge.diagnosis import MITIGATIONS, diagnose
+    from gapgates.judge.diagnosis import diagnose, mitigations
 
     first = Straddle("gap:accuracy", 0.0079, 0.0607, 0.05)
     spent = AdaptiveRepeats(folds=5, configured=1, added=4, budget=4, straddled=(first,), unresolved=("gap:accuracy",))
@@ -225,7 +225,7 @@ def test_a_spent_budget_is_diagnosed_inconclusive_and_a_clear_breach_overfit():
     decision = evaluate(Policy(), Evidence(gap=result))
     diagnosis = diagnose(Evidence(gap=result), decision)
     assert decision.outcome.value == "block" and diagnosis.label == "inconclusive" and diagnosis.also == ()
-    assert diagnosis.mitigations == MITIGATIONS["inconclusive"] and "after 4 extra repeats" in diagnosis.explanation
+    assert diagnosis.mitigations == mitigations()["inconclusive"] and "after 4 extra repeats" in diagnosis.explanation
     on_fail = parse_policy({"decision": {"on_fail": "needs_approval"}})
     assert evaluate(on_fail, Evidence(gap=result)).outcome.value == "needs_approval"
     breached = gap_of(0.06, 0.07, 0.08, repeats=AdaptiveRepeats(folds=5, configured=1, added=0, budget=4))

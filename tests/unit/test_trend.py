@@ -9,12 +9,12 @@ from gapgates.history import MetricRecord, RunRecord
 from gapgates.judge.checks import Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import parse_policy
-from gapgates.judge.rules import REGISTRY, evaluate
+from gapgates.judge.rules import evaluate, rule
 
 
 def trend_checks(policy, evidence):
     """The checks of the registry's ``trend`` rule alone."""
-    return list(evaluate(policy, evidence, rules=[REGISTRY["trend"]]).checks)
+    return list(evaluate(policy, evidence, rules=[rule("trend")]).checks)
 
 
 def _runs(gaps: list[float], metric: str = "accuracy") -> list[RunRecord]:

@@ -1,0 +1,131 @@
+"""The dummy baseline on the gap's folds (``references`` step): what predicting the prior or the mean scores.
+
+The ``[performance]`` floors: ``min_test_score`` (on the gap's mean test score) and ``gain_over_baseline``
+(``min_gain_over_baseline``, over this baseline); diagnoses ``underfit`` (the model barely beats it and no gap
+check is breached).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gapgates.judge.checks import Measured, RuleSpec
+from gapgates.measurements.base import Context, Diagnoser, Measurement, Section, breached
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.judge.checks import Decision
+    from gapgates.judge.evidence import Evidence
+    from gapgates.judge.policy import Policy
+
+__all__ = ["BASELINE", "UNDERFIT_MARGIN"]
+
+UNDERFIT_MARGIN = 0.02  # primary-metric points over the dummy below which the model learned ~nothing
+
+
+def _compute(ctx: Context) -> Any:
+    from gapgates.compute.baseline import baseline
+
+    prep = ctx.prep
+    if ctx.gap is None:
+        return None
+    return baseline(
+        prep.train.X, prep.train.y, splits=ctx.gap.cv.splits, scoring=prep.metrics, classification=prep.classification
+    )
+
+
+def _min_test_score(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    p = result.primary
+    return [Measured("min_test_score", p.test_mean, f"Mean cross-validated {p.metric}")]
+
+
+def _gain(base: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if ev.gap is None:
+        return "The gap was not computed."
+    p = ev.gap.primary
+    return [Measured("gain_over_baseline", p.test_mean - base.test_mean[p.metric], f"Gain in {p.metric} over the dummy baseline")]
+
+
+def _underfit(ev: Evidence, decision: Decision) -> str | None:
+    if ev.baseline is None or ev.gap is None or breached(decision, "gap", "relative_gap", "holdout_gap"):
+        return None
+    p = ev.gap.primary
+    dummy = ev.baseline.test_mean.get(p.metric)
+    if dummy is None or p.test_mean - dummy >= UNDERFIT_MARGIN:
+        return None
+    return (
+        f"The test {p.metric} ({p.test_mean:.3f}) beats the dummy baseline ({dummy:.3f}) by only "
+        f"{p.test_mean - dummy:.3f} (< {UNDERFIT_MARGIN}), and even the train score is {p.train_mean:.3f}: "
+        "the model learns almost nothing."
+    )
+
+
+def _underfit_advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
+    if ev.gap is None or ev.baseline is None:
+        return ()
+    p = ev.gap.primary
+    dummy = ev.baseline.test_mean.get(p.metric)
+    if dummy is None:
+        return ()
+    return (
+        f"The test {p.metric} ({p.test_mean:.3f}) is only {p.test_mean - dummy:.3f} above the dummy baseline's "
+        f"({dummy:.3f}), with a train {p.metric} of {p.train_mean:.3f}: add capacity or informative features first.",
+    )
+
+
+UNDERFIT = Diagnoser(
+    label="underfit",
+    order=30,
+    holds=_underfit,
+    covers=("min_test_score", "gain_over_baseline"),
+    advice=(
+        "Add capacity: a more flexible model, weaker regularisation, more boosting rounds or deeper trees.",
+        "Add informative features; the current ones barely beat the dummy baseline.",
+    ),
+    specific=_underfit_advice,
+)
+
+
+def _markdown(report: dict[str, Any]) -> list[str]:
+    from gapgates.format import fmt
+
+    base = report.get("baseline")
+    if not base:
+        return []
+    parts = [f"{m} {fmt(v['test'])}" for m, v in base["metrics"].items()]
+    return [f"Baseline `{base['model']}`: " + ", ".join(parts), ""]
+
+
+BASELINE = Measurement(
+    name="baseline",
+    step="references",
+    compute=_compute,
+    failure="the dummy baseline could not be scored",
+    rules=(
+        RuleSpec(
+            "min_test_score",
+            "gap",
+            "performance.min_test_score",
+            _min_test_score,
+            at_most=False,
+            missing="The gap was not computed.",
+        ),
+        RuleSpec(
+            "gain_over_baseline",
+            "baseline",
+            "performance.min_gain_over_baseline",
+            _gain,
+            at_most=False,
+            missing="The dummy baseline was not computed.",
+        ),
+    ),
+    diagnoses=(UNDERFIT,),
+    section=Section(
+        keys=("baseline",),
+        required=("baseline",),
+        json=lambda ev: {"baseline": None if ev.baseline is None else ev.baseline.to_dict()},
+        schema="baseline.json",
+        markdown=_markdown,
+        html="baseline.html.j2",
+        top=True,
+    ),
+)

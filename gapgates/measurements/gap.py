@@ -1,0 +1,321 @@
+"""The generalization gap (the ``cross-validate`` step): train − test per metric with its corrected interval.
+
+Rules: ``gap`` (``[gap] max_gap`` on the interval's upper bound, or the mean with ``gate_on = "mean"``),
+``model_outputs`` (every fold model's outputs valid) and ``relative_gap`` (``max_relative_gap``). Diagnoses
+``overfit`` (a gap check breached) and ``inconclusive`` (an interval still straddling its limit after the repeat
+budget). Its section is the gap table with how close each gated interval came to its limit, the gap and per-fold
+charts, and the flow's per-fold table.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from gapgates.format import is_number
+from gapgates.judge.checks import Check, Measured, RuleSpec, Status
+from gapgates.measurements.base import Diagnoser, Measurement, Section, Table, breached
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.judge.checks import Decision
+    from gapgates.judge.evidence import Evidence
+    from gapgates.judge.policy import Policy
+
+__all__ = ["GAP", "closeness", "closeness_lines", "fold_rows", "output_checks", "policy_limit"]
+
+
+# --- rules ------------------------------------------------------------------------------------------------------------
+
+
+def _gap_measured(check: str, what: str, g: Any, upper: bool, scale: float = 1.0) -> Measured:
+    """The gap value a rule compares, divided by ``scale``: the interval's upper bound (with the
+    interval) for ``gate_on = "upper"``, else the mean gap. NaN when ``scale`` is 0."""
+    if not scale:
+        return Measured(check, math.nan, what, metric=check.split(":", 1)[1])
+    low, mean, high = g.gap_ci_low / scale, g.gap_mean / scale, g.gap_ci_high / scale
+    metric = check.split(":", 1)[1]
+    if upper:
+        return Measured(check, high, what, interval=(low, mean, high), metric=metric)
+    return Measured(check, mean, what, metric=metric)
+
+
+def _gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    upper = policy.gap.gate_on == "upper"
+    label = "Upper bound of the" if upper else "Mean"
+    return [_gap_measured(f"gap:{m}", f"{label} {m} gap (train − test)", g, upper) for m, g in result.metrics.items()]
+
+
+def _relative_gaps(result: Any, ev: Evidence, policy: Policy) -> list[Measured]:
+    upper = policy.gap.gate_on == "upper"
+    bound = "upper bound" if upper else "mean"
+    return [
+        _gap_measured(f"relative_gap:{m}", f"Relative {m} gap ({bound} / train score)", g, upper, abs(g.train_mean))
+        for m, g in result.metrics.items()
+    ]
+
+
+def output_checks(result: Any, policy: Policy) -> list[Check]:
+    """The ``model_outputs`` check: every fold model's outputs had the right shape and finite values, and its
+    probabilities lay in [0, 1] with rows summing to 1 (see :mod:`gapgates.data.guard`). Never a warning."""
+    from gapgates.data.guard import output_problem, output_problems
+
+    cv = result.cv
+    invalid = list(output_problems(cv.estimators))
+    if not invalid and cv.oof_proba is not None and cv.classes is not None:  # fold models that were not guarded
+        proba = cv.oof_proba[cv.covered]
+        problem = output_problem("predict_proba", proba, rows=len(proba), classification=True, n_classes=cv.classes.size)
+        invalid += [] if problem is None else [f"predict_proba out of fold: {problem}"]
+    if not invalid:
+        return [
+            Check(
+                "model_outputs",
+                Status.PASS,
+                0.0,
+                0.0,
+                "Every output of the fold models is valid: the right shape, finite values, probabilities in [0, 1] summing to 1.",
+            )
+        ]
+    more = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+    return [
+        Check(
+            "model_outputs",
+            Status.FAIL,
+            float(len(invalid)),
+            0.0,
+            f"The model gave an invalid output: {invalid[0]}{more}. Its scores and label-noise check cannot be "
+            "trusted, so the gate fails.",
+        )
+    ]
+
+
+# --- diagnosis --------------------------------------------------------------------------------------------------------
+
+
+def _unsettled(check: Any) -> bool:
+    """Whether a check's interval still straddled its limit when the repeat budget was spent."""
+    return check.repeats is not None and check.repeats.inconclusive
+
+
+def _overfit(ev: Evidence, decision: Decision) -> str | None:
+    found = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if not _unsettled(c)]
+    if not found or ev.gap is None:
+        return None
+    p = ev.gap.primary
+    text = (
+        f"The model scores {p.train_mean:.3f} {p.metric} on its training folds but {p.test_mean:.3f} on unseen "
+        f"folds: a gap of {p.gap_mean:.3f} (interval {p.gap_ci_low:.3f} to {p.gap_ci_high:.3f}). "
+    )
+    return text + " ".join(c.message for c in found[:2])
+
+
+def _overfit_advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
+    found = breached(decision, "gap", "relative_gap", "holdout_gap")
+    if not found or ev.gap is None:
+        return ()
+    worst = found[0]
+    if worst.value is None:
+        return ()
+    limit = "" if worst.limit is None else f" against a limit of {worst.limit:g}"
+    return (
+        f"Regularise until {worst.name} ({worst.value:.3f}{limit}) is within the policy: stronger penalty "
+        "(smaller C, larger alpha), fewer features, or dropout/weight decay.",
+    )
+
+
+def _inconclusive(ev: Evidence, decision: Decision) -> str | None:
+    unsettled = [c for c in breached(decision, "gap", "relative_gap") if _unsettled(c)]
+    r = unsettled[0].repeats if unsettled else None
+    if r is None or ev.gap is None:
+        return None
+    names = " and ".join(c.name for c in unsettled[:2])
+    text = (
+        f"The evidence is inconclusive: after {r.added} extra repeats of {r.folds}-fold (the budget) the interval of "
+        f"{names} still straddles its limit, with the estimate within it: the data cannot tell whether the gap "
+        "is within the policy, so the policy's on_fail decides. "
+    )
+    return text + " ".join(c.message for c in unsettled[:2])
+
+
+OVERFIT = Diagnoser(
+    label="overfit",
+    order=50,
+    holds=_overfit,
+    covers=("gap", "relative_gap", "holdout_gap"),
+    advice=(
+        "Regularise: stronger penalty (smaller C, larger alpha), fewer features, or dropout/weight decay.",
+        "Limit capacity: shallower trees (max_depth, min_samples_leaf), fewer boosting rounds, early stopping.",
+        "Add training data if the learning curve (--learning-curve) shows the gap still narrowing.",
+    ),
+    specific=_overfit_advice,
+    replaces={"Regularise": "Regularise"},
+)
+
+INCONCLUSIVE = Diagnoser(
+    label="inconclusive",
+    order=60,
+    holds=_inconclusive,
+    covers=("gap", "relative_gap"),
+    advice=(
+        "Add data: the interval's width comes mostly from the rows (the n_test/n_train · s² term); "
+        "repeats only average out the fold assignment.",
+        "Or raise [gap] max_repeats (or --repeats): each repeat costs one fit per fold and narrows the interval a little more.",
+        'The policy\'s on_fail decided this run; with on_fail = "needs_approval" a person can accept a gap whose '
+        "estimate is within the limit.",
+    ),
+)
+
+
+def _advice(check: Check, ev: Evidence) -> str | None:
+    if check.name == "model_outputs":
+        return f"Fix the model's outputs before trusting any score: {check.message}"
+    return None
+
+
+# --- report section ---------------------------------------------------------------------------------------------------
+
+
+def closeness(check: dict[str, Any], *, gate_on: str = "upper") -> str | None:
+    """How close a check came to its limit, in one line; None for a check without a margin.
+
+    Example:
+        >>> closeness({"name": "gap:accuracy", "value": 0.0415, "limit": 0.05, "margin": 0.0085,
+        ...            "repeats": {"added": 1, "inconclusive": False}})
+        'gap:accuracy upper bound 0.0415 after 1 extra repeat; limit 0.05 (margin 0.0085)'
+    """
+    if not is_number(check.get("margin")):
+        return None
+    name = str(check.get("name"))
+    if name.startswith(("gap:", "relative_gap:")):
+        name += " upper bound" if gate_on == "upper" else " mean"
+    repeats = check.get("repeats")
+    after = ""
+    if isinstance(repeats, dict) and is_number(repeats.get("added")):
+        added = int(repeats["added"])
+        after = f" after {added} extra repeat{'' if added == 1 else 's'}"
+        after += " (inconclusive: still straddling the limit)" if repeats.get("inconclusive") else ""
+
+    def num(v: Any) -> str:
+        return f"{v:.4g}" if is_number(v) else "–"
+
+    return f"{name} {num(check.get('value'))}{after}; limit {num(check.get('limit'))} (margin {num(check['margin'])})"
+
+
+def closeness_lines(report: dict[str, Any]) -> list[str]:
+    """:func:`closeness` of every gap check (``gap:*``, ``relative_gap:*``): how close the gated intervals came."""
+    gate_on = ((report.get("policy") or {}).get("gap") or {}).get("gate_on", "upper")
+    checks = [
+        c
+        for c in report.get("checks") or []
+        if isinstance(c, dict) and str(c.get("name", "")).startswith(("gap:", "relative_gap:"))
+    ]
+    return [line for c in checks if (line := closeness(c, gate_on=gate_on)) is not None]
+
+
+def policy_limit(report: dict[str, Any], section: str, key: str) -> float | None:
+    """The limit ``[section] key`` of the report's policy (None when off or absent)."""
+    rule = ((report.get("policy") or {}).get(section) or {}).get(key)
+    return rule.get("limit") if isinstance(rule, dict) else None
+
+
+def _adaptive_lines(cv: dict[str, Any]) -> list[str]:
+    """One line on the repeats of k-fold added because an interval straddled its limit (none when none were)."""
+    adaptive = cv.get("adaptive")
+    if not isinstance(adaptive, dict) or not adaptive.get("added"):
+        return []
+    added = adaptive["added"]
+    repeats = f"{added} extra repeat of" if added == 1 else f"{added} extra repeats of"
+    verb = "was" if added == 1 else "were"
+    return [
+        f"{repeats} {adaptive.get('folds')}-fold ({adaptive.get('extra_fits')} fits) {verb} added because an "
+        f"interval straddled its limit; the intervals are over all {cv.get('n_folds')} folds.",
+        "",
+    ]
+
+
+def _markdown(report: dict[str, Any]) -> list[str]:
+    from gapgates.format import fmt
+
+    gap = report.get("gap") or {}
+    if not gap:
+        return []
+    conf = (report.get("cv") or {}).get("confidence", 0.95)
+    holdout = report.get("holdout") or {}
+    lines = [
+        "## Generalization gap",
+        "",
+        f"| metric | train | test | gap | {conf:.0%} interval | holdout gap |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for metric, g in gap.items():
+        hold = holdout.get(metric, {}).get("gap") if holdout else None
+        lines.append(
+            f"| {metric} | {fmt(g['train_mean'])} | {fmt(g['test_mean'])} | {fmt(g['gap_mean'])} | "
+            f"[{fmt(g['gap_ci_low'])}, {fmt(g['gap_ci_high'])}] | {fmt(hold)} |"
+        )
+    lines.append("")
+    lines += [f"- {line}" for line in closeness_lines(report)]
+    return [*lines, "", *_adaptive_lines(report.get("cv") or {})]
+
+
+def _context(report: dict[str, Any]) -> dict[str, Any]:
+    checks = report.get("checks") or []
+    return {
+        "closeness": closeness_lines(report),
+        "gap_limit": policy_limit(report, "gap", "max_gap"),
+        "gap_status": {c["name"].split(":", 1)[1]: c["status"] for c in checks if c.get("name", "").startswith("gap:")},
+        "gate_on": ((report.get("policy") or {}).get("gap") or {}).get("gate_on", "upper"),
+    }
+
+
+def _charts(report: dict[str, Any]) -> dict[str, str]:
+    from gapgates.report import charts as plots
+
+    gap = report.get("gap") or {}
+    if not gap:
+        return {}
+    conf = (report.get("cv") or {}).get("confidence", 0.95)
+    return {
+        "gap": plots.gap_chart(gap, limit=policy_limit(report, "gap", "max_gap"), confidence=conf),
+        "folds": plots.fold_chart(gap),
+    }
+
+
+def fold_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per fold and metric: train, test and gap."""
+    rows = []
+    for metric, g in (report.get("gap") or {}).items():
+        for i, fold in enumerate(g["folds"]):
+            train, test = fold["train"], fold["test"]
+            gap = None if train is None or test is None else round(train - test, 6)
+            rows.append({"fold": i, "metric": metric, "train": train, "test": test, "gap": gap})
+    return rows
+
+
+def _tables(report: dict[str, Any]) -> list[Table]:
+    rows = fold_rows(report)
+    return [Table("folds", "Per-fold scores of {name}", rows)] if rows else []
+
+
+GAP = Measurement(
+    name="gap",
+    step="gap",
+    rules=(
+        RuleSpec("gap", "gap", "gap.max_gap", _gaps, required=True),
+        RuleSpec("model_outputs", "gap", checks=output_checks),
+        RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True),
+    ),
+    diagnoses=(OVERFIT, INCONCLUSIVE),
+    advice=_advice,
+    section=Section(
+        keys=("gap",),
+        required=("gap",),
+        json=lambda ev: {"gap": None if ev.gap is None else ev.gap.to_dict()},
+        schema="gap.json",
+        markdown=_markdown,
+        html="gap.html.j2",
+        top=True,
+        context=_context,
+        charts=_charts,
+        tables=_tables,
+    ),
+)

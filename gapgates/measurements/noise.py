@@ -1,0 +1,266 @@
+"""Label noise: the labels cleanlab flags from the gap's out-of-fold probabilities, with the gap without them.
+
+Two measurements: ``noise`` (``evidence`` step, no fit: :func:`gapgates.compute.noise.label_noise` and the
+noise-adjusted gap) and ``noise_reference`` (``comparison`` step: the noise rate of the last accepted data, the
+registry's production version or the history's last promoted run). Rules ``label_noise`` (``[noise] max_rate``),
+``label_noise:increase`` (``max_rate_increase`` over the reference) and ``label_noise:class``
+(``max_class_rate``); diagnoses ``noise`` when the fold models do not reproduce the flagged labels they were
+trained on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from gapgates.format import fmt
+from gapgates.judge.checks import Measured, RuleSpec
+from gapgates.measurements.base import Context, Diagnoser, Measurement, Section, breached, listed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.judge.checks import Decision
+    from gapgates.judge.evidence import Evidence
+    from gapgates.judge.policy import Policy
+
+__all__ = ["MEMORISED_LIMIT", "NOISE", "NOISE_REFERENCE"]
+
+MEMORISED_LIMIT = 0.5  # share of flagged labels reproduced on training folds above which it is memorisation
+
+
+# --- compute ----------------------------------------------------------------------------------------------------------
+
+
+def _compute(ctx: Context) -> Any:
+    from gapgates.compute.noise import label_noise
+    from gapgates.compute.noise_adjusted import noise_adjusted_gap
+
+    prep, gap = ctx.prep, ctx.gap
+    if gap is None:
+        return None
+    noise = label_noise(gap.cv, prep.train.y, filter_by=prep.policy.noise.filter_by)
+    if noise.skipped is None:
+        adjusted = noise_adjusted_gap(gap, prep.train.X, prep.train.y, noise.positions, scoring=prep.metrics)
+        noise = replace(noise, adjusted=adjusted)
+    return noise
+
+
+def _reference(ctx: Context) -> Any:
+    """The noise rate of the registry's production version or, without a registry, of the history's last promoted
+    run of this model (None with neither); a registry or history that cannot be read fails the noise rules."""
+    from gapgates.compute.noise_reference import from_history, from_registry
+    from gapgates.history import History
+    from gapgates.registry import open_registry
+
+    config = ctx.prep.config
+    if config.registry is not None:
+        reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
+        version = reg.production
+        metadata = None if version is None else reg.info(version).metadata
+        return from_registry(version, metadata, where=str(config.registry))
+    if config.history_path is not None:
+        runs = History(config.history_path).runs(model=config.model_name, kind="gate")
+        return from_history(runs, model=config.model_name)
+    return None
+
+
+# --- rules ------------------------------------------------------------------------------------------------------------
+
+
+def _noise_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    return [Measured("label_noise", noise.rate, f"Share of labels cleanlab flags ({noise.n_issues} of {noise.rows})")]
+
+
+_NO_REFERENCE = (
+    "No registry or run history is configured (give --registry, --history or --out), so there is no "
+    "reference noise rate to compare with; [noise] max_rate still applies."
+)
+
+
+def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    what = "Increase of the share of flagged labels over the reference"
+    if "noise_reference" in ev.errors:
+        return [Measured("label_noise:increase", None, f"{what} ({ev.errors['noise_reference']})")]
+    ref = ev.noise_reference
+    if ref is None:
+        return _NO_REFERENCE
+    if ref.rate is None:
+        return f"{ref.reason} [noise] max_rate still applies."
+    return [
+        Measured(
+            "label_noise:increase",
+            noise.rate - ref.rate,
+            f"Flagged-label share {noise.rate:.1%} minus the {ref.rate:.1%} of {ref.describe()}",
+        )
+    ]
+
+
+def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    return [Measured("label_noise:class", noise.max_class_rate, "Largest share of flagged labels within one class")]
+
+
+_NOT_COMPUTED = "Label noise was not computed."
+
+
+# --- diagnosis --------------------------------------------------------------------------------------------------------
+
+
+def _noise(ev: Evidence, decision: Decision) -> str | None:
+    nz = ev.noise
+    if nz is None or nz.skipped or nz.rate is None or not breached(decision, "label_noise"):
+        return None
+    adj = nz.adjusted
+    memorised = None if adj is None else adj.memorised
+    if memorised is not None and memorised >= MEMORISED_LIMIT:
+        return None
+    text = f"cleanlab flags {nz.n_issues} of {nz.rows} labels ({nz.rate:.1%}) as likely wrong"
+    ref = ev.noise_reference
+    if ref is not None and ref.rate is not None and breached(decision, "label_noise:increase"):
+        text += f", {(nz.rate - ref.rate) * 100:+.1f} points over the {ref.rate:.1%} of {ref.describe()}"
+    if memorised is not None:
+        text += f"; the fold models reproduce only {memorised:.0%} of those labels when trained on them"
+    if adj is not None and ev.gap is not None:
+        p = ev.gap.primary
+        a = adj.metrics[p.metric]
+        text += (
+            f". Without the flagged rows the test {p.metric} is {a.test_mean:.3f} instead of {p.test_mean:.3f} "
+            f"and the gap {a.gap_mean:.3f} instead of {p.gap_mean:.3f}"
+        )
+    return text + "."
+
+
+def _noise_advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
+    nz, ref = ev.noise, ev.noise_reference
+    if nz is None or nz.skipped:
+        return ()
+    out = []
+    if breached(decision, "label_noise:increase") and ref is not None and ref.rate is not None:
+        out.append(
+            f"Audit the labelling pipeline since {ref.describe()}: the flagged share rose from {ref.rate:.1%} "
+            f"to {nz.rate:.1%}. Compare the labelling guidelines, annotators and data sources of the rows "
+            "added since then."
+        )
+    if breached(decision, "label_noise:class") and nz.per_class:
+        label, stats = max(nz.per_class.items(), key=lambda item: item[1].get("rate", 0.0))
+        out.append(f"Start with class {label!r}: {stats.get('rate', 0.0):.1%} of its labels are flagged, the most of any class.")
+    worst = listed([i.row for i in nz.issues])
+    out.append(
+        f"Relabel the {nz.n_issues} flagged rows (report.json noise.issues, worst first: rows {worst}) or drop "
+        "them before training."
+    )
+    return tuple(out)
+
+
+NOISE_LABEL = Diagnoser(
+    label="noise",
+    order=40,
+    holds=_noise,
+    covers=("label_noise",),
+    advice=(
+        "Relabel the flagged rows (report.json noise.issues, worst first) or drop them before training.",
+        "Use a noise-robust approach: cleanlab's CleanLearning, label smoothing or a robust loss.",
+    ),
+    specific=_noise_advice,
+    replaces={"Relabel": "Relabel"},
+)
+
+
+# --- report section ---------------------------------------------------------------------------------------------------
+
+
+def _json(ev: Evidence) -> dict[str, Any]:
+    noise = ev.noise
+    section = None if noise is None else noise.to_dict()
+    if section is not None and ev.noise_reference is not None:
+        section["reference"] = ev.noise_reference.to_dict()
+    adjusted = None if noise is None or noise.adjusted is None else noise.adjusted.to_dict()
+    return {"noise": section, "noise_adjusted": adjusted}
+
+
+def _reference_text(reference: Any) -> str:
+    """``; reference 12.0% (production version 3)`` for a noise section's reference, or why there is none."""
+    if not isinstance(reference, dict):
+        return ""
+    if reference.get("rate") is None:
+        return f"; no reference rate: {reference.get('reason')}"
+    where = (
+        f"production version {reference.get('version')}"
+        if reference.get("source") == "registry"
+        else f"last promoted run, {reference.get('version')}"
+    )
+    return f"; reference {fmt(reference['rate'])} ({where})"
+
+
+def _summary(report: dict[str, Any]) -> list[str]:
+    noise, adj = (report.get(k) or {} for k in ("noise", "noise_adjusted"))
+    lines = []
+    if noise.get("skipped"):
+        lines.append(f"- Label noise: skipped ({noise['skipped']})")
+    elif noise.get("n_issues") is not None and noise.get("rows"):
+        lines.append(
+            f"- Label noise: {noise['n_issues']} of {noise['rows']} rows flagged ({fmt(noise.get('rate'))})"
+            + _reference_text(noise.get("reference"))
+        )
+    metrics = adj.get("metrics") or {}
+    if metrics:
+        primary = report.get("primary_metric")
+        g = metrics.get(primary) or next(iter(metrics.values()))
+        lines.append(f"- Noise-adjusted gap ({primary}): {fmt(g.get('gap_mean'))}, test {fmt(g.get('test_mean'))}")
+    return lines
+
+
+def _markdown(report: dict[str, Any]) -> list[str]:
+    n = report.get("noise")
+    if not isinstance(n, dict) or n.get("skipped"):
+        return []
+    rate = n.get("rate")
+    head = f"{rate:.1%} of rows look mislabelled" if isinstance(rate, (int, float)) else "Label noise"
+    lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} of {n.get('rows', '–')} rows).", ""]
+    per_class = {k: c for k, c in (n.get("per_class") or {}).items() if isinstance(c, dict)}
+    if per_class:
+        lines += ["| class | rows | flagged | flagged share | estimated noise |", "|---|---:|---:|---:|---:|"]
+        keys = ("rows", "issues", "rate", "estimated_noise")
+        lines += [f"| {label} | " + " | ".join(fmt(c.get(k)) for k in keys) + " |" for label, c in per_class.items()]
+        lines.append("")
+    issues = [i for i in n.get("issues") or [] if isinstance(i, dict)][:5]
+    if issues:
+        lines += ["| row | given | suggested | quality |", "|---:|---|---|---:|"]
+        keys = ("row", "given", "suggested", "quality")
+        lines += ["| " + " | ".join(fmt(i.get(k)) for k in keys) + " |" for i in issues]
+        lines.append("")
+    return lines
+
+
+NOISE = Measurement(
+    name="noise",
+    step="evidence",
+    compute=_compute,
+    failure="label noise could not be computed",
+    rules=(
+        RuleSpec("label_noise", "noise", "noise.max_rate", _noise_rate, missing=_NOT_COMPUTED),
+        RuleSpec("label_noise:increase", "noise", "noise.max_rate_increase", _noise_increase, missing=_NOT_COMPUTED),
+        RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate, missing=_NOT_COMPUTED),
+    ),
+    diagnoses=(NOISE_LABEL,),
+    section=Section(
+        keys=("noise", "noise_adjusted"),
+        required=("noise", "noise_adjusted"),
+        json=_json,
+        schema="noise.json",
+        summary=_summary,
+        markdown=_markdown,
+        html="noise.html.j2",
+    ),
+)
+
+NOISE_REFERENCE = Measurement(
+    name="noise_reference",
+    step="comparison",
+    compute=_reference,
+    failure="the reference noise rate could not be read",
+)
