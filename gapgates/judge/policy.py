@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from gapgates.config import short_repr
 from gapgates.errors import PolicyError
@@ -24,13 +27,21 @@ __all__ = [
     "DEFAULT_MAX_REPEATS",
     "DEFAULT_POLICY_PATH",
     "MAX_REPEATS",
+    "Between",
+    "Fraction",
+    "GapLimit",
+    "Level",
     "MetricLimits",
+    "NonNegative",
     "Policy",
     "PolicySection",
+    "RowCount",
     "Rule",
     "RuleField",
+    "Score",
     "load_policy",
     "policy_hash",
+    "policy_ranges",
 ]
 
 DEFAULT_POLICY_PATH = Path(__file__).parents[1] / "policies" / "default.toml"
@@ -66,13 +77,108 @@ class Rule(BaseModel):
 RuleField = Annotated[Rule | None, BeforeValidator(_rule_from_number)]
 
 
-def _check_range(name: str, rule: Rule | None, low: float, high: float) -> None:
-    if rule is None:
-        return
-    if not (math.isfinite(rule.limit) and low <= rule.limit <= high):
-        high_txt = "infinity" if math.isinf(high) else f"{high:g}"
-        low_txt = "minus infinity" if math.isinf(low) else f"{low:g}"
-        raise ValueError(f"The '{name}' limit must be a number between {low_txt} and {high_txt}. Got {rule.limit:g}.")
+@dataclass(frozen=True)
+class Between:
+    """The range of a policy value, declared once, on its field: ``Annotated[float, Between(0, 1)]``.
+
+    The section's validator checks it and words the error (``The 'max_gap' limit must be a number
+    between 0 and 1. Got 1.5.``); of a :data:`RuleField` it checks the ``limit``. A non-finite value
+    is never in range. :func:`policy_ranges` lists every declaration.
+
+    Attributes:
+        low: Smallest accepted value (``-math.inf``: no lower bound).
+        high: Largest accepted value (``math.inf``: no upper bound).
+        low_inclusive: Whether ``low`` itself is accepted.
+        high_inclusive: Whether ``high`` itself is accepted.
+        unbounded_for_neg_metrics: No upper bound when the limit is of a ``neg_*`` metric (a negated
+            error such as ``neg_log_loss`` is not a fraction): ``max_gap``.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+    unbounded_for_neg_metrics: bool = False
+
+    def for_metric(self, *, neg: bool) -> Between:
+        """The range that applies to a limit of a ``neg_*`` metric (``neg=True``) or of another one."""
+        return replace(self, high=math.inf) if neg and self.unbounded_for_neg_metrics else self
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` is in the range."""
+        if not math.isfinite(value):
+            return False
+        above = value >= self.low if self.low_inclusive else value > self.low
+        below = value <= self.high if self.high_inclusive else value < self.high
+        return above and below
+
+    def describe(self, *, integer: bool = False) -> str:
+        """The range in the words of the error messages: ``a number between 0 and 1``,
+        ``a number strictly between 0 and 1``, ``an integer of at least 1``."""
+        noun = "an integer" if integer else "a number"
+        low = "minus infinity" if math.isinf(self.low) else f"{self.low:g}"
+        high = "infinity" if math.isinf(self.high) else f"{self.high:g}"
+        if self.low_inclusive and self.high_inclusive:
+            return f"{noun} of at least {low}" if integer and math.isinf(self.high) else f"{noun} between {low} and {high}"
+        if not (self.low_inclusive or self.high_inclusive):
+            return f"{noun} strictly between {low} and {high}"
+        parts = [f"{'at least' if self.low_inclusive else 'greater than'} {low}"] if math.isfinite(self.low) else []
+        parts += [f"{'at most' if self.high_inclusive else 'less than'} {high}"] if math.isfinite(self.high) else []
+        return f"{noun} {' and '.join(parts)}"
+
+
+# The ranges most fields share. A field with another range declares it inline: Annotated[RuleField, Between(-1, 1)].
+#: A rule whose limit is a share, in [0, 1].
+Fraction = Annotated[RuleField, Between(0, 1)]
+#: A rule whose limit is an amount of at least 0, with no upper bound.
+NonNegative = Annotated[RuleField, Between(0)]
+#: A gap limit: a share, unbounded above for ``neg_*`` metrics.
+GapLimit = Annotated[RuleField, Between(0, 1, unbounded_for_neg_metrics=True)]
+#: A rule whose limit is a score floor: any finite number.
+Score = Annotated[RuleField, Between()]
+#: A confidence or significance level, strictly between 0 and 1.
+Level = Annotated[float, Between(0, 1, low_inclusive=False, high_inclusive=False)]
+#: A number of rows, at least 1.
+RowCount = Annotated[StrictInt, Between(1)]
+
+
+def _marker(info: FieldInfo) -> Between | None:
+    return next((item for item in info.metadata if isinstance(item, Between)), None)
+
+
+def _declared_range(info: FieldInfo) -> Between | None:
+    """The range declared on a field: its :class:`Between`, or pydantic's own ``ge``/``gt``/``le``/``lt``."""
+    marker = _marker(info)
+    if marker is not None:
+        return marker
+    bounds = {key: getattr(item, key) for item in info.metadata for key in ("ge", "gt", "le", "lt") if hasattr(item, key)}
+    if not bounds:
+        return None
+    return Between(
+        low=bounds.get("ge", bounds.get("gt", -math.inf)),
+        high=bounds.get("le", bounds.get("lt", math.inf)),
+        low_inclusive="gt" not in bounds,
+        high_inclusive="lt" not in bounds,
+    )
+
+
+def _check_ranges(values: BaseModel, *, prefix: str = "", neg_metric: bool = False) -> None:
+    """Raise the first value of ``values`` outside the :class:`Between` declared on its field.
+
+    ``prefix`` goes before the field's name in the message; ``neg_metric``: the limits are of a ``neg_*`` metric.
+    """
+    for name, info in type(values).model_fields.items():
+        marker = _marker(info)
+        value = getattr(values, name)
+        if marker is None or value is None:
+            continue
+        between = marker.for_metric(neg=neg_metric)
+        number = value.limit if isinstance(value, Rule) else value
+        if not between.contains(number):
+            integer = info.annotation is int
+            got = number if integer else f"{number:g}"
+            limit = " limit" if isinstance(value, Rule) else ""
+            raise ValueError(f"The '{prefix}{name}'{limit} must be {between.describe(integer=integer)}. Got {got}.")
 
 
 class PolicySection(BaseModel):
@@ -84,12 +190,13 @@ class PolicySection(BaseModel):
         """The severity a rule of this section has."""
         return rule.severity or self.severity
 
-    _fractions: ClassVar[tuple[str, ...]] = ()
+    def _neg_metric(self) -> bool:
+        """Whether this section's limits are of a ``neg_*`` metric (see :attr:`Between.unbounded_for_neg_metrics`)."""
+        return False
 
     @model_validator(mode="after")
-    def _limits_are_fractions(self) -> PolicySection:
-        for name in self._fractions:
-            _check_range(name, getattr(self, name), 0.0, 1.0)
+    def _values_in_range(self) -> PolicySection:
+        _check_ranges(self, neg_metric=self._neg_metric())
         return self
 
 
@@ -107,8 +214,8 @@ class MetricLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_gap: RuleField = None
-    max_relative_gap: RuleField = None
+    max_gap: GapLimit = None
+    max_relative_gap: NonNegative = None
     severity: Severity | None = None
 
     def override(self, name: str) -> bool:
@@ -140,25 +247,21 @@ class GapPolicy(PolicySection):
     """
 
     metrics: list[str] = Field(default_factory=list)
-    max_gap: RuleField = Rule(limit=0.05)
-    max_relative_gap: RuleField = None
+    max_gap: GapLimit = Rule(limit=0.05)
+    max_relative_gap: NonNegative = None
     gate_on: Literal["mean", "upper"] = "upper"
-    confidence: float = 0.95
-    max_repeats: StrictInt = DEFAULT_MAX_REPEATS
+    confidence: Level = 0.95
+    max_repeats: Annotated[StrictInt, Between(0, MAX_REPEATS)] = DEFAULT_MAX_REPEATS
     per_metric: dict[str, MetricLimits] = Field(default_factory=dict)
+
+    def _neg_metric(self) -> bool:
+        return any(m.startswith("neg_") for m in self.metrics)
 
     @model_validator(mode="after")
     def _check(self) -> GapPolicy:
-        unbounded = any(m.startswith("neg_") for m in self.metrics)
-        _check_range("max_gap", self.max_gap, 0.0, math.inf if unbounded else 1.0)
-        _check_range("max_relative_gap", self.max_relative_gap, 0.0, math.inf)
         self._check_per_metric()
-        if not 0.0 < self.confidence < 1.0:
-            raise ValueError(f"The 'confidence' must be a number strictly between 0 and 1. Got {self.confidence:g}.")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"The 'metrics' list must not repeat a metric. Got {self.metrics}.")
-        if not 0 <= self.max_repeats <= MAX_REPEATS:
-            raise ValueError(f"The 'max_repeats' must be an integer between 0 and {MAX_REPEATS}. Got {self.max_repeats}.")
         return self
 
     def _check_per_metric(self) -> None:
@@ -173,8 +276,7 @@ class GapPolicy(PolicySection):
                     f"The 'per_metric' table '{name}' must name a metric of [gap] metrics "
                     f"({', '.join(self.metrics)}), or it never applies. Got '{name}'."
                 )
-            _check_range(f"per_metric.{name}.max_gap", limits.max_gap, 0.0, math.inf if name.startswith("neg_") else 1.0)
-            _check_range(f"per_metric.{name}.max_relative_gap", limits.max_relative_gap, 0.0, math.inf)
+            _check_ranges(limits, prefix=f"per_metric.{name}.", neg_metric=name.startswith("neg_"))
 
     def limits_of(self, name: str, metric: str) -> tuple[Rule | None, Severity]:
         """The limit ``name`` (``max_gap`` or ``max_relative_gap``) for one metric and its severity:
@@ -197,14 +299,8 @@ class PerformancePolicy(PolicySection):
         min_gain_over_baseline: Test score minus the dummy baseline's must reach this.
     """
 
-    min_test_score: RuleField = None
-    min_gain_over_baseline: RuleField = Rule(limit=0.0)
-
-    @model_validator(mode="after")
-    def _check(self) -> PerformancePolicy:
-        _check_range("min_test_score", self.min_test_score, -math.inf, math.inf)
-        _check_range("min_gain_over_baseline", self.min_gain_over_baseline, -1.0, 1.0)
-        return self
+    min_test_score: Score = None
+    min_gain_over_baseline: Annotated[RuleField, Between(-1, 1)] = Rule(limit=0.0)
 
 
 class NoisePolicy(PolicySection):
@@ -220,10 +316,9 @@ class NoisePolicy(PolicySection):
         filter_by: cleanlab ``find_label_issues`` method.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_rate", "max_rate_increase", "max_class_rate")
-    max_rate: RuleField = Rule(limit=0.25)
-    max_rate_increase: RuleField = Rule(limit=0.03)
-    max_class_rate: RuleField = None
+    max_rate: Fraction = Rule(limit=0.25)
+    max_rate_increase: Fraction = Rule(limit=0.03)
+    max_class_rate: Fraction = None
     filter_by: Literal[
         "prune_by_noise_rate",
         "prune_by_class",
@@ -245,17 +340,9 @@ class ShiftPolicy(PolicySection):
         drift_alpha: Family-wise significance level of those tests (Bonferroni over the columns).
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_auc",)
-    max_auc: RuleField = Rule(limit=0.75)
-    max_drifted_columns: RuleField = None
-    drift_alpha: float = 0.01
-
-    @model_validator(mode="after")
-    def _check(self) -> ShiftPolicy:
-        _check_range("max_drifted_columns", self.max_drifted_columns, 0.0, math.inf)
-        if not 0.0 < self.drift_alpha < 1.0:
-            raise ValueError(f"The 'drift_alpha' must be a number strictly between 0 and 1. Got {self.drift_alpha:g}.")
-        return self
+    max_auc: Fraction = Rule(limit=0.75)
+    max_drifted_columns: NonNegative = None
+    drift_alpha: Level = 0.01
 
 
 class LeakagePolicy(PolicySection):
@@ -266,9 +353,8 @@ class LeakagePolicy(PolicySection):
         max_feature_score: Largest accepted score of a single feature predicting the target alone.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_duplicate_rate", "max_feature_score")
-    max_duplicate_rate: RuleField = Rule(limit=0.01)
-    max_feature_score: RuleField = Rule(limit=0.99)
+    max_duplicate_rate: Fraction = Rule(limit=0.01)
+    max_feature_score: Fraction = Rule(limit=0.99)
 
 
 class QualityPolicy(PolicySection):
@@ -282,11 +368,10 @@ class QualityPolicy(PolicySection):
         labels: The declared set of target values (None: the set seen in the data).
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_null_fraction",)
     required: bool = True
     suite: str | None = None
     min_rows: int = Field(default=1, ge=0)
-    max_null_fraction: RuleField = Rule(limit=0.5)
+    max_null_fraction: Fraction = Rule(limit=0.5)
     labels: list[Any] | None = None
 
 
@@ -298,9 +383,8 @@ class ChampionPolicy(PolicySection):
         max_gap_increase: Largest accepted growth of the gap versus the champion's.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_regression", "max_gap_increase")
-    max_regression: RuleField = Rule(limit=0.01)
-    max_gap_increase: RuleField = None
+    max_regression: Fraction = Rule(limit=0.01)
+    max_gap_increase: Fraction = None
 
 
 class TrendPolicy(PolicySection):
@@ -311,8 +395,7 @@ class TrendPolicy(PolicySection):
         window: How many past runs to look at.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_gap_increase",)
-    max_gap_increase: RuleField = None
+    max_gap_increase: Fraction = None
     window: int = Field(default=5, ge=2)
 
 
@@ -336,26 +419,14 @@ class MonitorPolicy(PolicySection):
             (``warn``, or ``retrain``).
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_drift_auc", "max_drifted_share")
-    max_production_gap: RuleField = Rule(limit=0.05)
-    max_drift_auc: RuleField = Rule(limit=0.75)
-    max_drifted_share: RuleField = Rule(limit=0.5, severity=Severity.WARN)
+    max_production_gap: NonNegative = Rule(limit=0.05)
+    max_drift_auc: Fraction = Rule(limit=0.75)
+    max_drifted_share: Fraction = Rule(limit=0.5, severity=Severity.WARN)
     gate_on: Literal["mean", "lower", "upper"] = "mean"
-    confidence: float = 0.95
-    drift_alpha: float = 0.01
-    min_rows: StrictInt = 30
+    confidence: Level = 0.95
+    drift_alpha: Level = 0.01
+    min_rows: RowCount = 30
     on_quality_fail: Literal["warn", "retrain"] = "warn"
-
-    @model_validator(mode="after")
-    def _check(self) -> MonitorPolicy:
-        _check_range("max_production_gap", self.max_production_gap, 0.0, math.inf)
-        for name in ("confidence", "drift_alpha"):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ValueError(f"The '{name}' must be a number strictly between 0 and 1. Got {value:g}.")
-        if self.min_rows < 1:
-            raise ValueError(f"The 'min_rows' must be an integer of at least 1. Got {self.min_rows}.")
-        return self
 
 
 class SegmentsPolicy(PolicySection):
@@ -370,17 +441,9 @@ class SegmentsPolicy(PolicySection):
         max_gap: Largest accepted train − test gap of any segment.
     """
 
-    min_rows: StrictInt = 30
-    min_test_score: RuleField = None
-    max_gap: RuleField = None
-
-    @model_validator(mode="after")
-    def _check(self) -> SegmentsPolicy:
-        if self.min_rows < 1:
-            raise ValueError(f"The 'min_rows' must be an integer of at least 1. Got {self.min_rows}.")
-        _check_range("min_test_score", self.min_test_score, -math.inf, math.inf)
-        _check_range("max_gap", self.max_gap, 0.0, math.inf)
-        return self
+    min_rows: RowCount = 30
+    min_test_score: Score = None
+    max_gap: NonNegative = None
 
 
 class CalibrationPolicy(PolicySection):
@@ -391,8 +454,7 @@ class CalibrationPolicy(PolicySection):
             its labels need not be calibrated).
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = ("max_ece",)
-    max_ece: RuleField = None
+    max_ece: Fraction = None
 
 
 class DataIssuesPolicy(PolicySection):
@@ -407,17 +469,11 @@ class DataIssuesPolicy(PolicySection):
         max_outlier_rate: Largest accepted share of rows Datalab flags as outliers.
     """
 
-    _fractions: ClassVar[tuple[str, ...]] = (
-        "max_duplicate_rate",
-        "max_near_duplicate_rate",
-        "max_conflicting_rate",
-        "max_outlier_rate",
-    )
     max_rows: StrictInt = Field(default=5000, ge=100)
-    max_duplicate_rate: RuleField = None
-    max_near_duplicate_rate: RuleField = None
-    max_conflicting_rate: RuleField = None
-    max_outlier_rate: RuleField = None
+    max_duplicate_rate: Fraction = None
+    max_near_duplicate_rate: Fraction = None
+    max_conflicting_rate: Fraction = None
+    max_outlier_rate: Fraction = None
 
 
 class NotifyPolicy(BaseModel):
@@ -480,6 +536,36 @@ class Policy(BaseModel):
     data_issues: DataIssuesPolicy = DataIssuesPolicy()
     notify: NotifyPolicy = NotifyPolicy()
     decision: DecisionPolicy = DecisionPolicy()
+
+
+def policy_ranges(model: type[Policy] = Policy) -> dict[str, Between]:
+    """The declared range of every number of a policy, by dotted key (for a reference page).
+
+    Args:
+        model: The policy model: :class:`Policy`, or a subclass with the sections of added rules.
+
+    Returns:
+        ``{"gap.max_gap": Between(0, 1, unbounded_for_neg_metrics=True), "gap.confidence": ..., ...}``
+        in declaration order. A ``[gap.per_metric.<name>]`` limit is keyed ``gap.per_metric.<name>.max_gap``;
+        a range pydantic checks (``Field(ge=...)``) is given as a :class:`Between` too.
+
+    Example:
+        >>> policy_ranges()["noise.max_rate"]
+        Between(low=0, high=1, low_inclusive=True, high_inclusive=True, unbounded_for_neg_metrics=False)
+    """
+    return dict(_ranges(model, ""))
+
+
+def _ranges(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, Between]]:
+    for name, info in model.model_fields.items():
+        declared = _declared_range(info)
+        if declared is not None:
+            yield f"{prefix}{name}", declared
+        nested, key = info.annotation, ""
+        if get_origin(nested) is dict:
+            nested, key = get_args(nested)[1], "<name>."
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            yield from _ranges(nested, f"{prefix}{name}.{key}")
 
 
 def _format_error(err: ValidationError, source: str, policy_model: type[Policy] = Policy) -> str:
