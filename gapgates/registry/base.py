@@ -127,7 +127,23 @@ class AuditEntry:
 
 
 class Registry(abc.ABC):
-    """A store of model versions with one ``production`` alias and an audit log."""
+    """A store of model versions with one ``production`` alias and an audit log.
+
+    A backend is opened by location through :func:`gapgates.registry.open_registry` once registered
+    (:func:`gapgates.registry.backends.register_backend`): ``Class(address, **options)``.
+    """
+
+    @classmethod  # noqa: B027 - a hook: a store that needs no check keeps this default
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a location this store cannot use, reading only (nothing is created or changed).
+
+        Args:
+            address: The location without the backend's prefix.
+            must_exist: Also refuse a store that is not there yet.
+
+        Raises:
+            RegistryError: Naming the problem.
+        """
 
     @abc.abstractmethod
     def register(

@@ -61,6 +61,19 @@ class LocalRegistry(Registry):
         self._alias = self.root / "production.json"
         self._audit = self.root / "audit.jsonl"
 
+    @classmethod
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a directory holding files gapgates did not write (:meth:`check`); reads only.
+
+        Raises:
+            RegistryError: Naming the problem; with ``must_exist``, also a directory that is not there.
+        """
+        path = Path(address)
+        if must_exist and not path.is_dir():
+            what = "is not a directory" if path.exists() else "does not exist"
+            raise RegistryError(f"The registry directory '{address}' {what}. Give the --registry used by 'check'.")
+        cls(path).check()
+
     # -- paths and reading -------------------------------------------------------------------
     def _ensure(self) -> None:
         try:

@@ -325,6 +325,11 @@ class MlflowRegistry(Registry):
         self.model_name, self.alias, self.experiment, self.trusted = model_name, alias, experiment, tuple(trusted)
         self.artifact_location = artifact_location or _default_artifacts(tracking_uri)
 
+    @classmethod
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a tracking URI MLflow cannot use (:func:`check_tracking_uri`); MLflow is not imported."""
+        check_tracking_uri(address, must_exist=must_exist)
+
     # -- helpers -----------------------------------------------------------------------------
     def _name(self) -> str | None:
         if self.model_name is None:

@@ -29,6 +29,9 @@ LAYERS: dict[str, int] = {
     "gapgates.data": 1,
     "gapgates.compute": 2,
     "gapgates.registry": 2,
+    # The backend table: what a registry location is (config asks it whether a location is a directory,
+    # keeps the history, takes an alias). It names each backend's class by import path and imports none.
+    "gapgates.registry.backends": 0,
     "gapgates.judge": 3,
     "gapgates.quality": 3,
     "gapgates.pipeline": 4,
