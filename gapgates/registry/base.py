@@ -262,6 +262,14 @@ class Registry(abc.ABC):
             One line per problem found; empty when everything matches.
         """
 
+    def model_path(self, version: str) -> Path | None:
+        """Where a version's stored model file lies on this machine; the default store keeps it elsewhere: None.
+
+        Raises:
+            RegistryError: When there is no such version (the local and MLflow registries).
+        """
+        return None
+
     def document(self, version: str, name: str) -> bytes | None:
         """A file stored with a version by :meth:`register` (``report.md``, ``training_sample.csv``...).
 
