@@ -41,13 +41,16 @@ def digest_parameters(config_path: str | Path) -> dict[str, Any] | None:
     Raises:
         ConfigError: On a config file that does not load.
     """
-    from gapgates.config import is_mlflow, merge_config
+    from gapgates.config import merge_config
+    from gapgates.registry import backend_for
 
     config = merge_config(config_path)
     history = config.history_path
     if history is None:
         return None
-    registries = [] if config.registry is None or is_mlflow(config.registry) else [str(Path(config.registry).resolve())]
+    registries: list[str] = []
+    if config.registry is not None and backend_for(config.registry).one_model:  # what the digest reads: one model each
+        registries = [str(Path(config.registry).resolve())]
     out = (Path(config.out).parent if config.out is not None else history.parent) / "digest"
     return {
         "history": str(history.resolve()),

@@ -39,7 +39,7 @@ from prefect.utilities.annotations import opaque
 
 from gapgates.compute.crossval import GapResult
 from gapgates.compute.folds import FoldFit, combine_folds, fit_fold
-from gapgates.config import CheckConfig, is_mlflow
+from gapgates.config import CheckConfig
 from gapgates.data.splits import Splits
 from gapgates.errors import GapGatesError
 from gapgates.gate import COMMIT_STEPS, GATE_STEPS
@@ -132,9 +132,10 @@ def _production(config: CheckConfig) -> str | None:
     """The registry's production version now (None without a registry or before the first promotion)."""
     if config.registry is None:
         return None
-    from gapgates.registry import open_registry
+    from gapgates.registry import backend_for, open_registry
 
-    if not is_mlflow(config.registry) and not Path(config.registry).is_dir():
+    directory = backend_for(config.registry).local_path(config.registry)
+    if directory is not None and not directory.is_dir():
         return None
     return open_registry(config.registry, model_name=config.model_name, alias=config.alias).production
 

@@ -16,7 +16,6 @@ __all__ = [
     "CheckConfig",
     "free_cores",
     "history_location",
-    "is_mlflow",
     "load_config",
     "merge_config",
     "usable_cores",
@@ -167,10 +166,13 @@ class CheckConfig(BaseModel):
 
     @field_validator("alias")
     @classmethod
-    def _alias_needs_mlflow(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _alias_needs_a_registry_with_aliases(cls, value: str | None, info: ValidationInfo) -> str | None:
         """A directory registry has one production pointer: an alias there is a mistake, said up front."""
-        if value is not None and not is_mlflow(info.data.get("registry")):
-            raise ValueError("applies to an mlflow: registry only (the alias that marks production there)")
+        from gapgates.registry.backends import alias_prefixes, backend_for
+
+        registry = info.data.get("registry")
+        if value is not None and (registry is None or not backend_for(registry).takes_alias):
+            raise ValueError(f"applies to an {alias_prefixes()} registry only (the alias that marks production there)")
         return value
 
     @field_validator("seed")
@@ -269,10 +271,12 @@ def history_location(history: str | Path | None, *, registry: str | None, out: s
         >>> str(history_location(None, registry="registry", out="out"))
         'registry/history.sqlite'
     """
+    from gapgates.registry.backends import backend_for
+
     if history is not None:
         return Path(history)
-    if registry is not None and not is_mlflow(registry):
-        return Path(registry) / "history.sqlite"
+    if registry is not None and backend_for(registry).keeps_history:
+        return Path(backend_for(registry).address(registry)) / "history.sqlite"
     return None if out is None else Path(out).parent / "history.sqlite"
 
 
@@ -291,11 +295,6 @@ def short_repr(value: Any) -> str:
 
 def _normalise(data: dict[str, Any]) -> dict[str, Any]:
     return {str(k).replace("-", "_"): v for k, v in data.items()}
-
-
-def is_mlflow(registry: object) -> bool:
-    """Whether a registry location is an ``mlflow:<tracking uri>`` (else it is a directory)."""
-    return isinstance(registry, str) and registry.startswith("mlflow:")
 
 
 def make_config(values: dict[str, Any], *, source: str = "options") -> CheckConfig:
@@ -332,12 +331,13 @@ def load_config(path: str | Path) -> dict[str, Any]:
         ConfigError: If the file is missing or not valid TOML.
     """
     from gapgates import documents
+    from gapgates.registry.backends import backend_for
 
     path = Path(path)
     text = documents.read_text(path, "Config file", hint="Pass an existing gapgates.toml to --config.")
     data = _normalise(documents.load_toml(text, f"Config file '{path}'"))
     for key in ("data", "holdout", "policy", "out", "history", "registry"):
-        if key == "registry" and is_mlflow(data.get(key)):
+        if key == "registry" and isinstance(data.get(key), str) and not backend_for(data[key]).directory:
             continue  # a URI, not a path (an ``mlflow:sqlite:///x.db`` is relative to the working directory)
         if isinstance(data.get(key), str) and not Path(data[key]).is_absolute():
             data[key] = os.path.normpath(path.parent / data[key])  # deployments/../data.csv -> data.csv

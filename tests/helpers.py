@@ -287,6 +287,16 @@ def two_promoted(root: Path) -> LocalRegistry:
     return reg
 
 
+#: A toy model's training rows, and the metadata registry tests register it with.
+X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
+META = {
+    "decision": "promote",
+    "policy_hash": "ph1",
+    "data_fingerprint": "fp1",
+    "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}},
+}
+
+
 def sqlite_uri(tmp_path: Path) -> str:
     """An MLflow tracking URI of a sqlite store in ``tmp_path``."""
     return f"sqlite:///{tmp_path / 'mlflow.db'}"

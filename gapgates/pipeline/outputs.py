@@ -8,12 +8,10 @@ files gapgates did not write fail in one line before any data is read or any mod
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from gapgates.config import CheckConfig, is_mlflow
+from gapgates.config import CheckConfig
 from gapgates.history import History
 from gapgates.paths import check_directory, check_file
-from gapgates.registry.local import LocalRegistry
+from gapgates.registry import backend_for, check_location
 
 __all__ = ["REPORT_FILES", "check_outputs"]
 
@@ -43,10 +41,7 @@ def check_outputs(config: CheckConfig) -> None:
         History(history).check()
     if config.registry is None:
         return
-    if is_mlflow(config.registry):
-        from gapgates.registry.mlflow import check_tracking_uri
-
-        check_tracking_uri(config.registry.removeprefix("mlflow:"))
-        return
-    check_directory(config.registry, "The registry directory (--registry)")
-    LocalRegistry(Path(config.registry)).check()
+    directory = backend_for(config.registry).local_path(config.registry)
+    if directory is not None:
+        check_directory(directory, "The registry directory (--registry)")
+    check_location(config.registry)

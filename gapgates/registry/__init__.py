@@ -8,15 +8,56 @@ Example:
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gapgates.config import is_mlflow
-from gapgates.errors import ConfigError, RegistryError
+from gapgates.errors import ConfigError
+from gapgates.registry.backends import BACKENDS, Backend, alias_prefixes, backend_for, register_backend, unregister_backend
 from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
 from gapgates.registry.local import LocalRegistry
 
-__all__ = ["ACTIONS", "AuditEntry", "LocalRegistry", "MlflowRegistry", "Registry", "VersionInfo", "open_registry"]
+__all__ = [
+    "ACTIONS",
+    "BACKENDS",
+    "AuditEntry",
+    "Backend",
+    "LocalRegistry",
+    "MlflowRegistry",
+    "Registry",
+    "VersionInfo",
+    "backend_for",
+    "check_location",
+    "open_registry",
+    "register_backend",
+    "registry_class",
+    "unregister_backend",
+]
+
+
+def registry_class(backend: Backend) -> type[Registry]:
+    """The :class:`Registry` subclass a backend names (imported now: MLflow's module only when asked for)."""
+    module, _, name = backend.target.partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Registry)):
+        raise TypeError(f"Registry backend {backend.name!r} names {backend.target}, which is not a Registry subclass.")
+    return cls
+
+
+def check_location(location: str | Path, *, must_exist: bool = False) -> None:
+    """Refuse a registry location gapgates cannot use, reading only: nothing is created or changed.
+
+    Args:
+        location: A directory, or a URI of a registered backend (``mlflow:sqlite:///mlflow.db``).
+        must_exist: Also refuse a registry that is not there yet.
+
+    Raises:
+        RegistryError: An unusable location (an unsupported URI, files gapgates did not write), or a
+            missing one with ``must_exist``.
+    """
+    backend = backend_for(location)
+    registry_class(backend).check_location(backend.address(location), must_exist=must_exist)
 
 
 def open_registry(
@@ -27,7 +68,7 @@ def open_registry(
     must_exist: bool = False,
     **options: Any,
 ) -> Registry:
-    """Open a registry from a location.
+    """Open a registry from a location, with the backend registered for it (:mod:`gapgates.registry.backends`).
 
     Args:
         location: A directory (``LocalRegistry``), or ``mlflow:<tracking uri>`` for
@@ -44,31 +85,26 @@ def open_registry(
         The registry.
 
     Raises:
-        ConfigError: When an alias is given for a directory registry.
+        ConfigError: When an alias is given for a registry that takes none (a directory).
         RegistryError: On an unusable location (an unsupported URI, a missing registry with
             ``must_exist``, files gapgates did not write).
     """
-    text = str(location)
-    if is_mlflow(text):
-        from gapgates.registry.mlflow import MlflowRegistry, check_tracking_uri
-
-        uri = text.removeprefix("mlflow:")
-        check_tracking_uri(uri, must_exist=must_exist)
-        if alias is not None:
-            options["alias"] = alias
-        return MlflowRegistry(uri, model_name=model_name, **options)
-    if alias is not None:
+    backend = backend_for(location)
+    if alias is not None and not backend.takes_alias:
         raise ConfigError(
-            "The 'alias' option names the MLflow alias that marks production; a directory registry has none. "
-            f"Got alias={alias!r} for the registry '{text}'. Drop it, or use an mlflow: registry."
+            f"The 'alias' option names the alias that marks production; a {backend.name} registry has none. "
+            f"Got alias={alias!r} for the registry '{location}'. Drop it, or use an {alias_prefixes()} registry."
         )
-    if must_exist and not Path(location).is_dir():
-        what = "is not a directory" if Path(location).exists() else "does not exist"
-        raise RegistryError(f"The registry directory '{location}' {what}. Give the --registry used by 'check'.")
-    registry = LocalRegistry(location, **options)
+    cls = registry_class(backend)
+    address = backend.address(location)
     if must_exist:
-        registry.check()
-    return registry
+        cls.check_location(address, must_exist=True)
+    if alias is not None:
+        options["alias"] = alias
+    if not backend.one_model:
+        options["model_name"] = model_name
+    build: Callable[..., Registry] = cls  # each backend's own constructor: Class(address, **options)
+    return build(address, **options)
 
 
 def __getattr__(name: str) -> Any:

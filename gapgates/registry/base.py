@@ -10,7 +10,11 @@ from __future__ import annotations
 import abc
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
+
+from gapgates.config import short_repr
+from gapgates.errors import RegistryError
 
 __all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo", "after_promotion", "rollback_plan"]
 
@@ -29,8 +33,6 @@ def rollback_plan(current: str | None, history: list[str], to: str | None) -> tu
     Raises:
         RegistryError: When there is no previous version and no ``to``.
     """
-    from gapgates.errors import RegistryError
-
     if to is not None:
         return str(to), after_promotion(current, history, str(to))
     if not history:
@@ -127,9 +129,29 @@ class AuditEntry:
 
 
 class Registry(abc.ABC):
-    """A store of model versions with one ``production`` alias and an audit log."""
+    """A store of model versions with one ``production`` alias and an audit log.
 
-    @abc.abstractmethod
+    The public writes check their arguments here, once, then call the store's own ``_register`` and
+    ``_record`` (and ``_document`` for reads); a backend implements those and the other abstract methods.
+    A backend is opened by location through :func:`gapgates.registry.open_registry` once registered
+    (:func:`gapgates.registry.backends.register_backend`): ``Class(address, **options)``.
+    """
+
+    #: File names of a version that :meth:`document` never returns (the store's own files).
+    private_files: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod  # noqa: B027 - a hook: a store that needs no check keeps this default
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a location this store cannot use, reading only (nothing is created or changed).
+
+        Args:
+            address: The location without the backend's prefix.
+            must_exist: Also refuse a store that is not there yet.
+
+        Raises:
+            RegistryError: Naming the problem.
+        """
+
     def register(
         self,
         model: Any,
@@ -150,15 +172,58 @@ class Registry(abc.ABC):
 
         Returns:
             The new version id.
+
+        Raises:
+            RegistryError: An empty name, metadata that is not a dict, or a model the store cannot keep.
         """
+        if not isinstance(name, str) or not name.strip():
+            raise RegistryError(f"A registered model needs a non-empty name. Got {short_repr(name)}.")
+        if not isinstance(metadata, dict):
+            raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
+        return self._register(model, name=name, metadata=metadata, report=report, documents=documents)
+
+    @abc.abstractmethod
+    def _register(
+        self,
+        model: Any,
+        *,
+        name: str,
+        metadata: dict[str, Any],
+        report: dict[str, Any] | None,
+        documents: Mapping[str, str] | None,
+    ) -> str:
+        """:meth:`register` with checked arguments."""
 
     @abc.abstractmethod
     def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
         """Audit, then switch ``production`` to ``version`` (atomically, serialised with other promoters)."""
 
-    @abc.abstractmethod
     def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
-        """Append an audit entry only (one of :data:`ACTIONS`); production does not change."""
+        """Append an audit entry only (one of :data:`ACTIONS`); production does not change.
+
+        Args:
+            version: The version acted on, or None for an action about no version (a run blocked before any fit).
+            action: One of :data:`ACTIONS` (``promote`` and ``rollback`` are written by their own methods).
+            actor: Who acted.
+            reasons: Plain-language reasons, one string each.
+
+        Raises:
+            RegistryError: An action not in :data:`ACTIONS`, a version that is not a version id, an empty
+                actor, reasons that are not a list of strings, or a version the store does not hold.
+        """
+        if not isinstance(action, str) or action not in ACTIONS:
+            raise RegistryError(f"The audit action must be one of {', '.join(ACTIONS)}. Got {short_repr(action)}.")
+        if version is not None and (not isinstance(version, str) or not version.strip()):
+            raise RegistryError(f"The audited version must be a version id (a string) or None. Got {short_repr(version)}.")
+        if not isinstance(actor, str) or not actor.strip():
+            raise RegistryError(f"The audit actor must name who acted (a non-empty string). Got {short_repr(actor)}.")
+        if not isinstance(reasons, Sequence) or isinstance(reasons, str) or not all(isinstance(r, str) for r in reasons):
+            raise RegistryError(f"The audit reasons must be a list of strings. Got {short_repr(reasons)}.")
+        self._record(version, action, actor=actor, reasons=tuple(reasons))
+
+    @abc.abstractmethod
+    def _record(self, version: str | None, action: str, *, actor: str, reasons: tuple[str, ...]) -> None:
+        """:meth:`record` with checked arguments: refuse a version the store does not hold, then append."""
 
     @abc.abstractmethod
     def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
@@ -197,10 +262,16 @@ class Registry(abc.ABC):
             One line per problem found; empty when everything matches.
         """
 
+    def model_path(self, version: str) -> Path | None:
+        """Where a version's stored model file lies on this machine; the default store keeps it elsewhere: None.
+
+        Raises:
+            RegistryError: When there is no such version (the local and MLflow registries).
+        """
+        return None
+
     def document(self, version: str, name: str) -> bytes | None:
         """A file stored with a version by :meth:`register` (``report.md``, ``training_sample.csv``...).
-
-        The default store keeps none and answers None; the local and MLflow registries override it.
 
         Args:
             version: The version.
@@ -210,8 +281,15 @@ class Registry(abc.ABC):
             The file's bytes, or None when the version has no such file.
 
         Raises:
-            RegistryError: When there is no such version, or the file cannot be read safely.
+            RegistryError: A name that is not a plain file name (or is one of :attr:`private_files`), no such
+                version, or a file that cannot be read safely.
         """
+        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", "..", *self.private_files}:
+            raise RegistryError(f"A version's document is named by a plain file name. Got {short_repr(name)}.")
+        return self._document(version, name)
+
+    def _document(self, version: str, name: str) -> bytes | None:
+        """:meth:`document` with a checked name. The default store keeps none and answers None."""
         return None
 
     def check(self) -> None:  # noqa: B027 - a hook: a store that needs no check keeps this default
@@ -227,8 +305,6 @@ class Registry(abc.ABC):
         Raises:
             RegistryError: When there is no such version.
         """
-        from gapgates.errors import RegistryError
-
         for item in self.versions():
             if item.version == version:
                 return item

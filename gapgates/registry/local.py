@@ -25,7 +25,7 @@ from gapgates.config import short_repr as short
 from gapgates.errors import IntegrityError, RegistryError
 from gapgates.registry import serialize
 from gapgates.registry.audit import append_entry, now, read_entries
-from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.base import AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
 from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_bytes, read_json, sha256_bytes, write_json
 
 __all__ = ["LocalRegistry"]
@@ -51,6 +51,8 @@ class LocalRegistry(Registry):
         True
     """
 
+    private_files = frozenset({MODEL_FILE, META_FILE})
+
     def __init__(self, path: str | Path, *, trusted: Sequence[str] = (), lock_timeout: float = 60.0) -> None:
         self.root = Path(path)
         if self.root.exists() and not self.root.is_dir():
@@ -60,6 +62,19 @@ class LocalRegistry(Registry):
         self._versions = self.root / "versions"
         self._alias = self.root / "production.json"
         self._audit = self.root / "audit.jsonl"
+
+    @classmethod
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a directory holding files gapgates did not write (:meth:`check`); reads only.
+
+        Raises:
+            RegistryError: Naming the problem; with ``must_exist``, also a directory that is not there.
+        """
+        path = Path(address)
+        if must_exist and not path.is_dir():
+            what = "is not a directory" if path.exists() else "does not exist"
+            raise RegistryError(f"The registry directory '{address}' {what}. Give the --registry used by 'check'.")
+        cls(path).check()
 
     # -- paths and reading -------------------------------------------------------------------
     def _ensure(self) -> None:
@@ -185,14 +200,14 @@ class LocalRegistry(Registry):
         except OSError:  # pragma: no cover - the version is already orphaned by its missing metadata
             pass
 
-    def register(
+    def _register(
         self,
         model: Any,
         *,
         name: str,
         metadata: dict[str, Any],
-        report: dict[str, Any] | None = None,
-        documents: Mapping[str, str] | None = None,
+        report: dict[str, Any] | None,
+        documents: Mapping[str, str] | None,
     ) -> str:
         """Store a fitted model as a new version (not production): ``model.skops``, then the report and
         ``documents`` beside it, then ``metadata.json`` (as given, plus the checksum) last.
@@ -203,10 +218,6 @@ class LocalRegistry(Registry):
         Raises:
             RegistryError: When the model cannot be saved safely or the directory cannot be written.
         """
-        if not isinstance(name, str) or not name.strip():
-            raise RegistryError(f"A registered model needs a non-empty name. Got {name!r}.")
-        if not isinstance(metadata, dict):
-            raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
         data = serialize.dumps(model, trusted=self.trusted)
         version = self._allocate()
         folder = self._versions / version
@@ -324,10 +335,8 @@ class LocalRegistry(Registry):
             return []
         return [v for v in [*state["history"], state["version"]] if v]
 
-    def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+    def _record(self, version: str | None, action: str, *, actor: str, reasons: tuple[str, ...]) -> None:
         """Append an audit entry (register, block, needs_approval, approve, reject); production is unchanged."""
-        if action not in ACTIONS:
-            raise RegistryError(f"The audit action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
         if version is not None:
             self._dir(version)
         with self._locked():
@@ -367,14 +376,12 @@ class LocalRegistry(Registry):
             raise RegistryError(f"The registry {self.root} has no production model yet. Promote a version first.")
         return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
 
-    def document(self, version: str, name: str) -> bytes | None:
+    def _document(self, version: str, name: str) -> bytes | None:
         """A file stored with a version (never the model or its metadata, never through a link).
 
         Raises:
-            RegistryError: An unknown version, a name that is not a plain file name, or a file that cannot be read.
+            RegistryError: An unknown version, or a file that cannot be read.
         """
-        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", "..", MODEL_FILE, META_FILE}:
-            raise RegistryError(f"A version's document is named by a plain file name. Got {short(name)}.")
         path = self._dir(version) / name
         if not path.exists() and not path.is_symlink():
             return None

@@ -32,7 +32,7 @@ from gapgates.errors import IntegrityError, RegistryError, first_line, require
 from gapgates.format import is_number
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
-from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
+from gapgates.registry.base import AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
 from gapgates.registry.files import checked, sha256_bytes
 
 __all__ = ["SCHEMES", "MlflowRegistry", "check_tracking_uri", "run_metrics", "run_name", "run_params", "run_tags"]
@@ -321,6 +321,11 @@ class MlflowRegistry(Registry):
         self.model_name, self.alias, self.experiment, self.trusted = model_name, alias, experiment, tuple(trusted)
         self.artifact_location = artifact_location or _default_artifacts(tracking_uri)
 
+    @classmethod
+    def check_location(cls, address: str, *, must_exist: bool = False) -> None:
+        """Refuse a tracking URI MLflow cannot use (:func:`check_tracking_uri`); MLflow is not imported."""
+        check_tracking_uri(address, must_exist=must_exist)
+
     # -- helpers -----------------------------------------------------------------------------
     def _name(self) -> str | None:
         if self.model_name is None:
@@ -405,14 +410,14 @@ class MlflowRegistry(Registry):
             return None
 
     @_store_errors
-    def register(
+    def _register(
         self,
         model: Any,
         *,
         name: str,
         metadata: dict[str, Any],
-        report: dict[str, Any] | None = None,
-        documents: Mapping[str, str] | None = None,
+        report: dict[str, Any] | None,
+        documents: Mapping[str, str] | None,
     ) -> str:
         """Log the model as a native MLflow model (sklearn flavour, skops format) in a run carrying the
         gate's params, metrics, tags and reports, and create a model version tagged with its results.
@@ -423,10 +428,6 @@ class MlflowRegistry(Registry):
         from mlflow.entities import Metric, Param
         from mlflow.exceptions import MlflowException
 
-        if not isinstance(name, str) or not name.strip():
-            raise RegistryError(f"A registered model needs a non-empty name. Got {name!r}.")
-        if not isinstance(metadata, dict):
-            raise RegistryError(f"The metadata must be a dict. Got {type(metadata).__name__}.")
         data = serialize.dumps(model, trusted=self.trusted)  # refuses a model skops could not load back safely
         self.model_name = self.model_name or name
         created = now()
@@ -488,10 +489,8 @@ class MlflowRegistry(Registry):
             self.client.set_model_version_tag(str(self._name()), version, f"{_P}promoted", now())
 
     @_store_errors
-    def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
+    def _record(self, version: str | None, action: str, *, actor: str, reasons: tuple[str, ...]) -> None:
         """Append an audit entry; the alias does not move."""
-        if action not in ACTIONS:
-            raise RegistryError(f"The audit action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
         if version is not None:
             self._version(version)
         self._audit(version, action, actor, reasons, self.production)
@@ -518,10 +517,8 @@ class MlflowRegistry(Registry):
         return serialize.loads(self._checked_bytes(version), trusted=self.trusted)
 
     @_store_errors
-    def document(self, version: str, name: str) -> bytes | None:
+    def _document(self, version: str, name: str) -> bytes | None:
         """A file logged with a version's run by :meth:`register` (``report.md``, ``training_sample.csv``...)."""
-        if not isinstance(name, str) or Path(name).name != name or name in {"", ".", ".."}:
-            raise RegistryError(f"A version's document is named by a plain file name. Got {name!r}.")
         from gapgates.registry.local import MAX_DOCUMENT_BYTES
 
         mv = self._version(version)

@@ -102,12 +102,11 @@ def _registry_views(locations: Sequence[str | Path]) -> dict[str, _RegistryView]
         ConfigError: An ``mlflow:`` location, or two registries holding the same model.
         RegistryError: A registry that is missing or holds files gapgates did not write.
     """
-    from gapgates.config import is_mlflow
-    from gapgates.registry import open_registry
+    from gapgates.registry import backend_for, open_registry
 
     views: dict[str, _RegistryView] = {}
     for location in locations:
-        if is_mlflow(str(location)):
+        if not backend_for(location).one_model:
             raise ConfigError(
                 f"The digest reads directory registries (one model's versions each). Got '{location}'. "
                 "Pass the registry directories that 'check --registry' wrote."

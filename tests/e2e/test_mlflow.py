@@ -6,15 +6,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from gapgates.registry import open_registry
-from tests.helpers import sqlite_uri
-
-X, Y = [[0.0, 1.0], [1.0, 0.0], [0.2, 0.9], [0.9, 0.1]], [0, 1, 0, 1]
-META = {
-    "decision": "promote",
-    "policy_hash": "ph1",
-    "data_fingerprint": "fp1",
-    "gap": {"accuracy": {"gap_mean": 0.02, "test_mean": 0.9}},
-}
+from tests.helpers import META, X, Y, sqlite_uri
 
 
 def test_mlflow_registry_cli(tmp_path, run_cli):

@@ -33,3 +33,24 @@ def test_the_adding_a_rule_example_adds_a_rule_through_the_registry(cancer_csv, 
     finally:
         unregister("train_share")
     assert "train_share" not in REGISTRY
+
+
+def test_the_new_registry_backend_example_registers_one():
+    import re
+
+    import pytest
+
+    from gapgates.registry import BACKENDS, backend_for, open_registry, unregister_backend
+
+    text = (ROOT / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "register_backend(" in b)
+    exec(code, {})  # the README's own example: the registration imports nothing
+    try:
+        backend = backend_for("mystore:/srv/models")
+        assert (backend.name, backend.address("mystore:/srv/models"), backend.takes_alias) == ("mystore", "/srv/models", True)
+        assert backend_for("registry").name == "directory" and backend_for("mlflow:sqlite:///m.db").name == "mlflow"
+        with pytest.raises(ModuleNotFoundError, match="mypackage"):  # the module is imported when a location is opened
+            open_registry("mystore:/srv/models")
+    finally:
+        unregister_backend("mystore")
+    assert "mystore" not in BACKENDS

@@ -31,6 +31,9 @@ LAYERS: dict[str, int] = {
     "gapgates.data": 1,
     "gapgates.compute": 2,
     "gapgates.registry": 2,
+    # The backend table: what a registry location is (config asks it whether a location is a directory,
+    # keeps the history, takes an alias). It names each backend's class by import path and imports none.
+    "gapgates.registry.backends": 0,
     # the judging vocabulary (checks, rules as data, the policy) below the measurements that declare their rules...
     "gapgates.judge.checks": 3,
     "gapgates.judge.policy": 3,
