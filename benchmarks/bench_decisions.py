@@ -28,8 +28,19 @@ seed, and the ``groups`` case starts from at most ``--max-rows / 4`` rows, so th
 near an hour on a 2-core machine. Cases run in ``--workers`` processes (default 2), each with
 ``GAPGATES_THREADS=1`` and one fold at a time (``n_jobs=1``).
 
-Printed: every case's decision and diagnosis as it finishes, then the rates the project must meet,
-each with its target, and the total wall time. ``--out`` writes every case as JSON.
+Printed: every case's decision and diagnosis as it finishes, what blocked the healthy runs, then the
+rates the project must meet, each with its target, and the total wall time. ``--out`` writes every
+case (and the rates) as JSON. How the rates count:
+
+* "blocked" is the outcome ``block``; "blocked as X" adds the diagnosis label X. Cases that raised
+  are left out of every rate and counted beside it.
+* Best in class is judged **per seed**: a healthy run whose mean test score (primary metric) is within
+  0.01 of the best of the three healthy models on the same table and fold seed.
+* A planted overfit is counted when it scores at least 0.02 below that same per-seed best.
+* Clean tables blocked as ``noise``: the healthy runs on classification tables.
+* Duplicated rows and groups count as named when :func:`named_duplicates` says so (a placeholder
+  until gapgates measures their optimism).
+* Decisions differing across fold seeds: table × model pairs of the healthy and overfit models.
 
     python benchmarks/bench_decisions.py --out benchmarks/results/decisions.json
     python benchmarks/bench_decisions.py --quick

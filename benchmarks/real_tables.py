@@ -33,10 +33,12 @@ __all__ = [
     "LEAKY_SOURCES",
     "LEAKY_TABLES",
     "LEAK_COLUMNS",
+    "MODULES",
     "REGRESSION",
     "SOURCES",
     "TABLES",
     "Table",
+    "subsample",
 ]
 
 CLASSIFICATION = "classification"
