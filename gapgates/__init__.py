@@ -115,10 +115,17 @@ _EXPORTS: dict[str, str] = {
     "regression_evidence": "gapgates.compute.classification",
     "DataIssues": "gapgates.compute.datalab",
     "data_issues": "gapgates.compute.datalab",
+    "Measurement": "gapgates.measurements",
+    "Section": "gapgates.measurements",
+    "Diagnoser": "gapgates.measurements",
+    "Table": "gapgates.measurements",
+    "Context": "gapgates.measurements",
+    "Incomplete": "gapgates.measurements",
+    "register_measurement": "gapgates.measurements",
 }
 
 #: Exports whose name differs from the name in their module.
-_ALIASES = {"register_rule": "register"}
+_ALIASES = {"register_rule": "register", "register_measurement": "register"}
 
 __all__ = [*sorted(_EXPORTS), "__version__"]
 

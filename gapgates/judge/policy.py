@@ -13,10 +13,12 @@ import json
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, ValidationError, create_model, model_validator
 from pydantic.fields import FieldInfo
 
 from gapgates.config import short_repr
@@ -537,8 +539,72 @@ class Policy(BaseModel):
     notify: NotifyPolicy = NotifyPolicy()
     decision: DecisionPolicy = DecisionPolicy()
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The model with the measurements' sections is made at run time (policy_model), so pickle cannot name its
+        # class: a process worker or Prefect's result store rebuilds it from the class it extends and the values.
+        cls = type(self)
+        return _rebuild_policy, (_BASES.get(cls, cls), cls in _BASES, self.model_dump(mode="json"))
 
-def policy_ranges(model: type[Policy] = Policy) -> dict[str, Between]:
+
+#: The ``[table]`` sections the registered measurements add to the policy (:func:`register_section`), by name.
+SECTIONS: dict[str, type[PolicySection]] = {}
+
+
+def register_section(name: str, section: type[PolicySection], *, replace: bool = False) -> None:
+    """Add a ``[name]`` table to the policy model: the limits of a measurement that declares its own section
+    (:attr:`gapgates.measurements.base.Measurement.policy`). :func:`load_policy` and :func:`parse_policy` then accept
+    it, with the section's defaults when a file leaves it out.
+
+    Raises:
+        ValueError: If ``name`` is not an identifier, is a built-in section, or is taken (and ``replace`` is False).
+    """
+    if not name.isidentifier() or name in Policy.model_fields:
+        raise ValueError(
+            f"A measurement's policy section needs a new name (an identifier, not a built-in section). Got {name!r}."
+        )
+    if name in SECTIONS and SECTIONS[name] is not section and not replace:
+        raise ValueError(f"The policy section [{name}] is already registered. Pass replace=True to replace it.")
+    SECTIONS[name] = section
+
+
+def unregister_section(name: str) -> None:
+    """Remove a registered policy section (no error when it is not there)."""
+    SECTIONS.pop(name, None)
+
+
+#: The class each policy model made by :func:`policy_model` extends.
+_BASES: dict[type, type] = {}
+
+
+@lru_cache(maxsize=32)
+def _extended(base: type[Policy], sections: tuple[tuple[str, type[PolicySection]], ...]) -> type[Policy]:
+    fields: dict[str, Any] = {name: (section, section()) for name, section in sections}
+    model = create_model(base.__name__, __base__=base, __module__=base.__module__, **fields)
+    _BASES[model] = _BASES.get(base, base)
+    return model
+
+
+def _rebuild_policy(base: type[Policy], extended: bool, values: dict[str, Any]) -> Policy:
+    return (policy_model(base) if extended else base).model_validate(values)
+
+
+def policy_model(base: type[Policy] = Policy) -> type[Policy]:
+    """``base`` with every registered measurement's section added (``base`` itself when none is registered).
+
+    The measurement registry is imported first, by name (as a plugin host loads its plugins: the built-in
+    measurements register their sections when :mod:`gapgates.measurements` is imported), so a policy file with a
+    measurement's table loads the same in every command, whatever that command imported before.
+
+    Example:
+        >>> issubclass(policy_model(), Policy) and "recall" in policy_model().model_fields
+        True
+    """
+    import_module("gapgates.measurements")
+    missing = tuple((name, section) for name, section in SECTIONS.items() if name not in base.model_fields)
+    return _extended(base, missing) if missing else base
+
+
+def policy_ranges(model: type[Policy] | None = None) -> dict[str, Between]:
     """The declared range of every number of a policy, by dotted key (for a reference page).
 
     Args:
@@ -553,7 +619,7 @@ def policy_ranges(model: type[Policy] = Policy) -> dict[str, Between]:
         >>> policy_ranges()["noise.max_rate"]
         Between(low=0, high=1, low_inclusive=True, high_inclusive=True, unbounded_for_neg_metrics=False)
     """
-    return dict(_ranges(model, ""))
+    return dict(_ranges(policy_model(Policy if model is None else model), ""))
 
 
 def _ranges(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, Between]]:
@@ -568,17 +634,17 @@ def _ranges(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, Between]
             yield from _ranges(nested, f"{prefix}{name}.{key}")
 
 
-def _format_error(err: ValidationError, source: str, policy_model: type[Policy] = Policy) -> str:
+def _format_error(err: ValidationError, source: str, model_cls: type[Policy] = Policy) -> str:
     first = err.errors()[0]
     where = ".".join(str(p) for p in first["loc"] if not isinstance(p, int)) or "(top level)"
     kind = first["type"]
     if kind == "extra_forbidden":
         section = where.rsplit(".", 1)[0] if "." in where else None
-        model: type[BaseModel] = policy_model
+        model: type[BaseModel] = model_cls
         if "per_metric" in first["loc"][:-1]:
             model = MetricLimits
         elif section:
-            model = type(getattr(policy_model(), section.split(".")[0]))
+            model = type(getattr(model_cls(), section.split(".")[0]))
         allowed = ", ".join(model.model_fields)
         return f"{source}: unknown key '{where}'. Allowed keys here: {allowed}."
     msg = first["msg"].removeprefix("Value error, ")
@@ -592,13 +658,14 @@ def _format_error(err: ValidationError, source: str, policy_model: type[Policy] 
     return f"{source}: '{where}' {msg[0].lower() + msg[1:]}. Got {got}."
 
 
-def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Policy] = Policy) -> Policy:
+def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Policy] | None = None) -> Policy:
     """Validate a policy given as a mapping.
 
     Args:
         data: The parsed TOML/YAML content.
         source: Name used in error messages (usually the file path).
-        model: The policy model: :class:`Policy`, or a subclass with the sections of added rules.
+        model: The policy model: :class:`Policy` (the default), or a subclass with the sections of added rules; the
+            sections the registered measurements declare are added to it (:func:`policy_model`).
 
     Returns:
         The validated policy.
@@ -606,6 +673,7 @@ def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Po
     Raises:
         PolicyError: If a key is unknown or a value has the wrong type or range.
     """
+    model = policy_model(Policy if model is None else model)
     if not isinstance(data, dict):
         raise PolicyError(f"{source}: a policy must be a table of sections such as [gap]. Got {type(data).__name__}.")
     try:
@@ -614,12 +682,13 @@ def parse_policy(data: dict[str, Any], *, source: str = "policy", model: type[Po
         raise PolicyError(_format_error(err, source, model)) from None
 
 
-def load_policy(path: str | Path | None = None, *, model: type[Policy] = Policy) -> Policy:
+def load_policy(path: str | Path | None = None, *, model: type[Policy] | None = None) -> Policy:
     """Load and validate a TOML or YAML policy file.
 
     Args:
         path: The file; None loads the shipped default policy.
-        model: The policy model: :class:`Policy`, or a subclass with the sections of added rules.
+        model: The policy model: :class:`Policy` (the default), or a subclass with the sections of added rules; the
+            sections the registered measurements declare are added to it (:func:`policy_model`).
 
     Returns:
         The validated policy.

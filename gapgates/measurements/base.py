@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from gapgates.judge.checks import Check, RuleSpec
+from gapgates.judge.policy import PolicySection, register_section, unregister_section
 
 if TYPE_CHECKING:  # pragma: no cover
     from gapgates.compute.crossval import GapResult
@@ -178,6 +179,10 @@ class Measurement:
             label covers (None: the generic line).
         lead: ``(diagnosis label, evidence) -> lines`` put first among that label's mitigations (the training
             curve's early-stopping point for ``overfit``).
+        section: Its part of the reports.
+        policy: ``(table name, section model)``: a ``[table]`` of the policy file that only this measurement reads
+            (its limits, off by default); registering the measurement adds it to the policy model
+            (:func:`gapgates.judge.policy.register_section`).
     """
 
     name: str
@@ -190,6 +195,7 @@ class Measurement:
     advice: Callable[[Check, Evidence], str | None] | None = None
     lead: Callable[[str, Evidence], tuple[str, ...]] | None = None
     section: Section | None = None
+    policy: tuple[str, type[PolicySection]] | None = None
 
     def failed(self, error: str) -> str:
         """The ``report.json`` ``errors`` entry of a failed computation."""
@@ -231,13 +237,17 @@ def register(measurement: Measurement, *, replace: bool = False) -> Measurement:
     clash = [k for k in keys if k in taken]
     if clash:
         raise ValueError(f"The report key {clash[0]!r} of {measurement.name!r} is already written by {taken[clash[0]]!r}.")
+    if measurement.policy is not None:
+        register_section(*measurement.policy, replace=replace)
     _REGISTRY[measurement.name] = measurement
     return measurement
 
 
 def unregister(name: str) -> None:
-    """Remove a measurement from the registry (no error when it is not there)."""
-    _REGISTRY.pop(name, None)
+    """Remove a measurement (and its policy section) from the registry (no error when it is not there)."""
+    measurement = _REGISTRY.pop(name, None)
+    if measurement is not None and measurement.policy is not None:
+        unregister_section(measurement.policy[0])
 
 
 def get(name: str) -> Measurement:

@@ -22,7 +22,10 @@ on_fail = "block"
 
 
 def test_shipped_default_policy_is_the_model_default():
-    assert load_policy() == Policy()
+    from gapgates.judge.policy import policy_model
+
+    assert load_policy() == policy_model()()  # the model with the measurements' own sections ([recall]...)
+    assert load_policy().model_dump(exclude={"recall"}) == Policy().model_dump()
     assert load_policy(DEFAULT_POLICY_PATH).gap.max_gap == Rule(limit=0.05)
 
 
@@ -104,5 +107,9 @@ def test_missing_policy_file(tmp_path):
 
 
 def test_policy_hash_changes_with_any_limit():
-    assert policy_hash(Policy()) == policy_hash(load_policy())
-    assert policy_hash(Policy()) != policy_hash(parse_policy({"gap": {"max_gap": 0.06}}))
+    from gapgates.judge.policy import policy_model
+
+    default = policy_model()()
+    assert policy_hash(default) == policy_hash(load_policy())
+    assert policy_hash(default) != policy_hash(parse_policy({"gap": {"max_gap": 0.06}}))
+    assert policy_hash(default) != policy_hash(parse_policy({"recall": {"min_per_class": 0.5}}))  # a measurement's table

@@ -24,6 +24,7 @@ from gapgates.judge.policy import (
     Rule,
     RuleField,
     parse_policy,
+    policy_model,
     policy_ranges,
 )
 
@@ -42,7 +43,7 @@ def numeric_fields(model: type[BaseModel], prefix: str = "") -> Iterator[tuple[s
             yield f"{prefix}{name}", info
 
 
-FIELDS = dict(numeric_fields(Policy))
+FIELDS = dict(numeric_fields(policy_model(Policy)))  # with the measurements' own sections ([recall]...)
 RANGES = policy_ranges()
 
 
