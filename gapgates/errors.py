@@ -24,10 +24,12 @@ __all__ = [
     "PromotionBlocked",
     "RegistryError",
     "RunBlocked",
+    "StorageError",
     "UserCodeError",
     "brief",
     "first_line",
     "require",
+    "storage_error",
 ]
 
 #: Longest message text taken from an exception or a value a user supplied (the rest is cut with "…").
@@ -72,6 +74,17 @@ class PolicyError(ConfigError):
 
 class DataError(GapGatesError, ValueError):
     """The data cannot be used as given (empty table, NaN labels, too few rows per class...)."""
+
+
+class StorageError(GapGatesError):
+    """A file gapgates writes cannot be written (a full disk, no permission, an I/O error); the message names the path
+    and the error, and no temporary file is left behind."""
+
+
+def storage_error(path: object, err: OSError, *, what: str = "write") -> StorageError:
+    """The one-line :class:`StorageError` for an ``OSError`` on ``path``."""
+    reason = err.strerror or type(err).__name__
+    return StorageError(f"Could not {what} '{path}': {reason}. Free space or choose a writable location, then run again.")
 
 
 class RegistryError(GapGatesError):

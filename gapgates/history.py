@@ -22,12 +22,12 @@ import random
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gapgates.errors import ConfigError
+from gapgates.errors import ConfigError, GapGatesError, StorageError
 
 __all__ = ["History", "MetricRecord", "RunRecord", "record_from_report"]
 
@@ -157,6 +157,14 @@ _TABLES = {
 }
 
 
+def _storage(err: sqlite3.Error) -> bool:
+    """Whether ``err`` is a full disk or an I/O error (the file cannot be written), not a foreign or damaged file."""
+    code = getattr(err, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_READONLY)
+    return any(s in str(err) for s in ("disk is full", "disk I/O error", "unable to open", "readonly database"))
+
+
 def _busy(err: sqlite3.Error) -> bool:
     """Whether ``err`` is SQLite's "busy" or "locked" (another connection holds the file), not damage."""
     code = getattr(err, "sqlite_errorcode", None)
@@ -228,6 +236,7 @@ class History:
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         self._check_path()
+        created = not self.path.exists()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
@@ -235,9 +244,16 @@ class History:
             raise ConfigError(
                 f"The history database '{self.path}' cannot be opened: {err}. Pass a writable --history path."
             ) from None
-        with closing(conn):
-            self._prepare(conn)
-            yield conn
+        try:
+            with closing(conn):
+                self._prepare(conn)
+                yield conn
+        except StorageError:
+            if created:  # a history that could never be written: leave no empty file, -wal or -shm behind
+                for leftover in (self.path, *(self.path.with_name(self.path.name + s) for s in ("-wal", "-shm", "-journal"))):
+                    with suppress(OSError):
+                        leftover.unlink(missing_ok=True)
+            raise
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Switch to WAL and create the tables, retrying while another process holds the file.
@@ -282,10 +298,18 @@ class History:
             except sqlite3.DatabaseError as err:
                 raise self._foreign(err) from None
 
-    def _foreign(self, err: sqlite3.Error) -> ConfigError:
+    def _foreign(self, err: sqlite3.Error) -> GapGatesError:
+        if _storage(err):
+            return self._full(err)
         return ConfigError(
             f"The history database '{self.path}' is not a gapgates history ({err}). Pass another "
             "--history path; the file was not changed."
+        )
+
+    def _full(self, err: sqlite3.Error) -> StorageError:
+        return StorageError(
+            f"Could not write the history database '{self.path}': {err}. Free space or pass a writable --history path; "
+            "the run was not recorded."
         )
 
     def add(self, record: RunRecord) -> int:
@@ -320,8 +344,13 @@ class History:
                         (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"), bool(a.get("timed_out"))),
                     )
                 conn.execute("COMMIT")
+            except sqlite3.Error as err:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise (self._full(err) if _storage(err) else err) from None
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
         return run_id
 

@@ -28,7 +28,8 @@ import pandas as pd
 
 from gapgates.compute.drift import DriftResult
 from gapgates.compute.production import ProductionScore
-from gapgates.errors import ConfigError, DataError, RegistryError
+from gapgates.errors import ConfigError, DataError, RegistryError, UserCodeError
+from gapgates.format import plain
 from gapgates.judge.monitor import MonitorDecision
 from gapgates.judge.policy import Policy
 from gapgates.quality.result import QualityResult
@@ -231,7 +232,13 @@ def run_monitor(
     if classification and (classes := getattr(model, "classes_", None)) is not None:
         guarded.classes_ = np.asarray(classes)
     X, y = table[sample.features], table[target]
-    scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence, seed=seed)
+    if classification:
+        check_labels(y, getattr(model, "classes_", None), data=data, target=target)
+    check_numeric_columns(X, sample, data=data)
+    try:
+        scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence, seed=seed)
+    except UserCodeError as err:  # a model that cannot predict on missing values: name the columns, not the model
+        raise missing_values(X, data=data) or err from err
     drift = measure_drift(sample.table[sample.features], X, alpha=rules.monitor.drift_alpha, seed=seed)
     evidence = MonitorEvidence(scores=scores, drift=drift, quality=quality, output_problems=output_problems([guarded]))
     return MonitorResult(
@@ -252,6 +259,72 @@ def run_monitor(
         sample=sample,
         decision=decide(evidence, rules.monitor),
         policy=rules,
+    )
+
+
+def _shown(values: Any, limit: int = 5) -> str:
+    values = list(values)
+    more = f" (and {len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(repr(plain(v)) for v in values[:limit]) + more
+
+
+def _label_key(value: Any) -> tuple[str, Any]:
+    """A label compared by kind and value: 1 and 1.0 are one class, "1" and True are others."""
+    value = plain(value)
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    return (type(value).__name__, value)
+
+
+def check_labels(y: pd.Series, classes: Any, *, data: str | Path, target: str) -> None:
+    """Refuse fresh labels the production classifier was never trained on (bad input, not a reason to retrain).
+
+    Raises:
+        DataError: Naming the column, the unexpected values (of another type too: ``'yes'`` for a 0/1 model) and the
+            model's classes.
+    """
+    if classes is None:
+        return
+    known = {_label_key(c) for c in np.asarray(classes)}
+    unexpected = [v for v in pd.unique(y) if _label_key(v) not in known]
+    if unexpected:
+        share = float(y.isin(unexpected).mean())
+        raise DataError(
+            f"The fresh labels in '{target}' of '{data}' include {_shown(unexpected)} on {share:.0%} of the rows, which "
+            f"the production model never saw: its classes are {_shown(np.asarray(classes), 20)}. Fix the labelling "
+            "(or map the labels to the model's classes) before monitoring."
+        )
+
+
+def check_numeric_columns(X: pd.DataFrame, sample: TrainingSample, *, data: str | Path) -> None:
+    """Refuse text in a column that was numeric in the training rows, naming the column and the values.
+
+    Raises:
+        DataError: For the first such column.
+    """
+    for column in X.columns:
+        trained = sample.table[column]
+        if not pd.api.types.is_numeric_dtype(trained.dtype) or pd.api.types.is_numeric_dtype(X[column].dtype):
+            continue
+        parsed = pd.to_numeric(X[column], errors="coerce")
+        bad = X[column][parsed.isna() & X[column].notna()]
+        if len(bad):
+            raise DataError(
+                f"The fresh column '{column}' of '{data}' holds text ({_shown(pd.unique(bad))} on {len(bad)} row(s)), but "
+                "the production model was trained on numbers there. Fix or drop those rows."
+            )
+
+
+def missing_values(X: pd.DataFrame, *, data: str | Path) -> DataError | None:
+    """The error naming the feature columns with missing values (None when there are none)."""
+    columns = [c for c in X.columns if X[c].isna().any()]
+    if not columns:
+        return None
+    counts = ", ".join(f"'{c}' ({int(X[c].isna().sum())} rows)" for c in columns[:5])
+    return DataError(
+        f"The production model cannot predict on the missing values of '{data}' in {counts}. Fill or drop those rows."
     )
 
 

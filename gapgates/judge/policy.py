@@ -495,8 +495,20 @@ class NotifyPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _check_url(self) -> NotifyPolicy:
-        if self.webhook_url is not None and not self.webhook_url.startswith(("http://", "https://")):
-            raise ValueError(f"The 'webhook_url' must start with http:// or https://. Got {self.webhook_url!r}.")
+        url = self.webhook_url
+        if url is None:
+            return self
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"The 'webhook_url' must start with http:// or https://. Got {url!r}.")
+        from urllib.parse import urlsplit
+
+        try:  # refused now, not when the run ends: a URL that cannot be parsed would fail the webhook every time
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port raises on a bad one
+        except ValueError as err:
+            raise ValueError(f"The 'webhook_url' must be a valid http(s) URL ({err}). Got {url!r}.") from None
+        if not parts.hostname:
+            raise ValueError(f"The 'webhook_url' must name a host. Got {url!r}.")
         return self
 
 

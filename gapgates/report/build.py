@@ -9,7 +9,6 @@ checked against its schema before it is written.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,18 +117,19 @@ def build_report(
 
 
 def write_reports(report: dict[str, Any], out: str | Path) -> dict[str, Path]:
-    """Write ``report.json``, ``report.md`` and ``report.html`` of a report mapping into ``out`` (created if needed).
+    """Write ``report.json``, ``report.md`` and ``report.html`` of a report mapping into ``out`` (created if needed), as
+    one set: a kill at any instant leaves the files of one run only (:func:`gapgates.report.files.write_set`).
 
     Returns:
         ``{"json": path, "markdown": path, "html": path}``.
+
+    Raises:
+        StorageError: When a file cannot be written (a full disk): nothing half-written is left behind.
     """
     from gapgates.report.schema import validate_report
 
     validate_report(report, source="the report about to be written", error=RuntimeError)  # a bug, never a user's file
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "report.json", report)
-    return {"json": out / "report.json", **render_files(report, out)}
+    return render_files(report, Path(out), with_json=True)
 
 
 def report_documents(report: dict[str, Any]) -> dict[str, str]:
@@ -139,8 +139,11 @@ def report_documents(report: dict[str, Any]) -> dict[str, str]:
     return {"report.md": render_markdown(report), "report.html": render_html(report)}
 
 
-def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
-    """Write ``report.md`` and ``report.html`` of a report mapping into ``out`` (a monitor run's as one)."""
+def render_files(report: dict[str, Any], out: Path, *, with_json: bool = False) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` of a report mapping into ``out`` (a monitor run's as one), and with
+    ``with_json`` ``report.json`` too, as one set."""
+    from gapgates.report.files import write_rendered, write_set
+
     if report.get("kind") == "monitor":
         from gapgates.report.monitor import render_monitor_html as render_html
         from gapgates.report.monitor import render_monitor_markdown as markdown
@@ -148,11 +151,10 @@ def render_files(report: dict[str, Any], out: Path) -> dict[str, Path]:
         from gapgates.report.html import render_html
 
         markdown = render_markdown
+    if with_json:
+        return write_rendered(out, "report", report, markdown=markdown(report), html=render_html(report))
     paths = {"markdown": out / "report.md", "html": out / "report.html"}
-    paths["markdown"].write_text(markdown(report), encoding="utf-8")
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(render_html(report), encoding="utf-8")
-    os.replace(tmp, paths["html"])
+    write_set({paths["markdown"]: markdown(report), paths["html"]: render_html(report)})
     return paths
 
 

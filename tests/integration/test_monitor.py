@@ -158,22 +158,60 @@ def test_an_mlflow_version_stores_its_training_sample_and_is_monitored(tmp_path)
 
 
 def test_fresh_rows_failing_the_quality_suite_warn_by_default_and_retrain_when_the_policy_says(promoted, tmp_path):
-    """A label the production classifier never saw fails the built-in suite's label set (its own classes)."""
+    """A few empty values over the policy's null fraction fail the built-in suite (the model still predicts)."""
     registry, _, _ = promoted
-    fresh = tmp_path / "unseen.csv"
+    fresh = tmp_path / "empty-region.csv"
     table = monitor_data(200, seed=7)
-    table.loc[:4, "label"] = 2
+    table.loc[:9, "region"] = None
     table.to_csv(fresh, index=False)
-    warned = _monitor(registry, fresh, "--out", tmp_path / "warn", "--history", tmp_path / "h.sqlite")
+    policy = tmp_path / "nulls.toml"
+    policy.write_text("[quality]\nmax_null_fraction = 0.01\n")
+    warned = _monitor(registry, fresh, "--policy", policy, "--out", tmp_path / "warn", "--history", tmp_path / "h.sqlite")
     assert warned.exit_code == 1, warned.output
     report = json.loads((tmp_path / "warn" / "report.json").read_text())
-    (quality,) = [c for c in report["checks"] if c["name"] == "quality"]
-    assert report["decision"] == "warn" and quality["status"] == "warn"
-    assert "expect_column_values_to_be_in_set(value_set=[0, 1]) failed: 5 of 200 values unexpected" in quality["message"]
-    policy = tmp_path / "strict.toml"
-    policy.write_text('[monitor]\non_quality_fail = "retrain"\n')
-    strict = _monitor(registry, fresh, "--policy", policy, "--out", tmp_path / "strict", "--history", tmp_path / "h.sqlite")
+    quality = [c for c in report["checks"] if c["name"].startswith("quality")]
+    assert report["decision"] == "warn" and quality and all(c["status"] == "warn" for c in quality)
+    assert any("region" in c["message"] for c in quality)
+    strict_policy = tmp_path / "strict.toml"
+    strict_policy.write_text('[quality]\nmax_null_fraction = 0.01\n[monitor]\non_quality_fail = "retrain"\n')
+    strict = _monitor(
+        registry, fresh, "--policy", strict_policy, "--out", tmp_path / "strict", "--history", tmp_path / "h.sqlite"
+    )
     assert strict.exit_code == 1 and json.loads((tmp_path / "strict" / "report.json").read_text())["decision"] == "retrain"
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ("yes-no", "include 'no', 'yes' on 100% of the rows, which the production model never saw: its classes are 0, 1"),
+        ("unseen", "include 2 on 25% of the rows, which the production model never saw: its classes are 0, 1"),
+    ],
+)
+def test_labels_the_model_never_saw_are_bad_input_not_a_retrain(promoted, tmp_path, labels, expected):
+    """A labelling-pipeline bug must not start an automated retrain: exit 2, naming the column, values and classes."""
+    registry, _, _ = promoted
+    fresh = tmp_path / "labels.csv"
+    table = monitor_data(200, seed=7)
+    if labels == "yes-no":
+        table["label"] = table["label"].map({0: "no", 1: "yes"})
+    else:
+        table.loc[:49, "label"] = 2
+    table.to_csv(fresh, index=False)
+    line = _one_line(_monitor(registry, fresh, "--out", tmp_path / "out"))
+    assert "'label'" in line and expected in line, line
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+@pytest.mark.parametrize("bad", ["text", "missing"])
+def test_bad_values_in_a_numeric_column_name_the_column_not_the_model(promoted, tmp_path, bad):
+    registry, _, _ = promoted
+    fresh = tmp_path / "bad.csv"
+    table = monitor_data(200, seed=8).astype({"x1": object})
+    table.loc[:2, "x1"] = "twelve" if bad == "text" else None
+    table.to_csv(fresh, index=False)
+    line = _one_line(_monitor(registry, fresh))
+    assert "'x1'" in line and "LogisticRegression raised" not in line, line
+    assert ("holds text ('twelve' on 3 row(s))" if bad == "text" else "missing values") in line
 
 
 def test_gapgates_report_rerenders_a_monitor_report(promoted, tmp_path):

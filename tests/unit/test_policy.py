@@ -113,3 +113,19 @@ def test_policy_hash_changes_with_any_limit():
     assert policy_hash(default) == policy_hash(load_policy())
     assert policy_hash(default) != policy_hash(parse_policy({"gap": {"max_gap": 0.06}}))
     assert policy_hash(default) != policy_hash(parse_policy({"recall": {"min_per_class": 0.5}}))  # a measurement's table
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1/hook", r"must be a valid http\(s\) URL \(Invalid IPv6 URL\)"),
+        ("http://hooks.example.invalid:99999/x", r"must be a valid http\(s\) URL \(Port out of range 0-65535\)"),
+        ("https://", r"must name a host"),
+        ("ftp://hooks.example.invalid/x", r"must start with http:// or https://"),
+    ],
+)
+def test_a_webhook_url_that_cannot_be_parsed_is_refused_when_the_policy_loads(url, message):
+    """Refused now (exit 2), not at the end of a run as an internal error (exit 3)."""
+    with pytest.raises(PolicyError, match=r"\[notify\] The 'webhook_url' " + message):
+        parse_policy({"notify": {"webhook_url": url}})
+    assert parse_policy({"notify": {"webhook_url": "http://[::1]:8080/hook"}}).notify.webhook_url.endswith("/hook")
