@@ -74,6 +74,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "every epoch (one more fit per fold). Names the early-stopping point (max_iter / n_estimators).",
         ),
         click.option(
+            "--verbose",
+            is_flag=True,
+            default=None,
+            help="Show the model library's own log (XGBoost, LightGBM, CatBoost are quiet by default).",
+        ),
+        click.option(
             "--registry",
             metavar="DIR|mlflow:URI",
             help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there.",
