@@ -70,6 +70,8 @@ class Library:
         name: The library's name in messages (``"LightGBM"``).
         module: The top-level module its estimators come from (``"lightgbm"``).
         quiet: Parameters that keep its log off stdout (set unless ``--verbose``).
+        loud: Parameters that bring its log back (set with ``--verbose``): LightGBM's log level is global to its
+            native library and a model without ``verbose`` leaves it where the last one set it.
         log_params: Parameters that set its logging: one set by the user leaves :attr:`quiet` unset.
         defaults: Parameters always set unless the user set them (CatBoost writes no files).
         categorical: ``(categorical columns, all columns) -> parameters`` telling it which leading columns are
@@ -95,6 +97,7 @@ class Library:
     categorical_params: frozenset[str]
     iterations: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    loud: Mapping[str, Any] = field(default_factory=dict)
     codes_dtype: type = float
     frame_output: bool = False
     label_codes: bool = False
@@ -121,6 +124,7 @@ LIGHTGBM = Library(
     name="LightGBM",
     module="lightgbm",
     quiet={"verbose": -1},
+    loud={"verbose": 1},
     log_params=frozenset({"verbose", "verbosity"}),
     categorical=_lightgbm_categories,
     categorical_params=frozenset(
@@ -175,8 +179,8 @@ def native_defaults(estimator: Any, *, given: Iterable[str] = (), verbose: bool 
         return estimator
     given = set(given)
     params = {k: v for k, v in library.defaults.items() if k not in given}
-    if not verbose and not given & library.log_params:
-        params.update(library.quiet)
+    if not given & library.log_params:
+        params.update(library.loud if verbose else library.quiet)
     if params:
         from gapgates.data.guard import calling
 

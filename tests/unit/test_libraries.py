@@ -72,7 +72,7 @@ def test_quiet_by_default_and_verbose_keeps_the_log(library):
     quiet = native_defaults(build_model(CLASSIFIERS[library])).get_params()
     assert all(quiet[k] == v for k, v in lib.quiet.items())
     loud = native_defaults(build_model(CLASSIFIERS[library]), verbose=True).get_params()
-    assert all(loud.get(k) != v for k, v in lib.quiet.items())
+    assert all(loud.get(k) != v for k, v in lib.quiet.items()) and all(loud[k] == v for k, v in lib.loud.items())
 
 
 def test_a_log_parameter_the_user_set_is_kept():
