@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from gapgates.errors import ConfigError, UserCodeError, first_line
+from gapgates.errors import ConfigError, UserCodeError, first_line, fix
 
 if TYPE_CHECKING:  # pragma: no cover
     from gapgates.data.libraries import Library
@@ -71,9 +71,9 @@ def _load_from_file(spec: str, name: str) -> Any:
     path_text, _, attr = spec.rpartition(":")
     path = Path(path_text)
     if path.is_dir():
-        raise ConfigError(f"Model file '{path}' is a directory. Use --model path/to/file.py:NAME.")
+        raise ConfigError(f"Model file '{path}' is a directory. {_use_model_file()}.")
     if not path.is_file():
-        raise ConfigError(f"Model file '{path}' does not exist. Use --model path/to/file.py:NAME.")
+        raise ConfigError(f"Model file '{path}' does not exist. {_use_model_file()}.")
     module_name = f"_gapgates_model_{abs(hash(path.resolve()))}"
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     if loader_spec is None or loader_spec.loader is None:
@@ -92,6 +92,10 @@ def _load_from_file(spec: str, name: str) -> Any:
         raise ConfigError(f"Model file '{path}' defines no {attr!r}. Define an estimator or a zero-argument factory.")
     _pickle_by_value(module)
     return obj
+
+
+def _use_model_file() -> str:
+    return fix("Use --model path/to/file.py:NAME", "Pass {model}='path/to/file.py:NAME'")
 
 
 def _pickle_by_value(module: Any) -> None:
@@ -167,8 +171,8 @@ def resolve_model(spec: str, *, name: str | None = None) -> Any:
     if (callable(obj) and not has_fit) or inspect.isclass(obj):
         if _needs_arguments(obj):
             raise ConfigError(
-                f"Model {spec!r} cannot be built without arguments. Point --model at an estimator, a "
-                "class whose parameters all have defaults, or a zero-argument factory."
+                f"Model {spec!r} cannot be built without arguments. {fix('Point --model', 'Point {model}')} at an "
+                "estimator, a class whose parameters all have defaults, or a zero-argument factory."
             )
         with calling(name, f"the call {getattr(obj, '__name__', type(obj).__name__)}()"):
             obj = obj()
