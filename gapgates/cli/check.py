@@ -275,14 +275,19 @@ def check(ctx: click.Context, config_path: str | None, recommend: bool, **option
 @click.option("--out", default="demo-report", show_default=True, help="Directory for data and reports.")
 @click.pass_context
 def demo(ctx: click.Context, out: str) -> None:
-    """Run the gate on bundled breast-cancer data: an unbounded tree (blocked) and a scaled logistic regression."""
+    """Run the gate on bundled breast-cancer data: an unbounded tree (blocked) and a scaled logistic regression
+    (promoted into OUT/registry). Also writes OUT/fresh.csv, newly labelled rows for the monitor: with
+    --out demo-report, everything the shipped deployments (deployments/prefect.yaml, serve.py) read."""
     from gapgates.config import make_config
-    from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, write_demo_data
+    from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, REGISTERED, write_demo_data, write_fresh_batch
 
     root = Path(out)
     data = write_demo_data(root)
-    click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}\n")
+    fresh = write_fresh_batch(root)
+    click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}")
+    click.echo(f"Newly labelled rows for the monitor: {fresh}\n")
     for name, spec, params in CANDIDATES:
+        registry = {"registry": root / "registry", "promote": True} if name == REGISTERED else {}
         config = make_config(
             {
                 "data": data,
@@ -292,6 +297,8 @@ def demo(ctx: click.Context, out: str) -> None:
                 "name": name,
                 "policy": DEMO_POLICY_PATH,
                 "out": root / name,
+                "history": root / "history.sqlite",  # one history for the demo, the deployments' too
+                **registry,
             }
         )
         run_and_report(config)
