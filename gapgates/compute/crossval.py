@@ -569,9 +569,7 @@ def gap(
 
 def _library_model(estimator: Any, X: Any, y: Any) -> Any:
     """A library caller's estimator, built from a spec when it is one, checked, and encoded as the CLI encodes."""
-    from sklearn.base import clone
-
-    from gapgates.data.guard import calling, model_kind
+    from gapgates.data.guard import model_kind
     from gapgates.data.libraries import native_defaults
     from gapgates.data.model import build_model, encode_features
     from gapgates.errors import ConfigError, brief
@@ -592,9 +590,7 @@ def _library_model(estimator: Any, X: Any, y: Any) -> Any:
         )
     if not isinstance(X, pd.DataFrame):
         return estimator
-    with calling(type(estimator).__name__, "clone (get_params)"):
-        estimator = clone(estimator)
-    return encode_features(estimator, X, y if kind == "classifier" else None)
+    return encode_features(estimator, X, y if kind == "classifier" else None)  # the caller's estimator is not changed
 
 
 def _scoring_names(scoring: Scoring | None) -> list[str] | dict[str, Any] | None:

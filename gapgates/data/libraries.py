@@ -87,6 +87,9 @@ class Library:
         first_iterations: ``(model, method, X, i) -> output`` of the model's first ``i`` iterations; None when the
             model replays its iterations itself (``staged_predict``).
         fitted_iterations: ``model -> iterations it ran``; None with ``staged_predict``.
+        seed: The parameter the run's seed goes to when ``get_params()`` does not list a ``random_state`` left
+            unset (CatBoost's lists only what was set); None: scikit-learn's rule (:func:`gapgates.data.model.seed_estimator`).
+        seed_params: Parameters that seed it: one set by the user keeps its seed.
     """
 
     name: str
@@ -103,6 +106,8 @@ class Library:
     label_codes: bool = False
     first_iterations: Callable[[Any, str, Any, int], Any] | None = None
     fitted_iterations: Callable[[Any], int] | None = None
+    seed: str | None = None
+    seed_params: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"Library({self.name})"
@@ -145,6 +150,8 @@ CATBOOST = Library(
     codes_dtype=int,
     frame_output=True,
     iterations="iterations",
+    seed="random_seed",
+    seed_params=frozenset({"random_seed", "random_state"}),
 )
 
 #: The libraries gapgates handles natively; any other estimator is handled as scikit-learn's are.

@@ -247,13 +247,19 @@ def accepted_params(estimator: Any) -> tuple[set[str], bool]:
 
 
 def seed_estimator(estimator: Any, seed: int) -> Any:
-    """Set every ``random_state`` left at None (nested ones too) to ``seed``, for reproducible runs."""
+    """Set every ``random_state`` left at None (nested ones too) to ``seed``, for reproducible runs; a boosting
+    library whose ``get_params()`` lists only what was set (CatBoost) gets it as its own seed parameter unless one
+    was set (:attr:`gapgates.data.libraries.Library.seed`)."""
     from gapgates.data.guard import calling
+    from gapgates.data.libraries import library_of
 
     name = type(estimator).__name__
     with calling(name, "get_params"):
         current = estimator.get_params(deep=True)
     unset = {k: seed for k, v in current.items() if str(k).endswith("random_state") and v is None}
+    library = library_of(estimator)
+    if library is not None and library.seed is not None and not set(current) & library.seed_params:
+        unset[library.seed] = seed
     if unset:
         with calling(name, "set_params"):
             estimator.set_params(**unset)

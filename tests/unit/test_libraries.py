@@ -145,3 +145,12 @@ def test_only_xgboost_classifiers_get_label_codes():
     assert not isinstance(encode_features(xgboost.XGBClassifier(), numeric, (y == "yes").astype(int)), EncodedLabels)
     assert not isinstance(encode_features(lightgbm.LGBMClassifier(), numeric, y), EncodedLabels)
     assert not isinstance(encode_features(xgboost.XGBRegressor(), numeric, X["a"]), EncodedLabels)
+
+
+def test_catboost_gets_the_runs_seed_unless_it_has_one():
+    from gapgates.data.model import seed_estimator
+
+    assert seed_estimator(build_model("catboost.CatBoostClassifier"), 7).get_params()["random_seed"] == 7
+    own = seed_estimator(build_model("catboost.CatBoostClassifier", ["random_state=3"]), 7).get_params()
+    assert own["random_state"] == 3 and "random_seed" not in own
+    assert seed_estimator(build_model("lightgbm.LGBMClassifier"), 7).get_params()["random_state"] == 7
