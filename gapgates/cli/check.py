@@ -104,7 +104,31 @@ def resolve_check_config(config_path: str | None, **options: Any) -> Any:
     config = merge_config(config_path, options, params=params or None)
     if config.workers_note is not None:
         note(config.workers_note)
+    _note_unlisted_params(config)
     return config
+
+
+def _note_unlisted_params(config: Any) -> None:
+    """One note naming the ``--param`` names an open-ended model (XGBoost, LightGBM: ``**kwargs``) does not list:
+    accepted, but a misspelt one would be ignored by the library, quietly. Only for a dotted model path (a
+    ``file.py:NAME`` is not run for a note); a model that cannot be built is reported by the run, in its order."""
+    from gapgates.errors import GapGatesError
+
+    if not config.params or ".py:" in config.model:
+        return
+    from gapgates.data.model import resolve_model, unlisted_params
+
+    try:
+        estimator = resolve_model(config.model, name=config.model_name)
+        unlisted = unlisted_params(estimator, config.params)
+    except GapGatesError:
+        return
+    if unlisted:
+        names = ", ".join(repr(name) for name in unlisted)
+        note(
+            f"{type(estimator).__name__} does not name {names} among its parameters; it takes any name (**kwargs) and "
+            "checks it only when it fits, ignoring a misspelt one (--verbose shows its warnings). Check the spelling."
+        )
 
 
 @contextmanager

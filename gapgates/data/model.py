@@ -17,7 +17,16 @@ from gapgates.errors import ConfigError, UserCodeError, first_line, fix
 if TYPE_CHECKING:  # pragma: no cover
     from gapgates.data.libraries import Library
 
-__all__ = ["accepted_params", "build_model", "encode_features", "parse_params", "resolve_model", "seed_estimator", "text_columns"]
+__all__ = [
+    "accepted_params",
+    "build_model",
+    "encode_features",
+    "parse_params",
+    "resolve_model",
+    "seed_estimator",
+    "text_columns",
+    "unlisted_params",
+]
 
 
 def _parse_value(text: str) -> Any:
@@ -244,6 +253,25 @@ def accepted_params(estimator: Any) -> tuple[set[str], bool]:
         elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
             names.add(parameter.name)
     return names, open_ended
+
+
+def unlisted_params(estimator: Any, params: Mapping[str, Any]) -> list[str]:
+    """The given parameters an open-ended estimator (a constructor with ``**kwargs``: XGBoost, LightGBM) does not
+    name: accepted, and checked by the library only when it fits, which ignores a misspelt name with a warning
+    (hidden while the library is quiet).
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> unlisted_params(DecisionTreeClassifier(), {"max_depth": 2})
+        []
+    """
+    from gapgates.data.libraries import library_of
+
+    names, open_ended = accepted_params(estimator)
+    library = library_of(estimator)
+    if library is not None:  # the parameters gapgates itself knows the library by
+        names |= library.log_params | library.categorical_params | set(library.quiet) | set(library.defaults)
+    return [key for key in params if open_ended and key not in names]
 
 
 def seed_estimator(estimator: Any, seed: int) -> Any:
