@@ -3,9 +3,16 @@
 
     python -m gapgates.deployments.serve --config deployments/gapgates.toml --cron "0 3 * * *"
 
+This is the alternative to ``deployments/prefect.yaml`` with a worker, not an addition: it registers the same
+deployments under the same names (``retrain-and-gate/scheduled-retrain``, ``monitor-production/production-monitor``,
+``stakeholder-digest/weekly-digest``: :data:`NAMES`), so running both leaves one deployment per name (the one
+registered last, which its own process or worker runs) and one automation per retrain deployment: Prefect replaces
+the automations a deployment owns when it is registered again. Another ``--name`` is another deployment, with its own
+automation: both would retrain on one event.
+
 The retrain deployment also carries a deployment trigger: a ``gapgates.monitor.retrain`` event about
 its model (emitted by the ``monitor-production`` flow) starts a run. With ``--fresh`` the same process
-serves ``monitor-production/<name>-monitor`` on ``--monitor-cron``, monitoring the production model
+serves ``monitor-production/production-monitor`` (``--monitor-name``) on ``--monitor-cron``, monitoring the production model
 on the newly labelled rows of that file: the whole loop from one process.
 
 The digest reads the history, registry and policy of the same ``gapgates.toml`` and writes into ``digest/`` beside
@@ -13,7 +20,7 @@ its reports (:func:`digest_parameters`: the same parameters as prefect.yaml's ``
 
 Trigger a run now (another shell, same ``PREFECT_API_URL``)::
 
-    prefect deployment run retrain-and-gate/nightly-retrain
+    prefect deployment run retrain-and-gate/scheduled-retrain
     prefect deployment run stakeholder-digest/weekly-digest
 """
 
@@ -29,6 +36,9 @@ DEFAULT_MONITOR_CRON = "0 6 * * *"
 
 #: The digest's schedule: Mondays 07:00 UTC, after the nightly run.
 DIGEST_CRON = "0 7 * * 1"
+
+#: The deployments' names, by flow: prefect.yaml's, so that either set-up registers the same deployments.
+NAMES = {"retrain": "scheduled-retrain", "monitor": "production-monitor", "digest": "weekly-digest"}
 
 
 def digest_parameters(config_path: str | Path) -> dict[str, Any] | None:
@@ -64,16 +74,17 @@ def main(argv: list[str] | None = None) -> None:
     """Parse the options and serve until interrupted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="deployments/gapgates.toml", help="gapgates.toml the runs use.")
-    parser.add_argument("--name", default="nightly-retrain", help="Deployment name.")
+    parser.add_argument("--name", default=NAMES["retrain"], help="Name of the retrain deployment (prefect.yaml's).")
     parser.add_argument("--cron", default=DEFAULT_CRON, help=f"Cron schedule (default {DEFAULT_CRON!r}, UTC).")
     parser.add_argument("--fresh", help="Newly labelled rows: also serve the monitor-production deployment on them.")
+    parser.add_argument("--monitor-name", default=NAMES["monitor"], help="Name of the monitor deployment (prefect.yaml's).")
     parser.add_argument(
         "--monitor-cron",
         default=DEFAULT_MONITOR_CRON,
         help=f"Cron schedule of the monitor (default {DEFAULT_MONITOR_CRON!r}, UTC).",
     )
 
-    parser.add_argument("--digest-name", default="weekly-digest", help="Name of the digest deployment.")
+    parser.add_argument("--digest-name", default=NAMES["digest"], help="Name of the digest deployment (prefect.yaml's).")
     parser.add_argument("--digest-cron", default=DIGEST_CRON, help=f"The digest's cron (default {DIGEST_CRON!r}, UTC).")
     parser.add_argument("--no-digest", action="store_true", help="Serve the retrain flow only.")
     args = parser.parse_args(argv)
@@ -112,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.fresh is not None:
         deployments.append(
             monitor_production.to_deployment(
-                name=f"{args.name}-monitor",
+                name=args.monitor_name,
                 cron=args.monitor_cron,
                 parameters={"config_path": str(config.resolve()), "fresh": str(Path(args.fresh).resolve())},
                 tags=["gapgates"],

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gapgates.flows.retrain import gate_config
+from gapgates.flows.retrain import gate_config, refused
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
@@ -119,8 +119,7 @@ def monitor_production(
         target = out if out is not None else (None if config.out is None else str(Path(config.out) / "monitor"))
         report = monitor_task(config, fresh, target)
     except GapGatesError as err:
-        logger.error("gapgates: error: %s", err)
-        return Failed(message=f"gapgates: error: {err}", data=err)
+        return refused(err)
     event = emit_retrain(report)
     logger.info(
         "monitor %s %s: %s%s",

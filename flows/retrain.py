@@ -37,7 +37,15 @@ from gapgates.judge.checks import Outcome
 from gapgates.pipeline.definition import Step
 from gapgates.report.build import build_report
 
-__all__ = ["DeploymentRunBlocked", "blocked_message", "final_report", "gate_config", "retrain_and_gate"]
+__all__ = [
+    "DeploymentRunBlocked",
+    "DeploymentRunRefused",
+    "blocked_message",
+    "final_report",
+    "gate_config",
+    "refused",
+    "retrain_and_gate",
+]
 
 
 def gate_config(config_path: str | None = None, options: dict[str, Any] | None = None) -> CheckConfig:
@@ -80,11 +88,38 @@ class DeploymentRunBlocked(RunBlocked, Abort):
     """
 
 
+class DeploymentRunRefused(GapGatesError, Abort):
+    """Bad input of a run a worker or ``serve`` started, as Prefect's ``Abort`` signal (see
+    :class:`DeploymentRunBlocked`): the run ends Failed with the one-line error as its message, and the engine
+    process ends cleanly instead of logging the error again with two tracebacks. Still a
+    :class:`~gapgates.errors.GapGatesError` for clients; :attr:`kind` names the original error's type.
+    """
+
+    def __init__(self, message: str, kind: str = "GapGatesError") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (str(self), self.kind)
+
+
+def _deployed() -> bool:
+    """Whether this flow run belongs to a deployment (a worker or ``serve`` started it)."""
+    context = FlowRunContext.get()
+    return context is not None and context.flow_run is not None and context.flow_run.deployment_id is not None
+
+
 def _blocked(message: str, report: dict[str, Any]) -> RunBlocked:
     """The blocked run's result: a :class:`DeploymentRunBlocked` in a deployment's run, else :class:`RunBlocked`."""
-    context = FlowRunContext.get()
-    deployed = context is not None and context.flow_run is not None and context.flow_run.deployment_id is not None
-    return (DeploymentRunBlocked if deployed else RunBlocked)(message, report)
+    return (DeploymentRunBlocked if _deployed() else RunBlocked)(message, report)
+
+
+def refused(err: GapGatesError) -> State:
+    """The Failed state of a run refused for bad input: the one-line error as its message (logged once), and as its
+    result the error itself, or :class:`DeploymentRunRefused` in a deployment's run."""
+    get_run_logger().error("gapgates: error: %s", err)
+    data = DeploymentRunRefused(str(err), type(err).__name__) if _deployed() else err
+    return Failed(message=f"gapgates: error: {err}", data=data)
 
 
 @contextmanager
@@ -134,13 +169,11 @@ def retrain_and_gate(config_path: str | None = None, options: dict[str, Any] | N
         The report (Completed) when the gate passed; a Failed state otherwise, whose result is
         :class:`~gapgates.errors.RunBlocked` (with the report) or the one-line input error.
     """
-    logger = get_run_logger()
     try:
         asked = {**(options or {}), "recommend": True} if recommend else options
         state = run_gate(gate_config(config_path, asked), call=_call, transaction=_prefect_transaction)
     except GapGatesError as err:
-        logger.error("gapgates: error: %s", err)
-        return Failed(message=f"gapgates: error: {err}", data=err)
+        return refused(err)
     if state.passed:
         return state.report
     message = blocked_message(_blocked_reasons(state))

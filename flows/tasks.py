@@ -142,7 +142,7 @@ def _production(config: CheckConfig) -> str | None:
 
 #: Config keys that cannot change any cached result: where reports go, how many workers fit (same numbers), and
 #: whether a recommendation follows a block (its own step, never cached).
-NOT_DECIDING = frozenset({"out", "n_jobs", "dask", "max_fits", "recommend"})
+NOT_DECIDING = frozenset({"out", "n_jobs", "dask", "max_fits", "recommend", "verbose"})
 
 
 def run_key(prep: Prepared) -> str:

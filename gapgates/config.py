@@ -120,6 +120,8 @@ class CheckConfig(BaseModel):
         recommend: After a block for overfit or underfit, run the model's default capacity sweep and (overfit,
             iterative models) re-check the training curve's early-stopping settings; the verified recommendation
             goes into the report before it is published (``gapgates check --recommend``).
+        verbose: Keep the boosting libraries' own log (LightGBM's ``[LightGBM] [Info]`` lines, CatBoost's
+            iterations...), which gapgates turns off by default (:func:`gapgates.data.libraries.native_defaults`).
         registry: Model registry: a directory, or ``mlflow:<tracking uri>`` for MLflow's
             registry (``mlflow:sqlite:///mlflow.db``). The candidate is compared with its
             production model and registered there.
@@ -153,6 +155,7 @@ class CheckConfig(BaseModel):
     learning_curve: bool = False
     training_curve: bool = False
     recommend: bool = False
+    verbose: bool = False
     registry: str | None = None
     promote: bool = False
     alias: str | None = Field(default=None, min_length=1)

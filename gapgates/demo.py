@@ -1,6 +1,9 @@
 """The bundled demo: scikit-learn's breast-cancer data, two candidates, one policy.
 
-Everything is offline: the data ships with scikit-learn.
+Everything is offline: the data ships with scikit-learn. The demo also leaves what the shipped deployments
+(``deployments/prefect.yaml``, ``deployments/serve.py`` on ``deployments/gapgates.toml``) read: the
+promoted ``scaled-logreg`` in ``registry/`` (:data:`REGISTERED`), the run history, and a batch of newly
+labelled rows for the monitor (:func:`write_fresh_batch`).
 """
 
 from __future__ import annotations
@@ -8,7 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CANDIDATES", "DEMO_POLICY_PATH", "scaled_logistic_regression", "write_demo_data"]
+__all__ = [
+    "CANDIDATES",
+    "DEMO_POLICY_PATH",
+    "FRESH_ROWS",
+    "REGISTERED",
+    "scaled_logistic_regression",
+    "write_demo_data",
+    "write_fresh_batch",
+]
 
 DEMO_POLICY_PATH = Path(__file__).with_name("policies") / "demo.toml"
 
@@ -17,6 +28,13 @@ CANDIDATES: list[tuple[str, str, dict[str, Any]]] = [
     ("unbounded-tree", "sklearn.tree.DecisionTreeClassifier", {}),
     ("scaled-logreg", "gapgates.demo.scaled_logistic_regression", {}),
 ]
+
+
+#: The candidate the demo registers and promotes in ``<out>/registry`` (deployments/gapgates.toml's model and registry).
+REGISTERED = "scaled-logreg"
+
+#: Rows in the demo's batch of newly labelled rows (``fresh.csv``).
+FRESH_ROWS = 150
 
 
 def scaled_logistic_regression() -> Any:
@@ -41,4 +59,26 @@ def write_demo_data(out: str | Path) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     path = out / "breast_cancer.csv"
     frame.to_csv(path, index=False)
+    return path
+
+
+def write_fresh_batch(out: str | Path, *, rows: int = FRESH_ROWS, seed: int = 1) -> Path:
+    """Write the demo's batch of newly labelled rows, ``fresh.csv``, which the ``production-monitor`` deployment
+    scores production on: ``rows`` rows drawn (seeded) from the same breast-cancer data, standing in for what a
+    labelling pipeline delivers.
+
+    Args:
+        out: The directory (created when missing).
+        rows: How many rows.
+        seed: The draw's seed.
+
+    Returns:
+        The file's path.
+    """
+    from sklearn.datasets import load_breast_cancer
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "fresh.csv"
+    load_breast_cancer(as_frame=True).frame.sample(rows, random_state=seed).to_csv(path, index=False)
     return path

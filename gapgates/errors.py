@@ -9,12 +9,17 @@ Configuration errors also derive from :class:`ValueError`, as scikit-learn's
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.checks import Decision
 
 __all__ = [
+    "COMMAND_LINE",
     "ConfigError",
     "DataError",
     "GapGatesError",
@@ -28,7 +33,9 @@ __all__ = [
     "UserCodeError",
     "brief",
     "first_line",
+    "fix",
     "require",
+    "spelled",
     "storage_error",
 ]
 
@@ -153,3 +160,53 @@ def first_line(err: BaseException) -> str:
         text = ""
     lines = text[: MAX_MESSAGE_CHARS * 4].strip().splitlines()
     return brief(lines[0]) if lines else type(err).__name__
+
+
+#: The command line's spelling: the fixes a message names are its flags (``--folds``).
+COMMAND_LINE: Mapping[str, str] = MappingProxyType({})
+#: How the caller names the inputs a fix names: :data:`COMMAND_LINE`, or ``{input: argument}`` of the function
+#: called (unlisted inputs keep their name, as in :class:`gapgates.config.CheckConfig` and ``gapgates.toml``).
+_SPELLING: ContextVar[Mapping[str, str] | None] = ContextVar("gapgates_spelling", default=None)
+
+
+@contextmanager
+def spelled(arguments: Mapping[str, str]) -> Iterator[None]:
+    """Name the inputs in the fixes of messages raised inside as the caller does (:func:`fix`).
+
+    Args:
+        arguments: :data:`COMMAND_LINE`, or ``{input: argument}`` (``{"folds": "n_splits"}`` for ``gapgates.gap``).
+    """
+    token = _SPELLING.set(arguments)
+    try:
+        yield
+    finally:
+        _SPELLING.reset(token)
+
+
+def fix(command_line: str, python: str) -> str:
+    """The fix a message names, as its caller spells it.
+
+    Args:
+        command_line: The fix on the command line (``"Use fewer --folds"``).
+        python: The fix for a Python caller, each ``{input}`` standing for the argument that sets it
+            (``"Pass fewer folds as {folds}"``).
+
+    Returns:
+        ``command_line`` under :data:`COMMAND_LINE`; else ``python`` with the caller's argument names.
+
+    Example:
+        >>> with spelled({"folds": "n_splits"}):
+        ...     fix("Use fewer --folds", "Pass fewer folds as {folds}")
+        'Pass fewer folds as n_splits'
+        >>> fix("Use fewer --folds", "Pass fewer folds as {folds}")
+        'Pass fewer folds as folds'
+    """
+    arguments = _SPELLING.get()
+    if arguments is COMMAND_LINE:
+        return command_line
+
+    class _Names(dict[str, str]):
+        def __missing__(self, key: str) -> str:
+            return key
+
+    return python.format_map(_Names(arguments or {}))

@@ -74,6 +74,12 @@ def check_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "every epoch (one more fit per fold). Names the early-stopping point (max_iter / n_estimators).",
         ),
         click.option(
+            "--verbose",
+            is_flag=True,
+            default=None,
+            help="Show the model library's own log (XGBoost, LightGBM, CatBoost are quiet by default).",
+        ),
+        click.option(
             "--registry",
             metavar="DIR|mlflow:URI",
             help="Model registry (a directory, or mlflow:<tracking uri>): compare with production, register there.",
@@ -98,7 +104,31 @@ def resolve_check_config(config_path: str | None, **options: Any) -> Any:
     config = merge_config(config_path, options, params=params or None)
     if config.workers_note is not None:
         note(config.workers_note)
+    _note_unlisted_params(config)
     return config
+
+
+def _note_unlisted_params(config: Any) -> None:
+    """One note naming the ``--param`` names an open-ended model (XGBoost, LightGBM: ``**kwargs``) does not list:
+    accepted, but a misspelt one would be ignored by the library, quietly. Only for a dotted model path (a
+    ``file.py:NAME`` is not run for a note); a model that cannot be built is reported by the run, in its order."""
+    from gapgates.errors import GapGatesError
+
+    if not config.params or ".py:" in config.model:
+        return
+    from gapgates.data.model import resolve_model, unlisted_params
+
+    try:
+        estimator = resolve_model(config.model, name=config.model_name)
+        unlisted = unlisted_params(estimator, config.params)
+    except GapGatesError:
+        return
+    if unlisted:
+        names = ", ".join(repr(name) for name in unlisted)
+        note(
+            f"{type(estimator).__name__} does not name {names} among its parameters; it takes any name (**kwargs) and "
+            "checks it only when it fits, ignoring a misspelt one (--verbose shows its warnings). Check the spelling."
+        )
 
 
 @contextmanager
@@ -269,14 +299,19 @@ def check(ctx: click.Context, config_path: str | None, recommend: bool, **option
 @click.option("--out", default="demo-report", show_default=True, help="Directory for data and reports.")
 @click.pass_context
 def demo(ctx: click.Context, out: str) -> None:
-    """Run the gate on bundled breast-cancer data: an unbounded tree (blocked) and a scaled logistic regression."""
+    """Run the gate on bundled breast-cancer data: an unbounded tree (blocked) and a scaled logistic regression
+    (promoted into OUT/registry). Also writes OUT/fresh.csv, newly labelled rows for the monitor: with
+    --out demo-report, everything the shipped deployments (deployments/prefect.yaml, serve.py) read."""
     from gapgates.config import make_config
-    from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, write_demo_data
+    from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, REGISTERED, write_demo_data, write_fresh_batch
 
     root = Path(out)
     data = write_demo_data(root)
-    click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}\n")
+    fresh = write_fresh_batch(root)
+    click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}")
+    click.echo(f"Newly labelled rows for the monitor: {fresh}\n")
     for name, spec, params in CANDIDATES:
+        registry = {"registry": root / "registry", "promote": True} if name == REGISTERED else {}
         config = make_config(
             {
                 "data": data,
@@ -286,6 +321,8 @@ def demo(ctx: click.Context, out: str) -> None:
                 "name": name,
                 "policy": DEMO_POLICY_PATH,
                 "out": root / name,
+                "history": root / "history.sqlite",  # one history for the demo, the deployments' too
+                **registry,
             }
         )
         run_and_report(config)

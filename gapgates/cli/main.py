@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 import click
 
-from gapgates.errors import GapGatesError, brief
+from gapgates.errors import COMMAND_LINE, GapGatesError, brief, spelled
 
 __all__ = [
     "EXIT_BLOCK",
@@ -140,7 +140,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         debug = bool(ctx.params.get("debug"))
         try:
-            with _library_warnings(shown=debug):
+            with spelled(COMMAND_LINE), _library_warnings(shown=debug):
                 value = super().invoke(ctx)
         except click.exceptions.Exit:  # --help, --version, and the exits the commands chose
             raise

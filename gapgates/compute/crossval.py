@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "MetricGap",
     "Straddle",
     "gap",
+    "measure_gap",
     "merge_gaps",
     "renewed_thread_limits",
     "summarize_folds",
@@ -485,12 +486,18 @@ def merge_gaps(first: GapResult, more: GapResult) -> GapResult:
     )
 
 
+#: How :func:`gap` names the inputs the fixes of its messages name (:func:`gapgates.errors.fix`).
+GAP_ARGUMENTS = {"folds": "n_splits", "repeats": "n_repeats", "group": "groups", "metrics": "scoring", "model": "estimator"}
+
+Scoring = str | Sequence[str] | Mapping[str, Any]
+
+
 def gap(
     estimator: Any,
     X: pd.DataFrame,
     y: pd.Series,
     *,
-    scoring: Sequence[str] | None = None,
+    scoring: Scoring | None = None,
     splits: Splits | None = None,
     groups: pd.Series | None = None,
     n_splits: int = 5,
@@ -500,14 +507,22 @@ def gap(
     n_jobs: int | None = None,
     progress: ProgressCallback | None = None,
 ) -> GapResult:
-    """Measure train − test per metric and fold in one cross-validation pass.
+    """Measure train − test per metric and fold in one cross-validation pass: the library's front door.
+
+    It takes what ``gapgates check`` takes: an estimator or a model spec (a dotted class path such as
+    ``"sklearn.tree.DecisionTreeClassifier"``, or ``"path/to/file.py:NAME"``), and a table with text columns,
+    encoded inside each fold as the CLI encodes them (one-hot; a boosting library's categories; an XGBoost
+    classifier's text or boolean labels as codes, answering with the labels: :func:`gapgates.data.model.encode_features`).
+    ``scoring`` is one scikit-learn scoring name, a list of them, or a ``{name: scoring name or scorer}`` dict, as
+    scikit-learn's ``cross_validate`` takes it. Errors name this function's arguments (``n_splits``, ``scoring``).
 
     Args:
-        estimator: Any scikit-learn estimator or Pipeline (cloned, never fitted in place).
-        X: Features; rows are identified by position.
+        estimator: Any scikit-learn estimator or Pipeline (cloned, never fitted in place), or a model spec string
+            (a boosting library's model built from one is quiet, as in the CLI).
+        X: Features (a DataFrame); rows are identified by position.
         y: Target.
-        scoring: sklearn scoring names; the first is primary. Default ``accuracy``
-            for classifiers, ``r2`` for regressors.
+        scoring: A scoring name, a list of names (the first is primary), or ``{name: name or scorer}``. Default
+            ``accuracy`` for classifiers, ``r2`` for regressors.
         splits: Precomputed folds (see :func:`gapgates.splits.make_splits`); when None
             they are made from ``n_splits``, ``n_repeats``, ``seed`` and ``groups``.
         groups: Group labels for ``GroupKFold``.
@@ -522,13 +537,114 @@ def gap(
         The per-metric gaps and the pass's fold models and out-of-fold predictions.
 
     Raises:
+        ConfigError: On an estimator that is neither an estimator nor a model spec, an unknown metric, or one the
+            estimator cannot serve.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> result = gap("sklearn.tree.DecisionTreeClassifier", X, y, scoring="accuracy")
+        >>> result.primary.train_mean
+        1.0
+    """
+    from gapgates.errors import spelled
+
+    with spelled(GAP_ARGUMENTS):
+        model = _library_model(estimator, X, y)
+        return measure_gap(
+            model,
+            X,
+            y,
+            scoring=_scoring_names(scoring),
+            splits=splits,
+            groups=groups,
+            n_splits=n_splits,
+            n_repeats=n_repeats,
+            seed=seed,
+            confidence=confidence,
+            n_jobs=n_jobs,
+            progress=progress,
+        )
+
+
+def _library_model(estimator: Any, X: Any, y: Any) -> Any:
+    """A library caller's estimator, built from a spec when it is one, checked, and encoded as the CLI encodes."""
+    from gapgates.data.guard import model_kind
+    from gapgates.data.libraries import native_defaults
+    from gapgates.data.model import build_model, encode_features
+    from gapgates.errors import ConfigError, brief
+
+    if isinstance(estimator, str):
+        estimator = native_defaults(build_model(estimator))
+    elif isinstance(estimator, type) or not all(hasattr(estimator, m) for m in ("fit", "get_params", "set_params")):
+        raise ConfigError(
+            "The estimator must be a scikit-learn estimator (an object with fit, get_params and set_params; "
+            f"an instance, not a class) or a model spec such as 'sklearn.tree.DecisionTreeClassifier'. Got "
+            f"{brief(repr(estimator), 80)}."
+        )
+    kind = model_kind(estimator)
+    if kind is None:
+        raise ConfigError(
+            f"The estimator {type(estimator).__name__} does not say whether it is a classifier or a regressor. "
+            "Inherit sklearn.base.ClassifierMixin or RegressorMixin before BaseEstimator (or set _estimator_type)."
+        )
+    if not isinstance(X, pd.DataFrame):
+        return estimator
+    return encode_features(estimator, X, y if kind == "classifier" else None)  # the caller's estimator is not changed
+
+
+def _scoring_names(scoring: Scoring | None) -> list[str] | dict[str, Any] | None:
+    """``scoring`` as scikit-learn takes it: a name, a list of names, or ``{name: name or scorer}``."""
+    from gapgates.errors import ConfigError
+
+    if scoring is None or isinstance(scoring, dict):
+        return scoring
+    if isinstance(scoring, str):
+        return [scoring]
+    if isinstance(scoring, Mapping):
+        return dict(scoring)
+    if callable(scoring):
+        raise ConfigError("A scorer passed alone has no name for the report. Pass scoring={'name': scorer}, or a scoring name.")
+    return list(scoring)
+
+
+def measure_gap(
+    estimator: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    scoring: Sequence[str] | Mapping[str, Any] | None = None,
+    splits: Splits | None = None,
+    groups: pd.Series | None = None,
+    n_splits: int = 5,
+    n_repeats: int = 1,
+    seed: int = 0,
+    confidence: float = 0.95,
+    n_jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> GapResult:
+    """Measure train − test per metric and fold in one cross-validation pass, on an estimator ready for the data
+    (the pipeline's, encoded and guarded; :func:`gap` prepares a library caller's).
+
+    Args:
+        estimator: Any scikit-learn estimator or Pipeline, ready for ``X`` and ``y`` (cloned, never fitted in place).
+        X: Features; rows are identified by position.
+        y: Target.
+        scoring: sklearn scoring names, or ``{name: scoring name or scorer}``; the first is primary (default as
+            :func:`gap`'s).
+        splits, groups, n_splits, n_repeats, seed, confidence, n_jobs, progress: As :func:`gap` takes them.
+
+    Returns:
+        The per-metric gaps and the pass's fold models and out-of-fold predictions.
+
+    Raises:
         ConfigError: On an unknown metric or one the estimator cannot serve.
 
     Example:
         >>> from sklearn.datasets import load_iris
         >>> from sklearn.tree import DecisionTreeClassifier
         >>> X, y = load_iris(return_X_y=True, as_frame=True)
-        >>> result = gap(DecisionTreeClassifier(random_state=0), X, y)
+        >>> result = measure_gap(DecisionTreeClassifier(random_state=0), X, y)
         >>> result.primary.train_mean
         1.0
     """
@@ -536,8 +652,8 @@ def gap(
     from sklearn.model_selection import cross_validate
 
     classification = is_classifier(estimator)
-    names = list(scoring) if scoring else default_metrics(classification=classification)
-    scorers = resolve_scoring(names, estimator)
+    scorers = resolve_scoring(scoring if scoring else default_metrics(classification=classification), estimator)
+    names = list(scorers)
     if splits is None:
         splits = make_splits(
             X, y, classification=classification, n_splits=n_splits, n_repeats=n_repeats, seed=seed, groups=groups

@@ -78,6 +78,9 @@ CAPACITY_DECREASING = frozenset(
 DEFAULT_SWEEPS: tuple[tuple[str, str, str], ...] = (
     ("HistGradientBoosting", "max_iter", "10,25,50,100,200,400"),
     ("GradientBoosting", "n_estimators", "10,25,50,100,200,400"),
+    ("XGB", "n_estimators", "10,25,50,100,200,400"),  # XGBClassifier, XGBRegressor
+    ("LGBM", "n_estimators", "10,25,50,100,200,400"),  # LGBMClassifier, LGBMRegressor
+    ("CatBoost", "iterations", "10,25,50,100,200,400"),  # its get_params() lists only what was set
     ("Tree", "max_depth", "1..12"),  # DecisionTree*, ExtraTree*
     ("Forest", "max_depth", "1..12"),  # RandomForest*
     ("KNeighbors", "n_neighbors", "1,3,5,9,15,25,35,51"),
@@ -211,9 +214,11 @@ def default_sweep(estimator: Any) -> SweepSpec | None:
         >>> default_sweep(DecisionTreeClassifier()).param
         'max_depth'
     """
+    from gapgates.data.model import accepted_params
+
     name = type(estimator).__name__
     try:
-        params = estimator.get_params(deep=False)
+        params, _ = accepted_params(estimator)  # the constructor's names too (CatBoost's get_params() is empty)
     except Exception:  # not a scikit-learn estimator: no default
         return None
     for fragment, param, values in DEFAULT_SWEEPS:

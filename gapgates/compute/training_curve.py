@@ -15,6 +15,12 @@ cannot replay its epochs: each fold's model is trained again from scratch with `
 a time up to the epochs its fold model ran (``n_iter_``), and scored after each: **one extra fit per fold**,
 epoch by epoch (``partial_fit`` does not stop on ``tol``, so the curve shows every epoch).
 
+XGBoost's and LightGBM's models have no staged predictions, but predict with their first ``i`` iterations
+(``iteration_range``, ``num_iteration``: :attr:`gapgates.data.libraries.Library.first_iterations`); they are replayed
+that way, at the scored iterations only, also with **no extra fit** (CatBoost has ``staged_predict``). An XGBoost
+classifier fitted on label codes (:class:`gapgates.data.labels.EncodedLabels`) answers with the labels at each
+iteration too.
+
 A model that can do neither is skipped with the reason (the section says why), so a pipeline can always
 ask for the curve.
 """
@@ -179,9 +185,48 @@ def stopping_point(iterations: Sequence[int], test: Sequence[Sequence[float]]) -
 
 
 def iteration_param(estimator: Any) -> str | None:
-    """The parameter that sets an iterative model's number of iterations (``max_iter`` or ``n_estimators``)."""
-    params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+    """The parameter that sets an iterative model's number of iterations (``max_iter``, ``n_estimators``; a boosting
+    library's own: CatBoost's ``iterations``)."""
+    from gapgates.data.libraries import library_of
+
+    model = _iterating(estimator)
+    library = library_of(model)
+    if library is not None:
+        return library.iterations
+    params = model.get_params(deep=False) if hasattr(model, "get_params") else {}
     return next((p for p in ("max_iter", "n_estimators") if p in params), None)
+
+
+def _iterating(model: Any) -> Any:
+    """The model that iterates: the classifier inside a label wrapper, else the model itself."""
+    from gapgates.data.labels import EncodedLabels
+
+    if isinstance(model, EncodedLabels):
+        return model.estimator_ if hasattr(model, "estimator_") else model.estimator
+    return model
+
+
+def _first_iterations(model: Any) -> Any:
+    """How a fitted boosting library's model predicts with its first ``i`` iterations, or None."""
+    from gapgates.data.libraries import library_of
+
+    library = library_of(_iterating(model))
+    return None if library is None else library.first_iterations
+
+
+def _replays(model: Any) -> bool:
+    """Whether a fitted model's iterations can be replayed without a fit (staged predictions, or a library's)."""
+    return hasattr(model, "staged_predict") or _first_iterations(model) is not None
+
+
+def _fitted_iterations(model: Any, X: Any) -> int:
+    """The iterations a fitted model ran."""
+    from gapgates.data.libraries import library_of
+
+    library = library_of(_iterating(model))
+    if library is not None and library.fitted_iterations is not None:
+        return library.fitted_iterations(_iterating(model))
+    return sum(1 for _ in model.staged_predict(_rows(X, [0])))
 
 
 def replays_epochs(estimator: Any) -> bool:
@@ -238,18 +283,32 @@ def _served(model: Any, scorer: Any) -> list[str]:
     """The response methods to replay for a scorer: the first of those it asks for (``_response_method``:
     ``predict`` for accuracy, ``decision_function`` then ``predict_proba`` for roc_auc) that the model stages, as
     scikit-learn picks one on a fitted model; every staged method for a scorer that does not say."""
-    staged = [name for name, method in STAGED.items() if hasattr(model, method)]
+    if _first_iterations(model) is not None:  # a library's model replays any method it has
+        staged = [name for name in STAGED if hasattr(_iterating(model), name)]
+    else:
+        staged = [name for name, method in STAGED.items() if hasattr(model, method)]
     asked = getattr(scorer, "_response_method", None)
     candidates = (asked,) if isinstance(asked, str) else tuple(asked or ())
     chosen = next((name for name in candidates if name in staged), None)
     return staged if chosen is None else [chosen]
 
 
-def _stages(model: Any, X: Any, methods: Sequence[str]) -> Iterator[dict[str, Any]]:
-    """Each iteration's outputs of the given response methods, replayed in lockstep by their staged methods."""
+def _stages(model: Any, X: Any, methods: Sequence[str], keep: set[int]) -> Iterator[dict[str, Any]]:
+    """The outputs of the given response methods at each kept iteration (0-based), in order: replayed in lockstep by
+    their staged methods, or predicted with the first ``i + 1`` iterations of a boosting library's model."""
+    first = _first_iterations(model)
+    if first is not None:
+        inner = _iterating(model)
+        for i in sorted(keep):
+            outputs = {name: first(inner, name, X, i + 1) for name in methods}
+            if "predict" in outputs and inner is not model:  # a classifier fitted on label codes: the labels
+                outputs["predict"] = model.decode(outputs["predict"])
+            yield outputs
+        return
     replays = {name: getattr(model, STAGED[name])(X) for name in methods}
-    for outputs in zip(*replays.values()):
-        yield dict(zip(replays, outputs))
+    for i, stage in enumerate(zip(*replays.values())):
+        if i in keep:
+            yield dict(zip(replays, stage))
 
 
 def _rows(X: Any, rows: Any) -> Any:
@@ -260,8 +319,8 @@ def _rows(X: Any, rows: Any) -> Any:
 def _scored(model: Any, X: Any, y: pd.Series, scorer: Any, keep: set[int]) -> list[float]:
     """The scorer's score at each kept iteration (0-based) of the model's staged outputs (only the response method
     the scorer reads is replayed: :func:`_served`)."""
-    stages = _stages(model, X, _served(model, scorer))
-    return [float(scorer(_Stage(model, outputs), X, y)) for i, outputs in enumerate(stages) if i in keep]
+    stages = _stages(model, X, _served(model, scorer), keep)
+    return [float(scorer(_Stage(model, outputs), X, y)) for outputs in stages]
 
 
 def _skip(metric: str, reason: str) -> TrainingCurve:
@@ -365,14 +424,14 @@ def training_curve(cv: CrossValidation, X: pd.DataFrame, y: pd.Series, *, metric
         hasattr(m, "partial_fit") and hasattr(m, "n_iter_") and not hasattr(m, "staged_predict") for m, _ in models
     ):
         return _epoch_curve(models, cv, y, metric=metric)
-    if not models or not all(hasattr(m, "staged_predict") for m, _ in models):
+    if not models or not all(_replays(m) for m, _ in models):
         return _skip(
             metric,
             f"{name} has neither staged predictions (staged_predict) nor epochs (partial_fit): "
             "training curves cover boosting models (HistGradientBoosting*, GradientBoosting*, "
-            "AdaBoost*) and models trained by epochs (MLP* with sgd or adam, SGD*).",
+            "AdaBoost*, XGBoost, LightGBM, CatBoost) and models trained by epochs (MLP* with sgd or adam, SGD*).",
         )
-    lengths = [sum(1 for _ in model.staged_predict(_rows(Xt, [0]))) for model, Xt in models]
+    lengths = [_fitted_iterations(model, Xt) for model, Xt in models]
     fitted = min(lengths)  # folds may stop at different iterations (early stopping): the common ones
     keep = _kept(fitted)
     scorer = get_scorer(metric)

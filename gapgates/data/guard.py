@@ -35,7 +35,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from gapgates.errors import GapGatesError, UserCodeError, brief, first_line
+from gapgates.errors import GapGatesError, UserCodeError, brief, first_line, fix
 
 __all__ = [
     "PROBA_TOLERANCE",
@@ -108,7 +108,8 @@ def user_code_error(model: str, step: str, where: str, err: BaseException) -> Us
         )
     if isinstance(err, MemoryError):
         return UserCodeError(
-            f"The model {model} ran out of memory (MemoryError) in {place}. Use a smaller model or fewer --n-jobs."
+            f"The model {model} ran out of memory (MemoryError) in {place}. "
+            f"Use a smaller model or {fix('fewer --n-jobs', 'a smaller {n_jobs}')}."
         )
     detail = first_line(err)
     said = "" if detail == type(err).__name__ else f": {detail.rstrip('.')}"

@@ -8,13 +8,25 @@ import inspect
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from gapgates.errors import ConfigError, UserCodeError, first_line
+from gapgates.errors import ConfigError, UserCodeError, first_line, fix
 
-__all__ = ["build_model", "encode_features", "parse_params", "resolve_model", "seed_estimator"]
+if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.data.libraries import Library
+
+__all__ = [
+    "accepted_params",
+    "build_model",
+    "encode_features",
+    "parse_params",
+    "resolve_model",
+    "seed_estimator",
+    "text_columns",
+    "unlisted_params",
+]
 
 
 def _parse_value(text: str) -> Any:
@@ -68,9 +80,9 @@ def _load_from_file(spec: str, name: str) -> Any:
     path_text, _, attr = spec.rpartition(":")
     path = Path(path_text)
     if path.is_dir():
-        raise ConfigError(f"Model file '{path}' is a directory. Use --model path/to/file.py:NAME.")
+        raise ConfigError(f"Model file '{path}' is a directory. {_use_model_file()}.")
     if not path.is_file():
-        raise ConfigError(f"Model file '{path}' does not exist. Use --model path/to/file.py:NAME.")
+        raise ConfigError(f"Model file '{path}' does not exist. {_use_model_file()}.")
     module_name = f"_gapgates_model_{abs(hash(path.resolve()))}"
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     if loader_spec is None or loader_spec.loader is None:
@@ -89,6 +101,10 @@ def _load_from_file(spec: str, name: str) -> Any:
         raise ConfigError(f"Model file '{path}' defines no {attr!r}. Define an estimator or a zero-argument factory.")
     _pickle_by_value(module)
     return obj
+
+
+def _use_model_file() -> str:
+    return fix("Use --model path/to/file.py:NAME", "Pass {model}='path/to/file.py:NAME'")
 
 
 def _pickle_by_value(module: Any) -> None:
@@ -164,8 +180,8 @@ def resolve_model(spec: str, *, name: str | None = None) -> Any:
     if (callable(obj) and not has_fit) or inspect.isclass(obj):
         if _needs_arguments(obj):
             raise ConfigError(
-                f"Model {spec!r} cannot be built without arguments. Point --model at an estimator, a "
-                "class whose parameters all have defaults, or a zero-argument factory."
+                f"Model {spec!r} cannot be built without arguments. {fix('Point --model', 'Point {model}')} at an "
+                "estimator, a class whose parameters all have defaults, or a zero-argument factory."
             )
         with calling(name, f"the call {getattr(obj, '__name__', type(obj).__name__)}()"):
             obj = obj()
@@ -200,9 +216,9 @@ def build_model(spec: str, params: Mapping[str, Any] | Iterable[str] = (), *, na
     values = parse_params(params)
     kind = type(estimator).__name__
     with calling(name, "get_params"):
-        valid = estimator.get_params(deep=True)
+        valid, open_ended = accepted_params(estimator)
     for key in values:
-        if key not in valid:
+        if key not in valid and not open_ended:
             shown = ", ".join(sorted(str(k) for k in valid if "__" not in str(k))[:20])
             raise ConfigError(f"Model parameter {key!r} is not accepted by {kind}. Valid parameters: {shown}.")
     if values:
@@ -211,14 +227,67 @@ def build_model(spec: str, params: Mapping[str, Any] | Iterable[str] = (), *, na
     return estimator
 
 
+def accepted_params(estimator: Any) -> tuple[set[str], bool]:
+    """The parameter names an estimator accepts, and whether it takes any other name too.
+
+    The names are those of ``get_params(deep=True)`` and of its constructor's signature: CatBoost's
+    ``get_params()`` lists only the parameters that were set, and LightGBM's and XGBoost's constructors take
+    ``**kwargs`` (``verbose``, ``categorical_column``...), which their ``set_params`` accept and the library
+    checks when it fits. A constructor with ``**kwargs`` (not a Pipeline's) accepts any name.
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> names, open_ended = accepted_params(DecisionTreeClassifier())
+        >>> "max_depth" in names, open_ended
+        (True, False)
+    """
+    names = {str(k) for k in estimator.get_params(deep=True)}
+    open_ended = False
+    try:
+        signature = inspect.signature(type(estimator).__init__)
+    except (TypeError, ValueError):  # no signature to read
+        return names, False
+    for parameter in list(signature.parameters.values())[1:]:
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            open_ended = not _is_user_pipeline(estimator)
+        elif parameter.kind is not inspect.Parameter.VAR_POSITIONAL:
+            names.add(parameter.name)
+    return names, open_ended
+
+
+def unlisted_params(estimator: Any, params: Mapping[str, Any]) -> list[str]:
+    """The given parameters an open-ended estimator (a constructor with ``**kwargs``: XGBoost, LightGBM) does not
+    name: accepted, and checked by the library only when it fits, which ignores a misspelt name with a warning
+    (hidden while the library is quiet).
+
+    Example:
+        >>> from sklearn.tree import DecisionTreeClassifier
+        >>> unlisted_params(DecisionTreeClassifier(), {"max_depth": 2})
+        []
+    """
+    from gapgates.data.libraries import library_of
+
+    names, open_ended = accepted_params(estimator)
+    library = library_of(estimator)
+    if library is not None:  # the parameters gapgates itself knows the library by
+        names |= library.log_params | library.categorical_params | set(library.quiet) | set(library.defaults)
+    return [key for key in params if open_ended and key not in names]
+
+
 def seed_estimator(estimator: Any, seed: int) -> Any:
-    """Set every ``random_state`` left at None (nested ones too) to ``seed``, for reproducible runs."""
+    """Set every ``random_state`` left at None (nested ones too) to ``seed``, for reproducible runs; a boosting
+    library whose ``get_params()`` lists only what was set (CatBoost) gets it as its own seed parameter unless one
+    was set (:attr:`gapgates.data.libraries.Library.seed`)."""
     from gapgates.data.guard import calling
+    from gapgates.data.libraries import library_of
 
     name = type(estimator).__name__
     with calling(name, "get_params"):
         current = estimator.get_params(deep=True)
     unset = {k: seed for k, v in current.items() if str(k).endswith("random_state") and v is None}
+    library = library_of(estimator)
+    if library is not None and library.seed is not None and not set(current) & library.seed_params:
+        unset[library.seed] = seed
     if unset:
         with calling(name, "set_params"):
             estimator.set_params(**unset)
@@ -242,30 +311,116 @@ def _is_user_pipeline(estimator: Any) -> bool:
     return isinstance(estimator, (Pipeline, ColumnTransformer))
 
 
-def encode_features(estimator: Any, X: pd.DataFrame) -> Any:
-    """Wrap an estimator so non-numeric columns are one-hot encoded inside each fold.
+def text_columns(X: pd.DataFrame) -> list[str]:
+    """The columns gapgates encodes for a model: those whose dtype is neither numeric nor boolean."""
+    return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+
+
+def encode_features(estimator: Any, X: pd.DataFrame, y: pd.Series | None = None) -> Any:
+    """Wrap an estimator so text columns are encoded inside each fold, and class labels when the model needs it.
 
     Columns whose dtype is not numeric or boolean are one-hot encoded
-    (``OneHotEncoder(handle_unknown="ignore")``); the rest pass through. A user
-    ``Pipeline`` is returned unchanged: it owns its preprocessing.
+    (``OneHotEncoder(handle_unknown="ignore")``); the rest pass through. A boosting library's model
+    (:mod:`gapgates.data.libraries`) gets them as categorical codes placed first (``OrdinalEncoder``; missing and
+    unseen values are its missing value), with the parameters that tell it which columns they are; when the user
+    set one of those, the table reaches the model as it is. A user ``Pipeline`` is returned unchanged: it owns its
+    preprocessing. A classifier that takes only labels ``0..n-1`` (XGBoost) is fitted on codes and answers with
+    ``y``'s labels (:class:`gapgates.data.labels.EncodedLabels`).
+
+    Args:
+        estimator: The unfitted estimator.
+        X: The features it will be fitted on.
+        y: The target, when known (its labels decide whether they need codes).
 
     Returns:
         The estimator, or a ``Pipeline(encode → estimator)``.
     """
-    categorical = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
-    if not categorical or _is_user_pipeline(estimator):
+    from gapgates.data.libraries import library_of
+
+    if _is_user_pipeline(estimator):
+        return estimator
+    library = library_of(estimator)
+    if library is not None:  # its parameters change below: the caller's estimator stays as it was
+        from sklearn.base import clone
+
+        from gapgates.data.guard import calling
+
+        with calling(type(estimator).__name__, "clone (get_params)"):
+            estimator = clone(estimator)
+        if library.label_codes and y is not None and _is_classifier(estimator):
+            from gapgates.data.labels import EncodedLabels, needs_codes
+
+            if needs_codes(y):
+                estimator = EncodedLabels(estimator)
+    categorical = text_columns(X)
+    if not categorical:
         return estimator
     if not _has_tags(estimator):  # scikit-learn's Pipeline reads its last step's tags
         from gapgates.data.guard import GuardedModel
 
         estimator = GuardedModel(estimator, name=type(estimator).__name__)
-    from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
+
+    if library is not None and library.categorical is not None:
+        if _categories_given(estimator, library):  # the user told the library its columns: the table is theirs
+            return estimator
+        encoder = _ordinal_encoder(categorical, library)
+        _set_inner(estimator, library.categorical(len(categorical), X.shape[1]))
+    else:
+        encoder = _one_hot_encoder(categorical)
+    return Pipeline([("encode", encoder), ("model", estimator)])
+
+
+def _is_classifier(estimator: Any) -> bool:
+    from gapgates.data.guard import model_kind
+
+    return model_kind(estimator) == "classifier"
+
+
+def _inner(estimator: Any) -> Any:
+    """The library's model inside the label wrapper."""
+    from gapgates.data.labels import EncodedLabels
+
+    return estimator.estimator if isinstance(estimator, EncodedLabels) else estimator
+
+
+def _categories_given(estimator: Any, library: Library) -> bool:
+    """Whether the user told the library its categorical columns (a parameter of them set to anything but off)."""
+    params = _inner(estimator).get_params(deep=False)
+    return any(params.get(name) not in (None, False) for name in library.categorical_params)
+
+
+def _set_inner(estimator: Any, params: dict[str, Any]) -> None:
+    from gapgates.data.guard import calling
+
+    model = _inner(estimator)
+    with calling(type(model).__name__, "set_params"):
+        model.set_params(**params)
+
+
+def _one_hot_encoder(categorical: list[str]) -> Any:
+    from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder
 
-    encoder = ColumnTransformer(
+    return ColumnTransformer(
         [("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
         remainder="passthrough",
         verbose_feature_names_out=False,
     )
-    return Pipeline([("encode", encoder), ("model", estimator)])
+
+
+def _ordinal_encoder(categorical: list[str], library: Library) -> Any:
+    """Text columns as integer codes, first; the other columns after them, unchanged."""
+    import numpy as np
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OrdinalEncoder
+
+    missing: Any = np.nan if library.codes_dtype is float else -1
+    codes = OrdinalEncoder(
+        dtype=np.float64 if library.codes_dtype is float else np.int64,
+        handle_unknown="use_encoded_value",
+        unknown_value=missing,
+        encoded_missing_value=missing,
+    )
+    encoder = ColumnTransformer([("categorical", codes, categorical)], remainder="passthrough", verbose_feature_names_out=False)
+    return encoder.set_output(transform="pandas") if library.frame_output else encoder

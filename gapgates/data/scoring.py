@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gapgates.errors import ConfigError
+from gapgates.errors import ConfigError, fix
 
 __all__ = ["default_metrics", "resolve_scoring"]
 
@@ -15,11 +15,12 @@ def default_metrics(*, classification: bool) -> list[str]:
     return ["accuracy"] if classification else ["r2"]
 
 
-def resolve_scoring(names: Sequence[str], estimator: Any) -> dict[str, Any]:
+def resolve_scoring(names: Sequence[str] | Mapping[str, Any], estimator: Any) -> dict[str, Any]:
     """Map scoring names to sklearn scorers, refusing ones the estimator cannot serve.
 
     Args:
-        names: sklearn scoring names, e.g. ``["accuracy", "roc_auc"]``.
+        names: sklearn scoring names, e.g. ``["accuracy", "roc_auc"]``, or ``{name: scoring name or scorer}``
+            (a scorer is a callable ``scorer(estimator, X, y)``, as scikit-learn's ``cross_validate`` takes it).
         estimator: The estimator the scorers will be applied to.
 
     Returns:
@@ -36,16 +37,20 @@ def resolve_scoring(names: Sequence[str], estimator: Any) -> dict[str, Any]:
     from gapgates.data.guard import GuardedScorer, calling
 
     if not names:
-        raise ConfigError("At least one metric is needed. List sklearn scoring names in [gap] metrics.")
+        raise ConfigError(
+            "At least one metric is needed. "
+            f"{fix('List sklearn scoring names in [gap] metrics', 'Pass sklearn scoring names as {metrics}')}."
+        )
     scorers: dict[str, Any] = {}
-    for name in names:
-        if not isinstance(name, str):
-            raise ConfigError(f"A metric must be an sklearn scoring name (a string). Got {name!r}.")
+    given = dict(names) if isinstance(names, Mapping) else {name: name for name in names}
+    for name, spec in given.items():
+        if not isinstance(name, str) or not (isinstance(spec, str) or callable(spec)):
+            raise ConfigError(f"A metric must be an sklearn scoring name (a string) or a named scorer. Got {spec!r}.")
         try:
-            scorer = get_scorer(name)
+            scorer = get_scorer(spec)
         except ValueError:
             raise ConfigError(
-                f"Unknown scoring name {name!r}. Use an sklearn scoring name such as 'accuracy', 'roc_auc', 'r2' "
+                f"Unknown scoring name {spec!r}. Use an sklearn scoring name such as 'accuracy', 'roc_auc', 'r2' "
                 "(see sklearn.metrics.get_scorer_names())."
             ) from None
         methods = getattr(scorer, "_response_method", "predict")

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gapgates.errors import ConfigError, DataError
+from gapgates.errors import ConfigError, DataError, fix
 
 __all__ = ["Splits", "holdout_split", "make_splits", "repeat_splits"]
 
@@ -23,7 +23,10 @@ def _check_fold_count(n_splits: int, n_rows: int) -> None:
     if isinstance(n_splits, bool) or not isinstance(n_splits, (int, np.integer)) or n_splits < 2:
         raise ConfigError(f"The number of folds must be an integer of at least 2. Got {n_splits!r}.")
     if n_splits > n_rows:
-        raise ConfigError(f"The number of folds ({n_splits}) exceeds the number of rows ({n_rows}). Use fewer --folds.")
+        raise ConfigError(
+            f"The number of folds ({n_splits}) exceeds the number of rows ({n_rows}). "
+            f"{fix('Use fewer --folds', 'Lower {folds}')}."
+        )
 
 
 def make_splits(
@@ -73,11 +76,16 @@ def make_splits(
     if n_repeats < 1:
         raise ConfigError(f"The number of repeats must be at least 1. Got {n_repeats}.")
     if (groups is not None or time is not None) and n_repeats > 1:
-        raise ConfigError("Repeated k-fold cannot be combined with a group or time column. Use --repeats 1.")
+        raise ConfigError(
+            f"Repeated k-fold cannot be combined with a group or time column. {fix('Use --repeats 1', 'Set {repeats}=1')}."
+        )
     if groups is not None:
         n_groups = groups.nunique()
         if n_groups < n_splits:
-            raise DataError(f"The group column has {n_groups} groups, fewer than the {n_splits} folds. Use fewer --folds.")
+            raise DataError(
+                f"The group column has {n_groups} groups, fewer than the {n_splits} folds. "
+                f"{fix('Use fewer --folds', 'Lower {folds}')}."
+            )
         return [(tr, te) for tr, te in ms.GroupKFold(n_splits=n_splits).split(X, y, groups)]
     if time is not None:
         order = np.argsort(time.to_numpy(), kind="stable")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gapgates.errors import ConfigError, DataError, GapGatesError, brief, first_line
+from gapgates.errors import ConfigError, DataError, GapGatesError, brief, first_line, fix
 from gapgates.format import plain
 
 __all__ = [
@@ -139,7 +139,9 @@ class Dataset:
 def _require_column(df: pd.DataFrame, column: str, role: str, option: str) -> None:
     if column not in df.columns:
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if df.shape[1] > 12 else "")
-        raise ConfigError(f"The {role} column '{column}' is not in the data (columns: {shown}). Fix {option}.")
+        raise ConfigError(
+            f"The {role} column '{column}' is not in the data (columns: {shown}). {fix(f'Fix {option}', f'Fix {{{role}}}')}."
+        )
 
 
 def require_columns(df: pd.DataFrame, target: str, *, group: str | None = None, time: str | None = None) -> None:
@@ -238,7 +240,7 @@ def parse_time(values: pd.Series, column: str) -> pd.Series:
     """
     _no_missing(values, f"The time column '{column}'", "a row without a time cannot be ordered")
     if pd.api.types.is_bool_dtype(values):
-        raise DataError(f"The time column '{column}' holds true/false values, not times. Fix --time.")
+        raise DataError(f"The time column '{column}' holds true/false values, not times. {fix('Fix --time', 'Fix {time}')}.")
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
         return values
     numbers = pd.to_numeric(values, errors="coerce")
@@ -255,7 +257,7 @@ def parse_time(values: pd.Series, column: str) -> pd.Series:
         example = brief(str(values[bad].iloc[0]), 40)
         raise DataError(
             f"The time column '{column}' has {count} value(s) that are neither numbers nor dates (rows "
-            f"{shown}; e.g. {example!r}). Fix those values or choose another --time column."
+            f"{shown}; e.g. {example!r}). Fix those values or choose another {fix('--time', '{time}')} column."
         )
     return parsed
 
@@ -298,12 +300,12 @@ def check_classes(y: pd.Series, *, n_splits: int) -> None:
     rare = counts[counts < n_splits]
     if len(rare):
         label, count = plain(rare.index[-1]), int(rare.iloc[-1])
-        fix = (
-            f"Use --folds {count} or fewer, or add rows of that class"
+        remedy = (
+            f"{fix(f'Use --folds {count} or fewer', f'Set {{folds}}={count} or fewer')}, or add rows of that class"
             if count >= 2
             else "Add rows of that class or drop it: every fold needs at least one row of each class"
         )
-        raise DataError(f"Class {brief(repr(label), 80)} has {count} row(s), fewer than the {n_splits} folds. {fix}.")
+        raise DataError(f"Class {brief(repr(label), 80)} has {count} row(s), fewer than the {n_splits} folds. {remedy}.")
 
 
 def check_holdout_columns(data_columns: tuple[str, ...], holdout: pd.DataFrame) -> None:
@@ -323,5 +325,5 @@ def check_holdout_columns(data_columns: tuple[str, ...], holdout: pd.DataFrame) 
             parts.append(f"extra {extra}")
         raise DataError(
             f"The holdout's columns differ from the data's: {'; '.join(parts)}. "
-            "Export the holdout with the same columns as --data."
+            f"Export the holdout with the same columns as {fix('--data', '{data}')}."
         )

@@ -171,10 +171,9 @@ def check_inputs(config: CheckConfig) -> None:
 def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
     """The seeded estimator, whether it classifies, and the metrics it is scored by (checked)."""
     from gapgates.data.guard import model_kind
-    from gapgates.data.model import build_model, seed_estimator
     from gapgates.data.scoring import default_metrics, resolve_scoring
 
-    estimator = seed_estimator(build_model(config.model, config.params, name=config.model_name), config.seed)
+    estimator = _estimator(config)
     kind = model_kind(estimator)
     if kind is None:
         raise ConfigError(
@@ -194,6 +193,16 @@ def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:
             f"limit with --max-fits {fits}."
         )
     return estimator, classification, metrics
+
+
+def _estimator(config: CheckConfig) -> Any:
+    """The config's model with its parameters, the boosting libraries' quiet and safe defaults
+    (:func:`gapgates.data.libraries.native_defaults`; ``verbose`` keeps their log) and the run's seed."""
+    from gapgates.data.libraries import native_defaults
+    from gapgates.data.model import build_model, seed_estimator
+
+    estimator = build_model(config.model, config.params, name=config.model_name)
+    return seed_estimator(native_defaults(estimator, given=config.params, verbose=config.verbose), config.seed)
 
 
 def replay_fits(config: CheckConfig, estimator: Any) -> int:
@@ -253,7 +262,7 @@ def validate_inputs(inputs: Inputs) -> Prepared:
     if inputs.holdout_table is not None:
         check_holdout_columns(data.columns, inputs.holdout_table)
         holdout = make_dataset(inputs.holdout_table, config.target, group=config.group, time=config.time)
-    estimator = encode_features(inputs.estimator, data.X)
+    estimator = encode_features(inputs.estimator, data.X, data.y if inputs.classification else None)
     train = data
     if holdout is None and config.holdout_fraction is not None:
         train_rows, hold_rows = holdout_split(
@@ -306,15 +315,15 @@ def with_params(prep: Prepared, params: dict[str, Any], *, max_fits: int | None 
     Raises:
         ConfigError: If a parameter is unknown to the estimator.
     """
-    from gapgates.data.model import build_model, encode_features, seed_estimator
+    from gapgates.data.model import encode_features
 
     config = prep.config
     update: dict[str, Any] = {"params": {**config.params, **params}}
     if max_fits is not None:
         update["max_fits"] = max_fits
     config = config.model_copy(update=update)
-    estimator = seed_estimator(build_model(config.model, config.params, name=config.model_name), config.seed)
-    return replace(prep, config=config, estimator=encode_features(estimator, prep.train.X))
+    labels = prep.train.y if prep.classification else None
+    return replace(prep, config=config, estimator=encode_features(_estimator(config), prep.train.X, labels))
 
 
 def _subset(ds: Dataset, rows: np.ndarray) -> Dataset:

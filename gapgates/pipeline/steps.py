@@ -152,14 +152,14 @@ def compute_gap(prep: Prepared, splits: Splits, *, progress: Callable[[int, int]
     Raises:
         DataError: If the model cannot be fit on the data.
     """
-    from gapgates.compute.crossval import gap
+    from gapgates.compute.crossval import measure_gap
     from gapgates.pipeline.repeats import repeat_until_decided
 
     train = prep.train
 
     def fit(folds: Splits, first: int) -> GapResult:
         report = None if progress is None else (lambda done, total: progress(first + done, first + total))
-        return gap(
+        return measure_gap(
             guard_model(prep, folds, first=first),
             train.X,
             train.y,

@@ -31,6 +31,25 @@ def _plain(value: Any) -> Any:
     return None if pd.isna(value) else str(value)
 
 
+def _said(value: Any) -> str:
+    """A GX value in a message as a person writes it: numbers plain, to 6 decimals (``1964.661111``, never
+    ``np.float64(1964.6611111)``),
+    text quoted, lists and mappings of those.
+
+    Example:
+        >>> _said({"min_value": np.float64(1964.6611111), "values": [np.int64(1), "a"]})
+        "{min_value: 1964.661111, values: [1, 'a']}"
+    """
+    value = _plain(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_said, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_said(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, float):
+        return repr(round(value, 6))
+    return repr(value)
+
+
 @dataclass(frozen=True)
 class ExpectationOutcome:
     """One expectation run on one table.
@@ -69,12 +88,12 @@ class ExpectationOutcome:
         d = self.details
         if d.get("missing_column"):
             return f"{where}: {self.expectation} failed: the column is not in the table."
-        expected = ", ".join(f"{k}={v!r}" for k, v in d.get("expected", {}).items())
-        seen = f"observed {self.observed!r}"
+        expected = ", ".join(f"{k}={_said(v)}" for k, v in d.get("expected", {}).items())
+        seen = f"observed {_said(self.observed)}"
         if "unexpected_count" in d:
             seen = f"{d['unexpected_count']} of {d.get('element_count')} values unexpected"
             if d.get("examples"):
-                seen += f" (e.g. {', '.join(map(repr, d['examples']))})"
+                seen += f" (e.g. {', '.join(map(_said, d['examples']))})"
         if d.get("mismatched"):
             seen = f"mismatched columns {d['mismatched']}"
         if d.get("exception"):

@@ -2,7 +2,7 @@
 
 skops refuses any type not trusted. Its defaults cover scikit-learn estimators
 and numpy; :data:`TRUSTED_TYPES` lists, explicitly, the extra scikit-learn
-internals fitted models contain. Anything else must be trusted by name
+internals fitted models contain and the boosting libraries' models (:data:`BOOSTING_TYPES`). Anything else must be trusted by name
 (``LocalRegistry(path, trusted=[...])``), never wholesale.
 """
 
@@ -13,14 +13,35 @@ from typing import Any
 
 from gapgates.errors import RegistryError
 
-__all__ = ["TRUSTED_TYPES", "dumps", "held_types", "loads", "untrusted_types"]
+__all__ = ["BOOSTING_TYPES", "TRUSTED_TYPES", "dumps", "held_types", "loads", "untrusted_types"]
 
-#: Types beyond skops' defaults that gapgates trusts when loading a model.
+#: The boosting libraries' estimators and boosters (:mod:`gapgates.data.libraries`). skops rebuilds each with
+#: ``cls.__new__`` and its ``__setstate__``, which hands the stored model (a string or bytes) to the library's own
+#: model parser (LightGBM's ``model_from_string``, XGBoost's raw-model loader, CatBoost's stream loader): no
+#: callable named by the file runs, so loading one is what loading that library's own model file is. Named one by
+#: one, never a whole module; ``collections.OrderedDict`` is a plain mapping LightGBM's booster keeps its state in.
+BOOSTING_TYPES: tuple[str, ...] = (
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "collections.OrderedDict",
+    "catboost.core.CatBoostClassifier",
+    "catboost.core.CatBoostRegressor",
+)
+
+#: Types beyond skops' defaults that gapgates trusts when loading a model: the scikit-learn internals fitted models
+#: contain, the boosting libraries' models, and gapgates' own label wrapper (:class:`gapgates.data.labels.EncodedLabels`:
+#: an estimator, its fitted copy and the labels, nothing else).
 TRUSTED_TYPES: tuple[str, ...] = (
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    *BOOSTING_TYPES,
+    "gapgates.data.labels.EncodedLabels",
 )
 
 

@@ -21,7 +21,17 @@ from typing import Any
 
 from gapgates.format import fmt
 
-__all__ = ["DECISIONS", "STATUSES", "TEMPLATES", "approval_summary", "environment", "render_html", "sections"]
+__all__ = [
+    "ANSWERED",
+    "DECISIONS",
+    "STATUSES",
+    "TEMPLATES",
+    "approval_summary",
+    "environment",
+    "headline",
+    "render_html",
+    "sections",
+]
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -31,12 +41,36 @@ DECISIONS = {
     "block": ("BLOCK", "✖", "bad"),
     "needs_approval": ("NEEDS APPROVAL", "❗", "warn"),
 }
+#: A ``needs_approval`` decision a person answered → (label, symbol, css class): the title says the outcome.
+ANSWERED = {
+    "approved": ("APPROVED", "✔", "ok"),
+    "rejected": ("REJECTED", "✖", "bad"),
+    "timed_out": ("NOT APPROVED", "✖", "bad"),
+}
 STATUSES = {
     "pass": ("PASS", "✔", "ok"),
     "warn": ("WARN", "⚠", "warn"),
     "fail": ("FAIL", "✖", "bad"),
     "skipped": ("SKIPPED", "–", "skip"),
 }
+
+
+def headline(report: dict[str, Any]) -> tuple[str, str, str]:
+    """The report's title: ``(label, symbol, css class)`` of its decision, or of a person's answer to a
+    ``needs_approval`` decision (``APPROVED``, ``REJECTED``, ``NOT APPROVED`` when it timed out).
+
+    Example:
+        >>> headline({"decision": "needs_approval", "approval": {"approved": True, "timed_out": False}})[0]
+        'APPROVED'
+        >>> headline({"decision": "needs_approval"})[0]
+        'NEEDS APPROVAL'
+    """
+    decision = str(report.get("decision"))
+    approval = report.get("approval")
+    if decision == "needs_approval" and isinstance(approval, dict):
+        answer = "timed_out" if approval.get("timed_out") else "approved" if approval.get("approved") else "rejected"
+        return ANSWERED[answer]
+    return DECISIONS.get(decision, (decision.upper(), "?", "warn"))
 
 
 def approval_summary(report: dict[str, Any]) -> str | None:
@@ -121,7 +155,7 @@ def render_html(report: dict[str, Any]) -> str:
         .render(
             **context,
             r=report,
-            decision=DECISIONS.get(str(report.get("decision")), (str(report.get("decision")).upper(), "?", "warn")),
+            decision=headline(report),
             statuses=STATUSES,
             charts={k: Markup(v) for k, v in charts.items()},
             top_sections=top,

@@ -50,9 +50,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         '# gapgates: BLOCK'
     """
     from gapgates.measurements import REGISTRY
-    from gapgates.report.html import approval_summary
+    from gapgates.report.html import approval_summary, headline
 
-    decision = report["decision"].upper().replace("_", " ")
+    decision = headline(report)[0]
     model = report.get("model", {})
     data = report.get("data", {})
     lines = [

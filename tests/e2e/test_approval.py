@@ -133,6 +133,10 @@ def test_the_reviewer_sees_the_evidence_then_approves_from_the_shell(worker):
     final = json.loads((out / "report.json").read_text())
     assert final["approval"] == {"approved": True, "actor": "alice", "reason": "known shift, accepted", "timed_out": False}
     assert "APPROVED by alice" in (out / "report.md").read_text() and "APPROVED by alice" in (out / "report.html").read_text()
+    # the title says the outcome, no longer the question
+    assert (out / "report.md").read_text().startswith("# gapgates: APPROVED\n")
+    assert after["gapgates-tree-approve"].data.startswith("# gapgates: APPROVED\n")
+    assert "NEEDS APPROVAL" not in (out / "report.html").read_text()
     from gapgates.history import History
 
     [recorded] = [r for r in History(project / "registry" / "history.sqlite").runs() if r.model == "tree-approve"]

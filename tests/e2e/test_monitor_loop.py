@@ -58,6 +58,8 @@ def test_a_retrain_decision_emits_the_event_and_the_automation_runs_the_retrain_
             str(config),
             "--name",
             "loop",
+            "--monitor-name",
+            "loop-monitor",
             "--fresh",
             str(shifted),
             log=logs[0],

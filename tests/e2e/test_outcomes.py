@@ -99,3 +99,26 @@ def test_a_blocked_run_fails_briefly_without_engine_errors(worker):
             run.state.result()
     assert isinstance(blocked, RunBlocked) and blocked.report["decision"] == "block"
     assert blocked.report["diagnosis"]["label"] == "overfit" and str(blocked) == message
+
+
+def test_a_refused_run_is_one_line_in_every_log(worker):
+    server, project = worker
+    before = (project / "worker.log").read_text()
+    run = _run(server, target="no_such_column")
+    assert run.state.is_failed()
+    message = run.state.message
+    assert message.startswith("gapgates: error: The target column 'no_such_column' is not in the data") and "\n" not in message
+    logs = _logs(server, run.id)
+    assert not [e for e in ENGINE_ERRORS if any(e in line for line in logs)], logs
+    said = [line for line in logs if "no_such_column" in line]
+    # one line each: the load-data task's Failed state, the flow's error, the flow's Failed state; no traceback
+    assert len(said) == 3 and not [line for line in said if "\n" in line], said
+    worker_log = (project / "worker.log").read_text()[len(before) :]
+    assert "Traceback" not in worker_log and "unexpected exception" not in worker_log, worker_log[-3000:]
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from gapgates.errors import GapGatesError
+
+    with temporary_settings(updates={PREFECT_API_URL: server.url}):
+        error = run.state.result(raise_on_failure=False)
+    assert isinstance(error, GapGatesError) and str(error) in message and error.kind == "ConfigError"

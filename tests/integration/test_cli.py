@@ -235,3 +235,28 @@ def test_categorical_features_are_encoded_automatically(tmp_path, cli_policy):
         tmp_path / "o",
     )
     assert result.exit_code in (0, 1), result.stderr
+
+
+def test_a_boosting_library_is_quiet_unless_verbose(tmp_path):
+    pytest.importorskip("lightgbm")
+    df = pd.DataFrame({"a": range(120), "b": [i % 7 for i in range(120)], "y": [(i % 3) % 2 for i in range(120)]})
+    data = write(tmp_path, "boost.csv", df)
+    args = ["check", "--data", data, "--target", "y", "--model", "lightgbm.LGBMClassifier", "--param", "n_estimators=3"]
+    quiet = invoke(*args, "--folds", "2", "--out", tmp_path / "quiet")
+    assert quiet.exit_code in (0, 1) and "[LightGBM]" not in quiet.output, quiet.output
+    loud = invoke(*args, "--folds", "2", "--out", tmp_path / "loud", "--verbose")
+    assert loud.exit_code in (0, 1) and "[LightGBM] [Info]" in loud.stdout, loud.output
+    assert json.loads((tmp_path / "loud" / "report.json").read_text())["config"]["verbose"] is True
+
+
+def test_a_name_an_open_ended_model_does_not_list_gets_one_note(tmp_path):
+    pytest.importorskip("lightgbm")
+    df = pd.DataFrame({"a": range(60), "b": [i % 7 for i in range(60)], "y": [(i % 3) % 2 for i in range(60)]})
+    data = write(tmp_path, "boost.csv", df)
+    args = ["check", "--data", data, "--target", "y", "--model", "lightgbm.LGBMClassifier", "--folds", "2"]
+    typo = invoke(*args, "--param", "n_estimators=3", "--param", "max_dept=3", "--out", tmp_path / "typo")
+    assert typo.exit_code in (0, 1) and typo.stderr.count("\n") == 1, typo.stderr
+    assert typo.stderr.startswith("gapgates: note: LGBMClassifier does not name 'max_dept'") and "spelling" in typo.stderr
+    # its own log parameter (the issue's --param verbose=-1) and the named ones: no note
+    known = invoke(*args, "--param", "n_estimators=3", "--param", "verbose=-1", "--out", tmp_path / "known")
+    assert known.exit_code in (0, 1) and known.stderr == "", known.stderr

@@ -81,3 +81,33 @@ def test_serve_py_serves_no_digest_for_a_config_without_history(tmp_path):
         "out": str(tmp_path / "reports" / "digest"),
     }
     assert Path(digest_parameters(config)["out"]).is_absolute()
+
+
+def test_serve_py_registers_the_names_prefect_yaml_declares():
+    """The two set-ups are alternatives over the same deployments: either one registers the same three names, so
+    running both leaves one deployment per name, and one automation (Prefect replaces a deployment's own)."""
+    from gapgates.deployments.serve import NAMES
+    from prefect.flows import load_flow_from_entrypoint
+
+    yaml_names = {load_flow_from_entrypoint(dep["entrypoint"]).name: name for name, dep in _deployments().items()}
+    assert yaml_names == {
+        "retrain-and-gate": NAMES["retrain"],
+        "monitor-production": NAMES["monitor"],
+        "stakeholder-digest": NAMES["digest"],
+    }
+    for option, key in (("--name", "retrain"), ("--monitor-name", "monitor"), ("--digest-name", "digest")):
+        assert f'"{option}", default=NAMES["{key}"]' in (ROOT / "deployments" / "serve.py").read_text()
+
+
+def test_the_shipped_config_and_prefect_yaml_read_what_the_demo_writes(tmp_path):
+    """`gapgates demo --out demo-report` (make demo) writes every file the shipped deployments read."""
+    from gapgates.flows.retrain import gate_config
+
+    config = gate_config(str(ROOT / "deployments" / "gapgates.toml"))
+    demo = (ROOT / "demo-report").resolve()
+    assert Path(config.data).resolve() == demo / "breast_cancer.csv"
+    assert Path(config.registry).resolve() == demo / "registry" and config.model_name == "scaled-logreg"
+    assert config.history_path.resolve() == demo / "history.sqlite"
+    monitor = _deployments()["production-monitor"]["parameters"]
+    assert (ROOT / monitor["fresh"]).resolve() == demo / "fresh.csv"
+    assert (ROOT / _deployments()["weekly-digest"]["parameters"]["history"]).resolve() == demo / "history.sqlite"

@@ -89,7 +89,7 @@ def test_check_inputs_finds_a_wrong_column_from_the_header(tmp_path, noisy_csv, 
         path = tmp_path / "noisy.parquet"
         pd.read_csv(noisy_csv).to_parquet(path)
     check_inputs(_config(path))
-    with pytest.raises(ConfigError, match=r"target column 'labl' is not in the data .*Fix --target"):
+    with pytest.raises(ConfigError, match=r"target column 'labl' is not in the data .*Fix target\."):  # Python's spelling
         check_inputs(CheckConfig(data=path, target="labl", model=TREE))
     with pytest.raises(ConfigError, match="group column 'site'"):
         check_inputs(_config(path, group="site"))

@@ -54,3 +54,14 @@ def test_the_new_registry_backend_example_registers_one():
     finally:
         unregister_backend("mystore")
     assert "mystore" not in BACKENDS
+
+
+def test_the_library_example_takes_a_spec_a_text_column_and_scoring_as_a_string_or_a_dict():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if 'gapgates.gap("sklearn.linear_model.Ridge"' in b)
+    namespace: dict = {}
+    exec(compile(code, "README.md", "exec"), namespace)  # raises if a call of the example fails
+    gap, frame, price = namespace["gapgates"].gap, namespace["frame"], namespace["price"]
+    assert list(gap("sklearn.linear_model.Ridge", frame, price, scoring="r2").metrics) == ["r2"]

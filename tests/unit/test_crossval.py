@@ -119,3 +119,66 @@ def test_model_without_predict_proba_keeps_label_predictions(iris):
     result = gap(SVC(), X, y)
     assert result.cv.oof_proba is None
     assert (result.cv.oof_pred == y.to_numpy()).mean() > 0.9
+
+
+# --- the library's front door: what a Python caller brings ------------------------------------------------------
+
+
+def _with_text(n: int = 90) -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=n), "city": rng.choice(["oslo", "lima", "pune"], n)})
+    return X, pd.Series(2 * X["x"] + (X["city"] == "oslo") + rng.normal(scale=0.1, size=n))
+
+
+def test_scoring_as_a_string_a_list_or_a_dict(iris):
+    from sklearn.metrics import make_scorer, recall_score
+    from sklearn.tree import DecisionTreeClassifier
+
+    from gapgates.compute.crossval import gap
+
+    X, y = iris
+    tree = DecisionTreeClassifier(max_depth=2, random_state=0)
+    assert list(gap(tree, X, y, scoring="accuracy", n_splits=3).metrics) == ["accuracy"]  # not 'a', 'c', 'c'...
+    assert list(gap(tree, X, y, scoring=["accuracy", "f1_macro"], n_splits=3).metrics) == ["accuracy", "f1_macro"]
+    named = gap(tree, X, y, scoring={"acc": "accuracy", "recall": make_scorer(recall_score, average="macro")}, n_splits=3)
+    assert list(named.metrics) == ["acc", "recall"] and named.primary.test_mean == named.metrics["acc"].test_mean
+    with pytest.raises(ConfigError, match=r"has no name for the report\. Pass scoring=\{'name': scorer\}"):
+        gap(tree, X, y, scoring=make_scorer(recall_score, average="macro"))
+
+
+def test_text_columns_are_encoded_as_the_cli_encodes_them():
+    from sklearn.linear_model import Ridge
+
+    from gapgates.compute.crossval import gap
+
+    X, y = _with_text()
+    result = gap(Ridge(), X, y, n_splits=3)  # Ridge alone cannot read 'oslo'
+    assert result.primary.metric == "r2" and result.primary.test_mean > 0.9
+    assert type(result.cv.estimators[0][0].transformers_[0][1]).__name__ == "OneHotEncoder"
+
+
+def test_a_model_spec_is_built_and_anything_else_refused_in_one_line():
+    from sklearn.linear_model import Ridge
+
+    from gapgates.compute.crossval import gap
+
+    X, y = _with_text()
+    assert gap("sklearn.linear_model.Ridge", X, y, n_splits=3).primary.test_mean > 0.9
+    for bad in (Ridge, "not a model", 3):
+        with pytest.raises(ConfigError) as caught:
+            gap(bad, X, y, n_splits=3)
+        assert "\n" not in str(caught.value) and "__sklearn_tags__" not in str(caught.value)
+    with pytest.raises(ConfigError, match=r"an instance, not a class"):
+        gap(Ridge, X, y)
+
+
+def test_library_errors_name_the_arguments():
+    from sklearn.linear_model import Ridge
+
+    from gapgates.compute.crossval import gap
+
+    X, y = _with_text(10)
+    with pytest.raises(ConfigError, match=r"exceeds the number of rows \(10\)\. Lower n_splits\.$"):
+        gap(Ridge(), X, y, n_splits=20)
+    with pytest.raises(ConfigError, match=r"does not exist\. Pass estimator='path/to/file\.py:NAME'\.$"):
+        gap("missing.py:model", X, y)

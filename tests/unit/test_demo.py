@@ -25,3 +25,10 @@ def test_demo_candidates_build_classifiers_and_the_policy_loads():
     assert load_policy(DEMO_POLICY_PATH).gap.max_gap is not None
     for _name, spec, params in CANDIDATES:
         assert is_classifier(build_model(spec, params))
+
+
+def test_the_fresh_batch_has_the_datas_columns(tmp_path):
+    from gapgates.demo import FRESH_ROWS, write_fresh_batch
+
+    fresh = pd.read_csv(write_fresh_batch(tmp_path / "demo"))
+    assert fresh.shape == (FRESH_ROWS, 31) and list(fresh.columns) == list(pd.read_csv(write_demo_data(tmp_path)).columns)

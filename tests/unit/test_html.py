@@ -5,6 +5,8 @@ Reports of real runs are in tests/integration/test_html.py; the report in a brow
 
 from __future__ import annotations
 
+import pytest
+
 from gapgates.measurements.learning_curve import learning_curve_series
 from gapgates.report.html import render_html
 
@@ -61,3 +63,24 @@ def test_learning_curve_series_reads_the_points():
     assert learning_curve_series({"train_sizes": [1, 2], "train_scores": [1, 1], "test_scores": [0.5, 0.6]}) is None
     assert learning_curve_series({"points": []}) is None
     assert learning_curve_series(None) is None
+
+
+@pytest.mark.parametrize(
+    ("approval", "title"),
+    [
+        (None, "NEEDS APPROVAL"),
+        ({"approved": True, "actor": "alice", "reason": "known shift", "timed_out": False}, "APPROVED"),
+        ({"approved": False, "actor": "bob", "reason": "too risky", "timed_out": False}, "REJECTED"),
+        ({"approved": False, "actor": "gapgates", "reason": "no answer in 60 s", "timed_out": True}, "NOT APPROVED"),
+    ],
+)
+def test_an_answered_approval_titles_the_report(approval, title):
+    from gapgates.report.html import render_html
+    from gapgates.report.markdown import render_markdown
+
+    report = {"decision": "needs_approval", "reasons": ["gap"], "checks": [], "gap": None, "approval": approval}
+    assert render_markdown(report).splitlines()[0] == f"# gapgates: {title}"
+    html = render_html(report)
+    assert f"<title>gapgates: {title} ·" in html and f"</span> {title}</span>" in html
+    if approval is not None:
+        assert "NEEDS APPROVAL" not in html and "NEEDS APPROVAL" not in render_markdown(report)

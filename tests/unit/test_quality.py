@@ -31,3 +31,21 @@ def test_quality_rule_in_decision_rules():
     warn_only = evaluate(Policy(quality={"required": False}), Evidence(quality=bad))
     assert "quality:expect_column_to_exist:x" in [c.name for c in warn_only.warnings]
     assert "quality" in [c.name for c in evaluate(Policy(), Evidence(errors={"quality": "boom"})).failed]
+
+
+def test_messages_show_plain_numbers_not_numpy_reprs():
+    import numpy as np
+
+    from gapgates.quality.result import ExpectationOutcome
+
+    result = ExpectationOutcome(
+        expectation="expect_column_values_to_be_between",
+        column="income",
+        success=False,
+        critical=True,
+        observed=np.float64(1964.6611111),
+        details={"expected": {"min_value": np.float64(0.0), "max_value": np.float64(1500.25)}, "examples": [np.int64(9)]},
+    )
+    message = result.message
+    assert "np.float64" not in message and "np.int64" not in message
+    assert "min_value=0.0, max_value=1500.25" in message and "observed 1964.661111." in message, message

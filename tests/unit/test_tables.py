@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from gapgates.data.tables import check_classes, check_holdout_columns, fingerprint, load_table, make_dataset
-from gapgates.errors import ConfigError, DataError
+from gapgates.errors import COMMAND_LINE, ConfigError, DataError, spelled
 
 
 def test_csv_and_parquet_load_the_same_table(tmp_path):
@@ -39,12 +39,17 @@ def test_make_dataset_drops_target_group_time_from_features():
 
 
 def test_missing_target_column_names_the_columns():
-    with pytest.raises(ConfigError, match=r"target column 'label' is not in the data \(columns: x, y\)\. Fix --target"):
+    with spelled(COMMAND_LINE), pytest.raises(ConfigError, match=r"not in the data \(columns: x, y\)\. Fix --target\.$"):
+        make_dataset(pd.DataFrame({"x": [1], "y": [0]}), "label")
+    # from Python, the fix names the argument (a CheckConfig's field), not the flag
+    with pytest.raises(ConfigError, match=r"target column 'label' is not in the data \(columns: x, y\)\. Fix target\.$"):
         make_dataset(pd.DataFrame({"x": [1], "y": [0]}), "label")
 
 
 def test_missing_group_column():
-    with pytest.raises(ConfigError, match=r"group column 'g'.*--group"):
+    with spelled(COMMAND_LINE), pytest.raises(ConfigError, match=r"group column 'g'.*--group"):
+        make_dataset(pd.DataFrame({"x": [1], "y": [0]}), "y", group="g")
+    with pytest.raises(ConfigError, match=r"group column 'g'.*Fix group\.$"):
         make_dataset(pd.DataFrame({"x": [1], "y": [0]}), "y", group="g")
 
 
@@ -63,7 +68,12 @@ def test_missing_target_values_name_the_rows(bad):
 def test_single_class_and_rare_class():
     with pytest.raises(DataError, match=r"single class"):
         check_classes(pd.Series([1, 1, 1]), n_splits=2)
-    with pytest.raises(DataError, match=r"Class 'b' has 2 row\(s\), fewer than the 5 folds\. Use --folds 2 or fewer"):
+    with (
+        spelled(COMMAND_LINE),
+        pytest.raises(DataError, match=r"Class 'b' has 2 row\(s\), fewer than the 5 folds\. Use --folds 2 or fewer"),
+    ):
+        check_classes(pd.Series(["a"] * 10 + ["b"] * 2), n_splits=5)
+    with spelled({"folds": "n_splits"}), pytest.raises(DataError, match=r"5 folds\. Set n_splits=2 or fewer, or add rows"):
         check_classes(pd.Series(["a"] * 10 + ["b"] * 2), n_splits=5)
     check_classes(pd.Series(["a"] * 10 + ["b"] * 5), n_splits=5)
 

@@ -7,6 +7,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.datasets import load_iris
 from sklearn.ensemble import GradientBoostingClassifier
@@ -189,3 +190,35 @@ def test_only_the_response_method_the_metric_reads_is_replayed(iris, metric, met
     assert CountingBoosting.replayed.count("staged_predict") == 3 + (6 if method == "staged_predict" else 0)
     assert {m for m in CountingBoosting.replayed if m != "staged_predict"} == (set() if method == "staged_predict" else {method})
     np.testing.assert_allclose([fold[-1] for fold in curve.test], result.primary.test)
+
+
+# --- the boosting libraries: replayed with their first i iterations (XGBoost, LightGBM) or staged (CatBoost) ---
+
+
+@pytest.mark.parametrize(
+    ("spec", "param"),
+    [
+        ("xgboost.XGBClassifier", "n_estimators"),
+        ("lightgbm.LGBMClassifier", "n_estimators"),
+        ("catboost.CatBoostClassifier", "iterations"),
+    ],
+)
+def test_boosting_libraries_replay_their_fold_models_with_no_fit(spec, param):
+    pytest.importorskip(spec.split(".")[0])
+    from gapgates.compute.crossval import gap
+    from gapgates.compute.sweep import default_sweep
+    from gapgates.data.libraries import native_defaults
+    from gapgates.data.model import build_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=150), "city": rng.choice(["oslo", "lima"], 150)})
+    y = pd.Series(np.where(X["x"] + (X["city"] == "oslo") + rng.normal(scale=0.7, size=150) > 0.5, "yes", "no"))
+    result = gap(native_defaults(build_model(spec, [f"{param}=12"])), X, y, n_splits=3)  # yes/no: XGBoost gets codes
+    curve = training_curve(result.cv, X, y, metric="accuracy")
+    assert curve.skipped is None and curve.method == "staged" and curve.param == param and curve.fitted == 12
+    assert curve.iterations == tuple(range(1, 13))
+    # the last iteration is the fold model itself: the gap pass's own scores, to the digit
+    assert [fold[-1] for fold in curve.test] == pytest.approx(result.primary.test)
+    assert [fold[-1] for fold in curve.train] == pytest.approx(result.primary.train)
+    assert curve.stop is not None and 1 <= curve.stop <= 12
+    assert default_sweep(build_model(spec)).param == param  # check --recommend sweeps the iterations
