@@ -87,7 +87,9 @@ def test_data_blocked_by_quality_audits_a_block_and_keeps_production(tmp_path):
     blocked = invoke(*common, "--data", str(tmp_path / "broken.csv"), "--promote", "--out", str(tmp_path / "o2"))
     assert blocked.exit_code == 1, blocked.output
     report = json.loads((tmp_path / "o2" / "report.json").read_text())
-    assert report["registry"] == {"version": None, "promoted": False, "production": "v1", "previous": "v1"}
+    section = report["registry"]
+    assert (section["version"], section["promoted"], section["production"], section["previous"]) == (None, False, "v1", "v1")
+    assert section["outcome"] == "blocked"
     audit = LocalRegistry(reg).audit()
     assert [e.action for e in audit] == ["promote", "block"]
     assert LocalRegistry(reg).production == "v1"

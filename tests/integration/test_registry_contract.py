@@ -347,7 +347,7 @@ def test_blocked_candidate_never_becomes_production(registry, runs):
     first = enforce(passing, registry, promote=True)
     assert first.promoted and first.production == first.version
     second = enforce(blocked, registry, promote=True)
-    assert not second.promoted and second.production == first.version
+    assert not second.promoted and second.production == first.version and second.outcome == "blocked"
     with pytest.raises(PromotionBlocked, match="Promotion blocked \\(block\\)") as err:
         enforce(blocked, registry, promote=True, raise_on_block=True)
     assert err.value.decision is blocked.decision
