@@ -156,7 +156,8 @@ def record(
 def retract(published: Published | None) -> None:
     """Rewrite a published ``pending`` promotion that was never committed (production did not move): the reports
     say the version was withdrawn and production is what it was before the run; the history row is settled as
-    ``withdrawn``. Nothing changes when the registry shows the switch did happen (a step after it failed).
+    ``withdrawn``. Nothing changes unless the registry shows no switch to the version (when it shows the switch, a
+    step after it failed; when it cannot be read, ``pending`` stays the truth).
 
     Best effort: what cannot be rewritten stays ``pending``, which readers settle from the registry.
     """
@@ -172,8 +173,8 @@ def retract(published: Published | None) -> None:
     location, version = section.get("location"), section.get("version")
     if isinstance(location, str) and isinstance(version, str):
         model = str((published.report.get("model") or {}).get("name"))
-        if settle_outcome(location, model=model, alias=section.get("alias"), version=version) == "promoted":
-            return
+        if settle_outcome(location, model=model, alias=section.get("alias"), version=version) != "unfinished":
+            return  # production moved (a step after the switch failed), or the registry cannot tell: pending is true
     reason = WITHDRAWN.format(version=version)
     registry = {**section, "promoted": False, "production": section.get("previous"), "outcome": "withdrawn", "reason": reason}
     errors = {**published.report.get("errors", {}), "promotion": reason}

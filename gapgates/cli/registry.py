@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from gapgates.cli.main import EXIT_ERROR
+from gapgates.cli.main import EXIT_ERROR, note
 
 __all__ = ["registry"]
 
@@ -94,6 +94,10 @@ def show(version: str | None, location: str, alias: str | None, as_json: bool) -
     reg = _open(location, alias=alias)
     payload = _overview(reg)
     payload["audit"] = [e.to_dict() for e in reg.audit()]
+    skipped = reg.audit_problems()
+    if skipped:
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        note(f"skipped {len(skipped)} unreadable audit line(s), which 'gapgates registry verify' lists: {skipped[0]}{more}")
     if version is not None:
         payload["version"] = reg.info(version).to_dict()
     if as_json:
