@@ -27,6 +27,7 @@ __all__ = [
     "check_expected",
     "rollback_plan",
     "switched_to",
+    "took_effect",
 ]
 
 #: Audit actions :meth:`Registry.record` accepts (``promote`` and ``rollback`` are written by their methods).
@@ -58,26 +59,36 @@ def check_expected(version: str, expected: str | Expected | None, current: str |
         raise ProductionMoved(version, expected, current)
 
 
-def switched_to(entries: Sequence[AuditEntry], production: str | None, version: str) -> bool:
-    """Whether a ``promote`` of ``version`` in the audit log really switched production to it.
+def took_effect(entries: Sequence[AuditEntry], production: str | None) -> list[bool | None]:
+    """For each audit entry, whether the switch it records happened (None for an entry that records no switch).
 
-    A promotion is audited *before* the alias switch, so a process killed in between leaves a ``promote`` line that
-    never happened. Switches are serialised, so the next ``promote`` or ``rollback`` after the line tells: its
-    ``previous`` is ``version`` exactly when the switch happened; with no switch after it, production itself tells.
+    A ``promote`` or ``rollback`` is audited *before* the alias moves, so a process killed in between leaves a line
+    that never happened. Switches are serialised, so the next switch tells: its ``previous`` is this line's version
+    exactly when this switch happened; the last one is told by production itself.
+
+    Example:
+        >>> intent = AuditEntry("t1", "v3", "promote", previous="v2")  # the process died before the switch
+        >>> took_effect([AuditEntry("t0", "v2", "promote"), intent, AuditEntry("t2", "v4", "promote", previous="v2")], "v4")
+        [True, False, True]
+    """
+    marks: list[bool | None] = [None] * len(entries)
+    switches = [i for i, e in enumerate(entries) if e.action in ("promote", "rollback")]
+    for k, here in enumerate(switches):
+        landed = entries[switches[k + 1]].previous if k + 1 < len(switches) else production
+        marks[here] = landed == entries[here].version
+    return marks
+
+
+def switched_to(entries: Sequence[AuditEntry], production: str | None, version: str) -> bool:
+    """Whether a ``promote`` of ``version`` in the audit log really switched production to it (:func:`took_effect`).
 
     Example:
         >>> e = AuditEntry("t1", "v2", "promote", previous="v1")
         >>> switched_to([e], "v2", "v2"), switched_to([e], "v1", "v2")
         (True, False)
     """
-    switches = [e for e in entries if e.action in ("promote", "rollback")]
-    for index, entry in enumerate(switches):
-        if entry.action != "promote" or entry.version != version:
-            continue
-        later = switches[index + 1 :]
-        if (later[0].previous == version) if later else (production == version):
-            return True
-    return False
+    marks = took_effect(entries, production)
+    return any(mark and e.action == "promote" and e.version == version for e, mark in zip(entries, marks, strict=True))
 
 
 def rollback_plan(current: str | None, history: list[str], to: str | None) -> tuple[str, list[str]]:

@@ -263,3 +263,17 @@ def test_switched_to_reads_the_next_switch_or_production():
     assert switched_to([intent, done], "v3", "v2")
     assert switched_to([intent], "v2", "v2") and not switched_to([intent], "v1", "v2")
     assert not switched_to([AuditEntry("t1", "v2", "block")], "v2", "v2")  # only a promotion switches
+
+
+def test_took_effect_marks_each_switch_line_and_no_other():
+    from gapgates.registry.base import AuditEntry, took_effect
+
+    lines = [
+        AuditEntry("t0", "v1", "promote"),
+        AuditEntry("t1", "v1", "approve"),
+        AuditEntry("t2", "v2", "promote", previous="v1"),  # its process died before the switch
+        AuditEntry("t3", "v3", "promote", previous="v1"),
+        AuditEntry("t4", "v1", "rollback", previous="v3"),
+    ]
+    assert took_effect(lines, "v1") == [True, None, False, True, True]
+    assert took_effect(lines, "v3")[-1] is False and took_effect([], None) == []
