@@ -340,6 +340,8 @@ def enforce(
 ) -> Enforcement:
     """Register the run's final model; switch production to it only if the decision is ``promote``
     (or ``needs_approval`` approved by a person) and nobody rejected it: :func:`stage` then :func:`commit`.
+    The switch replaces only the production the run compared its candidate with (its champion, when the run was
+    judged against this registry); otherwise the outcome is ``refused``.
 
     Args:
         result: A judged run (see :func:`stage`).
@@ -359,7 +361,8 @@ def enforce(
         ConfigError: When both ``approved_by`` and ``rejected_by`` are given (nothing is written).
         RegistryError: When the run has no final model or the registry refuses it.
         PromotionBlocked: With ``raise_on_block`` and a decision other than promote (not approved),
-            or a rejection; and always when ``approved_by`` is given for a ``block`` decision.
+            a rejection, or a refused switch (the check ``production_moved``); and always when ``approved_by`` is
+            given for a ``block`` decision.
 
     Example:
         >>> done = enforce(run_check(config), LocalRegistry("registry"), promote=True)  # doctest: +SKIP

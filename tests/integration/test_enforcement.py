@@ -223,3 +223,21 @@ def test_approved_and_rejected_at_once_is_refused_before_any_write(tmp_path, run
     with pytest.raises(ConfigError, match=r"Give either 'approved_by' or 'rejected_by', not both\. Got approved_by='alice'"):
         enforce(runs[name], reg, promote=True, approved_by="alice", rejected_by="bob")
     assert reg.audit() == [] and reg.versions() == [] and reg.production is None
+
+
+def test_a_commit_over_a_production_that_moved_is_refused_and_audited(tmp_path, runs):
+    from gapgates.enforcement import commit, stage, withdraw
+
+    reg = LocalRegistry(tmp_path / "reg")
+    enforce(runs["promote"], reg, promote=True)  # v1
+    staged = stage(runs["promote"], reg, promote=True)  # v2, compared with v1 (production when it was staged)
+    assert _core(staged.planned) == ("v2", False, "v1", "v1", "pending")
+    enforce(runs["promote"], reg, promote=True)  # v3 goes live meanwhile
+    done = commit(staged)
+    assert _core(done) == ("v2", False, "v3", "v1", "refused") and "Production moved from v1 to v3" in (done.reason or "")
+    assert reg.production == "v3" and _audit(reg)[-1] == ("block", "gapgates", "v2")
+    assert "Production moved from v1 to v3" in reg.audit()[-1].reasons[0]
+    later = stage(runs["promote"], reg, promote=True)  # v4, compared with v3
+    reg.promote(later.version)  # switched already (a step after the switch failed): nothing to withdraw
+    withdraw(later)
+    assert _audit(reg)[-1] == ("promote", "gapgates", "v4")
