@@ -4,6 +4,7 @@
   (half of them in the commit phase); after each, production is the old version or the new one, the three report
   files are one run's and tell the truth, the history agrees with production and ``registry verify`` is clean. The
   webhook, sent after the switch, never announces a promotion that did not happen.
+* MLflow: a promoter started while the lock beside a sqlite store is held is refused once the alias moved.
 * The race: four ``check --promote`` runs on one registry with a real ``[champion] max_regression``, all compared
   with the same production, held at the registry's lock until all four are ready to switch: one switches, the three
   others find production moved and are refused (exit 1, ``production_moved`` in their reports, history and audit);
@@ -231,8 +232,8 @@ def test_an_mlflow_alias_switches_only_over_the_version_compared_with(tmp_path):
     with FileLock(tmp_path / "mlflow.db.gapgates.lock"):  # another promoter holds the store's lock
         other = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=_env(), stdout=subprocess.PIPE, text=True)
         time.sleep(3)
-        assert other.poll() is None  # it waits for the lock: promotions of this store serialise
-        reg.client.set_registered_model_alias("clf", "champion", v3)  # production moves (v3) while it waits
+        assert other.poll() is None  # still at its start or at the lock: it cannot switch while the lock is held
+        reg.client.set_registered_model_alias("clf", "champion", v3)  # production moves (v3) meanwhile
     other.communicate(timeout=300)
     assert other.returncode != 0 and reg.production == v3  # its v2 was compared with v1: refused
     with pytest.raises(ProductionMoved):
