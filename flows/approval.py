@@ -10,10 +10,13 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from gapgates.enforcement import Approval
+from gapgates.enforcement import MAX_REASON_CHARS, Approval
 from gapgates.pipeline.steps import RunResult
 
-__all__ = ["ApprovalInput", "answer", "approval_description", "evidence_links", "request_approval"]
+__all__ = ["API_TIMEOUT", "ApprovalInput", "answer", "approval_description", "check_api", "evidence_links", "request_approval"]
+
+#: Seconds the Prefect API has to answer before ``gapgates approve|reject`` gives up on it.
+API_TIMEOUT = 5.0
 
 
 class ApprovalInput(RunInput):
@@ -27,7 +30,7 @@ class ApprovalInput(RunInput):
 
     approve: bool = False
     approver: str = Field(min_length=1, description="Your name or e-mail; recorded in the audit log.")
-    reason: str = ""
+    reason: str = Field("", max_length=MAX_REASON_CHARS)
 
 
 def approval_description(result: RunResult, evidence: Mapping[str, str] | None = None) -> str:
@@ -103,6 +106,49 @@ def request_approval(
     return Approval(bool(answer.approve), answer.approver, reason)
 
 
+def check_api(*, timeout: float = API_TIMEOUT) -> str:
+    """The Prefect API this process talks to (``PREFECT_API_URL``, from the environment or the Prefect profile), once
+    it answered: without it, Prefect's client would start a temporary server of its own, which holds no paused run.
+
+    Args:
+        timeout: Seconds to wait for the API's health endpoint (connecting and reading).
+
+    Returns:
+        The API URL.
+
+    Raises:
+        ConfigError: ``PREFECT_API_URL`` is not set, not an http(s) URL, or did not answer in time.
+    """
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlparse
+
+    from prefect.settings import PREFECT_API_URL
+
+    from gapgates.errors import ConfigError, brief
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConfigError(
+            "gapgates approve and reject answer a run paused on a Prefect server: set PREFECT_API_URL to that server's "
+            "API (e.g. http://127.0.0.1:4200/api). Got none."
+        )
+    if urlparse(str(url)).scheme not in {"http", "https"}:
+        raise ConfigError(f"PREFECT_API_URL must be an http(s) URL of a Prefect server's API. Got {brief(str(url), 200)!r}.")
+    try:
+        with urllib.request.urlopen(str(url).rstrip("/") + "/health", timeout=timeout):  # http(s) only, checked above
+            pass
+    except urllib.error.HTTPError:  # it answered (an API behind authentication says 401): it is there
+        pass
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        detail = getattr(err, "reason", None) or err
+        raise ConfigError(
+            f"The Prefect API at PREFECT_API_URL={url} is not reachable ({brief(str(detail), 200)}; gapgates waits at most "
+            f"{timeout:g} s). Start the server the paused run is on, or set PREFECT_API_URL to it."
+        ) from None
+    return str(url)
+
+
 def answer(flow_run_id: str, *, approve: bool, approver: str, reason: str = "") -> str:
     """Approve or reject a paused ``retrain-and-gate`` run through Prefect's client (``gapgates approve|reject``).
 
@@ -116,13 +162,16 @@ def answer(flow_run_id: str, *, approve: bool, approver: str, reason: str = "") 
         The flow run's name.
 
     Raises:
-        ConfigError: On an id that is not a UUID, an unknown run, or a run that is not paused.
+        ConfigError: On an id that is not a UUID, a reason longer than :data:`~gapgates.enforcement.MAX_REASON_CHARS`,
+            a ``PREFECT_API_URL`` that is not set or does not answer (:func:`check_api`), an unknown run, or a run that
+            is not paused.
     """
+    import httpx
     from prefect import get_client
     from prefect.exceptions import ObjectNotFound
     from prefect.flow_runs import resume_flow_run
 
-    from gapgates.errors import ConfigError
+    from gapgates.errors import ConfigError, brief
 
     try:
         run_id = UUID(str(flow_run_id))
@@ -130,13 +179,22 @@ def answer(flow_run_id: str, *, approve: bool, approver: str, reason: str = "") 
         raise ConfigError(f"A flow run id is a UUID (the last part of the run's URL in the UI). Got {flow_run_id!r}.") from None
     if not approver.strip():
         raise ConfigError("--approver must name who decides; it is recorded in the audit log. Got ''.")
-    with get_client(sync_client=True) as client:
-        try:
-            run = client.read_flow_run(run_id)
-        except ObjectNotFound:
-            raise ConfigError(f"There is no flow run {run_id} on this Prefect server (PREFECT_API_URL).") from None
-    if run.state is None or not run.state.is_paused():
-        state = "no state" if run.state is None else run.state.name
-        raise ConfigError(f"Flow run {run_id} ({run.name}) is not waiting for approval: it is {state}.")
-    resume_flow_run(run_id, run_input=ApprovalInput(approve=approve, approver=approver, reason=reason).model_dump())
+    if len(reason) > MAX_REASON_CHARS:
+        raise ConfigError(f"The reason is at most {MAX_REASON_CHARS:,} characters. Got {len(reason):,}.")
+    url = check_api()  # before Prefect's client, which would otherwise start a temporary server of its own
+    try:
+        with get_client(sync_client=True) as client:
+            try:
+                run = client.read_flow_run(run_id)
+            except ObjectNotFound:
+                raise ConfigError(f"There is no flow run {run_id} on the Prefect server at PREFECT_API_URL={url}.") from None
+        if run.state is None or not run.state.is_paused():
+            state = "no state" if run.state is None else run.state.name
+            raise ConfigError(f"Flow run {run_id} ({run.name}) is not waiting for approval: it is {state}.")
+        resume_flow_run(run_id, run_input=ApprovalInput(approve=approve, approver=approver, reason=reason).model_dump())
+    except (httpx.HTTPError, OSError) as err:
+        raise ConfigError(
+            f"The Prefect API at PREFECT_API_URL={url} failed: {brief(str(err) or type(err).__name__, 200)}. "
+            "Check the server, then answer again."
+        ) from None
     return str(run.name)

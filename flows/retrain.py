@@ -3,8 +3,8 @@
 The order of the steps is not written here: the flow executes the declarations of
 :mod:`gapgates.gate` (the same ones ``gapgates check`` runs) with :func:`_call`, which runs each
 step as its task, fans the cross-validation out per fold, pauses for a person's answer on a
-``needs_approval`` decision, and publishes the artifacts with the report. The commit phase
-(stage → publish → commit) runs in a Prefect transaction: when a step fails, the finished ones
+``needs_approval`` decision, and publishes the artifacts with the report's outcome. The commit phase
+(stage → publish → commit → record) runs in a Prefect transaction: when a step fails, the finished ones
 are rolled back by their ``on_rollback`` hooks and production does not move.
 
 Final states: a promoted run ends Completed and returns the report; a blocked, rejected or
@@ -70,7 +70,7 @@ def _call(step: Step, *args: Any) -> Any:
         created = publish_evidence(opaque(result))  # the reviewer sees the report before answering
         return request_approval(result, evidence=evidence_links(created, html_url(build_report(result))))
     value = call_task(step, *args)
-    if step.name == "publish":
+    if step.name == "record":  # the artifacts tell the outcome, once production moved (or did not)
         publish_artifacts(opaque(value))
     if step.name == "recommend" and value is not None:
         result = args[0]
@@ -135,6 +135,8 @@ def _blocked_reasons(state: GateState) -> list[str]:
     if approval is not None and not approval.approved:
         verb = "timed out" if approval.timed_out else "rejected"
         reasons.insert(0, f"approval {verb} by {approval.actor}: {approval.reason}")
+    if state.committed is not None and state.committed.outcome == "refused":  # production moved after the comparison
+        reasons.insert(0, state.committed.reason or "production moved")
     return reasons
 
 

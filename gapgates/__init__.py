@@ -52,6 +52,7 @@ _EXPORTS: dict[str, str] = {
     "Outcome": "gapgates.judge.checks",
     "Policy": "gapgates.judge.policy",
     "PolicyError": "gapgates.errors",
+    "ProductionMoved": "gapgates.errors",
     "PromotionBlocked": "gapgates.errors",
     "QualityResult": "gapgates.quality.result",
     "RegistryError": "gapgates.errors",

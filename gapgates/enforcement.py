@@ -4,10 +4,13 @@ compute → judge → **enforce**, in two phases so that nothing moves productio
 run's report and history are durable:
 
 1. :func:`stage` registers the run's final model as a new version and audits the decision; it
-   never moves production. It returns a :class:`Staged` plan: what :func:`commit` will do.
-2. :func:`commit` switches production to the staged version (when the plan says so). It is the
-   last act of a run (see :mod:`gapgates.gate`); :func:`withdraw` audits a staged promotion that
-   was never committed because a step in between failed.
+   never moves production. It returns a :class:`Staged` plan: what :func:`commit` will do, and
+   the production version the candidate was compared with (the champion it was scored against).
+2. :func:`commit` switches production to the staged version (when the plan says so), only over
+   the version the candidate was compared with: under the registry's lock, a production that
+   moved since the comparison refuses the switch (audited as ``block``, outcome ``refused``). It
+   is the last act of a run (see :mod:`gapgates.gate`); :func:`withdraw` audits a staged
+   promotion that was never committed because a step in between failed.
 
 :func:`enforce` is both phases at once, for callers that publish nothing in between. A ``block``
 can never be approved; a candidate someone rejected is never promoted.
@@ -18,12 +21,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gapgates.errors import ConfigError, PromotionBlocked, RegistryError
+from gapgates.errors import ConfigError, ProductionMoved, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Check, Decision, Outcome, Status
 from gapgates.pipeline.steps import RunResult
 from gapgates.registry.base import Registry
 
-__all__ = ["Approval", "Enforcement", "Staged", "commit", "enforce", "registry_metadata", "stage", "withdraw"]
+__all__ = [
+    "MAX_REASON_CHARS",
+    "Approval",
+    "Enforcement",
+    "Staged",
+    "commit",
+    "enforce",
+    "refusal",
+    "registry_metadata",
+    "stage",
+    "withdraw",
+]
+
+
+#: Longest approver's reason recorded (in the audit log, the reports, the history and the Prefect run's input).
+MAX_REASON_CHARS = 2000
 
 
 @dataclass(frozen=True)
@@ -49,23 +67,42 @@ class Approval:
 
 @dataclass(frozen=True)
 class Enforcement:
-    """What enforcement did (or, staged, will do).
+    """What enforcement did (or, staged and not yet committed, is about to do: the outcome ``pending``).
 
     Attributes:
         version: The version the candidate was registered as (None when no model was fit).
-        promoted: Whether production was switched to it.
-        production: The production version afterwards (None when there is none).
-        previous: The production version before this run.
+        promoted: Whether production was switched to it (never True before the switch).
+        production: The production version afterwards (None when there is none); while pending, the one before.
+        previous: The production version before this run (the one the candidate was compared with).
+        outcome: ``pending`` (written before the switch), ``promoted``, ``refused`` (production moved since the
+            comparison), ``withdrawn`` (a step before the switch failed), ``registered`` (passed, not asked to
+            promote) or ``blocked`` (:data:`gapgates.history.OUTCOMES`).
+        reason: Why a planned promotion did not happen (refused, withdrawn), else None.
+        location: The registry's location, for a reader to settle a pending outcome (None when unknown).
+        alias: The registry's production alias (an MLflow registry), else None.
     """
 
     version: str | None
     promoted: bool
     production: str | None
     previous: str | None = None
+    outcome: str | None = None
+    reason: str | None = None
+    location: str | None = None
+    alias: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``registry`` section."""
-        return {"version": self.version, "promoted": self.promoted, "production": self.production, "previous": self.previous}
+        return {
+            "version": self.version,
+            "promoted": self.promoted,
+            "production": self.production,
+            "previous": self.previous,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "location": self.location,
+            "alias": self.alias,
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +115,8 @@ class Staged:
         promote: Whether :func:`commit` switches production to it.
         actor: Who promotes (``gapgates``, or the approver).
         reasons: Recorded with the promotion.
-        previous: The production version when it was staged.
+        previous: The production version the candidate was compared with (the champion it was scored against; without
+            a comparison, production when it was staged): :func:`commit` switches only over it.
         blocked: The decision to raise as :class:`PromotionBlocked` after auditing, or None.
     """
 
@@ -90,15 +128,28 @@ class Staged:
     previous: str | None
     blocked: Decision | None = None
 
-    @property
-    def planned(self) -> Enforcement:
-        """The enforcement this plan leads to once committed."""
+    def enforcement(self, outcome: str, *, production: str | None, reason: str | None = None) -> Enforcement:
+        """What this plan came to: ``outcome``, and ``production`` afterwards (the candidate when promoted)."""
+        promoted = outcome == "promoted"
         return Enforcement(
             version=self.version,
-            promoted=self.promote,
-            production=self.version if self.promote else self.previous,
+            promoted=promoted,
+            production=production,
             previous=self.previous,
+            outcome=outcome,
+            reason=reason,
+            location=self.registry.location,
+            alias=self.registry.alias,
         )
+
+    @property
+    def planned(self) -> Enforcement:
+        """What the run publishes before the switch: ``pending`` when it will promote (not promoted until
+        :func:`commit` switched), else ``registered`` or ``blocked``."""
+        if self.promote and self.version is not None:
+            return self.enforcement("pending", production=self.previous)  # not promoted until it is
+        outcome = "blocked" if self.blocked is not None or self.version is None else "registered"
+        return self.enforcement(outcome, production=self.registry.production)
 
 
 def registry_metadata(result: RunResult) -> dict[str, Any]:
@@ -135,6 +186,24 @@ def _rejection(decision: Decision, who: str, reason: str) -> Decision:
     """The decision a rejection leaves: a block, with the rejection as its first failed check."""
     check = Check("approval", Status.FAIL, None, None, f"Rejected by {who}: {reason}.")
     return Decision(Outcome.BLOCK, (check, *decision.checks))
+
+
+def refusal(decision: Decision, reason: str) -> Decision:
+    """The decision a refused promotion leaves (production moved after the comparison): a block, with the check
+    ``production_moved`` first, failed, saying why."""
+    return Decision(Outcome.BLOCK, (Check("production_moved", Status.FAIL, None, None, reason), *decision.checks))
+
+
+def _compared_with(result: RunResult, registry: Registry) -> str | None:
+    """The production version the candidate was compared with: the champion it was scored against when that was this
+    registry's production; else (a run judged against no registry, or another one) production now."""
+    from gapgates.registry import locate
+
+    champion = getattr(result.evidence, "champion", None)
+    judged = result.prepared.config.registry
+    if champion is not None and judged is not None and registry.location is not None and locate(judged) == registry.location:
+        return None if champion.version is None else str(champion.version)
+    return registry.production
 
 
 def stage(
@@ -202,7 +271,7 @@ def stage(
             report=report,
             documents={**report_documents(report), SAMPLE_FILE: text},
         )
-    previous = registry.production  # registering never moves it (read after: an MLflow store learns the name)
+    previous = _compared_with(result, registry)  # read after registering: an MLflow store learns the name then
     if approved:
         reasons = (approval_reason or "approved",)
         registry.record(version, decision.outcome.value, actor=actor, reasons=decision.reasons)
@@ -221,27 +290,41 @@ def stage(
 
 
 def commit(staged: Staged) -> Enforcement:
-    """Switch production to the staged version, when the plan says so (audited as ``promote``).
+    """Switch production to the staged version when the plan says so (audited as ``promote``), only over the version
+    the candidate was compared with (:attr:`Staged.previous`, checked under the registry's lock).
 
     Returns:
-        The version, whether it was promoted, and production afterwards.
+        What happened: ``promoted``; ``refused`` when production moved since the comparison (audited as ``block``
+        with the reason; production unchanged); or the plan's own outcome when it promotes nothing.
 
     Raises:
-        RegistryError: When the registry refuses the switch (production is unchanged).
+        RegistryError: When the registry refuses the switch otherwise (production is unchanged).
     """
-    if staged.promote and staged.version is not None:
-        staged.registry.promote(staged.version, actor=staged.actor, reasons=staged.reasons)
-    return Enforcement(
-        version=staged.version, promoted=staged.promote, production=staged.registry.production, previous=staged.previous
-    )
+    if not (staged.promote and staged.version is not None):
+        return staged.planned
+    try:
+        staged.registry.promote(staged.version, actor=staged.actor, reasons=staged.reasons, expected=staged.previous)
+    except ProductionMoved as moved:
+        staged.registry.record(staged.version, "block", actor="gapgates", reasons=[str(moved)])
+        return staged.enforcement("refused", reason=str(moved), production=moved.found)
+    return staged.enforcement("promoted", production=staged.version)
 
 
 def withdraw(staged: Staged | None) -> None:
-    """Audit a staged promotion that was never committed (a later step failed); production is unchanged."""
-    if staged is not None and staged.promote and staged.version is not None:
-        staged.registry.record(
-            staged.version, "withdraw", actor="gapgates", reasons=["not promoted: a step before the production switch failed"]
-        )
+    """Audit a staged promotion that was never committed (a later step failed); production is unchanged.
+
+    Nothing is audited when the switch did happen (a step after it failed): the registry's audit log is the truth.
+    """
+    if staged is None or not staged.promote or staged.version is None:
+        return
+    try:
+        if staged.registry.switched(staged.version):
+            return
+    except RegistryError:  # an unreadable audit log: record() below says what is wrong
+        pass
+    staged.registry.record(
+        staged.version, "withdraw", actor="gapgates", reasons=["not promoted: a step before the production switch failed"]
+    )
 
 
 def enforce(
@@ -257,6 +340,8 @@ def enforce(
 ) -> Enforcement:
     """Register the run's final model; switch production to it only if the decision is ``promote``
     (or ``needs_approval`` approved by a person) and nobody rejected it: :func:`stage` then :func:`commit`.
+    The switch replaces only the production the run compared its candidate with (its champion, when the run was
+    judged against this registry); otherwise the outcome is ``refused``.
 
     Args:
         result: A judged run (see :func:`stage`).
@@ -276,7 +361,8 @@ def enforce(
         ConfigError: When both ``approved_by`` and ``rejected_by`` are given (nothing is written).
         RegistryError: When the run has no final model or the registry refuses it.
         PromotionBlocked: With ``raise_on_block`` and a decision other than promote (not approved),
-            or a rejection; and always when ``approved_by`` is given for a ``block`` decision.
+            a rejection, or a refused switch (the check ``production_moved``); and always when ``approved_by`` is
+            given for a ``block`` decision.
 
     Example:
         >>> done = enforce(run_check(config), LocalRegistry("registry"), promote=True)  # doctest: +SKIP
@@ -296,4 +382,6 @@ def enforce(
     approved = approved_by is not None and result.decision.outcome is Outcome.NEEDS_APPROVAL
     if raise_on_block and staged.blocked is not None and not approved:
         raise PromotionBlocked(staged.blocked)
+    if raise_on_block and done.outcome == "refused":
+        raise PromotionBlocked(refusal(result.decision, done.reason or "production moved"))
     return done

@@ -26,6 +26,7 @@ __all__ = [
     "IntegrityError",
     "MissingDependencyError",
     "PolicyError",
+    "ProductionMoved",
     "PromotionBlocked",
     "RegistryError",
     "RunBlocked",
@@ -100,6 +101,28 @@ class RegistryError(GapGatesError):
 
 class IntegrityError(RegistryError):
     """A stored model does not match its recorded checksum and was refused."""
+
+
+class ProductionMoved(RegistryError):
+    """A promotion was refused because production is no longer the version the candidate was compared with.
+
+    Attributes:
+        version: The candidate.
+        expected: The production version the run compared the candidate with (None: there was none).
+        found: The production version when the switch was asked for.
+    """
+
+    def __init__(self, version: str, expected: str | None, found: str | None) -> None:
+        self.version, self.expected, self.found = version, expected, found
+        compared = f"production {expected}" if expected is not None else "no production model (the first candidate)"
+        super().__init__(
+            f"Production moved from {expected or 'none'} to {found or 'none'} after this run compared {version} with "
+            f"{compared}; {version} was never compared with {found or 'the empty registry'}, so it was not promoted. "
+            "Run the gate again to compare it with the production it would replace."
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.version, self.expected, self.found)
 
 
 class UserCodeError(GapGatesError):

@@ -2,14 +2,20 @@
 
 :data:`GATE_STEPS` is :data:`~gapgates.pipeline.definition.JUDGE_STEPS` followed by ``recommend`` (after a
 block, with ``recommend`` on: :func:`~gapgates.pipeline.sweep.recommend_fixes`) and ``approval``;
-:data:`COMMIT_STEPS` runs in a transaction, production moving last::
+:data:`COMMIT_STEPS` runs in a transaction, production moving only in ``commit``::
 
-    approval → stage (register the candidate) → publish (reports, history, webhook) → commit (switch production)
+    approval → stage (register the candidate) → publish (reports and history row, ``pending``)
+             → commit (switch production, only over the version the candidate was compared with)
+             → record (the outcome into the reports and the history row; then the webhook)
 
-A failure before ``commit`` leaves production where it was: the staged version is audited as
-withdrawn and published reports are rewritten to say it was not promoted. ``gapgates check``
-runs :func:`run_gate` with the defaults; the Prefect flow runs the same declarations with its
-own step caller (tasks, per-fold fan-out, a pause for approval) and Prefect's transaction.
+What is published before the switch says ``pending``, never "promoted": a kill at any instant leaves
+reports and a history row that tell the truth, or say pending (readers settle it from the registry,
+:mod:`gapgates.registry.outcomes`). A failure before ``commit`` leaves production where it was: the
+staged version is audited as withdrawn and the published reports and history row say so. A production
+that moved after the champion comparison refuses the switch: the run is a block (exit 1) with the
+failed check ``production_moved``. ``gapgates check`` runs :func:`run_gate` with the defaults; the
+Prefect flow runs the same declarations with its own step caller (tasks, per-fold fan-out, a pause for
+approval) and Prefect's transaction.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from gapgates.judge.policy import Policy
 from gapgates.pipeline.definition import JUDGE_STEPS, RunState, Step, StepCaller, call_step, execute, local_transaction
 from gapgates.pipeline.steps import RunResult
 from gapgates.pipeline.sweep import Recommendation, recommend_fixes
-from gapgates.publishing import Published, publish, retract
+from gapgates.publishing import Published, publish, record, retract
 
 __all__ = [
     "COMMIT_STEPS",
@@ -36,6 +42,7 @@ __all__ = [
     "ask_approval",
     "commit_run",
     "publish_run",
+    "record_run",
     "run_gate",
     "stage_run",
 ]
@@ -50,7 +57,8 @@ class GateState(RunState):
             overfit or underfit).
         approval: A person's answer to a ``needs_approval`` decision (None: nobody was asked).
         staged: The registered candidate and the plan for production (None without a registry).
-        published: The report files, history row and webhook.
+        published: The report files and history row (``pending`` before the switch; the outcome and the webhook
+            once ``record`` ran).
         committed: What the registry did (None without a registry).
     """
 
@@ -62,9 +70,10 @@ class GateState(RunState):
 
     @property
     def passed(self) -> bool:
-        """Whether the gate let the candidate through: ``promote``, or ``needs_approval`` approved."""
+        """Whether the gate let the candidate through: ``promote``, or ``needs_approval`` approved, and the registry did
+        not refuse the switch (production moved after the comparison)."""
         result = self.result
-        if result is None:
+        if result is None or (self.committed is not None and self.committed.outcome == "refused"):
             return False
         if self.approval is not None:
             return self.approval.approved and result.decision.outcome is Outcome.NEEDS_APPROVAL
@@ -104,7 +113,8 @@ def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
 def publish_run(
     result: RunResult, approval: Approval | None, staged: Staged | None, recommendation: Recommendation | None = None
 ) -> Published:
-    """Write the reports (with the recommendation), record the history row and notify, saying what the commit will do."""
+    """Write the reports (with the recommendation) and record the history row before the switch: a promotion is
+    ``pending`` until :func:`record_run`."""
     return publish(
         result,
         out=result.prepared.config.out,
@@ -115,8 +125,19 @@ def publish_run(
 
 
 def commit_run(staged: Staged | None) -> Enforcement | None:
-    """Switch production to the staged candidate when the plan says so: the last act of a run."""
+    """Switch production to the staged candidate when the plan says so, over the version it was compared with."""
     return None if staged is None else commit(staged)
+
+
+def record_run(
+    result: RunResult,
+    approval: Approval | None,
+    recommendation: Recommendation | None,
+    published: Published,
+    committed: Enforcement | None,
+) -> Published:
+    """Write the outcome into the reports and the history row, then send the webhook: the last act of a run."""
+    return record(result, published, committed, approval=approval, recommendation=recommendation)
 
 
 #: ``check --recommend``: after a block, a verified capacity value and early-stopping settings (no-op unless asked).
@@ -126,11 +147,12 @@ APPROVAL_STEP = Step("approval", ask_approval, ("result",), "approval")
 #: The judging steps, the recommendation and the approval: everything before the transaction.
 GATE_STEPS: tuple[Step, ...] = (*JUDGE_STEPS, RECOMMEND_STEP, APPROVAL_STEP)
 
-#: The transaction: nothing in it moves production but its last step.
+#: The transaction: nothing in it moves production but ``commit``; ``record`` writes what it did.
 COMMIT_STEPS: tuple[Step, ...] = (
     Step("stage", stage_run, ("result", "approval"), "staged", io=True, rollback=withdraw),
     Step("publish", publish_run, ("result", "approval", "staged", "recommendation"), "published", io=True, rollback=retract),
     Step("commit", commit_run, ("staged",), "committed", io=True),
+    Step("record", record_run, ("result", "approval", "recommendation", "published", "committed"), "published", io=True),
 )
 
 Transaction = Callable[[list[tuple[Step, Any]]], AbstractContextManager[Any]]
@@ -143,7 +165,7 @@ def run_gate(
     call: StepCaller = call_step,
     transaction: Transaction = local_transaction,
 ) -> GateState:
-    """Run the whole gate: judge, (ask for approval,) stage, publish, then move production.
+    """Run the whole gate: judge, (ask for approval,) stage, publish, move production, then record the outcome.
 
     Args:
         config: The options.

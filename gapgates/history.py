@@ -4,6 +4,10 @@ The database runs in WAL mode with a busy timeout, so several ``gapgates check``
 processes can record at once. A run is recorded from its ``report.json`` form,
 so the history holds exactly what the report said.
 
+A run that moves production is recorded *before* the switch with the outcome ``pending``, and settled
+(:meth:`History.settle`, one transaction) once production moved or was refused: a pending row counts as
+promoted only once a reader found the switch in the registry (:mod:`gapgates.registry.outcomes`).
+
 Example:
     >>> import tempfile, pathlib
     >>> db = History(pathlib.Path(tempfile.mkdtemp()) / "history.sqlite")
@@ -29,7 +33,14 @@ from typing import Any
 
 from gapgates.errors import ConfigError, GapGatesError, StorageError
 
-__all__ = ["History", "MetricRecord", "RunRecord", "record_from_report"]
+__all__ = ["OUTCOMES", "History", "MetricRecord", "RunRecord", "record_from_report"]
+
+#: What became of a run's candidate in its registry (a run without a registry has none):
+#: ``pending`` (recorded before the production switch; not promoted until settled), ``promoted``, ``refused``
+#: (production moved after the champion comparison), ``withdrawn`` (a step before the switch failed),
+#: ``registered`` (passed, not asked to promote), ``blocked`` (not allowed), and, as readers settle a pending
+#: run the registry shows no switch for, ``unfinished`` (the run ended before production moved: not promoted).
+OUTCOMES = ("pending", "promoted", "refused", "withdrawn", "registered", "blocked", "unfinished")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -42,7 +53,10 @@ CREATE TABLE IF NOT EXISTS runs (
     primary_metric TEXT,
     noise_rate REAL,
     diagnosis TEXT,
-    kind TEXT NOT NULL DEFAULT 'gate'
+    kind TEXT NOT NULL DEFAULT 'gate',
+    outcome TEXT,
+    registry TEXT,
+    alias TEXT
 );
 CREATE TABLE IF NOT EXISTS gaps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -90,6 +104,9 @@ class RunRecord:
             ``reason``, ``timed_out``: the report's ``approval`` section), or None.
         kind: ``gate`` for a gate run (check, run), or another kind of run recorded beside them
             (``monitor``); the gap trend reads gate runs only.
+        outcome: What became of the candidate in its registry (one of :data:`OUTCOMES`; None without a registry).
+        registry: The registry's location (absolute), to settle a ``pending`` outcome from.
+        alias: The registry's production alias (an MLflow registry), or None.
         id: Row id in the database (0 before it is stored).
     """
 
@@ -104,7 +121,17 @@ class RunRecord:
     diagnosis: str | None = None
     approval: dict[str, Any] | None = None
     kind: str = "gate"
+    outcome: str | None = None
+    registry: str | None = None
+    alias: str | None = None
     id: int = 0
+
+    @property
+    def promoted(self) -> bool:
+        """Whether the run promoted its candidate: it decided ``promote`` (or a person approved it) and nothing says
+        production did not move. A ``pending`` run is not promoted until settled from its registry."""
+        approved = self.approval is not None and bool(self.approval.get("approved"))
+        return (self.decision == "promote" or approved) and self.outcome in (None, "promoted")
 
     @property
     def primary_gap(self) -> float | None:
@@ -135,7 +162,8 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         metric: MetricRecord(g.get("gap_mean"), g.get("gap_ci_low"), g.get("gap_ci_high"))
         for metric, g in _section(report, "gap").items()
     }
-    version = _section(report, "registry").get("version")
+    registry = _section(report, "registry")
+    version = registry.get("version")
     return RunRecord(
         time=str(report.get("created")),
         model=str(_section(report, "model").get("name")),
@@ -148,6 +176,9 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         diagnosis=_section(report, "diagnosis").get("label"),
         approval=_section(report, "approval") or None,
         kind=str(report.get("kind") or "gate"),
+        outcome=registry.get("outcome"),
+        registry=registry.get("location"),
+        alias=registry.get("alias"),
     )
 
 
@@ -279,8 +310,12 @@ class History:
                 if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
                     conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(f"BEGIN IMMEDIATE;\n{_SCHEMA}")  # all tables or none, never a part
-                if "kind" not in _columns(conn, "runs"):  # a history written before run kinds were recorded
+                columns = _columns(conn, "runs")
+                if "kind" not in columns:  # a history written before run kinds were recorded
                     conn.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'gate'")
+                for added in ("outcome", "registry", "alias"):  # ...and before outcomes were
+                    if added not in columns:
+                        conn.execute(f"ALTER TABLE runs ADD COLUMN {added} TEXT")
                 conn.execute("COMMIT")
                 return
             except sqlite3.OperationalError as err:
@@ -312,37 +347,13 @@ class History:
             "the run was not recorded."
         )
 
-    def add(self, record: RunRecord) -> int:
-        """Store one run in a single transaction and return its id."""
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed when the block ends, rolled back when it raises."""
         with self._connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                cur = conn.execute(
-                    "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
-                    " diagnosis, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.time,
-                        record.model,
-                        record.version,
-                        record.fingerprint,
-                        record.decision,
-                        record.primary_metric,
-                        record.noise_rate,
-                        record.diagnosis,
-                        record.kind,
-                    ),
-                )
-                run_id = int(cur.lastrowid or 0)
-                conn.executemany(
-                    "INSERT INTO gaps (run_id, metric, gap, ci_low, ci_high) VALUES (?, ?, ?, ?, ?)",
-                    [(run_id, m, g.gap, g.ci_low, g.ci_high) for m, g in record.gaps.items()],
-                )
-                if record.approval is not None:
-                    a = record.approval
-                    conn.execute(
-                        "INSERT INTO approvals (run_id, approved, actor, reason, timed_out) VALUES (?, ?, ?, ?, ?)",
-                        (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"), bool(a.get("timed_out"))),
-                    )
+                yield conn
                 conn.execute("COMMIT")
             except sqlite3.Error as err:
                 if conn.in_transaction:
@@ -352,10 +363,64 @@ class History:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+
+    def add(self, record: RunRecord) -> int:
+        """Store one run in a single transaction and return its id."""
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
+                " diagnosis, kind, outcome, registry, alias) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.time,
+                    record.model,
+                    record.version,
+                    record.fingerprint,
+                    record.decision,
+                    record.primary_metric,
+                    record.noise_rate,
+                    record.diagnosis,
+                    record.kind,
+                    record.outcome,
+                    record.registry,
+                    record.alias,
+                ),
+            )
+            run_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO gaps (run_id, metric, gap, ci_low, ci_high) VALUES (?, ?, ?, ?, ?)",
+                [(run_id, m, g.gap, g.ci_low, g.ci_high) for m, g in record.gaps.items()],
+            )
+            if record.approval is not None:
+                a = record.approval
+                conn.execute(
+                    "INSERT INTO approvals (run_id, approved, actor, reason, timed_out) VALUES (?, ?, ?, ?, ?)",
+                    (run_id, bool(a.get("approved")), str(a.get("actor")), a.get("reason"), bool(a.get("timed_out"))),
+                )
         return run_id
 
+    def settle(self, run_id: int, *, outcome: str, decision: str | None = None) -> None:
+        """Record what became of a run's candidate once production moved (or did not), in one transaction.
+
+        Args:
+            run_id: The run's id (from :meth:`add`).
+            outcome: One of :data:`OUTCOMES` (``promoted``, ``refused``, ``withdrawn``...).
+            decision: The run's decision when it changed (a refused promotion is a ``block``), else None.
+
+        Raises:
+            ConfigError: An outcome outside :data:`OUTCOMES`, or no such run.
+            StorageError: When the file cannot be written.
+        """
+        if outcome not in OUTCOMES:
+            raise ConfigError(f"A run's outcome is one of {', '.join(OUTCOMES)}. Got {outcome!r}.")
+        with self._transaction() as conn:
+            cur = conn.execute(
+                "UPDATE runs SET outcome = ?, decision = COALESCE(?, decision) WHERE id = ?", (outcome, decision, run_id)
+            )
+            if cur.rowcount != 1:
+                raise ConfigError(f"The history database '{self.path}' holds no run {run_id} to settle.")
+
     def runs(self, *, model: str | None = None, last: int | None = None, kind: str | None = None) -> list[RunRecord]:
-        """Recorded runs, oldest first.
+        """Recorded runs, oldest first (values that are not what gapgates writes are read as missing: :meth:`read`).
 
         Args:
             model: Only runs of this model.
@@ -365,41 +430,74 @@ class History:
         Returns:
             The records.
         """
+        return self.read(model=model, last=last, kind=kind)[0]
+
+    def read(
+        self, *, model: str | None = None, last: int | None = None, kind: str | None = None
+    ) -> tuple[list[RunRecord], list[str]]:
+        """Recorded runs, oldest first, and one line per value that was read as missing because it is not what
+        gapgates writes (a gap or noise rate that is not a number, an unknown outcome: a file edited by hand).
+
+        Args:
+            model: Only runs of this model.
+            last: Only the most recent ``last`` runs (of the selected ones).
+            kind: Only runs of this kind (``gate`` or ``monitor``); all kinds when None.
+
+        Returns:
+            The records and the problems.
+        """
         self.check()
         if not self.path.is_file() or self.path.stat().st_size == 0:
-            return []
+            return [], []
         try:
             with closing(self._read_only()) as conn:
-                has_kind = "kind" in _columns(conn, "runs")
+                columns = _columns(conn, "runs")
                 clauses, args = [], []
                 if model is not None:
                     clauses.append("model = ?")
                     args.append(model)
                 if kind is not None:
-                    clauses.append("kind = ?" if has_kind else "? = 'gate'")  # older files hold gate runs only
+                    clauses.append("kind = ?" if "kind" in columns else "? = 'gate'")  # older files hold gate runs only
                     args.append(kind)
                 where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
                 limit = "" if last is None else f"LIMIT {int(last)}"
-                return self._rows(conn, where, args, limit, has_kind=has_kind)
+                return self._rows(conn, where, args, limit, columns=columns)
         except sqlite3.Error as err:
             raise ConfigError(f"The history database '{self.path}' cannot be read: {err}.") from None
 
     @staticmethod
-    def _rows(conn: sqlite3.Connection, where: str, args: list[Any], limit: str, *, has_kind: bool) -> list[RunRecord]:
-        kind = "kind" if has_kind else "'gate'"
+    def _rows(
+        conn: sqlite3.Connection, where: str, args: list[Any], limit: str, *, columns: set[str]
+    ) -> tuple[list[RunRecord], list[str]]:
+        optional = ", ".join(
+            name if name in columns else default
+            for name, default in (("kind", "'gate'"), ("outcome", "NULL"), ("registry", "NULL"), ("alias", "NULL"))
+        )
         rows = conn.execute(
-            f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis, {kind}"
+            f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis, {optional}"
             f" FROM runs {where} ORDER BY id DESC {limit}",
             args,
         ).fetchall()
         ids = [r[0] for r in rows]
+        problems: list[str] = []
+
+        def real(run_id: int, what: str, value: Any) -> float | None:
+            number = _real(value)
+            if number is None and value is not None:
+                problems.append(f"run {run_id}: the {what} {str(value)[:40]!r} is not a number (read as missing).")
+            return number
+
         gaps: dict[int, dict[str, MetricRecord]] = {i: {} for i in ids}
         if ids:
             marks = ",".join("?" * len(ids))
             for run_id, metric, g, lo, hi in conn.execute(
                 f"SELECT run_id, metric, gap, ci_low, ci_high FROM gaps WHERE run_id IN ({marks})", ids
             ):
-                gaps.setdefault(run_id, {})[str(metric)] = MetricRecord(_real(g), _real(lo), _real(hi))
+                gaps.setdefault(run_id, {})[str(metric)] = MetricRecord(
+                    real(run_id, f"{metric} gap", g),
+                    real(run_id, f"{metric} interval bound", lo),
+                    real(run_id, f"{metric} interval bound", hi),
+                )
         approvals: dict[int, dict[str, Any]] = {}
         has_approvals = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'").fetchone()
         if ids and has_approvals:  # a history written before approvals were recorded has no such table
@@ -410,23 +508,34 @@ class History:
                     f"SELECT run_id, approved, actor, reason, timed_out FROM approvals WHERE run_id IN ({marks})", ids
                 )
             }
-        return [
-            RunRecord(
-                time=str(t),
-                model=str(m),
-                version=None if v is None else str(v),
-                fingerprint=f,
-                decision=str(d),
-                primary_metric=p,
-                gaps=gaps[i],
-                noise_rate=_real(n),
-                diagnosis=dg,
-                approval=approvals.get(i),
-                kind=str(k),
-                id=i,
+        records = []
+        for i, t, m, v, f, d, p, n, dg, k, outcome, location, alias in reversed(rows):
+            if outcome is not None and outcome not in OUTCOMES:
+                problems.append(
+                    f"run {i}: the outcome {str(outcome)[:40]!r} is not one gapgates writes (read as pending: not "
+                    "promoted unless its registry shows the switch)."
+                )
+                outcome = "pending"
+            records.append(
+                RunRecord(
+                    time=str(t),
+                    model=str(m),
+                    version=None if v is None else str(v),
+                    fingerprint=f,
+                    decision=str(d),
+                    primary_metric=p,
+                    gaps=gaps[i],
+                    noise_rate=real(i, "noise rate", n),
+                    diagnosis=dg,
+                    approval=approvals.get(i),
+                    kind=str(k),
+                    outcome=outcome,
+                    registry=None if location is None else str(location),
+                    alias=None if alias is None else str(alias),
+                    id=i,
+                )
             )
-            for i, t, m, v, f, d, p, n, dg, k in reversed(rows)
-        ]
+        return records, problems
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> set[str]:

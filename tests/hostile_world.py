@@ -235,7 +235,8 @@ class ThirdParty:
 '''
 
 
-def _data(n: int = 120, seed: int = 0) -> pd.DataFrame:
+def table(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """The world's table: two informative columns, one of noise, a 0/1 target ``y``."""
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=n), rng.normal(size=n)
     y = ((a + 0.5 * b + rng.normal(scale=0.8, size=n)) > 0).astype(int)
@@ -248,7 +249,7 @@ def build_world(root: Path) -> Path:
     from gapgates.gate import run_gate
 
     root.mkdir(parents=True, exist_ok=True)
-    data = _data()
+    data = table()
     data.to_csv(root / "data.csv", index=False)
     data.assign(k=1.0).to_csv(root / "constant.csv", index=False)  # GaussianNB(var_smoothing=0): NaN probabilities
     regression = data.assign(y=data["a"] * 2 + data["b"])

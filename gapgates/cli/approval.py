@@ -2,7 +2,9 @@
 
 Prefect 3 has no command that resumes a run with input; these send the same answer as the UI's
 resume form, through Prefect's client (``PREFECT_API_URL``). With :mod:`gapgates.cli.run`, the
-only commands that reach Prefect (through :mod:`gapgates.flows`).
+only commands that reach Prefect (through :mod:`gapgates.flows`). The answer is checked first (a
+reason of at most :data:`~gapgates.enforcement.MAX_REASON_CHARS` characters), then that
+``PREFECT_API_URL`` is set and answers within seconds: no temporary server is ever started.
 """
 
 from __future__ import annotations
@@ -17,8 +19,14 @@ _reason = click.option("--reason", default="", help="Why; recorded with the deci
 
 
 def _answer(run_id: str, *, approve: bool, approver: str, reason: str) -> None:
-    from gapgates.errors import require
+    from gapgates.enforcement import MAX_REASON_CHARS
+    from gapgates.errors import ConfigError, require
 
+    if len(reason) > MAX_REASON_CHARS:  # before Prefect is imported: the answer is refused in a fraction of a second
+        raise ConfigError(
+            f"--reason is recorded in the audit log, the reports and the history: at most {MAX_REASON_CHARS:,} "
+            f"characters. Got {len(reason):,}. Shorten it, and link to a longer note if needed."
+        )
     require("prefect", extra="prefect", needed_for=f"gapgates {'approve' if approve else 'reject'}")
     from gapgates.flows.approval import answer
 

@@ -205,11 +205,9 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
         if c["status"] in {"fail", "warn"}:
             click.echo(f"  {c['status'].upper():<5} {c['name']}: {c['message']}")
     if report.get("registry"):
-        reg = report["registry"]
-        click.echo(
-            f"  registry: {reg['version']} {'promoted' if reg['promoted'] else 'registered'}; "
-            f"production {reg['production'] or '(none)'}"
-        )
+        from gapgates.report.html import registry_outcome
+
+        click.echo(f"  registry: {registry_outcome(report['registry'])}")
     if paths:
         click.echo("  report: " + ", ".join(str(p) for p in paths.values()))
 

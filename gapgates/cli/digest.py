@@ -27,7 +27,8 @@ __all__ = ["digest"]
 @click.option("--out", required=True, metavar="DIR", help="Where to write digest.html, digest.md and digest.json.")
 def digest(history: str, registries: tuple[str, ...], policy: str | None, out: str) -> None:
     """Write the stakeholder digest: for every model, production, last decisions, gap trend, production gap and
-    open approvals. Exit 0 when written, 2 on bad input."""
+    open approvals. Exit 0 when written (a note on stderr names lines it skipped), 2 on bad input or a registry
+    'gapgates registry verify' refuses."""
     from gapgates.paths import check_directory
     from gapgates.report.digest import DIGEST_FILES, build_digest, digest_summary, write_digest
 
@@ -35,3 +36,9 @@ def digest(history: str, registries: tuple[str, ...], policy: str | None, out: s
     document = build_digest(history, registries=registries, policy=policy)
     paths = write_digest(document, out)
     click.echo(digest_summary(document, link=str(paths["html"])), nl=False)
+    skipped = document["skipped"]
+    if skipped:
+        from gapgates.cli.main import note
+
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        note(f"skipped {len(skipped)} unreadable line(s), listed under 'skipped' in digest.json: {skipped[0]}{more}")

@@ -10,7 +10,7 @@ from gapgates.format import score
 
 __all__ = ["history_cmd"]
 
-_HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<34} {:>6}  {}"
+_HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<12} {:<34} {:>6}  {}"
 
 
 @click.command("history")
@@ -24,9 +24,15 @@ _HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<34} {:>6}  {}"
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history_cmd(path: str | None, model: str | None, last: int | None, kind: str | None, as_json: bool) -> None:
-    """List recorded runs, oldest first; a monitor run's decision reads monitor:ok|warn|retrain (reads only)."""
+    """List recorded runs, oldest first; a monitor run's decision reads monitor:ok|warn|retrain (reads only).
+
+    The outcome column says what became of the candidate in its registry; a run recorded ``pending`` before a
+    production switch it did not live to confirm is settled from its registry (promoted, or unfinished: not promoted).
+    """
+    from gapgates.cli.main import note
     from gapgates.errors import ConfigError
     from gapgates.history import History, dumps
+    from gapgates.registry.outcomes import settle_runs
 
     if path is None:
         raise ConfigError("No run history given. Pass --history PATH (the history.sqlite beside your reports).")
@@ -34,17 +40,21 @@ def history_cmd(path: str | None, model: str | None, last: int | None, kind: str
     history.check()  # read-only: a directory or another application's database is refused, unchanged
     if not Path(path).is_file():
         raise ConfigError(f"No run history at '{path}'. Pass the history.sqlite a check has written to --history.")
-    runs = history.runs(model=model, last=last, kind=kind)
+    runs, skipped = history.read(model=model, last=last, kind=kind)
+    runs = settle_runs(runs)
+    if skipped:
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        note(f"read {len(skipped)} value(s) of '{path}' as missing: {skipped[0]}{more}")
     if as_json:
         click.echo(dumps(runs))
         return
-    click.echo(_HISTORY_ROW.format("id", "time", "model", "version", "decision", "primary gap", "noise", "diagnosis"))
+    click.echo(_HISTORY_ROW.format("id", "time", "model", "version", "decision", "outcome", "primary gap", "noise", "diagnosis"))
     for r in runs:
         g = r.gaps.get(r.primary_metric or "")
         gap = "–" if g is None else f"{r.primary_metric} {score(g.gap)} [{score(g.ci_low)}, {score(g.ci_high)}]"
         noise = "–" if r.noise_rate is None else f"{r.noise_rate:.3f}"
         decision = r.decision if r.kind == "gate" else f"{r.kind}:{r.decision}"  # a production gap, not a gate's
-        cells = (r.id, r.time, r.model, r.version or "–", decision, gap, noise, r.diagnosis or "–")
+        cells = (r.id, r.time, r.model, r.version or "–", decision, r.outcome or "–", gap, noise, r.diagnosis or "–")
         click.echo(_HISTORY_ROW.format(*cells))
     if not runs:
         click.echo("(no runs recorded" + (f" for model '{model}')" if model else ")"))

@@ -80,6 +80,10 @@ def _error_line(err: BaseException) -> tuple[int, str]:
     """The exit code and the one line for an error that ended a command."""
     if isinstance(err, GapGatesError):
         return EXIT_ERROR, brief(str(err))
+    group = err.ctx.command if isinstance(err, click.exceptions.NoArgsIsHelpError) and err.ctx is not None else None
+    if isinstance(err, click.exceptions.NoArgsIsHelpError) and err.ctx is not None and isinstance(group, click.Group):
+        names, path = ", ".join(group.list_commands(err.ctx)), err.ctx.command_path  # not click's whole help text
+        return EXIT_ERROR, brief(f"'{path}' needs a command: one of {names}. See '{path} --help'.")
     if isinstance(err, click.UsageError):
         command = err.ctx.command_path if err.ctx is not None else "gapgates"
         message = err.format_message().strip()

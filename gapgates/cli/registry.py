@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from gapgates.cli.main import EXIT_ERROR
+from gapgates.cli.main import EXIT_ERROR, note
 
 __all__ = ["registry"]
 
@@ -91,9 +91,17 @@ def list_versions(location: str, alias: str | None, as_json: bool) -> None:
 @_json_option
 def show(version: str | None, location: str, alias: str | None, as_json: bool) -> None:
     """Show production, every version and the audit log (or one VERSION in detail)."""
+    from gapgates.registry.base import took_effect
+
     reg = _open(location, alias=alias)
     payload = _overview(reg)
-    payload["audit"] = [e.to_dict() for e in reg.audit()]
+    entries = reg.audit()
+    marks = took_effect(entries, payload["production"])  # a switch audited by a process killed before it: not done
+    payload["audit"] = [{**e.to_dict(), **({} if m is None else {"switched": m})} for e, m in zip(entries, marks, strict=True)]
+    skipped = reg.audit_problems()
+    if skipped:
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
+        note(f"skipped {len(skipped)} unreadable audit line(s), which 'gapgates registry verify' lists: {skipped[0]}{more}")
     if version is not None:
         payload["version"] = reg.info(version).to_dict()
     if as_json:
@@ -104,7 +112,11 @@ def show(version: str | None, location: str, alias: str | None, as_json: bool) -
         return
     _print_versions(reg)
     click.echo("audit:")
-    rows = [[e.time, e.action, e.version or "-", e.actor, "; ".join(e.reasons) or "-"] for e in reg.audit()]
+    actions = [e.action if m is not False else f"{e.action} (not switched)" for e, m in zip(entries, marks, strict=True)]
+    rows = [
+        [e.time, action, e.version or "-", e.actor, "; ".join(e.reasons) or "-"]
+        for e, action in zip(entries, actions, strict=True)
+    ]
     if rows:
         for line in table([["time", "action", "version", "actor", "reasons"], *rows], indent="  "):
             click.echo(line)

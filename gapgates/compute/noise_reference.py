@@ -8,7 +8,9 @@ production model was accepted on. The reference is, in order:
 * with a registry: the noise rate recorded with the production version (its ``noise_rate``
   metadata, written at registration by :func:`gapgates.enforcement.registry_metadata`);
 * without one: the noise rate of the last *promoted* gate run of the same model name in the run
-  history (:class:`gapgates.history.History`).
+  history (:class:`gapgates.history.History`): a run whose production switch was refused, withdrawn or never
+  asked for does not count, and a ``pending`` one (killed before it recorded its outcome) counts only when its
+  registry shows the switch (:mod:`gapgates.registry.outcomes`).
 
 Without either there is no reference: the rule is skipped with its reason.
 """
@@ -89,10 +91,15 @@ def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
     Returns:
         The reference, or one without a rate saying why.
     """
+    from gapgates.registry.outcomes import settle_runs
+
     for record in reversed(records):
-        approved = record.approval is not None and bool(record.approval.get("approved"))
         rate = _rate(record.noise_rate)
-        if (record.decision == "promote" or approved) and rate is not None:
+        if rate is None:
+            continue
+        if record.outcome == "pending":  # recorded before a switch its run did not live to confirm
+            record = settle_runs([record])[0]
+        if record.promoted:
             return NoiseReference(rate, source="history", version=str(record.time))
     return NoiseReference(
         None, reason=f"The history holds no promoted run of {model!r} with a noise rate, so there is no reference noise rate."

@@ -35,13 +35,12 @@ def check_outputs(config: CheckConfig) -> None:
     """
     if config.out is not None:
         check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
+    if config.registry is not None:  # first: without --history, the history lies inside a directory registry
+        directory = backend_for(config.registry).local_path(config.registry)
+        if directory is not None:
+            check_directory(directory, "The registry directory (--registry)")
+        check_location(config.registry)
     history = config.history_path
     if history is not None:
         check_file(history, "The run history (--history)")
         History(history).check()
-    if config.registry is None:
-        return
-    directory = backend_for(config.registry).local_path(config.registry)
-    if directory is not None:
-        check_directory(directory, "The registry directory (--registry)")
-    check_location(config.registry)

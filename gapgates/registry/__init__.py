@@ -15,7 +15,7 @@ from typing import Any
 
 from gapgates.errors import ConfigError
 from gapgates.registry.backends import BACKENDS, Backend, alias_prefixes, backend_for, register_backend, unregister_backend
-from gapgates.registry.base import ACTIONS, AuditEntry, Registry, VersionInfo
+from gapgates.registry.base import ACTIONS, AuditEntry, Expected, Registry, VersionInfo
 from gapgates.registry.local import LocalRegistry
 
 __all__ = [
@@ -23,12 +23,14 @@ __all__ = [
     "BACKENDS",
     "AuditEntry",
     "Backend",
+    "Expected",
     "LocalRegistry",
     "MlflowRegistry",
     "Registry",
     "VersionInfo",
     "backend_for",
     "check_location",
+    "locate",
     "open_registry",
     "register_backend",
     "registry_class",
@@ -43,6 +45,17 @@ def registry_class(backend: Backend) -> type[Registry]:
     if not (isinstance(cls, type) and issubclass(cls, Registry)):
         raise TypeError(f"Registry backend {backend.name!r} names {backend.target}, which is not a Registry subclass.")
     return cls
+
+
+def locate(location: str | Path) -> str | None:
+    """A registry location as ``open_registry`` takes it from any directory (absolute); nothing is opened.
+
+    Example:
+        >>> locate("mlflow:sqlite:////srv/mlflow.db")
+        'mlflow:sqlite:////srv/mlflow.db'
+    """
+    backend = backend_for(location)
+    return registry_class(backend).locate(backend.address(location))
 
 
 def check_location(location: str | Path, *, must_exist: bool = False) -> None:

@@ -8,15 +8,27 @@ Prefect flow program against; :class:`~gapgates.registry.local.LocalRegistry`
 from __future__ import annotations
 
 import abc
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from gapgates.config import short_repr
-from gapgates.errors import RegistryError
+from gapgates.errors import ProductionMoved, RegistryError
 
-__all__ = ["ACTIONS", "AuditEntry", "Registry", "VersionInfo", "after_promotion", "rollback_plan"]
+__all__ = [
+    "ACTIONS",
+    "AuditEntry",
+    "Expected",
+    "Registry",
+    "VersionInfo",
+    "after_promotion",
+    "check_expected",
+    "rollback_plan",
+    "switched_to",
+    "took_effect",
+]
 
 #: Audit actions :meth:`Registry.record` accepts (``promote`` and ``rollback`` are written by their methods).
 ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "reject", "withdraw")
@@ -25,6 +37,58 @@ ACTIONS: tuple[str, ...] = ("register", "block", "needs_approval", "approve", "r
 def after_promotion(current: str | None, history: list[str], version: str) -> list[str]:
     """The production history once ``version`` replaces ``current``."""
     return [*history, current] if current and current != version else list(history)
+
+
+class Expected(enum.Enum):
+    """What :meth:`Registry.promote` expects production to be: ``ANY`` checks nothing (a person's rollback or switch)."""
+
+    ANY = "any"
+
+
+def check_expected(version: str, expected: str | Expected | None, current: str | None) -> None:
+    """Refuse a switch to ``version`` when production is not the ``expected`` version (call under the store's lock).
+
+    Raises:
+        ProductionMoved: When ``expected`` is a version (or None: no production) and production is another one.
+
+    Example:
+        >>> check_expected("v3", Expected.ANY, "v2")  # no expectation: nothing to check
+        >>> check_expected("v3", "v2", "v2")  # production is the version v3 was compared with: switch
+    """
+    if expected is not Expected.ANY and expected != current:
+        raise ProductionMoved(version, expected, current)
+
+
+def took_effect(entries: Sequence[AuditEntry], production: str | None) -> list[bool | None]:
+    """For each audit entry, whether the switch it records happened (None for an entry that records no switch).
+
+    A ``promote`` or ``rollback`` is audited *before* the alias moves, so a process killed in between leaves a line
+    that never happened. Switches are serialised, so the next switch tells: its ``previous`` is this line's version
+    exactly when this switch happened; the last one is told by production itself.
+
+    Example:
+        >>> intent = AuditEntry("t1", "v3", "promote", previous="v2")  # the process died before the switch
+        >>> took_effect([AuditEntry("t0", "v2", "promote"), intent, AuditEntry("t2", "v4", "promote", previous="v2")], "v4")
+        [True, False, True]
+    """
+    marks: list[bool | None] = [None] * len(entries)
+    switches = [i for i, e in enumerate(entries) if e.action in ("promote", "rollback")]
+    for k, here in enumerate(switches):
+        landed = entries[switches[k + 1]].previous if k + 1 < len(switches) else production
+        marks[here] = landed == entries[here].version
+    return marks
+
+
+def switched_to(entries: Sequence[AuditEntry], production: str | None, version: str) -> bool:
+    """Whether a ``promote`` of ``version`` in the audit log really switched production to it (:func:`took_effect`).
+
+    Example:
+        >>> e = AuditEntry("t1", "v2", "promote", previous="v1")
+        >>> switched_to([e], "v2", "v2"), switched_to([e], "v1", "v2")
+        (True, False)
+    """
+    marks = took_effect(entries, production)
+    return any(mark and e.action == "promote" and e.version == version for e, mark in zip(entries, marks, strict=True))
 
 
 def rollback_plan(current: str | None, history: list[str], to: str | None) -> tuple[str, list[str]]:
@@ -139,6 +203,22 @@ class Registry(abc.ABC):
 
     #: File names of a version that :meth:`document` never returns (the store's own files).
     private_files: ClassVar[frozenset[str]] = frozenset()
+    #: The alias that marks production, for a store that names it (an MLflow registered-model alias).
+    alias: str | None = None
+
+    @classmethod
+    def locate(cls, address: str) -> str | None:
+        """The location of the store at ``address`` as ``open_registry`` takes it from any directory (absolute), or
+        None when the store cannot say; nothing is opened."""
+        return None
+
+    @property
+    def location(self) -> str | None:
+        """Where this registry is, as ``open_registry`` takes it from any directory (:meth:`locate`).
+
+        Recorded with a run's outcome, so a reader can ask the registry whether a pending promotion happened.
+        """
+        return None
 
     @classmethod  # noqa: B027 - a hook: a store that needs no check keeps this default
     def check_location(cls, address: str, *, must_exist: bool = False) -> None:
@@ -195,8 +275,28 @@ class Registry(abc.ABC):
         """:meth:`register` with checked arguments."""
 
     @abc.abstractmethod
-    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
-        """Audit, then switch ``production`` to ``version`` (atomically, serialised with other promoters)."""
+    def promote(
+        self,
+        version: str,
+        *,
+        actor: str = "gapgates",
+        reasons: Sequence[str] = (),
+        expected: str | Expected | None = Expected.ANY,
+    ) -> None:
+        """Audit, then switch ``production`` to ``version`` (atomically, serialised with other promoters).
+
+        Args:
+            version: The version to make production.
+            actor: Who promotes, for the audit log.
+            reasons: Recorded with the promotion.
+            expected: The production version the switch may replace (None: only an empty registry), checked with
+                the switch under the store's lock (:func:`check_expected`): a run promotes only over the version it
+                compared its candidate with. ``Expected.ANY`` checks nothing.
+
+        Raises:
+            ProductionMoved: Production is not ``expected``; nothing was audited or switched.
+            RegistryError: An unknown or orphan version, or the store refused the switch.
+        """
 
     def record(self, version: str | None, action: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
         """Append an audit entry only (one of :data:`ACTIONS`); production does not change.
@@ -252,7 +352,20 @@ class Registry(abc.ABC):
 
     @abc.abstractmethod
     def audit(self) -> list[AuditEntry]:
-        """The audit log, oldest first."""
+        """The audit log, oldest first (lines that cannot be read are left out: :meth:`audit_problems` names them)."""
+
+    def audit_problems(self) -> list[str]:
+        """One line per audit entry :meth:`audit` left out because it cannot be read (the default store has none)."""
+        return []
+
+    def switched(self, version: str) -> bool:
+        """Whether a promotion of ``version`` switched production to it (:func:`switched_to` on the audit log).
+
+        Example:
+            >>> registry.switched("v3")  # doctest: +SKIP
+            True
+        """
+        return switched_to(self.audit(), self.production, version)
 
     @abc.abstractmethod
     def verify(self) -> list[str]:

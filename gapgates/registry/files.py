@@ -12,6 +12,8 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ __all__ = [
     "atomic_write",
     "checked",
     "fsync_dir",
+    "held",
+    "json_sha256",
     "read_bytes",
     "read_json",
     "sha256_bytes",
@@ -36,6 +40,18 @@ TEMP_SUFFIX = ".tmp"
 def sha256_bytes(data: bytes) -> str:
     """Hex sha256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+def json_sha256(payload: Any) -> str:
+    """Hex sha256 of a JSON value in one canonical form (sorted keys, no spaces), the same before and after a round
+    trip through a file written by :func:`write_json`.
+
+    Example:
+        >>> json_sha256({"b": 1, "a": [0.5, None]}) == json_sha256({"a": [0.5, None], "b": 1})
+        True
+    """
+    plain = json.loads(json.dumps(payload, default=str))  # what a reader gets back from the file
+    return sha256_bytes(json.dumps(plain, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
 def checked(version: str, data: bytes, expected: str | None) -> bytes:
@@ -145,3 +161,32 @@ def append_line(path: Path, line: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def held(path: Path, *, timeout: float, holder: str) -> Iterator[None]:
+    """Hold the file lock at ``path`` (``filelock``) while the block runs; promoters of one store serialise on it.
+
+    Args:
+        path: The lock file (created when missing).
+        timeout: Seconds to wait for another holder.
+        holder: What the lock guards, for messages ("the registry", "the MLflow store").
+
+    Raises:
+        RegistryError: When another process holds it past ``timeout``, or it cannot be taken.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path, timeout=timeout)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RegistryError(
+            f"Another process has held the lock of {holder} ({path}) for more than {timeout:g} s. Retry when it is done."
+        ) from None
+    except OSError as err:
+        raise RegistryError(f"The lock of {holder} ('{path}') cannot be taken: {err.strerror or err}.") from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -10,7 +10,9 @@ Layout::
 
 A version directory without ``metadata.json`` was left incomplete by a crash, and
 one with an ``ORPHAN`` file failed between being written and being switched to:
-both show as ``orphan`` and are never promoted.
+both show as ``orphan`` and are never promoted. ``metadata.json`` holds the sha256 of
+the model file and of itself (``metadata_sha256``, over the rest of the file): an edited
+one is refused wherever it is read.
 """
 
 from __future__ import annotations
@@ -22,16 +24,36 @@ from pathlib import Path
 from typing import Any
 
 from gapgates.config import short_repr as short
-from gapgates.errors import IntegrityError, RegistryError
+from gapgates.errors import IntegrityError, ProductionMoved, RegistryError
 from gapgates.registry import serialize
 from gapgates.registry.audit import append_entry, now, read_entries
-from gapgates.registry.base import AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
-from gapgates.registry.files import TEMP_SUFFIX, atomic_write, checked, read_bytes, read_json, sha256_bytes, write_json
+from gapgates.registry.base import (
+    AuditEntry,
+    Expected,
+    Registry,
+    VersionInfo,
+    after_promotion,
+    check_expected,
+    rollback_plan,
+)
+from gapgates.registry.files import (
+    TEMP_SUFFIX,
+    atomic_write,
+    checked,
+    held,
+    json_sha256,
+    read_bytes,
+    read_json,
+    sha256_bytes,
+    write_json,
+)
 
 __all__ = ["LocalRegistry"]
 
 _VERSION = re.compile(r"^v([1-9][0-9]*)$")
 MODEL_FILE, META_FILE, REPORT_FILE, ORPHAN_FILE = "model.skops", "metadata.json", "report.json", "ORPHAN"
+#: The key of ``metadata.json`` holding the sha256 of the rest of it (:func:`~gapgates.registry.files.json_sha256`).
+META_CHECKSUM = "metadata_sha256"
 #: The largest document of a version read back (reports, the training sample).
 MAX_DOCUMENT_BYTES = 256 << 20
 
@@ -62,6 +84,16 @@ class LocalRegistry(Registry):
         self._versions = self.root / "versions"
         self._alias = self.root / "production.json"
         self._audit = self.root / "audit.jsonl"
+
+    @classmethod
+    def locate(cls, address: str) -> str:
+        """The registry directory, absolute."""
+        return str(Path(address).absolute())
+
+    @property
+    def location(self) -> str:
+        """The registry directory, absolute."""
+        return self.locate(str(self.root))
 
     @classmethod
     def check_location(cls, address: str, *, must_exist: bool = False) -> None:
@@ -114,6 +146,15 @@ class LocalRegistry(Registry):
                 f"The metadata of version {version} ('{path}') is a JSON {type(meta).__name__}, not an "
                 "object: it was not written by gapgates. Restore it from a backup."
             )
+        if META_CHECKSUM in meta:  # versions registered before gapgates recorded it carry none
+            recorded = meta[META_CHECKSUM]
+            digest = json_sha256({k: v for k, v in meta.items() if k != META_CHECKSUM})
+            if recorded != digest:
+                raise IntegrityError(
+                    f"The metadata of version {version} ('{path}') does not match its recorded sha256 (expected "
+                    f"{str(recorded)[:12]}…, got {digest[:12]}…): it was changed after the version was registered; "
+                    "refusing to use it. Restore it from a backup, or register the model again."
+                )
         return meta
 
     def _alias_state(self) -> dict[str, Any]:
@@ -171,8 +212,17 @@ class LocalRegistry(Registry):
             for entry in self._versions.iterdir():
                 if _VERSION.match(entry.name):
                     self._no_link(entry, f"Version {entry.name}")
-        for name in self._names():
+        names = self._names()
+        for name in names:
             self._meta(name)
+        production = self._alias_state()["version"]
+        if production is not None and (production not in names or self._is_orphan(production)):
+            what = "which is not a version of the registry" if production not in names else "which is incomplete"
+            raise RegistryError(
+                f"The production alias '{self._alias}' names {production}, {what} (versions: "
+                f"{', '.join(names) or 'none'}). Restore it from a backup, or remove it and switch production with "
+                "'gapgates registry rollback --to VERSION'."
+            )
 
     def _is_orphan(self, version: str) -> bool:
         d = self._dir(version)
@@ -236,6 +286,8 @@ class LocalRegistry(Registry):
                 "model_file": MODEL_FILE,
                 "size": len(data),
             }
+            meta.pop(META_CHECKSUM, None)
+            meta[META_CHECKSUM] = json_sha256(meta)  # covers every other key: an edited file is refused when read
             write_json(folder / META_FILE, meta)  # last: its presence means the version is complete
         except BaseException as err:
             self._mark_orphan(version, f"registration failed: {err}")
@@ -246,28 +298,14 @@ class LocalRegistry(Registry):
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
         self._ensure()
         path = self._no_link(self.root / ".lock", "The lock file")
         if path.exists() and not path.is_file():
             raise RegistryError(f"The lock file '{path}' is not a regular file. Remove it and retry.")
-        lock = FileLock(path, timeout=self.lock_timeout)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise RegistryError(
-                f"Another process has held the registry lock {self.root / '.lock'} for more than "
-                f"{self.lock_timeout:g} s. Retry when it is done."
-            ) from None
-        except OSError as err:
-            raise RegistryError(f"The registry lock '{path}' cannot be taken: {err.strerror or err}.") from None
-        try:
+        with held(path, timeout=self.lock_timeout, holder="the registry"):
             for stale in self.root.glob(f".*{TEMP_SUFFIX}"):  # only lock holders write here: a crashed one left it
                 stale.unlink(missing_ok=True)
             yield
-        finally:
-            lock.release()
 
     def model_path(self, version: str) -> Path:
         """The stored model file of a version."""
@@ -307,26 +345,37 @@ class LocalRegistry(Registry):
     def _switch(self, version: str, history: list[str]) -> None:
         write_json(self._alias, {"version": version, "history": history, "switched": now()})
 
-    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
-        """Audit, then switch ``production`` to ``version``; concurrent promoters serialise on the lock.
+    def promote(
+        self,
+        version: str,
+        *,
+        actor: str = "gapgates",
+        reasons: Sequence[str] = (),
+        expected: str | Expected | None = Expected.ANY,
+    ) -> None:
+        """Audit, then switch ``production`` to ``version``; concurrent promoters serialise on the lock, and with
+        ``expected`` the switch happens only if production is still that version (checked under the lock).
 
         Raises:
+            ProductionMoved: Production is not ``expected``: nothing is audited or switched; the version stays registered.
             RegistryError: Unknown or orphan version, or the lock is not free in time.
             IntegrityError: The model file does not match its checksum.
         """
         self._dir(version)
-        switched = False
         try:
             with self._locked():
-                self._checked_bytes(version)
                 state = self._alias_state()
                 current = state["version"]
+                check_expected(version, expected, current)  # nothing is written for a refused switch
+                self._checked_bytes(version)
                 append_entry(self._audit, self._entry(version, "promote", actor, reasons, current))
                 self._switch(version, after_promotion(current, state["history"], version))
-                switched = True
-        finally:
-            if not switched and version not in self._production_history():
+        except ProductionMoved:
+            raise  # the version stays registered: it may be judged again against the new production
+        except BaseException:
+            if version not in self._production_history():
                 self._mark_orphan(version, "promotion failed before the production alias was switched")
+            raise
 
     def _production_history(self) -> list[str]:
         try:
@@ -408,8 +457,12 @@ class LocalRegistry(Registry):
         return out
 
     def audit(self) -> list[AuditEntry]:
-        """The audit log, oldest first."""
+        """The audit log, oldest first (unreadable lines left out: :meth:`audit_problems`)."""
         return read_entries(self._audit)[0]
+
+    def audit_problems(self) -> list[str]:
+        """One line per audit log line that cannot be read (not UTF-8, not JSON, not an entry)."""
+        return read_entries(self._audit)[1]
 
     def verify(self) -> list[str]:
         """Re-hash every complete version's model file; check the alias and the audit log.

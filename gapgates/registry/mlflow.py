@@ -11,6 +11,12 @@ Production is the registered-model alias (``champion`` by default), so
 log is a series of registered-model tags ``gapgates.audit.<time>``, written before the alias is
 set and never changed afterwards.
 
+MLflow has no compare-and-set on an alias. Promotions and rollbacks of a local store (a sqlite database or a file
+store on this machine's file system) take a file lock beside it (``mlflow.db.gapgates.lock``), so gapgates
+promoters serialise and a promotion replaces only the production it was compared with (checked under the lock).
+Against a tracking server there is no lock gapgates can hold: the check is made just before the alias is set, and
+another promoter acting between the two (milliseconds) is not detected; run one promoting job per model there.
+
 Works with a local store, no server: ``MlflowRegistry("sqlite:///mlflow.db")``.
 """
 
@@ -20,20 +26,31 @@ import functools
 import json
 import logging
 import os
+import re
 import secrets
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
-from gapgates.errors import IntegrityError, RegistryError, first_line, require
+from gapgates.config import short_repr
+from gapgates.errors import IntegrityError, ProductionMoved, RegistryError, brief, first_line, require
 from gapgates.format import is_number
 from gapgates.registry import serialize
 from gapgates.registry.audit import now
-from gapgates.registry.base import AuditEntry, Registry, VersionInfo, after_promotion, rollback_plan
-from gapgates.registry.files import checked, sha256_bytes
+from gapgates.registry.base import (
+    AuditEntry,
+    Expected,
+    Registry,
+    VersionInfo,
+    after_promotion,
+    check_expected,
+    rollback_plan,
+)
+from gapgates.registry.files import checked, held, json_sha256, sha256_bytes
 
 __all__ = ["SCHEMES", "MlflowRegistry", "check_tracking_uri", "run_metrics", "run_name", "run_params", "run_tags"]
 
@@ -41,6 +58,12 @@ T = TypeVar("T")
 
 _P = "gapgates."
 MODEL_FILE = "model.skops"
+#: The version tag holding the sha256 of the version's other gapgates tags (its metadata), and the tags it leaves out
+#: (set after registration).
+META_CHECKSUM = f"{_P}metadata_sha256"
+_UNSIGNED = frozenset({META_CHECKSUM, f"{_P}orphan", f"{_P}promoted"})
+#: MLflow's alias names: letters, digits, '_' and '-' (and not 'latest', nor a version like 'v3').
+_ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
 def _import_mlflow() -> Any:
@@ -120,6 +143,52 @@ def _check_mlflow_database(path: Path) -> None:
             f"'{path}' is not an MLflow database (it has no registered_models table). Give the "
             "--registry used by 'check'; the file was not changed."
         )
+
+
+def check_alias(alias: Any) -> str:
+    """An MLflow registered-model alias name, as MLflow accepts it.
+
+    Raises:
+        ConfigError: Anything else (MLflow answers "no such alias" for an invalid one, which would read as no production).
+
+    Example:
+        >>> check_alias("champion")
+        'champion'
+    """
+    from gapgates.errors import ConfigError
+
+    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.lower() == "latest" or re.match(r"^[vV][0-9]+$", alias):
+        raise ConfigError(
+            "The alias that marks production is an MLflow alias name: letters, digits, '_' and '-', not 'latest' "
+            f"and not a version like 'v3'. Got {short_repr(alias)}. Pass --alias champion, or another such name."
+        )
+    return alias
+
+
+def _metadata_digest(tags: Mapping[str, str]) -> str:
+    """The sha256 of a version's gapgates tags (its metadata), leaving out those set after registration."""
+    return json_sha256({k: v for k, v in tags.items() if k.startswith(_P) and k not in _UNSIGNED})
+
+
+def _absolute(tracking_uri: str) -> str:
+    """A tracking URI that names the same store from any directory (``sqlite:///rel.db`` → ``sqlite:////abs/rel.db``)."""
+    scheme = urlparse(tracking_uri).scheme
+    if tracking_uri.startswith("sqlite:///") and not tracking_uri.startswith("sqlite:////"):
+        return "sqlite:///" + str(_sqlite_path(tracking_uri).absolute())
+    if scheme == "":
+        return str(Path(tracking_uri).absolute())
+    return tracking_uri
+
+
+def _lock_path(tracking_uri: str) -> Path | None:
+    """The lock file gapgates' promoters of a local store share, or None for a tracking server."""
+    scheme = urlparse(tracking_uri).scheme
+    if scheme == "sqlite":
+        path = _sqlite_path(tracking_uri)
+        return None if str(path) in {"", ":memory:"} else path.with_name(path.name + ".gapgates.lock")
+    if scheme in {"", "file"}:
+        return (Path(unquote(urlparse(tracking_uri).path)) if scheme else Path(tracking_uri)) / ".gapgates.lock"
+    return None
 
 
 def _default_artifacts(tracking_uri: str) -> str | None:
@@ -315,11 +384,33 @@ class MlflowRegistry(Registry):
         trusted: Sequence[str] = (),
     ) -> None:
         check_tracking_uri(tracking_uri)
+        check_alias(alias)
         self.tracking_uri = tracking_uri
         mlflow = _import_mlflow()
         self.client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=registry_uri or tracking_uri)
         self.model_name, self.alias, self.experiment, self.trusted = model_name, alias, experiment, tuple(trusted)
         self.artifact_location = artifact_location or _default_artifacts(tracking_uri)
+        self.lock_timeout = 60.0
+
+    @classmethod
+    def locate(cls, address: str) -> str:
+        """``mlflow:`` and the tracking URI, naming the same store from any directory."""
+        return "mlflow:" + _absolute(address)
+
+    @property
+    def location(self) -> str:
+        """``mlflow:`` and the tracking URI, naming the same store from any directory."""
+        return self.locate(self.tracking_uri)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise promotions and rollbacks of a local store on a lock file beside it (a server: no lock)."""
+        path = _lock_path(self.tracking_uri)
+        if path is None:  # a tracking server: MLflow offers no lock or compare-and-set on an alias
+            yield
+            return
+        with held(path, timeout=self.lock_timeout, holder="the MLflow store"):
+            yield
 
     @classmethod
     def check_location(cls, address: str, *, must_exist: bool = False) -> None:
@@ -362,8 +453,21 @@ class MlflowRegistry(Registry):
         source = urlparse(self._version(version).source)
         return Path(unquote(source.path)) / MODEL_FILE
 
+    def _checked_tags(self, version: str, tags: Mapping[str, str]) -> dict[str, str]:
+        """A version's tags, refused when its metadata tags changed after registration (versions registered before
+        gapgates recorded their checksum carry none)."""
+        recorded = tags.get(META_CHECKSUM)
+        if recorded is not None and recorded != (digest := _metadata_digest(tags)):
+            raise IntegrityError(
+                f"The metadata tags of version {version} of model {self.model_name!r} do not match their recorded sha256 "
+                f"(expected {recorded[:12]}…, got {digest[:12]}…): they were changed after the version was registered; "
+                "refusing to use them. Register the model again."
+            )
+        return dict(tags)
+
     def _checked_bytes(self, version: str, *, orphan_ok: bool = False) -> bytes:
         mv = self._version(version)
+        self._checked_tags(version, mv.tags)
         if not orphan_ok and f"{_P}orphan" in mv.tags:
             raise RegistryError(f"Version {version} is an orphan (its promotion never finished). Register it again.")
         with tempfile.TemporaryDirectory() as tmp:
@@ -466,27 +570,42 @@ class MlflowRegistry(Registry):
             self.client.get_registered_model(self.model_name)
         except MlflowException:
             self.client.create_registered_model(self.model_name)
-        mv = self.client.create_model_version(
-            self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=_flat_tags(meta)
-        )
+        tags = _flat_tags(meta)
+        tags[META_CHECKSUM] = _metadata_digest(tags)
+        mv = self.client.create_model_version(self.model_name, source=f"{run.info.artifact_uri}/model", run_id=run_id, tags=tags)
         return str(mv.version)
 
     @_store_errors
-    def promote(self, version: str, *, actor: str = "gapgates", reasons: Sequence[str] = ()) -> None:
-        """Audit, then point the alias at ``version``."""
+    def promote(
+        self,
+        version: str,
+        *,
+        actor: str = "gapgates",
+        reasons: Sequence[str] = (),
+        expected: str | Expected | None = Expected.ANY,
+    ) -> None:
+        """Audit, then point the alias at ``version``; with ``expected``, only if the alias still points at that
+        version (checked under the store's lock: see the module's docstring for what a tracking server guarantees).
+
+        Raises:
+            ProductionMoved: The alias does not point at ``expected``: nothing is audited or switched.
+        """
         self._version(version)
-        switched = False
         try:
-            self._checked_bytes(version)
-            current, history = self.production, json.loads(self._tags().get(f"{_P}history", "[]"))
-            self._audit(version, "promote", actor, reasons, current)
-            self._switch(version, after_promotion(current, history, version))
-            switched = True
-        finally:
-            if not switched and f"{_P}promoted" not in self._version(version).tags:
+            with self._locked():
+                current = self.production
+                check_expected(version, expected, current)  # nothing is written for a refused switch
+                self._checked_bytes(version)
+                history = json.loads(self._tags().get(f"{_P}history", "[]"))
+                self._audit(version, "promote", actor, reasons, current)
+                self._switch(version, after_promotion(current, history, version))
+        except ProductionMoved:
+            raise  # the version stays registered: it may be judged again against the new production
+        except BaseException:
+            if f"{_P}promoted" not in self._version(version).tags and self.production != version:
                 self.client.set_model_version_tag(str(self._name()), version, f"{_P}orphan", "promotion failed")
-        if switched:
-            self.client.set_model_version_tag(str(self._name()), version, f"{_P}promoted", now())
+            raise
+        self.client.set_model_version_tag(str(self._name()), version, f"{_P}promoted", now())
 
     @_store_errors
     def _record(self, version: str | None, action: str, *, actor: str, reasons: tuple[str, ...]) -> None:
@@ -498,14 +617,15 @@ class MlflowRegistry(Registry):
     @_store_errors
     def rollback(self, *, to: str | None = None, actor: str = "gapgates") -> str:
         """Point the alias back at the previous production version (or ``to``); audited."""
-        current = self.production
-        history = json.loads(self._tags().get(f"{_P}history", "[]"))
-        if to is not None:
-            self._version(to)
-        target, new_history = rollback_plan(current, history, to)
-        self._checked_bytes(target)
-        self._audit(target, "rollback", actor, [f"from {current} to {target}"], current)
-        self._switch(target, new_history)
+        with self._locked():
+            current = self.production
+            history = json.loads(self._tags().get(f"{_P}history", "[]"))
+            if to is not None:
+                self._version(to)
+            target, new_history = rollback_plan(current, history, to)
+            self._checked_bytes(target)
+            self._audit(target, "rollback", actor, [f"from {current} to {target}"], current)
+            self._switch(target, new_history)
         return target
 
     @_store_errors
@@ -549,7 +669,7 @@ class MlflowRegistry(Registry):
         production = self.production
         out = []
         for mv in sorted(self.client.search_model_versions(f"name='{name}'"), key=lambda m: int(m.version)):
-            tags = dict(mv.tags)
+            tags = self._checked_tags(str(mv.version), mv.tags)
             status = "production" if str(mv.version) == production else "registered"
             status = "orphan" if f"{_P}orphan" in tags else status
             meta = _nested(tags)
@@ -566,20 +686,47 @@ class MlflowRegistry(Registry):
             )
         return out
 
+    def _read_audit(self) -> tuple[list[AuditEntry], list[str]]:
+        tags = self._tags()
+        entries, problems = [], []
+        for key in sorted(k for k in tags if k.startswith(f"{_P}audit.")):
+            try:
+                data = json.loads(tags[key])
+                if not isinstance(data, dict):
+                    raise TypeError(f"a JSON {type(data).__name__}, not an object")
+                entries.append(AuditEntry.from_dict(data))
+            except (ValueError, KeyError, TypeError, RecursionError) as err:
+                problems.append(f"audit tag {key} is unreadable ({brief(str(err), 120)}).")
+        return entries, problems
+
     @_store_errors
     def audit(self) -> list[AuditEntry]:
-        """Audit entries, oldest first."""
-        tags = self._tags()
-        keys = sorted(k for k in tags if k.startswith(f"{_P}audit."))
-        return [AuditEntry.from_dict(json.loads(tags[k])) for k in keys]
+        """Audit entries, oldest first (unreadable tags left out: :meth:`audit_problems`)."""
+        return self._read_audit()[0]
+
+    @_store_errors
+    def audit_problems(self) -> list[str]:
+        """One line per audit tag that cannot be read."""
+        return self._read_audit()[1]
 
     @_store_errors
     def verify(self) -> list[str]:
-        """Re-download and re-hash every version's model."""
+        """Re-download and re-hash every version's model; check its metadata tags and the audit tags."""
+        from mlflow.exceptions import MlflowException
+
+        name = self._name()
+        if name is None:
+            return []
         problems = []
-        for info in self.versions():
+        for mv in sorted(self.client.search_model_versions(f"name='{name}'"), key=lambda m: int(m.version)):
             try:
-                self._checked_bytes(info.version, orphan_ok=True)
+                self._checked_bytes(str(mv.version), orphan_ok=True)
             except RegistryError as err:
                 problems.append(str(err))
-        return problems
+        production = self.production
+        try:
+            if production is not None:
+                self.client.get_model_version(name, production)
+        except MlflowException:
+            problems.append(f"The alias '{self.alias}' points to version {production}, which does not exist.")
+        return problems + self._read_audit()[1]

@@ -75,8 +75,10 @@ def dumps(model: Any, *, trusted: Sequence[str] = ()) -> bytes:
     bad = untrusted_types(data, trusted=trusted)
     if bad:
         raise RegistryError(
-            f"The model contains types gapgates does not trust: {', '.join(bad)}. "
-            "Pass them as trusted=[...] to the registry if you trust them."
+            f"The model contains types gapgates does not trust: {', '.join(bad)} (a registered model holds "
+            "scikit-learn's own types only, so loading it runs no code). Run without --registry to judge it without "
+            f"registering it, or register it from Python with LocalRegistry(path, trusted={list(bad)!r}) if you "
+            "trust that code."
         )
     return data
 

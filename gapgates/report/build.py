@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
 
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json", "write_reports"]
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 
 def _section(value: Any) -> Any:
@@ -160,7 +160,9 @@ def render_files(report: dict[str, Any], out: Path, *, with_json: bool = False) 
 
 def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Path]:
     """Re-render ``report.md`` and ``report.html`` from an existing ``report.json`` (``gapgates report --from``);
-    a monitor run's report (``kind: "monitor"``) is rendered as one.
+    a monitor run's report (``kind: "monitor"``) is rendered as one. A ``pending`` promotion (the run ended between
+    publishing and recording its outcome) is rendered as its registry settles it (:mod:`gapgates.registry.outcomes`);
+    ``report.json`` is left as it is.
 
     Args:
         src: A directory holding ``report.json``, or the file itself.
@@ -189,6 +191,9 @@ def rerender(src: str | Path, *, out: str | Path | None = None) -> dict[str, Pat
 
         validate_monitor(report, source=str(path))
     else:
+        from gapgates.registry.outcomes import settle_report
+
         validate_report(report, source=str(path))
+        report = settle_report(report)  # written before a switch its run did not live to record: the registry tells
     target.mkdir(parents=True, exist_ok=True)
     return render_files(report, target)

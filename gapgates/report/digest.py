@@ -6,8 +6,10 @@ from its latest monitor run, and the ``needs_approval`` runs nobody has answered
 
 Where each fact comes from, and nothing else:
 
-* **the history** (``history.sqlite``): every run, its decision, gaps, diagnosis and approval
-  answer. History rows do not hold the reasons of a decision;
+* **the history** (``history.sqlite``): every run, its decision, gaps, diagnosis, approval answer and what
+  became of its candidate (a run recorded ``pending`` before a production switch it did not live to confirm is
+  settled from its registry: promoted only if the registry shows the switch). History rows do not hold the
+  reasons of a decision;
 * **the registries** (``--registry``, directories): the production pointer, the audit log (when
   production switched to its version; approvals and rejections) and, for a run that registered
   a version, the reasons recorded with that version. A version is matched to a run only when its
@@ -15,7 +17,10 @@ Where each fact comes from, and nothing else:
 * **the policy** (``--policy``, else the shipped default): the gap limit drawn on each trend, and
   the ``[monitor] max_production_gap`` limit when the policy has that section.
 
-As for a run's report, ``digest.md`` and ``digest.html`` are rendered from ``digest.json`` only.
+A registry in a state ``gapgates registry verify`` refuses (a production pointer naming no version, edited
+metadata) is refused here too; unreadable audit log lines and history values are skipped, and ``skipped`` in
+``digest.json`` says which. As for a run's report, ``digest.md`` and ``digest.html`` are rendered from
+``digest.json`` only.
 
 Example:
     >>> doc = build_digest("history.sqlite", registries=["registry"])  # doctest: +SKIP
@@ -38,6 +43,7 @@ from gapgates.errors import ConfigError
 from gapgates.format import score
 from gapgates.history import History, RunRecord
 from gapgates.registry.base import AuditEntry, VersionInfo
+from gapgates.registry.outcomes import settle_runs
 from gapgates.report.build import write_json
 
 __all__ = [
@@ -52,7 +58,7 @@ __all__ = [
     "write_digest",
 ]
 
-DIGEST_SCHEMA_VERSION = "1.0"
+DIGEST_SCHEMA_VERSION = "1.1"
 #: Most recent runs (gate and monitor) listed per model, newest first.
 LAST_DECISIONS = 5
 #: Most recent gate runs per model in the trend (the chart draws as many; a history grows every night).
@@ -80,6 +86,7 @@ class _RegistryView:
     since: str | None
     versions: dict[str, VersionInfo] = field(default_factory=dict)
     audit: tuple[AuditEntry, ...] = ()
+    skipped: tuple[str, ...] = ()
 
     def version_of(self, run: RunRecord) -> VersionInfo | None:
         """The version ``run`` registered, when this registry holds it (its ``run_created`` is the run's time)."""
@@ -111,10 +118,11 @@ def _registry_views(locations: Sequence[str | Path]) -> dict[str, _RegistryView]
                 f"The digest reads directory registries (one model's versions each). Got '{location}'. "
                 "Pass the registry directories that 'check --registry' wrote."
             )
-        reg = open_registry(location, must_exist=True)
+        reg = open_registry(location, must_exist=True)  # refuses what `registry verify` refuses in its layout
         versions = {v.version: v for v in reg.versions()}
         production = reg.production
         audit = tuple(reg.audit())
+        skipped = tuple(reg.audit_problems())
         since = (
             next((e.time for e in reversed(audit) if e.action in ("promote", "rollback") and e.version == production), None)
             if production is not None
@@ -128,7 +136,12 @@ def _registry_views(locations: Sequence[str | Path]) -> dict[str, _RegistryView]
                 )
             own = {k: v for k, v in versions.items() if v.name == name}
             views[name] = _RegistryView(
-                str(location), production if production in own else None, since if production in own else None, own, audit
+                str(location),
+                production if production in own else None,
+                since if production in own else None,
+                own,
+                audit,
+                skipped,
             )
     return views
 
@@ -179,6 +192,7 @@ def _decision_entry(run: RunRecord, view: _RegistryView | None) -> dict[str, Any
         "reasons_source": None if info is None else "registry",
         "diagnosis": run.diagnosis,
         "approval": run.approval,
+        "outcome": run.outcome,
     }
 
 
@@ -263,7 +277,10 @@ def build_digest(
         raise ConfigError(f"No run history at '{history}'. Pass the history.sqlite your gate runs record to (--history).")
     limits = _policy_limits(policy)
     views = _registry_views(registries)
-    runs = store.runs()
+    runs, unreadable = store.read()
+    runs = settle_runs(runs)  # a run killed between recording and switching is promoted only if its registry says so
+    skipped = [f"history '{history}': {line}" for line in unreadable]
+    skipped += [f"registry '{v.path}': {line}" for v in {v.path: v for v in views.values()}.values() for line in v.skipped]
     by_model: dict[str, list[RunRecord]] = {}
     for run in runs:
         by_model.setdefault(run.model, []).append(run)
@@ -280,6 +297,11 @@ def build_digest(
     unmatched = sorted(set(views) - set(by_model))
     if unmatched:
         notes.append(f"Registries of models with no run in this history: {', '.join(unmatched)}.")
+    if skipped:
+        notes.append(
+            f"{len(skipped)} unreadable line(s) or value(s) were skipped (listed under 'skipped' in digest.json); "
+            "'gapgates registry verify' lists a registry's."
+        )
     return {
         "schema_version": DIGEST_SCHEMA_VERSION,
         "gapgates_version": __version__,
@@ -300,6 +322,7 @@ def build_digest(
             ],  # a retrain since then answered it
         },
         "notes": notes,
+        "skipped": skipped,
         "models": models,
     }
 
@@ -337,8 +360,23 @@ def gap_text(entry: dict[str, Any] | None) -> str:
     return f"{score(entry.get('gap'))} [{score(entry.get('ci_low'))}, {score(entry.get('ci_high'))}]"
 
 
+#: What a gate run's outcome adds to its reasons (a promote that did not reach production says so first).
+_OUTCOMES = {
+    "pending": "not promoted yet: recorded before the production switch, and its registry cannot be read",
+    "unfinished": "not promoted: the run ended before production moved",
+    "withdrawn": "not promoted: a step before the production switch failed",
+    "registered": "registered, not promoted (the run did not ask to)",
+}
+
+
 def _why(decision: dict[str, Any]) -> str:
-    """A decision's reasons, or what stands in for them."""
+    """A decision's reasons, or what stands in for them; first, for a gate run, what became of its candidate."""
+    outcome = _OUTCOMES.get(str(decision.get("outcome"))) if decision["kind"] == "gate" else None
+    why = _reasons(decision)
+    return why if outcome is None else f"{outcome}; {why}"
+
+
+def _reasons(decision: dict[str, Any]) -> str:
     if decision["reasons"]:
         return "; ".join(decision["reasons"])
     if decision["kind"] == "gate" and decision["reasons_source"] == "registry":

@@ -29,6 +29,7 @@ __all__ = [
     "approval_summary",
     "environment",
     "headline",
+    "registry_outcome",
     "render_html",
     "sections",
 ]
@@ -73,6 +74,41 @@ def headline(report: dict[str, Any]) -> tuple[str, str, str]:
     return DECISIONS.get(decision, (decision.upper(), "?", "warn"))
 
 
+def registry_outcome(r: dict[str, Any]) -> str:
+    """One sentence on what became of the candidate in the registry (the ``registry`` section of a report).
+
+    A ``pending`` report was written before the production switch: it says so, never "promoted".
+
+    Example:
+        >>> registry_outcome({"version": "v3", "promoted": True, "production": "v3", "previous": "v2", "outcome": "promoted"})
+        'Registered as v3; promoted to production, replacing v2. Production: v3.'
+    """
+    version, production = r.get("version"), r.get("production") or "none"
+    settled = ""
+    if r.get("settled"):
+        settled = f" (settled from the registry at {r['settled']}: the run ended before it recorded the outcome)"
+    outcome = r.get("outcome")
+    if version is None:
+        return f"Nothing was registered (no model was fit). Production: {production}."
+    if outcome == "pending":
+        return (
+            f"Registered as {version}; promotion to production pending: this report was written before the switch, "
+            f"when production was {r.get('previous') or 'none'}. 'gapgates report --from' on this directory tells "
+            "whether production moved."
+        )
+    if r.get("promoted"):
+        replacing = f", replacing {r['previous']}" if r.get("previous") else ""
+        return f"Registered as {version}; promoted to production{replacing}{settled}. Production: {production}."
+    why = {
+        "refused": f": {str(r.get('reason') or 'production moved after the comparison').rstrip('.')}",
+        "withdrawn": f": {str(r.get('reason') or 'a step before the production switch failed').rstrip('.')}",
+        "registered": " (the gate passed; the run did not ask to promote)",
+        "blocked": " (the gate did not pass)",
+        "unfinished": f": the run ended before production moved{settled}",
+    }.get(str(outcome), "")
+    return f"Registered as {version}; not promoted{why}. Production: {production}."
+
+
 def approval_summary(report: dict[str, Any]) -> str | None:
     """One line on the approval of a ``needs_approval`` decision: who answered, why, and the outcome.
 
@@ -93,6 +129,8 @@ def approval_summary(report: dict[str, Any]) -> str | None:
         head = f"{verb} by {approval.get('actor')}: {approval.get('reason') or 'no reason given'}"
     if registry.get("promoted"):
         outcome = f"promoted to production as {registry.get('version')}"
+    elif registry.get("outcome") == "pending":
+        outcome = f"registered as {registry.get('version')}, promotion pending (written before the switch)"
     elif registry.get("version") is not None:
         outcome = f"registered as {registry.get('version')}, not promoted"
     else:
@@ -115,14 +153,32 @@ def environment() -> Any:
     return env
 
 
+#: Charts of the reports rendered last, by their content less the sections the commit phase rewrites: a promoting
+#: run renders its report for the registry, before the production switch (pending) and after it, with the same charts.
+_CHARTS: dict[str, dict[str, str]] = {}
+_CHARTS_KEPT = 4
+_REWRITTEN = frozenset({"registry", "approval"})
+
+
+def _chart_key(report: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    drawn = {k: v for k, v in report.items() if k not in _REWRITTEN}
+    return hashlib.sha256(json.dumps(drawn, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def sections(report: dict[str, Any]) -> tuple[list[str], list[str], dict[str, Any], dict[str, str]]:
     """What the registered measurements show of a report: the templates above the diagnosis and below the checks
-    (registry order), the variables they read, and their charts (inline SVG, by name)."""
+    (registry order), the variables they read, and their charts (inline SVG, by name; drawn once per report content,
+    the registry section and the approval aside)."""
     from gapgates.measurements import REGISTRY
 
     top: list[str] = []
     body: list[str] = []
     context: dict[str, Any] = {}
+    key = _chart_key(report)
+    known = _CHARTS.get(key)
     charts: dict[str, str] = {}
     for measurement in list(REGISTRY.values()):
         section = measurement.section
@@ -132,9 +188,13 @@ def sections(report: dict[str, Any]) -> tuple[list[str], list[str], dict[str, An
             (top if section.top else body).append(section.html)
         if section.context is not None:
             context.update(section.context(report))
-        if section.charts is not None:
+        if section.charts is not None and known is None:
             charts.update(section.charts(report))
-    return top, body, context, charts
+    if known is None:
+        _CHARTS[key] = charts
+        while len(_CHARTS) > _CHARTS_KEPT:
+            _CHARTS.pop(next(iter(_CHARTS)))
+    return top, body, context, dict(known if known is not None else charts)
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -161,5 +221,6 @@ def render_html(report: dict[str, Any]) -> str:
             top_sections=top,
             body_sections=body,
             approval=approval_summary(report),
+            registry=registry_outcome(report["registry"]) if isinstance(report.get("registry"), dict) else None,
         )
     )

@@ -32,8 +32,9 @@ def _registry(report: dict[str, Any]) -> list[str]:
     r = report.get("registry")
     if not isinstance(r, dict):
         return []
-    promoted = "promoted to production" if r.get("promoted") else "not promoted"
-    return ["## Registry", "", f"Registered as {r.get('version')}; {promoted}; production: {r.get('production') or 'none'}.", ""]
+    from gapgates.report.html import registry_outcome
+
+    return ["## Registry", "", registry_outcome(r), ""]
 
 
 def render_markdown(report: dict[str, Any]) -> str:

@@ -29,14 +29,17 @@ def test_check_registers_and_promotes_only_on_promote(tmp_path, run_cli):
     first = run_cli(*common, "--promote", "--policy", str(tmp_path / "pass.toml"), "--out", str(tmp_path / "o1"))
     assert first.returncode == 0, first.stderr
     report = json.loads((tmp_path / "o1" / "report.json").read_text())
-    assert report["registry"] == {"version": "v1", "promoted": True, "production": "v1", "previous": None}
+    section = report["registry"]
+    assert (section["version"], section["promoted"], section["production"], section["outcome"]) == ("v1", True, "v1", "promoted")
     assert {c["name"]: c["status"] for c in report["checks"]}["champion_regression"] == "skipped"
-    assert "registry: v1 promoted" in first.stdout
+    assert "registry: Registered as v1; promoted to production. Production: v1." in first.stdout
 
     blocked = run_cli(*common, "--promote", "--policy", str(tmp_path / "fail.toml"), "--out", str(tmp_path / "o2"))
     assert blocked.returncode == 1, blocked.stderr
     report = json.loads((tmp_path / "o2" / "report.json").read_text())
-    assert report["registry"] == {"version": "v2", "promoted": False, "production": "v1", "previous": "v1"}
+    section = report["registry"]
+    assert (section["version"], section["promoted"], section["production"], section["previous"]) == ("v2", False, "v1", "v1")
+    assert section["outcome"] == "blocked"
     assert report["champion"]["version"] == "v1" and len(report["champion"]["test"]) == 3
 
     unpromoted = run_cli(*common, "--policy", str(tmp_path / "pass.toml"), "--out", str(tmp_path / "o3"))

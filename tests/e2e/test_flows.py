@@ -223,9 +223,9 @@ def test_blocked_run_fails_with_the_reasons(prefect_api, options):
     md = _artifact("gapgates-unbounded-tree")
     assert md.flow_run_id == state.state_details.flow_run_id and "# gapgates: BLOCK" in md.data
     assert _artifact("gapgates-unbounded-tree-html") is None  # no HTML report, no link
-    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("decide", "stage", "publish", "commit", folds=5))
+    runs = _task_runs(state.state_details.flow_run_id, until=_recorded("decide", "stage", "publish", "commit", "record", folds=5))
     names = {t.name.rsplit("-", 1)[0] for t in runs}
-    assert {"decide", "stage", "publish", "commit"} <= names and "fit-fold" in names
+    assert {"decide", "stage", "publish", "commit", "record"} <= names and "fit-fold" in names
 
 
 def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path):
@@ -242,6 +242,18 @@ def test_bad_input_fails_at_once_and_fits_nothing(prefect_api, options, tmp_path
     assert runs[0].run_count == 1  # bad input is not retried
 
 
+TASKS_OF_A_QUALITY_BLOCK = (
+    "load-data",
+    "data-quality-gate",
+    "decide",
+    "stage",
+    "publish",
+    "commit",
+    "record",
+    "publish-artifacts",
+)
+
+
 def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_path):
     import pandas as pd
     from gapgates.flows.retrain import final_report
@@ -256,10 +268,10 @@ def test_data_quality_gate_task_blocks_before_any_fit(prefect_api, options, tmp_
     assert any(c["name"].startswith("quality") and c["status"] == "fail" for c in report["checks"])
     runs = _task_runs(
         state.state_details.flow_run_id,
-        until=_recorded("load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"),
+        until=_recorded(*TASKS_OF_A_QUALITY_BLOCK),
     )
     by_name = {t.name.rsplit("-", 1)[0]: t for t in runs}
-    assert set(by_name) == {"load-data", "data-quality-gate", "decide", "stage", "publish", "publish-artifacts", "commit"}
+    assert set(by_name) == set(TASKS_OF_A_QUALITY_BLOCK)
     assert not [t for t in runs if t.name.startswith(("fit-fold", "split", "combine"))]
     gate, load = by_name["data-quality-gate"], by_name["load-data"]
     assert gate.state.is_completed() and [i.id for i in gate.task_inputs["inputs"]] == [load.id]
@@ -279,7 +291,7 @@ def test_fold_error_blocks_nothing_promoted(prefect_api, options):
     state = _run(prefect_api, **options, model=TREE, params={"max_depth": "deep"}, name="bad-param")
     assert state.is_failed() and "max_depth" in state.message
     names = {t.name.rsplit("-", 1)[0] for t in _task_runs(state.state_details.flow_run_id)}
-    assert not names & {"decide", "stage", "publish", "commit"}
+    assert not names & {"decide", "stage", "publish", "commit", "record"}
 
 
 def test_rerun_reuses_cached_folds(prefect_api, options):

@@ -27,7 +27,7 @@ import pytest
 from click.testing import CliRunner
 
 from gapgates.cli import cli
-from tests.helpers import ROOT
+from tests.helpers import ROOT, closed_port
 from tests.hostile_world import build_world, changes, copy_world, model_file, snapshot
 
 LOGREG = "sklearn.linear_model.LogisticRegression"
@@ -53,6 +53,8 @@ class Case:
         decides: The case reaches a decision (exit 1): reports, a history row and a blocked version may
             be written, production may not move.
         env: Extra environment variables.
+        shows: Text stdout must contain (a read command that answers, exit 0, with one ``gapgates: note:`` line).
+        writes: Paths under the world the command may create (a read command's --out), nothing else.
     """
 
     id: str
@@ -64,6 +66,8 @@ class Case:
     process: bool = False
     decides: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    shows: str = ""
+    writes: tuple[str, ...] = ()
 
 
 def write(name: str, content: str | bytes) -> Callable[[Path], None]:
@@ -122,17 +126,24 @@ def as_directory(name: str) -> Callable[[Path], None]:
     return make
 
 
-def foreign_sqlite(name: str) -> Callable[[Path], None]:
+def sqlite_file(name: str, *statements: str) -> Callable[[Path], None]:
+    """A SQLite file made by ``statements``."""
+
     def make(world: Path) -> None:
         import sqlite3
         from contextlib import closing
 
         with closing(sqlite3.connect(world / name)) as conn:
-            conn.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
-            conn.execute("INSERT INTO customers VALUES (1, 'ada')")
+            for statement in statements:
+                conn.execute(statement)
             conn.commit()
 
     return make
+
+
+def foreign_sqlite(name: str) -> Callable[[Path], None]:
+    """Another application's database."""
+    return sqlite_file(name, "CREATE TABLE customers (id INTEGER, name TEXT)", "INSERT INTO customers VALUES (1, 'ada')")
 
 
 ALIAS_BOMB = (
@@ -151,6 +162,10 @@ DUPLICATE_TARGET = "a,y,y\n" + "".join(f"{i},{i % 2},{i * 0.37 - 1.17:.2f}\n" fo
 CONTINUOUS = "a,b,y\n" + "".join(f"{i},{(i * 7) % 11},{i * 0.731 - 3.2:.4f}\n" for i in range(60))
 BAD_TIME = "a,b,when,y\n" + "".join(f"{i},{i % 5},2024-01-{i % 28 + 1:02d},{i % 2}\n" for i in range(59)) + "9,9,tomorrow,1\n"
 GROUPS = "a,b,site,y\n" + "".join(f"{i},{i % 5},{'' if i == 7 else i % 6},{i % 2}\n" for i in range(60))
+
+
+#: A port nothing listens on, for an unreachable Prefect API.
+CLOSED = closed_port()
 
 
 def _cases() -> list[Case]:
@@ -639,7 +654,7 @@ def _cases() -> list[Case]:
             "bad values",
             [*CHECK, "--model", LOGREG, "--registry", "data.csv"],
             2,
-            "is a file, not a directory",
+            "The registry directory (--registry) 'data.csv' is a file, not a directory",
         ),
         Case(
             "values-profile-out-directory",
@@ -720,7 +735,7 @@ def _cases() -> list[Case]:
             ["registry", "verify", "--registry", "registry"],
             2,
             "not a file of the version's own directory",
-            setup=lambda w: _edit_metadata(w, model_file="../../outside/secret.txt"),
+            setup=lambda w: _edit_metadata(w, model_file="../../outside/secret.txt", checksum=True),
         ),
         Case(
             "registry-audit-not-utf8",
@@ -820,6 +835,133 @@ def _cases() -> list[Case]:
         Case("history-directory", "read-only writes", ["history", "--history", "outside"], 2, "is a directory"),
         Case("history-text-file", "read-only writes", ["history", "--history", "data.csv"], 2, "is not a gapgates history"),
         Case("history-missing", "read-only writes", ["history", "--history", "nowhere.sqlite"], 2, "No run history at"),
+        # --- one truth: what a killed run left, corrupt state read commands refuse, what they skipped ----------
+        Case(
+            "truth-history-pending-never-live",
+            "one truth",
+            ["history", "--history", "registry/history.sqlite", "--json"],
+            0,
+            "",
+            setup=steps(_registered, _pending_row("v2")),
+            shows='"outcome": "unfinished"',
+        ),
+        Case(
+            "truth-history-pending-live",
+            "one truth",
+            ["history", "--history", "registry/history.sqlite"],
+            0,
+            "",
+            setup=_pending_row("v1"),
+            shows="promote         promoted",
+        ),
+        Case(
+            "truth-digest-production-no-version",
+            "one truth",
+            ["digest", "--history", "registry/history.sqlite", "--registry", "registry", "--out", "dg"],
+            2,
+            "names v9, which is not a version of the registry",
+            setup=replace("registry/production.json", '{"version": "v9", "history": []}'),
+        ),
+        Case(
+            "truth-show-metadata-edited",
+            "one truth",
+            ["registry", "show", "--registry", "registry"],
+            2,
+            "The metadata of version v1 ('registry/versions/v1/metadata.json') does not match its recorded sha256",
+            setup=lambda w: _edit_metadata(w, noise_rate=0.5),
+        ),
+        Case(
+            "truth-verify-metadata-edited",
+            "one truth",
+            ["registry", "verify", "--registry", "registry"],
+            2,
+            "changed after the version was registered",
+            setup=lambda w: _edit_metadata(w, gap={"accuracy": {"test_mean": 0.1}}),
+        ),
+        Case(
+            "truth-check-metadata-edited",
+            "one truth",
+            [*CHECK, "--model", LOGREG, *PROMOTING],
+            2,
+            "changed after the version was registered",
+            setup=lambda w: _edit_metadata(w, noise_rate=0.9),
+        ),
+        Case(
+            "truth-show-skips-audit-line",
+            "one truth",
+            ["registry", "show", "--registry", "registry"],
+            0,
+            "skipped 1 unreadable audit line(s), which 'gapgates registry verify' lists: audit log line 2 is unreadable",
+            setup=lambda w: (w / "registry/audit.jsonl").write_bytes((w / "registry/audit.jsonl").read_bytes() + b"\xff\xfe{\n"),
+            shows="production: v1",
+        ),
+        Case(
+            "truth-digest-skips-audit-line",
+            "one truth",
+            ["digest", "--history", "registry/history.sqlite", "--registry", "registry", "--out", "dg"],
+            0,
+            "skipped 1 unreadable line(s), listed under 'skipped' in digest.json: registry 'registry': audit log line 2",
+            setup=lambda w: (w / "registry/audit.jsonl").write_bytes((w / "registry/audit.jsonl").read_bytes() + b"[1]\n"),
+            shows="production v1",
+            writes=("dg",),
+        ),
+        Case(
+            "truth-history-skips-text",
+            "one truth",
+            ["history", "--history", "registry/history.sqlite"],
+            0,
+            "read 1 value(s) of 'registry/history.sqlite' as missing: run 1: the noise rate 'lots' is not a number",
+            setup=_text_in_history,
+            shows="LogisticRegression",
+        ),
+        Case(
+            "truth-registry-no-command",
+            "one truth",
+            ["registry"],
+            2,
+            "registry' needs a command: one of list, rollback, show, verify. See '",
+        ),
+        Case(
+            "truth-untrusted-class-names-the-cli-fix",
+            "one truth",
+            [*CHECK, "--model", m("PlainCentroid"), "--registry", "registry", "--promote"],
+            2,
+            "Run without --registry to judge it without registering it",
+        ),
+        Case(
+            "truth-mlflow-alias-escapes",
+            "one truth",
+            ["registry", "show", "--registry", "mlflow:sqlite:///m.db", "--alias", "../../x"],
+            2,
+            "an MLflow alias name: letters, digits, '_' and '-'",
+            setup=_mlflow_tables("m.db"),
+        ),
+        Case(
+            "truth-approve-without-api",
+            "approval",
+            ["approve", "0b1c2d3e-0000-4000-8000-000000000000", "--approver", "alice"],
+            2,
+            "set PREFECT_API_URL to that server's API",
+            process=True,
+            env={"PREFECT_API_URL": ""},
+        ),
+        Case(
+            "truth-reject-unreachable-api",
+            "approval",
+            ["reject", "0b1c2d3e-0000-4000-8000-000000000000", "--approver", "bob"],
+            2,
+            f"The Prefect API at PREFECT_API_URL=http://127.0.0.1:{CLOSED}/api is not reachable",
+            process=True,
+            env={"PREFECT_API_URL": f"http://127.0.0.1:{CLOSED}/api"},
+        ),
+        Case(
+            "truth-approve-huge-reason",
+            "approval",
+            ["approve", "0b1c2d3e-0000-4000-8000-000000000000", "--approver", "alice", "--reason", "x" * 102_400],
+            2,
+            "--reason is recorded in the audit log, the reports and the history: at most 2,000 characters. Got 102,400.",
+            process=True,
+        ),
         # --- report --from: hostile report.json ------------------------------------------------------------
         Case(
             "report-deep-json",
@@ -959,11 +1101,57 @@ def _cases() -> list[Case]:
     return cases
 
 
-def _edit_metadata(world: Path, **changes_: str) -> None:
+def _edit_metadata(world: Path, *, checksum: bool = False, **changes_: object) -> None:
+    """Edit v1's metadata.json; with ``checksum``, rewrite its own checksum too (as a hand that knows the format)."""
+    from gapgates.registry.files import json_sha256
+
     path = world / "registry/versions/v1/metadata.json"
     meta = json.loads(path.read_text())
     meta.update(changes_)
+    if checksum:
+        meta.pop("metadata_sha256", None)
+        meta["metadata_sha256"] = json_sha256(meta)
     path.write_text(json.dumps(meta))
+
+
+def _pending_row(version: str) -> Callable[[Path], None]:
+    """A history row a run recorded before the production switch of ``version`` and never settled (it was killed)."""
+
+    def make(world: Path) -> None:
+        from gapgates.history import History
+        from tests.helpers import run_record
+
+        History(world / "registry/history.sqlite").add(
+            run_record(model="LogisticRegression", version=version, outcome="pending", registry=str(world / "registry"))
+        )
+
+    return make
+
+
+def _registered(world: Path) -> None:
+    """v2: registered in the world's registry and never promoted (a run killed before its switch)."""
+    from sklearn.dummy import DummyClassifier
+
+    from gapgates.registry import LocalRegistry
+
+    LocalRegistry(world / "registry").register(
+        DummyClassifier().fit([[0.0], [1.0]], [0, 1]), name="LogisticRegression", metadata={"decision": "promote"}
+    )
+
+
+def _mlflow_tables(name: str) -> Callable[[Path], None]:
+    """A sqlite file with the tables an MLflow store has (enough for a read command to get to the alias)."""
+    tables = ("CREATE TABLE registered_models (name TEXT)", "CREATE TABLE model_versions (name TEXT, version INTEGER)")
+    return sqlite_file(name, *tables)
+
+
+def _text_in_history(world: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(world / "registry/history.sqlite")) as conn:
+        conn.execute("UPDATE runs SET noise_rate = 'lots' WHERE id = 1")
+        conn.commit()
 
 
 CASES = _cases()
@@ -974,12 +1162,12 @@ def template(tmp_path_factory) -> Path:
     return build_world(tmp_path_factory.mktemp("template") / "world")
 
 
-def _invoke(case: Case, world: Path, monkeypatch) -> tuple[int, str]:
+def _invoke(case: Case, world: Path, monkeypatch) -> tuple[int, str, str]:
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)
     if not case.process:
         result = CliRunner().invoke(cli, case.argv)
-        return result.exit_code, result.stderr
+        return result.exit_code, result.stderr, result.stdout
     env = dict(case.env)
     limit = env.pop("GAPGATES_TEST_RLIMIT_AS", None)
     code = "import resource, runpy, sys\n"
@@ -994,7 +1182,7 @@ def _invoke(case: Case, world: Path, monkeypatch) -> tuple[int, str]:
         env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
         timeout=600,
     )
-    return proc.returncode, proc.stderr
+    return proc.returncode, proc.stderr, proc.stdout
 
 
 def _production(world: Path) -> bytes:
@@ -1013,7 +1201,7 @@ def test_hostile_input(case: Case, template: Path, tmp_path: Path, monkeypatch, 
     production, audit = _production(world), (world / "registry/audit.jsonl").read_bytes()
     before = snapshot(world)
     started = time.monotonic()
-    code, stderr = _invoke(case, world, monkeypatch)
+    code, stderr, stdout = _invoke(case, world, monkeypatch)
     elapsed = time.monotonic() - started
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code == case.code, stderr
@@ -1032,10 +1220,17 @@ def test_hostile_input(case: Case, template: Path, tmp_path: Path, monkeypatch, 
         assert moved == (["changed registry/audit.jsonl"] if registered else []), moved  # inputs, history untouched
         if registered:
             assert report["registry"]["promoted"] is False
+    elif case.code == 0 and not case.says:  # a read command that answers: nothing on stderr
+        assert lines == [], stderr
+        assert case.shows in stdout, stdout
+        assert changes(before, snapshot(world)) == []
     else:
         assert len(lines) == 1, stderr
-        assert lines[0].startswith("gapgates: error: ") and case.says in lines[0], lines[0]
-        assert changes(before, snapshot(world)) == []  # nothing created, changed or removed
+        prefix = "gapgates: error: " if case.code else "gapgates: note: "  # a read command that answers says what it skipped
+        assert lines[0].startswith(prefix) and case.says in lines[0], lines[0]
+        assert case.shows in stdout, stdout
+        moved = [c for c in changes(before, snapshot(world)) if not c.startswith(tuple(f"added {w}" for w in case.writes))]
+        assert moved == []  # nothing created, changed or removed (but what a read command's --out holds)
     assert elapsed < (300 if case.process else 120), f"{case.id} took {elapsed:.0f} s"
 
 
@@ -1051,9 +1246,11 @@ def test_the_corpus_covers_every_class_of_the_issue_and_every_command():
         "read-only writes",
         "report --from",
         "messages",
+        "one truth",
+        "approval",
     }
     commands = {c.argv[0] for c in CASES}
-    assert commands >= {"check", "run", "profile", "registry", "history", "report"}
+    assert commands >= {"check", "run", "profile", "registry", "history", "report", "digest", "approve", "reject"}
     assert len(CASES) >= 80
     assert len({c.id for c in CASES}) == len(CASES)
 
@@ -1141,3 +1338,54 @@ def test_the_n_jobs_clip_is_one_note_line_and_the_run_decides(template, tmp_path
     assert result.stderr == (
         f"gapgates: note: --n-jobs 10000 uses {workers} worker(s): {usable_cores()} usable core(s), 3 fold fit(s) per pass.\n"
     )
+
+
+def _pending_report(world: Path, version: str) -> Path:
+    """out/report.json as a run killed between publishing and recording left it: pending, for ``version``."""
+    report = json.loads((world / "registry/versions/v1/report.json").read_text())
+    report["registry"] = {
+        "version": version,
+        "promoted": False,
+        "production": None,
+        "previous": None,
+        "outcome": "pending",
+        "reason": None,
+        "location": str(world / "registry"),
+        "alias": None,
+    }
+    (world / "out").mkdir(exist_ok=True)
+    (world / "out/report.json").write_text(json.dumps(report))
+    return world / "out"
+
+
+def test_report_from_settles_a_pending_report_as_the_registry_says(template, tmp_path, monkeypatch):
+    world = copy_world(template, tmp_path / "world")
+    monkeypatch.chdir(world)
+    _registered(world)  # v2 never went live; v1 is production
+    for version, says in (("v2", "not promoted: the run ended before production moved"), ("v1", "promoted to production")):
+        out = _pending_report(world, version)
+        before = (out / "report.json").read_bytes()
+        result = CliRunner().invoke(cli, ["report", "--from", "out"])
+        assert result.exit_code == 0 and result.stderr == "", result.stderr
+        markdown, page = (out / "report.md").read_text(), (out / "report.html").read_text()
+        assert says in markdown and says in page and "settled from the registry" in markdown
+        assert "pending" not in markdown.split("## Registry")[1]
+        assert (out / "report.json").read_bytes() == before  # the run's own record is left as it wrote it
+
+
+def test_the_noise_reference_skips_a_run_that_never_went_live(template, tmp_path, monkeypatch):
+    from gapgates.history import History
+    from tests.helpers import run_record
+
+    world = copy_world(template, tmp_path / "world")
+    monkeypatch.chdir(world)
+    _registered(world)
+    history = History(world / "registry/history.sqlite")
+    [live] = history.runs()
+    history.add(  # a later run, killed before its switch: its noise rate must not become the reference
+        run_record(model="LogisticRegression", version="v2", outcome="pending", registry=str(world / "registry"), noise_rate=0.0)
+    )
+    result = CliRunner().invoke(cli, [*CHECK, "--model", LOGREG, "--history", "registry/history.sqlite", "--out", "out"])
+    assert result.exit_code in (0, 1), result.stderr
+    reference = json.loads((world / "out/report.json").read_text())["noise"]["reference"]
+    assert reference["source"] == "history" and reference["version"] == live.time and reference["rate"] == live.noise_rate

@@ -52,7 +52,9 @@ def test_check_registers_and_promotes_into_an_mlflow_store(tmp_path, run_cli, ca
     first = run_cli(*args)
     assert first.returncode == 0, first.stderr
     report = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert report["registry"] == {"version": "1", "promoted": True, "production": "1", "previous": None}
+    section = report["registry"]
+    assert (section["version"], section["promoted"], section["production"], section["outcome"]) == ("1", True, "1", "promoted")
+    assert section["location"] == uri and section["alias"] == "champion"  # where a reader settles a pending run
     assert report["champion"]["version"] is None  # no production model of 'logreg' yet ('other' is not it)
     assert "first candidate" in report["champion"]["reason"]
 

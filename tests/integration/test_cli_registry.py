@@ -6,6 +6,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from sklearn.linear_model import LogisticRegression
 
 from gapgates.cli.main import cli
 from gapgates.registry import LocalRegistry
@@ -22,6 +23,28 @@ def test_list_and_show(tmp_path):
     assert one["version"]["version"] == "v1" and one["production"] == "v2"
     text = invoke("registry", "show", "--registry", str(tmp_path / "reg"))
     assert text.exit_code == 0 and "audit:" in text.output and text.output.count("promote") >= 2
+
+
+def test_show_marks_a_promotion_audited_by_a_process_killed_before_its_switch(tmp_path, monkeypatch):
+    two_promoted(tmp_path / "reg")
+    reg = LocalRegistry(tmp_path / "reg")
+    v3 = reg.register(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="clf", metadata={})
+
+    def killed(self, version, history):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LocalRegistry, "_switch", killed)
+    with pytest.raises(KeyboardInterrupt):
+        reg.promote(v3)
+    monkeypatch.undo()
+    payload = json.loads(invoke("registry", "show", "--registry", str(tmp_path / "reg"), "--json").output)
+    assert [(e["action"], e["version"], e.get("switched")) for e in payload["audit"]] == [
+        ("promote", "v1", True),
+        ("promote", "v2", True),
+        ("promote", v3, False),
+    ]
+    text = invoke("registry", "show", "--registry", str(tmp_path / "reg")).output
+    assert f"promote (not switched)  {v3}" in text and text.count("(not switched)") == 1
 
 
 def test_empty_registry_shows_null_production(tmp_path):
@@ -87,7 +110,9 @@ def test_data_blocked_by_quality_audits_a_block_and_keeps_production(tmp_path):
     blocked = invoke(*common, "--data", str(tmp_path / "broken.csv"), "--promote", "--out", str(tmp_path / "o2"))
     assert blocked.exit_code == 1, blocked.output
     report = json.loads((tmp_path / "o2" / "report.json").read_text())
-    assert report["registry"] == {"version": None, "promoted": False, "production": "v1", "previous": "v1"}
+    section = report["registry"]
+    assert (section["version"], section["promoted"], section["production"], section["previous"]) == (None, False, "v1", "v1")
+    assert section["outcome"] == "blocked"
     audit = LocalRegistry(reg).audit()
     assert [e.action for e in audit] == ["promote", "block"]
     assert LocalRegistry(reg).production == "v1"

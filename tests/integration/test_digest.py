@@ -198,7 +198,9 @@ def test_a_retrain_advice_is_stale_once_a_later_version_is_promoted(tmp_path, wo
     from gapgates.history import History
     from gapgates.registry import LocalRegistry
 
-    history, registry = shutil.copy(world[0], tmp_path / "h.sqlite"), shutil.copytree(world[1], tmp_path / "registry")
+    history, registry = tmp_path / "h.sqlite", tmp_path / "registry"
+    shutil.copy(world[0], history)
+    shutil.copytree(world[1], registry)
     before = _model(build_digest(history, registries=[registry]), "fraud")["production_gap"]
     assert before["stale"] is False  # v4, the version it measured, is production
     reg = LocalRegistry(registry)  # the automated retrain promotes v5 after the monitor's retrain on v4
@@ -229,3 +231,35 @@ def test_names_and_reasons_written_by_others_cannot_add_links_or_html_to_the_mar
     assert r"overfit \| \[x\](y)" in markdown  # in a table cell: one escaped pipe, no link
     page = paths["html"].read_text()
     assert "<img src=x>" not in page and "&lt;img src=x&gt;" in page  # the page is autoescaped
+
+
+def test_a_run_a_kill_left_pending_counts_only_as_its_registry_says_and_skipped_lines_are_named(tmp_path, world):
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.history import History
+    from gapgates.registry import LocalRegistry
+    from gapgates.report.digest import render_digest_markdown
+
+    history, registry = tmp_path / "h.sqlite", tmp_path / "registry"
+    shutil.copy(world[0], history)
+    shutil.copytree(world[1], registry)
+    reg = LocalRegistry(registry)
+    v5 = reg.register(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), name="fraud", metadata={"decision": "promote"})
+    store = History(history)
+    for day, version in ((4, "v4"), (5, v5)):  # recorded before their switch, never settled: v4 went live, v5 never did
+        time = f"2026-04-0{day}T03:00:00+00:00"
+        store.add(run_record("fraud", 0.02, time=time, version=version, outcome="pending", registry=reg.location))
+    with (registry / "audit.jsonl").open("ab") as fh:
+        fh.write(b"not json\n")
+    document = build_digest(history, registries=[registry])
+    validate_digest(document)
+    fraud = _model(document, "fraud")
+    outcomes = {d["version"]: d["outcome"] for d in reversed(fraud["last_decisions"]) if d["kind"] == "gate"}  # newest wins
+    assert outcomes["v4"] == "promoted" and outcomes[v5] == "unfinished" and fraud["production"]["version"] == "v4"
+    assert "not promoted: the run ended before production moved" in render_digest_markdown(document)
+    assert len(document["skipped"]) == 1 and "audit log line" in document["skipped"][0]
+    result = invoke("digest", "--history", history, "--registry", registry, "--out", tmp_path / "d")
+    assert result.exit_code == 0 and result.stderr.startswith("gapgates: note: skipped 1 unreadable line(s)")
+    (registry / "production.json").write_text('{"version": "v9", "history": []}')
+    refused = invoke("digest", "--history", history, "--registry", registry, "--out", tmp_path / "d2")
+    assert refused.exit_code == 2 and "names v9, which is not a version of the registry" in refused.stderr

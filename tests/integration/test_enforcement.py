@@ -27,12 +27,25 @@ def runs(tmp_path_factory):
     return out
 
 
+def _core(done: Enforcement) -> tuple:
+    return done.version, done.promoted, done.production, done.previous, done.outcome
+
+
 def test_passing_candidate_is_promoted_and_audited(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     result = runs["promote"]
     done = enforce(result, reg, promote=True, actor="ci")
-    assert done == Enforcement(version="v1", promoted=True, production="v1")
-    assert done.to_dict() == {"version": "v1", "promoted": True, "production": "v1", "previous": None}
+    assert _core(done) == ("v1", True, "v1", None, "promoted")
+    assert done.to_dict() == {
+        "version": "v1",
+        "promoted": True,
+        "production": "v1",
+        "previous": None,
+        "outcome": "promoted",
+        "reason": None,
+        "location": str((tmp_path / "reg").absolute()),
+        "alias": None,
+    }
     with pytest.raises(dataclasses.FrozenInstanceError):
         done.promoted = False
     entry = reg.audit()[0]
@@ -49,7 +62,7 @@ def test_passing_candidate_is_promoted_and_audited(tmp_path, runs):
 def test_passing_candidate_without_promote_is_only_registered(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     done = enforce(runs["promote"], reg, promote=False)
-    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert _core(done) == ("v1", False, None, None, "registered")
     assert [e.action for e in reg.audit()] == ["register"]
 
 
@@ -100,7 +113,7 @@ def test_approved_needs_approval_is_promoted_with_the_approver_audited(tmp_path,
     reg = LocalRegistry(tmp_path / "reg")
     result = runs["approval"]
     done = enforce(result, reg, promote=True, raise_on_block=True, approved_by="alice", approval_reason="known shift")
-    assert done == Enforcement(version="v1", promoted=True, production="v1") and reg.production == "v1"
+    assert _core(done) == ("v1", True, "v1", None, "promoted") and reg.production == "v1"
     assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("approve", "alice", "v1"), ("promote", "alice", "v1")]
     entries = reg.audit()
     assert entries[0].reasons == tuple(result.decision.reasons) and entries[0].reasons
@@ -114,7 +127,7 @@ def test_approved_without_promote_is_registered_not_switched(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     first = enforce(runs["promote"], reg, promote=True)
     done = enforce(runs["approval"], reg, promote=False, approved_by="bob")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert _core(done) == ("v2", False, first.version, first.version, "registered")
     assert reg.production == "v1"
     assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("approve", "bob", "v2")]
     assert reg.audit()[2].reasons == ("approved",)  # no reason given
@@ -147,7 +160,7 @@ def test_rejected_needs_approval_is_registered_with_its_report_never_promoted(tm
     first = enforce(runs["promote"], reg, promote=True)
     result = runs["approval"]
     done = enforce(result, reg, promote=want, rejected_by="bob", approval_reason="too risky")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert _core(done) == ("v2", False, first.version, first.version, "blocked")
     assert reg.production == "v1"
     assert _audit(reg)[1:] == [("needs_approval", "gapgates", "v2"), ("reject", "bob", "v2")]
     entries = reg.audit()
@@ -161,7 +174,7 @@ def test_rejected_needs_approval_is_registered_with_its_report_never_promoted(tm
 def test_timed_out_approval_is_rejected_by_gapgates_with_the_timeout(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     done = enforce(runs["approval"], reg, promote=False, rejected_by="gapgates", approval_reason="nobody approved within 60 s")
-    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert _core(done) == ("v1", False, None, None, "blocked")
     assert _audit(reg) == [("needs_approval", "gapgates", "v1"), ("reject", "gapgates", "v1")]
     assert reg.audit()[1].reasons == ("nobody approved within 60 s",)
 
@@ -180,7 +193,7 @@ def test_a_rejected_passing_candidate_is_not_promoted(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     first = enforce(runs["promote"], reg, promote=True)
     done = enforce(runs["promote"], reg, promote=True, rejected_by="carol", approval_reason="wrong release")
-    assert done == Enforcement(version="v2", promoted=False, production=first.version, previous=first.version)
+    assert _core(done) == ("v2", False, first.version, first.version, "blocked")
     assert reg.production == "v1"
     assert _audit(reg)[1:] == [("register", "gapgates", "v2"), ("reject", "carol", "v2")]
     assert reg.audit()[2].reasons == ("wrong release",) and _stored_report(tmp_path, "v2")["decision"] == "promote"
@@ -192,7 +205,7 @@ def test_a_rejected_passing_candidate_is_not_promoted(tmp_path, runs):
 def test_a_rejected_block_stays_a_block_and_records_the_rejecter(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     done = enforce(runs["block"], reg, promote=True, rejected_by="dave", approval_reason="agreed")
-    assert done == Enforcement(version="v1", promoted=False, production=None)
+    assert _core(done) == ("v1", False, None, None, "blocked")
     assert _audit(reg) == [("block", "gapgates", "v1"), ("reject", "dave", "v1")]
     assert reg.audit()[0].reasons == tuple(runs["block"].decision.reasons)
 
@@ -200,7 +213,7 @@ def test_a_rejected_block_stays_a_block_and_records_the_rejecter(tmp_path, runs)
 def test_block_without_a_model_is_audited_not_registered(tmp_path, runs):
     reg = LocalRegistry(tmp_path / "reg")
     done = enforce(dataclasses.replace(runs["block"], model=None), reg, promote=True)
-    assert done == Enforcement(version=None, promoted=False, production=None)
+    assert _core(done) == (None, False, None, None, "blocked")
     assert _audit(reg) == [("block", "gapgates", None)] and reg.versions() == []
 
 
@@ -210,3 +223,21 @@ def test_approved_and_rejected_at_once_is_refused_before_any_write(tmp_path, run
     with pytest.raises(ConfigError, match=r"Give either 'approved_by' or 'rejected_by', not both\. Got approved_by='alice'"):
         enforce(runs[name], reg, promote=True, approved_by="alice", rejected_by="bob")
     assert reg.audit() == [] and reg.versions() == [] and reg.production is None
+
+
+def test_a_commit_over_a_production_that_moved_is_refused_and_audited(tmp_path, runs):
+    from gapgates.enforcement import commit, stage, withdraw
+
+    reg = LocalRegistry(tmp_path / "reg")
+    enforce(runs["promote"], reg, promote=True)  # v1
+    staged = stage(runs["promote"], reg, promote=True)  # v2, compared with v1 (production when it was staged)
+    assert _core(staged.planned) == ("v2", False, "v1", "v1", "pending")
+    enforce(runs["promote"], reg, promote=True)  # v3 goes live meanwhile
+    done = commit(staged)
+    assert _core(done) == ("v2", False, "v3", "v1", "refused") and "Production moved from v1 to v3" in (done.reason or "")
+    assert reg.production == "v3" and _audit(reg)[-1] == ("block", "gapgates", "v2")
+    assert "Production moved from v1 to v3" in reg.audit()[-1].reasons[0]
+    later = stage(runs["promote"], reg, promote=True)  # v4, compared with v3
+    reg.promote(later.version)  # switched already (a step after the switch failed): nothing to withdraw
+    withdraw(later)
+    assert _audit(reg)[-1] == ("promote", "gapgates", "v4")

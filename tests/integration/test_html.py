@@ -95,7 +95,7 @@ def test_real_section_shapes_render_their_numbers(run_dir):
         "0.7400",
         f"{test - 0.74:.4f}",
     ]
-    assert "Registered as <strong>v7</strong>; not promoted. Production is now <strong>v6</strong>." in html
+    assert "Registered as v7; not promoted. Production: v6." in html
 
 
 def test_champion_rows_put_the_champion_beside_the_candidate(run_dir):
@@ -136,7 +136,7 @@ def test_markdown_has_the_optional_sections(run_dir):
         "| 200 | 1.0000 | 0.7050 | 0.2950 |",
         "## Champion vs challenger",
         f"| accuracy, mean of the same test folds | {test:.4f} | 0.7400 |",
-        "Registered as v7; not promoted; production: v6.",
+        "Registered as v7; not promoted. Production: v6.",
     ):
         assert text in md, text
     first = {**report, "champion": {**report["champion"], "version": None, "reason": "No production model yet."}}

@@ -237,14 +237,24 @@ def test_metadata_changed_outside_gapgates_exits_2_not_3(promoted, tmp_path):
     meta = json.loads(meta_path.read_text())
     meta["training_sample"]["sha256"] = hashlib.sha256(sample.read_bytes()).hexdigest()
     meta_path.write_text(json.dumps(meta))
+    assert "changed after the version was registered" in _one_line(_monitor(grown, fresh))  # its own checksum
+    _rewrite_metadata(meta_path, meta)  # the metadata's checksum rewritten too: the sample's row count still tells
     assert "has 3,000 rows, not the 1500 recorded" in _one_line(_monitor(grown, fresh))
     scored = tmp_path / "scored"  # a promoted test score that is not a number
     shutil.copytree(registry, scored)
     meta_path = scored / "versions" / "v1" / "metadata.json"
     meta = json.loads(meta_path.read_text())
     meta["gap"]["accuracy"]["test_mean"] = "0.9; DROP"
-    meta_path.write_text(json.dumps(meta))
+    _rewrite_metadata(meta_path, meta)
     assert "records a test score for 'accuracy' that is not a number" in _one_line(_monitor(scored, fresh))
+
+
+def _rewrite_metadata(path, meta) -> None:
+    """Write a version's metadata with its checksum recomputed, as a hand that knows the format would."""
+    from gapgates.registry.files import json_sha256
+
+    meta = {k: v for k, v in meta.items() if k != "metadata_sha256"}
+    path.write_text(json.dumps({**meta, "metadata_sha256": json_sha256(meta)}))
 
 
 def test_a_retrain_sees_which_columns_moved_since_the_production_versions_data(promoted, tmp_path):

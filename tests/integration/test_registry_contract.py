@@ -18,9 +18,19 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from gapgates.enforcement import enforce
-from gapgates.errors import ConfigError, IntegrityError, PromotionBlocked, RegistryError
+from gapgates.errors import ConfigError, IntegrityError, ProductionMoved, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Outcome
-from gapgates.registry import ACTIONS, BACKENDS, Backend, Registry, backend_for, check_location, open_registry
+from gapgates.registry import (
+    ACTIONS,
+    BACKENDS,
+    Backend,
+    Expected,
+    Registry,
+    backend_for,
+    check_location,
+    locate,
+    open_registry,
+)
 from tests.helpers import META, PERMISSIVE, STRICT, X, Y, gate_run, write_noisy
 
 
@@ -214,6 +224,77 @@ def test_promote_refuses_an_unknown_version(registry):
     assert registry.production == v and [e.action for e in registry.audit()] == ["promote"]
 
 
+def test_promote_over_a_production_that_moved_is_refused(registry):
+    v1, v2, v3 = (registry.register(fitted(), name="clf", metadata=META) for _ in range(3))
+    registry.promote(v1, expected=None)  # the first candidate, compared with no production
+    with pytest.raises(ProductionMoved, match=f"Production moved from none to {v1}") as err:
+        registry.promote(v2, expected=None)  # compared with no production, but v1 went live meanwhile
+    assert (err.value.version, err.value.expected, err.value.found) == (v2, None, v1)
+    with pytest.raises(ProductionMoved, match=f"from {v3} to {v1}"):
+        registry.promote(v2, expected=v3)
+    assert registry.production == v1 and [e.action for e in registry.audit()] == ["promote"]  # nothing audited
+    assert {v.version: v.status for v in registry.versions()}[v2] == "registered"  # refused, not orphaned
+    registry.promote(v2, expected=v1)  # compared with the production it replaces
+    registry.promote(v3, expected=Expected.ANY)  # a person's switch: no expectation
+    assert registry.production == v3 and registry.audit()[-2].previous == v1 and registry.verify() == []
+
+
+def test_switched_tells_a_promotion_that_happened_from_an_intent_that_did_not(registry, monkeypatch):
+    v1, v2, v3 = (registry.register(fitted(), name="clf", metadata=META) for _ in range(3))
+    registry.promote(v1)
+    registry.promote(v2)
+    registry.rollback()  # back to v1: v2 was production all the same
+    assert (registry.switched(v1), registry.switched(v2), registry.switched(v3)) == (True, True, False)
+
+    def killed(self, version, history):  # the promote line is written, then the process dies before the switch
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(type(registry), "_switch", killed)
+    with pytest.raises(KeyboardInterrupt):
+        registry.promote(v3)
+    monkeypatch.undo()
+    assert registry.audit()[-1].action == "promote" and registry.audit()[-1].version == v3  # the intent is audited...
+    assert registry.production == v1 and not registry.switched(v3)  # ...but production never moved
+    registry.promote(v2)
+    assert not registry.switched(v3) and registry.switched(v2)  # the next switch's `previous` tells
+
+
+def _edit_metadata(registry: Registry, version: str, backend: Backend) -> None:
+    """Edit a version's recorded noise rate as a hand (or a script) would."""
+    if backend.name == "directory":
+        import json
+
+        path = registry.model_path(version).parent / "metadata.json"
+        meta = json.loads(path.read_text())
+        meta["noise_rate"] = 0.5
+        path.write_text(json.dumps(meta))
+    elif backend.name == "mlflow":
+        registry.client.set_model_version_tag(registry.model_name, version, "gapgates.noise_rate", "0.5")
+    else:
+        pytest.skip(f"no way to edit a {backend.name} version's metadata from here")
+
+
+def test_an_edited_metadata_is_refused_by_verify_load_and_info(backend, registry):
+    v1 = registry.register(fitted(), name="clf", metadata={**META, "noise_rate": 0.1})
+    registry.promote(v1)
+    assert registry.info(v1).metadata["noise_rate"] == pytest.approx(0.1) and registry.verify() == []
+    _edit_metadata(registry, v1, backend)
+    problems = registry.verify()
+    assert problems and "not match" in problems[0] and "changed after the version was registered" in problems[0]
+    for read in (registry.load, lambda: registry.info(v1), registry.versions):
+        with pytest.raises(IntegrityError, match="changed after the version was registered"):
+            read()
+
+
+def test_the_location_opens_the_same_registry_from_anywhere(registry, location, tmp_path, monkeypatch):
+    v = registry.register(fitted(), name="clf", metadata=META)
+    registry.promote(v)
+    assert registry.location == locate(location)
+    monkeypatch.chdir(tmp_path.parent)
+    reopened = open_registry(registry.location, must_exist=True, model_name="clf")
+    assert reopened.production == v and reopened.location == registry.location
+
+
 def test_documents_are_stored_with_a_version(registry):
     v = registry.register(fitted(), name="clf", metadata=META, documents={"report.md": "# gapgates: PROMOTE\n"})
     assert registry.document(v, "report.md") == b"# gapgates: PROMOTE\n"
@@ -266,7 +347,7 @@ def test_blocked_candidate_never_becomes_production(registry, runs):
     first = enforce(passing, registry, promote=True)
     assert first.promoted and first.production == first.version
     second = enforce(blocked, registry, promote=True)
-    assert not second.promoted and second.production == first.version
+    assert not second.promoted and second.production == first.version and second.outcome == "blocked"
     with pytest.raises(PromotionBlocked, match="Promotion blocked \\(block\\)") as err:
         enforce(blocked, registry, promote=True, raise_on_block=True)
     assert err.value.decision is blocked.decision

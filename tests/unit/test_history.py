@@ -71,6 +71,69 @@ def test_run_kinds_are_stored_filtered_and_older_files_gain_the_column(tmp_path)
     assert [r.kind for r in db.runs(kind="gate", last=1)] == ["gate"]
 
 
+def test_an_outcome_is_recorded_pending_and_settled_in_one_update(tmp_path):
+    db = History(tmp_path / "h.sqlite")
+    pending = db.add(run_record(version="v2", outcome="pending", registry="/srv/registry", noise_rate=0.1))
+    (run,) = db.runs()
+    assert (run.outcome, run.registry, run.alias, run.promoted) == ("pending", "/srv/registry", None, False)
+    db.settle(pending, outcome="promoted")
+    assert db.runs()[0].outcome == "promoted" and db.runs()[0].promoted
+    refused = db.add(run_record(version="v3", outcome="pending"))
+    db.settle(refused, outcome="refused", decision="block")
+    assert (db.runs()[-1].decision, db.runs()[-1].outcome, db.runs()[-1].promoted) == ("block", "refused", False)
+    with pytest.raises(ConfigError, match="outcome is one of pending, promoted"):
+        db.settle(refused, outcome="maybe")
+    with pytest.raises(ConfigError, match="holds no run 99 to settle"):
+        db.settle(99, outcome="promoted")
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome", "approved", "promoted"),
+    [
+        ("promote", None, None, True),  # no registry: the decision stands
+        ("promote", "promoted", None, True),
+        ("promote", "pending", None, False),  # recorded before a switch nobody confirmed
+        ("promote", "unfinished", None, False),
+        ("promote", "withdrawn", None, False),
+        ("promote", "registered", None, False),
+        ("block", "refused", None, False),
+        ("block", None, None, False),
+        ("needs_approval", "promoted", True, True),
+        ("needs_approval", "blocked", False, False),
+    ],
+)
+def test_a_run_counts_as_promoted_only_once_production_moved(decision, outcome, approved, promoted):
+    approval = None if approved is None else {"approved": approved, "actor": "a", "reason": "r", "timed_out": False}
+    assert run_record(decision=decision, outcome=outcome, approval=approval).promoted is promoted
+
+
+def test_older_files_gain_the_outcome_columns_and_values_gapgates_never_writes_are_named(tmp_path):
+    path = tmp_path / "h.sqlite"
+    with sqlite3.connect(path) as conn:  # a history written before outcomes were recorded
+        conn.executescript(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
+            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
+            " diagnosis TEXT, kind TEXT NOT NULL DEFAULT 'gate');"
+            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
+            " PRIMARY KEY (run_id, metric));"
+            "INSERT INTO runs (time, model, decision, noise_rate) VALUES ('t', 'm', 'promote', 'lots');"
+            "INSERT INTO gaps VALUES (1, 'accuracy', 'wide', 0.1, NULL);"
+        )
+    db = History(path)
+    runs, problems = db.read()  # read before migrating: no outcome column yet
+    assert [(r.decision, r.outcome, r.noise_rate, r.primary_gap) for r in runs] == [("promote", None, None, None)]
+    assert problems == [
+        "run 1: the accuracy gap 'wide' is not a number (read as missing).",
+        "run 1: the noise rate 'lots' is not a number (read as missing).",
+    ]
+    db.add(run_record(version="v1", outcome="pending"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET outcome = 'probably' WHERE id = 2")
+    runs, problems = db.read()
+    assert runs[1].outcome == "pending" and not runs[1].promoted  # an unknown outcome is not taken for promoted
+    assert "the outcome 'probably' is not one gapgates writes" in problems[-1]
+
+
 def test_the_gap_trend_reads_gate_runs_only(tmp_path):
     from gapgates.compute.trend import load_trend
 

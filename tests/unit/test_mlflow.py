@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +85,22 @@ def test_run_name_and_tags_say_model_decision_and_diagnosis():
         "gapgates.reasons": "gap too large; noise",
     }
     assert run_tags({}) == {}
+
+
+@pytest.mark.parametrize("alias", ["../../x", "", "latest", "v3", "a b", "x" * 256, 3])
+def test_an_alias_mlflow_cannot_hold_is_refused(alias):
+    from gapgates.errors import ConfigError
+    from gapgates.registry.mlflow import check_alias
+
+    with pytest.raises(ConfigError, match="an MLflow alias name: letters, digits"):
+        check_alias(alias)
+    assert check_alias("champion-2_b") == "champion-2_b"
+
+
+def test_a_local_store_has_a_lock_beside_it_and_a_server_none(tmp_path):
+    from gapgates.registry.mlflow import MlflowRegistry, _lock_path
+
+    assert _lock_path(f"sqlite:///{tmp_path}/mlflow.db") == tmp_path / "mlflow.db.gapgates.lock"
+    assert _lock_path(str(tmp_path / "store")) == tmp_path / "store" / ".gapgates.lock"
+    assert _lock_path("http://127.0.0.1:5000") is None
+    assert MlflowRegistry.locate("sqlite:///rel.db") == f"mlflow:sqlite:///{Path('rel.db').absolute()}"

@@ -193,6 +193,87 @@ def test_lock_timeout_is_one_clear_error(tmp_path):
 
     reg = LocalRegistry(tmp_path / "reg", lock_timeout=0.2)
     v = reg.register(fitted(), name="clf", metadata=META)
-    with FileLock(tmp_path / "reg" / ".lock"), pytest.raises(RegistryError, match="held the registry lock"):
+    with FileLock(tmp_path / "reg" / ".lock"), pytest.raises(RegistryError, match="held the lock of the registry"):
         reg.promote(v)
     assert reg.production is None
+
+
+def test_an_untrusted_type_names_the_fix_the_cli_can_use(tmp_path):
+    name = UNTRUSTED.format(module=Untrusted.__module__)
+    with pytest.raises(RegistryError) as err:
+        LocalRegistry(tmp_path / "reg").register(Untrusted().fit(X, Y), name="clf", metadata=META)
+    assert "Run without --registry" in str(err.value) and f"trusted=['{name}']" in str(err.value)
+
+
+def test_production_naming_no_version_is_refused_by_every_reader(tmp_path):
+    reg = LocalRegistry(tmp_path / "reg")
+    v1 = reg.register(fitted(), name="clf", metadata=META)
+    reg.promote(v1)
+    (tmp_path / "reg" / "production.json").write_text('{"version": "v9", "history": []}')
+    with pytest.raises(RegistryError, match=r"names v9, which is not a version of the registry \(versions: v1\)"):
+        open_registry(tmp_path / "reg", must_exist=True)
+    assert "names v9" in reg.verify()[0]
+    (tmp_path / "reg" / "versions" / "v1" / "metadata.json").unlink()  # v1 incomplete: production names an orphan
+    (tmp_path / "reg" / "production.json").write_text('{"version": "v1", "history": []}')
+    with pytest.raises(RegistryError, match="names v1, which is incomplete"):
+        reg.check()
+    (tmp_path / "reg" / "production.json").unlink()  # the fix the message names: production none, then a rollback
+    reg.check()
+
+
+def test_metadata_carries_its_own_checksum_and_an_edit_is_refused(tmp_path):
+    reg = LocalRegistry(tmp_path / "reg")
+    v1 = reg.register(fitted(), name="clf", metadata={**META, "noise_rate": 0.1, "gap": {"accuracy": {"test_mean": 0.8}}})
+    path = tmp_path / "reg" / "versions" / v1 / "metadata.json"
+    meta = json.loads(path.read_text())
+    assert len(meta["metadata_sha256"]) == 64
+    for key, value in (("noise_rate", 0.3), ("gap", {"accuracy": {"test_mean": 0.5}}), ("metadata_sha256", "0" * 64)):
+        path.write_text(json.dumps({**meta, key: value}))
+        with pytest.raises(IntegrityError, match="changed after the version was registered"):
+            reg.info(v1)
+        with pytest.raises(IntegrityError):
+            reg.load(v1)
+        assert "metadata of version v1" in reg.verify()[0]
+    path.write_text(json.dumps(meta, indent=4))  # the same content, written another way: still the same metadata
+    assert reg.info(v1).metadata["noise_rate"] == 0.1 and reg.verify() == []
+    legacy = {k: v for k, v in meta.items() if k != "metadata_sha256"}  # a version registered before the checksum
+    path.write_text(json.dumps(legacy))
+    assert reg.info(v1).metadata["noise_rate"] == 0.1 and reg.verify() == []
+
+
+def test_audit_problems_name_the_lines_audit_leaves_out(tmp_path):
+    reg = LocalRegistry(tmp_path / "reg")
+    v1 = reg.register(fitted(), name="clf", metadata=META)
+    reg.promote(v1)
+    with (tmp_path / "reg" / "audit.jsonl").open("ab") as fh:
+        fh.write(b"\xff\xfe{\n[1, 2]\n")
+    assert [e.action for e in reg.audit()] == ["promote"]
+    problems = reg.audit_problems()
+    assert len(problems) == 2 and problems[0].startswith("audit log line 2 is unreadable")
+    assert "a JSON list, not an object" in problems[1] and reg.verify() == problems
+
+
+def test_switched_to_reads_the_next_switch_or_production():
+    from gapgates.registry.base import AuditEntry, switched_to
+
+    intent = AuditEntry("t1", "v2", "promote", previous="v1")  # written, then the process died before the switch
+    later = AuditEntry("t2", "v3", "promote", previous="v1")  # the next promoter found v1 in production
+    assert not switched_to([intent, later], "v3", "v2")
+    done = AuditEntry("t2", "v3", "promote", previous="v2")
+    assert switched_to([intent, done], "v3", "v2")
+    assert switched_to([intent], "v2", "v2") and not switched_to([intent], "v1", "v2")
+    assert not switched_to([AuditEntry("t1", "v2", "block")], "v2", "v2")  # only a promotion switches
+
+
+def test_took_effect_marks_each_switch_line_and_no_other():
+    from gapgates.registry.base import AuditEntry, took_effect
+
+    lines = [
+        AuditEntry("t0", "v1", "promote"),
+        AuditEntry("t1", "v1", "approve"),
+        AuditEntry("t2", "v2", "promote", previous="v1"),  # its process died before the switch
+        AuditEntry("t3", "v3", "promote", previous="v1"),
+        AuditEntry("t4", "v1", "rollback", previous="v3"),
+    ]
+    assert took_effect(lines, "v1") == [True, None, False, True, True]
+    assert took_effect(lines, "v3")[-1] is False and took_effect([], None) == []
