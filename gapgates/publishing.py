@@ -149,7 +149,13 @@ def record(
                 "reports and the history say 'pending'; 'gapgates history' and 'gapgates report --from' settle it from "
                 "the registry."
             ) from None
-    sent = notify(report["decision"], render_markdown(report), result.policy.notify)
+    try:
+        sent = notify(report["decision"], render_markdown(report), result.policy.notify)
+    except Exception as err:  # after the switch: a failing notification must not make a promotion look failed
+        from gapgates.notify import Notification, log
+
+        sent = Notification(False, None, f"the notification failed: {type(err).__name__}: {err}")
+        log.warning("Notification not sent (%s); the decision '%s' stands.", sent.detail, report["decision"])
     return dataclasses.replace(published, report=report, notification=sent)
 
 

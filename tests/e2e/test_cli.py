@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
+from gapgates.report.build import SCHEMA_VERSION
 from tests.helpers import ROOT
 
 
@@ -67,7 +68,7 @@ def test_scaled_logistic_regression_on_breast_cancer_is_promoted(run_cli, cancer
     for key in ("train_mean", "test_mean", "gap_mean", "gap_ci_low", "gap_ci_high", "relative_gap", "folds"):
         assert key in g
     assert len(g["folds"]) == 5 and set(g["folds"][0]) == {"train", "test"}
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == SCHEMA_VERSION
     assert report["data"]["rows"] == 569 and len(report["data"]["fingerprint"]) == 64
     assert report["holdout"] is None
     assert report["baseline"]["metrics"]["accuracy"]["test"] < g["test_mean"]

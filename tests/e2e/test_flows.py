@@ -510,7 +510,7 @@ def _fail(*args, **kwargs):
     raise _Injected("injected failure")
 
 
-@pytest.mark.parametrize("where", ["register", "write_reports", "history", "notify", "promote"])
+@pytest.mark.parametrize("where", ["register", "write_reports", "history", "promote"])
 def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, options, tmp_path, monkeypatch, where):
     from gapgates.flows.retrain import final_report
 
@@ -524,7 +524,6 @@ def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, o
         "register": "gapgates.registry.local.LocalRegistry.register",
         "write_reports": "gapgates.report.build.write_reports",
         "history": "gapgates.history.History.add",
-        "notify": "gapgates.notify.notify",
         "promote": "gapgates.registry.local.LocalRegistry.promote",
     }
     monkeypatch.setenv("PREFECT_TASK_DEFAULT_RETRIES", "0")
@@ -542,6 +541,28 @@ def test_a_failure_after_the_decision_leaves_production_unchanged(prefect_api, o
     )
     with pytest.raises(_Injected):
         final_report(state)
+
+
+def test_a_failing_notification_after_the_switch_leaves_the_promotion_standing(prefect_api, options, tmp_path, monkeypatch):
+    """The webhook is sent after production moved: when sending it fails, the run is what happened (promoted)."""
+    from gapgates.flows.retrain import final_report
+
+    from gapgates.registry import LocalRegistry
+
+    registry, out = tmp_path / "registry", tmp_path / "out"
+    opts = {**options, "model": LOGREG, "name": "nightly", "registry": str(registry), "promote": True, "out": str(out)}
+    assert _run(prefect_api, **opts).is_completed()
+    monkeypatch.setenv("PREFECT_TASK_DEFAULT_RETRIES", "0")
+    monkeypatch.setattr("gapgates.notify.notify", _fail)
+    state = _run(prefect_api, **opts)
+    monkeypatch.undo()
+    assert state.is_completed(), state
+    reg = LocalRegistry(registry)
+    assert reg.production == "v2" and reg.audit()[-1].action == "promote"
+    report, promoted = final_report(state)
+    assert promoted and report["registry"]["production"] == "v2" and report["registry"]["outcome"] == "promoted"
+    on_disk = json.loads((out / "report.json").read_text())
+    assert on_disk["registry"]["outcome"] == "promoted" and on_disk["registry"]["version"] == "v2"
 
 
 # --- the folds on Dask through prefect-dask: same numbers as the serial run, fold tasks executed on the cluster ---

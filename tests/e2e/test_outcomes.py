@@ -8,6 +8,8 @@ normalised.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
@@ -54,6 +56,16 @@ def _logs(server: PrefectServer, flow_run_id) -> list[str]:
         return [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))]
 
 
+def _logs_mentioning(server: PrefectServer, flow_run_id, text: str, *, at_least: int, wait: float = 90.0) -> list[str]:
+    """The run's logs once `at_least` lines mention `text`: the worker ships logs in batches after the run ends."""
+    deadline = time.monotonic() + wait
+    while True:
+        logs = _logs(server, flow_run_id)
+        if sum(text in line for line in logs) >= at_least or time.monotonic() > deadline:
+            return logs
+        time.sleep(0.5)
+
+
 def _artifact(server: PrefectServer, key: str):
     from prefect.artifacts import Artifact
     from prefect.settings import PREFECT_API_URL, temporary_settings
@@ -87,7 +99,7 @@ def test_a_blocked_run_fails_briefly_without_engine_errors(worker):
     message = run.state.message
     print("state message:", message)
     assert message.startswith("Blocked: ") and "accuracy gap" in message and len(message) < 700
-    logs = "\n".join(_logs(server, run.id))
+    logs = "\n".join(_logs_mentioning(server, run.id, "Blocked", at_least=1))
     assert not [e for e in ENGINE_ERRORS if e in logs], logs[-3000:]
     worker_log = (project / "worker.log").read_text()
     assert not [e for e in ("Unexpected result", "unexpected exception") if e in worker_log], worker_log[-3000:]
@@ -108,7 +120,7 @@ def test_a_refused_run_is_one_line_in_every_log(worker):
     assert run.state.is_failed()
     message = run.state.message
     assert message.startswith("gapgates: error: The target column 'no_such_column' is not in the data") and "\n" not in message
-    logs = _logs(server, run.id)
+    logs = _logs_mentioning(server, run.id, "no_such_column", at_least=3)
     assert not [e for e in ENGINE_ERRORS if any(e in line for line in logs)], logs
     said = [line for line in logs if "no_such_column" in line]
     # one line each: the load-data task's Failed state, the flow's error, the flow's Failed state; no traceback
