@@ -45,6 +45,7 @@ case (and the rates) as JSON. How the rates count:
     python benchmarks/bench_decisions.py --out benchmarks/results/decisions.json
     python benchmarks/bench_decisions.py --quick
     python benchmarks/bench_decisions.py --tables iris,diabetes,fair_affairs --seeds 2
+    python benchmarks/bench_decisions.py --faults healthy,flip10 --seeds 2
 """
 
 from __future__ import annotations
@@ -544,8 +545,17 @@ def _work(case: Case, max_rows: int | None) -> CaseResult:
 # --- the plan -----------------------------------------------------------------------------------------------------
 
 
-def plan(tables: Sequence[str], *, seeds: int, fault_seeds: int, fault_model: str, max_rows: int | None) -> list[Case]:
-    """Every case to run for these tables (names of TABLES and LEAKY_TABLES), largest tables first."""
+def plan(
+    tables: Sequence[str],
+    *,
+    seeds: int,
+    fault_seeds: int,
+    fault_model: str,
+    max_rows: int | None,
+    faults: Sequence[str] = FAULTS,
+) -> list[Case]:
+    """Every case to run for these tables (names of TABLES and LEAKY_TABLES), largest tables first; only the
+    cases of ``faults`` (all by default)."""
     cases: list[Case] = []
     sizes: dict[str, int] = {}
     for name in tables:
@@ -563,7 +573,7 @@ def plan(tables: Sequence[str], *, seeds: int, fault_seeds: int, fault_model: st
             if fault in SEEDED_FAULTS or fault == "real_leak":
                 continue
             cases += [Case(name, task, fault_model, fault, s) for s in range(fault_seeds)]
-    return sorted(cases, key=lambda c: -sizes[c.table])
+    return sorted((c for c in cases if c.fault in faults), key=lambda c: -sizes[c.table])
 
 
 def run_all(cases: Sequence[Case], *, workers: int, max_rows: int | None) -> list[CaseResult]:
@@ -824,8 +834,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fault-model", choices=("hgb", "forest"), default="hgb", help="model of the fault cases")
     parser.add_argument("--max-rows", type=int, default=5000, help="subsample larger tables to this many rows (0: never)")
     parser.add_argument("--workers", type=int, default=2, help="worker processes (1: in this process)")
+    parser.add_argument("--faults", help=f"comma-separated case kinds to run (default: all of {', '.join(FAULTS)})")
     parser.add_argument("--out", type=Path, help="write every case and the rates to this JSON file")
     args = parser.parse_args(argv)
+    args.faults = [f.strip() for f in args.faults.split(",") if f.strip()] if args.faults else list(FAULTS)
+    unknown = sorted(set(args.faults) - set(FAULTS))
+    if unknown:
+        parser.error(f"unknown --faults {', '.join(unknown)}; known: {', '.join(FAULTS)}")
     if args.seeds < 1 or args.fault_seeds < 1 or args.workers < 1 or args.max_rows < 0:
         parser.error("--seeds, --fault-seeds and --workers must be at least 1, --max-rows at least 0")
     return args
@@ -855,7 +870,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     max_rows = args.max_rows or None
     tables = selected_tables(args)
     start = time.perf_counter()
-    cases = plan(tables, seeds=args.seeds, fault_seeds=args.fault_seeds, fault_model=args.fault_model, max_rows=max_rows)
+    cases = plan(
+        tables,
+        seeds=args.seeds,
+        fault_seeds=args.fault_seeds,
+        fault_model=args.fault_model,
+        max_rows=max_rows,
+        faults=args.faults,
+    )
     print(
         f"{len(cases)} cases on {len(tables)} tables; seeds {args.seeds} (healthy, overfit, flips), "
         f"{args.fault_seeds} (other faults); fault model {args.fault_model}; max rows {max_rows}; {args.workers} worker(s)",
@@ -887,6 +909,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "max_rows": max_rows,
             "workers": args.workers,
             "tables": tables,
+            "faults": args.faults,
             "wall_seconds": round(wall, 1),
             "median_case_seconds": round(statistics.median(seconds), 3),
             "commit": _commit(),
