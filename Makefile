@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 LOCK := requirements.lock
 # The installer itself is pinned too: a new pip release is an upstream release like any other.
 PIP_VERSION := 26.3
-EXTRAS := dev,mlflow,prefect,dask,bench
+EXTRAS := dev,mlflow,prefect,dask,bench,docs
 LATEST_VENV := .venv-latest
 
 .PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck lock bench clean
