@@ -4,6 +4,7 @@
 # Both install the exact versions of requirements.lock, so a new upstream release cannot break them.
 # The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
 # make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
+# make docs builds the documentation site (docs/, mkdocs --strict).
 # make lock refreshes requirements.lock from pyproject.toml (see the README's Development section).
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +15,7 @@ PIP_VERSION := 26.3
 EXTRAS := dev,mlflow,prefect,dask,bench,docs
 LATEST_VENV := .venv-latest
 
-.PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck lock bench clean
+.PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck docs lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,10 @@ lint: install-dev
 typecheck: install-dev
 	$(BIN)/mypy
 
+# The documentation site (mkdocs.yml, docs/): any warning fails, a broken link or anchor among them. Output in site/.
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
 # uv from the lock; the new lock is resolved from pyproject.toml alone (the old one is not read).
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
@@ -76,6 +81,6 @@ bench: install-dev
 	$(BIN)/python benchmarks/bench_perf.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) demo-report .pytest_cache .mypy_cache
+	rm -rf $(VENV) $(LATEST_VENV) demo-report site .pytest_cache .mypy_cache
 
 comma := ,
