@@ -1,20 +1,109 @@
-"""The README's quick-start commands run as real subprocesses, so the docs cannot rot."""
+"""The docs' commands run as real subprocesses, and their shown output is compared with what they print.
 
+Where the output holds a time (history, digest), times are masked before comparing; everything else is compared
+line for line. The demo runs once for the module, in a temporary directory holding the shipped policies, as a
+user's checkout would.
+"""
+
+from __future__ import annotations
+
+import re
 import shlex
 import shutil
+from pathlib import Path
 
-from tests.helpers import ROOT, bash_commands, run_cli_process
+import pytest
 
-README = (ROOT / "README.md").read_text()
+from tests.helpers import ROOT, bash_commands, code_blocks, doc_page, python_example, run_cli_process
+
+TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00)?( UTC)?")
 
 
-def test_readme_gapgates_commands_run(tmp_path):
-    quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    commands = bash_commands("gapgates ", text=quick_start)
+def _project(path: Path) -> Path:
+    shutil.copytree(ROOT / "gapgates" / "policies", path / "gapgates" / "policies")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    """A directory where `gapgates demo --out demo-report` ran, and its stdout."""
+    project = _project(tmp_path_factory.mktemp("demo"))
+    proc = run_cli_process("demo", "--out", "demo-report", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    return project, proc.stdout
+
+
+def _console(page: str, command: str) -> tuple[str, list[str]]:
+    """The console block of ``page`` whose first command starts with ``command``: (its last command, output lines)."""
+    for block in code_blocks("console", text=doc_page(page)):
+        if block.startswith(f"$ {command}"):
+            joined = block.replace("\\\n", " ")
+            commands = [line[2:] for line in joined.splitlines() if line.startswith("$ ")]
+            output = joined.split(commands[-1], 1)[1].strip("\n").splitlines()
+            return commands[-1], output
+    raise AssertionError(f"no console block starting with {command!r} in {page}")
+
+
+def _run(command: str, cwd: Path):
+    args = shlex.split(command)
+    assert args[0] == "gapgates"
+    return run_cli_process(*args[1:], cwd=cwd)
+
+
+def test_the_getting_started_commands_run(tmp_path):
+    commands = bash_commands("gapgates ", text=doc_page("getting-started.md"))
     assert len(commands) >= 3
-    shutil.copytree(ROOT / "gapgates" / "policies", tmp_path / "gapgates" / "policies")
+    _project(tmp_path)
     for command in commands:
-        args = shlex.split(command)[1:]
-        proc = run_cli_process(*args, cwd=tmp_path)
+        proc = _run(command, tmp_path)
         assert proc.returncode in (0, 1), f"{command}\n{proc.stderr}"
         assert "report" in proc.stdout or "Demo data" in proc.stdout
+
+
+def test_the_demo_output_shown_is_the_demo_output(demo):
+    """README.md and getting-started.md show the demo's summary as it prints it, line for line."""
+    _, stdout = demo
+    for text in ((ROOT / "README.md").read_text(encoding="utf-8"), doc_page("getting-started.md")):
+        shown = next(b for b in code_blocks("text", text=text) if b.startswith("BLOCK  unbounded-tree"))
+        assert shown.strip() in stdout, shown
+
+
+def test_the_history_output_shown_is_the_history_output(demo):
+    project, _ = demo
+    command, shown = _console("guides/reports.md", "gapgates history")
+    proc = _run(command, project)
+    assert proc.returncode == 0, proc.stderr
+    assert [TIME.sub("TIME", line) for line in proc.stdout.strip("\n").splitlines()] == [TIME.sub("TIME", s) for s in shown]
+
+
+def test_the_report_rerender_output_shown_is_its_output(demo):
+    project, _ = demo
+    command, shown = _console("guides/reports.md", "gapgates report --from")
+    proc = _run(command, project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip("\n").splitlines() == shown
+
+
+def test_the_digest_commands_print_the_digest_shown(tmp_path):
+    _project(tmp_path)
+    block = next(b for b in code_blocks("console", text=doc_page("guides/monitoring.md")) if "gapgates digest" in b)
+    joined = block.replace("\\\n", " ")
+    commands = [line[2:] for line in joined.splitlines() if line.startswith("$ ")]
+    for command in commands[:-1]:
+        proc = _run(command, tmp_path)
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+    proc = _run(commands[-1], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    shown = joined.split(commands[-1], 1)[1].strip("\n").splitlines()
+    assert [TIME.sub("TIME", line) for line in proc.stdout.strip("\n").splitlines()] == [TIME.sub("TIME", s) for s in shown]
+
+
+def test_the_readme_prefect_example_promotes_the_demo_model(prefect_api, demo, tmp_path, monkeypatch):
+    """README.md's five lines: after the demo, from the project root, the flow runs deployments/gapgates.toml."""
+    project, _ = demo
+    shutil.copytree(ROOT / "deployments", project / "deployments", dirs_exist_ok=True)
+    monkeypatch.chdir(project)
+    namespace: dict = {}
+    exec(python_example('report = retrain_and_gate(config_path="deployments/gapgates.toml")'), namespace)
+    assert namespace["report"]["decision"] == "promote"
+    assert (project / "demo-report" / "scheduled" / "report.json").is_file()
