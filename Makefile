@@ -5,7 +5,7 @@
 # The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
 # make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
 # make docs builds the documentation site (docs/, mkdocs --strict).
-# make lock refreshes requirements.lock from pyproject.toml (see the README's Development section).
+# make lock refreshes requirements.lock from pyproject.toml (see docs/contributing.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -21,7 +21,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
 
-# The library, its CLI, the Prefect flows and MLflow: what the README's examples use.
+# The library, its CLI, the Prefect flows and MLflow: what the docs' examples use.
 $(VENV)/.installed-user: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(LOCK) --build-constraint $(LOCK) -e ".[mlflow,prefect]"
 	touch $@
@@ -61,8 +61,8 @@ test-latest:
 	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check gapgates flows deployments tests benchmarks
-	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks
+	$(BIN)/ruff check gapgates flows deployments tests benchmarks docs/hooks
+	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks docs/hooks
 
 typecheck: install-dev
 	$(BIN)/mypy

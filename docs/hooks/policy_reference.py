@@ -160,7 +160,7 @@ def render(model: type[BaseModel] | None = None) -> str:
     out: list[str] = []
     for table, section in sections(model):
         out += [f"### `[{table}]`", "", _summary(section), ""]
-        out += _table(_rows(section)) + [""]
+        out += [*_table(_rows(section)), ""]
     return "\n".join(out)
 
 
