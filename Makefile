@@ -71,11 +71,14 @@ typecheck: install-dev
 docs: install-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
-# uv from the lock; the new lock is resolved from pyproject.toml alone (the old one is not read).
+# uv from the lock. uv keeps the pins of the existing output file as preferences: `make lock` adds what pyproject.toml
+# newly declares and moves a pin only where a declared range excludes it; `make lock UPGRADE=--upgrade` takes the newest
+# releases the ranges allow.
+UPGRADE ?=
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
 	$(BIN)/uv pip compile pyproject.toml --universal --extra $(subst $(comma), --extra ,$(EXTRAS)) \
-		--quiet --output-file $(LOCK)
+		--quiet $(UPGRADE) --output-file $(LOCK)
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_perf.py
