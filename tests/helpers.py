@@ -46,7 +46,7 @@ def openmp_threads() -> set[int]:
     return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
 
 
-# --- the CLI (a subprocess or in-process), the README's commands ---------------------------------------
+# --- the CLI (a subprocess or in-process), the docs' commands ---------------------------------------
 
 
 def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
