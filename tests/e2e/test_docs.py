@@ -107,3 +107,51 @@ def test_the_readme_prefect_example_promotes_the_demo_model(prefect_api, demo, t
     exec(python_example('report = retrain_and_gate(config_path="deployments/gapgates.toml")'), namespace)
     assert namespace["report"]["decision"] == "promote"
     assert (project / "demo-report" / "scheduled" / "report.json").is_file()
+
+
+def _block_commands(page: str, first: str) -> list[str]:
+    """The ``gapgates`` lines of the bash block of ``page`` whose text contains ``first``, continuations joined."""
+    block = next(b for b in code_blocks("bash", text=doc_page(page)) if first in b)
+    return [line.split(" #", 1)[0].strip() for line in block.replace("\\\n", " ").splitlines() if line.startswith("gapgates ")]
+
+
+@pytest.fixture
+def train_csv(tmp_path) -> Path:
+    """The docs' ``train.csv``: breast cancer with the target column ``label``."""
+    from sklearn.datasets import load_breast_cancer
+
+    path = tmp_path / "train.csv"
+    load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"}).to_csv(path, index=False)
+    return path
+
+
+def test_the_registry_commands_run(train_csv):
+    """guides/registry.md: check --promote, show, list, rollback, rollback --to, verify (the check runs twice, so the
+    rollback has a previous production to go back to)."""
+    commands = _block_commands("guides/registry.md", "--registry registry/ --promote")
+    assert [c.split()[1:3] for c in commands][1:] == [
+        ["registry", "show"],
+        ["registry", "list"],
+        ["registry", "rollback"],
+        ["registry", "rollback"],
+        ["registry", "verify"],
+    ]
+    for command in [commands[0], *commands]:
+        proc = _run(command, train_csv.parent)
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+        if command.startswith("gapgates registry rollback --registry"):
+            assert proc.stdout.strip() == "production: v2 -> v1"
+    assert "every checksum matches" in proc.stdout
+
+
+def test_the_mlflow_commands_run(train_csv):
+    """guides/mlflow.md: check into an MLflow sqlite store under the alias champion, then registry show --json."""
+    import json
+
+    commands = _block_commands("guides/mlflow.md", "mlflow:sqlite:///mlflow.db --promote")
+    assert len(commands) == 2
+    proc = _run(commands[0], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    proc = _run(commands[1], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["production"] == "1"
