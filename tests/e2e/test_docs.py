@@ -51,7 +51,12 @@ def _run(command: str, cwd: Path):
 
 
 def test_the_getting_started_commands_run(tmp_path):
-    commands = bash_commands("gapgates ", text=doc_page("getting-started.md"))
+    block = next(
+        b
+        for b in code_blocks("bash", text=doc_page("getting-started.md"))
+        if "gapgates demo --out demo-report\ngapgates check" in b
+    )
+    commands = bash_commands("gapgates ", text=f"```bash\n{block}```")
     assert len(commands) >= 3
     _project(tmp_path)
     for command in commands:
@@ -70,7 +75,7 @@ def test_the_demo_output_shown_is_the_demo_output(demo):
 
 def test_the_history_output_shown_is_the_history_output(demo):
     project, _ = demo
-    command, shown = _console("guides/reports.md", "gapgates history")
+    command, shown = _console("guides/reports.md", "gapgates history --history")
     proc = _run(command, project)
     assert proc.returncode == 0, proc.stderr
     assert [TIME.sub("TIME", line) for line in proc.stdout.strip("\n").splitlines()] == [TIME.sub("TIME", s) for s in shown]
@@ -86,7 +91,7 @@ def test_the_report_rerender_output_shown_is_its_output(demo):
 
 def test_the_digest_commands_print_the_digest_shown(tmp_path):
     _project(tmp_path)
-    block = next(b for b in code_blocks("console", text=doc_page("guides/monitoring.md")) if "gapgates digest" in b)
+    block = next(b for b in code_blocks("console", text=doc_page("guides/monitoring.md")) if "gapgates digest --history" in b)
     joined = block.replace("\\\n", " ")
     commands = [line[2:] for line in joined.splitlines() if line.startswith("$ ")]
     for command in commands[:-1]:
@@ -155,3 +160,15 @@ def test_the_mlflow_commands_run(train_csv):
     proc = _run(commands[1], train_csv.parent)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["production"] == "1"
+
+
+def test_the_profile_command_writes_a_suite(train_csv):
+    """guides/data-quality.md: `gapgates profile` on accepted data writes GX's suite JSON (the optional margin left out)."""
+    import json
+
+    (command,) = _block_commands("guides/data-quality.md", "gapgates profile --data accepted.csv")
+    train_csv.rename(train_csv.parent / "accepted.csv")
+    proc = _run(command.split(" [", 1)[0], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    suite = json.loads((train_csv.parent / "accepted.json").read_text())
+    assert suite["expectations"]

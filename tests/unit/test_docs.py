@@ -2,6 +2,8 @@
 
 - Every Python block compiles, and is either run by a named test (which finds it with ``python_example(marker)``)
   or listed in ``NOT_RUN`` with the reason; this file checks that each named test really reads its block.
+- Every bash and console block is run by a named test (``SHELL_RUN``) or listed in ``SHELL_NOT_RUN`` with the reason
+  (a server that runs until stopped, a package index, a benchmark of minutes).
 - Every ``gapgates`` command line of a bash or console block names a command and options the CLI has (click
   parses it); ``make`` lines name Makefile targets; ``pip install`` lines name declared extras; the other
   commands name options their script declares.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 import shlex
 from pathlib import Path
@@ -90,6 +93,49 @@ def test_the_recall_excerpt_is_the_module():
 
 
 # --- commands ------------------------------------------------------------------------------------------
+
+#: Shell blocks (bash, console) run by a test: a text only that block contains -> the test file that runs it.
+SHELL_RUN = {
+    "gapgates demo --out demo-report\ngapgates check": "tests/e2e/test_docs.py",  # getting-started.md
+    "--registry registry/ --promote": "tests/e2e/test_docs.py",
+    "mlflow:sqlite:///mlflow.db --promote": "tests/e2e/test_docs.py",
+    "gapgates profile --data accepted.csv": "tests/e2e/test_docs.py",
+    "gapgates history --history": "tests/e2e/test_docs.py",
+    "gapgates report --from": "tests/e2e/test_docs.py",
+    "gapgates digest --history": "tests/e2e/test_docs.py",
+}
+#: Shell blocks shown but not run by a test, and why.
+SHELL_NOT_RUN = {
+    "make demo   # creates .venv": "the two commands are what CI runs (.ci/run: make test); make demo runs gapgates demo, "
+    "which tests/e2e/test_docs.py runs; test_make_and_pip_lines_name_what_exists checks the targets",
+    "make test                      # the whole suite": "the Makefile's targets (checked to exist); CI runs them",
+    "make test-latest": "resolves the newest releases from a package index",
+    "make docs          # mkdocs build": "CI runs make docs; mkdocs serve runs until stopped",
+    "pip install gapgates ": "installs from a package index; tests/e2e/test_packaging.py installs the built wheel",
+    "gapgates approve 0b1c2d3e": "needs a run paused on a server: tests/e2e/test_approval.py answers one with these commands",
+    "gapgates run --data demo-report/breast_cancer.csv": "starts a Prefect server; the flow it runs is run by "
+    "tests/e2e/test_docs.py (README's Prefect example) and tests/e2e/test_flows.py",
+    "prefect server start": "long-running server, serve and worker processes: tests/e2e/test_schedule.py and "
+    "tests/e2e/test_deployments.py run them",
+    "PREFECT_UI_API_URL=": "a long-running server",
+    "prefect work-pool create": "a work pool and a long-running worker: tests/e2e/test_schedule.py deploys prefect.yaml",
+    "python -m gapgates.deployments.serve --config deployments/gapgates.toml --fresh": "serves until stopped: "
+    "tests/e2e/test_deployments.py serves both deployments",
+    "bench_decisions.py --tables": "a benchmark of minutes; test_script_options_in_the_docs_are_declared checks its options",
+}
+
+
+def test_every_shell_block_is_run_by_a_named_test_or_says_why_not():
+    blocks = code_blocks("bash") + code_blocks("console")
+    unclaimed = [b.splitlines()[0] for b in blocks if not any(m in b for m in (*SHELL_RUN, *SHELL_NOT_RUN))]
+    assert not unclaimed, (
+        f"a shell block of the docs that no test runs: add it to SHELL_RUN (and run it) or SHELL_NOT_RUN: {unclaimed}"
+    )
+    for marker in (*SHELL_RUN, *SHELL_NOT_RUN):
+        assert any(marker in b for b in blocks), f"no shell block contains {marker!r}"
+    for marker, test_file in SHELL_RUN.items():
+        source = (ROOT / test_file).read_text(encoding="utf-8")
+        assert json.dumps(marker) in source, (marker, test_file)  # the test finds its block by the same text
 
 
 def _command_lines(text: str | None = None) -> list[str]:
