@@ -4,23 +4,24 @@
 # Both install the exact versions of requirements.lock, so a new upstream release cannot break them.
 # The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
 # make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
-# make lock refreshes requirements.lock from pyproject.toml (see the README's Development section).
+# make docs builds the documentation site (docs/, mkdocs --strict).
+# make lock refreshes requirements.lock from pyproject.toml (see docs/contributing.md).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 LOCK := requirements.lock
 # The installer itself is pinned too: a new pip release is an upstream release like any other.
 PIP_VERSION := 26.3
-EXTRAS := dev,mlflow,prefect,dask,bench
+EXTRAS := dev,mlflow,prefect,dask,bench,docs
 LATEST_VENV := .venv-latest
 
-.PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck lock bench clean
+.PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck docs lock bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "pip==$(PIP_VERSION)"
 
-# The library, its CLI, the Prefect flows and MLflow: what the README's examples use.
+# The library, its CLI, the Prefect flows and MLflow: what the docs' examples use.
 $(VENV)/.installed-user: pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(LOCK) --build-constraint $(LOCK) -e ".[mlflow,prefect]"
 	touch $@
@@ -60,22 +61,29 @@ test-latest:
 	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check gapgates flows deployments tests benchmarks
-	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks
+	$(BIN)/ruff check gapgates flows deployments tests benchmarks docs/hooks
+	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks docs/hooks
 
 typecheck: install-dev
 	$(BIN)/mypy
 
-# uv from the lock; the new lock is resolved from pyproject.toml alone (the old one is not read).
+# The documentation site (mkdocs.yml, docs/): any warning fails, a broken link or anchor among them. Output in site/.
+docs: install-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# uv from the lock. uv keeps the pins of the existing output file as preferences: `make lock` adds what pyproject.toml
+# newly declares and moves a pin only where a declared range excludes it; `make lock UPGRADE=--upgrade` takes the newest
+# releases the ranges allow.
+UPGRADE ?=
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c $(LOCK) uv
 	$(BIN)/uv pip compile pyproject.toml --universal --extra $(subst $(comma), --extra ,$(EXTRAS)) \
-		--quiet --output-file $(LOCK)
+		--quiet $(UPGRADE) --output-file $(LOCK)
 
 bench: install-dev
 	$(BIN)/python benchmarks/bench_perf.py
 
 clean:
-	rm -rf $(VENV) $(LATEST_VENV) demo-report .pytest_cache .mypy_cache
+	rm -rf $(VENV) $(LATEST_VENV) demo-report site .pytest_cache .mypy_cache
 
 comma := ,

@@ -46,7 +46,7 @@ def openmp_threads() -> set[int]:
     return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "openmp"}
 
 
-# --- the CLI (a subprocess or in-process), the README's commands ---------------------------------------
+# --- the CLI (a subprocess or in-process), the docs' commands ---------------------------------------
 
 
 def run_cli_process(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -71,10 +71,39 @@ def invoke(*args: object) -> Result:
     return CliRunner().invoke(cli, list(map(str, args)))
 
 
+#: The documentation: the README (a landing page) and the site's Markdown sources under docs/.
+DOC_PAGES = (ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md")))
+
+
+def docs_text() -> str:
+    """Every documentation page, README first, as one text (what the doc tests search their examples in)."""
+    return "\n".join(page.read_text(encoding="utf-8") for page in DOC_PAGES)
+
+
+def doc_page(relative: str) -> str:
+    """One page of the docs, by its path under docs/ (``guides/cli.md``)."""
+    return (ROOT / "docs" / relative).read_text(encoding="utf-8")
+
+
+def code_blocks(language: str, *, text: str | None = None) -> list[str]:
+    """The fenced blocks of ``language`` in ``text`` (every doc page by default), indented ones included, dedented."""
+    import textwrap
+
+    found = re.findall(rf"^( *)```{language}\n(.*?)^\1```", docs_text() if text is None else text, flags=re.S | re.M)
+    return [textwrap.dedent(body) for _, body in found]
+
+
+def python_example(marker: str) -> str:
+    """The one Python block of the docs containing ``marker`` (the doc tests run it)."""
+    found = [block for block in code_blocks("python") if marker in block]
+    assert found, f"no Python block of the docs contains {marker!r}"
+    return found[0]
+
+
 def bash_commands(prefix: str, *, text: str | None = None) -> list[str]:
-    """The lines starting with ``prefix`` in the ```bash blocks of ``text`` (the README by default), comments cut."""
+    """The lines starting with ``prefix`` in the ```bash blocks of ``text`` (every doc page by default), comments cut."""
     if text is None:
-        text = (ROOT / "README.md").read_text()
+        text = docs_text()
     blocks = re.findall(r"```bash\n(.*?)```", text, flags=re.S)
     return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith(prefix)]
 

@@ -18,7 +18,7 @@ four and towards ``1.96·sqrt(0.25)·s = 0.98 s``. Repeats added adaptively
 (:mod:`gapgates.pipeline.repeats`) are ordinary repeats of k-fold — the folds of ``--repeats r``
 with the same seed — so the same formula holds with ``J = k × r``; the interval is recomputed
 over all of them at every look, at the same confidence (no correction for the looks: they
-re-split the same rows, see the README).
+re-split the same rows, see docs/concepts/how-it-works.md).
 """
 
 from __future__ import annotations

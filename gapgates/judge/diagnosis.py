@@ -3,8 +3,8 @@
 Each measurement declares the causes it can name (:class:`~gapgates.measurements.base.Diagnoser`, in
 :data:`gapgates.measurements.REGISTRY`); their rules read the checks the policy already judged, so a limit
 means the same thing in the decision and in the diagnosis, and they are applied by priority: the first that
-holds names the cause, the others that hold are listed as ``also``. The built-in labels, in order (the README
-section "The diagnosis rules" has the table):
+holds names the cause, the others that hold are listed as ``also``. The built-in labels, in order (docs/concepts/diagnosis.md,
+section "The diagnosis rules", has the table):
 
 ====  ============  ============================  ===================================================================
  #    label         declared by                   holds when

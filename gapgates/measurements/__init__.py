@@ -4,7 +4,7 @@ Each module declares a :class:`~gapgates.measurements.base.Measurement`: its com
 that runs it, its evidence, its rules, the diagnosis it can name and its advice, and its report section
 (``report.json`` keys and schema fragment, Markdown, HTML, charts, the flow's tables). Everything that used to
 name measurements one by one — the evidence, the pipeline's steps, the rules, the diagnosis, the report builder
-and renderers, the flow's artifacts — loops over :data:`REGISTRY`. To add one, see the README's "Adding a
+and renderers, the flow's artifacts — loops over :data:`REGISTRY`. To add one, see docs/contributing.md, "Adding a
 measurement": a module, one line in :data:`BUILT_IN` (or a :func:`register` call from your own code), and its test.
 """
 

@@ -4,7 +4,7 @@ A classifier can score well on accuracy while it almost never predicts a minorit
 the gap pass's out-of-fold predictions and gives the recall of each class with the lower bound of its Wilson
 interval; the rule ``recall:min_per_class`` (``[recall] min_per_class``, off by default: this module declares the
 ``[recall]`` table of the policy) fails when the worst class's recall is below the limit. It is the worked
-example of the README's "Adding a measurement": the compute call, the evidence, the rule, the advice and the report
+example of docs/contributing.md, "Adding a measurement": the compute call, the evidence, the rule, the advice and the report
 section of one measurement, in one module.
 """
 

@@ -65,7 +65,7 @@ def build_report(
     Returns:
         A dict with ``schema_version``, ``decision``, ``checks``, ``cv``, ``config``, ``data``, every
         measurement's section (``gap``, ``holdout``, ``baseline``, ``noise``...) and the other keys documented
-        in the README.
+        in docs/reference/report-json.md.
     """
     prep, ev = result.prepared, result.evidence
     config = prep.config.model_dump(mode="json")

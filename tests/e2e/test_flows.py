@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 from gapgates.config import CheckConfig, usable_cores
 from gapgates.demo import DEMO_POLICY_PATH
 from gapgates.report.schema import validate_report
-from tests.helpers import ROOT, openmp_threads
+from tests.helpers import openmp_threads, python_example
 
 LOGREG = "gapgates.demo.scaled_logistic_regression"
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -365,13 +365,16 @@ def test_needs_approval_pauses_and_resumes_with_input(prefect_api, options, tmp_
     thread, holder, run = _start_paused_run(opts, "approve" if approve else "reject")
     description = read_flow_run_input(keyset_from_paused_state(run.state)["description"], flow_run_id=run.id)
     assert "tree-approval" in description and "`gap:accuracy`" in description
-    who = "alice" if approve else "bob"
-    resume_flow_run(run.id, run_input={"approve": approve, "approver": who, "reason": "checked by hand"})
+    who, reason = ("alice", "known shift") if approve else ("bob", "checked by hand")
+    if approve:  # the docs' own example (guides/approvals.md): resume_flow_run with alice's answer
+        exec(python_example("resume_flow_run(flow_run_id"), {"flow_run_id": run.id})
+    else:
+        resume_flow_run(run.id, run_input={"approve": approve, "approver": who, "reason": reason})
     thread.join(120)
     state = holder["state"]
     report, promoted = final_report(state)
     assert report["decision"] == "needs_approval"
-    assert report["approval"] == {"approved": approve, "actor": who, "reason": "checked by hand", "timed_out": False}
+    assert report["approval"] == {"approved": approve, "actor": who, "reason": reason, "timed_out": False}
     validate_report(report)
     from gapgates.registry import LocalRegistry
 
@@ -418,15 +421,11 @@ def test_approval_timeout_blocks(prefect_api, options, tmp_path):
     assert json.loads((registry / "versions" / version / "report.json").read_text())["decision"] == "needs_approval"
 
 
-def test_readme_example_composes_the_tasks(prefect_api, options, tmp_path):
-    import re
-
+def test_the_docs_own_flow_example_composes_the_tasks(prefect_api, options, tmp_path):
     from gapgates.errors import ConfigError
 
-    text = (ROOT / "README.md").read_text()
-    code = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
     namespace: dict = {}
-    exec(code, namespace)  # the README's own example
+    exec(python_example("def my_gate"), namespace)  # the docs' own example (guides/your-own-flow.md)
     config = tmp_path / "gapgates.toml"
     config.write_text(
         "".join(f'{k} = "{v}"\n' if isinstance(v, str) else f"{k} = {v}\n" for k, v in {**options, "model": TREE}.items())

@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from typing import NamedTuple
 
 import pytest
 
-from tests.helpers import ROOT, free_port, package_dirs, pyproject, source_files, stop_process, wait_healthy
+from tests.helpers import ROOT, free_port, package_dirs, pyproject, python_example, source_files, stop_process, wait_healthy
 
 PYPROJECT = pyproject()
 SETUPTOOLS = PYPROJECT["tool"]["setuptools"]
@@ -123,9 +122,8 @@ def _user_project(tmp_path: Path) -> Path:
 
 
 def _readme_flow_example() -> str:
-    """The README's "your own flow" example: the same block tests/test_flows.py runs."""
-    text = (ROOT / "README.md").read_text()
-    return next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def my_gate" in b)
+    """The docs' "your own flow" example: the same block tests/e2e/test_flows.py runs."""
+    return python_example("def my_gate")
 
 
 @pytest.mark.slow

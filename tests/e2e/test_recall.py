@@ -1,4 +1,4 @@
-"""The README's worked example of a measurement, end to end: the recall of every class decides a `gapgates check`
+"""The worked example of a measurement (docs/contributing.md), end to end: the recall of every class decides a `gapgates check`
 (process boundary), shows in report.md and report.html, and becomes a table artifact of the Prefect flow."""
 
 from __future__ import annotations

@@ -26,18 +26,18 @@ from gapgates.data.guard import (
     output_problems,
 )
 from gapgates.errors import ConfigError, UserCodeError
-from tests.helpers import ROOT
+from tests.helpers import doc_page
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+LIMITS = doc_page("reference/limits.md")
 
 
-def test_the_readme_documents_every_limit_with_its_default_and_how_to_raise_it():
+def test_the_docs_document_every_limit_with_its_default_and_how_to_raise_it():
     from gapgates.config import MAX_FITS
     from gapgates.judge.policy import NotifyPolicy
     from gapgates.notify import MAX_RESPONSE_BYTES
     from gapgates.report.charts import MAX_METRICS, MAX_POINTS
 
-    limits = README.split("### Resource limits", 1)[1].split("\n### ", 1)[0]
+    limits = LIMITS.split("## Resource limits", 1)[1].split("\n## ", 1)[0]
     assert f"| {MAX_FITS} | `--max-fits N`" in limits
     assert documents.MAX_DOCUMENT_BYTES == 1 << 20 and "| 1 MiB | `GAPGATES_MAX_DOCUMENT_BYTES`" in limits
     assert documents.MAX_REPORT_BYTES == 64 << 20 and "| 64 MiB | `GAPGATES_MAX_REPORT_BYTES`" in limits
@@ -45,10 +45,10 @@ def test_the_readme_documents_every_limit_with_its_default_and_how_to_raise_it()
     assert f"| {NotifyPolicy().timeout:g} s | `[notify] timeout`" in limits
     assert MAX_RESPONSE_BYTES == 64 << 10 and "| 64 KiB |" in limits
     assert f"{MAX_POINTS}, {MAX_METRICS}" in limits and "YAML aliases" in limits and "clipped to the usable cores" in limits
-    contract = README.split("**Exit codes**", 1)[1].split("\n## ", 1)[0]
+    contract = doc_page("guides/cli.md").split("**Exit codes**", 1)[1].split("\n## ", 1)[0]
     for code in ("`0`", "`1`", "`2`", "`3`", "`130`"):
         assert f"| {code} |" in contract
-    assert PROBA_TOLERANCE == 1e-4 and "tolerance `1e-4`" in README
+    assert PROBA_TOLERANCE == 1e-4 and "tolerance `1e-4`" in LIMITS
 
 
 # --- documents ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The recall of every class (gapgates/measurements/recall.py, the README's worked example of a measurement)."""
+"""The recall of every class (gapgates/measurements/recall.py, the worked example of a measurement in docs/contributing.md)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,174 @@
+"""The docs' commands run as real subprocesses, and their shown output is compared with what they print.
+
+Where the output holds a time (history, digest), times are masked before comparing; everything else is compared
+line for line. The demo runs once for the module, in a temporary directory holding the shipped policies, as a
+user's checkout would.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, bash_commands, code_blocks, doc_page, python_example, run_cli_process
+
+TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00)?( UTC)?")
+
+
+def _project(path: Path) -> Path:
+    shutil.copytree(ROOT / "gapgates" / "policies", path / "gapgates" / "policies")
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, str]:
+    """A directory where `gapgates demo --out demo-report` ran, and its stdout."""
+    project = _project(tmp_path_factory.mktemp("demo"))
+    proc = run_cli_process("demo", "--out", "demo-report", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    return project, proc.stdout
+
+
+def _console(page: str, command: str) -> tuple[str, list[str]]:
+    """The console block of ``page`` whose first command starts with ``command``: (its last command, output lines)."""
+    for block in code_blocks("console", text=doc_page(page)):
+        if block.startswith(f"$ {command}"):
+            joined = block.replace("\\\n", " ")
+            commands = [line[2:] for line in joined.splitlines() if line.startswith("$ ")]
+            output = joined.split(commands[-1], 1)[1].strip("\n").splitlines()
+            return commands[-1], output
+    raise AssertionError(f"no console block starting with {command!r} in {page}")
+
+
+def _run(command: str, cwd: Path):
+    args = shlex.split(command)
+    assert args[0] == "gapgates"
+    return run_cli_process(*args[1:], cwd=cwd)
+
+
+def test_the_getting_started_commands_run(tmp_path):
+    block = next(
+        b
+        for b in code_blocks("bash", text=doc_page("getting-started.md"))
+        if "gapgates demo --out demo-report\ngapgates check" in b
+    )
+    commands = bash_commands("gapgates ", text=f"```bash\n{block}```")
+    assert len(commands) >= 3
+    _project(tmp_path)
+    for command in commands:
+        proc = _run(command, tmp_path)
+        assert proc.returncode in (0, 1), f"{command}\n{proc.stderr}"
+        assert "report" in proc.stdout or "Demo data" in proc.stdout
+
+
+def test_the_demo_output_shown_is_the_demo_output(demo):
+    """README.md and getting-started.md show the demo's summary as it prints it, line for line."""
+    _, stdout = demo
+    for text in ((ROOT / "README.md").read_text(encoding="utf-8"), doc_page("getting-started.md")):
+        shown = next(b for b in code_blocks("text", text=text) if b.startswith("BLOCK  unbounded-tree"))
+        assert shown.strip() in stdout, shown
+
+
+def test_the_history_output_shown_is_the_history_output(demo):
+    project, _ = demo
+    command, shown = _console("guides/reports.md", "gapgates history --history")
+    proc = _run(command, project)
+    assert proc.returncode == 0, proc.stderr
+    assert [TIME.sub("TIME", line) for line in proc.stdout.strip("\n").splitlines()] == [TIME.sub("TIME", s) for s in shown]
+
+
+def test_the_report_rerender_output_shown_is_its_output(demo):
+    project, _ = demo
+    command, shown = _console("guides/reports.md", "gapgates report --from")
+    proc = _run(command, project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip("\n").splitlines() == shown
+
+
+def test_the_digest_commands_print_the_digest_shown(tmp_path):
+    _project(tmp_path)
+    block = next(b for b in code_blocks("console", text=doc_page("guides/monitoring.md")) if "gapgates digest --history" in b)
+    joined = block.replace("\\\n", " ")
+    commands = [line[2:] for line in joined.splitlines() if line.startswith("$ ")]
+    for command in commands[:-1]:
+        proc = _run(command, tmp_path)
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+    proc = _run(commands[-1], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    shown = joined.split(commands[-1], 1)[1].strip("\n").splitlines()
+    assert [TIME.sub("TIME", line) for line in proc.stdout.strip("\n").splitlines()] == [TIME.sub("TIME", s) for s in shown]
+
+
+def test_the_readme_prefect_example_promotes_the_demo_model(prefect_api, demo, tmp_path, monkeypatch):
+    """README.md's five lines: after the demo, from the project root, the flow runs deployments/gapgates.toml."""
+    project, _ = demo
+    shutil.copytree(ROOT / "deployments", project / "deployments", dirs_exist_ok=True)
+    monkeypatch.chdir(project)
+    namespace: dict = {}
+    exec(python_example('report = retrain_and_gate(config_path="deployments/gapgates.toml")'), namespace)
+    assert namespace["report"]["decision"] == "promote"
+    assert (project / "demo-report" / "scheduled" / "report.json").is_file()
+
+
+def _block_commands(page: str, first: str) -> list[str]:
+    """The ``gapgates`` lines of the bash block of ``page`` whose text contains ``first``, continuations joined."""
+    block = next(b for b in code_blocks("bash", text=doc_page(page)) if first in b)
+    return [line.split(" #", 1)[0].strip() for line in block.replace("\\\n", " ").splitlines() if line.startswith("gapgates ")]
+
+
+@pytest.fixture
+def train_csv(tmp_path) -> Path:
+    """The docs' ``train.csv``: breast cancer with the target column ``label``."""
+    from sklearn.datasets import load_breast_cancer
+
+    path = tmp_path / "train.csv"
+    load_breast_cancer(as_frame=True).frame.rename(columns={"target": "label"}).to_csv(path, index=False)
+    return path
+
+
+def test_the_registry_commands_run(train_csv):
+    """guides/registry.md: check --promote, show, list, rollback, rollback --to, verify (the check runs twice, so the
+    rollback has a previous production to go back to)."""
+    commands = _block_commands("guides/registry.md", "--registry registry/ --promote")
+    assert [c.split()[1:3] for c in commands][1:] == [
+        ["registry", "show"],
+        ["registry", "list"],
+        ["registry", "rollback"],
+        ["registry", "rollback"],
+        ["registry", "verify"],
+    ]
+    for command in [commands[0], *commands]:
+        proc = _run(command, train_csv.parent)
+        assert proc.returncode == 0, f"{command}\n{proc.stderr}"
+        if command.startswith("gapgates registry rollback --registry"):
+            assert proc.stdout.strip() == "production: v2 -> v1"
+    assert "every checksum matches" in proc.stdout
+
+
+def test_the_mlflow_commands_run(train_csv):
+    """guides/mlflow.md: check into an MLflow sqlite store under the alias champion, then registry show --json."""
+    import json
+
+    commands = _block_commands("guides/mlflow.md", "mlflow:sqlite:///mlflow.db --promote")
+    assert len(commands) == 2
+    proc = _run(commands[0], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    proc = _run(commands[1], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["production"] == "1"
+
+
+def test_the_profile_command_writes_a_suite(train_csv):
+    """guides/data-quality.md: `gapgates profile` on accepted data writes GX's suite JSON (the optional margin left out)."""
+    import json
+
+    (command,) = _block_commands("guides/data-quality.md", "gapgates profile --data accepted.csv")
+    train_csv.rename(train_csv.parent / "accepted.csv")
+    proc = _run(command.split(" [", 1)[0], train_csv.parent)
+    assert proc.returncode == 0, proc.stderr
+    suite = json.loads((train_csv.parent / "accepted.json").read_text())
+    assert suite["expectations"]
