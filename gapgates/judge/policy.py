@@ -348,15 +348,30 @@ class ShiftPolicy(PolicySection):
 
 
 class LeakagePolicy(PolicySection):
-    """``[leakage]``: holdout rows copied from training, and target-leaking features.
+    """``[leakage]``: holdout rows copied from training, target-leaking columns, rows repeated across folds.
 
     Attributes:
-        max_duplicate_rate: Largest accepted share of holdout rows that duplicate a training row.
+        max_duplicate_rate: Largest accepted share of holdout rows that duplicate a training row, beyond the share
+            of training rows that duplicate another training row (a table's own repeated rows are not a leak).
         max_feature_score: Largest accepted score of a single feature predicting the target alone.
+        max_label_kappa: Largest accepted Cohen's κ between the label and a column holding the label's values
+            (classification).
+        max_target_correlation: Largest accepted |Pearson r| between a numeric column and the target (regression).
+        max_proxy_gain: Largest accepted drop of the model's test score when a column that alone comes within 90 %
+            of the model's skill is made constant (refit on the same folds).
+        max_repeated_share: Largest share of training rows with a copy (exact, near, or of one entity) in another
+            fold before a warning names them with their optimism.
+        max_optimism: Largest accepted reported minus honest test score, the honest one refit with each cluster of
+            copied rows kept in one fold.
     """
 
     max_duplicate_rate: Fraction = Rule(limit=0.01)
     max_feature_score: Fraction = Rule(limit=0.99)
+    max_label_kappa: Fraction = Rule(limit=0.6)
+    max_target_correlation: Fraction = Rule(limit=0.93)
+    max_proxy_gain: Fraction = Rule(limit=0.05)
+    max_repeated_share: Fraction = Rule(limit=0.05, severity=Severity.WARN)
+    max_optimism: Fraction = Rule(limit=0.02)
 
 
 class QualityPolicy(PolicySection):
