@@ -74,14 +74,14 @@ class LeakageResult:
 
         A random holdout row copies a training row about as often as a training row copies another one
         (``train_duplicate_rate``, p); the excess is the holdout's rate beyond p plus two binomial standard errors
-        of a holdout of its size, ``2·sqrt(p(1 − p)/n)``, so one chance copy in a small holdout of a table with
-        repeated rows is not a leak.
+        of a holdout of its size, ``2·sqrt(p(1 − p)/n)``, and one row (``1/n``): a chance copy in a small holdout
+        (a pair of identical rows split between training and holdout) is not a leak.
         """
         if self.duplicate_rate is None:
             return None
         own = self.train_duplicate_rate or 0.0
         n = max(1, min(self.holdout_rows, self.near_checked or self.holdout_rows))
-        return max(0.0, self.duplicate_rate - own - 2.0 * float(np.sqrt(own * (1.0 - own) / n)))
+        return max(0.0, self.duplicate_rate - own - 2.0 * float(np.sqrt(own * (1.0 - own) / n)) - 1.0 / n)
 
     @property
     def max_feature_score(self) -> float | None:
@@ -487,9 +487,10 @@ class Proxy:
         dummy: Mean test score of the dummy model on the same folds.
         share: ``(alone − dummy) / (reported − dummy)``: the share of the model's skill the column gives alone.
         reported: The model's mean test score (first repeat of the configured folds).
-        without: The model's mean test score with the column made constant (None: not refit, share below
-            :data:`PROXY_SHARE`).
-        gain: ``reported − without`` (None when not refit).
+        without: The model's mean test score with every suspect column (share at least :data:`PROXY_SHARE`) made
+            constant; None when this column is not a suspect.
+        closure: ``(alone − without) / (perfect − without)``: the share of the error the other columns leave that
+            this column removes on its own (perfect: 1, or 0 for a ``neg_*`` metric); None when not a suspect.
     """
 
     column: str
@@ -498,7 +499,7 @@ class Proxy:
     share: float
     reported: float
     without: float | None
-    gain: float | None
+    closure: float | None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` form."""
@@ -513,7 +514,7 @@ class Proxy:
             "share": num(self.share),
             "reported": num(self.reported),
             "without": num(self.without),
-            "gain": num(self.gain),
+            "closure": num(self.closure),
         }
 
 
@@ -537,12 +538,13 @@ def target_proxies(
     share: float = PROXY_SHARE,
     n_jobs: int | None = None,
 ) -> tuple[Proxy, ...]:
-    """Score each suspect column alone and, when it comes close to the model, the model without it.
+    """Score each suspect column alone and, for those that come close to the model, the model without them.
 
     A small tree (at most 32 leaves) on the column alone and a dummy model are cross-validated on the same folds
-    with the same metric; when the column alone gives at least ``share`` of the model's skill over the dummy, the
-    estimator is refit on the same folds with the column made constant (its information gone, the columns the
-    model expects unchanged).
+    with the same metric. The columns that alone give at least ``share`` of the model's skill over the dummy are
+    made constant together (their information gone, the columns the model expects unchanged) and the estimator is
+    refit once on the same folds. A natural strong feature removes part of the error the other columns leave; a
+    column derived from the target removes nearly all of it (``closure`` near 1).
 
     Args:
         estimator: The unfitted estimator.
@@ -553,40 +555,48 @@ def target_proxies(
         reported: The model's test score of each of those folds.
         metric: The primary metric (a scikit-learn scoring name).
         classification: Fit classifiers (True) or regressors.
-        share: The share of the model's skill that makes a column a suspect worth a refit.
+        share: The share of the model's skill that makes a column a suspect worth the refit.
         n_jobs: Parallel fits.
 
     Returns:
-        One :class:`Proxy` per suspect, in the order given.
+        One :class:`Proxy` per suspect, in the order given; none for a table of one column.
 
     Example:
         >>> target_proxies(model, X, y, ["leak"], splits=folds, reported=gap.primary.test[:5],
-        ...                metric="accuracy", classification=True)[0].gain  # doctest: +SKIP
-        0.14
+        ...                metric="accuracy", classification=True)[0].closure  # doctest: +SKIP
+        0.98
     """
     from sklearn.base import clone
     from sklearn.dummy import DummyClassifier, DummyRegressor
     from sklearn.model_selection import cross_validate
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
+    if X.shape[1] < 2 or not suspects:
+        return ()
+
     def score(model: Any, features: Any) -> float:
         raw = cross_validate(model, features, y, scoring=metric, cv=splits, n_jobs=n_jobs, error_score="raise")
         return float(np.mean(raw["test_score"]))
 
     model_score = float(np.mean(reported))
-    dummy_model = DummyClassifier(strategy="prior") if classification else DummyRegressor()
-    dummy = score(dummy_model, np.zeros((len(X), 1)))
+    dummy = score(DummyClassifier(strategy="prior") if classification else DummyRegressor(), np.zeros((len(X), 1)))
     tree = (DecisionTreeClassifier if classification else DecisionTreeRegressor)(
         max_leaf_nodes=32, min_samples_leaf=5, random_state=0
     )
-    found = []
+    skill = model_score - dummy
+    scored = []
     for column in suspects:
         alone = score(clone(tree), _one_column(X[column]))
-        skill = model_score - dummy
-        column_share = (alone - dummy) / skill if skill > 0 else 0.0
-        without = gain = None
-        if column_share >= share and X.shape[1] > 1:
-            without = score(clone(estimator), X.assign(**{column: X[column].iloc[0]}))
-            gain = model_score - without
-        found.append(Proxy(column, alone, dummy, column_share, model_score, without, gain))
+        scored.append((column, alone, (alone - dummy) / skill if skill > 0 else 0.0))
+    close = [c for c, _, s in scored if s >= share]
+    without = None
+    if close and len(close) < X.shape[1]:
+        without = score(clone(estimator), X.assign(**{c: X[c].iloc[0] for c in close}))
+    perfect = 0.0 if metric.startswith("neg_") else 1.0
+    found = []
+    for column, alone, column_share in scored:
+        closure = None
+        if without is not None and column in close:
+            closure = (alone - without) / (perfect - without) if perfect > without else 0.0
+        found.append(Proxy(column, alone, dummy, column_share, model_score, without if column in close else None, closure))
     return tuple(found)

@@ -357,8 +357,9 @@ class LeakagePolicy(PolicySection):
         max_label_kappa: Largest accepted Cohen's κ between the label and a column holding the label's values
             (classification).
         max_target_correlation: Largest accepted |Pearson r| between a numeric column and the target (regression).
-        max_proxy_gain: Largest accepted drop of the model's test score when a column that alone comes within 90 %
-            of the model's skill is made constant (refit on the same folds).
+        max_proxy_closure: For a column that alone comes within 90 % of the model's skill over the dummy, the
+            largest accepted share of the error left by the other columns (the model refit without it on the same
+            folds) that the column removes on its own.
         max_repeated_share: Largest share of training rows with a copy (exact, near, or of one entity) in another
             fold before a warning names them with their optimism.
         max_optimism: Largest accepted reported minus honest test score, the honest one refit with each cluster of
@@ -369,7 +370,7 @@ class LeakagePolicy(PolicySection):
     max_feature_score: Fraction = Rule(limit=0.99)
     max_label_kappa: Fraction = Rule(limit=0.6)
     max_target_correlation: Fraction = Rule(limit=0.93)
-    max_proxy_gain: Fraction = Rule(limit=0.05)
+    max_proxy_closure: Fraction = Rule(limit=0.8)
     max_repeated_share: Fraction = Rule(limit=0.05, severity=Severity.WARN)
     max_optimism: Fraction = Rule(limit=0.02)
 

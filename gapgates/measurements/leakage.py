@@ -6,7 +6,8 @@
   it (``leakage:label_copy``: Cohen's κ of a column holding the label's values, ``max_label_kappa``;
   ``leakage:target_correlation``: |Pearson r| of a numeric column, ``max_target_correlation``); or alone they come
   within reach of the whole model and carry it (``leakage:proxy``: the model's score with minus without the
-  column, refit on the same folds, ``max_proxy_gain``).
+  column, refit on the same folds: the share of the error the other columns leave that it removes alone,
+  ``max_proxy_closure``).
 * Training rows repeated on both sides of a fold, exact or near copies or an undeclared grouping
   (``leakage:repeated_rows``, ``max_repeated_share``, a warning; ``leakage:optimism``, ``max_optimism``): the
   model is refit on the same folds with every cluster of copies kept in one fold, and the optimism is the
@@ -88,6 +89,8 @@ def _copy(classification: bool) -> Any:
             return f"Only for {'classification' if classification else 'regression'}."
         if not leak.copies:
             return "No column holds the label's values." if classification else "No numeric column."
+        if len(leak.feature_scores) < 2:
+            return "A table of one column: that column is the model."
         name, agreement = leak.copies[0]
         what = (
             "Agreement (Cohen's kappa) of column '{}' with the label"
@@ -100,7 +103,7 @@ def _copy(classification: bool) -> Any:
 
 
 def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
-    refit = [p for p in leak.proxies if p.gain is not None]
+    refit = [p for p in leak.proxies if p.closure is not None]
     if not refit:
         if not leak.proxies:
             return "The model's cross-validated score was not available."
@@ -109,13 +112,13 @@ def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
             f"No column comes close to the model alone (best: '{best.column}', {best.share:.0%} of the model's skill "
             "over the dummy)."
         )
-    top = max(refit, key=lambda p: p.gain)
+    top = max(refit, key=lambda p: p.closure)
     return [
         Measured(
             "leakage:proxy",
-            top.gain,
-            f"Score of the model with minus without column '{top.column}' ({top.reported:.3f} vs {top.without:.3f}; "
-            f"the column alone scores {top.alone:.3f})",
+            top.closure,
+            f"Share of the error left by the other columns that column '{top.column}' removes alone (the model scores "
+            f"{top.reported:.3f} with it, {top.without:.3f} without it; the column alone {top.alone:.3f})",
         )
     ]
 
@@ -197,8 +200,8 @@ def _failed(decision: Decision, name: str) -> bool:
 
 
 def _top_proxy(lk: Any) -> Any:
-    refit = [p for p in lk.proxies if p.gain is not None]
-    return max(refit, key=lambda p: p.gain) if refit else None
+    refit = [p for p in lk.proxies if p.closure is not None]
+    return max(refit, key=lambda p: p.closure) if refit else None
 
 
 def _advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
@@ -272,7 +275,18 @@ def _summary(report: dict[str, Any]) -> list[str]:
         f"duplicate rate {fmt(leak['duplicate_rate'])}"
     )
     top = f"; top column {tops[0].get('feature')} ({fmt(tops[0].get('score'))})" if tops else ""
-    return [f"- Leakage: {copies}{top}"]
+    lines = [f"- Leakage: {copies}{top}"]
+    rep = leak.get("repeated")
+    if isinstance(rep, dict) and rep.get("spanning"):
+        kind = "rows of undeclared groups" if rep.get("grouped") else "repeated rows"
+        honest = (
+            f"; {rep.get('metric')} reported {fmt(rep.get('reported'))}, {fmt(rep.get('honest'))} with each cluster in "
+            f"one fold (optimism {fmt(rep.get('optimism'))})"
+            if rep.get("optimism") is not None
+            else ""
+        )
+        lines.append(f"- Training rows: {fmt(rep.get('share'))} are {kind} spread over test folds{honest}")
+    return lines
 
 
 LEAKAGE = Measurement(
@@ -293,7 +307,7 @@ LEAKAGE = Measurement(
             _copy(False),
             missing="Leakage was not computed.",
         ),
-        RuleSpec("leakage:proxy", "leakage", "leakage.max_proxy_gain", _proxy, missing="Leakage was not computed."),
+        RuleSpec("leakage:proxy", "leakage", "leakage.max_proxy_closure", _proxy, missing="Leakage was not computed."),
         RuleSpec(
             "leakage:repeated_rows", "leakage", "leakage.max_repeated_share", _repeated, missing="Leakage was not computed."
         ),
