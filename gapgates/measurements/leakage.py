@@ -215,16 +215,19 @@ def _advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
             f"(holdout rows {listed(lk.duplicate_rows)}; report.json leakage.duplicate_rows); drop them from the holdout "
             "and split by entity (--group) so every copy of an entity stays on one side."
         )
-    for checks, found in (
-        (("leakage:feature",), lk.feature_scores),
-        (("leakage:label_copy", "leakage:target_correlation"), lk.copies),
-    ):
-        if breached(decision, *checks) and found:
-            name, score = found[0]
-            out.append(
-                f"Drop or rebuild column '{name}': alone it gives the target away ({score:.3f}), so it is derived from "
-                "the target or only known after it; rebuild it from what is known at prediction time."
-            )
+    if breached(decision, "leakage:feature") and lk.feature_scores:
+        name, score = lk.feature_scores[0]
+        out.append(
+            f"Drop or rebuild column '{name}': alone it explains {score:.3f} of the target, so it is derived from "
+            "the target or only known after it; rebuild it from what is known at prediction time."
+        )
+    copied = breached(decision, "leakage:label_copy", "leakage:target_correlation")
+    if copied and lk.copies and not (breached(decision, "leakage:feature") and lk.copies[0][0] == lk.feature_scores[0][0]):
+        name, agreement = lk.copies[0]
+        out.append(
+            f"Drop or rebuild column '{name}': it copies the target (agreement {agreement:.3f}), so it is derived "
+            "from the target or only known after it."
+        )
     proxy = _top_proxy(lk)
     if proxy is not None and breached(decision, "leakage:proxy"):
         out.append(
