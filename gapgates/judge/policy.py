@@ -370,7 +370,7 @@ class LeakagePolicy(PolicySection):
     max_feature_score: Fraction = Rule(limit=0.99)
     max_label_kappa: Fraction = Rule(limit=0.6)
     max_target_correlation: Fraction = Rule(limit=0.93)
-    max_proxy_closure: Fraction = Rule(limit=0.8)
+    max_proxy_closure: Fraction = Rule(limit=0.875)
     max_repeated_share: Fraction = Rule(limit=0.05, severity=Severity.WARN)
     max_optimism: Fraction = Rule(limit=0.02)
 

@@ -106,6 +106,8 @@ def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     refit = [p for p in leak.proxies if p.closure is not None]
     if not refit:
         if not leak.proxies:
+            if len(leak.feature_scores) < 2:
+                return "A table of one column: that column is the model."
             return "The model's cross-validated score was not available."
         best = max(leak.proxies, key=lambda p: p.share)
         return (
