@@ -372,7 +372,7 @@ class LeakagePolicy(PolicySection):
     max_target_correlation: Fraction = Rule(limit=0.93)
     max_proxy_closure: Fraction = Rule(limit=0.875)
     max_repeated_share: Fraction = Rule(limit=0.05, severity=Severity.WARN)
-    max_optimism: Fraction = Rule(limit=0.02)
+    max_optimism: Fraction = Rule(limit=0.03)
 
 
 class QualityPolicy(PolicySection):
