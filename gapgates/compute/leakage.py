@@ -252,6 +252,8 @@ def find_leakage(
 #: Neighbour whose median distance sets the scale of "near" for repeated training rows: past the copies of one
 #: entity (the benchmark's groups have 4), so a table made of clusters is not measured by its own clusters.
 SCALE_NEIGHBOUR = 8
+#: Most rows whose near copies are looked for (a k-NN graph of every row); a larger table: exact copies only.
+MAX_CLUSTER_ROWS = 10_000
 #: Smallest share of training rows in clusters that span folds for the grouped refit to run.
 MIN_REFIT_SHARE = 0.02
 
@@ -318,7 +320,7 @@ class RepeatedRows:
 
 
 def copy_clusters(
-    X: pd.DataFrame, *, factor: float = NEAR_FACTOR, neighbour: int = SCALE_NEIGHBOUR
+    X: pd.DataFrame, *, factor: float = NEAR_FACTOR, neighbour: int = SCALE_NEIGHBOUR, max_rows: int = MAX_CLUSTER_ROWS
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster the rows that are exact or near copies of each other.
 
@@ -331,6 +333,7 @@ def copy_clusters(
         X: The rows.
         factor: The near-copy factor (Datalab's 0.13).
         neighbour: The neighbour whose median distance is the scale.
+        max_rows: Above this many rows only exact copies are clustered (the k-NN graph of every row is skipped).
 
     Returns:
         ``(cluster id of every row, whether the row has an exact copy)``; a row without copies is a cluster of one.
@@ -350,7 +353,7 @@ def copy_clusters(
     hashes = pd.util.hash_pandas_object(X, index=False).to_numpy()
     exact_id = pd.factorize(hashes)[0]
     exact = np.bincount(exact_id)[exact_id] > 1
-    if n < 3:
+    if n < 3 or n > max_rows:  # a k-NN graph of every row costs too much past max_rows: exact copies only
         return exact_id, exact
     matrix = feature_matrix(X).astype(np.float32)
     k = min(neighbour, n - 1)

@@ -220,6 +220,10 @@ def test_copy_clusters_find_exact_and_jittered_copies():
     labels, exact = copy_clusters(grouped)
     assert not exact.any() and len(np.unique(labels)) == 100
     assert all(len(set(labels[[i, 100 + i, 200 + i, 300 + i]])) == 1 for i in range(100))
+    labels, _ = copy_clusters(grouped, max_rows=300)  # past max_rows: exact copies only
+    assert len(np.unique(labels)) == 400
+    labels, exact = copy_clusters(dup, max_rows=50)
+    assert exact.sum() == 40 and len(np.unique(labels)) == 100
 
 
 def test_kept_together_moves_each_cluster_to_one_fold():
