@@ -539,6 +539,7 @@ def target_proxies(
     metric: str,
     classification: bool,
     share: float = PROXY_SHARE,
+    refit: bool = True,
     n_jobs: int | None = None,
 ) -> tuple[Proxy, ...]:
     """Score each suspect column alone and, for those that come close to the model, the model without them.
@@ -559,6 +560,8 @@ def target_proxies(
         metric: The primary metric (a scikit-learn scoring name).
         classification: Fit classifiers (True) or regressors.
         share: The share of the model's skill that makes a column a suspect worth the refit.
+        refit: Refit the model without the suspects (False: only the cheap fits, e.g. no fits left under the
+            run's ceiling).
         n_jobs: Parallel fits.
 
     Returns:
@@ -593,7 +596,7 @@ def target_proxies(
         scored.append((column, alone, (alone - dummy) / skill if skill > 0 else 0.0))
     close = [c for c, _, s in scored if s >= share]
     without = None
-    if close and len(close) < X.shape[1]:
+    if refit and close and len(close) < X.shape[1]:
         without = score(clone(estimator), X.assign(**{c: X[c].iloc[0] for c in close}))
     perfect = 0.0 if metric.startswith("neg_") else 1.0
     found = []

@@ -55,13 +55,25 @@ def _compute(ctx: Context) -> Any:
         return leak
     model = guarded(prep.estimator, name=prep.config.model_name, label="the leakage check")
     jobs = prep.config.workers
+    # Each refit is one pass over the folds; they stay under the fit ceiling (--max-fits) with what was fitted.
+    left = prep.config.max_fits - max(prep.config.planned_fits, gap.n_folds)
     suspects = [c for c, _ in leak.feature_scores[:PROXY_SUSPECTS]]
     suspects += [c for c, _ in leak.copies[:1] if c not in suspects]
     proxies = target_proxies(
-        model, X, y, suspects, splits=folds, reported=reported, metric=metric, classification=prep.classification, n_jobs=jobs
+        model,
+        X,
+        y,
+        suspects,
+        splits=folds,
+        reported=reported,
+        metric=metric,
+        classification=prep.classification,
+        refit=left >= len(folds),
+        n_jobs=jobs,
     )
+    left -= len(folds) * any(p.without is not None for p in proxies)
     repeated = None
-    if prep.config.time is None:  # time-ordered folds cannot move rows between folds
+    if prep.config.time is None and left >= len(folds):  # time-ordered folds cannot move rows between folds
         repeated = repeated_rows(model, X, y, splits=folds, reported=reported, metric=metric, n_jobs=jobs)
     return replace(leak, proxies=proxies, repeated=repeated)
 
@@ -103,6 +115,8 @@ def _copy(classification: bool) -> Any:
 
 
 def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    from gapgates.compute.leakage import PROXY_SHARE
+
     refit = [p for p in leak.proxies if p.closure is not None]
     if not refit:
         if not leak.proxies:
@@ -110,6 +124,8 @@ def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
                 return "A table of one column: that column is the model."
             return "The model's cross-validated score was not available."
         best = max(leak.proxies, key=lambda p: p.share)
+        if best.share >= PROXY_SHARE:
+            return f"Column '{best.column}' comes close to the model alone, but no fits were left under --max-fits to refit."
         return (
             f"No column comes close to the model alone (best: '{best.column}', {best.share:.0%} of the model's skill "
             "over the dummy)."
@@ -128,14 +144,14 @@ def _proxy(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
 def _repeated(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     rep = leak.repeated
     if rep is None:
-        return "Not measured (no cross-validation pass, or time-ordered folds)."
+        return "Not measured (no cross-validation pass, time-ordered folds, or no fits left under --max-fits)."
     return [Measured("leakage:repeated_rows", rep.share, f"Share of training rows {_repeats_what(rep)}")]
 
 
 def _optimism(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     rep = leak.repeated
     if rep is None:
-        return "Not measured (no cross-validation pass, or time-ordered folds)."
+        return "Not measured (no cross-validation pass, time-ordered folds, or no fits left under --max-fits)."
     if rep.optimism is None:
         return f"Too few training rows repeat across folds to refit ({rep.share:.1%})."
     return [Measured("leakage:optimism", rep.optimism, f"Optimism of the {rep.metric} {_optimism_what(rep)}")]
