@@ -128,3 +128,10 @@ def test_a_noisy_copy_of_the_label_is_leakage(files):
     assert check.status is Status.FAIL and check.value > 0.7 and "'reviewed'" in check.message
     assert result.diagnosis.label == "leakage"
     assert any(m.startswith("Drop or rebuild column 'reviewed'") for m in result.diagnosis.mitigations)
+
+
+def test_the_refits_stay_under_the_fit_ceiling(files):
+    result = run(files, "diabetes_duplicated.csv", "label", TREE, max_fits=5)  # the 5 folds of the gap pass, no more
+    assert result.evidence.leakage.repeated is None
+    optimism = checks_of(result)["leakage:optimism"]
+    assert optimism.status is Status.SKIPPED and "--max-fits" in optimism.message
