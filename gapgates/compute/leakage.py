@@ -1,12 +1,17 @@
-"""Leakage: holdout rows that copy training rows, and columns that give the target away.
+"""Leakage: holdout rows that copy training rows, columns that give the target away, rows repeated across folds.
 
-No model is fit. Exact duplicates are found by hashing feature rows (all rows);
-near duplicates by a nearest-neighbour query of at most ``max_near_rows`` sampled
-holdout rows against the training rows (standardised numeric columns), with
-cleanlab Datalab's rule: closer than 0.13 × the median nearest-neighbour distance
-among as many sampled training rows. A leaking
-column is one that, binned on its own, explains almost all of the target:
-the uncertainty coefficient (classification) or correlation ratio η² (regression).
+:func:`find_leakage` fits no model. Exact duplicates are found by hashing feature rows (all rows); near duplicates
+by a nearest-neighbour query of at most ``max_near_rows`` sampled holdout rows against the training rows
+(standardised numeric columns), with cleanlab Datalab's rule: closer than 0.13 × the median nearest-neighbour
+distance among as many sampled training rows; the same query gives the training rows' own rate of copies, which a
+random holdout of the same table reaches too. A leaking column is one that, binned on its own, explains almost all
+of the target: the uncertainty coefficient (classification) or correlation ratio η² (regression, or the squared
+rank correlation when larger); a copy of the target is a column holding the label's values that agrees with it
+(Cohen's κ) or a numeric column correlated with a numeric target.
+
+:func:`target_proxies` and :func:`repeated_rows` refit on the folds of the cross-validation pass: the suspect
+columns alone and the model without them; the model with every cluster of copied rows (:func:`copy_clusters`)
+kept in one fold.
 """
 
 from __future__ import annotations
