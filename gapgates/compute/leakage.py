@@ -281,6 +281,9 @@ class RepeatedRows:
         reported: Mean test score of the configured folds (first repeat).
         honest: Mean test score of the same folds with every cluster moved to one fold; None when not refit.
         optimism: ``reported − honest`` (greater is better in every scorer); None when not refit.
+        optimism_low: Lower bound of the optimism (one-sided 95 % paired t over the per-fold differences), what
+            the rule judges: a noisy score (a small r²) moves when its folds change, copies move it the same way in
+            every fold. None when not refit.
         examples: Data-file rows of the largest spanning clusters (first rows, at most 10).
         seconds: Wall time (clusters and refit).
     """
@@ -299,6 +302,7 @@ class RepeatedRows:
     optimism: float | None
     examples: tuple[int, ...]
     seconds: float
+    optimism_low: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The ``report.json`` ``leakage.repeated`` form."""
@@ -319,6 +323,7 @@ class RepeatedRows:
             "reported": num(self.reported),
             "honest": num(self.honest),
             "optimism": num(self.optimism),
+            "optimism_low": num(self.optimism_low),
             "examples": list(self.examples),
             "seconds": round(self.seconds, 3),
         }
@@ -452,12 +457,18 @@ def repeated_rows(
     big = sizes[sizes > 1]
     typical = float(np.median(big)) if big.size else 0.0
     grouped = bool(multi.mean() >= 0.5 and typical >= 3 and exact.mean() < 0.5 * multi.mean())
-    honest = optimism = None
+    honest = optimism = optimism_low = None
     reported_mean = float(np.mean(reported)) if len(reported) else None
     if share >= min_share and all(len(test) and len(train) for train, test in together):
         raw = cross_validate(clone(estimator), X, y, scoring=metric, cv=together, n_jobs=n_jobs, error_score="raise")
         honest = float(np.mean(raw["test_score"]))
         optimism = None if reported_mean is None else reported_mean - honest
+        if optimism is not None and len(reported) == len(together) > 1:
+            from scipy import stats
+
+            differences = np.asarray(reported, dtype=float) - np.asarray(raw["test_score"], dtype=float)
+            spread = float(np.std(differences, ddof=1)) / np.sqrt(differences.size)
+            optimism_low = float(differences.mean()) - float(stats.t.ppf(0.95, df=differences.size - 1)) * spread
     order = [int(c) for c in np.argsort(-sizes, kind="stable") if sizes[c] > 1 and spans[c]][:10]
     first_row = np.unique(labels, return_index=True)[1]
     examples = tuple(int(np.asarray(X.index)[first_row[c]]) for c in order)
@@ -474,6 +485,7 @@ def repeated_rows(
         reported=reported_mean,
         honest=honest,
         optimism=optimism,
+        optimism_low=None if optimism_low is None or not np.isfinite(optimism_low) else float(optimism_low),
         examples=examples,
         seconds=time.perf_counter() - start,
     )

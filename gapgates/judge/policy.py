@@ -362,8 +362,8 @@ class LeakagePolicy(PolicySection):
             folds) that the column removes on its own.
         max_repeated_share: Largest share of training rows with a copy (exact, near, or of one entity) in another
             fold before a warning names them with their optimism.
-        max_optimism: Largest accepted reported minus honest test score, the honest one refit with each cluster of
-            copied rows kept in one fold.
+        max_optimism: Largest accepted lower bound (one-sided 95 %, over the folds) of the reported minus honest
+            test score, the honest one refit with each cluster of copied rows kept in one fold.
     """
 
     max_duplicate_rate: Fraction = Rule(limit=0.01)

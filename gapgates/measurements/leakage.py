@@ -154,7 +154,12 @@ def _optimism(leak: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
         return "Not measured (no cross-validation pass, time-ordered folds, or no fits left under --max-fits)."
     if rep.optimism is None:
         return f"Too few training rows repeat across folds to refit ({rep.share:.1%})."
-    return [Measured("leakage:optimism", rep.optimism, f"Optimism of the {rep.metric} {_optimism_what(rep)}")]
+    low = rep.optimism if rep.optimism_low is None else rep.optimism_low
+    return [
+        Measured(
+            "leakage:optimism", low, f"Lower bound (one-sided 95 %) of the optimism of the {rep.metric} {_optimism_what(rep)}"
+        )
+    ]
 
 
 def _repeats_what(rep: Any) -> str:
