@@ -38,8 +38,8 @@ case (and the rates) as JSON. How the rates count:
   0.01 of the best of the three healthy models on the same table and fold seed.
 * A planted overfit is counted when it scores at least 0.02 below that same per-seed best.
 * Clean tables blocked as ``noise``: the healthy runs on classification tables.
-* Duplicated rows and groups count as named when :func:`named_duplicates` says so (a placeholder
-  until gapgates measures their optimism).
+* Duplicated rows and groups count as named when :func:`named_duplicates` says so: the leakage
+  measurement's repeated-rows or optimism check breached, with the optimism measured.
 * Decisions differing across fold seeds: table × model pairs of the healthy and overfit models.
 
     python benchmarks/bench_decisions.py --out benchmarks/results/decisions.json
@@ -422,22 +422,22 @@ def prepare(case: Case, max_rows: int | None) -> Prepared:
 
 
 def named_duplicates(result: Any) -> bool:
-    """Whether the run names duplicated rows or undeclared groups and their optimism.
+    """Whether the run names duplicated rows or undeclared groups WITH their optimism.
 
-    PLACEHOLDER, TO REFINE: gapgates does not yet measure how much duplicated rows or rows of one
-    undeclared entity inflate the cross-validated score. Until it does, a run counts as naming them
-    when any check about duplicates or groups fails or warns (a check whose name contains
-    ``duplicate`` or ``group``, e.g. ``leakage:duplicates``, ``data_issues:duplicates``), or when the
-    diagnosis text speaks of copied rows. Replace this with the measurement's own check once it exists.
+    The leakage measurement's own checks: ``leakage:repeated_rows`` (training rows with a copy in another fold,
+    a warning) or ``leakage:optimism`` (reported minus honest score, the honest one refit with every cluster of
+    copies in one fold) failed or warned, and the optimism was measured (the ``leakage:optimism`` check carries
+    a value; its message and the repeated-rows message give it).
 
     Args:
         result: A :class:`gapgates.pipeline.steps.RunResult`.
     """
-    breached = [c for c in result.decision.checks if c.status.value in ("fail", "warn")]
-    if any("duplicate" in c.name or "group" in c.name for c in breached):
-        return True
-    diagnosis = result.diagnosis
-    return diagnosis is not None and diagnosis.label == "leakage" and "copy a training row" in diagnosis.explanation
+    checks = {c.name: c for c in result.decision.checks}
+    optimism = checks.get("leakage:optimism")
+    if optimism is None or optimism.value is None:
+        return False
+    named = [checks.get("leakage:repeated_rows"), optimism]
+    return any(c is not None and c.status.value in ("fail", "warn") for c in named)
 
 
 def _number(value: Any) -> float | None:

@@ -348,15 +348,31 @@ class ShiftPolicy(PolicySection):
 
 
 class LeakagePolicy(PolicySection):
-    """``[leakage]``: holdout rows copied from training, and target-leaking features.
+    """``[leakage]``: holdout rows copied from training, target-leaking columns, rows repeated across folds.
 
     Attributes:
-        max_duplicate_rate: Largest accepted share of holdout rows that duplicate a training row.
+        max_duplicate_rate: Largest accepted share of holdout rows that duplicate a training row, beyond the share
+            of training rows that duplicate another training row (a table's own repeated rows are not a leak).
         max_feature_score: Largest accepted score of a single feature predicting the target alone.
+        max_label_kappa: Largest accepted Cohen's κ between the label and a column holding the label's values
+            (classification).
+        max_target_correlation: Largest accepted |Pearson r| between a numeric column and the target (regression).
+        max_proxy_closure: For a column that alone comes within 90 % of the model's skill over the dummy, the
+            largest accepted share of the error left by the other columns (the model refit without it on the same
+            folds) that the column removes on its own.
+        max_repeated_share: Largest share of training rows with a copy (exact, near, or of one entity) in another
+            fold before a warning names them with their optimism.
+        max_optimism: Largest accepted lower bound (one-sided 95 %, over the folds) of the reported minus honest
+            test score, the honest one refit with each cluster of copied rows kept in one fold.
     """
 
     max_duplicate_rate: Fraction = Rule(limit=0.01)
     max_feature_score: Fraction = Rule(limit=0.99)
+    max_label_kappa: Fraction = Rule(limit=0.6)
+    max_target_correlation: Fraction = Rule(limit=0.93)
+    max_proxy_closure: Fraction = Rule(limit=0.875)
+    max_repeated_share: Fraction = Rule(limit=0.05, severity=Severity.WARN)
+    max_optimism: Fraction = Rule(limit=0.03)
 
 
 class QualityPolicy(PolicySection):

@@ -107,3 +107,135 @@ def test_near_copies_are_sampled_but_exact_ones_all_counted(cancer):
     assert result.exact_duplicates == 100 and result.near_checked == 60
     assert 0 < result.near_duplicates < 60
     assert result.duplicate_rate == pytest.approx(max(0.5, result.near_duplicates / 60))
+
+
+# --- copies of the target, target proxies, rows repeated across folds ----------------------------------------------
+
+
+def _result(**fields) -> object:
+    from gapgates.compute.leakage import LeakageResult
+
+    base = {
+        "holdout_rows": 0,
+        "exact_duplicates": 0,
+        "near_duplicates": 0,
+        "near_checked": 0,
+        "duplicate_rate": None,
+        "duplicate_rows": (),
+        "feature_scores": (("a", 0.3), ("b", 0.2)),
+        "seconds": 0.0,
+    }
+    return LeakageResult(**{**base, **fields})
+
+
+def _repeated(share: float, optimism: float | None, *, grouped: bool = False) -> object:
+    from gapgates.compute.leakage import RepeatedRows
+
+    honest = None if optimism is None else 0.9 - optimism
+    return RepeatedRows(
+        rows=100, repeated=int(share * 100), exact=0, clusters=10, typical_size=4.0, spanning=int(share * 100),
+        share=share, grouped=grouped, metric="accuracy", reported=0.9, honest=honest, optimism=optimism,
+        examples=(3, 7), seconds=0.0,
+    )  # fmt: skip
+
+
+def test_holdout_copies_are_judged_against_the_tables_own_rate():
+    # A table whose training rows copy each other 40 % of the time: a holdout copying at 42 % is not a leak.
+    natural = _result(holdout_rows=200, near_duplicates=84, near_checked=200, duplicate_rate=0.42, train_duplicate_rate=0.4)
+    assert natural.excess_duplicate_rate == 0.0
+    assert checks(natural)["leakage:duplicates"].status is Status.PASS
+    # The same holdout rate on a table that never repeats a row is.
+    leak = _result(holdout_rows=200, near_duplicates=84, near_checked=200, duplicate_rate=0.42, train_duplicate_rate=0.0)
+    assert leak.excess_duplicate_rate == pytest.approx(0.42 - 1 / 200)
+    assert checks(leak)["leakage:duplicates"].status is Status.FAIL
+    # One chance copy in a 30-row holdout is allowed for.
+    one = _result(holdout_rows=30, near_duplicates=1, near_checked=30, duplicate_rate=1 / 30, train_duplicate_rate=0.0)
+    assert checks(one)["leakage:duplicates"].status is Status.PASS
+
+
+def test_optimism_blocks_above_its_limit_and_repeated_rows_warn():
+    above = checks(_result(repeated=_repeated(0.4, 0.05)), max_optimism=0.02)
+    assert above["leakage:optimism"].status is Status.FAIL and above["leakage:optimism"].value == pytest.approx(0.05)
+    assert above["leakage:repeated_rows"].status is Status.WARN
+    assert "optimism +0.050" in above["leakage:repeated_rows"].message
+    below = checks(_result(repeated=_repeated(0.4, 0.01)), max_optimism=0.02)
+    assert below["leakage:optimism"].status is Status.PASS and below["leakage:repeated_rows"].status is Status.WARN
+    few = checks(_result(repeated=_repeated(0.01, None)))
+    assert few["leakage:optimism"].status is Status.SKIPPED and few["leakage:repeated_rows"].status is Status.PASS
+
+
+def test_label_copy_and_target_correlation_on_both_sides_of_their_limits():
+    from gapgates.compute.crossval import GapResult
+
+    def run(copies, classification):
+        gap = GapResult.__new__(GapResult)
+        object.__setattr__(gap, "classification", classification)
+        policy = Policy.model_validate({})
+        ev = Evidence(leakage=_result(copies=copies), gap=gap)
+        return {c.name: c for c in evaluate(policy, ev).checks if c.name.startswith("leakage")}
+
+    assert run((("c", 0.8),), True)["leakage:label_copy"].status is Status.FAIL
+    assert run((("c", 0.5),), True)["leakage:label_copy"].status is Status.PASS
+    assert run((("c", 0.95),), False)["leakage:target_correlation"].status is Status.FAIL
+    assert run((("c", 0.9),), False)["leakage:target_correlation"].status is Status.PASS
+    assert run((("c", 0.95),), False)["leakage:label_copy"].status is Status.SKIPPED
+
+
+def test_proxy_on_both_sides_of_its_limit():
+    from gapgates.compute.leakage import Proxy
+
+    leak = Proxy("leak", alone=0.99, dummy=0.6, share=0.98, reported=0.995, without=0.7, closure=(0.99 - 0.7) / 0.3)
+    strong = Proxy("sex", alone=0.78, dummy=0.6, share=0.95, reported=0.79, without=0.69, closure=(0.78 - 0.69) / 0.31)
+    assert checks(_result(proxies=(leak,)))["leakage:proxy"].status is Status.FAIL
+    assert checks(_result(proxies=(strong,)))["leakage:proxy"].status is Status.PASS
+    weak = Proxy("x", alone=0.65, dummy=0.6, share=0.2, reported=0.9, without=None, closure=None)
+    assert checks(_result(proxies=(weak,)))["leakage:proxy"].status is Status.SKIPPED
+
+
+def test_label_and_target_copies_are_measured(cancer):
+    X, y = cancer
+    rng = np.random.default_rng(0)
+    noisy = np.where(rng.random(len(y)) < 0.1, 1 - y, y)
+    found = find_leakage(X.assign(copy=noisy), y, classification=True)
+    assert found.copies[0][0] == "copy" and found.copies[0][1] > 0.7
+    healthy = find_leakage(X, y, classification=True)
+    assert healthy.copies == ()
+    Xr, yr = make_regression(n_samples=300, n_features=4, noise=5.0, random_state=0)
+    frame, target = pd.DataFrame(Xr, columns=list("abcd")), pd.Series(yr)
+    monotone = find_leakage(frame.assign(leak=np.exp(target / target.std())), target, classification=False)
+    assert monotone.feature_scores[0] == ("leak", pytest.approx(1.0))  # a monotone transform: rank correlation 1
+
+
+def test_copy_clusters_find_exact_and_jittered_copies():
+    from gapgates.compute.leakage import copy_clusters
+
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame(rng.normal(size=(100, 3)), columns=list("abc"))
+    labels, exact = copy_clusters(base)
+    assert len(np.unique(labels)) == 100 and not exact.any()
+    dup = pd.concat([base, base.iloc[:20]], ignore_index=True)
+    labels, exact = copy_clusters(dup)
+    assert exact.sum() == 40 and all(labels[i] == labels[100 + i] for i in range(20))
+    grouped = pd.concat([base + rng.normal(scale=0.01, size=base.shape) for _ in range(4)], ignore_index=True)
+    labels, exact = copy_clusters(grouped)
+    assert not exact.any() and len(np.unique(labels)) == 100
+    assert all(len(set(labels[[i, 100 + i, 200 + i, 300 + i]])) == 1 for i in range(100))
+    labels, _ = copy_clusters(grouped, max_rows=300)  # past max_rows: exact copies only
+    assert len(np.unique(labels)) == 400
+    labels, exact = copy_clusters(dup, max_rows=50)
+    assert exact.sum() == 40 and len(np.unique(labels)) == 100
+
+
+def test_kept_together_moves_each_cluster_to_one_fold():
+    from gapgates.compute.leakage import _kept_together, first_repeat
+
+    labels = np.array([0, 0, 1, 2, 3, 3, 4, 5])
+    splits = [(np.array([2, 3, 4, 5, 6, 7]), np.array([0, 1])), (np.array([0, 1, 4, 5, 6, 7]), np.array([2, 3])),
+              (np.array([0, 1, 2, 3, 5, 6, 7]), np.array([4])), (np.array([0, 1, 2, 3, 4]), np.array([5, 6, 7]))]  # fmt: skip
+    assert len(first_repeat(splits + splits)) == 4
+    together, spans = _kept_together(labels, splits)
+    assert spans.tolist() == [False, False, False, True, False, False]
+    fold_of = {int(r): i for i, (_, test) in enumerate(together) for r in test}
+    assert fold_of[4] == fold_of[5] and sorted(fold_of) == list(range(8))
+    for train, test in together:
+        assert not set(train) & set(test)
