@@ -255,6 +255,13 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     rate = n.get("rate")
     head = f"{rate:.1%} of rows look mislabelled" if isinstance(rate, (int, float)) else "Label noise"
     lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} of {n.get('rows', '–')} rows).", ""]
+    c = n.get("confident")
+    if isinstance(c, dict) and isinstance(c.get("confident_rate"), (int, float)):
+        lines += [
+            f"Labels contradicted among the {c.get('confident_rows')} rows the model is surest of: "
+            f"{fmt(c['confident_rate'])}; over all rows: {fmt(c.get('error_rate'))} (ratio {fmt(c.get('ratio'))}).",
+            "",
+        ]
     per_class = {k: c for k, c in (n.get("per_class") or {}).items() if isinstance(c, dict)}
     if per_class:
         lines += ["| class | rows | flagged | flagged share | estimated noise |", "|---|---:|---:|---:|---:|"]
