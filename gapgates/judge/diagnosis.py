@@ -11,7 +11,8 @@ section "The diagnosis rules" has the table):
 ====  ============  ============================  ===================================================================
  1    leakage       ``measurements.leakage``      a ``leakage:*`` check fails or warns
  2    shift         ``measurements.shift``        the ``shift`` check fails or warns
- 3    underfit      ``measurements.baseline``     test score − dummy score < ``UNDERFIT_MARGIN``, no gap check breached
+ 3    underfit      ``measurements.baseline``     test score − dummy score < ``UNDERFIT_MARGIN``, no gap check breached,
+                                                  ``label_noise:confident`` not breached
  4    noise         ``measurements.noise``        ``label_noise:confident`` is breached, or another ``label_noise*``
                                                   check is and the fold models reproduce fewer than
                                                   ``MEMORISED_LIMIT`` of the flagged labels

@@ -292,3 +292,22 @@ def test_spread_contradictions_are_diagnosed_noise_even_when_the_folds_memorise_
     decision = evaluate(Policy(), evidence)
     assert next(c for c in decision.checks if c.name == "label_noise").status is Status.FAIL
     assert diagnose(evidence, decision).label != "noise"
+
+
+def test_flips_that_leave_the_model_at_the_dummy_are_noise_not_underfit():
+    from gapgates.compute.baseline import BaselineResult
+    from gapgates.judge.diagnosis import diagnose
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    with threadpool_limits(limits=1):
+        result = gap(scaled_lr(), X.iloc[:400], y.iloc[:400])
+    p = result.primary
+    at_the_dummy = BaselineResult(model="dummy", test_mean={p.metric: p.test_mean}, train_mean={p.metric: p.test_mean})
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(5).choice(labels.size, size=100, replace=False)] ^= 1
+    lenient = Policy.model_validate({"gap": {"max_gap": 1.0}, "noise": {"max_confident_error_ratio": 5.0}})
+    evidence = Evidence(gap=result, baseline=at_the_dummy, noise=_confident_noise(flipped, proba))
+    assert diagnose(evidence, evaluate(lenient, evidence)).label == "underfit"
+    strict = Policy.model_validate({"gap": {"max_gap": 1.0}})  # the shipped confident limit, 0.6
+    assert diagnose(evidence, evaluate(strict, evidence)).label == "noise"
