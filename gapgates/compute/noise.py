@@ -20,7 +20,12 @@ from gapgates.compute.noise_adjusted import NoiseAdjustedGap
 from gapgates.data.guard import output_problem, output_problems, unwrap
 from gapgates.format import plain
 
-__all__ = ["LabelIssue", "NoiseResult", "label_noise"]
+__all__ = ["ConfidentErrors", "LabelIssue", "NoiseResult", "confident_errors", "label_noise"]
+
+#: Share of rows, those the model is surest of, in which :func:`confident_errors` counts contradictions.
+CONFIDENT_SHARE = 0.3
+#: Fewer contradicted surest rows than this give a ratio of 0: too few to tell flips from chance.
+MIN_CONFIDENT_ERRORS = 3
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,80 @@ class LabelIssue:
         }
 
 
+@dataclass(frozen=True)
+class ConfidentErrors:
+    """Where the given labels contradict the model: among the rows it is surest of, or anywhere.
+
+    Random label flips do not depend on the features: a flipped row is as likely among the rows the
+    out-of-fold model is surest of as anywhere else, so the contradictions there are about as frequent
+    as over the whole table. On clean data, even hard data with a high Bayes error, the errors gather
+    where the model hesitates, and its surest rows are rarely contradicted.
+
+    Attributes:
+        rows: Rows judged.
+        confident_rows: Rows in the surest share (ties at its edge counted by weight).
+        confident_rate: Share of those whose given label is not the model's most likely class
+            (cleanlab's ``predicted_neq_given`` among the surest rows).
+        error_rate: That share over all rows.
+        ratio: ``confident_rate / error_rate`` (0.0 when fewer than :data:`MIN_CONFIDENT_ERRORS` of the
+            surest rows are contradicted), or None when the
+            probabilities do not rank the rows (most rows tie at the top: an unbounded tree, 1-NN).
+    """
+
+    rows: int
+    confident_rows: int
+    confident_rate: float | None
+    error_rate: float
+    ratio: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        rnd = lambda v: None if v is None else round(float(v), 6)  # noqa: E731
+        return {
+            "rows": self.rows,
+            "confident_rows": self.confident_rows,
+            "confident_rate": rnd(self.confident_rate),
+            "error_rate": rnd(self.error_rate),
+            "ratio": rnd(self.ratio),
+        }
+
+
+def confident_errors(labels: np.ndarray, proba: np.ndarray, *, share: float = CONFIDENT_SHARE) -> ConfidentErrors:
+    """How often the given labels contradict the model among the ``share`` of rows it is surest of, against overall.
+
+    Args:
+        labels: Given labels as column indices of ``proba``.
+        proba: Out-of-fold probabilities, one row per label.
+        share: The share of rows, by the model's largest probability, taken as its surest.
+
+    Returns:
+        The two contradiction rates and their ratio (None when more than ``max(2 × share, 0.6)`` of the
+        rows tie at the edge of the surest share: the probabilities do not rank them).
+
+    Example:
+        >>> import numpy as np
+        >>> proba = np.array([[0.99, 0.01], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]])
+        >>> confident_errors(np.array([0, 0, 1, 1]), proba, share=0.5).ratio
+        0.0
+    """
+    n = int(labels.size)
+    conf = proba.max(axis=1)
+    wrong = np.argmax(proba, axis=1) != labels
+    error = float(wrong.mean()) if n else 0.0
+    k = max(1, round(share * n))
+    if n == 0:
+        return ConfidentErrors(rows=0, confident_rows=0, confident_rate=None, error_rate=0.0, ratio=None)
+    edge = np.sort(conf)[::-1][k - 1]
+    above, at = conf > edge, conf == edge
+    if above.sum() + at.sum() > max(2 * k, 0.6 * n):
+        return ConfidentErrors(rows=n, confident_rows=k, confident_rate=None, error_rate=error, ratio=None)
+    weight = above.astype(float)
+    weight[at] = (k - above.sum()) / at.sum()  # the tied rows at the edge share the remaining places
+    rate = float(np.sum(weight * wrong) / k)
+    ratio = rate / error if rate * k >= MIN_CONFIDENT_ERRORS else 0.0
+    return ConfidentErrors(rows=n, confident_rows=k, confident_rate=rate, error_rate=error, ratio=ratio)
+
+
 @dataclass(frozen=True, eq=False)
 class NoiseResult:
     """Label issues of one run, or why they were not looked for.
@@ -65,6 +144,7 @@ class NoiseResult:
         positions: Positions of the flagged rows in the ``X`` passed (not the file row).
         skipped: Why nothing was computed (no ``predict_proba``, regression), else None.
         adjusted: The noise-adjusted gap, once computed (see :mod:`gapgates.compute.noise_adjusted`).
+        confident: Contradictions among the model's surest rows against overall (:func:`confident_errors`).
     """
 
     rows: int
@@ -76,6 +156,7 @@ class NoiseResult:
     positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     skipped: str | None = None
     adjusted: NoiseAdjustedGap | None = None
+    confident: ConfidentErrors | None = None
 
     @property
     def max_class_rate(self) -> float | None:
@@ -93,6 +174,7 @@ class NoiseResult:
             "per_class": self.per_class,
             "issues": [i.to_dict() for i in self.issues],
             "skipped": self.skipped,
+            "confident": None if self.confident is None else self.confident.to_dict(),
         }
 
 
@@ -125,6 +207,7 @@ def label_noise(
     *,
     filter_by: str = "prune_by_noise_rate",
     row_ids: Sequence[int] | np.ndarray | None = None,
+    confident_share: float = CONFIDENT_SHARE,
 ) -> NoiseResult:
     """Flag label issues from the out-of-fold probabilities of the gap pass; fit nothing.
 
@@ -133,6 +216,7 @@ def label_noise(
         y: The labels the models were trained on, in the same row order.
         filter_by: cleanlab ``find_label_issues`` method.
         row_ids: File row of each position; default ``y.index`` for a Series, else positions.
+        confident_share: Share of rows the model is surest of, for :func:`confident_errors`.
 
     Returns:
         The issues, or a result with ``skipped`` set when the model has no
@@ -202,4 +286,5 @@ def label_noise(
         issues=issues,
         filter_by=filter_by,
         positions=np.sort(judged[order]),
+        confident=confident_errors(labels, proba, share=confident_share),
     )

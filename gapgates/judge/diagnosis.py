@@ -11,9 +11,11 @@ section "The diagnosis rules", has the table):
 ====  ============  ============================  ===================================================================
  1    leakage       ``measurements.leakage``      a ``leakage:*`` check fails or warns
  2    shift         ``measurements.shift``        the ``shift`` check fails or warns
- 3    underfit      ``measurements.baseline``     test score − dummy score < ``UNDERFIT_MARGIN``, no gap check breached
- 4    noise         ``measurements.noise``        a ``label_noise*`` check is breached and the fold models reproduce
-                                                  fewer than ``MEMORISED_LIMIT`` of the flagged labels
+ 3    underfit      ``measurements.baseline``     test score − dummy score < ``UNDERFIT_MARGIN``, no gap check breached,
+                                                  ``label_noise:confident`` not breached
+ 4    noise         ``measurements.noise``        ``label_noise:confident`` is breached, or another ``label_noise*``
+                                                  check is and the fold models reproduce fewer than
+                                                  ``MEMORISED_LIMIT`` of the flagged labels
  5    overfit       ``measurements.gap``          a ``gap:*``, ``relative_gap:*`` or ``holdout_gap:*`` check is
                                                   breached, other than on an interval still inconclusive
  6    inconclusive  ``measurements.gap``          an interval still straddles its limit after the repeat budget

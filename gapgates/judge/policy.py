@@ -315,12 +315,20 @@ class NoisePolicy(PolicySection):
             recorded for the registry's production version, or without a registry the last
             promoted run of the same model in the history. Skipped (with its reason) without one.
         max_class_rate: Largest accepted share within any one class.
+        max_confident_error_ratio: First run only (no reference rate): largest accepted ratio of the
+            share of contradicted labels among the ``confident_share`` of rows the model is surest of to
+            that share over all rows. Random flips land anywhere (ratio near 1); on clean data, even hard
+            data, the errors gather where the model hesitates (ratio well below 1). Skipped with a
+            reference, where ``max_rate_increase`` judges.
+        confident_share: The share of rows, by the model's largest out-of-fold probability, counted as its surest.
         filter_by: cleanlab ``find_label_issues`` method.
     """
 
     max_rate: Fraction = Rule(limit=0.25)
     max_rate_increase: Fraction = Rule(limit=0.03)
     max_class_rate: Fraction = None
+    max_confident_error_ratio: NonNegative = Rule(limit=0.6)
+    confident_share: Level = 0.3
     filter_by: Literal[
         "prune_by_noise_rate",
         "prune_by_class",

@@ -48,6 +48,8 @@ def _gain(base: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
 def _underfit(ev: Evidence, decision: Decision) -> str | None:
     if ev.baseline is None or ev.gap is None or breached(decision, "gap", "relative_gap", "holdout_gap"):
         return None
+    if breached(decision, "label_noise:confident"):
+        return None  # random flips spread over the surest rows: the labels, not the capacity, hold the model back
     p = ev.gap.primary
     dummy = ev.baseline.test_mean.get(p.metric)
     if dummy is None or p.test_mean - dummy >= UNDERFIT_MARGIN:

@@ -3,9 +3,11 @@
 Two measurements: ``noise`` (``evidence`` step, no fit: :func:`gapgates.compute.noise.label_noise` and the
 noise-adjusted gap) and ``noise_reference`` (``comparison`` step: the noise rate of the last accepted data, the
 registry's production version or the history's last promoted run). Rules ``label_noise`` (``[noise] max_rate``),
-``label_noise:increase`` (``max_rate_increase`` over the reference) and ``label_noise:class``
-(``max_class_rate``); diagnoses ``noise`` when the fold models do not reproduce the flagged labels they were
-trained on.
+``label_noise:increase`` (``max_rate_increase`` over the reference), ``label_noise:class``
+(``max_class_rate``) and, on a first run (no reference), ``label_noise:confident`` (``max_confident_error_ratio``:
+labels contradicted among the model's surest rows about as often as anywhere, the mark of random flips). Diagnoses
+``noise`` when ``label_noise:confident`` is breached, or another ``label_noise*`` rule is and the fold models do
+not reproduce the flagged labels they were trained on.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ def _compute(ctx: Context) -> Any:
     prep, gap = ctx.prep, ctx.gap
     if gap is None:
         return None
-    noise = label_noise(gap.cv, prep.train.y, filter_by=prep.policy.noise.filter_by)
+    policy = prep.policy.noise
+    noise = label_noise(gap.cv, prep.train.y, filter_by=policy.filter_by, confident_share=policy.confident_share)
     if noise.skipped is None:
         adjusted = noise_adjusted_gap(gap, prep.train.X, prep.train.y, noise.positions, scoring=prep.metrics)
         noise = replace(noise, adjusted=adjusted)
@@ -98,6 +101,30 @@ def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] 
     ]
 
 
+def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
+    if noise.skipped:
+        return noise.skipped
+    if "noise_reference" in ev.errors:
+        return [Measured("label_noise:confident", None, f"Contradicted surest labels ({ev.errors['noise_reference']})")]
+    ref = ev.noise_reference
+    if ref is not None and ref.rate is not None:
+        return f"A reference noise rate exists ({ref.describe()}): [noise] max_rate_increase judges instead."
+    c = noise.confident
+    if c is None or c.ratio is None:
+        return (
+            "The model's probabilities do not rank the rows (most tie at the top, e.g. an unbounded tree or 1-NN), "
+            "so contradictions among its surest rows cannot be told apart."
+        )
+    return [
+        Measured(
+            "label_noise:confident",
+            c.ratio,
+            f"Labels contradicted among the {c.confident_rows} rows the model is surest of ({c.confident_rate:.1%}) "
+            f"over all rows ({c.error_rate:.1%}); random flips land anywhere",
+        )
+    ]
+
+
 def _noise_class_rate(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if noise.skipped:
         return noise.skipped
@@ -116,9 +143,16 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
         return None
     adj = nz.adjusted
     memorised = None if adj is None else adj.memorised
-    if memorised is not None and memorised >= MEMORISED_LIMIT:
-        return None
+    c = nz.confident
+    spread = c is not None and c.confident_rate is not None and breached(decision, "label_noise:confident")
+    if not spread and memorised is not None and memorised >= MEMORISED_LIMIT:
+        return None  # flagged rows the fold models reproduce, without the spread of flips: overfitting, not labels
     text = f"cleanlab flags {nz.n_issues} of {nz.rows} labels ({nz.rate:.1%}) as likely wrong"
+    if spread and c is not None and c.confident_rate is not None:
+        text += (
+            f"; {c.confident_rate:.1%} of the {c.confident_rows} rows the model is surest of carry another label, "
+            f"against {c.error_rate:.1%} over all rows: contradictions spread evenly, as random label flips do"
+        )
     ref = ev.noise_reference
     if ref is not None and ref.rate is not None and breached(decision, "label_noise:increase"):
         text += f", {(nz.rate - ref.rate) * 100:+.1f} points over the {ref.rate:.1%} of {ref.describe()}"
@@ -221,6 +255,13 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     rate = n.get("rate")
     head = f"{rate:.1%} of rows look mislabelled" if isinstance(rate, (int, float)) else "Label noise"
     lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} of {n.get('rows', '–')} rows).", ""]
+    c = n.get("confident")
+    if isinstance(c, dict) and isinstance(c.get("confident_rate"), (int, float)):
+        lines += [
+            f"Labels contradicted among the {c.get('confident_rows')} rows the model is surest of: "
+            f"{fmt(c['confident_rate'])}; over all rows: {fmt(c.get('error_rate'))} (ratio {fmt(c.get('ratio'))}).",
+            "",
+        ]
     per_class = {k: c for k, c in (n.get("per_class") or {}).items() if isinstance(c, dict)}
     if per_class:
         lines += ["| class | rows | flagged | flagged share | estimated noise |", "|---|---:|---:|---:|---:|"]
@@ -245,6 +286,13 @@ NOISE = Measurement(
         RuleSpec("label_noise", "noise", "noise.max_rate", _noise_rate, missing=_NOT_COMPUTED),
         RuleSpec("label_noise:increase", "noise", "noise.max_rate_increase", _noise_increase, missing=_NOT_COMPUTED),
         RuleSpec("label_noise:class", "noise", "noise.max_class_rate", _noise_class_rate, missing=_NOT_COMPUTED),
+        RuleSpec(
+            "label_noise:confident",
+            "noise",
+            "noise.max_confident_error_ratio",
+            _noise_confident,
+            missing=_NOT_COMPUTED,
+        ),
     ),
     diagnoses=(NOISE_LABEL,),
     section=Section(

@@ -1,6 +1,8 @@
 """``[noise] max_rate_increase`` end to end through ``gapgates check`` (in-process CLI): clean but hard data is
 promoted against its own reference, the same data with 10% more flipped labels is blocked as noise (history and
-registry references)."""
+registry references). Its "hard" rows are spread evenly inside each cluster, exactly as random flips are, so the
+shipped first-run rule ``label_noise:confident`` names them noise; these runs raise its limit (a user's answer to
+"these rows are hard, not wrong") to test the reference."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ def _one_native_thread():
 
 
 def _data(root: Path) -> tuple[Path, Path]:
+    (root / "hard.toml").write_text("[noise]\nmax_confident_error_ratio = 1.5\n")
     hard, flipped = root / "hard.csv", root / "flipped.csv"
     hard_classification().to_csv(hard, index=False)
     hard_classification(flip=0.10).to_csv(flipped, index=False)
@@ -40,19 +43,24 @@ def _checks(report: dict) -> dict[str, dict]:
 
 def test_hard_data_is_promoted_against_its_reference_and_more_flipped_labels_are_blocked(tmp_path):
     hard, flipped = _data(tmp_path)
-    history = ("--history", str(tmp_path / "history.sqlite"))
+    code, shipped = _check(hard, tmp_path / "0")  # shipped policy, first run: the even spread reads as flips
+    assert _checks(shipped)["label_noise:confident"]["status"] == "fail"
+    assert (code, shipped["diagnosis"]["label"]) == (1, "noise")
 
-    code, first = _check(hard, tmp_path / "1", *history)  # shipped policy, no reference yet
+    history = ("--history", str(tmp_path / "history.sqlite"), "--policy", str(tmp_path / "hard.toml"))
+    code, first = _check(hard, tmp_path / "1", *history)  # no reference yet
     assert first["noise"]["rate"] > 0.10  # the old default (max_rate = 0.05) blocked this clean data as noise
     increase = _checks(first)["label_noise:increase"]
     assert increase["status"] == "skipped" and "no promoted run" in increase["message"]
     assert _checks(first)["label_noise"]["status"] == "pass" and _checks(first)["label_noise"]["limit"] == 0.25
+    assert _checks(first)["label_noise:confident"]["status"] == "pass"
     assert (code, first["decision"], first["diagnosis"]["label"]) == (0, "promote", "healthy")
 
     code, second = _check(hard, tmp_path / "2", *history)
     assert second["noise"]["reference"]["source"] == "history"
     assert second["noise"]["reference"]["rate"] == first["noise"]["rate"]
     assert _checks(second)["label_noise:increase"]["status"] == "pass"
+    assert _checks(second)["label_noise:confident"]["status"] == "skipped"  # a reference: the increase judges
     assert (code, second["decision"], second["diagnosis"]["label"]) == (0, "promote", "healthy")
 
     code, third = _check(flipped, tmp_path / "3", *history)
@@ -71,7 +79,7 @@ def test_the_registry_production_version_is_the_reference(tmp_path, kind):
     if kind == "mlflow":
         pytest.importorskip("mlflow", reason="needs the mlflow extra: pip install 'gapgates[mlflow]'")
     where = str(tmp_path / "reg") if kind == "local" else f"mlflow:{sqlite_uri(tmp_path)}"
-    registry = ("--registry", where, "--promote")
+    registry = ("--registry", where, "--promote", "--policy", str(tmp_path / "hard.toml"))
 
     code, first = _check(hard, tmp_path / "1", *registry)
     version = first["registry"]["production"]

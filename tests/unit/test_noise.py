@@ -15,7 +15,7 @@ from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
 from gapgates.compute.crossval import gap
-from gapgates.compute.noise import label_noise
+from gapgates.compute.noise import NoiseResult, label_noise
 from gapgates.compute.noise_adjusted import noise_adjusted_gap
 from gapgates.data.splits import make_splits
 from gapgates.judge.checks import Outcome, Status
@@ -194,3 +194,120 @@ def test_a_pass_without_fold_models_is_skipped_with_a_reason_that_names_no_type(
     result = label_noise(cv, y)
     assert result.skipped is not None and "NoneType" not in result.skipped
     assert "no fold models" in result.skipped
+
+
+# --- the first-run rule: contradictions among the model's surest rows (label_noise:confident) --------------------------
+
+
+def _graded(n: int = 1000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Binary out-of-fold probabilities with distinct confidences from 0.5 to 1, and labels agreeing with them."""
+    rng = np.random.default_rng(seed)
+    p1 = rng.uniform(0.0, 1.0, size=n)
+    proba = np.column_stack([1 - p1, p1])
+    return (p1 >= 0.5).astype(int), proba
+
+
+def _confident_noise(labels: np.ndarray, proba: np.ndarray, **kwargs) -> NoiseResult:
+    from gapgates.compute.noise import confident_errors
+
+    return NoiseResult(
+        rows=labels.size, n_issues=0, rate=0.1, per_class={}, issues=(), filter_by="both",
+        confident=confident_errors(labels, proba, **kwargs),
+    )  # fmt: skip
+
+
+def _confident_check(evidence: Evidence, policy: Policy | None = None):
+    return next(c for c in evaluate(policy or Policy(), evidence).checks if c.name == "label_noise:confident")
+
+
+def test_errors_where_the_model_hesitates_give_a_low_ratio_random_flips_a_high_one():
+    labels, proba = _graded()
+    conf = proba.max(axis=1)
+    hard = labels.copy()
+    unsure = np.flatnonzero(conf < 0.6)  # clean but hard: the errors gather near the boundary
+    hard[unsure[::3]] ^= 1
+    flipped = labels.copy()
+    flipped[np.random.default_rng(1).choice(labels.size, size=100, replace=False)] ^= 1  # 10 % anywhere
+    low = _confident_noise(hard, proba).confident
+    high = _confident_noise(flipped, proba).confident
+    assert low.ratio == 0.0 and low.error_rate > 0.05
+    assert 0.6 < high.ratio < 1.5 and high.confident_rate == pytest.approx(0.1, abs=0.04)
+
+
+def test_probabilities_that_tie_at_the_top_do_not_rank_rows():
+    labels = np.array([0, 1] * 50)
+    proba = np.eye(2)[np.r_[labels[:90], 1 - labels[90:]]]  # an unbounded tree: every row at 1.0
+    c = _confident_noise(labels, proba).confident
+    assert c.ratio is None and c.error_rate == pytest.approx(0.1)
+    check = _confident_check(Evidence(noise=_confident_noise(labels, proba)))
+    assert check.status is Status.SKIPPED and "do not rank" in check.message
+
+
+def test_confident_rule_on_both_sides_of_its_limit_on_a_first_run():
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(2).choice(labels.size, size=100, replace=False)] ^= 1
+    noise = _confident_noise(flipped, proba)
+    ratio = noise.confident.ratio
+    below = Policy.model_validate({"noise": {"max_confident_error_ratio": ratio - 0.01}})
+    above = Policy.model_validate({"noise": {"max_confident_error_ratio": ratio + 0.01}})
+    assert _confident_check(Evidence(noise=noise), below).status is Status.FAIL
+    assert _confident_check(Evidence(noise=noise), above).status is Status.PASS
+    assert _confident_check(Evidence(noise=noise)).status is Status.FAIL  # the shipped limit 0.6
+
+
+def test_confident_rule_gives_way_to_the_reference_and_fails_when_it_cannot_be_read():
+    from gapgates.compute.noise_reference import NoiseReference
+
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(3).choice(labels.size, size=100, replace=False)] ^= 1
+    noise = _confident_noise(flipped, proba)
+    with_reference = _confident_check(Evidence(noise=noise, noise_reference=NoiseReference(0.1, source="history", version="t")))
+    assert with_reference.status is Status.SKIPPED and "max_rate_increase" in with_reference.message
+    unread = _confident_check(Evidence(noise=noise, errors={"noise_reference": "history unreadable"}))
+    assert unread.status is Status.FAIL
+    no_rate = _confident_check(Evidence(noise=noise, noise_reference=NoiseReference(None, reason="none yet")))
+    assert no_rate.status is Status.FAIL  # a reference without a rate is still a first run
+
+
+def test_spread_contradictions_are_diagnosed_noise_even_when_the_folds_memorise_them():
+    from dataclasses import replace
+
+    from gapgates.compute.noise_adjusted import NoiseAdjustedGap
+    from gapgates.judge.diagnosis import diagnose
+
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(4).choice(labels.size, size=100, replace=False)] ^= 1
+    memorised = NoiseAdjustedGap(metrics={}, removed=100, memorised=1.0)
+    spread = replace(_confident_noise(flipped, proba), adjusted=memorised)
+    evidence = Evidence(noise=spread)
+    diagnosis = diagnose(evidence, evaluate(Policy(), evidence))
+    assert diagnosis.label == "noise" and "surest" in diagnosis.explanation
+    hard = labels.copy()
+    hard[np.flatnonzero(proba.max(axis=1) < 0.6)[::3]] ^= 1
+    overfit = replace(_confident_noise(hard, proba), rate=0.4, adjusted=memorised)  # max_rate breached, memorised
+    evidence = Evidence(noise=overfit)
+    decision = evaluate(Policy(), evidence)
+    assert next(c for c in decision.checks if c.name == "label_noise").status is Status.FAIL
+    assert diagnose(evidence, decision).label != "noise"
+
+
+def test_flips_that_leave_the_model_at_the_dummy_are_noise_not_underfit():
+    from gapgates.compute.baseline import BaselineResult
+    from gapgates.judge.diagnosis import diagnose
+
+    X, y = load_digits(return_X_y=True, as_frame=True)
+    with threadpool_limits(limits=1):
+        result = gap(scaled_lr(), X.iloc[:400], y.iloc[:400])
+    p = result.primary
+    at_the_dummy = BaselineResult(model="dummy", test_mean={p.metric: p.test_mean}, train_mean={p.metric: p.test_mean})
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(5).choice(labels.size, size=100, replace=False)] ^= 1
+    lenient = Policy.model_validate({"gap": {"max_gap": 1.0}, "noise": {"max_confident_error_ratio": 5.0}})
+    evidence = Evidence(gap=result, baseline=at_the_dummy, noise=_confident_noise(flipped, proba))
+    assert diagnose(evidence, evaluate(lenient, evidence)).label == "underfit"
+    strict = Policy.model_validate({"gap": {"max_gap": 1.0}})  # the shipped confident limit, 0.6
+    assert diagnose(evidence, evaluate(strict, evidence)).label == "noise"
