@@ -28,7 +28,9 @@ __all__ = ["STRONG_BASELINE", "baseline_fits", "shortfall"]
 
 
 def baseline_fits(policy: Any, folds: int) -> int:
-    """Fits the strong baseline costs on ``folds`` folds (before its cache): one per reference model and fold."""
+    """Fits the strong baseline costs on ``folds`` folds (before its cache): one per reference model and fold. They
+    count against the fit ceiling (``--max-fits``): the adaptive repeats leave room for them, and the references the
+    ceiling leaves no room for are not fitted."""
     section = getattr(policy, "baseline", None)
     return 0 if section is None else len(section.models) * folds
 
@@ -36,9 +38,18 @@ def baseline_fits(policy: Any, folds: int) -> int:
 def _compute(ctx: Context) -> Any:
     from gapgates.compute.baseline import strong_baseline
 
+    from gapgates.pipeline.inputs import planned_fits, replay_fits
+
     prep = ctx.prep
     section = getattr(prep.policy, "baseline", None)
     if ctx.gap is None or section is None or not section.models:
+        return None
+    config = prep.config
+    added = ctx.gap.n_folds - config.folds * config.repeats  # folds of the repeats added while an interval straddled
+    spent = planned_fits(config, prep.estimator) + max(0, added) * (1 + replay_fits(config, prep.estimator))
+    room = max(0, config.max_fits - spent) // max(1, ctx.gap.n_folds)  # reference models the fit ceiling leaves room for
+    models = list(section.models)[:room]
+    if not models:
         return None
     return strong_baseline(
         prep.train.X,
@@ -46,7 +57,7 @@ def _compute(ctx: Context) -> Any:
         splits=ctx.gap.cv.splits,
         scoring=prep.metrics,
         classification=prep.classification,
-        models=section.models,
+        models=models,
         seed=prep.config.seed,
         max_rows=section.max_rows,
     )
@@ -168,7 +179,7 @@ STRONG_BASELINE = Measurement(
             "strong_baseline",
             "baseline.max_shortfall",
             _shortfall,
-            missing="The strong baseline was not computed ([baseline] models is empty).",
+            missing="The strong baseline was not computed: [baseline] models is empty, or the fit ceiling (--max-fits) left no room for it.",
         ),
     ),
     section=Section(

@@ -38,14 +38,19 @@ def repeat_budget(prep: Prepared) -> int:
     """How many repeats of k-fold a run may add.
 
     ``[gap] max_repeats``, capped so the added fits (``folds`` each, twice that when the training curve trains an
-    MLP/SGD again epoch by epoch: :func:`~gapgates.pipeline.inputs.replay_fits`) keep the run within its fit
-    ceiling (``max_fits``, ``--max-fits``); 0 with a group or time column.
+    MLP/SGD again epoch by epoch: :func:`~gapgates.pipeline.inputs.replay_fits`, plus one per strong-baseline
+    model and fold: :func:`~gapgates.measurements.strong_baseline.baseline_fits`) keep the run within its fit
+    ceiling (``max_fits``, ``--max-fits``) with the strong baseline's fits on the configured folds counted first;
+    0 with a group or time column.
     """
     if prep.train.groups is not None or prep.train.time is not None:
         return 0
+    from gapgates.measurements.strong_baseline import baseline_fits
+
     config = prep.config
-    per_repeat = config.folds * (1 + replay_fits(config, prep.estimator))
-    within_ceiling = max(0, config.max_fits - planned_fits(config, prep.estimator)) // per_repeat
+    per_repeat = config.folds * (1 + replay_fits(config, prep.estimator)) + baseline_fits(prep.policy, config.folds)
+    planned = planned_fits(config, prep.estimator) + baseline_fits(prep.policy, config.folds * config.repeats)
+    within_ceiling = max(0, config.max_fits - planned) // per_repeat
     return min(prep.policy.gap.max_repeats, within_ceiling)
 
 
