@@ -323,13 +323,13 @@ class BaselinePolicy(PolicySection):
         models: The references: ``hgb`` (HistGradientBoosting with early stopping), ``linear`` (logistic or ridge
             regression on scaled, one-hot encoded features); the better by mean test score is the strong baseline.
             Empty: no strong baseline (and the contextual gap rule has only the training curve to go by).
-        max_rows: Fit each fold's reference on at most this many training rows (a random subset; None: all).
+        max_rows: Fit each fold's reference on at most this many training rows (a random subset).
         max_shortfall: Largest accepted shortfall of the candidate's test score below the strong baseline's: the
             lower bound of the paired difference's corrected interval (``warn`` by default).
     """
 
     models: list[Literal["hgb", "linear"]] = Field(default_factory=lambda: ["hgb", "linear"])
-    max_rows: StrictInt | None = Field(default=10_000, ge=100)
+    max_rows: StrictInt = Field(default=10_000, ge=100)
     max_shortfall: NonNegative = Rule(limit=0.02, severity=Severity.WARN)
 
     @model_validator(mode="after")

@@ -38,7 +38,7 @@ def baseline_fits(policy: Any, folds: int) -> int:
 def _compute(ctx: Context) -> Any:
     from gapgates.compute.baseline import strong_baseline
 
-    from gapgates.pipeline.inputs import planned_fits, replay_fits
+    from gapgates.compute.training_curve import replays_epochs
 
     prep = ctx.prep
     section = getattr(prep.policy, "baseline", None)
@@ -46,7 +46,8 @@ def _compute(ctx: Context) -> Any:
         return None
     config = prep.config
     added = ctx.gap.n_folds - config.folds * config.repeats  # folds of the repeats added while an interval straddled
-    spent = planned_fits(config, prep.estimator) + max(0, added) * (1 + replay_fits(config, prep.estimator))
+    per_fold = 1 + (1 if config.training_curve and replays_epochs(prep.estimator) else 0)  # the epochs' replay
+    spent = config.planned_fits + config.folds * config.repeats * (per_fold - 1) + max(0, added) * per_fold
     room = max(0, config.max_fits - spent) // max(1, ctx.gap.n_folds)  # reference models the fit ceiling leaves room for
     models = list(section.models)[:room]
     if not models:
