@@ -3,8 +3,9 @@
 :func:`baseline` scores a dummy (the prior or the mean): the floor. :func:`strong_baseline` scores references that
 are hard to beat on tabular data — HistGradientBoosting with early stopping and a regularised linear model on
 scaled, one-hot encoded features — on the same folds, per fold, so the candidate can be compared with them fold by
-fold (:func:`gapgates.compute.intervals.paired_difference`). Its results are cached in the process, keyed on every
-input that decides them (data, folds, metrics, models, seed, row cap): a capacity sweep's values reuse them.
+fold (:func:`gapgates.compute.intervals.paired_difference`). Its scores are cached in the process fold by fold, keyed
+on every input that decides them (data, the fold's rows, metrics, model, seed, row cap): a capacity sweep's values
+and the repeats of k-fold added while the gap's cost is undecided reuse them.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def baseline(X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence
 
 #: The strong baseline's models, by their policy name (``[baseline] models``).
 STRONG_MODELS = ("hgb", "linear")
-_CACHE_SIZE = 8
-_CACHE: OrderedDict[str, StrongBaselineResult] = OrderedDict()
+_CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by metric
+_CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float]]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ class StrongBaselineResult:
         metric: The primary metric.
         n_train: Average training rows per fold (of the candidate's folds; the corrected interval's ratio).
         n_test: Average test rows per fold.
-        fits: Models fitted to compute it (0 when it came from the cache).
+        fits: Models fitted to compute it (the folds found in the cache cost none).
         max_rows: The cap on training rows per fold (None: every row was used).
         subsampled: Whether the cap applied (the references saw a random subset of each fold's training rows).
     """
@@ -155,6 +156,13 @@ class StrongBaselineResult:
             "subsampled": self.subsampled,
             "references": [r.to_dict() for r in self.references],
         }
+
+
+def _describe(name: str, *, classification: bool) -> str:
+    """A reference model in words."""
+    if name == "hgb":
+        return f"HistGradientBoosting{'Classifier' if classification else 'Regressor'}(early_stopping=True)"
+    return "StandardScaler + one-hot + " + ("LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)")
 
 
 def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: int) -> tuple[Any, str]:
@@ -203,16 +211,30 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
     return make_pipeline(encode, linear), f"StandardScaler + one-hot + {what}"
 
 
-def _key(X: pd.DataFrame, y: pd.Series, splits: Splits, parts: tuple[Any, ...]) -> str:
-    """The cache key: a digest of the data, the folds and every option that decides the result."""
+def _data_key(X: pd.DataFrame, y: pd.Series, parts: tuple[Any, ...]) -> bytes:
+    """A digest of the data and of every option that decides a reference's fold scores."""
     digest = hashlib.sha256()
     digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
     digest.update(repr((list(X.columns), [str(t) for t in X.dtypes])).encode())
     digest.update(pd.util.hash_pandas_object(y, index=False).to_numpy().tobytes())
-    for train, test in splits:
-        digest.update(np.asarray(train, dtype=np.int64).tobytes() + b"|" + np.asarray(test, dtype=np.int64).tobytes() + b";")
     digest.update(repr(parts).encode())
+    return digest.digest()
+
+
+def _fold_key(data: bytes, name: str, train: np.ndarray, test: np.ndarray) -> str:
+    """The cache key of one reference on one fold."""
+    digest = hashlib.sha256(data + name.encode())
+    digest.update(np.asarray(train, dtype=np.int64).tobytes() + b"|" + np.asarray(test, dtype=np.int64).tobytes())
     return digest.hexdigest()
+
+
+def _capped(train: np.ndarray, key: str, *, seed: int, max_rows: int | None) -> np.ndarray:
+    """A fold's training rows, at most ``max_rows`` of them (a sample drawn from the run's seed and the fold alone,
+    so a fold scored later, in an added repeat, is capped as it would have been in the first pass)."""
+    if max_rows is None or len(train) <= max_rows:
+        return train
+    rng = np.random.default_rng([seed, int(key[:8], 16)])
+    return np.sort(rng.choice(train, size=max_rows, replace=False))
 
 
 def strong_baseline(
@@ -261,33 +283,35 @@ def strong_baseline(
         raise ValueError(f"The strong baseline's models must be among {', '.join(STRONG_MODELS)}. Got {unknown}.")
     if not models:
         return None
-    key = _key(X, y, splits, (tuple(scoring), tuple(models), classification, seed, max_rows))
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return replace(_CACHE[key], fits=0)
-    folds = list(splits)
-    subsampled = False
-    if max_rows is not None:
-        rng = np.random.default_rng(seed)
-        capped = []
-        for train, test in folds:
-            if len(train) > max_rows:
-                train, subsampled = np.sort(rng.choice(train, size=max_rows, replace=False)), True
-            capped.append((train, test))
-        folds = capped
-    references = []
+    data = _data_key(X, y, (tuple(scoring), classification, seed, max_rows))
+    folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splits]
+    subsampled = max_rows is not None and any(len(tr) > max_rows for tr, _ in folds)
+    references, fits = [], 0
     for name in models:
-        model, what = _reference_model(name, X, classification=classification, seed=seed)
-        scorers = resolve_scoring(scoring, model)
-        raw = cross_validate(clone(model), X, y, scoring=scorers, cv=folds, return_train_score=True, error_score="raise")
+        keys = [_fold_key(data, name, tr, te) for tr, te in folds]
+        missing = [i for i, key in enumerate(keys) if key not in _CACHE]
+        if missing:
+            model, _ = _reference_model(name, X, classification=classification, seed=seed)
+            cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
+            raw = cross_validate(
+                clone(model), X, y, scoring=resolve_scoring(scoring, model), cv=cv, return_train_score=True, error_score="raise"
+            )
+            for j, i in enumerate(missing):
+                _CACHE[keys[i]] = ({m: float(raw[f"train_{m}"][j]) for m in scoring}, {m: float(raw[f"test_{m}"][j]) for m in scoring})
+            fits += len(missing)
+        for key in keys:
+            _CACHE.move_to_end(key)
+        scores = [_CACHE[key] for key in keys]
         references.append(
             ReferenceScores(
                 name=name,
-                model=what,
-                train={m: tuple(float(v) for v in raw[f"train_{m}"]) for m in scoring},
-                test={m: tuple(float(v) for v in raw[f"test_{m}"]) for m in scoring},
+                model=_describe(name, classification=classification),
+                train={m: tuple(train[m] for train, _ in scores) for m in scoring},
+                test={m: tuple(test[m] for _, test in scores) for m in scoring},
             )
         )
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
     primary = scoring[0]
     best = max(references, key=lambda r: r.test_mean(primary)).name
     result = StrongBaselineResult(
@@ -296,11 +320,8 @@ def strong_baseline(
         metric=primary,
         n_train=float(np.mean([len(tr) for tr, _ in splits])),
         n_test=float(np.mean([len(te) for _, te in splits])),
-        fits=len(models) * len(folds),
+        fits=fits,
         max_rows=max_rows,
         subsampled=subsampled,
     )
-    _CACHE[key] = result
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
     return result
