@@ -135,12 +135,17 @@ def undecided_costs(policy: Policy, result: GapResult, strong: object | None, *,
     for check in evaluate(policy, evidence, rules=rules).checks:
         if check.regime != "inconclusive" or ":" not in check.name:
             continue
-        costly = max(gap_references(evidence, check.name.split(":", 1)[1]), key=lambda r: r.cost.mean)
+        metric = check.name.split(":", 1)[1]
+        gap = result.metrics[metric].gap_mean
+        counted = [r for r in gap_references(evidence, metric) if r.train_mean - r.test_mean < gap]
+        if not counted:
+            continue
+        costly = max(counted, key=lambda r: r.cost.mean)
         splits = result.cv.splits
         ratio = sum(len(te) for _, te in splits) / max(1, sum(len(tr) for tr, _ in splits))
         c = costly.cost
         most = most_folds if most_folds is not None else 10**6
-        if not _reachable(c.low, c.mean, c.high, folds=result.n_folds, most=most, ratio=ratio, confidence=result.confidence):
+        if not _reachable(c.low, c.mean, c.high, folds=result.n_folds, most=most, ratio=ratio, confidence=2 * result.confidence - 1):
             continue
         found.append(Straddle(check=f"{check.name}:cost", low=costly.cost.low, high=costly.cost.high, limit=policy.gap.max_cost))
     return tuple(found)

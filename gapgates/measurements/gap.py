@@ -6,8 +6,8 @@ Rules: ``gap`` (``[gap] max_gap`` on the interval's upper bound, or the mean wit
 The gap in context (``[gap] mode = "contextual"``, the default): a gap over its limit is judged by what it costs.
 Its references — the strong baseline (:mod:`gapgates.measurements.strong_baseline`) and, with
 ``--training-curve``, the early-stopping point of the same model — are compared with the candidate on the same
-folds (paired, corrected interval, :func:`gap_references`). A reference that scores significantly better by more
-than ``max_cost`` makes the gap *harmful*: it blocks (``overfit``). A gap no reference beats by more than
+folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" at the gap's confidence). A reference
+with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*: it blocks (``overfit``). A gap no reference beats by more than
 ``max_cost`` on average is *benign*: a warning (``benign_gap``). In between (beaten on average, not
 significantly) it is *inconclusive*: a warning with advice, or a block with ``on_inconclusive = "block"``. Without
 any reference the gap is judged as in ``absolute`` mode, where every gap over its limit blocks.
@@ -127,7 +127,7 @@ class GapReference:
         return (
             f"{self.name} scores {self.test_mean:.3f} (train {self.train_mean:.3f}, gap "
             f"{self.train_mean - self.test_mean:.3f}): {c.mean:+.3f} against the candidate, interval "
-            f"{c.low:+.3f} to {c.high:+.3f}"
+            f"{c.low:+.3f} to {c.high:+.3f} (its lower bound one-sided)"
         )
 
 
@@ -145,7 +145,9 @@ def gap_references(ev: Evidence, metric: str) -> list[GapReference]:
     n_test = float(sum(len(te) for _, te in splits)) / max(1, len(splits))
 
     def paired(test: Any) -> PairedDifference:
-        return paired_difference(test, g.test, n_train=n_train, n_test=n_test, confidence=gap.confidence)
+        # "the reference scores better" is one-sided: the lower bound of the (2c − 1) two-sided interval is the
+        # one-sided bound at the gap's confidence c
+        return paired_difference(test, g.test, n_train=n_train, n_test=n_test, confidence=2 * gap.confidence - 1)
 
     found: list[GapReference] = []
     strong = ev.strong_baseline
@@ -169,20 +171,24 @@ def gap_references(ev: Evidence, metric: str) -> list[GapReference]:
     return found
 
 
-def regime_of(references: list[GapReference], *, max_cost: float) -> str | None:
+def regime_of(references: list[GapReference], *, max_cost: float, gap: float) -> str | None:
     """What a gap over its limit costs against its references: ``harmful`` (one scores significantly better, by more
     than ``max_cost`` on average), ``inconclusive`` (one is better by more than ``max_cost`` on average, not
     significantly), ``benign`` (none is better by more than ``max_cost`` on average); None without a reference.
 
+    Only a reference with a smaller gap than the candidate's mean ``gap`` counts: one that scores better with a
+    larger gap says the candidate has too little capacity, not that its gap costs it (the overfitting side of a
+    capacity curve is where less gap scores more).
+
     Example:
         >>> from gapgates.compute.intervals import PairedDifference
         >>> ref = GapReference("baseline", 0.9, 0.85, PairedDifference(0.05, 0.02, 0.08))
-        >>> regime_of([ref], max_cost=0.01)
+        >>> regime_of([ref], max_cost=0.01, gap=0.2)
         'harmful'
     """
     if not references:
         return None
-    costly = [r for r in references if math.isfinite(r.cost.mean) and r.cost.mean > max_cost]
+    costly = [r for r in references if math.isfinite(r.cost.mean) and r.cost.mean > max_cost and r.train_mean - r.test_mean < gap]
     if any(math.isfinite(r.cost.low) and r.cost.low > 0 for r in costly):
         return "harmful"
     return "inconclusive" if costly else "benign"
@@ -195,8 +201,10 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     section = policy.gap
     if section.mode != "contextual" or ":" not in check.name:
         return check
-    references = gap_references(ev, check.name.split(":", 1)[1])
-    regime = regime_of(references, max_cost=section.max_cost)
+    metric = check.name.split(":", 1)[1]
+    references = gap_references(ev, metric)
+    gap = ev.gap.metrics[metric].gap_mean if ev.gap is not None and metric in ev.gap.metrics else math.inf
+    regime = regime_of(references, max_cost=section.max_cost, gap=gap)
     if regime is None:
         return dataclasses.replace(
             check, message=f"{check.message} No reference to judge it against (strong baseline off, no training curve)."

@@ -97,7 +97,7 @@ def test_the_regime_is_kept_in_the_checks_json():
 
 
 def test_regime_of_without_references_is_none():
-    assert regime_of([], max_cost=0.01) is None
+    assert regime_of([], max_cost=0.01, gap=0.2) is None
 
 
 @pytest.mark.parametrize("models", [["hgb", "hgb"], ["forest"]])
