@@ -58,3 +58,19 @@ def test_absolute_mode_blocks_the_forest_as_before(digits_csv):
     result, check = _run(digits_csv, FOREST, mode="absolute")
     assert check.status is Status.FAIL and check.regime is None
     assert result.decision.outcome is Outcome.BLOCK and result.diagnosis.label == "overfit"
+
+
+def test_the_strong_baselines_fits_count_against_the_fit_ceiling(cancer_csv):
+    logreg = "gapgates.demo.scaled_logistic_regression"
+
+    def strong(max_fits):
+        config = CheckConfig(data=cancer_csv, target="target", model=logreg, max_fits=max_fits)
+        return run_check(config, policy=parse_policy({"gap": {"max_repeats": 0}})).evidence.strong_baseline
+
+    assert strong(5) is None  # the model's 5 fits leave no room for a reference
+    one = strong(10)  # room for one reference's 5 fits: the first of [baseline] models
+    assert [r.name for r in one.references] == ["hgb"] and one.fits == 5
+    both = strong(15)
+    assert [r.name for r in both.references] == ["hgb", "linear"]
+    assert both.fits == 5  # the same data, folds, metrics and seed: hgb's folds come from the cache
+    assert both.references[0].test == one.references[0].test
