@@ -189,7 +189,10 @@ def _strong_baseline(ev: Any) -> dict[str, Any] | None:
     if strong is None:
         return None
     best = strong.best_reference
-    metrics = {m: {"train": best.train_mean(m), "test": best.test_mean(m), "gap": best.train_mean(m) - best.test_mean(m)} for m in best.test}
+    metrics = {
+        m: {"train": best.train_mean(m), "test": best.test_mean(m), "gap": best.train_mean(m) - best.test_mean(m)}
+        for m in best.test
+    }
     return {"best": strong.best, "metrics": metrics}
 
 

@@ -214,11 +214,7 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
         )
     from gapgates.measurements.gap import closeness_lines
 
-    for line in closeness_lines(report):
-        click.echo(f"  {line}")
-    for line in _strong_baseline_lines(report):
-        click.echo(f"  {line}")
-    for line in _diagnosis_lines(report):
+    for line in [*closeness_lines(report), *_strong_baseline_lines(report), *_diagnosis_lines(report)]:
         click.echo(f"  {line}")
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -297,7 +297,10 @@ def strong_baseline(
                 clone(model), X, y, scoring=resolve_scoring(scoring, model), cv=cv, return_train_score=True, error_score="raise"
             )
             for j, i in enumerate(missing):
-                _CACHE[keys[i]] = ({m: float(raw[f"train_{m}"][j]) for m in scoring}, {m: float(raw[f"test_{m}"][j]) for m in scoring})
+                _CACHE[keys[i]] = (
+                    {m: float(raw[f"train_{m}"][j]) for m in scoring},
+                    {m: float(raw[f"test_{m}"][j]) for m in scoring},
+                )
             fits += len(missing)
         for key in keys:
             _CACHE.move_to_end(key)

@@ -316,6 +316,10 @@ class PerformancePolicy(PolicySection):
     min_gain_over_baseline: Annotated[RuleField, Between(-1, 1)] = Rule(limit=0.0)
 
 
+#: The strong baseline's reference models (:data:`gapgates.compute.baseline.STRONG_MODELS`).
+BaselineModel = Literal["hgb", "linear"]
+
+
 class BaselinePolicy(PolicySection):
     """``[baseline]``: the strong baseline scored on the candidate's folds (:func:`gapgates.compute.baseline.strong_baseline`).
 
@@ -328,7 +332,7 @@ class BaselinePolicy(PolicySection):
             lower bound of the paired difference's corrected interval (``warn`` by default).
     """
 
-    models: list[Literal["hgb", "linear"]] = Field(default_factory=lambda: ["hgb", "linear"])
+    models: list[BaselineModel] = Field(default_factory=lambda: list(get_args(BaselineModel)))
     max_rows: StrictInt = Field(default=10_000, ge=100)
     max_shortfall: NonNegative = Rule(limit=0.02, severity=Severity.WARN)
 

@@ -107,7 +107,9 @@ def _reachable(low: float, mean: float, high: float, *, folds: int, most: int, r
     return bool(mean > half * scale * math.sqrt((1 / most + ratio) / (1 / folds + ratio)))
 
 
-def undecided_costs(policy: Policy, result: GapResult, strong: object | None, *, most_folds: int | None = None) -> tuple[Straddle, ...]:
+def undecided_costs(
+    policy: Policy, result: GapResult, strong: object | None, *, most_folds: int | None = None
+) -> tuple[Straddle, ...]:
     """The gap checks over their limit whose cost against the strong baseline is still inconclusive
     (``[gap] mode = "contextual"``) and that more folds could still decide, as
     :class:`~gapgates.compute.crossval.Straddle` of the cost's interval against ``max_cost`` (named ``<check>:cost``).
@@ -145,7 +147,9 @@ def undecided_costs(policy: Policy, result: GapResult, strong: object | None, *,
         ratio = sum(len(te) for _, te in splits) / max(1, sum(len(tr) for tr, _ in splits))
         c = costly.cost
         most = most_folds if most_folds is not None else 10**6
-        if not _reachable(c.low, c.mean, c.high, folds=result.n_folds, most=most, ratio=ratio, confidence=2 * result.confidence - 1):
+        if not _reachable(
+            c.low, c.mean, c.high, folds=result.n_folds, most=most, ratio=ratio, confidence=2 * result.confidence - 1
+        ):
             continue
         found.append(Straddle(check=f"{check.name}:cost", low=costly.cost.low, high=costly.cost.high, limit=policy.gap.max_cost))
     return tuple(found)

@@ -6,15 +6,17 @@ Rules: ``gap`` (``[gap] max_gap`` on the interval's upper bound, or the mean wit
 The gap in context (``[gap] mode = "contextual"``, the default): a gap over its limit is judged by what it costs.
 Its references — the strong baseline (:mod:`gapgates.measurements.strong_baseline`) and, with
 ``--training-curve``, the early-stopping point of the same model — are compared with the candidate on the same
-folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" at the gap's confidence). A reference
-with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*: it blocks (``overfit``). A gap no reference beats by more than
-``max_cost`` on average is *benign*: a warning (``benign_gap``). In between (beaten on average, not
-significantly) it is *inconclusive*: a warning with advice, or a block with ``on_inconclusive = "block"``. Without
-any reference the gap is judged as in ``absolute`` mode, where every gap over its limit blocks.
+folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" at the gap's confidence). A
+reference with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*:
+it blocks (``overfit``). A gap no reference beats by more than ``max_cost`` on average is *benign*: a warning
+(``benign_gap``). In between (beaten on average, not significantly) it is *inconclusive*: a warning with advice,
+or a block with ``on_inconclusive = "block"``. Without any reference the gap is judged as in ``absolute`` mode,
+where every gap over its limit blocks.
 
 Diagnoses ``overfit`` (a gap check breached, harmful in contextual mode), ``inconclusive`` (an interval still
-straddling its limit after the repeat budget, or a cost the data cannot settle) and ``benign_gap``. Its section is the gap table with how close each gated interval came to its limit, the gap and per-fold
-charts, and the flow's per-fold table.
+straddling its limit after the repeat budget, or a cost the data cannot settle) and ``benign_gap``. Its section is
+the gap table with how close each gated interval came to its limit, the gap and per-fold charts, and the flow's
+per-fold table.
 """
 
 from __future__ import annotations
@@ -34,7 +36,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["GAP", "GapReference", "closeness", "closeness_lines", "fold_rows", "gap_references", "in_context", "output_checks", "policy_limit", "regime_of"]
+__all__ = [
+    "GAP",
+    "GapReference",
+    "closeness",
+    "closeness_lines",
+    "fold_rows",
+    "gap_references",
+    "in_context",
+    "output_checks",
+    "policy_limit",
+    "regime_of",
+]
 
 
 # --- rules ------------------------------------------------------------------------------------------------------------
@@ -153,7 +166,11 @@ def gap_references(ev: Evidence, metric: str) -> list[GapReference]:
     strong = ev.strong_baseline
     if strong is not None and metric in strong.best_reference.test and len(strong.best_reference.test[metric]) == len(g.test):
         best = strong.best_reference
-        found.append(GapReference(f"the strong baseline ({best.name})", best.train_mean(metric), best.test_mean(metric), paired(best.test[metric])))
+        found.append(
+            GapReference(
+                f"the strong baseline ({best.name})", best.train_mean(metric), best.test_mean(metric), paired(best.test[metric])
+            )
+        )
     curve = ev.training_curve
     if (
         curve is not None
@@ -320,7 +337,11 @@ def _benign(ev: Evidence, decision: Decision) -> str | None:
     if not found or ev.gap is None:
         return None
     p = ev.gap.primary
-    interpolates = " It fits its training rows almost perfectly (it interpolates them), as forests and boosting do." if p.train_mean >= 0.999 else ""
+    interpolates = (
+        " It fits its training rows almost perfectly (it interpolates them), as forests and boosting do."
+        if p.train_mean >= 0.999
+        else ""
+    )
     return (
         f"A benign gap: the model scores {p.train_mean:.3f} {p.metric} on its training folds and {p.test_mean:.3f} on "
         f"unseen folds (gap {p.gap_mean:.3f}, over the limit), but no reference scores better on the same held-out "

@@ -37,7 +37,6 @@ def baseline_fits(policy: Any, folds: int) -> int:
 
 def _compute(ctx: Context) -> Any:
     from gapgates.compute.baseline import strong_baseline
-
     from gapgates.compute.training_curve import replays_epochs
 
     prep = ctx.prep
@@ -112,8 +111,15 @@ def rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per reference model and metric: train, test and gap means (the Markdown and HTML table)."""
     section = report.get("strong_baseline") or {}
     return [
-        {"model": r["name"], "what": r["model"], "metric": m, "train": v["train"], "test": v["test"], "gap": v["gap"],
-         "best": r["name"] == section.get("best")}
+        {
+            "model": r["name"],
+            "what": r["model"],
+            "metric": m,
+            "train": v["train"],
+            "test": v["test"],
+            "gap": v["gap"],
+            "best": r["name"] == section.get("best"),
+        }
         for r in section.get("references") or []
         for m, v in r["metrics"].items()
     ]
@@ -128,7 +134,9 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     lines = ["## Strong baseline", "", "| reference | metric | train | test | gap |", "|---|---|---:|---:|---:|"]
     for row in rows(report):
         star = " (best)" if row["best"] else ""
-        lines.append(f"| `{row['what']}`{star} | {row['metric']} | {fmt(row['train'])} | {fmt(row['test'])} | {fmt(row['gap'])} |")
+        lines.append(
+            f"| `{row['what']}`{star} | {row['metric']} | {fmt(row['train'])} | {fmt(row['test'])} | {fmt(row['gap'])} |"
+        )
     lines.append("")
     comparison = section.get("comparison")
     if comparison:
@@ -180,7 +188,10 @@ STRONG_BASELINE = Measurement(
             "strong_baseline",
             "baseline.max_shortfall",
             _shortfall,
-            missing="The strong baseline was not computed: [baseline] models is empty, or the fit ceiling (--max-fits) left no room for it.",
+            missing=(
+                "The strong baseline was not computed: [baseline] models is empty, or the fit ceiling (--max-fits) "
+                "left no room for it."
+            ),
         ),
     ),
     section=Section(

@@ -72,13 +72,13 @@ def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
 
 def test_absolute_mode_is_todays_rule_unchanged():
     for baseline in ([0.84, 0.86, 0.83, 0.85, 0.85], [0.90, 0.91, 0.89, 0.90, 0.91], None):
-        decision, check, diagnosis = judged(baseline, {"gap": {"mode": "absolute"}})
+        _decision, check, diagnosis = judged(baseline, {"gap": {"mode": "absolute"}})
         assert check.status is Status.FAIL and check.regime is None and diagnosis.label == "overfit"
         assert check.message.startswith("Upper bound of the accuracy gap") and check.message.endswith("(> limit 0.05).")
 
 
 def test_without_any_reference_the_gap_is_judged_as_in_absolute_mode():
-    decision, check, diagnosis = judged(None)
+    _decision, check, diagnosis = judged(None)
     assert check.status is Status.FAIL and check.regime is None and diagnosis.label == "overfit"
     assert "No reference" in check.message
 
