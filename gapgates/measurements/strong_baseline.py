@@ -65,7 +65,8 @@ def _compute(ctx: Context) -> Any:
 
 def shortfall(result: StrongBaselineResult, gap: Any, metric: str | None = None) -> PairedDifference:
     """The paired difference *strong baseline − candidate* of one metric's per-fold test scores (default: primary),
-    with the corrected interval at the gap's confidence."""
+    with the corrected interval whose lower bound is one-sided at the gap's confidence c (the two-sided 2c − 1
+    interval: "the strong baseline scores higher" is a one-sided question, as in the contextual gap rule)."""
     from gapgates.compute.intervals import paired_difference
 
     metric = metric or result.metric
@@ -74,7 +75,7 @@ def shortfall(result: StrongBaselineResult, gap: Any, metric: str | None = None)
         gap.metrics[metric].test,
         n_train=result.n_train,
         n_test=result.n_test,
-        confidence=gap.confidence,
+        confidence=2 * gap.confidence - 1,
     )
 
 
@@ -86,7 +87,7 @@ def _shortfall(result: Any, ev: Evidence, policy: Policy) -> list[Measured] | st
     what = (
         f"Shortfall of the test {result.metric} below the strong baseline's ({best.name} "
         f"{best.test_mean(result.metric):.3f}; candidate {ev.gap.primary.test_mean:.3f}; mean {d.mean:.3f}, "
-        f"lower bound of the interval)"
+        f"one-sided lower bound)"
     )
     return [Measured("baseline_shortfall", d.low, what, interval=(d.low, d.mean, d.high))]
 
