@@ -106,3 +106,19 @@ def test_the_baseline_models_are_checked(models):
 
     with pytest.raises(PolicyError):
         parse_policy({"baseline": {"models": models}})
+
+
+def test_the_strong_baseline_reaches_the_report_the_flows_table_and_the_mlflow_run():
+    from gapgates.enforcement import _strong_baseline
+    from gapgates.measurements.strong_baseline import STRONG_BASELINE
+    from gapgates.registry.mlflow import run_metrics
+
+    ev = Evidence(gap=make_gap(CANDIDATE), strong_baseline=strong([0.90, 0.91, 0.89, 0.90, 0.91]))
+    section = STRONG_BASELINE.section.json(ev)["strong_baseline"]
+    assert section["best"] == "hgb" and section["comparison"]["shortfall"]["mean"] == pytest.approx(0.05)
+    report = {"strong_baseline": section}
+    assert any("| accuracy | 0.9000 | 0.9020 |" in line for line in STRONG_BASELINE.section.markdown(report))
+    (table,) = STRONG_BASELINE.section.tables(report)
+    assert table.kind == "strong-baseline" and len(table.rows) == 5
+    metrics = run_metrics({"strong_baseline": _strong_baseline(ev)})
+    assert metrics["accuracy.baseline_test"] == pytest.approx(0.902) and metrics["accuracy.baseline_gap"] == pytest.approx(-0.002)
