@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from gapgates.compute.crossval import gap
 from gapgates.compute.training_curve import training_curve
 from gapgates.config import make_config
+from gapgates.judge.policy import parse_policy
 from gapgates.pipeline.definition import run_check
 from gapgates.report.build import build_report, write_reports
 from gapgates.report.schema import validate_report
@@ -122,7 +123,9 @@ def test_recommend_after_a_training_curve_run_sweeps_without_redoing_curves_per_
             "n_jobs": 1,
         }
     )
-    result = run_check(config)
+    # the recommendation follows a block for overfit: judged by the gap alone (3 folds leave the gap's cost against
+    # the references inconclusive in the contextual mode, a warning)
+    result = run_check(config, policy=parse_policy({"gap": {"mode": "absolute"}}))
     assert result.diagnosis is not None and result.diagnosis.label == "overfit"
     assert early_stopping_after(result) is result.evidence.training_curve  # the run's own curve, not replayed again
     swept = recommend_after(result)  # the run's --training-curve and --learning-curve do not refuse the sweep
@@ -181,7 +184,7 @@ def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(dat
     config = make_config(
         {"data": data_csv, "target": "label", "model": HGB, "params": params, "folds": 3, "n_jobs": 1, "recommend": True}
     )
-    result = run_check(config)
+    result = run_check(config, policy=parse_policy({"gap": {"mode": "absolute"}}))  # a block for overfit, as above
     assert result.diagnosis.label == "overfit"
     curve = early_stopping_after(result)
     assert curve is not None and curve.stop < 150  # trained far past its best iteration
