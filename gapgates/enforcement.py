@@ -173,6 +173,7 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
         if gap_result is None
         else {m: {k: v for k, v in g.to_dict().items() if k != "folds"} for m, g in gap_result.metrics.items()},
         "holdout": None if held is None else held.to_dict(),
+        "strong_baseline": _strong_baseline(ev),
         "data_fingerprint": result.prepared.fingerprint,
         "policy_hash": result.policy_hash,
         "model_spec": result.prepared.config.model,
@@ -180,6 +181,19 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
         "run_created": result.created,
         "gapgates_version": __version__,
     }
+
+
+def _strong_baseline(ev: Any) -> dict[str, Any] | None:
+    """The strong baseline's name and its mean train, test and gap per metric (the MLflow run's ``baseline.*``)."""
+    strong = ev.strong_baseline
+    if strong is None:
+        return None
+    best = strong.best_reference
+    metrics = {
+        m: {"train": best.train_mean(m), "test": best.test_mean(m), "gap": best.train_mean(m) - best.test_mean(m)}
+        for m in best.test
+    }
+    return {"best": strong.best, "metrics": metrics}
 
 
 def _rejection(decision: Decision, who: str, reason: str) -> Decision:

@@ -168,6 +168,23 @@ def _diagnosis_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _strong_baseline_lines(report: dict[str, Any]) -> list[str]:
+    """The strong baseline's train, test and gap (primary metric), and the candidate's shortfall below it."""
+    section = report.get("strong_baseline")
+    comparison = (section or {}).get("comparison")
+    if not section or not comparison:
+        return []
+    metric = comparison["metric"]
+    best = next((r for r in section["references"] if r["name"] == section["best"]), None)
+    if best is None or metric not in best["metrics"]:
+        return []
+    m, s = best["metrics"][metric], comparison["shortfall"]
+    return [
+        f"strong baseline ({section['best']}): {metric} train {score(m['train'])} test {score(m['test'])} gap "
+        f"{score(m['gap'])}; shortfall of the candidate {score(s['mean'])} [{score(s['low'])}, {score(s['high'])}]"
+    ]
+
+
 def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:
     """Print the decision, the gap table and the failing checks."""
     decision = report["decision"]
@@ -197,9 +214,7 @@ def print_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) 
         )
     from gapgates.measurements.gap import closeness_lines
 
-    for line in closeness_lines(report):
-        click.echo(f"  {line}")
-    for line in _diagnosis_lines(report):
+    for line in [*closeness_lines(report), *_strong_baseline_lines(report), *_diagnosis_lines(report)]:
         click.echo(f"  {line}")
     for c in report["checks"]:
         if c["status"] in {"fail", "warn"}:

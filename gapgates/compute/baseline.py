@@ -1,7 +1,17 @@
-"""A dummy model scored on the same folds, so a score has something to be compared with."""
+"""Reference models scored on the candidate's folds, so its score has something to be compared with.
+
+:func:`baseline` scores a dummy (the prior or the mean): the floor. :func:`strong_baseline` scores references that
+are hard to beat on tabular data — HistGradientBoosting with early stopping and a regularised linear model on
+scaled, one-hot encoded features — on the same folds, per fold, so the candidate can be compared with them fold by
+fold (:func:`gapgates.compute.intervals.paired_difference`). Its scores are cached in the process fold by fold, keyed
+on every input that decides them (data, the fold's rows, metrics, model, seed, row cap): a capacity sweep's values
+and the repeats of k-fold added while the gap's cost is undecided reuse them.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +22,7 @@ import pandas as pd
 from gapgates.data.scoring import resolve_scoring
 from gapgates.data.splits import Splits
 
-__all__ = ["BaselineResult", "baseline"]
+__all__ = ["STRONG_MODELS", "BaselineResult", "ReferenceScores", "StrongBaselineResult", "baseline", "strong_baseline"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +69,262 @@ def baseline(X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence
         test_mean={m: float(np.mean(raw[f"test_{m}"])) for m in scoring},
         train_mean={m: float(np.mean(raw[f"train_{m}"])) for m in scoring},
     )
+
+
+#: The strong baseline's models, by their policy name (``[baseline] models``).
+STRONG_MODELS = ("hgb", "linear")
+_CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by metric
+_CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float]]] = OrderedDict()
+
+
+@dataclass(frozen=True)
+class ReferenceScores:
+    """One reference model's per-fold scores on the candidate's folds.
+
+    Attributes:
+        name: Its policy name (``hgb``, ``linear``).
+        model: What was fitted, in words (``HistGradientBoostingClassifier(early_stopping=True)``).
+        train: ``{metric: per-fold train scores}``.
+        test: ``{metric: per-fold test scores}``, in the order of the folds.
+    """
+
+    name: str
+    model: str
+    train: dict[str, tuple[float, ...]]
+    test: dict[str, tuple[float, ...]]
+
+    def train_mean(self, metric: str) -> float:
+        """Mean train score of a metric."""
+        return float(np.mean(self.train[metric]))
+
+    def test_mean(self, metric: str) -> float:
+        """Mean test score of a metric."""
+        return float(np.mean(self.test[metric]))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form: per metric train, test, gap means and the per-fold scores."""
+        metrics = {}
+        for m in self.test:
+            train, test = self.train_mean(m), self.test_mean(m)
+            folds = [{"train": float(a), "test": float(b)} for a, b in zip(self.train[m], self.test[m], strict=True)]
+            metrics[m] = {"train": train, "test": test, "gap": train - test, "folds": folds}
+        return {"name": self.name, "model": self.model, "metrics": metrics}
+
+
+@dataclass(frozen=True)
+class StrongBaselineResult:
+    """The strong baseline: reference models scored on the candidate's folds, the best of them named.
+
+    Attributes:
+        references: Every reference model's scores, in the policy's order.
+        best: The name of the reference with the best mean test score of the primary metric: *the* strong baseline.
+        metric: The primary metric.
+        n_train: Average training rows per fold (of the candidate's folds; the corrected interval's ratio).
+        n_test: Average test rows per fold.
+        fits: Models fitted to compute it (the folds found in the cache cost none).
+        max_rows: The cap on training rows per fold (None: every row was used).
+        subsampled: Whether the cap applied (the references saw a random subset of each fold's training rows).
+    """
+
+    references: tuple[ReferenceScores, ...]
+    best: str
+    metric: str
+    n_train: float
+    n_test: float
+    fits: int
+    max_rows: int | None = None
+    subsampled: bool = False
+
+    @property
+    def best_reference(self) -> ReferenceScores:
+        """The strong baseline's scores."""
+        return next(r for r in self.references if r.name == self.best)
+
+    @property
+    def test_mean(self) -> dict[str, float]:
+        """The strong baseline's mean test score per metric."""
+        best = self.best_reference
+        return {m: best.test_mean(m) for m in best.test}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``report.json`` ``strong_baseline`` section."""
+        return {
+            "best": self.best,
+            "metric": self.metric,
+            "fits": self.fits,
+            "max_rows": self.max_rows,
+            "subsampled": self.subsampled,
+            "references": [r.to_dict() for r in self.references],
+        }
+
+
+def _describe(name: str, *, classification: bool) -> str:
+    """A reference model in words."""
+    if name == "hgb":
+        return f"HistGradientBoosting{'Classifier' if classification else 'Regressor'}(early_stopping=True)"
+    return "StandardScaler + one-hot + " + ("LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)")
+
+
+def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: int) -> tuple[Any, str]:
+    """The unfitted pipeline of one reference model and its description."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression, RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+
+    numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
+    other = [c for c in X.columns if c not in numeric]
+    if name == "hgb":
+        cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+        few = [bool(X[c].nunique() < 250) for c in other]  # HGB takes categories below its 255 bins; others as codes
+        mask = [False] * len(numeric) + few
+        model = cls(early_stopping=True, random_state=seed, categorical_features=mask if any(mask) else None)
+        encode = ColumnTransformer(
+            [
+                ("numeric", "passthrough", numeric),
+                (
+                    "categorical",
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+                    other,
+                ),
+            ],
+            sparse_threshold=0.0,
+        )
+        return make_pipeline(encode, model), f"{cls.__name__}(early_stopping=True)"
+    linear = LogisticRegression(max_iter=1000) if classification else RidgeCV(alphas=np.logspace(-3, 3, 13))
+    encode = ColumnTransformer(
+        [
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), numeric),
+            (
+                "categorical",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+                ),
+                other,
+            ),
+        ],
+        sparse_threshold=0.0,
+    )
+    what = "LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)"
+    return make_pipeline(encode, linear), f"StandardScaler + one-hot + {what}"
+
+
+def _data_key(X: pd.DataFrame, y: pd.Series, parts: tuple[Any, ...]) -> bytes:
+    """A digest of the data and of every option that decides a reference's fold scores."""
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(X, index=False).to_numpy().tobytes())
+    digest.update(repr((list(X.columns), [str(t) for t in X.dtypes])).encode())
+    digest.update(pd.util.hash_pandas_object(y, index=False).to_numpy().tobytes())
+    digest.update(repr(parts).encode())
+    return digest.digest()
+
+
+def _fold_key(data: bytes, name: str, train: np.ndarray, test: np.ndarray) -> str:
+    """The cache key of one reference on one fold."""
+    digest = hashlib.sha256(data + name.encode())
+    digest.update(np.asarray(train, dtype=np.int64).tobytes() + b"|" + np.asarray(test, dtype=np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _capped(train: np.ndarray, key: str, *, seed: int, max_rows: int | None) -> np.ndarray:
+    """A fold's training rows, at most ``max_rows`` of them (a sample drawn from the run's seed and the fold alone,
+    so a fold scored later, in an added repeat, is capped as it would have been in the first pass)."""
+    if max_rows is None or len(train) <= max_rows:
+        return train
+    rng = np.random.default_rng([seed, int(key[:8], 16)])
+    return np.sort(rng.choice(train, size=max_rows, replace=False))
+
+
+def strong_baseline(
+    X: pd.DataFrame,
+    y: pd.Series,
+    *,
+    splits: Splits,
+    scoring: Sequence[str],
+    classification: bool,
+    models: Sequence[str] = STRONG_MODELS,
+    seed: int = 0,
+    max_rows: int | None = None,
+) -> StrongBaselineResult | None:
+    """Score the strong baseline's reference models on the candidate's folds (cached in the process).
+
+    Args:
+        X: Features (text columns are one-hot encoded for the linear model, ordinal-coded for boosting).
+        y: Target.
+        splits: The folds the candidate was scored on (added repeats included), in its order.
+        scoring: sklearn scoring names; the first is the primary metric.
+        classification: Classifiers or regressors.
+        models: Which references (:data:`STRONG_MODELS`); empty: none (returns None).
+        seed: Seed of the boosting model and of the row cap's sample.
+        max_rows: Fit each fold's reference on at most this many of its training rows (a random subset; the test
+            rows are all scored, so the folds stay paired). None: every row.
+
+    Returns:
+        The references' per-fold scores and the best of them; None when ``models`` is empty.
+
+    Raises:
+        ValueError: When a model name is not one of :data:`STRONG_MODELS`.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from gapgates.data.splits import make_splits
+        >>> X, y = load_iris(return_X_y=True, as_frame=True)
+        >>> folds = make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=0)
+        >>> strong_baseline(X, y, splits=folds, scoring=["accuracy"], classification=True).best in STRONG_MODELS
+        True
+    """
+    from sklearn.base import clone
+    from sklearn.model_selection import cross_validate
+
+    unknown = [m for m in models if m not in STRONG_MODELS]
+    if unknown:
+        raise ValueError(f"The strong baseline's models must be among {', '.join(STRONG_MODELS)}. Got {unknown}.")
+    if not models:
+        return None
+    data = _data_key(X, y, (tuple(scoring), classification, seed, max_rows))
+    folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splits]
+    subsampled = max_rows is not None and any(len(tr) > max_rows for tr, _ in folds)
+    references, fits = [], 0
+    for name in models:
+        keys = [_fold_key(data, name, tr, te) for tr, te in folds]
+        missing = [i for i, key in enumerate(keys) if key not in _CACHE]
+        if missing:
+            model, _ = _reference_model(name, X, classification=classification, seed=seed)
+            cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
+            raw = cross_validate(
+                clone(model), X, y, scoring=resolve_scoring(scoring, model), cv=cv, return_train_score=True, error_score="raise"
+            )
+            for j, i in enumerate(missing):
+                _CACHE[keys[i]] = (
+                    {m: float(raw[f"train_{m}"][j]) for m in scoring},
+                    {m: float(raw[f"test_{m}"][j]) for m in scoring},
+                )
+            fits += len(missing)
+        for key in keys:
+            _CACHE.move_to_end(key)
+        scores = [_CACHE[key] for key in keys]
+        references.append(
+            ReferenceScores(
+                name=name,
+                model=_describe(name, classification=classification),
+                train={m: tuple(train[m] for train, _ in scores) for m in scoring},
+                test={m: tuple(test[m] for _, test in scores) for m in scoring},
+            )
+        )
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    primary = scoring[0]
+    best = max(references, key=lambda r: r.test_mean(primary)).name
+    result = StrongBaselineResult(
+        references=tuple(references),
+        best=best,
+        metric=primary,
+        n_train=float(np.mean([len(tr) for tr, _ in splits])),
+        n_test=float(np.mean([len(te) for _, te in splits])),
+        fits=fits,
+        max_rows=max_rows,
+        subsampled=subsampled,
+    )
+    return result

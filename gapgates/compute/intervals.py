@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["corrected_interval", "corrected_variance", "fold_standard_error"]
+__all__ = ["PairedDifference", "corrected_interval", "corrected_variance", "fold_standard_error", "paired_difference"]
 
 
 def fold_standard_error(scores: Sequence[float] | Sequence[Sequence[float]] | np.ndarray) -> np.ndarray:
@@ -94,3 +95,56 @@ def corrected_interval(
     half = stats.t.ppf((1.0 + confidence) / 2.0, df=arr.size - 1) * math.sqrt(var)
     mean = float(arr.mean())
     return (mean - half, mean + half)
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """How much one model's per-fold scores exceed another's on the same folds, with the corrected interval.
+
+    Attributes:
+        mean: Mean of ``reference − candidate`` over the folds (positive: the reference scores higher).
+        low: Lower bound of the corrected interval (NaN with fewer than two folds).
+        high: Upper bound of the corrected interval.
+    """
+
+    mean: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, float | None]:
+        """The JSON form (NaN as None)."""
+        return {k: (v if math.isfinite(v) else None) for k, v in (("mean", self.mean), ("low", self.low), ("high", self.high))}
+
+
+def paired_difference(
+    reference: Sequence[float], candidate: Sequence[float], *, n_train: float, n_test: float, confidence: float = 0.95
+) -> PairedDifference:
+    """The paired difference ``reference − candidate`` of per-fold scores, with its corrected interval.
+
+    Both models must have been scored on the same folds, in the same order: the difference of each fold removes
+    what the fold's rows make easy or hard, and :func:`corrected_interval` accounts for the folds' overlap.
+
+    Args:
+        reference: The reference's per-fold test scores.
+        candidate: The candidate's per-fold test scores, same folds.
+        n_train: Average number of training rows per fold.
+        n_test: Average number of test rows per fold.
+        confidence: Confidence level in (0, 1).
+
+    Returns:
+        The mean difference and its interval.
+
+    Raises:
+        ValueError: When the two have a different number of folds.
+
+    Example:
+        >>> d = paired_difference([0.9, 0.92, 0.91], [0.8, 0.83, 0.8], n_train=80, n_test=20)
+        >>> round(d.mean, 3), d.low > 0
+        (0.1, True)
+    """
+    ref, cand = np.asarray(reference, dtype=float), np.asarray(candidate, dtype=float)
+    if ref.shape != cand.shape:
+        raise ValueError(f"A paired difference needs the same folds for both models. Got {ref.size} and {cand.size} folds.")
+    diff = ref - cand
+    low, high = corrected_interval(diff, n_train=n_train, n_test=n_test, confidence=confidence)
+    return PairedDifference(mean=float(diff.mean()) if diff.size else math.nan, low=low, high=high)

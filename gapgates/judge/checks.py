@@ -105,6 +105,9 @@ class Check:
         margin: How far the value is on the passing side of the limit: ``limit − value`` for a
             ceiling, ``value − limit`` for a floor; negative when it fails (None without a comparison).
         repeats: The repeats of k-fold added because this check's interval straddled its limit.
+        regime: For a gap over its limit judged in context (``[gap] mode = "contextual"``): ``harmful`` (a
+            reference scores significantly better on the same folds: it blocks), ``benign`` (it costs no held-out
+            score: a warning), ``inconclusive`` (beaten on average, not significantly); None otherwise.
     """
 
     name: str
@@ -114,6 +117,7 @@ class Check:
     message: str
     margin: float | None = None
     repeats: CheckRepeats | None = None
+    regime: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form used in ``report.json``."""
@@ -125,6 +129,7 @@ class Check:
             "message": self.message,
             "margin": _json_number(self.margin),
             "repeats": None if self.repeats is None else self.repeats.to_dict(),
+            **({} if self.regime is None else {"regime": self.regime}),
         }
 
     @classmethod
@@ -139,6 +144,7 @@ class Check:
             message=data.get("message", ""),
             margin=data.get("margin"),
             repeats=None if repeats is None else CheckRepeats(**repeats),
+            regime=data.get("regime"),
         )
 
 
@@ -242,6 +248,8 @@ class RuleSpec:
             ``(evidence value, policy) -> [Check, ...]``, used instead of ``measure``.
         compute: For rules that bring their own measurement: ``(prepared, gap_result) -> float``,
             run by the pipeline's evidence step; its value is ``Evidence.measured[evidence]``.
+        context: ``(failed check, evidence, policy) -> check``: judges a breach in the light of the rest of the
+            evidence (the gap's contextual mode turns a gap that costs no held-out score into a warning).
     """
 
     name: str
@@ -253,6 +261,7 @@ class RuleSpec:
     required: bool = False
     checks: Callable[[Any, Policy], list[Check]] | None = None
     compute: Callable[[Any, Any], float | None] | None = None
+    context: Callable[[Check, Evidence, Policy], Check] | None = None
 
     def _section(self, policy: Policy) -> tuple[Any, str] | None:
         section_name, field_name = str(self.limit).rsplit(".", 1)

@@ -246,6 +246,14 @@ class GapPolicy(PolicySection):
             0 never adds any. At most :data:`MAX_REPEATS`.
         per_metric: ``{scoring name: MetricLimits}``: limits of one metric overriding ``max_gap``,
             ``max_relative_gap`` and ``severity`` (a policy mixing bounded and unbounded metrics).
+        mode: ``contextual`` (the default): a gap over its limit blocks only when it costs held-out score — a
+            reference (the strong baseline, the training curve's early-stopping point) scores significantly better
+            on the same folds, by more than ``max_cost``; a gap that costs nothing is a *benign* gap (a warning).
+            ``absolute``: every gap over its limit blocks.
+        max_cost: How much mean held-out score (of the gap's metric) a reference may beat the candidate by before
+            the gap counts as costing it (contextual mode).
+        on_inconclusive: Contextual mode, a gap over its limit that a reference beats on average by more than
+            ``max_cost`` but not significantly: ``warn`` (with advice) or ``block``.
     """
 
     metrics: list[str] = Field(default_factory=list)
@@ -255,6 +263,9 @@ class GapPolicy(PolicySection):
     confidence: Level = 0.95
     max_repeats: Annotated[StrictInt, Between(0, MAX_REPEATS)] = DEFAULT_MAX_REPEATS
     per_metric: dict[str, MetricLimits] = Field(default_factory=dict)
+    mode: Literal["contextual", "absolute"] = "contextual"
+    max_cost: Annotated[float, Between(0)] = 0.01
+    on_inconclusive: Literal["warn", "block"] = "warn"
 
     def _neg_metric(self) -> bool:
         return any(m.startswith("neg_") for m in self.metrics)
@@ -303,6 +314,33 @@ class PerformancePolicy(PolicySection):
 
     min_test_score: Score = None
     min_gain_over_baseline: Annotated[RuleField, Between(-1, 1)] = Rule(limit=0.0)
+
+
+#: The strong baseline's reference models (:data:`gapgates.compute.baseline.STRONG_MODELS`).
+BaselineModel = Literal["hgb", "linear"]
+
+
+class BaselinePolicy(PolicySection):
+    """``[baseline]``: the strong baseline scored on the candidate's folds (:func:`gapgates.compute.baseline.strong_baseline`).
+
+    Attributes:
+        models: The references: ``hgb`` (HistGradientBoosting with early stopping), ``linear`` (logistic or ridge
+            regression on scaled, one-hot encoded features); the better by mean test score is the strong baseline.
+            Empty: no strong baseline (and the contextual gap rule has only the training curve to go by).
+        max_rows: Fit each fold's reference on at most this many training rows (a random subset).
+        max_shortfall: Largest accepted shortfall of the candidate's test score below the strong baseline's: the
+            lower bound of the paired difference's corrected interval (``warn`` by default).
+    """
+
+    models: list[BaselineModel] = Field(default_factory=lambda: list(get_args(BaselineModel)))
+    max_rows: StrictInt = Field(default=10_000, ge=100)
+    max_shortfall: NonNegative = Rule(limit=0.02, severity=Severity.WARN)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> BaselinePolicy:
+        if len(set(self.models)) != len(self.models):
+            raise ValueError(f"The 'models' list must not repeat a model. Got {self.models}.")
+        return self
 
 
 class NoisePolicy(PolicySection):
@@ -562,6 +600,7 @@ class Policy(BaseModel):
 
     gap: GapPolicy = GapPolicy()
     performance: PerformancePolicy = PerformancePolicy()
+    baseline: BaselinePolicy = BaselinePolicy()
     noise: NoisePolicy = NoisePolicy()
     shift: ShiftPolicy = ShiftPolicy()
     leakage: LeakagePolicy = LeakagePolicy()

@@ -173,9 +173,12 @@ def _apply(spec: RuleSpec, policy: Policy, evidence: Evidence) -> list[Check]:
     for m in measured:
         own, own_severity = (rule, severity) if m.metric is None else spec.rule_of(policy, m.metric)
         if own is not None:  # a metric whose [gap.per_metric] table turns the limit off has no check
-            checks.append(
-                _with_repeats(judge(m.check, m.value, own, severity=own_severity, at_most=spec.at_most, what=m.what), evidence)
+            check = _with_repeats(
+                judge(m.check, m.value, own, severity=own_severity, at_most=spec.at_most, what=m.what), evidence
             )
+            if spec.context is not None and check.status is Status.FAIL and check.value is not None:
+                check = spec.context(check, evidence, policy)
+            checks.append(check)
     return checks
 
 

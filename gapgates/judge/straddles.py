@@ -12,6 +12,11 @@ Only values that are an interval's bound can straddle: with ``gate_on = "mean"``
 compares the estimate itself, and the floors (``min_test_score``, ``min_gain_over_baseline``)
 compare mean scores, so they add no repeats. Only block-severity rules spend repeats: a rule
 that only warns never changes the decision.
+
+In the gap's contextual mode a gap over its limit is judged by its cost against the strong baseline
+(:mod:`gapgates.measurements.gap`); a cost the folds cannot settle yet (``inconclusive``: better on average by
+more than ``max_cost``, not significantly) is undecided too (:func:`undecided_costs`): more repeats narrow the
+paired interval and decide between ``harmful`` (a block) and ``benign``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from gapgates.compute.crossval import GapResult, Straddle
 from gapgates.judge.checks import Severity
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy
-from gapgates.judge.rules import all_rules
+from gapgates.judge.rules import all_rules, evaluate
 
-__all__ = ["straddles", "undecided"]
+__all__ = ["straddles", "undecided", "undecided_costs"]
 
 
 def straddles(low: float, high: float, limit: float, *, at_most: bool = True) -> bool:
@@ -85,4 +90,66 @@ def undecided(policy: Policy, result: GapResult) -> tuple[Straddle, ...]:
             passing = estimate <= rule.limit if spec.at_most else estimate >= rule.limit
             if passing and straddles(low, high, rule.limit, at_most=spec.at_most):
                 found.append(Straddle(check=m.check, low=float(low), high=float(high), limit=float(rule.limit)))
+    return tuple(found)
+
+
+def _reachable(low: float, mean: float, high: float, *, folds: int, most: int, ratio: float, confidence: float) -> bool:
+    """Whether an interval ``[low, high]`` around ``mean`` over ``folds`` folds, narrowed to ``most`` folds (the same
+    spread: the half-width scales with ``t · sqrt(1/J + n_test/n_train)``), would exclude 0."""
+    import math
+
+    from scipy import stats
+
+    if folds < 2 or not all(math.isfinite(v) for v in (low, mean, high)):
+        return False
+    half = (high - low) / 2
+    scale = stats.t.ppf((1 + confidence) / 2, most - 1) / stats.t.ppf((1 + confidence) / 2, folds - 1)
+    return bool(mean > half * scale * math.sqrt((1 / most + ratio) / (1 / folds + ratio)))
+
+
+def undecided_costs(
+    policy: Policy, result: GapResult, strong: object | None, *, most_folds: int | None = None
+) -> tuple[Straddle, ...]:
+    """The gap checks over their limit whose cost against the strong baseline is still inconclusive
+    (``[gap] mode = "contextual"``) and that more folds could still decide, as
+    :class:`~gapgates.compute.crossval.Straddle` of the cost's interval against ``max_cost`` (named ``<check>:cost``).
+
+    A cost is left out when, with the same estimate and spread, even ``most_folds`` folds (the repeat budget spent)
+    would leave its interval around 0: no fit is spent on it.
+
+    Args:
+        policy: The policy the run is judged by.
+        result: The cross-validated gap so far.
+        strong: The strong baseline on the same folds (:class:`~gapgates.compute.baseline.StrongBaselineResult`),
+            or None (nothing to decide).
+        most_folds: The folds the run may reach (None: no limit on how far the interval may narrow).
+
+    Returns:
+        One straddle per undecided cost, in rule order.
+    """
+    from gapgates.measurements.gap import gap_references
+
+    if policy.gap.mode != "contextual" or strong is None:
+        return ()
+    evidence = Evidence(gap=result, strong_baseline=strong)
+    rules = [spec for spec in all_rules() if spec.evidence == "gap" and spec.context is not None]
+    found: list[Straddle] = []
+    for check in evaluate(policy, evidence, rules=rules).checks:
+        if check.regime != "inconclusive" or ":" not in check.name:
+            continue
+        metric = check.name.split(":", 1)[1]
+        gap = result.metrics[metric].gap_mean
+        counted = [r for r in gap_references(evidence, metric) if r.train_mean - r.test_mean < gap]
+        if not counted:
+            continue
+        costly = max(counted, key=lambda r: r.cost.mean)
+        splits = result.cv.splits
+        ratio = sum(len(te) for _, te in splits) / max(1, sum(len(tr) for tr, _ in splits))
+        c = costly.cost
+        most = most_folds if most_folds is not None else 10**6
+        if not _reachable(
+            c.low, c.mean, c.high, folds=result.n_folds, most=most, ratio=ratio, confidence=2 * result.confidence - 1
+        ):
+            continue
+        found.append(Straddle(check=f"{check.name}:cost", low=costly.cost.low, high=costly.cost.high, limit=policy.gap.max_cost))
     return tuple(found)

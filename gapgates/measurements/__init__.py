@@ -25,6 +25,7 @@ from gapgates.measurements import (
     reference_drift,
     segments,
     shift,
+    strong_baseline,
     training_curve,
     trend,
 )
@@ -73,6 +74,7 @@ BUILT_IN: tuple[Measurement, ...] = (
     gap.GAP,
     holdout.HOLDOUT,
     baseline.BASELINE,
+    strong_baseline.STRONG_BASELINE,
     trend.TREND,
     noise.NOISE,
     noise.NOISE_REFERENCE,

@@ -1,15 +1,29 @@
 """The generalization gap (the ``cross-validate`` step): train − test per metric with its corrected interval.
 
 Rules: ``gap`` (``[gap] max_gap`` on the interval's upper bound, or the mean with ``gate_on = "mean"``),
-``model_outputs`` (every fold model's outputs valid) and ``relative_gap`` (``max_relative_gap``). Diagnoses
-``overfit`` (a gap check breached) and ``inconclusive`` (an interval still straddling its limit after the repeat
-budget). Its section is the gap table with how close each gated interval came to its limit, the gap and per-fold
-charts, and the flow's per-fold table.
+``model_outputs`` (every fold model's outputs valid) and ``relative_gap`` (``max_relative_gap``).
+
+The gap in context (``[gap] mode = "contextual"``, the default): a gap over its limit is judged by what it costs.
+Its references — the strong baseline (:mod:`gapgates.measurements.strong_baseline`) and, with
+``--training-curve``, the early-stopping point of the same model — are compared with the candidate on the same
+folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" at the gap's confidence). A
+reference with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*:
+it blocks (``overfit``). A gap no reference beats by more than ``max_cost`` on average is *benign*: a warning
+(``benign_gap``). In between (beaten on average, not significantly) it is *inconclusive*: a warning with advice,
+or a block with ``on_inconclusive = "block"``. Without any reference the gap is judged as in ``absolute`` mode,
+where every gap over its limit blocks.
+
+Diagnoses ``overfit`` (a gap check breached, harmful in contextual mode), ``inconclusive`` (an interval still
+straddling its limit after the repeat budget, or a cost the data cannot settle) and ``benign_gap``. Its section is
+the gap table with how close each gated interval came to its limit, the gap and per-fold charts, and the flow's
+per-fold table.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gapgates.format import is_number
@@ -17,11 +31,23 @@ from gapgates.judge.checks import Check, Measured, RuleSpec, Status
 from gapgates.measurements.base import Diagnoser, Measurement, Section, Table, breached
 
 if TYPE_CHECKING:  # pragma: no cover
+    from gapgates.compute.intervals import PairedDifference
     from gapgates.judge.checks import Decision
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["GAP", "closeness", "closeness_lines", "fold_rows", "output_checks", "policy_limit"]
+__all__ = [
+    "GAP",
+    "GapReference",
+    "closeness",
+    "closeness_lines",
+    "fold_rows",
+    "gap_references",
+    "in_context",
+    "output_checks",
+    "policy_limit",
+    "regime_of",
+]
 
 
 # --- rules ------------------------------------------------------------------------------------------------------------
@@ -88,6 +114,135 @@ def output_checks(result: Any, policy: Policy) -> list[Check]:
     ]
 
 
+# --- the gap in context -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GapReference:
+    """A reference a gap is judged against: a model scored on the candidate's folds.
+
+    Attributes:
+        name: What it is, in words (``strong baseline hgb``, ``early-stopping point (iteration 40 of 200)``).
+        train_mean: Its mean train score of the metric.
+        test_mean: Its mean test score of the metric.
+        cost: The paired difference *reference − candidate* of the per-fold test scores (positive: the reference
+            scores higher on held-out folds).
+    """
+
+    name: str
+    train_mean: float
+    test_mean: float
+    cost: PairedDifference
+
+    def describe(self) -> str:
+        """One clause: its scores, its gap and what the candidate's gap costs against it."""
+        c = self.cost
+        return (
+            f"{self.name} scores {self.test_mean:.3f} (train {self.train_mean:.3f}, gap "
+            f"{self.train_mean - self.test_mean:.3f}): {c.mean:+.3f} against the candidate, interval "
+            f"{c.low:+.3f} to {c.high:+.3f} (its lower bound one-sided)"
+        )
+
+
+def gap_references(ev: Evidence, metric: str) -> list[GapReference]:
+    """The references of a gap's metric found in the evidence, paired with the candidate over the same folds: the
+    strong baseline, and the training curve's early-stopping point when it stops before the last iteration."""
+    from gapgates.compute.intervals import paired_difference
+
+    gap = ev.gap
+    if gap is None or metric not in gap.metrics:
+        return []
+    g = gap.metrics[metric]
+    splits = gap.cv.splits
+    n_train = float(sum(len(tr) for tr, _ in splits)) / max(1, len(splits))
+    n_test = float(sum(len(te) for _, te in splits)) / max(1, len(splits))
+
+    def paired(test: Any) -> PairedDifference:
+        # "the reference scores better" is one-sided: the lower bound of the (2c − 1) two-sided interval is the
+        # one-sided bound at the gap's confidence c
+        return paired_difference(test, g.test, n_train=n_train, n_test=n_test, confidence=2 * gap.confidence - 1)
+
+    found: list[GapReference] = []
+    strong = ev.strong_baseline
+    if strong is not None and metric in strong.best_reference.test and len(strong.best_reference.test[metric]) == len(g.test):
+        best = strong.best_reference
+        found.append(
+            GapReference(
+                f"the strong baseline ({best.name})", best.train_mean(metric), best.test_mean(metric), paired(best.test[metric])
+            )
+        )
+    curve = ev.training_curve
+    if (
+        curve is not None
+        and curve.skipped is None
+        and curve.metric == metric
+        and curve.param_line is not None
+        and curve.stop in curve.iterations
+        and len(curve.test) == len(g.test)
+    ):
+        at = curve.iterations.index(curve.stop)
+        test = [fold[at] for fold in curve.test]
+        train = [fold[at] for fold in curve.train]
+        name = f"the early-stopping point ({curve.param} {curve.stop} of {curve.fitted})"
+        found.append(GapReference(name, sum(train) / len(train), sum(test) / len(test), paired(test)))
+    return found
+
+
+def regime_of(references: list[GapReference], *, max_cost: float, gap: float) -> str | None:
+    """What a gap over its limit costs against its references: ``harmful`` (one scores significantly better, by more
+    than ``max_cost`` on average), ``inconclusive`` (one is better by more than ``max_cost`` on average, not
+    significantly), ``benign`` (none is better by more than ``max_cost`` on average); None without a reference.
+
+    Only a reference with a smaller gap than the candidate's mean ``gap`` counts: one that scores better with a
+    larger gap says the candidate has too little capacity, not that its gap costs it (the overfitting side of a
+    capacity curve is where less gap scores more).
+
+    Example:
+        >>> from gapgates.compute.intervals import PairedDifference
+        >>> ref = GapReference("baseline", 0.9, 0.85, PairedDifference(0.05, 0.02, 0.08))
+        >>> regime_of([ref], max_cost=0.01, gap=0.2)
+        'harmful'
+    """
+    if not references:
+        return None
+    costly = [r for r in references if math.isfinite(r.cost.mean) and r.cost.mean > max_cost and r.train_mean - r.test_mean < gap]
+    if any(math.isfinite(r.cost.low) and r.cost.low > 0 for r in costly):
+        return "harmful"
+    return "inconclusive" if costly else "benign"
+
+
+def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
+    """A failed gap check judged by what the gap costs (``[gap] mode = "contextual"``; see the module docstring):
+    harmful stays a failure, benign becomes a warning, inconclusive a warning (or a failure with
+    ``on_inconclusive = "block"``); without a reference it stays as in ``absolute`` mode."""
+    section = policy.gap
+    if section.mode != "contextual" or ":" not in check.name:
+        return check
+    metric = check.name.split(":", 1)[1]
+    references = gap_references(ev, metric)
+    gap = ev.gap.metrics[metric].gap_mean if ev.gap is not None and metric in ev.gap.metrics else math.inf
+    regime = regime_of(references, max_cost=section.max_cost, gap=gap)
+    if regime is None:
+        return dataclasses.replace(
+            check, message=f"{check.message} No reference to judge it against (strong baseline off, no training curve)."
+        )
+    costly = sorted(references, key=lambda r: -r.cost.mean)
+    said = "; ".join(r.describe() for r in costly)
+    if regime == "harmful":
+        text = f"It costs held-out score: {said}."
+        status = Status.FAIL
+    elif regime == "benign":
+        text = f"A benign gap: it costs no held-out score (at most {section.max_cost:g} on average): {said}."
+        status = Status.WARN
+    else:
+        text = (
+            f"Inconclusive: a reference scores more than {section.max_cost:g} better on average, but not "
+            f"significantly: {said}. More rows or more repeats would decide it."
+        )
+        status = Status.FAIL if section.on_inconclusive == "block" else Status.WARN
+    return dataclasses.replace(check, status=status, message=f"{check.message} {text}", regime=regime)
+
+
 # --- diagnosis --------------------------------------------------------------------------------------------------------
 
 
@@ -96,8 +251,13 @@ def _unsettled(check: Any) -> bool:
     return check.repeats is not None and check.repeats.inconclusive
 
 
+def _harmful(check: Any) -> bool:
+    """Whether a breached gap check says overfit: harmful in context, or judged on the gap alone and settled."""
+    return check.regime == "harmful" or (check.regime is None and not _unsettled(check))
+
+
 def _overfit(ev: Evidence, decision: Decision) -> str | None:
-    found = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if not _unsettled(c)]
+    found = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c)]
     if not found or ev.gap is None:
         return None
     p = ev.gap.primary
@@ -109,7 +269,7 @@ def _overfit(ev: Evidence, decision: Decision) -> str | None:
 
 
 def _overfit_advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
-    found = breached(decision, "gap", "relative_gap", "holdout_gap")
+    found = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c)]
     if not found or ev.gap is None:
         return ()
     worst = found[0]
@@ -123,7 +283,14 @@ def _overfit_advice(ev: Evidence, decision: Decision) -> tuple[str, ...]:
 
 
 def _inconclusive(ev: Evidence, decision: Decision) -> str | None:
-    unsettled = [c for c in breached(decision, "gap", "relative_gap") if _unsettled(c)]
+    costs = [c for c in breached(decision, "gap", "relative_gap") if c.regime == "inconclusive"]
+    if costs and ev.gap is not None:
+        return (
+            "The evidence is inconclusive: the gap is over its limit, and a reference scores better on the same "
+            "folds on average, but the interval of the difference includes no cost: the data cannot tell whether "
+            "the gap costs held-out score. " + " ".join(c.message for c in costs[:2])
+        )
+    unsettled = [c for c in breached(decision, "gap", "relative_gap") if c.regime is None and _unsettled(c)]
     r = unsettled[0].repeats if unsettled else None
     if r is None or ev.gap is None:
         return None
@@ -161,6 +328,35 @@ INCONCLUSIVE = Diagnoser(
         "Or raise [gap] max_repeats (or --repeats): each repeat costs one fit per fold and narrows the interval a little more.",
         'The policy\'s on_fail decided this run; with on_fail = "needs_approval" a person can accept a gap whose '
         "estimate is within the limit.",
+    ),
+)
+
+
+def _benign(ev: Evidence, decision: Decision) -> str | None:
+    found = [c for c in breached(decision, "gap", "relative_gap") if c.regime == "benign"]
+    if not found or ev.gap is None:
+        return None
+    p = ev.gap.primary
+    interpolates = (
+        " It fits its training rows almost perfectly (it interpolates them), as forests and boosting do."
+        if p.train_mean >= 0.999
+        else ""
+    )
+    return (
+        f"A benign gap: the model scores {p.train_mean:.3f} {p.metric} on its training folds and {p.test_mean:.3f} on "
+        f"unseen folds (gap {p.gap_mean:.3f}, over the limit), but no reference scores better on the same held-out "
+        f"folds, so the gap costs nothing.{interpolates} " + " ".join(c.message for c in found[:2])
+    )
+
+
+BENIGN = Diagnoser(
+    label="benign_gap",
+    order=65,
+    holds=_benign,
+    covers=(),
+    advice=(
+        "Nothing to fix for the gap: no reference scores better on held-out folds. Keep monitoring it on new data.",
+        "For a smaller gap anyway, regularise only as far as the held-out score holds (compare settings with `gapgates sweep`).",
     ),
 )
 
@@ -300,11 +496,11 @@ GAP = Measurement(
     name="gap",
     step="gap",
     rules=(
-        RuleSpec("gap", "gap", "gap.max_gap", _gaps, required=True),
+        RuleSpec("gap", "gap", "gap.max_gap", _gaps, required=True, context=in_context),
         RuleSpec("model_outputs", "gap", checks=output_checks),
-        RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True),
+        RuleSpec("relative_gap", "gap", "gap.max_relative_gap", _relative_gaps, required=True, context=in_context),
     ),
-    diagnoses=(OVERFIT, INCONCLUSIVE),
+    diagnoses=(OVERFIT, INCONCLUSIVE, BENIGN),
     advice=_advice,
     section=Section(
         keys=("gap",),

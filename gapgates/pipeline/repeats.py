@@ -13,6 +13,10 @@ The library (:func:`gapgates.pipeline.steps.compute_gap`, one ``cross_validate``
 and the Prefect flow (:func:`gapgates.flows.tasks.cross_validate`, one ``fit-fold`` task per fold)
 both run this loop; they differ only in how a batch of folds is fitted.
 
+In the gap's contextual mode a gap over its limit whose cost against the strong baseline is still inconclusive
+adds repeats too (:func:`gapgates.judge.straddles.undecided_costs`; the strong baseline's fits on the added folds
+count against the same ceiling).
+
 No repeats are added with a group column (``GroupKFold`` has no seed: another repeat is the same
 folds) or a time column (``TimeSeriesSplit`` has one order), nor with ``max_repeats = 0``.
 """
@@ -22,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from gapgates.compute.crossval import AdaptiveRepeats, GapResult, merge_gaps
+from gapgates.compute.crossval import AdaptiveRepeats, GapResult, Straddle, merge_gaps
 from gapgates.data.splits import Splits, repeat_splits
-from gapgates.judge.straddles import undecided
+from gapgates.judge.straddles import undecided, undecided_costs
 from gapgates.pipeline.inputs import Prepared, planned_fits, replay_fits
 
 __all__ = ["FitFolds", "repeat_budget", "repeat_until_decided"]
@@ -38,15 +42,36 @@ def repeat_budget(prep: Prepared) -> int:
     """How many repeats of k-fold a run may add.
 
     ``[gap] max_repeats``, capped so the added fits (``folds`` each, twice that when the training curve trains an
-    MLP/SGD again epoch by epoch: :func:`~gapgates.pipeline.inputs.replay_fits`) keep the run within its fit
-    ceiling (``max_fits``, ``--max-fits``); 0 with a group or time column.
+    MLP/SGD again epoch by epoch: :func:`~gapgates.pipeline.inputs.replay_fits`, plus one per strong-baseline
+    model and fold: :func:`~gapgates.measurements.strong_baseline.baseline_fits`) keep the run within its fit
+    ceiling (``max_fits``, ``--max-fits``) with the strong baseline's fits on the configured folds counted first;
+    0 with a group or time column.
     """
     if prep.train.groups is not None or prep.train.time is not None:
         return 0
+    from gapgates.measurements.strong_baseline import baseline_fits
+
     config = prep.config
-    per_repeat = config.folds * (1 + replay_fits(config, prep.estimator))
-    within_ceiling = max(0, config.max_fits - planned_fits(config, prep.estimator)) // per_repeat
+    per_repeat = config.folds * (1 + replay_fits(config, prep.estimator)) + baseline_fits(prep.policy, config.folds)
+    planned = planned_fits(config, prep.estimator) + baseline_fits(prep.policy, config.folds * config.repeats)
+    within_ceiling = max(0, config.max_fits - planned) // per_repeat
     return min(prep.policy.gap.max_repeats, within_ceiling)
+
+
+def _undecided(prep: Prepared, result: GapResult, most_folds: int) -> tuple[Straddle, ...]:
+    """The gated intervals straddling their limit, then (contextual mode) the gap costs the folds cannot settle yet:
+    the strong baseline is scored on the same folds here (cached: the references step reuses it)."""
+    from gapgates.measurements import Context
+    from gapgates.measurements.strong_baseline import STRONG_BASELINE
+
+    found = undecided(prep.policy, result)
+    if prep.policy.gap.mode != "contextual" or STRONG_BASELINE.compute is None:
+        return found
+    try:
+        strong = STRONG_BASELINE.compute(Context(prep=prep, gap=result))
+    except Exception:  # the references step records the failure; no repeat is spent on it
+        return found
+    return found + undecided_costs(prep.policy, result, strong, most_folds=most_folds)
 
 
 def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapResult:
@@ -67,7 +92,8 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
     if budget == 0:
         return result
     config, train = prep.config, prep.train
-    straddled = pending = undecided(prep.policy, result)
+    most = config.folds * (config.repeats + budget)
+    straddled = pending = _undecided(prep, result, most)
     added = 0
     while pending and added < budget:
         folds = repeat_splits(
@@ -80,7 +106,7 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
         )
         result = merge_gaps(result, fit(folds, result.n_folds))
         added += 1
-        pending = undecided(prep.policy, result)
+        pending = _undecided(prep, result, most)
     record = AdaptiveRepeats(
         folds=config.folds,
         configured=config.repeats,

@@ -537,7 +537,8 @@ def recommend_fixes(result: RunResult, *, judge: JudgeValues | None = None) -> R
         return None
     # One fit ceiling for the whole command: each phase gets what the run and the phases before it left.
     gap_result = result.evidence.gap
-    left = config.max_fits - (0 if gap_result is None else gap_result.n_folds)
+    strong = result.evidence.strong_baseline  # its fits count against the same ceiling
+    left = config.max_fits - (0 if gap_result is None else gap_result.n_folds) - (0 if strong is None else strong.fits)
     notes: dict[str, str] = {}
     errors: dict[str, str] = {}
     curve = None

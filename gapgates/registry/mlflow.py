@@ -308,7 +308,8 @@ def run_params(metadata: dict[str, Any]) -> dict[str, str]:
 
 
 def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
-    """The run's metrics: per metric train, test, gap and interval bounds (and relative gap, holdout); noise rate; shift AUC."""
+    """The run's metrics: per metric train, test, gap and interval bounds (and relative gap, holdout, the strong
+    baseline's train, test and gap); noise rate; shift AUC."""
     names = {
         "train_mean": "train",
         "test_mean": "test",
@@ -324,6 +325,11 @@ def run_metrics(metadata: dict[str, Any]) -> dict[str, float]:
         if isinstance(values, dict):
             metrics.update({f"{metric}.holdout_{k}": v for k, v in values.items()})
     metrics.update({"noise_rate": metadata.get("noise_rate"), "shift_auc": metadata.get("shift_auc")})
+    strong = metadata.get("strong_baseline")
+    if isinstance(strong, dict):
+        for metric, values in (strong.get("metrics") or {}).items():
+            if isinstance(values, dict):
+                metrics.update({f"{metric}.baseline_{k}": v for k, v in values.items()})
     return {k: float(v) for k, v in metrics.items() if is_number(v)}
 
 

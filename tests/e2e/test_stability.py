@@ -36,9 +36,10 @@ def _decision(path: Path, model: str, seed: int, policy: dict | None = None) -> 
 
 
 def test_without_repeats_digits_flips_with_the_seed(data):
-    # the measurement: seed 0 blocks on an upper bound of 0.0507, seed 1 promotes
-    assert _decision(data["digits"], LOGREG, 0, {"gap": {"max_repeats": 0}}) == "block"
-    assert _decision(data["digits"], LOGREG, 1, {"gap": {"max_repeats": 0}}) == "promote"
+    # the measurement (the absolute rule: every gap over its limit blocks): seed 0 blocks on an upper bound
+    # of 0.0507, seed 1 promotes
+    assert _decision(data["digits"], LOGREG, 0, {"gap": {"max_repeats": 0, "mode": "absolute"}}) == "block"
+    assert _decision(data["digits"], LOGREG, 1, {"gap": {"max_repeats": 0, "mode": "absolute"}}) == "promote"
 
 
 @pytest.mark.slow

@@ -136,7 +136,10 @@ def test_cli_writes_a_valid_sweep_json_and_md_and_prints_the_param_line(data, po
 
 def test_cli_exits_1_when_no_value_passes(data, tmp_path):
     strict = tmp_path / "strict.toml"
-    strict.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n')
+    # mode = "absolute": every gap over the limit blocks, whatever it costs
+    strict.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\nmode = "absolute"\n[noise]\nmax_rate = 1.0\n'
+    )
     r = invoke(
         "sweep",
         "--data",

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from gapgates.compute.crossval import gap
 from gapgates.compute.training_curve import training_curve
 from gapgates.config import make_config
+from gapgates.judge.policy import parse_policy
 from gapgates.pipeline.definition import run_check
 from gapgates.report.build import build_report, write_reports
 from gapgates.report.schema import validate_report
@@ -77,7 +78,8 @@ def test_a_training_curve_run_reports_the_stopping_point_everywhere(data_csv, tm
     validate_report(report)
     section = report["training_curve"]
     assert section["param_line"] == f"--param max_iter={curve.stop}" and section["fitted_iterations"] == 400
-    assert len(section["folds"]) == 5 and len(section["points"]) == len(section["folds"][0]["test"])
+    # 5 folds, and any repeats added while the gap's cost against the strong baseline was undecided
+    assert len(section["folds"]) == result.evidence.gap.n_folds and len(section["points"]) == len(section["folds"][0]["test"])
     assert report["diagnosis"]["label"] == "overfit"
     assert report["diagnosis"]["mitigations"][0].startswith(f"Stop early: --param max_iter={curve.stop} ")
     paths = write_reports(report, tmp_path)
@@ -121,7 +123,9 @@ def test_recommend_after_a_training_curve_run_sweeps_without_redoing_curves_per_
             "n_jobs": 1,
         }
     )
-    result = run_check(config)
+    # the recommendation follows a block for overfit: judged by the gap alone (3 folds leave the gap's cost against
+    # the references inconclusive in the contextual mode, a warning)
+    result = run_check(config, policy=parse_policy({"gap": {"mode": "absolute"}}))
     assert result.diagnosis is not None and result.diagnosis.label == "overfit"
     assert early_stopping_after(result) is result.evidence.training_curve  # the run's own curve, not replayed again
     swept = recommend_after(result)  # the run's --training-curve and --learning-curve do not refuse the sweep
@@ -164,10 +168,13 @@ def test_an_epoch_models_training_curve_counts_against_the_fit_ceiling(data_csv)
         5,
     ).exit_code in (0, 1)
     # each added repeat of k-fold is replayed too: it costs twice its folds
-    policy = parse_policy({"gap": {"max_repeats": 10}})
+    policy = parse_policy({"gap": {"max_repeats": 10}, "baseline": {"models": []}})
     config = {"data": data_csv, "target": "label", "model": SGD, "max_fits": 40}
     assert repeat_budget(prepare(make_config({**config, "training_curve": True}), policy=policy)) == (40 - 10) // 10
     assert repeat_budget(prepare(make_config(config), policy=policy)) == (40 - 5) // 5
+    # the strong baseline's two references cost 2 fits per fold too: 10 first, then 10 more per added repeat
+    default = parse_policy({"gap": {"max_repeats": 10}})
+    assert repeat_budget(prepare(make_config(config), policy=default)) == (40 - 5 - 10) // (5 + 10)
 
 
 def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(data_csv):
@@ -177,7 +184,7 @@ def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(dat
     config = make_config(
         {"data": data_csv, "target": "label", "model": HGB, "params": params, "folds": 3, "n_jobs": 1, "recommend": True}
     )
-    result = run_check(config)
+    result = run_check(config, policy=parse_policy({"gap": {"mode": "absolute"}}))  # a block for overfit, as above
     assert result.diagnosis.label == "overfit"
     curve = early_stopping_after(result)
     assert curve is not None and curve.stop < 150  # trained far past its best iteration

@@ -9,7 +9,7 @@ from gapgates.judge.evidence import Evidence
 
 def test_every_label_has_mitigations():
     assert set(mitigations()) == set(labels())
-    assert labels() == ("leakage", "shift", "underfit", "noise", "overfit", "inconclusive", "healthy")
+    assert labels() == ("leakage", "shift", "underfit", "noise", "overfit", "inconclusive", "benign_gap", "healthy")
     assert diagnose(Evidence(), Decision(Outcome.PROMOTE)).label == "healthy"
 
 

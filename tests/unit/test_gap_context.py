@@ -1,0 +1,124 @@
+"""The gap in context: a gap over its limit blocks only when a reference beats the candidate on the same folds."""
+
+import numpy as np
+import pytest
+
+from gapgates.compute.baseline import ReferenceScores, StrongBaselineResult
+from gapgates.compute.crossval import CrossValidation, GapResult, summarize_gap
+from gapgates.compute.intervals import paired_difference
+from gapgates.judge.checks import Check, Decision, Outcome, Status
+from gapgates.judge.diagnosis import diagnose
+from gapgates.judge.evidence import Evidence
+from gapgates.judge.policy import parse_policy
+from gapgates.judge.rules import evaluate
+from gapgates.measurements.gap import regime_of
+
+FOLDS = [(np.arange(80), np.arange(80, 100))] * 5
+# a forest-like candidate: train 1.0, test ~0.85, a gap of ~0.15 far over max_gap 0.05
+CANDIDATE = [0.85, 0.86, 0.84, 0.85, 0.86]
+
+
+def make_gap(test, train=(1.0,) * 5):
+    g = summarize_gap("accuracy", list(train), list(test), n_train=80, n_test=20)
+    cv = CrossValidation(splits=FOLDS, estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None, fit_seconds=0.0)
+    return GapResult(metrics={"accuracy": g}, classification=True, n_folds=len(test), confidence=0.95, cv=cv)
+
+
+def strong(test, train=(0.9,) * 5):
+    ref = ReferenceScores("hgb", "HGB", train={"accuracy": tuple(train)}, test={"accuracy": tuple(test)})
+    return StrongBaselineResult(references=(ref,), best="hgb", metric="accuracy", n_train=80, n_test=20, fits=5)
+
+
+def judged(baseline_test, policy=None):
+    ev = Evidence(gap=make_gap(CANDIDATE), strong_baseline=None if baseline_test is None else strong(baseline_test))
+    decision = evaluate(parse_policy(policy or {}), ev)
+    check = next(c for c in decision.checks if c.name == "gap:accuracy")
+    return decision, check, diagnose(ev, decision)
+
+
+def test_a_reference_significantly_better_makes_the_gap_harmful_and_blocks_as_overfit():
+    decision, check, diagnosis = judged([0.90, 0.91, 0.89, 0.90, 0.91])  # +0.05 on every fold
+    assert check.status is Status.FAIL and check.regime == "harmful"
+    assert decision.outcome.value == "block" and diagnosis.label == "overfit"
+    assert "costs held-out score" in check.message and "strong baseline (hgb)" in check.message
+
+
+def test_a_gap_no_reference_beats_is_benign_a_warning_not_a_block():
+    decision, check, diagnosis = judged([0.84, 0.86, 0.83, 0.85, 0.85])  # the candidate is as good or better
+    assert check.status is Status.WARN and check.regime == "benign"
+    assert decision.outcome.value == "promote" and diagnosis.label == "benign_gap"
+    assert "benign gap" in check.message.lower() and "overfit" not in diagnosis.label
+    assert "interpolates" in diagnosis.explanation  # train 1.0: the regime is named
+
+
+def test_a_cost_the_folds_cannot_settle_is_inconclusive_a_warning_unless_the_policy_blocks():
+    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, folds all over the place
+    d = paired_difference(noisy, CANDIDATE, n_train=80, n_test=20)
+    assert d.mean > 0.01 and d.low < 0
+    decision, check, diagnosis = judged(noisy)
+    assert check.status is Status.WARN and check.regime == "inconclusive"
+    assert decision.outcome.value == "promote" and diagnosis.label == "inconclusive"
+    assert any("rows" in m for m in diagnosis.mitigations)
+    decision, check, _ = judged(noisy, {"gap": {"on_inconclusive": "block"}})
+    assert check.status is Status.FAIL and decision.outcome.value == "block"
+
+
+def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
+    slightly = [0.87, 0.88, 0.86, 0.87, 0.88]  # +0.02 on every fold: significant
+    assert judged(slightly)[1].regime == "harmful"
+    _, check, _ = judged(slightly, {"gap": {"max_cost": 0.03}})
+    assert check.regime == "benign" and check.status is Status.WARN
+
+
+def test_absolute_mode_is_todays_rule_unchanged():
+    for baseline in ([0.84, 0.86, 0.83, 0.85, 0.85], [0.90, 0.91, 0.89, 0.90, 0.91], None):
+        _decision, check, diagnosis = judged(baseline, {"gap": {"mode": "absolute"}})
+        assert check.status is Status.FAIL and check.regime is None and diagnosis.label == "overfit"
+        assert check.message.startswith("Upper bound of the accuracy gap") and check.message.endswith("(> limit 0.05).")
+
+
+def test_without_any_reference_the_gap_is_judged_as_in_absolute_mode():
+    _decision, check, diagnosis = judged(None)
+    assert check.status is Status.FAIL and check.regime is None and diagnosis.label == "overfit"
+    assert "No reference" in check.message
+
+
+def test_a_gap_within_its_limit_passes_whatever_the_references():
+    ev = Evidence(gap=make_gap([0.97, 0.98, 0.97, 0.98, 0.97]), strong_baseline=strong([0.99] * 5))
+    check = next(c for c in evaluate(parse_policy({}), ev).checks if c.name == "gap:accuracy")
+    assert check.status is Status.PASS and check.regime is None
+
+
+def test_the_regime_is_kept_in_the_checks_json():
+    check = Check("gap:accuracy", Status.WARN, 0.2, 0.05, "benign", regime="benign")
+    assert Check.from_dict(check.to_dict()) == check
+    assert "regime" not in Check("gap:accuracy", Status.PASS, 0.0, 0.05, "ok").to_dict()
+    assert Decision.from_checks([check], on_fail=Outcome.BLOCK).outcome is Outcome.PROMOTE  # a warning never blocks
+
+
+def test_regime_of_without_references_is_none():
+    assert regime_of([], max_cost=0.01, gap=0.2) is None
+
+
+@pytest.mark.parametrize("models", [["hgb", "hgb"], ["forest"]])
+def test_the_baseline_models_are_checked(models):
+    from gapgates.errors import PolicyError
+
+    with pytest.raises(PolicyError):
+        parse_policy({"baseline": {"models": models}})
+
+
+def test_the_strong_baseline_reaches_the_report_the_flows_table_and_the_mlflow_run():
+    from gapgates.enforcement import _strong_baseline
+    from gapgates.measurements.strong_baseline import STRONG_BASELINE
+    from gapgates.registry.mlflow import run_metrics
+
+    ev = Evidence(gap=make_gap(CANDIDATE), strong_baseline=strong([0.90, 0.91, 0.89, 0.90, 0.91]))
+    section = STRONG_BASELINE.section.json(ev)["strong_baseline"]
+    assert section["best"] == "hgb" and section["comparison"]["shortfall"]["mean"] == pytest.approx(0.05)
+    report = {"strong_baseline": section}
+    assert any("| accuracy | 0.9000 | 0.9020 |" in line for line in STRONG_BASELINE.section.markdown(report))
+    (table,) = STRONG_BASELINE.section.tables(report)
+    assert table.kind == "strong-baseline" and len(table.rows) == 5
+    metrics = run_metrics({"strong_baseline": _strong_baseline(ev)})
+    assert metrics["accuracy.baseline_test"] == pytest.approx(0.902) and metrics["accuracy.baseline_gap"] == pytest.approx(-0.002)
