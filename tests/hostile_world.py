@@ -24,6 +24,7 @@ max_gap = 0.9
 min_gain_over_baseline = -1.0
 [noise]
 max_rate = 1.0
+max_confident_error_ratio = 100
 [leakage]
 max_feature_score = 1.0
 [champion]

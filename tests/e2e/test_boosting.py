@@ -21,7 +21,7 @@ from tests.helpers import run_cli_process
 for _library in ("xgboost", "lightgbm", "catboost"):
     pytest.importorskip(_library)
 
-POLICY = "[gap]\nmax_gap = 0.5\n[noise]\nmax_rate = 1.0\n[leakage]\nmax_feature_score = 1.0\n"
+POLICY = "[gap]\nmax_gap = 0.5\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n[leakage]\nmax_feature_score = 1.0\n"
 MODELS = {
     "xgboost-classifier": ("xgboost.XGBClassifier", "n_estimators=15"),
     "xgboost-regressor": ("xgboost.XGBRegressor", "n_estimators=15"),

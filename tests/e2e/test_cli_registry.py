@@ -9,8 +9,10 @@ from tests.helpers import invoke, two_promoted, write_noisy
 
 def test_check_registers_and_promotes_only_on_promote(tmp_path, run_cli):
     data = write_noisy(tmp_path / "noisy.csv")
-    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n[champion]\nmax_regression = 0.5\n")
-    (tmp_path / "fail.toml").write_text("[gap]\nmax_gap = 0.0001\n")
+    (tmp_path / "pass.toml").write_text(
+        "[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n[champion]\nmax_regression = 0.5\n"
+    )
+    (tmp_path / "fail.toml").write_text('[gap]\nmode = "absolute"\nmax_gap = 0.0001\n')
     reg = str(tmp_path / "reg")
     common = [
         "check",

@@ -205,9 +205,13 @@ def test_the_flow_replays_its_fold_tasks_models_into_the_training_curve_of_gapga
         "training_curve": True,
     }
     state = _run(prefect_api, **boosting, name="gb-curve")
-    flow_curve = final_report(state)[0]["training_curve"]
+    report = final_report(state)[0]
+    flow_curve = report["training_curve"]
     check_curve = build_report(run_check(gate_config(options=boosting)))["training_curve"]
-    assert flow_curve == check_curve and flow_curve["fitted_iterations"] == 30 and len(flow_curve["folds"]) == 5
+    # one curve per fitted fold: 5, or more when the gap's cost added repeats of the 5 folds
+    fitted = len(report["gap"]["accuracy"]["folds"])
+    assert flow_curve == check_curve and flow_curve["fitted_iterations"] == 30
+    assert len(flow_curve["folds"]) == fitted and fitted % 5 == 0
     assert f"- Training curve: {flow_curve['verdict']}" in _artifact("gapgates-gb-curve").data
 
 
@@ -295,6 +299,8 @@ def test_fold_error_blocks_nothing_promoted(prefect_api, options):
 
 
 def test_rerun_reuses_cached_folds(prefect_api, options):
+    from gapgates.flows.retrain import final_report
+
     first = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5)
     second = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=5, out=None)
 
@@ -304,8 +310,10 @@ def test_rerun_reuses_cached_folds(prefect_api, options):
     cached = fits(_task_runs(second.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
     assert len(cached) == 6 and all(t.state.name == "Cached" for t in cached)
     other = _run(prefect_api, **options, model=TREE, name="cached-tree", seed=6)
-    refit = fits(_task_runs(other.state_details.flow_run_id, until=lambda r: len(fits(r)) == 6))
-    assert len(refit) == 6 and all(t.state.name == "Completed" for t in refit)  # other seed: other folds
+    # other seed, other folds: every fold fitted again (5, or more when the gap's cost added repeats) + the baseline
+    folds = len(final_report(other)[0]["gap"]["accuracy"]["folds"])
+    refit = fits(_task_runs(other.state_details.flow_run_id, until=lambda r: len(fits(r)) == folds + 1))
+    assert len(refit) == folds + 1 and all(t.state.name == "Completed" for t in refit)
     assert first.is_failed() and second.is_failed()
 
 
@@ -608,7 +616,10 @@ def test_recommend_fans_the_sweep_out_as_tasks_and_publishes_the_curve(prefect_a
     from gapgates.gate import run_gate
 
     policy = tmp_path / "policy.toml"  # the mean accuracy gap only: a shallow tree passes, the unbounded one does not
-    policy.write_text('[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n[noise]\nmax_rate = 1.0\n')
+    policy.write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n'
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
+    )
     asked = {**options, "policy": str(policy), "model": TREE, "name": "tree-recommend", "folds": 3, "n_jobs": 2}
     state = retrain_and_gate(
         options={**asked, "out": str(tmp_path / "flow"), "history": str(tmp_path / "f.sqlite")}, recommend=True, return_state=True

@@ -18,7 +18,7 @@ def test_the_recommended_max_depth_passes_its_own_check_under_the_same_policy(ru
     policy = tmp_path / "policy.toml"
     policy.write_text(
         '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n"
+        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
     )
     common = ("--data", str(data), "--target", "label", "--model", TREE, "--policy", str(policy), "--n-jobs", "1")
 

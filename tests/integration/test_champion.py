@@ -25,7 +25,9 @@ LOGREG, TREE, DUMMY = (
 
 def policy(**champion: float):
     limits = champion or {"max_regression": 0.01, "max_gap_increase": 0.05}
-    return parse_policy({"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0}, "champion": limits})
+    return parse_policy(
+        {"gap": {"max_gap": 0.9}, "noise": {"max_rate": 1.0, "max_confident_error_ratio": 100}, "champion": limits}
+    )
 
 
 def run(data: Path, model: str, registry: Path | None, *, pol=None, **extra):

@@ -36,7 +36,7 @@ def judged(data, model, policy):
     return run_check(config, policy=parse_policy(policy))
 
 
-POLICY = {"calibration": {"max_ece": 0.1}, "noise": {"max_rate": 1.0}}
+POLICY = {"calibration": {"max_ece": 0.1}, "noise": {"max_rate": 1.0, "max_confident_error_ratio": 100}}
 
 
 def _ece_check(result):
@@ -72,7 +72,9 @@ def test_multiclass_curves_are_one_vs_rest_and_ece_is_top_label(tmp_path):
 
     iris = load_iris(as_frame=True).frame.rename(columns={"target": "label"})
     iris.to_csv(tmp_path / "iris.csv", index=False)
-    result = judged(tmp_path / "iris.csv", "sklearn.naive_bayes.GaussianNB", {"noise": {"max_rate": 1.0}})
+    result = judged(
+        tmp_path / "iris.csv", "sklearn.naive_bayes.GaussianNB", {"noise": {"max_rate": 1.0, "max_confident_error_ratio": 100}}
+    )
     cls = result.evidence.classification
     assert [c["label"] for c in cls.curves] == ["0", "1", "2"]
     assert cls.reliability["of"] == "top label" and 0 <= cls.ece < 0.5

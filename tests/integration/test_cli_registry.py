@@ -87,7 +87,7 @@ def test_data_blocked_by_quality_audits_a_block_and_keeps_production(tmp_path):
     import pandas as pd
 
     data = write_noisy(tmp_path / "noisy.csv")
-    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n")
+    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n")
     reg = tmp_path / "reg"
     common = [
         "check",

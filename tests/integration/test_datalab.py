@@ -35,7 +35,12 @@ def test_counts_match_datalab_called_directly(tmp_path):
 
     data = with_copies(tmp_path / "copies.csv")
     config = make_config({"data": data, "target": "label", "model": "sklearn.linear_model.LogisticRegression", "folds": 3})
-    policy = parse_policy({"noise": {"max_rate": 1.0}, "data_issues": {"max_duplicate_rate": 0.01, "max_conflicting_rate": 0.0}})
+    policy = parse_policy(
+        {
+            "noise": {"max_rate": 1.0, "max_confident_error_ratio": 100},
+            "data_issues": {"max_duplicate_rate": 0.01, "max_conflicting_rate": 0.0},
+        }
+    )
     result = run_check(config, policy=policy)
     found = result.evidence.data_issues
 

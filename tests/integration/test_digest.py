@@ -144,8 +144,10 @@ def test_real_gate_runs_give_the_digest_its_production_and_reasons(tmp_path):
     from tests.helpers import write_noisy
 
     data = write_noisy(tmp_path / "noisy.csv")
-    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\n")
-    (tmp_path / "strict.toml").write_text("[gap]\nmax_gap = 0.0001\n[noise]\nmax_rate = 1.0\n")
+    (tmp_path / "pass.toml").write_text("[gap]\nmax_gap = 0.9\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n")
+    (tmp_path / "strict.toml").write_text(
+        '[gap]\nmode = "absolute"\nmax_gap = 0.0001\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n'
+    )
     reg = tmp_path / "reg"
     common = [
         "check",

@@ -38,7 +38,7 @@ def judged(data, policy):
     return run_check(config, policy=parse_policy(policy))
 
 
-POLICY = {"noise": {"max_rate": 1.0}, "segments": {"min_test_score": 0.75, "max_gap": 0.2}}
+POLICY = {"noise": {"max_rate": 1.0, "max_confident_error_ratio": 100}, "segments": {"min_test_score": 0.75, "max_gap": 0.2}}
 
 
 def _check(result, name):
@@ -76,7 +76,7 @@ def test_without_the_plant_the_floor_passes(tmp_path):
 
 
 def test_segment_rules_are_off_by_default_and_listed_worst_first(tmp_path):
-    result = judged(planted(tmp_path / "plant.csv", plant=True), {"noise": {"max_rate": 1.0}})
+    result = judged(planted(tmp_path / "plant.csv", plant=True), {"noise": {"max_rate": 1.0, "max_confident_error_ratio": 100}})
     assert not [c for c in result.decision.checks if c.name.startswith("segments:")]
     highs = [s.high for s in result.evidence.segments.segments]
     assert highs == sorted(highs)

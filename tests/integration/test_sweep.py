@@ -23,7 +23,7 @@ TREE = "sklearn.tree.DecisionTreeClassifier"
 POLICY = {
     "gap": {"metrics": ["accuracy"], "max_gap": 0.05, "gate_on": "upper"},
     "performance": {"min_gain_over_baseline": 0.0},
-    "noise": {"max_rate": 1.0},
+    "noise": {"max_rate": 1.0, "max_confident_error_ratio": 100},
 }
 
 
@@ -39,7 +39,7 @@ def policy_file(tmp_path: Path) -> Path:
     path = tmp_path / "policy.toml"
     path.write_text(
         '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
-        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\n"
+        "[performance]\nmin_gain_over_baseline = 0.0\n[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
     )
     return path
 
@@ -138,7 +138,8 @@ def test_cli_exits_1_when_no_value_passes(data, tmp_path):
     strict = tmp_path / "strict.toml"
     # mode = "absolute": every gap over the limit blocks, whatever it costs
     strict.write_text(
-        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\nmode = "absolute"\n[noise]\nmax_rate = 1.0\n'
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.0001\ngate_on = "upper"\nmode = "absolute"\n'
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
     )
     r = invoke(
         "sweep",
@@ -342,7 +343,8 @@ def test_check_recommend_is_in_the_reports_before_the_history_row_and_the_webhoo
 
     policy = tmp_path / "notify.toml"
     policy.write_text(
-        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n[noise]\nmax_rate = 1.0\n'
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "upper"\n'
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
         f'[notify]\nwebhook_url = "{webhook_url(webhook)}"\n'
     )
     out = tmp_path / "tree"

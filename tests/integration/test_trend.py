@@ -23,7 +23,9 @@ def _seed(path, model: str, gaps: list[float]) -> None:
 def test_end_to_end_a_real_run_judges_its_recorded_history(tmp_path):
     policy = tmp_path / "policy.toml"
     policy.write_text(
-        "[gap]\nmax_gap = 1.0\n[noise]\nmax_rate = 1.0\n[trend]\nmax_gap_increase = 0.05\nwindow = 3\n", encoding="utf-8"
+        "[gap]\nmax_gap = 1.0\n"
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n[trend]\nmax_gap_increase = 0.05\nwindow = 3\n",
+        encoding="utf-8",
     )
     history = tmp_path / "h.sqlite"
     # the unbounded tree's gap on this data is ~0.3: after a flat ~0.0 history that is a widening; after ~0.3 it is flat
