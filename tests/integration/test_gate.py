@@ -99,8 +99,13 @@ def test_a_failure_after_the_decision_leaves_production_unchanged(cancer_csv, tm
         "promote": ("gapgates.registry.local.LocalRegistry.promote", _fail),
     }
     monkeypatch.setattr(*targets[where])
-    with pytest.raises(_Boom):
-        run_gate(_config(cancer_csv, tmp_path))
+    if where == "notify":  # sent after the switch: its failure is logged, the run is what happened
+        published = run_gate(_config(cancer_csv, tmp_path)).published
+        sent = published.notification if published is not None else None
+        assert sent is not None and not sent.sent and "injected failure" in sent.detail
+    else:
+        with pytest.raises(_Boom):
+            run_gate(_config(cancer_csv, tmp_path))
     monkeypatch.undo()
     reg = LocalRegistry(tmp_path / "registry")
     report = json.loads((tmp_path / "out" / "report.json").read_text())
