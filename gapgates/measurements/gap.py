@@ -355,7 +355,8 @@ BENIGN = Diagnoser(
     holds=_benign,
     covers=(),
     advice=(
-        "Nothing to fix for the gap: no reference scores better on held-out folds. Keep monitoring it on new data.",
+        "The gap costs no held-out score: no reference with a smaller gap scores better on the same folds. "
+        "Keep monitoring it on new data.",
         "For a smaller gap anyway, regularise only as far as the held-out score holds (compare settings with `gapgates sweep`).",
     ),
 )
