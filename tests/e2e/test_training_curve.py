@@ -28,7 +28,24 @@ PAST_ITS_BEST = (
 def common(tmp_path: Path) -> tuple[str, ...]:
     data = tmp_path / "noisy.csv"
     noisy_classification(600, flip=0.2, seed=1).to_csv(data, index=False)
-    return ("--data", str(data), "--target", "label", "--model", HGB, *PAST_ITS_BEST, "--folds", "3", "--n-jobs", "1")
+    # about overfit: the gap judged alone (3 folds leave its cost inconclusive), the data's flipped labels allowed
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[gap]\nmode = "absolute"\n[noise]\nmax_confident_error_ratio = 100\n')
+    return (
+        "--data",
+        str(data),
+        "--target",
+        "label",
+        "--model",
+        HGB,
+        *PAST_ITS_BEST,
+        "--folds",
+        "3",
+        "--n-jobs",
+        "1",
+        "--policy",
+        str(policy),
+    )
 
 
 def test_check_training_curve_prints_and_reports_the_recommended_max_iter(run_cli, common, tmp_path: Path):
