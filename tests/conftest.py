@@ -153,3 +153,15 @@ def null_target_csv(tmp_path: Path) -> Path:
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The report directory of one real gate run (an unbounded tree on noisy data: blocked), once per module."""
     return real_run(tmp_path_factory.mktemp("html"))
+
+
+@pytest.fixture
+def one_native_thread() -> Iterator[None]:
+    """OpenMP/BLAS threads oversubscribe a shared 2-core machine; one per process keeps runs to seconds.
+
+    A module opts in with ``pytestmark = pytest.mark.usefixtures("one_native_thread")``.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
-from threadpoolctl import threadpool_limits
 
 from gapgates.config import make_config
 from gapgates.judge.checks import Outcome
@@ -27,11 +26,7 @@ weak_lr = make_pipeline(StandardScaler(), LogisticRegression(C=1e-6))
 """
 
 
-@pytest.fixture(autouse=True)
-def _one_native_thread():
-    """OpenMP/BLAS threads oversubscribe a shared 2-core machine; one per process keeps runs to seconds."""
-    with threadpool_limits(limits=1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_native_thread")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes
-from threadpoolctl import threadpool_limits
 
 from gapgates.config import make_config
 from gapgates.judge.checks import Outcome, Status
@@ -24,11 +23,7 @@ TREE = "sklearn.tree.DecisionTreeClassifier"
 FOREST = "sklearn.ensemble.RandomForestClassifier"
 
 
-@pytest.fixture(autouse=True)
-def _one_native_thread():
-    """OpenMP/BLAS threads oversubscribe a shared 2-core machine; one per process keeps runs to seconds."""
-    with threadpool_limits(limits=1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_native_thread")
 
 
 @pytest.fixture(scope="module")

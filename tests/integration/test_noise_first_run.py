@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer
-from threadpoolctl import threadpool_limits
 
 from gapgates.config import make_config
 from gapgates.judge.checks import Outcome, Status
@@ -23,11 +22,7 @@ scaled_lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 """
 
 
-@pytest.fixture(autouse=True)
-def _one_native_thread():
-    """OpenMP/BLAS threads oversubscribe a shared 2-core machine; one per process keeps runs to seconds."""
-    with threadpool_limits(limits=1):
-        yield
+pytestmark = pytest.mark.usefixtures("one_native_thread")
 
 
 @pytest.fixture(scope="module")
