@@ -1,8 +1,9 @@
 """The dummy baseline on the gap's folds (``references`` step): what predicting the prior or the mean scores.
 
 The ``[performance]`` floors: ``min_test_score`` (on the gap's mean test score) and ``gain_over_baseline``
-(``min_gain_over_baseline``, over this baseline); diagnoses ``underfit`` (the model barely beats it and no gap
-check is breached).
+(``min_gain_over_baseline``, over this baseline); diagnoses ``underfit`` (the model barely beats it, no gap
+check is breached and it does not fit its own training rows either: one that does is ``overfit``, see
+:func:`memorises_below_dummy`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,39 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["BASELINE", "UNDERFIT_MARGIN"]
+__all__ = ["BASELINE", "UNDERFIT_MARGIN", "memorises_below_dummy"]
 
 UNDERFIT_MARGIN = 0.02  # primary-metric points over the dummy below which the model learned ~nothing
+FITTED_SHARE = 0.5  # share of the dummy's headroom to a perfect score the train score closes: it fits its rows
+
+
+def memorises_below_dummy(ev: Evidence) -> tuple[float, float] | None:
+    """Whether the model fits its training rows yet barely beats the dummy on unseen folds: overfitting, not a
+    lack of capacity. Returns ``(train score, dummy test score)`` when it does, else None.
+
+    It fits its rows when its train score closes at least :data:`FITTED_SHARE` of the way from the dummy's test score
+    to a perfect score of 1 (bounded metrics such as accuracy, r², ROC AUC), or, for an unbounded (``neg_*``)
+    metric, when its gap is more than twice :data:`UNDERFIT_MARGIN` above its gain over the dummy.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> p = SimpleNamespace(metric="accuracy", train_mean=1.0, test_mean=0.957, gap_mean=0.043)
+        >>> ev = SimpleNamespace(gap=SimpleNamespace(primary=p), baseline=SimpleNamespace(test_mean={"accuracy": 0.967}))
+        >>> memorises_below_dummy(ev)
+        (1.0, 0.967)
+    """
+    if ev.baseline is None or ev.gap is None:
+        return None
+    p = ev.gap.primary
+    dummy = ev.baseline.test_mean.get(p.metric)
+    if dummy is None or p.test_mean - dummy >= UNDERFIT_MARGIN:
+        return None
+    if p.metric.startswith("neg_"):
+        fits = p.gap_mean > 2 * UNDERFIT_MARGIN + max(0.0, p.test_mean - dummy)
+    else:
+        headroom = 1.0 - dummy
+        fits = headroom > 0 and (p.train_mean - dummy) >= FITTED_SHARE * headroom and p.gap_mean > UNDERFIT_MARGIN
+    return (p.train_mean, dummy) if fits else None
 
 
 def _compute(ctx: Context) -> Any:
@@ -50,6 +81,10 @@ def _underfit(ev: Evidence, decision: Decision) -> str | None:
         return None
     if breached(decision, "label_noise:confident"):
         return None  # random flips spread over the surest rows: the labels, not the capacity, hold the model back
+    from gapgates.measurements.gap import memorised
+
+    if memorised(ev, decision) is not None:
+        return None  # a floor failed by a model that fits its training rows: overfitting, not a lack of capacity
     p = ev.gap.primary
     dummy = ev.baseline.test_mean.get(p.metric)
     if dummy is None or p.test_mean - dummy >= UNDERFIT_MARGIN:

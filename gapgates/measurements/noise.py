@@ -6,8 +6,9 @@ registry's production version or the history's last promoted run). Rules ``label
 ``label_noise:increase`` (``max_rate_increase`` over the reference), ``label_noise:class``
 (``max_class_rate``) and, on a first run (no reference), ``label_noise:confident`` (``max_confident_error_ratio``:
 labels contradicted among the model's surest rows about as often as anywhere, the mark of random flips). Diagnoses
-``noise`` when ``label_noise:confident`` is breached, or another ``label_noise*`` rule is and the fold models do
-not reproduce the flagged labels they were trained on.
+``noise`` when ``label_noise:confident`` is breached, or another ``label_noise*`` rule is and either the fold models
+do not reproduce the flagged labels they were trained on, or nothing says overfit (no gap that costs held-out score,
+no memorising model under the dummy's floor): the breached noise rule is then the block's best explanation.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ _NOT_COMPUTED = "Label noise was not computed."
 
 
 def _noise(ev: Evidence, decision: Decision) -> str | None:
+    from gapgates.measurements.gap import claims_overfit
+
     nz = ev.noise
     if nz is None or nz.skipped or nz.rate is None or not breached(decision, "label_noise"):
         return None
@@ -145,7 +148,7 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
     memorised = None if adj is None else adj.memorised
     c = nz.confident
     spread = c is not None and c.confident_rate is not None and breached(decision, "label_noise:confident")
-    if not spread and memorised is not None and memorised >= MEMORISED_LIMIT:
+    if not spread and memorised is not None and memorised >= MEMORISED_LIMIT and claims_overfit(ev, decision):
         return None  # flagged rows the fold models reproduce, without the spread of flips: overfitting, not labels
     text = f"cleanlab flags {nz.n_issues} of {nz.rows} labels ({nz.rate:.1%}) as likely wrong"
     if spread and c is not None and c.confident_rate is not None:
@@ -156,11 +159,16 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
     ref = ev.noise_reference
     if ref is not None and ref.rate is not None and breached(decision, "label_noise:increase"):
         text += f", {(nz.rate - ref.rate) * 100:+.1f} points over the {ref.rate:.1%} of {ref.describe()}"
-    if memorised is not None:
+    if memorised is not None and memorised >= MEMORISED_LIMIT:
+        text += (
+            f"; the fold models reproduce {memorised:.0%} of those labels when trained on them, yet nothing says "
+            "overfit (no gap that costs held-out score)"
+        )
+    elif memorised is not None:
         text += f"; the fold models reproduce only {memorised:.0%} of those labels when trained on them"
-    if adj is not None and ev.gap is not None:
-        p = ev.gap.primary
-        a = adj.metrics[p.metric]
+    p = None if ev.gap is None else ev.gap.primary
+    a = None if adj is None or p is None else adj.metrics.get(p.metric)
+    if p is not None and a is not None:
         text += (
             f". Without the flagged rows the test {p.metric} is {a.test_mean:.3f} instead of {p.test_mean:.3f} "
             f"and the gap {a.gap_mean:.3f} instead of {p.gap_mean:.3f}"

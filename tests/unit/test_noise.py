@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from gapgates.compute.crossval import gap
+from gapgates.compute.crossval import CrossValidation, GapResult, gap, summarize_gap
 from gapgates.compute.noise import NoiseResult, label_noise
 from gapgates.compute.noise_adjusted import noise_adjusted_gap
 from gapgates.data.splits import make_splits
@@ -271,6 +271,16 @@ def test_confident_rule_gives_way_to_the_reference_and_fails_when_it_cannot_be_r
     assert no_rate.status is Status.FAIL  # a reference without a rate is still a first run
 
 
+def _gap10() -> GapResult:
+    """A mean accuracy gap of 0.10 (train 1.0), over the shipped 0.05 limit."""
+    g = summarize_gap("accuracy", [1.0] * 5, [0.89, 0.91, 0.90, 0.88, 0.92], n_train=80, n_test=20)
+    cv = CrossValidation(splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None, fit_seconds=0.0)
+    return GapResult(metrics={"accuracy": g}, classification=True, n_folds=5, confidence=0.95, cv=cv)
+
+
+GAP10 = _gap10()
+
+
 def test_spread_contradictions_are_diagnosed_noise_even_when_the_folds_memorise_them():
     from dataclasses import replace
 
@@ -287,11 +297,18 @@ def test_spread_contradictions_are_diagnosed_noise_even_when_the_folds_memorise_
     assert diagnosis.label == "noise" and "surest" in diagnosis.explanation
     hard = labels.copy()
     hard[np.flatnonzero(proba.max(axis=1) < 0.6)[::3]] ^= 1
-    overfit = replace(_confident_noise(hard, proba), rate=0.4, adjusted=memorised)  # max_rate breached, memorised
-    evidence = Evidence(noise=overfit)
-    decision = evaluate(Policy(), evidence)
+    memorising = replace(_confident_noise(hard, proba), rate=0.4, adjusted=memorised)  # max_rate breached, memorised
+    # with a gap that costs held-out score (judged alone, settled), memorised flags are overfitting
+    absolute = Policy.model_validate({"gap": {"mode": "absolute"}})
+    evidence = Evidence(noise=memorising, gap=GAP10)
+    decision = evaluate(absolute, evidence)
     assert next(c for c in decision.checks if c.name == "label_noise").status is Status.FAIL
-    assert diagnose(evidence, decision).label != "noise"
+    assert diagnose(evidence, decision).label == "overfit"
+    # with nothing that says overfit (a gap within its limit), the breached noise rule is the block's explanation
+    lenient = Policy.model_validate({"gap": {"max_gap": 1.0}})
+    decision = evaluate(lenient, evidence)
+    assert decision.outcome is Outcome.BLOCK
+    assert diagnose(evidence, decision).label == "noise"
 
 
 def test_flips_that_leave_the_model_at_the_dummy_are_noise_not_underfit():
@@ -311,3 +328,25 @@ def test_flips_that_leave_the_model_at_the_dummy_are_noise_not_underfit():
     assert diagnose(evidence, evaluate(lenient, evidence)).label == "underfit"
     strict = Policy.model_validate({"gap": {"max_gap": 1.0}})  # the shipped confident limit, 0.6
     assert diagnose(evidence, evaluate(strict, evidence)).label == "noise"
+
+
+def test_a_model_that_fits_its_rows_but_not_the_dummy_is_overfit_not_underfit():
+    """Train 1.0, test under the dummy's (an unbounded tree on an imbalanced table): it memorises rows that do not
+    generalise. The same test score with a train score near the dummy's is underfit."""
+    from gapgates.compute.baseline import BaselineResult
+    from gapgates.judge.diagnosis import diagnose
+
+    g = summarize_gap("accuracy", [1.0] * 5, [0.955, 0.96, 0.958, 0.957, 0.956], n_train=4000, n_test=1000)
+    cv = CrossValidation(splits=[], estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None, fit_seconds=0.0)
+    memorising = GapResult(metrics={"accuracy": g}, classification=True, n_folds=5, confidence=0.95, cv=cv)
+    dummy = BaselineResult(model="dummy", test_mean={"accuracy": 0.967}, train_mean={"accuracy": 0.967})
+    lenient = Policy.model_validate({"gap": {"max_gap": 0.2}})  # the gap alone passes: the floor blocks
+    evidence = Evidence(gap=memorising, baseline=dummy)
+    decision = evaluate(lenient, evidence)
+    assert next(c for c in decision.checks if c.name == "gain_over_baseline").status is Status.FAIL
+    diagnosis = diagnose(evidence, decision)
+    assert diagnosis.label == "overfit" and "memorises" in diagnosis.explanation and "0.967" in diagnosis.explanation
+    g = summarize_gap("accuracy", [0.97] * 5, [0.955, 0.96, 0.958, 0.957, 0.956], n_train=4000, n_test=1000)
+    barely = GapResult(metrics={"accuracy": g}, classification=True, n_folds=5, confidence=0.95, cv=cv)
+    evidence = Evidence(gap=barely, baseline=dummy)
+    assert diagnose(evidence, evaluate(lenient, evidence)).label == "underfit"
