@@ -1,8 +1,8 @@
 """Reference models scored on the candidate's folds, so its score has something to be compared with.
 
 :func:`baseline` scores a dummy (the prior or the mean): the floor. :func:`strong_baseline` scores references that
-are hard to beat on tabular data — HistGradientBoosting with early stopping and a regularised linear model on
-scaled, one-hot encoded features — on the same folds, per fold, so the candidate can be compared with them fold by
+are hard to beat on tabular data — HistGradientBoosting with early stopping, a random forest and a regularised
+linear model on scaled, one-hot encoded features — on the same folds, per fold, so the candidate can be compared with them fold by
 fold (:func:`gapgates.compute.intervals.paired_difference`). Its scores are cached in the process fold by fold, keyed
 on every input that decides them (data, the fold's rows, metrics, model, seed, row cap): a capacity sweep's values
 and the repeats of k-fold added while the gap's cost is undecided reuse them.
@@ -72,7 +72,7 @@ def baseline(X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence
 
 
 #: The strong baseline's models, by their policy name (``[baseline] models``).
-STRONG_MODELS = ("hgb", "linear")
+STRONG_MODELS = ("hgb", "linear", "forest")
 _CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by metric
 _CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float]]] = OrderedDict()
 
@@ -82,7 +82,7 @@ class ReferenceScores:
     """One reference model's per-fold scores on the candidate's folds.
 
     Attributes:
-        name: Its policy name (``hgb``, ``linear``).
+        name: Its policy name (``hgb``, ``linear``, ``forest``).
         model: What was fitted, in words (``HistGradientBoostingClassifier(early_stopping=True)``).
         train: ``{metric: per-fold train scores}``.
         test: ``{metric: per-fold test scores}``, in the order of the folds.
@@ -162,13 +162,20 @@ def _describe(name: str, *, classification: bool) -> str:
     """A reference model in words."""
     if name == "hgb":
         return f"HistGradientBoosting{'Classifier' if classification else 'Regressor'}(early_stopping=True)"
+    if name == "forest":
+        return f"RandomForest{'Classifier' if classification else 'Regressor'}(n_estimators=100)"
     return "StandardScaler + one-hot + " + ("LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)")
 
 
 def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: int) -> tuple[Any, str]:
     """The unfitted pipeline of one reference model and its description."""
     from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
     from sklearn.impute import SimpleImputer
     from sklearn.linear_model import LogisticRegression, RidgeCV
     from sklearn.pipeline import make_pipeline
@@ -193,6 +200,20 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
             sparse_threshold=0.0,
         )
         return make_pipeline(encode, model), f"{cls.__name__}(early_stopping=True)"
+    if name == "forest":  # a random forest with defaults: categories as codes, missing values taken as they are
+        forest = RandomForestClassifier if classification else RandomForestRegressor
+        encode = ColumnTransformer(
+            [
+                ("numeric", "passthrough", numeric),
+                (
+                    "categorical",
+                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
+                    other,
+                ),
+            ],
+            sparse_threshold=0.0,
+        )
+        return make_pipeline(encode, forest(n_estimators=100, random_state=seed)), _describe(name, classification=classification)
     linear = LogisticRegression(max_iter=1000) if classification else RidgeCV(alphas=np.logspace(-3, 3, 13))
     encode = ColumnTransformer(
         [

@@ -317,7 +317,7 @@ class PerformancePolicy(PolicySection):
 
 
 #: The strong baseline's reference models (:data:`gapgates.compute.baseline.STRONG_MODELS`).
-BaselineModel = Literal["hgb", "linear"]
+BaselineModel = Literal["hgb", "linear", "forest"]
 
 
 class BaselinePolicy(PolicySection):
@@ -325,7 +325,8 @@ class BaselinePolicy(PolicySection):
 
     Attributes:
         models: The references: ``hgb`` (HistGradientBoosting with early stopping), ``linear`` (logistic or ridge
-            regression on scaled, one-hot encoded features); the better by mean test score is the strong baseline.
+            regression on scaled, one-hot encoded features), ``forest`` (a random forest of 100 trees, defaults); the
+            best by mean test score is the strong baseline.
             Empty: no strong baseline (and the contextual gap rule has only the training curve to go by).
         max_rows: Fit each fold's reference on at most this many training rows (a random subset).
         max_shortfall: Largest accepted shortfall of the candidate's test score below the strong baseline's: the
