@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gapgates.judge.checks import Measured, RuleSpec
+from gapgates.judge.checks import Measured, RuleSpec, Status
 from gapgates.measurements.base import Context, Diagnoser, Measurement, Section, breached
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["BASELINE", "UNDERFIT_MARGIN", "memorises_below_dummy"]
+__all__ = ["BASELINE", "UNDERFIT_MARGIN", "memorised", "memorises_below_dummy"]
 
 UNDERFIT_MARGIN = 0.02  # primary-metric points over the dummy below which the model learned ~nothing
 FITTED_SHARE = 0.5  # share of the dummy's headroom to a perfect score the train score closes: it fits its rows
@@ -76,13 +76,27 @@ def _gain(base: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     return [Measured("gain_over_baseline", p.test_mean - base.test_mean[p.metric], f"Gain in {p.metric} over the dummy baseline")]
 
 
+def memorised(ev: Evidence, decision: Decision) -> str | None:
+    """The floors over the dummy failed by a model that fits its own training rows (train score far above the
+    dummy's): it memorised rows that do not generalise, which is overfitting, whatever its gap's limit says."""
+    floors = [c for c in decision.checks if c.name in ("gain_over_baseline", "min_test_score") and c.status == Status.FAIL]
+    found = memorises_below_dummy(ev) if floors and ev.gap is not None else None
+    if found is None or ev.gap is None:
+        return None
+    train, dummy = found
+    p = ev.gap.primary
+    return (
+        f"The model fits its training folds ({train:.3f} {p.metric}) but scores {p.test_mean:.3f} on unseen folds, "
+        f"{'below' if p.test_mean < dummy else 'barely above'} the dummy baseline's {dummy:.3f}: it memorises rows "
+        f"that do not generalise (gap {p.gap_mean:.3f}, interval {p.gap_ci_low:.3f} to {p.gap_ci_high:.3f})."
+    )
+
+
 def _underfit(ev: Evidence, decision: Decision) -> str | None:
     if ev.baseline is None or ev.gap is None or breached(decision, "gap", "relative_gap", "holdout_gap"):
         return None
     if breached(decision, "label_noise:confident"):
         return None  # random flips spread over the surest rows: the labels, not the capacity, hold the model back
-    from gapgates.measurements.gap import memorised
-
     if memorised(ev, decision) is not None:
         return None  # a floor failed by a model that fits its training rows: overfitting, not a lack of capacity
     p = ev.gap.primary

@@ -45,7 +45,6 @@ __all__ = [
     "fold_rows",
     "gap_references",
     "in_context",
-    "memorised",
     "output_checks",
     "policy_limit",
     "regime_of",
@@ -258,31 +257,17 @@ def _harmful(check: Any) -> bool:
     return check.regime == "harmful" or (check.regime is None and not _unsettled(check))
 
 
-def memorised(ev: Evidence, decision: Decision) -> str | None:
-    """The floors over the dummy failed by a model that fits its own training rows (train score far above the
-    dummy's): it memorised rows that do not generalise, which is overfitting, whatever its gap's limit says."""
-    from gapgates.measurements.baseline import memorises_below_dummy
-
-    floors = [c for c in decision.checks if c.name in ("gain_over_baseline", "min_test_score") and c.status == Status.FAIL]
-    found = memorises_below_dummy(ev) if floors and ev.gap is not None else None
-    if found is None or ev.gap is None:
-        return None
-    train, dummy = found
-    p = ev.gap.primary
-    return (
-        f"The model fits its training folds ({train:.3f} {p.metric}) but scores {p.test_mean:.3f} on unseen folds, "
-        f"{'below' if p.test_mean < dummy else 'barely above'} the dummy baseline's {dummy:.3f}: it memorises rows "
-        f"that do not generalise (gap {p.gap_mean:.3f}, interval {p.gap_ci_low:.3f} to {p.gap_ci_high:.3f})."
-    )
-
-
 def claims_overfit(ev: Evidence, decision: Decision) -> bool:
     """Whether the ``overfit`` diagnosis holds: a harmful gap check, or floors failed by a memorising model."""
+    from gapgates.measurements.baseline import memorised
+
     harmful = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c)]
     return bool(harmful and ev.gap is not None) or memorised(ev, decision) is not None
 
 
 def _overfit(ev: Evidence, decision: Decision) -> str | None:
+    from gapgates.measurements.baseline import memorised
+
     found = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c)]
     if not found or ev.gap is None:
         return memorised(ev, decision)

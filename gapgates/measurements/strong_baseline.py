@@ -1,9 +1,10 @@
 """The strong baseline on the gap's folds (``references`` step): what a model that is hard to beat on tabular data scores.
 
-HistGradientBoosting with early stopping and a regularised linear model (logistic or ridge regression on scaled,
-one-hot encoded features), each fitted on the candidate's folds (:func:`gapgates.compute.baseline.strong_baseline`,
-cached in the process: a sweep's values reuse it); the better by mean test score of the primary metric is *the*
-strong baseline. ``[baseline] models`` picks the references (empty: off), ``max_rows`` caps each fold's training rows.
+HistGradientBoosting with early stopping, a regularised linear model (logistic or ridge regression on scaled,
+one-hot encoded features) and a random forest, each fitted on the candidate's folds
+(:func:`gapgates.compute.baseline.strong_baseline`, cached in the process: a sweep's values reuse it); the best by mean
+test score of the primary metric is *the* strong baseline. ``[baseline] models`` picks the references (empty: off),
+``max_rows`` caps each fold's training rows.
 
 Rule ``baseline_shortfall`` (``[baseline] max_shortfall``, ``warn`` by default): the lower bound of the corrected
 interval on the paired difference *strong baseline − candidate* of the primary metric's per-fold test scores. The

@@ -42,7 +42,7 @@ def test_a_forest_whose_large_gap_costs_nothing_is_promoted_with_a_benign_gap_wa
     assert check.status is Status.WARN and check.regime == "benign"
     assert result.decision.outcome is Outcome.PROMOTE and result.diagnosis.label == "benign_gap"
     strong = result.evidence.strong_baseline
-    assert strong is not None and {r.name for r in strong.references} == {"hgb", "linear"}
+    assert strong is not None and {r.name for r in strong.references} == {"hgb", "linear", "forest"}
     assert strong.best_reference.test_mean("accuracy") <= g.test_mean + 0.01
     assert "the strong baseline" in check.message and "benign gap" in check.message.lower()
 
@@ -79,3 +79,5 @@ def test_the_strong_baselines_fits_count_against_the_fit_ceiling(cancer_csv, mon
     assert [r.name for r in both.references] == ["hgb", "linear"]
     assert both.fits == 5  # the same data, folds, metrics and seed: hgb's folds come from the cache
     assert both.references[0].test == one.references[0].test
+    three = strong(20)  # the shipped [baseline] models: hgb, linear, forest
+    assert [r.name for r in three.references] == ["hgb", "linear", "forest"] and three.fits == 5  # the forest's 5

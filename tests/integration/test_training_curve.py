@@ -176,9 +176,9 @@ def test_an_epoch_models_training_curve_counts_against_the_fit_ceiling(data_csv)
     config = {"data": data_csv, "target": "label", "model": SGD, "max_fits": 40}
     assert repeat_budget(prepare(make_config({**config, "training_curve": True}), policy=policy)) == (40 - 10) // 10
     assert repeat_budget(prepare(make_config(config), policy=policy)) == (40 - 5) // 5
-    # the strong baseline's two references cost 2 fits per fold too: 10 first, then 10 more per added repeat
+    # the strong baseline's three references cost 3 fits per fold too: 15 first, then 15 more per added repeat
     default = parse_policy({"gap": {"max_repeats": 10}})
-    assert repeat_budget(prepare(make_config(config), policy=default)) == (40 - 5 - 10) // (5 + 10)
+    assert repeat_budget(prepare(make_config(config), policy=default)) == (40 - 5 - 15) // (5 + 15)
 
 
 def test_the_early_stopping_settings_are_rechecked_as_check_would_judge_them(data_csv):

@@ -100,7 +100,7 @@ def test_regime_of_without_references_is_none():
     assert regime_of([], max_cost=0.01, gap=0.2) is None
 
 
-@pytest.mark.parametrize("models", [["hgb", "hgb"], ["forest"]])
+@pytest.mark.parametrize("models", [["hgb", "hgb"], ["svm"]])
 def test_the_baseline_models_are_checked(models):
     from gapgates.errors import PolicyError
 
