@@ -122,3 +122,18 @@ def test_the_strong_baseline_reaches_the_report_the_flows_table_and_the_mlflow_r
     assert table.kind == "strong-baseline" and len(table.rows) == 5
     metrics = run_metrics({"strong_baseline": _strong_baseline(ev)})
     assert metrics["accuracy.baseline_test"] == pytest.approx(0.902) and metrics["accuracy.baseline_gap"] == pytest.approx(-0.002)
+
+
+def test_the_report_schema_names_every_reference_model_the_policy_accepts():
+    """A reference the policy accepts but the schema does not name fails every report that fits it."""
+    import json
+    from pathlib import Path
+    from typing import get_args
+
+    import gapgates.measurements as measurements
+    from gapgates.compute.baseline import STRONG_MODELS
+    from gapgates.judge.policy import BaselineModel
+
+    fragment = json.loads((Path(measurements.__file__).parent / "schemas" / "strong_baseline.json").read_text())
+    reference = fragment["properties"]["strong_baseline"]["properties"]["references"]["items"]
+    assert set(reference["properties"]["name"]["enum"]) == set(STRONG_MODELS) == set(get_args(BaselineModel))
