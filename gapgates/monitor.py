@@ -165,7 +165,7 @@ def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: i
 
     table = load_table(data)
     labelled = target in table.columns if labels is None else labels
-    if labelled:
+    if labelled or target != sample.target:  # a target the version was not trained on is a typo, not "no labels"
         require_columns(table, target)
     elif target in table.columns:
         table = table.drop(columns=[target])
