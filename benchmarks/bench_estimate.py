@@ -38,7 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.real_tables import TABLES  # noqa: E402
+from benchmarks.real_tables import TABLES
 
 #: Tables with enough rows for a training part and fresh batches of 1,000 rows.
 DEFAULT_TABLES = ("fair", "default", "spam7")

@@ -482,8 +482,9 @@ def _estimate_line(model: dict[str, Any]) -> str:
     acc = model["estimate_accuracy"]
     if acc is None:
         return line + "; no estimate checked against labels yet"
+    batches = f"{acc['pairs']} batch{'es' if acc['pairs'] != 1 else ''}"
     return (
-        f"{line}; past estimates vs labels: {_count(acc['pairs'], 'batch')}, mean |actual − estimated gap| "
+        f"{line}; past estimates vs labels: {batches}, mean |actual − estimated gap| "
         f"{acc['mean_abs_error']:.3f}, {acc['within_tolerance']:.0%} within ±{acc['tolerance']:g}"
     )
 
