@@ -171,3 +171,28 @@ def test_a_regressor_on_a_real_table_is_estimated_by_dle(tmp_path):
     model = LocalRegistry(tmp_path / "registry").load("v1")
     actual = mean_absolute_error(fresh["target"], model.predict(fresh.drop(columns=["target"])))
     assert estimated == pytest.approx(actual, rel=0.2)
+
+
+def test_an_mlflow_version_stores_its_reference_and_is_estimated_without_labels(tmp_path):
+    """The same on a real local MLflow store: the reference is logged with the version's run, its metadata survives
+    the tags (classes as JSON), and a label-free run reads it back."""
+    pytest.importorskip("mlflow", reason="needs the mlflow extra: pip install 'gapgates[mlflow]'")
+    from gapgates.enforcement import enforce
+    from gapgates.registry import open_registry
+    from tests.helpers import PERMISSIVE, gate_run, sqlite_uri
+
+    train, fresh = tmp_path / "train.csv", tmp_path / "fresh.csv"
+    boundary_data(600).to_csv(train, index=False)
+    boundary_data(300, spread=0.35, seed=3).drop(columns=["label"]).to_csv(fresh, index=False)
+    location = f"mlflow:{sqlite_uri(tmp_path)}"
+    registry = open_registry(location, model_name="LogisticRegression")
+    done = enforce(gate_run(train, tmp_path / "scratch", PERMISSIVE), registry, promote=True)
+    entry = registry.info(done.version).metadata["estimate_reference"]
+    assert (entry["rows"], entry["task"], json.loads(entry["classes"])) == (600, "classification", [0, 1])
+    result = invoke(
+        "monitor", "--registry", location, "--model-name", "LogisticRegression", "--data", fresh, "--out", tmp_path / "o"
+    )
+    assert result.exit_code == 1, result.output
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["labels"] is False and report["estimate"]["reference_rows"] == 600
+    assert "estimated_gap:accuracy" in [c["name"] for c in report["checks"] if c["status"] == "fail"]
