@@ -76,7 +76,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--config", default="deployments/gapgates.toml", help="gapgates.toml the runs use.")
     parser.add_argument("--name", default=NAMES["retrain"], help="Name of the retrain deployment (prefect.yaml's).")
     parser.add_argument("--cron", default=DEFAULT_CRON, help=f"Cron schedule (default {DEFAULT_CRON!r}, UTC).")
-    parser.add_argument("--fresh", help="Newly labelled rows: also serve the monitor-production deployment on them.")
+    parser.add_argument(
+        "--fresh",
+        help="Fresh rows (labelled, or not: then the score is estimated): also serve the monitor-production deployment.",
+    )
     parser.add_argument("--monitor-name", default=NAMES["monitor"], help="Name of the monitor deployment (prefect.yaml's).")
     parser.add_argument(
         "--monitor-cron",
@@ -92,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     if not config.is_file():
         parser.error(f"Config file '{config}' does not exist. Pass an existing gapgates.toml to --config.")
     if args.fresh is not None and not Path(args.fresh).is_file():
-        parser.error(f"Fresh data '{args.fresh}' does not exist. Pass the newly labelled rows (CSV or Parquet).")
+        parser.error(f"Fresh data '{args.fresh}' does not exist. Pass the fresh rows (CSV or Parquet).")
 
     from gapgates.flows import monitor_production, retrain_and_gate, stakeholder_digest
     from gapgates.flows.monitor import retrain_trigger
@@ -127,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
                 cron=args.monitor_cron,
                 parameters={"config_path": str(config.resolve()), "fresh": str(Path(args.fresh).resolve())},
                 tags=["gapgates"],
-                description="Monitor the production model on newly labelled rows; emit gapgates.monitor.retrain.",
+                description="Monitor the production model on fresh rows (estimated without labels); emit "
+                "gapgates.monitor.retrain.",
                 entrypoint_type=EntrypointType.MODULE_PATH,
             )
         )

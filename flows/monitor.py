@@ -1,7 +1,10 @@
 """The ``monitor-production`` flow: ``gapgates monitor`` as Prefect tasks, and the retrain event.
 
-A scheduled run scores the production version on the newly labelled rows and records the
-report and its history row (:func:`gapgates.monitor.run_monitor`, :func:`~gapgates.monitor.publish_monitor`).
+A scheduled run scores the production version on the fresh rows and records the report and its history row
+(:func:`gapgates.monitor.run_monitor`, :func:`~gapgates.monitor.publish_monitor`). Rows without the target column
+are monitored without labels: the score is estimated from the model's confidence, and a breached estimate emits
+the same event with ``estimated: true`` in its payload; the labelled run of the same batch later records
+estimate vs actual (:func:`gapgates.monitor.check_estimate`).
 When the decision is ``retrain`` it emits the Prefect event :data:`RETRAIN_EVENT` about the model
 (resource ``gapgates.model.<name>``), with the evidence as its payload
 (:func:`gapgates.monitor.monitor_evidence`: version, production gap, drift AUC, drifted columns...).
@@ -59,9 +62,12 @@ def retrain_trigger(model: str) -> DeploymentEventTrigger:
 
 
 @task(name="monitor", cache_policy=NO_CACHE)
-def monitor_task(config: CheckConfig, fresh: str, out: str | None) -> dict[str, Any]:
-    """Score the production version on ``fresh``, measure drift, decide; write the report and the history row."""
-    from gapgates.monitor import monitor_report, publish_monitor, run_monitor
+def monitor_task(
+    config: CheckConfig, fresh: str, out: str | None, batch: str | None = None, id_column: str | None = None
+) -> dict[str, Any]:
+    """Score the production version on ``fresh`` (or estimate its score when the rows have no labels), measure drift,
+    decide; write the report and the history row."""
+    from gapgates.monitor import check_estimate, monitor_report, publish_monitor, run_monitor
 
     if config.registry is None:
         raise ConfigError("The monitor needs the registry of the production model. Set 'registry' in the gapgates.toml.")
@@ -72,8 +78,10 @@ def monitor_task(config: CheckConfig, fresh: str, out: str | None) -> dict[str, 
         target=config.target,
         policy=config.policy,
         seed=config.seed,
+        batch=batch,
+        id_column=id_column,
     )
-    report = monitor_report(result)
+    report = check_estimate(monitor_report(result), config.history_path)
     publish_monitor(report, out=out, history=config.history_path)
     return report
 
@@ -96,16 +104,23 @@ def emit_retrain(report: dict[str, Any]) -> str | None:
 
 @flow(name="monitor-production", validate_parameters=True, persist_result=True)
 def monitor_production(
-    config_path: str | None = None, fresh: str = "", out: str | None = None, options: dict[str, Any] | None = None
+    config_path: str | None = None,
+    fresh: str = "",
+    out: str | None = None,
+    options: dict[str, Any] | None = None,
+    batch: str | None = None,
+    id_column: str | None = None,
 ) -> Any:
-    """Monitor the production model on newly labelled rows; emit the retrain event when it needs one.
+    """Monitor the production model on fresh rows, labelled or not; emit the retrain event when it needs one.
 
     Args:
         config_path: The model's ``gapgates.toml`` (``registry``, ``name``, ``target``, ``policy``,
             ``history``, ``out``: the retrain deployment's).
-        fresh: The newly labelled rows (CSV or Parquet).
+        fresh: The fresh rows (CSV or Parquet); without the target column the score is estimated.
         out: The monitor's report directory (default: ``monitor/`` under the config's ``out``).
         options: Options overriding the file.
+        batch: The batch's id (default: a hash of ``id_column``'s values, else of the feature columns).
+        id_column: A column of row ids naming the batch.
 
     Returns:
         The monitor report (Completed), or a Failed state with the one-line error, or a Failed state
@@ -117,14 +132,15 @@ def monitor_production(
         if not fresh:
             raise ConfigError("The monitor needs the newly labelled rows. Pass the 'fresh' parameter (a CSV or Parquet file).")
         target = out if out is not None else (None if config.out is None else str(Path(config.out) / "monitor"))
-        report = monitor_task(config, fresh, target)
+        report = monitor_task(config, fresh, target, batch, id_column)
     except GapGatesError as err:
         return refused(err)
     event = emit_retrain(report)
     logger.info(
-        "monitor %s %s: %s%s",
+        "monitor %s %s%s: %s%s",
         report["model"]["name"],
         report["registry"]["version"],
+        "" if report.get("labels", True) else " (estimated without labels)",
         report["decision"],
         "" if event is None else f" (event {RETRAIN_EVENT} {event})",
     )

@@ -233,7 +233,9 @@ def stage(
     """Register the run's final model and audit the decision; production does not move.
 
     The version holds the model, the report, and a bounded seeded sample of the training rows
-    (``training_sample.csv``, :mod:`gapgates.registry.sample`) that ``gapgates monitor`` measures drift against.
+    (``training_sample.csv``, :mod:`gapgates.registry.sample`) that ``gapgates monitor`` measures drift against, and
+    the out-of-fold outputs of the gate's cross-validation (``estimate_reference.csv``,
+    :mod:`gapgates.compute.estimate`) it estimates the production score from when the fresh rows have no labels.
 
     Audit lines: ``block`` / ``needs_approval`` (with the failing checks as reasons), or
     ``register`` when the gate passed but ``promote`` is False. An approved ``needs_approval``
@@ -259,6 +261,7 @@ def stage(
         PromotionBlocked: When ``approved_by`` is given for a ``block`` decision (nothing is written).
         RegistryError: When a passing run has no final model, or the registry refuses it.
     """
+    from gapgates.compute.estimate import REFERENCE_FILE, estimate_reference
     from gapgates.registry.sample import SAMPLE_FILE, training_sample
     from gapgates.report.build import build_report, report_documents
 
@@ -278,13 +281,20 @@ def stage(
         report = build_report(result)
         train = result.prepared.train  # a bounded sample of it is what `gapgates monitor` measures drift against
         sample, text = training_sample(train.X, train.y, target=train.target, seed=result.prepared.config.seed)
-        version = registry.register(
-            result.model,
-            name=result.name,
-            metadata={**registry_metadata(result), "training_sample": sample.metadata()},
-            report=report,
-            documents={**report_documents(report), SAMPLE_FILE: text},
+        metadata = {**registry_metadata(result), "training_sample": sample.metadata()}
+        documents = {**report_documents(report), SAMPLE_FILE: text}
+        gap = result.evidence.gap  # its out-of-fold outputs: what `gapgates monitor` estimates from without labels
+        stored = (
+            None
+            if gap is None
+            else estimate_reference(
+                gap.cv, train.X, train.y, target=train.target, classification=gap.classification, seed=result.prepared.config.seed
+            )
         )
+        if stored is not None:
+            metadata["estimate_reference"] = stored[0].metadata()
+            documents[REFERENCE_FILE] = stored[1]
+        version = registry.register(result.model, name=result.name, metadata=metadata, report=report, documents=documents)
     previous = _compared_with(result, registry)  # read after registering: an MLflow store learns the name then
     if approved:
         reasons = (approval_reason or "approved",)

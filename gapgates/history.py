@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS runs (
     kind TEXT NOT NULL DEFAULT 'gate',
     outcome TEXT,
     registry TEXT,
-    alias TEXT
+    alias TEXT,
+    batch TEXT
 );
 CREATE TABLE IF NOT EXISTS gaps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -103,10 +104,12 @@ class RunRecord:
         approval: A person's answer to a ``needs_approval`` decision (``approved``, ``actor``,
             ``reason``, ``timed_out``: the report's ``approval`` section), or None.
         kind: ``gate`` for a gate run (check, run), or another kind of run recorded beside them
-            (``monitor``); the gap trend reads gate runs only.
+            (``monitor``; ``estimate``: a monitor run without labels, whose gaps are estimated); the gap trend reads
+            gate runs only.
         outcome: What became of the candidate in its registry (one of :data:`OUTCOMES`; None without a registry).
         registry: The registry's location (absolute), to settle a ``pending`` outcome from.
         alias: The registry's production alias (an MLflow registry), or None.
+        batch: The fresh rows' batch id (monitor and estimate runs), matching an estimate with its later labels.
         id: Row id in the database (0 before it is stored).
     """
 
@@ -124,6 +127,7 @@ class RunRecord:
     outcome: str | None = None
     registry: str | None = None
     alias: str | None = None
+    batch: str | None = None
     id: int = 0
 
     @property
@@ -158,10 +162,9 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
     Returns:
         The record (not yet stored).
     """
-    gaps = {
-        metric: MetricRecord(g.get("gap_mean"), g.get("gap_ci_low"), g.get("gap_ci_high"))
-        for metric, g in _section(report, "gap").items()
-    }
+    estimate = _section(report, "estimate")
+    measured = _section(estimate, "scores") if estimate else _section(report, "gap")
+    gaps = {metric: MetricRecord(g.get("gap_mean"), g.get("gap_ci_low"), g.get("gap_ci_high")) for metric, g in measured.items()}
     registry = _section(report, "registry")
     version = registry.get("version")
     return RunRecord(
@@ -175,10 +178,11 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         noise_rate=_section(report, "noise").get("rate"),
         diagnosis=_section(report, "diagnosis").get("label"),
         approval=_section(report, "approval") or None,
-        kind=str(report.get("kind") or "gate"),
+        kind="estimate" if estimate else str(report.get("kind") or "gate"),
         outcome=registry.get("outcome"),
         registry=registry.get("location"),
         alias=registry.get("alias"),
+        batch=_section(report, "batch").get("id"),
     )
 
 
@@ -313,7 +317,7 @@ class History:
                 columns = _columns(conn, "runs")
                 if "kind" not in columns:  # a history written before run kinds were recorded
                     conn.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'gate'")
-                for added in ("outcome", "registry", "alias"):  # ...and before outcomes were
+                for added in ("outcome", "registry", "alias", "batch"):  # ...and before outcomes (and batches) were
                     if added not in columns:
                         conn.execute(f"ALTER TABLE runs ADD COLUMN {added} TEXT")
                 conn.execute("COMMIT")
@@ -369,7 +373,7 @@ class History:
         with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
-                " diagnosis, kind, outcome, registry, alias) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " diagnosis, kind, outcome, registry, alias, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.time,
                     record.model,
@@ -383,6 +387,7 @@ class History:
                     record.outcome,
                     record.registry,
                     record.alias,
+                    record.batch,
                 ),
             )
             run_id = int(cur.lastrowid or 0)
@@ -432,6 +437,22 @@ class History:
         """
         return self.read(model=model, last=last, kind=kind)[0]
 
+    def estimate_of(self, model: str, *, version: str | None, batch: str | None) -> RunRecord | None:
+        """The latest label-free estimate of ``batch`` for ``version`` of ``model``, or None.
+
+        Example:
+            >>> import tempfile, pathlib
+            >>> db = History(pathlib.Path(tempfile.mkdtemp()) / "h.sqlite")
+            >>> _ = db.add(RunRecord(time="t", model="m", version="v1", fingerprint=None, decision="ok",
+            ...                      primary_metric="accuracy", kind="estimate", batch="b1"))
+            >>> db.estimate_of("m", version="v1", batch="b1").kind, db.estimate_of("m", version="v1", batch="b2")
+            ('estimate', None)
+        """
+        if batch is None:
+            return None
+        found = [r for r in self.runs(model=model, kind="estimate") if r.batch == batch and r.version == version]
+        return found[-1] if found else None
+
     def read(
         self, *, model: str | None = None, last: int | None = None, kind: str | None = None
     ) -> tuple[list[RunRecord], list[str]]:
@@ -471,7 +492,13 @@ class History:
     ) -> tuple[list[RunRecord], list[str]]:
         optional = ", ".join(
             name if name in columns else default
-            for name, default in (("kind", "'gate'"), ("outcome", "NULL"), ("registry", "NULL"), ("alias", "NULL"))
+            for name, default in (
+                ("kind", "'gate'"),
+                ("outcome", "NULL"),
+                ("registry", "NULL"),
+                ("alias", "NULL"),
+                ("batch", "NULL"),
+            )
         )
         rows = conn.execute(
             f"SELECT id, time, model, version, fingerprint, decision, primary_metric, noise_rate, diagnosis, {optional}"
@@ -509,7 +536,7 @@ class History:
                 )
             }
         records = []
-        for i, t, m, v, f, d, p, n, dg, k, outcome, location, alias in reversed(rows):
+        for i, t, m, v, f, d, p, n, dg, k, outcome, location, alias, batch in reversed(rows):
             if outcome is not None and outcome not in OUTCOMES:
                 problems.append(
                     f"run {i}: the outcome {str(outcome)[:40]!r} is not one gapgates writes (read as pending: not "
@@ -532,6 +559,7 @@ class History:
                     outcome=outcome,
                     registry=None if location is None else str(location),
                     alias=None if alias is None else str(alias),
+                    batch=None if batch is None else str(batch),
                     id=i,
                 )
             )

@@ -1,4 +1,4 @@
-"""Production monitoring: the production version on newly labelled rows, drift, and ``ok`` / ``warn`` / ``retrain``.
+"""Production monitoring: the production version on fresh rows, drift, and ``ok`` / ``warn`` / ``retrain``.
 
 One run of ``gapgates monitor``, in order (nothing is fit but the drift classifier; nothing is promoted):
 
@@ -10,6 +10,13 @@ One run of ``gapgates monitor``, in order (nothing is fit but the drift classifi
    per metric recorded at promotion, with an interval (:mod:`gapgates.compute.production`);
 4. measure drift against the training sample (:mod:`gapgates.compute.drift`);
 5. judge with ``[monitor]`` (:mod:`gapgates.judge.monitor`).
+
+Fresh rows without the target column (or ``labels=False``) are monitored *without labels*: step 3 estimates the
+scores from the model's own confidence instead (:mod:`gapgates.compute.estimate`: CBPE for classifiers, DLE
+for regressors, from the out-of-fold outputs stored with the version), and ``[monitor] max_estimated_gap``
+judges the estimated production gap. Each run names its *batch* (``batch``, a hash of an ``id_column``'s
+values, or by default a hash of the feature columns), so a later run with the labels of the same rows is
+matched with the earlier estimate (:func:`check_estimate`) and the history holds estimate vs actual.
 
 :func:`monitor_report` shapes the ``report.json`` of a monitor run (``kind: "monitor"``, schema
 ``monitor.schema.json``); :func:`publish_monitor` writes it with ``report.md`` / ``report.html`` and
@@ -27,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.drift import DriftResult
+from gapgates.compute.estimate import PerformanceEstimate
 from gapgates.compute.production import ProductionScore
 from gapgates.errors import ConfigError, DataError, RegistryError, UserCodeError
 from gapgates.format import plain
@@ -35,9 +43,25 @@ from gapgates.judge.policy import Policy
 from gapgates.quality.result import QualityResult
 from gapgates.registry.sample import TrainingSample
 
-__all__ = ["MONITOR_SCHEMA_VERSION", "MonitorResult", "monitor_evidence", "monitor_report", "publish_monitor", "run_monitor"]
+__all__ = [
+    "CONCEPT_SHIFT_NOTE",
+    "MONITOR_SCHEMA_VERSION",
+    "MonitorResult",
+    "check_estimate",
+    "monitor_evidence",
+    "monitor_report",
+    "publish_monitor",
+    "run_monitor",
+]
 
-MONITOR_SCHEMA_VERSION = "1.0"
+MONITOR_SCHEMA_VERSION = "1.1"
+
+#: Said with every label-free estimate.
+CONCEPT_SHIFT_NOTE = (
+    "This is an estimate, not a measurement: it assumes the chance of a right answer given the model's output is "
+    "the same as in training. A concept shift (the same rows now having other labels) is invisible without labels; "
+    "monitor the same batch again when its labels arrive."
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +86,9 @@ class MonitorResult:
         sample: The training sample of the version.
         decision: ok, warn or retrain, and the checks.
         policy: The policy judged by.
+        estimate: The scores estimated without labels (a label-free run; ``scores`` is then empty), or None.
+        batch: The batch's id: given, a hash of the id column's values, or a hash of the feature columns.
+        batch_source: ``given``, ``ids`` or ``features``: where ``batch`` comes from.
     """
 
     name: str
@@ -81,6 +108,14 @@ class MonitorResult:
     sample: TrainingSample
     decision: MonitorDecision
     policy: Policy
+    estimate: PerformanceEstimate | None = None
+    batch: str | None = None
+    batch_source: str = "features"
+
+    @property
+    def labelled(self) -> bool:
+        """Whether the fresh rows had labels (scores measured, not estimated)."""
+        return self.estimate is None
 
 
 def _production(registry: Any, name: str) -> tuple[str, dict[str, Any], str | None]:
@@ -124,11 +159,16 @@ def _metrics(version: str, metadata: dict[str, Any]) -> tuple[list[str], dict[st
     return metrics, promoted
 
 
-def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: int) -> pd.DataFrame:
+def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: int, labels: bool | None) -> pd.DataFrame:
+    """The fresh rows, checked; without the target column (or ``labels=False``) the table has no target column."""
     from gapgates.data.tables import load_table, require_columns
 
     table = load_table(data)
-    require_columns(table, target)
+    labelled = target in table.columns if labels is None else labels
+    if labelled or target != sample.target:  # a target the version was not trained on is a typo, not "no labels"
+        require_columns(table, target)
+    elif target in table.columns:
+        table = table.drop(columns=[target])
     if target != sample.target:
         raise ConfigError(
             f"The production version was trained on the target '{sample.target}', not '{target}'. Pass --target {sample.target}."
@@ -143,16 +183,16 @@ def _fresh(data: str | Path, target: str, sample: TrainingSample, *, min_rows: i
     if len(table) < min_rows:
         raise DataError(
             f"The fresh data '{data}' has {len(table)} rows; monitoring needs at least {min_rows} "
-            "([monitor] min_rows). Collect more labelled rows."
+            "([monitor] min_rows). Collect more rows."
         )
-    if table[target].isna().any():
+    if labelled and table[target].isna().any():
         count = int(table[target].isna().sum())
         raise DataError(f"The fresh data '{data}' has {count} row(s) without a label in '{target}'. Drop them or label them.")
     return table
 
 
 def _quality(
-    table: pd.DataFrame, target: str, policy: Policy, suite: str | None, *, model: Any, classification: bool
+    table: pd.DataFrame, target: str | None, policy: Policy, suite: str | None, *, model: Any, classification: bool
 ) -> QualityResult:
     """The fresh rows through the gate's suites; a classifier's labels must be the classes it was trained on."""
     from gapgates.quality.gate import check_quality
@@ -178,21 +218,28 @@ def run_monitor(
     *,
     registry: str | Path,
     model_name: str,
-    target: str,
+    target: str | None = None,
     policy: str | Path | None = None,
     suite: str | None = None,
     seed: int = 0,
+    labels: bool | None = None,
+    batch: str | None = None,
+    id_column: str | None = None,
 ) -> MonitorResult:
-    """Monitor the production version of a model on newly labelled rows.
+    """Monitor the production version of a model on fresh rows, with their labels or without.
 
     Args:
-        data: Fresh labelled rows (CSV or Parquet) with the training columns and the target.
+        data: Fresh rows (CSV or Parquet) with the training columns, and the target when labelled.
         registry: The registry (a directory, or ``mlflow:<tracking uri>``).
         model_name: The model whose production version to monitor.
-        target: The target column.
+        target: The target column (None: the version's own).
         policy: A policy file (its ``[monitor]`` and ``[quality]`` sections); None: the default policy.
         suite: A GX suite JSON to validate the fresh rows with, instead of ``[quality] suite``.
-        seed: Seed of the bootstrap and of the drift classifier.
+        seed: Seed of the bootstrap, the Monte Carlo draws and the drift classifier.
+        labels: True: the rows must carry labels; False: ignore any target column and estimate; None: estimate
+            when the target column is absent.
+        batch: The batch's id, to match a later labelled run with this one's estimate.
+        id_column: A column of row ids; the batch's id is then a hash of its sorted values (ignored with ``batch``).
 
     Returns:
         The judged run.
@@ -201,7 +248,8 @@ def run_monitor(
         ConfigError: Bad options, policy, files or columns.
         DataError: Too few fresh rows, or rows without a label.
         RegistryError: No such registry or model, no production version, a version without a
-            training sample or test scores, or a model file that fails its checksum.
+            training sample or test scores (or, without labels, without stored out-of-fold outputs), or a
+            model file that fails its checksum.
         UserCodeError: The production model raised while predicting.
 
     Example:
@@ -224,23 +272,37 @@ def run_monitor(
     version, metadata, promoted_at = _production(reg, model_name)
     sample = load_training_sample(reg, version, metadata=metadata)
     metrics, promoted = _metrics(version, metadata)
-    table = _fresh(data, target, sample, min_rows=rules.monitor.min_rows)
+    target = sample.target if target is None else target
+    table = _fresh(data, target, sample, min_rows=rules.monitor.min_rows, labels=labels)
+    labelled = target in table.columns
+    batch_id, batch_source = _batch(table, sample, batch=batch, id_column=id_column)
+    reference = None if labelled else _estimate_reference(reg, version, metadata)
     model = reg.load(version)
     classification = model_kind(model) == "classifier"
-    quality = _quality(table, target, rules, _suite(suite, rules, policy), model=model, classification=classification)
+    quality = _quality(
+        table, target if labelled else None, rules, _suite(suite, rules, policy), model=model, classification=classification
+    )
     guarded = GuardedModel(model, name=model_name, label="the production model")
     if classification and (classes := getattr(model, "classes_", None)) is not None:
         guarded.classes_ = np.asarray(classes)
-    X, y = table[sample.features], table[target]
-    if classification:
-        check_labels(y, getattr(model, "classes_", None), data=data, target=target)
+    X = table[sample.features]
+    if labelled and classification:
+        check_labels(table[target], getattr(model, "classes_", None), data=data, target=target)
     check_numeric_columns(X, sample, data=data)
+    scores: tuple[ProductionScore, ...] = ()
+    estimate = None
+    confidence = rules.monitor.confidence
     try:
-        scores = score_fresh(guarded, X, y, metrics=metrics, promoted=promoted, confidence=rules.monitor.confidence, seed=seed)
+        if labelled:
+            scores = score_fresh(guarded, X, table[target], metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
+        else:
+            estimate = _estimate(guarded, X, reference, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
     except UserCodeError as err:  # a model that cannot predict on missing values: name the columns, not the model
         raise missing_values(X, data=data) or err from err
     drift = measure_drift(sample.table[sample.features], X, alpha=rules.monitor.drift_alpha, seed=seed)
-    evidence = MonitorEvidence(scores=scores, drift=drift, quality=quality, output_problems=output_problems([guarded]))
+    evidence = MonitorEvidence(
+        scores=scores, drift=drift, quality=quality, output_problems=output_problems([guarded]), estimate=estimate
+    )
     return MonitorResult(
         name=model_name,
         registry=str(registry),
@@ -252,14 +314,66 @@ def run_monitor(
         rows=len(table),
         target=target,
         task="classification" if classification else "regression",
-        primary_metric=metrics[0],
+        primary_metric=metrics[0] if estimate is None else estimate.primary.metric,
         scores=scores,
         drift=drift,
         quality=quality,
         sample=sample,
         decision=decide(evidence, rules.monitor),
         policy=rules,
+        estimate=estimate,
+        batch=batch_id,
+        batch_source=batch_source,
     )
+
+
+def _batch(table: pd.DataFrame, sample: TrainingSample, *, batch: str | None, id_column: str | None) -> tuple[str, str]:
+    """The batch's id and where it comes from: given, a hash of the sorted row ids, or a hash of the feature columns."""
+    import hashlib
+
+    if batch is not None:
+        if not isinstance(batch, str) or not batch.strip() or len(batch) > 200:
+            raise ConfigError(f"--batch must be a non-empty name of at most 200 characters. Got {str(batch)[:80]!r}.")
+        return batch.strip(), "given"
+    if id_column is not None:
+        from gapgates.data.tables import require_columns
+
+        require_columns(table, id_column)
+        ids = sorted(map(str, table[id_column].tolist()))
+        return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16], "ids"
+    return _fingerprint(table[sample.features])[:16], "features"
+
+
+def _estimate_reference(registry: Any, version: str, metadata: dict[str, Any]) -> Any:
+    from gapgates.compute.estimate import load_estimate_reference
+
+    return load_estimate_reference(registry, version, metadata=metadata)
+
+
+def _estimate(
+    model: Any,
+    X: pd.DataFrame,
+    reference: Any,
+    *,
+    metrics: list[str],
+    promoted: dict[str, float | None],
+    confidence: float,
+    seed: int,
+) -> PerformanceEstimate:
+    """The label-free estimate: CBPE on the model's probabilities, or DLE on its predictions."""
+    from gapgates.compute.estimate import estimate_classifier, estimate_regressor
+
+    if reference.task == "classification":
+        classes = [plain(c) for c in np.asarray(getattr(model, "classes_", []))]
+        if classes != list(reference.classes or ()):
+            raise RegistryError(
+                f"The production model's classes {_shown(classes, 10)} are not those of its stored out-of-fold "
+                f"predictions ({_shown(reference.classes or (), 10)}). Register the model again."
+            )
+        proba = np.asarray(model.predict_proba(X), dtype=float)
+        return estimate_classifier(reference, proba, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
+    prediction = np.asarray(model.predict(X), dtype=float)
+    return estimate_regressor(reference, X, prediction, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
 
 
 def _shown(values: Any, limit: int = 5) -> str:
@@ -339,7 +453,9 @@ def monitor_report(result: MonitorResult) -> dict[str, Any]:
 
     ``kind``, ``model.name``, ``registry.version``, ``data.fingerprint``, ``decision``,
     ``primary_metric`` and ``gap`` (per metric ``gap_mean``, ``gap_ci_low``, ``gap_ci_high``: the
-    production gap) are the keys the run history reads (:func:`gapgates.history.record_from_report`).
+    production gap) are the keys the run history reads (:func:`gapgates.history.record_from_report`). A
+    label-free run has ``labels: false``, an empty ``gap`` and an ``estimate`` (per metric the estimated score
+    and gap, with their intervals; the history records it as a run of kind ``estimate``); ``batch`` names the rows.
     """
     from gapgates import __version__
     from gapgates.judge.policy import policy_hash
@@ -362,6 +478,10 @@ def monitor_report(result: MonitorResult) -> dict[str, Any]:
         "training_sample": {"rows": result.sample.rows, "of_rows": result.sample.of_rows, "sha256": result.sample.sha256},
         "policy_hash": policy_hash(result.policy),
         "policy": {"monitor": result.policy.monitor.model_dump(mode="json")},
+        "labels": result.labelled,
+        "batch": {"id": result.batch, "source": result.batch_source},
+        "estimate": None if result.estimate is None else {**result.estimate.to_dict(), "notes": [CONCEPT_SHIFT_NOTE]},
+        "estimate_check": None,
     }
 
 
@@ -396,7 +516,8 @@ def monitor_evidence(report: dict[str, Any]) -> dict[str, Any]:
     Returns:
         ``model``, ``version``, ``decision``, ``reasons``, ``primary_metric``, ``production_gap``
         (the primary metric's, with ``gap_ci_low`` / ``gap_ci_high``), ``drift_auc``, ``drifted_columns``,
-        ``data_fingerprint`` and ``created``.
+        ``data_fingerprint``, ``created``, ``estimated`` (True when the gap was estimated without labels) and
+        ``batch``.
 
     Example:
         >>> report = {"model": {"name": "clf"}, "registry": {"version": "v1"}, "decision": "retrain", "reasons": [],
@@ -407,7 +528,8 @@ def monitor_evidence(report: dict[str, Any]) -> dict[str, Any]:
         0.2
     """
     primary = report["primary_metric"]
-    gap = report["gap"].get(primary, {})
+    estimate = report.get("estimate")
+    gap = report["gap"].get(primary, {}) if estimate is None else estimate["scores"].get(primary, {})
     return {
         "model": report["model"]["name"],
         "version": report["registry"]["version"],
@@ -421,4 +543,46 @@ def monitor_evidence(report: dict[str, Any]) -> dict[str, Any]:
         "drifted_columns": list(report["drift"]["drifted"]),
         "data_fingerprint": report["data"]["fingerprint"],
         "created": report["created"],
+        "estimated": estimate is not None,
+        "batch": (report.get("batch") or {}).get("id"),
     }
+
+
+def check_estimate(report: dict[str, Any], history: str | Path | None) -> dict[str, Any]:
+    """A labelled monitor report with, when the history holds an earlier label-free estimate of the same batch of the
+    same version, that estimate beside the measured gap (``estimate_check``).
+
+    Args:
+        report: A :func:`monitor_report` mapping.
+        history: The run-history database (None: the report unchanged).
+
+    Returns:
+        A new mapping; ``estimate_check`` is None when nothing matched (or the run is itself an estimate), else
+        ``run_id``, ``created``, ``metric`` and per metric ``estimated_gap``, ``actual_gap`` and ``error``
+        (actual − estimated).
+    """
+    from gapgates.history import History
+
+    if history is None or not report.get("labels", True):
+        return report
+    batch = (report.get("batch") or {}).get("id")
+    earlier = History(history).estimate_of(report["model"]["name"], version=report["registry"]["version"], batch=batch)
+    if earlier is None:
+        return report
+    metrics = {}
+    for metric, g in report["gap"].items():
+        estimated = earlier.gaps.get(metric)
+        actual = g.get("gap_mean")
+        if estimated is None or estimated.gap is None or actual is None:
+            continue
+        metrics[metric] = {
+            "estimated_gap": estimated.gap,
+            "estimated_ci_low": estimated.ci_low,
+            "estimated_ci_high": estimated.ci_high,
+            "actual_gap": actual,
+            "error": actual - estimated.gap,
+        }
+    if not metrics:
+        return report
+    check = {"run_id": earlier.id, "created": earlier.time, "decision": earlier.decision, "metrics": metrics}
+    return {**report, "estimate_check": check}

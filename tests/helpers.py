@@ -154,6 +154,16 @@ def monitor_data(n: int, *, shift: float = 0.0, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame({"x0": x0, "x1": x1, "x2": x2, "region": region, "label": (x1 > 0.5 * x0**2 - 1).astype(int)})
 
 
+def boundary_data(n: int, *, spread: float = 2.0, seed: int = 0) -> pd.DataFrame:
+    """Rows whose label is drawn from a logistic model of ``x0`` (and ``x1``): a logistic regression is calibrated on
+    them. A small ``spread`` puts the rows near the decision boundary, where the model is right less often and knows it:
+    the covariate shift a label-free estimate can see."""
+    rng = np.random.default_rng(seed)
+    x0, x1 = rng.normal(0, spread, n), rng.normal(0, 1, n)
+    p = 1 / (1 + np.exp(-(2.5 * x0 + 0.5 * x1)))
+    return pd.DataFrame({"x0": x0, "x1": x1, "label": (rng.uniform(size=n) < p).astype(int)})
+
+
 #: A policy a logistic regression on :func:`monitor_data` passes (its gap interval reaches ≈0.05 on 1,500 rows).
 MONITOR_POLICY = "[gap]\nmax_gap = 0.1\n[noise]\nmax_rate = 0.2\n"
 

@@ -19,8 +19,9 @@ _HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<12} {:<34} {:>6}  {}"
 @click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
 @click.option(
     "--kind",
-    type=click.Choice(["gate", "monitor"]),
-    help="Only gate runs (check, run) or only monitor runs (monitor); both when omitted.",
+    type=click.Choice(["gate", "monitor", "estimate"]),
+    help="Only gate runs (check, run), only monitor runs with labels (monitor), or only label-free monitor runs "
+    "(estimate); all when omitted.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def history_cmd(path: str | None, model: str | None, last: int | None, kind: str | None, as_json: bool) -> None:

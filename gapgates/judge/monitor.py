@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gapgates.compute.drift import DriftResult
+from gapgates.compute.estimate import PerformanceEstimate
 from gapgates.compute.production import ProductionScore
 from gapgates.judge.checks import Check, Severity, Status
 from gapgates.judge.policy import MonitorPolicy, Rule
@@ -42,12 +43,14 @@ class MonitorEvidence:
         drift: Drift of the fresh rows from the training sample.
         quality: The data-quality result of the fresh rows, or None when not run.
         output_problems: Invalid outputs of the production model on the fresh rows.
+        estimate: The score estimated without labels (a label-free run), or None.
     """
 
     scores: tuple[ProductionScore, ...]
     drift: DriftResult | None
     quality: QualityResult | None = None
     output_problems: tuple[str, ...] = ()
+    estimate: PerformanceEstimate | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,52 @@ def _drifted_share(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]
     return [Measured("drifted_columns", ev.drift.drifted_share, f"The share of drifted columns ({n} of {total})")]
 
 
+def _estimated_gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
+    if ev.estimate is None:
+        return []
+    bound = "" if policy.gate_on == "mean" else f" ({policy.gate_on} bound of its {ev.estimate.confidence:.0%} interval)"
+    measured = []
+    for s in ev.estimate.scores:
+        low, high = s.gap_interval
+        source = "test score at promotion" if s.reference == "promotion" else "out-of-fold score of the version"
+        measured.append(
+            Measured(
+                f"estimated_gap:{s.metric}",
+                {"mean": s.gap, "lower": low, "upper": high}[policy.gate_on],
+                f"The estimated production gap of {s.metric} ({source} {s.promoted:.4g} − {s.estimate:.4g} "
+                f"estimated without labels by {ev.estimate.method.upper()}){bound}",
+            )
+        )
+    return measured
+
+
+def _estimate_ece(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
+    if ev.estimate is None or ev.estimate.ece is None:
+        return []
+    return [
+        Measured(
+            "estimate_ece",
+            ev.estimate.ece,
+            "The expected calibration error of the version's out-of-fold probabilities (the estimate recalibrates them; "
+            "a large one makes it less trustworthy)",
+        )
+    ]
+
+
+def _support(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
+    if ev.estimate is None:
+        return []
+    auc = None if ev.drift is None else ev.drift.auc
+    return [
+        Measured(
+            "estimate_support",
+            auc,
+            "The drift AUC of the fresh rows (near 1: they lie outside the training rows' support, where the label-free "
+            "estimate extrapolates and cannot be trusted)",
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class MonitorRule:
     """One rule of the monitor, as data.
@@ -126,6 +175,9 @@ MONITOR_RULES: tuple[MonitorRule, ...] = (
     MonitorRule("production_gap", "max_production_gap", _gaps),
     MonitorRule("drift_auc", "max_drift_auc", _drift_auc),
     MonitorRule("drifted_columns", "max_drifted_share", _drifted_share),
+    MonitorRule("estimated_gap", "max_estimated_gap", _estimated_gaps),
+    MonitorRule("estimate_ece", "max_estimate_ece", _estimate_ece),
+    MonitorRule("estimate_support", "max_support_auc", _support),
 )
 
 

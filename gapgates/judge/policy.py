@@ -482,11 +482,20 @@ class MonitorPolicy(PolicySection):
         min_rows: Fewest fresh rows monitored; fewer is bad input.
         on_quality_fail: What fresh rows failing a critical data-quality expectation decide
             (``warn``, or ``retrain``).
+        max_estimated_gap: Largest accepted *estimated* production gap (test score at promotion − the score
+            estimated without labels, :mod:`gapgates.compute.estimate`), every estimated metric; label-free runs only.
+        max_estimate_ece: Largest expected calibration error of the version's stored out-of-fold probabilities
+            before the estimate is called untrustworthy (label-free runs of classifiers).
+        max_support_auc: Largest drift AUC at which the fresh rows still lie within the training rows' support;
+            above it the label-free estimate extrapolates and is called untrustworthy.
     """
 
     max_production_gap: NonNegative = Rule(limit=0.05)
     max_drift_auc: Fraction = Rule(limit=0.75)
     max_drifted_share: Fraction = Rule(limit=0.5, severity=Severity.WARN)
+    max_estimated_gap: NonNegative = Rule(limit=0.05)
+    max_estimate_ece: Fraction = Rule(limit=0.1, severity=Severity.WARN)
+    max_support_auc: Fraction = Rule(limit=0.95, severity=Severity.WARN)
     gate_on: Literal["mean", "lower", "upper"] = "mean"
     confidence: Level = 0.95
     drift_alpha: Level = 0.01

@@ -47,7 +47,7 @@ def _expect(kind: str, *, rule: str | None = None, severity: str = "critical", *
 def builtin_expectations(
     columns: Sequence[str],
     *,
-    target: str,
+    target: str | None,
     labels: Sequence[Any] | None = None,
     min_rows: int = 1,
     max_null_fraction: float | None = 0.5,
@@ -59,7 +59,8 @@ def builtin_expectations(
 
     Args:
         columns: Columns the table must have (the target is always required).
-        target: The target column: present, no nulls, values in ``labels``.
+        target: The target column: present, no nulls, values in ``labels``; None for rows without labels
+            (label-free monitoring: no target expectation).
         labels: The accepted target values; None skips the set check.
         min_rows: Smallest accepted row count.
         max_null_fraction: Largest share of nulls in any non-target column; None skips it.
@@ -74,7 +75,7 @@ def builtin_expectations(
         >>> [e["type"] for e in builtin_expectations(["x"], target="y")][:2]
         ['expect_table_row_count_to_be_between', 'expect_column_to_exist']
     """
-    names = list(dict.fromkeys([*map(str, columns), target]))
+    names = list(dict.fromkeys([*map(str, columns), *([] if target is None else [target])]))
     out = [_expect("expect_table_row_count_to_be_between", rule="min_rows", severity=severity, min_value=int(min_rows))]
     out += [_expect("expect_column_to_exist", rule="column_present", severity=severity, column=c) for c in names]
     if exact_columns:
@@ -83,8 +84,9 @@ def builtin_expectations(
                 "expect_table_columns_to_match_set", rule="same_columns", severity=severity, column_set=names, exact_match=True
             )
         )
-    out.append(_expect("expect_column_values_to_not_be_null", rule="target_not_null", severity=severity, column=target))
-    if labels is not None:
+    if target is not None:
+        out.append(_expect("expect_column_values_to_not_be_null", rule="target_not_null", severity=severity, column=target))
+    if labels is not None and target is not None:
         out.append(
             _expect(
                 "expect_column_values_to_be_in_set",

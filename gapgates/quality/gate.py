@@ -32,7 +32,7 @@ def builtin_suite(
     section: QualityPolicy,
     columns: Sequence[str],
     *,
-    target: str,
+    target: str | None,
     labels: Sequence[Any] | None,
     holdout: bool = False,
 ) -> Any:
@@ -63,7 +63,7 @@ def _without_row_counts(suite: Any) -> Any:
 def check_quality(
     table: pd.DataFrame,
     *,
-    target: str,
+    target: str | None,
     section: QualityPolicy,
     columns: Sequence[str] = (),
     holdout: pd.DataFrame | None = None,
@@ -74,7 +74,7 @@ def check_quality(
 
     Args:
         table: The ``--data`` table as loaded.
-        target: The target column.
+        target: The target column; None for rows without labels (no target expectation).
         section: The ``[quality]`` policy.
         columns: Columns that must be present besides the table's own (group, time).
         holdout: The ``--holdout`` table, validated against the same suites.
@@ -96,7 +96,7 @@ def check_quality(
     if user is not None:
         result = result + validate_frame(table, user)
     if holdout is not None:
-        if labels is None and classification and target in table.columns:
+        if labels is None and classification and target is not None and target in table.columns:
             labels = sorted(table[target].dropna().unique().tolist(), key=lambda v: (str(type(v)), v))
         suite = builtin_suite(section, expected, target=target, labels=labels, holdout=True)
         result = result + validate_frame(holdout, suite, dataset="holdout")

@@ -208,8 +208,10 @@ def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
         for key, value in values.items():
             if value is not None:
                 tags[f"{_P}gap.{metric}.{key}"] = f"{value:.6g}" if isinstance(value, float) else str(value)
-    for key, value in (metadata.get("training_sample") or {}).items():
-        tags[f"{_P}training_sample.{key}"] = str(value)
+    for section in ("training_sample", "estimate_reference"):
+        for key, value in (metadata.get(section) or {}).items():
+            if value is not None:
+                tags[f"{_P}{section}.{key}"] = str(value)
     if isinstance(metadata.get("noise_rate"), (int, float)):  # the reference of [noise] max_rate_increase
         tags[f"{_P}noise_rate"] = repr(float(metadata["noise_rate"]))
     return tags
@@ -225,9 +227,9 @@ def _nested(tags: dict[str, str]) -> dict[str, Any]:
         if key.startswith("gap.") and key.count(".") >= 2:
             _, metric, field = key.split(".", 2)
             meta.setdefault("gap", {}).setdefault(metric, {})[field] = float(value)
-        elif key.startswith("training_sample."):
-            field = key.removeprefix("training_sample.")
-            meta.setdefault("training_sample", {})[field] = int(value) if field in {"rows", "of_rows"} else value
+        elif key.startswith(("training_sample.", "estimate_reference.")):
+            section, field = key.split(".", 1)
+            meta.setdefault(section, {})[field] = int(value) if field in {"rows", "of_rows"} else value
         elif key == "noise_rate":
             meta[key] = float(value)
         else:

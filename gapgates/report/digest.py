@@ -2,7 +2,9 @@
 
 For each model: the production version and since when (from its registry), the last decisions
 with their reasons, the gap trend of its gate runs against the policy limit, the production gap
-from its latest monitor run, and the ``needs_approval`` runs nobody has answered.
+from its latest monitor run, the production gap estimated without labels by its latest label-free run (and how
+close past estimates came to the gap measured once the labels of the same batch arrived), and the
+``needs_approval`` runs nobody has answered.
 
 Where each fact comes from, and nothing else:
 
@@ -58,7 +60,11 @@ __all__ = [
     "write_digest",
 ]
 
-DIGEST_SCHEMA_VERSION = "1.1"
+DIGEST_SCHEMA_VERSION = "1.2"
+#: A past estimate is counted as right when its gap is within this of the gap measured once the labels came.
+ESTIMATE_TOLERANCE = 0.03
+#: Estimate-vs-actual pairs listed per model.
+MAX_ESTIMATE_PAIRS = 10
 #: Most recent runs (gate and monitor) listed per model, newest first.
 LAST_DECISIONS = 5
 #: Most recent gate runs per model in the trend (the chart draws as many; a history grows every night).
@@ -160,6 +166,7 @@ def _policy_limits(policy: str | Path | None) -> dict[str, Any]:
         "path": None if policy is None else str(policy),
         "gap_limit": _limit(loaded.gap.max_gap),
         "production_gap_limit": _limit(getattr(monitor, "max_production_gap", None)),
+        "estimated_gap_limit": _limit(getattr(monitor, "max_estimated_gap", None)),
     }
 
 
@@ -219,15 +226,54 @@ def _production_gap(monitor: RunRecord | None, limit: float | None, production: 
     }
 
 
+def _estimate_accuracy(estimates: list[RunRecord], monitors: list[RunRecord]) -> dict[str, Any] | None:
+    """Past label-free estimates checked against the labelled monitor run of the same batch of the same version."""
+    pairs: list[dict[str, Any]] = []
+    for e in estimates:
+        labelled = [m for m in monitors if m.id > e.id and e.batch is not None and m.batch == e.batch and m.version == e.version]
+        if not labelled:
+            continue
+        later = labelled[0]
+        metric = next((k for k in e.gaps if k in later.gaps), None)
+        est, act = (None, None) if metric is None else (e.gaps[metric].gap, later.gaps[metric].gap)
+        if est is None or act is None:
+            continue
+        pairs.append(
+            {
+                "estimate_id": e.id,
+                "monitor_id": later.id,
+                "time": later.time,
+                "version": e.version,
+                "batch": e.batch,
+                "metric": metric,
+                "estimated_gap": est,
+                "actual_gap": act,
+                "error": act - est,
+            }
+        )
+    if not pairs:
+        return None
+    errors = [abs(float(p["error"])) for p in pairs]
+    return {
+        "pairs": len(pairs),
+        "mean_abs_error": sum(errors) / len(errors),
+        "within_tolerance": sum(e <= ESTIMATE_TOLERANCE + 1e-12 for e in errors) / len(errors),
+        "tolerance": ESTIMATE_TOLERANCE,
+        "last": pairs[-MAX_ESTIMATE_PAIRS:],
+    }
+
+
 def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, limits: dict[str, Any]) -> dict[str, Any]:
     gates = [r for r in runs if r.kind == "gate"]
     monitors = [r for r in runs if r.kind == "monitor"]
+    estimates = [r for r in runs if r.kind == "estimate"]
     metric = next((r.primary_metric for r in reversed(gates) if r.primary_metric), None)
     return {
         "name": name,
         "production": None if view is None else {"version": view.production, "since": view.since, "registry": view.path},
         "gate_runs": len(gates),
         "monitor_runs": len(monitors),
+        "estimate_runs": len(estimates),
         "primary_metric": metric,
         "gap_limit": limits["gap_limit"],
         "last_decisions": [_decision_entry(r, view) for r in reversed(runs[-LAST_DECISIONS:])],
@@ -238,6 +284,10 @@ def _model_entry(name: str, runs: list[RunRecord], view: _RegistryView | None, l
         "production_gap": _production_gap(
             monitors[-1] if monitors else None, limits["production_gap_limit"], None if view is None else view.production
         ),
+        "estimated_gap": _production_gap(
+            estimates[-1] if estimates else None, limits["estimated_gap_limit"], None if view is None else view.production
+        ),
+        "estimate_accuracy": _estimate_accuracy(estimates, monitors),
         "open_approvals": [
             {
                 "id": r.id,
@@ -313,12 +363,16 @@ def build_digest(
             "models": len(models),
             "gate_runs": sum(m["gate_runs"] for m in models),
             "monitor_runs": sum(m["monitor_runs"] for m in models),
+            "estimate_runs": sum(m["estimate_runs"] for m in models),
             "open_approvals": sum(len(m["open_approvals"]) for m in models),
             "blocked": [m["name"] for m in models if m["trend"] and m["trend"][-1]["decision"] == "block"],
             "retrain": [
                 m["name"]
                 for m in models
-                if (m["production_gap"] or {}).get("decision") == "retrain" and not m["production_gap"]["stale"]
+                if any(
+                    (m[key] or {}).get("decision") == "retrain" and not m[key]["stale"]
+                    for key in ("production_gap", "estimated_gap")
+                )
             ],  # a retrain since then answered it
         },
         "notes": notes,
@@ -419,6 +473,22 @@ def _monitor_line(model: dict[str, Any]) -> str:
     return f"{pg['decision']}{of}: {metric or 'gap'} {gap_text(pg['gaps'].get(metric or ''))}{limit} ({when(pg['time'])}{stale})"
 
 
+def _estimate_line(model: dict[str, Any]) -> str:
+    """The latest label-free estimate of a model, and how close past estimates came to the labels."""
+    eg = model["estimated_gap"]
+    if eg is None:
+        return "no label-free estimate"
+    line = "estimated " + _monitor_line({"production_gap": eg})
+    acc = model["estimate_accuracy"]
+    if acc is None:
+        return line + "; no estimate checked against labels yet"
+    batches = f"{acc['pairs']} batch{'es' if acc['pairs'] != 1 else ''}"
+    return (
+        f"{line}; past estimates vs labels: {batches}, mean |actual − estimated gap| "
+        f"{acc['mean_abs_error']:.3f}, {acc['within_tolerance']:.0%} within ±{acc['tolerance']:g}"
+    )
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*\[\]<|])")
 
 #: Models listed one line each in the summary (a webhook's text, an artifact); the rest are counted.
@@ -473,7 +543,9 @@ def digest_summary(document: dict[str, Any], *, link: str | None = None) -> str:
         approvals = len(m["open_approvals"])
         lines.append(
             f"- **{md(m['name'])}**: production {_production_line(m)}; {latest}; monitoring: "
-            f"{_monitor_line(m)}" + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else "")
+            f"{_monitor_line(m)}"
+            + (f"; {_estimate_line(m)}" if m["estimated_gap"] is not None else "")
+            + (f"; {approvals} open approval{'s' if approvals != 1 else ''}" if approvals else "")
         )
     if len(document["models"]) > SUMMARY_MODELS:
         lines.append(f"- …and {len(document['models']) - SUMMARY_MODELS} more models in the full digest")
@@ -496,6 +568,7 @@ def render_digest_markdown(document: dict[str, Any]) -> str:
             "",
             f"- Production: {_production_line(m)}",
             f"- Production gap (latest monitor run): {_monitor_line(m)}",
+            f"- Without labels (latest estimate): {_estimate_line(m)}",
             f"- Gap trend ({m['primary_metric'] or 'primary metric'}, {_count(m['gate_runs'], 'gate run')}, limit "
             f"{score(m['gap_limit'])}): " + (", ".join(score(t["gap"]) for t in m["trend"][-10:]) or "–"),
         ]
@@ -557,6 +630,7 @@ def render_digest_html(document: dict[str, Any]) -> str:
         why=_why,
         production=_production_line,
         monitor=_monitor_line,
+        estimated=_estimate_line,
         ids=ids,
     )
 

@@ -63,6 +63,7 @@ def test_each_model_gets_production_decisions_trend_monitoring_and_open_approval
         "models": 3,
         "gate_runs": 10,
         "monitor_runs": 3,
+        "estimate_runs": 0,
         "open_approvals": 1,
         "blocked": [],
         "retrain": ["fraud"],
@@ -86,9 +87,9 @@ def test_an_answer_in_the_audit_log_closes_an_approval_and_another_runs_version_
 
 def test_the_policy_limits_are_drawn_and_the_files_render_from_the_json(tmp_path, world):
     policy = tmp_path / "policy.toml"
-    policy.write_text("[gap]\nmax_gap = 0.04\n\n[monitor]\nmax_production_gap = 0.07\n")
+    policy.write_text("[gap]\nmax_gap = 0.04\n\n[monitor]\nmax_production_gap = 0.07\nmax_estimated_gap = 0.06\n")
     doc = build_digest(world[0], registries=[world[1]], policy=policy)
-    assert doc["policy"] == {"path": str(policy), "gap_limit": 0.04, "production_gap_limit": 0.07}
+    assert doc["policy"] == {"path": str(policy), "gap_limit": 0.04, "production_gap_limit": 0.07, "estimated_gap_limit": 0.06}
     paths = write_digest(doc, tmp_path / "out")
     assert json.loads(paths["json"].read_text()) == doc
     page = paths["html"].read_text()

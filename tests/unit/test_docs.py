@@ -122,6 +122,8 @@ SHELL_NOT_RUN = {
     "python -m gapgates.deployments.serve --config deployments/gapgates.toml --fresh": "serves until stopped: "
     "tests/e2e/test_deployments.py serves both deployments",
     "bench_decisions.py --tables": "a benchmark of minutes; test_script_options_in_the_docs_are_declared checks its options",
+    "bench_estimate.py --seeds": "a benchmark of minutes on real tables; tests/integration/test_monitor_estimate.py runs "
+    "the estimators it measures",
 }
 
 

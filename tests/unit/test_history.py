@@ -143,3 +143,35 @@ def test_the_gap_trend_reads_gate_runs_only(tmp_path):
     db.add(run_record(gap=0.4, kind="monitor", decision="retrain"))  # a production gap, not a training gap
     trend = load_trend(db.path, model="m", metric="accuracy", current=0.012, window=5)
     assert 0.4 not in trend.series and len(trend.series) == 5
+
+
+def test_a_label_free_report_is_an_estimate_run_with_its_batch_and_older_files_gain_the_column(tmp_path):
+    from gapgates.history import record_from_report
+
+    path = tmp_path / "h.sqlite"
+    with sqlite3.connect(path) as conn:  # a history written before batches were recorded
+        conn.executescript(
+            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
+            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
+            " diagnosis TEXT, kind TEXT NOT NULL DEFAULT 'gate', outcome TEXT, registry TEXT, alias TEXT);"
+            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
+            " PRIMARY KEY (run_id, metric));"
+            "INSERT INTO runs (time, model, version, decision) VALUES ('t0', 'clf', 'v1', 'promote');"
+        )
+    estimate = {"scores": {"accuracy": {"gap_mean": 0.2, "gap_ci_low": 0.15, "gap_ci_high": 0.25, "estimated": 0.7}}}
+    report = {
+        "kind": "monitor", "created": "t1", "model": {"name": "clf"}, "registry": {"version": "v1"}, "decision": "retrain",
+        "primary_metric": "accuracy", "gap": {}, "data": {"fingerprint": "f"}, "estimate": estimate,
+        "batch": {"id": "b1", "source": "given"},
+    }  # fmt: skip
+    record = record_from_report(report)
+    assert (record.kind, record.batch, record.gaps["accuracy"]) == ("estimate", "b1", MetricRecord(0.2, 0.15, 0.25))
+    db = History(path)
+    assert db.runs()[0].batch is None  # read before migrating: no batch column yet
+    db.add(record)
+    labelled = record_from_report({**report, "estimate": None, "gap": {"accuracy": {"gap_mean": 0.21}}, "created": "t2"})
+    assert labelled.kind == "monitor" and labelled.batch == "b1"
+    db.add(labelled)
+    assert [(r.kind, r.batch) for r in db.runs()] == [("gate", None), ("estimate", "b1"), ("monitor", "b1")]
+    assert db.estimate_of("clf", version="v1", batch="b1").time == "t1"
+    assert db.estimate_of("clf", version="v2", batch="b1") is None and db.estimate_of("clf", version="v1", batch=None) is None

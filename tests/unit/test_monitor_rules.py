@@ -26,7 +26,14 @@ def _evidence(fresh: float = 0.90, low: float = 0.88, high: float = 0.92, **drif
 
 
 def test_the_rules_are_data_one_per_monitor_limit():
-    assert [r.limit for r in MONITOR_RULES] == ["max_production_gap", "max_drift_auc", "max_drifted_share"]
+    assert [r.limit for r in MONITOR_RULES] == [
+        "max_production_gap",
+        "max_drift_auc",
+        "max_drifted_share",
+        "max_estimated_gap",
+        "max_estimate_ece",
+        "max_support_auc",
+    ]
     assert all(hasattr(MonitorPolicy(), r.limit) for r in MONITOR_RULES)
 
 
@@ -91,3 +98,45 @@ def test_bad_monitor_policy_values_are_one_policy_error(section, message):
 
     with pytest.raises(PolicyError, match=message.replace("(", r"\(").replace(".", r"\.")):
         parse_policy(tomllib.loads(f"[monitor]\n{section}\n"), source="p.toml")
+
+
+def _estimated(estimate: float = 0.90, *, ece: float | None = 0.02, auc: float = 0.5) -> MonitorEvidence:
+    from gapgates.compute.estimate import EstimatedScore, PerformanceEstimate
+
+    score = EstimatedScore("accuracy", estimate, estimate - 0.02, estimate + 0.02, 0.93, "promotion")
+    return MonitorEvidence(scores=(), drift=_drift(auc=auc), estimate=PerformanceEstimate("cbpe", (score,), 1000, ece, 0.95, 10))
+
+
+@pytest.mark.parametrize(("estimate", "outcome"), [(0.89, MonitorOutcome.OK), (0.87, MonitorOutcome.RETRAIN)])
+def test_the_estimated_gap_on_both_sides_of_its_limit(estimate, outcome):
+    decision = decide(_estimated(estimate), MonitorPolicy())
+    assert decision.outcome is outcome
+    (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
+    assert check.value == pytest.approx(0.93 - estimate) and "estimated without labels by CBPE" in check.message
+    assert not [c for c in decision.checks if c.name.startswith("production_gap")]  # nothing measured without labels
+
+
+def test_the_estimated_gap_gates_on_a_bound_of_its_interval():
+    (check,) = [c for c in decide(_estimated(0.89), MonitorPolicy(gate_on="upper")).checks if c.name.startswith("estimated")]
+    assert check.value == pytest.approx(0.93 - 0.87) and check.status.value == "fail"
+
+
+@pytest.mark.parametrize(("ece", "outcome"), [(0.09, MonitorOutcome.OK), (0.11, MonitorOutcome.WARN)])
+def test_a_poorly_calibrated_reference_warns_that_the_estimate_is_untrustworthy(ece, outcome):
+    decision = decide(_estimated(ece=ece), MonitorPolicy())
+    assert decision.outcome is outcome
+    if outcome is MonitorOutcome.WARN:
+        assert "calibration error" in decision.reasons[0]
+
+
+@pytest.mark.parametrize(("auc", "warned"), [(0.94, False), (0.96, True)])
+def test_fresh_rows_outside_the_training_support_warn_about_the_estimate(auc, warned):
+    decision = decide(_estimated(auc=auc), MonitorPolicy(max_drift_auc=None))
+    (check,) = [c for c in decision.checks if c.name == "estimate_support"]
+    assert (check.status.value == "warn") is warned
+    assert decision.outcome is (MonitorOutcome.WARN if warned else MonitorOutcome.OK)
+
+
+def test_the_estimate_rules_are_silent_on_a_labelled_run():
+    names = [c.name for c in decide(_evidence(), MonitorPolicy()).checks]
+    assert not [n for n in names if n.startswith("estimate")]
