@@ -18,6 +18,9 @@ Prints the machine (usable cores), then, each measured in this one run on the sa
    (target <= 2.0), median of ``--repeat``.
 5. ``gapgates --help`` (target <= 0.3 s) and ``gapgates run`` against a running local Prefect server over
    ``gapgates check`` for the same work (target <= 2 s), both end to end.
+6. The fixed cost on a small table (issue 29): ``gapgates check`` (breast cancer, 569 rows, the demo's scaled
+   logistic regression, default policy, every report) against a bare ``cross_validate(return_train_score=True)``
+   script of the same model on the same CSV (target <= 2.5). Whole processes, alternated, median of ``--repeat``.
 
 No decision changes: the reports of the parallel run, the run under load and the flow run are compared with the
 plain serial run's (decision, checks and every number but timings) and the benchmark stops if they differ.
@@ -54,6 +57,21 @@ df = pd.read_parquet(path) if path.endswith(".parquet") else pd.read_csv(path)
 y = df.pop("label")
 cv = StratifiedKFold(5, shuffle=True, random_state=0)
 cross_validate(HistGradientBoostingClassifier(random_state=0), df, y, cv=cv, return_train_score=True)
+"""
+
+#: The bare script of the small table: the demo's scaled logistic regression, 5 stratified folds.
+BARE_SMALL = """
+import sys
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+df = pd.read_csv(sys.argv[1])
+y = df.pop("target")
+cv = StratifiedKFold(5, shuffle=True, random_state=0)
+model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+cross_validate(model, df, y, cv=cv, return_train_score=True)
 """
 
 NAIVE = (
@@ -107,6 +125,7 @@ def check(
     *extra: str,
     model: str = "sklearn.ensemble.HistGradientBoostingClassifier",
     params: Sequence[str] = ("random_state=0",),
+    target: str = "label",
 ) -> list[str]:
     """The ``gapgates check`` command line of the benchmark (exit 0 promote or 1 block are both results)."""
     argv = [
@@ -117,7 +136,7 @@ def check(
         "--data",
         str(data),
         "--target",
-        "label",
+        target,
         "--model",
         model,
         "--out",
@@ -285,11 +304,35 @@ def entry_points(work: Path, repeat: int) -> None:
     )
 
 
+def small_table(work: Path, repeat: int) -> None:
+    from gapgates.demo import write_demo_data
+
+    data = write_demo_data(work / "small")
+    print(
+        "\n6. Small table: breast cancer 569 x 30 CSV, scaled logistic regression; "
+        f"whole processes, median of {repeat}, alternated"
+    )
+    runs = {"bare cross_validate": [sys.executable, "-c", BARE_SMALL, str(data)]}
+    for i in range(repeat):  # a fresh report directory and history for every run: the same work each time
+        runs[f"gapgates check {i}"] = check(
+            data, work / "small" / f"out{i}", model="gapgates.demo.scaled_logistic_regression", params=(), target="target"
+        )
+    times: dict[str, list[float]] = {"bare cross_validate": [], "gapgates check": []}
+    for i in range(repeat):
+        times["bare cross_validate"].append(run(runs["bare cross_validate"])[0])
+        times["gapgates check"].append(run(runs[f"gapgates check {i}"], ok=(0, 1))[0])
+    bare, ours = (statistics.median(times[k]) for k in ("bare cross_validate", "gapgates check"))
+    print(f"   bare cross_validate    {bare:7.2f} s")
+    print(f"   gapgates check         {ours:7.2f} s")
+    print(f"   check / bare  {verdict(ours / bare, 2.5)}")
+    same_report(work / "small" / "out0", work / "small" / f"out{repeat - 1}", "the first check against the last")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-scale", action="store_true", help="Leave out the 1M-row target (about 4 minutes).")
-    parser.add_argument("--only", type=int, choices=range(1, 6), action="append", help="Run only these targets.")
+    parser.add_argument("--only", type=int, choices=range(1, 7), action="append", help="Run only these targets.")
     args = parser.parse_args()
 
     from gapgates.config import free_cores, usable_cores
@@ -299,7 +342,7 @@ def main() -> None:
         f"gapgates performance, {dt.date.today()}: {platform.python_implementation()} {platform.python_version()}, "
         f"{cores} usable core(s) ({os.cpu_count()} on the machine), {free_cores()} free at the start"
     )
-    chosen = set(args.only or range(1, 6)) - ({2} if args.skip_scale else set())
+    chosen = set(args.only or range(1, 7)) - ({2} if args.skip_scale else set())
     with tempfile.TemporaryDirectory(prefix="gapgates-bench-") as tmp:
         work = Path(tmp)
         if 1 in chosen:
@@ -312,6 +355,8 @@ def main() -> None:
             under_load(work, cores, args.repeat)
         if 5 in chosen:
             entry_points(work, args.repeat)
+        if 6 in chosen:
+            small_table(work, args.repeat)
 
 
 if __name__ == "__main__":

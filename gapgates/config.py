@@ -274,12 +274,13 @@ def history_location(history: str | Path | None, *, registry: str | None, out: s
         >>> str(history_location(None, registry="registry", out="out"))
         'registry/history.sqlite'
     """
-    from gapgates.registry.backends import backend_for
-
     if history is not None:
         return Path(history)
-    if registry is not None and backend_for(registry).keeps_history:
-        return Path(backend_for(registry).address(registry)) / "history.sqlite"
+    if registry is not None:  # the registry code is imported only for a run that names a registry
+        from gapgates.registry.backends import backend_for
+
+        if backend_for(registry).keeps_history:
+            return Path(backend_for(registry).address(registry)) / "history.sqlite"
     return None if out is None else Path(out).parent / "history.sqlite"
 
 

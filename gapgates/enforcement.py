@@ -19,12 +19,14 @@ can never be approved; a candidate someone rejected is never promoted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gapgates.errors import ConfigError, ProductionMoved, PromotionBlocked, RegistryError
 from gapgates.judge.checks import Check, Decision, Outcome, Status
 from gapgates.pipeline.steps import RunResult
-from gapgates.registry.base import Registry
+
+if TYPE_CHECKING:  # a run without --registry never imports the registry code
+    from gapgates.registry.base import Registry
 
 __all__ = [
     "MAX_REASON_CHARS",

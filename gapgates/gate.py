@@ -97,11 +97,11 @@ def ask_approval(result: RunResult) -> Approval | None:
 
 def stage_run(result: RunResult, approval: Approval | None) -> Staged | None:
     """Register the candidate in the config's registry and audit the decision (None without a registry)."""
-    from gapgates.registry import open_registry
-
     config = result.prepared.config
     if config.registry is None:
         return None
+    from gapgates.registry import open_registry  # the registry code, only for a run with a registry
+
     registry = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
     if approval is None:
         return stage(result, registry, promote=config.promote)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import math
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -335,6 +336,60 @@ def thread_limits(n_jobs: int | None) -> Iterator[int]:
         if workers > 1 and type(backend).__name__ == "LokyBackend":
             stack.enter_context(joblib.parallel_config(backend="loky", inner_max_num_threads=inner))
         yield workers
+
+
+#: The thread starting the workers of the run's parallel pass (:func:`start_workers`), joined before the pass.
+_STARTING: list[threading.Thread] = []
+
+
+def _ready(modules: tuple[str, ...]) -> None:
+    """In a worker: import what a fold's task needs (scikit-learn's fit-and-score, the guard, the model's module)."""
+    import importlib
+
+    for name in modules:
+        with contextlib.suppress(Exception):  # a module that does not import fails in the pass, with its own error
+            importlib.import_module(name)
+
+
+def start_workers(n_jobs: int | None, *, model: str | None = None) -> None:
+    """Start the process workers of a parallel pass now, in a background thread, so that their interpreters start
+    and import scikit-learn while this process reads and validates the data (issue 29: a cold start cost a
+    quarter of the parallel pass). Call inside the run's :func:`thread_limits`: the workers get the environment the
+    pass will ask for, so joblib reuses them. Nothing happens for one worker or another joblib backend.
+
+    Args:
+        n_jobs: The pass's ``n_jobs``.
+        model: The model spec (a dotted class path's module is imported in the workers too).
+    """
+    import joblib
+    from joblib.parallel import get_active_backend
+
+    from gapgates.config import free_cores
+
+    workers = joblib.effective_n_jobs(n_jobs)
+    backend, _ = get_active_backend()
+    if workers <= 1 or type(backend).__name__ != "LokyBackend" or _STARTING:
+        return
+    cores = _SHARE.get()
+    inner = max(1, (cores if cores is not None else free_cores()) // workers)
+    modules = ["sklearn.model_selection._validation", "gapgates.data.guard"]
+    if model is not None and ":" not in model and "." in model:
+        modules.append(model.rsplit(".", 1)[0])
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # the pass starts its workers itself when this could not
+            with joblib.parallel_config(backend="loky", inner_max_num_threads=inner):
+                joblib.Parallel(n_jobs=workers)(joblib.delayed(_ready)(tuple(modules)) for _ in range(workers))
+
+    thread = threading.Thread(target=start, name="gapgates-start-workers", daemon=True)
+    _STARTING.append(thread)
+    thread.start()
+
+
+def _workers_started() -> None:
+    """Wait for :func:`start_workers` (the pass then finds its workers running)."""
+    while _STARTING:
+        _STARTING.pop().join()
 
 
 def renewed_thread_limits() -> contextlib.AbstractContextManager[Any]:
@@ -661,6 +716,7 @@ def measure_gap(
     scoring_arg: Any = scorers
     with thread_limits(None):  # the run's limit (measured here outside a run), for the predictions after the fits
         with thread_limits(n_jobs) as workers:  # shared among the workers while they fit
+            _workers_started()
             if progress is not None and workers <= 1:
                 scoring_arg = _ProgressScorer(scorers, len(splits), progress)
             raw = cross_validate(

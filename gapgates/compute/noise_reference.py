@@ -91,13 +91,13 @@ def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
     Returns:
         The reference, or one without a rate saying why.
     """
-    from gapgates.registry.outcomes import settle_runs
-
     for record in reversed(records):
         rate = _rate(record.noise_rate)
         if rate is None:
             continue
         if record.outcome == "pending":  # recorded before a switch its run did not live to confirm
+            from gapgates.registry.outcomes import settle_runs  # the registry code, only for a run it must settle
+
             record = settle_runs([record])[0]
         if record.promoted:
             return NoiseReference(rate, source="history", version=str(record.time))

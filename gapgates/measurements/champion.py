@@ -25,12 +25,13 @@ def _compute(ctx: Context) -> Any:
     registry); one that cannot be loaded or scored fails the champion rules."""
     from gapgates.compute.champion import no_champion, score_champion
     from gapgates.errors import first_line
-    from gapgates.registry import open_registry
 
     prep = ctx.prep
     registry, metric = prep.config.registry, prep.metrics[0]
     if registry is None or ctx.gap is None:
         return None
+    from gapgates.registry import open_registry  # the registry code, only for a run with a registry
+
     try:
         reg = open_registry(registry, model_name=prep.config.model_name, alias=prep.config.alias)
         version = reg.production

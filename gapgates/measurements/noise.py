@@ -53,10 +53,11 @@ def _reference(ctx: Context) -> Any:
     run of this model (None with neither); a registry or history that cannot be read fails the noise rules."""
     from gapgates.compute.noise_reference import from_history, from_registry
     from gapgates.history import History
-    from gapgates.registry import open_registry
 
     config = ctx.prep.config
     if config.registry is not None:
+        from gapgates.registry import open_registry  # the registry code, only for a run with a registry
+
         reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
         version = reg.production
         metadata = None if version is None else reg.info(version).metadata

@@ -19,14 +19,14 @@ __all__ = ["REFERENCE_DRIFT"]
 def _compute(ctx: Context) -> Any:
     """The per-column drift of the training rows from the sample stored with the production version (None without a
     registry, a production version or a stored sample)."""
-    from gapgates.compute.drift import ReferenceDrift, column_drift
-    from gapgates.registry import open_registry
-    from gapgates.registry.sample import load_training_sample
-
     prep = ctx.prep
     config = prep.config
     if config.registry is None:
         return None
+    from gapgates.compute.drift import ReferenceDrift, column_drift
+    from gapgates.registry import open_registry
+    from gapgates.registry.sample import load_training_sample
+
     reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
     version = reg.production
     if version is None:

@@ -204,9 +204,10 @@ def run_check(
         >>> run_check(config).decision.outcome.value  # doctest: +SKIP
         'block'
     """
-    from gapgates.compute.crossval import thread_limits
+    from gapgates.compute.crossval import start_workers, thread_limits
 
     with thread_limits(None):  # native thread pools sized to the cores free now (see thread_limits)
+        start_workers(config.workers, model=config.model)  # the pass's workers start while the data is read
         state = execute(JUDGE_STEPS, RunState(config=config, policy=policy), call=with_progress(progress))
     if state.result is None:  # decide always runs; kept explicit for the type checker
         raise RuntimeError("The run ended without a decision.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 from gapgates.config import CheckConfig
 from gapgates.history import History
 from gapgates.paths import check_directory, check_file
-from gapgates.registry import backend_for, check_location
 
 __all__ = ["REPORT_FILES", "check_outputs"]
 
@@ -36,6 +35,8 @@ def check_outputs(config: CheckConfig) -> None:
     if config.out is not None:
         check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
     if config.registry is not None:  # first: without --history, the history lies inside a directory registry
+        from gapgates.registry import backend_for, check_location  # a run without --registry never imports it
+
         directory = backend_for(config.registry).local_path(config.registry)
         if directory is not None:
             check_directory(directory, "The registry directory (--registry)")

@@ -192,7 +192,7 @@ def validate_frame(df: pd.DataFrame, suite: Any, *, dataset: str = "data") -> Qu
     validator = Validator(
         batch_definition=batch_definition,
         batch_parameters={"dataframe": frame},
-        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+        result_format={"result_format": "BASIC", "partial_unexpected_count": EXAMPLES},
     )
     run = validator.validate_expectation_suite(suite)
     columns = set(frame.columns)

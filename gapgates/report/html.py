@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,13 @@ def environment() -> Any:
     return env
 
 
+@functools.lru_cache(maxsize=1)
+def _report_environment() -> Any:
+    """The report's environment, kept for the process: its templates are compiled once, not at every render (a
+    promoting run renders its report up to three times: for the registry, pending, and with the outcome)."""
+    return environment()
+
+
 #: Charts of the reports rendered last, by their content less the sections the commit phase rewrites: a promoting
 #: run renders its report for the registry, before the production switch (pending) and after it, with the same charts.
 _CHARTS: dict[str, dict[str, str]] = {}
@@ -210,7 +218,7 @@ def render_html(report: dict[str, Any]) -> str:
 
     top, body, context, charts = sections(report)
     return (
-        environment()
+        _report_environment()
         .get_template("report.html.j2")
         .render(
             **context,

@@ -64,3 +64,13 @@ def test_published_digest_schema_is_the_packaged_one_and_is_valid():
     assert published == digest_schema()
     jsonschema.Draft202012Validator.check_schema(published)
     assert DIGEST_SCHEMA_VERSION.startswith("1.")
+
+
+def test_every_diagnosis_label_is_allowed_as_the_label_and_among_the_others():
+    """A run whose other findings include any label (``benign_gap`` among them) writes a valid report."""
+    from gapgates.judge.diagnosis import labels
+    from gapgates.report.schema import report_schema
+
+    diagnosis = report_schema()["properties"]["diagnosis"]["properties"]
+    assert set(labels()) <= set(diagnosis["label"]["enum"])
+    assert set(labels()) <= set(diagnosis["also"]["items"]["enum"])
