@@ -177,7 +177,7 @@ def test_a_rejection_from_the_shell_blocks_and_is_published(worker):
 
 def test_the_prefect_ui_shows_the_paused_run_and_its_resume_form(worker, chromium, tmp_path):
     """The UI of a server started with the guide's PREFECT_UI_API_URL line finds its API: headless Chromium opens the
-    paused run's page (as docs/screenshots.py does for approval-ui.png) and sees the pause and the Resume button."""
+    paused run's page and its Resume form (as docs/screenshots.py does for approval-ui.png), which shows the evidence."""
     import importlib.util
 
     from tests.helpers import ROOT, assert_screenshot
@@ -189,5 +189,6 @@ def test_the_prefect_ui_shows_the_paused_run_and_its_resume_form(worker, chromiu
     server, _ = worker
     run = _paused_run(server, "tree-ui", "out/ui")
     text = screenshots.paused_run_image(chromium, server, run.id, tmp_path / "approval-ui.png")
-    assert "tree-ui" in text or run.name in text, text[:500]
+    assert "Resume Flow Run" in text and run.name in text and "tree-ui needs approval before promotion" in text, text
+    assert "Diagnosis: overfit" in text and "gap:accuracy" in text and "Approver" in text, text
     assert_screenshot(tmp_path / "approval-ui.png", width=1400, min_height=1000)
