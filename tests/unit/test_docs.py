@@ -118,8 +118,12 @@ SHELL_NOT_RUN = {
     "make test                      # the whole suite": "the Makefile's targets (checked to exist); CI runs them",
     "make test-latest": "resolves the newest releases from a package index",
     "make docs          # mkdocs build": "CI runs make docs; mkdocs serve runs until stopped",
-    "pip install gapgates ": "installs from a package index; tests/e2e/test_packaging.py installs the built wheel",
-    "bench_decisions.py --tables": "a benchmark of minutes; test_script_options_in_the_docs_are_declared checks its options",
+    "pip install gapgates ": "installs a published release from a package index, not this checkout's build; "
+    "tests/e2e/test_packaging.py installs the built wheel with its declared dependencies, what the first line installs, "
+    "and checks its comment (no Prefect, FastAPI, SQLAlchemy; run/approve/reject name the [prefect] extra)",
+    "bench_decisions.py --tables": "a benchmark of minutes: its 30 cases took 108 s of gate time in the last run "
+    "(benchmarks/results/decisions.json), more with one worker; test_script_options_in_the_docs_are_declared checks "
+    "its options",
 }
 
 
