@@ -192,16 +192,21 @@ def test_the_gapgates_run_commands_record_the_flow_run_on_the_server(prefect_api
 
 
 def test_the_recommend_flow_block_blocks_the_tree_and_recommends_a_depth(prefect_api, demo, monkeypatch):
-    """guides/prefect.md: the flow with recommend=True on a gapgates.toml of the demo's unbounded tree: the run is
-    blocked for overfit (RunBlocked, carrying the report) and the report names a verified max_depth."""
+    """guides/prefect.md: the flow with recommend=True on a gapgates.toml of the demo's unbounded tree, under a policy
+    on the mean accuracy gap alone (the demo policy's baseline checks pass no tree on this data): the run is blocked for
+    overfit (RunBlocked, carrying the report) and the report names a verified max_depth."""
     from gapgates import RunBlocked
 
     project, _ = demo
     work = project / "recommend"
     work.mkdir()
+    (work / "policy.toml").write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n'
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
+    )
     (work / "gapgates.toml").write_text(
         'data = "../demo-report/breast_cancer.csv"\ntarget = "target"\nmodel = "sklearn.tree.DecisionTreeClassifier"\n'
-        'name = "unbounded-tree"\npolicy = "../gapgates/policies/demo.toml"\nout = "out"\nfolds = 5\nseed = 0\n'
+        'name = "unbounded-tree"\npolicy = "policy.toml"\nout = "out"\nfolds = 5\nseed = 0\n'
     )
     monkeypatch.chdir(work)
     with pytest.raises(RunBlocked) as blocked:
