@@ -106,7 +106,7 @@ SHELL_RUN = {
     "gapgates run --data demo-report/breast_cancer.csv": "tests/e2e/test_docs.py",  # on the session's test server
     "gapgates approve 0b1c2d3e": "tests/e2e/test_approval.py",  # the paused run's id in place of the one shown
     "PREFECT_UI_API_URL=": "tests/e2e/test_approval.py",  # on a free port; the UI test opens the paused run in it
-    # deploy_as_shown, which tests/e2e/test_approval.py, test_schedule.py and test_deployments.py set up with
+    # deploy_as_shown, which tests/e2e/test_approval.py, test_outcomes.py, test_schedule.py and test_deployments.py use
     "prefect work-pool create": "tests/helpers.py",
     "python -m gapgates.deployments.serve --config deployments/gapgates.toml --fresh": "tests/e2e/test_deployments.py",
     "prefect server start --host 127.0.0.1 --port 4200": "tests/e2e/test_deployments.py",  # on a free port
