@@ -61,8 +61,8 @@ test-latest:
 	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 lint: install-dev
-	$(BIN)/ruff check gapgates flows deployments tests benchmarks docs/hooks
-	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks docs/hooks
+	$(BIN)/ruff check gapgates flows deployments tests benchmarks docs/hooks docs/screenshots.py
+	$(BIN)/ruff format --check gapgates flows deployments tests benchmarks docs/hooks docs/screenshots.py
 
 typecheck: install-dev
 	$(BIN)/mypy

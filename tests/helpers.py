@@ -108,6 +108,26 @@ def bash_commands(prefix: str, *, text: str | None = None) -> list[str]:
     return [line.split("#")[0].strip() for block in blocks for line in block.splitlines() if line.startswith(prefix)]
 
 
+def doc_commands(page: str, marker: str) -> list[str]:
+    """The command lines of the one bash block of ``page`` (a path under docs/) containing ``marker``: continuations
+    joined, comments and blank lines cut, in order (the e2e tests run them as the page shows them)."""
+    found = [b for b in code_blocks("bash", text=doc_page(page)) if marker in b]
+    assert len(found) == 1, f"{len(found)} bash blocks of {page} contain {marker!r}"
+    lines = (line.split(" #", 1)[0].strip() for line in found[0].replace("\\\n", " ").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def python_argv(line: str) -> list[str]:
+    """A docs' command line as the argv to run here: ``prefect``/``gapgates``/``python`` from this interpreter."""
+    import shlex
+
+    args = shlex.split(line)
+    if args[0] == "python":
+        return [sys.executable, *args[1:]]
+    assert args[0] in ("prefect", "gapgates"), line
+    return [sys.executable, "-m", args[0], *args[1:]]
+
+
 # --- generated data ------------------------------------------------------------------------------------
 
 
@@ -806,6 +826,20 @@ class Chromium:
 # --- packaging: the source folders pyproject.toml maps into the wheel ---------------------------------
 
 
+def assert_screenshot(path: Path, *, width: int, min_height: int) -> None:
+    """A PNG a screenshot wrote: ``width`` px wide, at least ``min_height`` high, and not blank (many colours, and
+    at least 3 % of its pixels differ from the most common one, the page's background)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+    assert rgb.width == width and rgb.height >= min_height, (path.name, rgb.size)
+    colours = rgb.getcolors(maxcolors=rgb.width * rgb.height)
+    assert colours is not None
+    background = max(colours)[0]
+    assert len(colours) > 50 and 1 - background / (rgb.width * rgb.height) > 0.03, (path.name, len(colours), background)
+
+
 def pyproject() -> dict:
     """pyproject.toml, parsed."""
     from gapgates import documents
@@ -889,13 +923,24 @@ class PrefectServer:
     """A real ``prefect server start`` on 127.0.0.1 (its own PREFECT_HOME under ``home``), stopped by its PID.
 
     ``env`` is the environment for the clients, workers and flow runs a test starts against it; ``start``
-    runs another process in that environment, stopped (with what it started) on exit.
+    runs another process in that environment, stopped (with what it started) on exit. ``command`` is a line of the
+    docs that starts the server (its port replaced by a free one; its ``VAR=value`` prefixes join ``env``).
     """
 
-    def __init__(self, home: Path, *, timeout: float = 240, **settings: str) -> None:
+    def __init__(self, home: Path, *, timeout: float = 240, command: str | None = None, **settings: str) -> None:
         home.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/api"
+        self.command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port)]
+        if command is not None:  # a docs' line, `[VAR=value ...] prefect server start --host 127.0.0.1 --port N`, on a free port
+            shown = re.search(r"--port (\d+)", command)
+            assert shown is not None and "--host 127.0.0.1" in command, command
+            line = command.replace(shown.group(1), str(self.port))
+            words = line.split()
+            while "=" in words[0]:
+                name, value = words.pop(0).split("=", 1)
+                settings = {**settings, name: value}
+            self.command = python_argv(" ".join(words))
         self.log = home / "server.log"
         self.env = {
             **os.environ,
@@ -934,9 +979,7 @@ class PrefectServer:
         return proc
 
     def __enter__(self) -> PrefectServer:
-        server = self.start(
-            sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(self.port), log=self.log
-        )
+        server = self.start(*self.command, log=self.log)
         try:
             wait_healthy(self.url, server, self.timeout)
         except BaseException:
@@ -982,7 +1025,7 @@ def deployment_runs(client: Any, deployment_id: Any) -> list[Any]:
 def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str | None = None) -> Path:
     """The project's own ``deployments/prefect.yaml`` (cron replaced by ``cron`` when given) and a
     ``deployments/gapgates.toml`` of ``toml`` in ``root``, deployed to ``server`` on a process work pool
-    (``gapgates-local``) with a worker started; returns ``root``. The deployment is
+    (``gapgates-local``) with a worker started, by the commands the Prefect guide shows; returns ``root``. The deployment is
     ``retrain-and-gate/scheduled-retrain``."""
     text = (ROOT / "deployments" / "prefect.yaml").read_text()
     assert 'cron: "0 3 * * *"' in text, "the tests rewrite the shipped nightly cron"
@@ -991,13 +1034,21 @@ def deployed_project(root: Path, server: PrefectServer, toml: str, *, cron: str 
     (root / "deployments").mkdir(parents=True, exist_ok=True)
     (root / "deployments" / "prefect.yaml").write_text(text)
     (root / "deployments" / "gapgates.toml").write_text(toml)
-    server.cli("work-pool", "create", "gapgates-local", "--type", "process")
-    deployed = server.cli("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", cwd=root)
-    assert "scheduled-retrain" in deployed.stdout, deployed.stdout
-    server.start(
-        sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=root, log=root / "worker.log"
-    )
+    deployed = deploy_as_shown(root, server, log=root / "worker.log")
+    assert "scheduled-retrain" in deployed, deployed
     return root
+
+
+def deploy_as_shown(root: Path, server: PrefectServer, *, log: Path) -> str:
+    """Run the Prefect guide's block in ``root`` against ``server``: create the process work pool, ``prefect deploy``
+    the project's ``deployments/prefect.yaml``, start the worker (stopped with the server); returns deploy's output."""
+    commands = doc_commands("guides/prefect.md", "prefect work-pool create")
+    assert [c.split()[:3] for c in commands] == [["prefect", "work-pool", "create"], ["prefect", "deploy", "--prefect-file"],
+                                                 ["prefect", "worker", "start"]], commands  # fmt: skip
+    server.cli(*python_argv(commands[0])[3:], cwd=root)
+    deployed = server.cli(*python_argv(commands[1])[3:], cwd=root).stdout
+    server.start(*python_argv(commands[2]), cwd=root, log=log)
+    return deployed
 
 
 # --- capacity sweeps: a model whose test error shows double descent ------------------------------------

@@ -1,5 +1,6 @@
 """Approvals with the evidence, under a real worker: the reviewer sees the report before answering, answers from
-the shell (``gapgates approve|reject``), and the outcome is published and recorded.
+the shell (``gapgates approve|reject``, the lines docs/guides/approvals.md shows), and the outcome is published and
+recorded.
 
 The project's prefect.yaml on a local server with a process worker; runs started with ``run_deployment``
 and read back with Prefect's client.
@@ -15,7 +16,7 @@ from contextlib import contextmanager
 import pytest
 
 from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import PrefectServer, deployed_project, run_cli_process
+from tests.helpers import PrefectServer, deployed_project, doc_commands, run_cli_process
 
 DEPLOYMENT = "retrain-and-gate/scheduled-retrain"
 TREE = "sklearn.tree.DecisionTreeClassifier"
@@ -36,7 +37,9 @@ def worker(tmp_path_factory: pytest.TempPathFactory):
         f'data = "../data/cancer.csv"\ntarget = "target"\nmodel = "{TREE}"\npolicy = "{policy}"\n'
         'registry = "../registry"\npromote = true\nreport_url = "https://reports.example.invalid/tree"\n'
     )
-    with PrefectServer(root / "home") as server:
+    # the server as the Prefect guide starts one on another port: its UI, told where its API is
+    [line] = [c for c in doc_commands("guides/prefect.md", "PREFECT_UI_API_URL=") if c.startswith("PREFECT_UI_API_URL=")]
+    with PrefectServer(root / "home", command=line, PREFECT_UI_ENABLED="true") as server:
         yield server, deployed_project(root / "project", server, toml)
 
 
@@ -103,6 +106,19 @@ def _cli(server: PrefectServer, *args: str):
             os.environ["PREFECT_API_URL"] = old
 
 
+#: The id the approvals guide shows in its commands: the tests put the paused run's id in its place.
+SHOWN_ID = "0b1c2d3e-0000-4000-8000-000000000000"
+
+
+def _answer_as_shown(server: PrefectServer, verb: str, run_id) -> object:
+    """Run the approvals guide's own ``gapgates approve`` or ``reject`` line on the paused run."""
+    import shlex
+
+    [line] = [c for c in doc_commands("guides/approvals.md", "gapgates approve 0b1c2d3e") if c.startswith(f"gapgates {verb} ")]
+    assert SHOWN_ID in line
+    return _cli(server, *shlex.split(line.replace(SHOWN_ID, str(run_id)))[1:])
+
+
 def test_the_reviewer_sees_the_evidence_then_approves_from_the_shell(worker):
     server, project = worker
     run = _paused_run(server, "tree-approve", "out/approve")
@@ -119,7 +135,7 @@ def test_the_reviewer_sees_the_evidence_then_approves_from_the_shell(worker):
     assert f"/artifacts/artifact/{before['gapgates-tree-approve'].id})" in description
     assert "(https://reports.example.invalid/tree/report.html)" in description and "Diagnosis: **overfit**" in description
 
-    answered = _cli(server, "approve", str(run.id), "--approver", "alice", "--reason", "known shift, accepted")
+    answered = _answer_as_shown(server, "approve", run.id)  # --approver alice --reason "known shift, accepted"
     assert answered.returncode == 0, answered.stderr
     assert f"approved: flow run {run.id}" in answered.stdout
 
@@ -146,7 +162,7 @@ def test_the_reviewer_sees_the_evidence_then_approves_from_the_shell(worker):
 def test_a_rejection_from_the_shell_blocks_and_is_published(worker):
     server, project = worker
     run = _paused_run(server, "tree-reject", "out/reject")
-    rejected = _cli(server, "reject", str(run.id), "--approver", "bob", "--reason", "too risky")
+    rejected = _answer_as_shown(server, "reject", run.id)  # --approver bob --reason "too risky"
     assert rejected.returncode == 0, rejected.stderr
     done = _wait(server, run.id, lambda r: r.state.is_final(), "finished")
     assert done.state.is_failed() and done.state.message.startswith("Blocked: approval rejected by bob: too risky")
@@ -157,3 +173,22 @@ def test_a_rejection_from_the_shell_blocks_and_is_published(worker):
 
     again = _cli(server, "approve", str(run.id), "--approver", "carol")  # no longer paused: one line, exit 2
     assert again.returncode == 2 and "is not waiting for approval" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_the_prefect_ui_shows_the_paused_run_and_its_resume_form(worker, chromium, tmp_path):
+    """The UI of a server started with the guide's PREFECT_UI_API_URL line finds its API: headless Chromium opens the
+    paused run's page and its Resume form (as docs/screenshots.py does for approval-ui.png), which shows the evidence."""
+    import importlib.util
+
+    from tests.helpers import ROOT, assert_screenshot
+
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "docs" / "screenshots.py")
+    assert spec is not None and spec.loader is not None
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    server, _ = worker
+    run = _paused_run(server, "tree-ui", "out/ui")
+    text = screenshots.paused_run_image(chromium, server, run.id, tmp_path / "approval-ui.png")
+    assert "Resume Flow Run" in text and run.name in text and "tree-ui needs approval before promotion" in text, text
+    assert "Diagnosis: overfit" in text and "gap:accuracy" in text and "Approver" in text, text
+    assert_screenshot(tmp_path / "approval-ui.png", width=1400, min_height=1000)

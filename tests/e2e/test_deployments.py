@@ -1,68 +1,82 @@
 """Deployments: a real ``prefect server`` on 127.0.0.1, the flows served on cron schedules (the nightly gate, the weekly
-digest), run_deployment; a fresh clone's `make demo` and the shipped deployments, deployed and served."""
+digest), run_deployment; a fresh clone's `make demo` and the shipped deployments, deployed and served, by the commands
+and the Python the Prefect and monitoring guides show."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from gapgates.demo import DEMO_POLICY_PATH
-from tests.helpers import ROOT, PrefectServer, deployment_named, run_cli_process, wait_for
+from tests.helpers import (
+    ROOT,
+    PrefectServer,
+    deploy_as_shown,
+    deployment_named,
+    deployment_runs,
+    doc_commands,
+    python_argv,
+    python_example,
+    run_cli_process,
+    wait_for,
+)
 
 
 @pytest.mark.slow
-def test_served_deployment_runs_on_a_real_server(tmp_path, cancer_csv):
+def test_the_guides_server_serve_and_run_commands_run_the_shipped_gate(tmp_path):
+    """guides/prefect.md's block as shown, in a project after `gapgates demo` (the port replaced by a free one): the
+    server, serve.py on the shipped deployments/gapgates.toml with its cron, `prefect deployment run`; the run
+    completes. The digest served beside it runs on the same config's history."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    config = tmp_path / "gapgates.toml"
-    config.write_text(
-        f'data = "{cancer_csv}"\ntarget = "target"\nmodel = "gapgates.demo.scaled_logistic_regression"\n'
-        f'name = "served-logreg"\npolicy = "{DEMO_POLICY_PATH}"\nout = "{tmp_path / "out"}"\n'
-    )
-    with PrefectServer(tmp_path / "home") as server:
-        served = server.start(
-            sys.executable,
-            "-m",
-            "gapgates.deployments.serve",
-            "--config",
-            str(config),
-            "--name",
-            "test-serve",
-            "--cron",
-            "0 3 * * *",
-        )
-        with temporary_settings(updates={PREFECT_API_URL: server.url}):
-            with get_client(sync_client=True) as client:
-                deadline = time.monotonic() + 120
-                while True:
-                    assert served.poll() is None, "gapgates.deployments.serve exited"
-                    try:
-                        deployment = client.read_deployment_by_name("retrain-and-gate/test-serve")
-                        break
-                    except Exception:
-                        assert time.monotonic() < deadline, "the deployment never appeared"
-                        time.sleep(1)
+    start, export, serve, trigger = doc_commands("guides/prefect.md", "prefect server start --host 127.0.0.1 --port 4200")
+    assert export == "export PREFECT_API_URL=http://127.0.0.1:4200/api" and "--port 4200" in start  # PrefectServer's env
+    project = _demo_project(tmp_path / "project")
+    config = project / "deployments" / "gapgates.toml"
+    logs = [tmp_path / "serve.log", tmp_path / "home" / "server.log"]
+    with PrefectServer(tmp_path / "home", command=start) as server:
+        served = server.start(*python_argv(serve), cwd=project, log=logs[0])
+        with temporary_settings(updates={PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:
+
+            def registered():
+                assert served.poll() is None, "gapgates.deployments.serve exited"
+                return deployment_named(client, "retrain-and-gate/scheduled-retrain")
+
+            deployment = wait_for("the served deployment registered", 180, registered, logs=logs)
             assert [s.schedule.cron for s in deployment.schedules] == ["0 3 * * *"]
             assert deployment.parameters == {"config_path": str(config.resolve())}
-            flow_run = run_deployment("retrain-and-gate/test-serve", timeout=240, poll_interval=2)
-            assert flow_run.state.is_completed(), flow_run.state
-            with get_client(sync_client=True) as client:  # served beside it: the digest of the same config
-                digest = client.read_deployment_by_name("stakeholder-digest/weekly-digest")
+            server.cli(*python_argv(trigger)[3:], cwd=project)  # prefect deployment run retrain-and-gate/scheduled-retrain
+            [run] = [r for r in deployment_runs(client, deployment.id) if not r.auto_scheduled]
+            done = wait_for("the triggered run finished", 300, lambda: _final(client, run.id), logs=logs)
+            assert done.state.is_completed(), done.state
+            digest = wait_for(
+                "the digest served", 60, lambda: deployment_named(client, "stakeholder-digest/weekly-digest"), logs=logs
+            )
             assert [s.schedule.cron for s in digest.schedules] == ["0 7 * * 1"]
-            assert digest.parameters["history"] == str(tmp_path / "history.sqlite")
+            assert digest.parameters["history"] == str((project / "demo-report" / "history.sqlite").resolve())
             digest_run = run_deployment("stakeholder-digest/weekly-digest", timeout=120, poll_interval=2)
-        assert flow_run.state.is_completed(), flow_run.state
-        assert (tmp_path / "out" / "report.json").is_file()
+        assert json.loads((project / "demo-report" / "scheduled" / "report.json").read_text())["decision"] == "promote"
         assert digest_run.state.is_completed(), digest_run.state
-        assert "served-logreg" in (tmp_path / "digest" / "digest.md").read_text()
+        assert "scaled-logreg" in (project / "demo-report" / "digest" / "digest.md").read_text()
     assert all(proc.poll() is not None for proc in server.procs)
+
+
+def _demo_project(project: Path) -> Path:
+    """What a fresh clone has (deployments/ without its Python, the shipped policies) after `gapgates demo --out demo-report`
+    (what `make demo` runs)."""
+    shutil.copytree(ROOT / "deployments", project / "deployments", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(ROOT / "gapgates" / "policies", project / "gapgates" / "policies")
+    demo = run_cli_process("demo", "--out", "demo-report", cwd=project)
+    assert demo.returncode == 0, demo.stderr
+    return project
 
 
 def test_serve_script_refuses_a_missing_config(tmp_path):
@@ -87,20 +101,18 @@ def test_a_fresh_clone_runs_the_shipped_monitor_and_both_set_ups_leave_one_of_ea
     demo-report`); then the shipped prefect.yaml deployed with a worker runs production-monitor to completion, and
     serve.py started on the same project after it leaves one deployment per name and one automation."""
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH, temporary_settings
 
-    project = tmp_path / "project"
-    shutil.copytree(ROOT / "deployments", project / "deployments", ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    shutil.copytree(ROOT / "gapgates" / "policies", project / "gapgates" / "policies")
-    demo = run_cli_process("demo", "--out", "demo-report", cwd=project)
-    assert demo.returncode == 0, demo.stderr
+    project = _demo_project(tmp_path / "project")
     assert (project / "demo-report" / "fresh.csv").is_file() and (project / "demo-report" / "registry").is_dir()
     logs = [project / "worker.log", project / "serve.log", tmp_path / "home" / "server.log"]
-    with PrefectServer(tmp_path / "home", PREFECT_WORKER_QUERY_SECONDS="2") as server:
-        server.cli("work-pool", "create", "gapgates-local", "--type", "process")
-        server.cli("deploy", "--prefect-file", "deployments/prefect.yaml", "--all", cwd=project)
-        server.start(sys.executable, "-m", "prefect", "worker", "start", "--pool", "gapgates-local", cwd=project, log=logs[0])
-        with temporary_settings(updates={PREFECT_API_URL: server.url}), get_client(sync_client=True) as client:
+    results = str(tmp_path / "results")  # the result storage the worker and this client share (the guide says so)
+    with PrefectServer(tmp_path / "home", PREFECT_WORKER_QUERY_SECONDS="2", PREFECT_LOCAL_STORAGE_PATH=results) as server:
+        deploy_as_shown(project, server, log=logs[0])  # guides/prefect.md: work-pool create, deploy, worker start
+        with (
+            temporary_settings(updates={PREFECT_API_URL: server.url, PREFECT_LOCAL_STORAGE_PATH: Path(results)}),
+            get_client(sync_client=True) as client,
+        ):
             monitor = client.read_deployment_by_name("monitor-production/production-monitor")
             run = client.create_flow_run_from_deployment(monitor.id)
             done = wait_for("the shipped monitor run finished", 300, lambda: _final(client, run.id), logs=logs)
@@ -108,10 +120,16 @@ def test_a_fresh_clone_runs_the_shipped_monitor_and_both_set_ups_leave_one_of_ea
             assert (project / "demo-report" / "scheduled" / "monitor" / "report.json").is_file()
             assert len(client.read_automations()) == 1  # prefect deploy: the retrain's trigger
 
-            server.start(
-                sys.executable, "-m", "gapgates.deployments.serve", "--config", "deployments/gapgates.toml",
-                "--fresh", "demo-report/fresh.csv", cwd=project, log=logs[1],
-            )  # fmt: skip
+            # guides/prefect.md's Python block: run the deployment, read the report from the persisted result
+            namespace = _run_with_timeout(python_example('run = run_deployment("retrain-and-gate/scheduled-retrain")'), 300)
+            assert namespace["run"].state.is_completed(), namespace["run"].state
+            assert namespace["report"]["decision"] == "promote"
+
+            # guides/monitoring.md: one process serves both, the monitor on --fresh labelled/latest.csv
+            [line] = doc_commands("guides/monitoring.md", SERVE_FRESH)
+            (project / "labelled").mkdir()
+            shutil.copy(project / "demo-report" / "fresh.csv", project / "labelled" / "latest.csv")
+            server.start(*python_argv(line), cwd=project, log=logs[1])
 
             def served_all():  # serve registers the same three names again, with its module-path entrypoints
                 found = [deployment_named(client, name) for name in SHIPPED]
@@ -124,7 +142,40 @@ def test_a_fresh_clone_runs_the_shipped_monitor_and_both_set_ups_leave_one_of_ea
             automations = client.read_automations()
             assert [a.name for a in automations] == ["retrain scaled-logreg when the monitor says so"], automations
 
+            served = client.read_deployment_by_name("monitor-production/production-monitor")
+            assert served.parameters["fresh"] == str(project / "labelled" / "latest.csv")
+            run = client.create_flow_run_from_deployment(served.id)  # the serving process picks it up and runs it
+            done = wait_for("the served monitor run finished", 300, lambda: _final(client, run.id), logs=logs)
+            assert done.state.is_completed(), done.state.message
+    assert all(proc.poll() is not None for proc in server.procs)  # the server, worker and serve stopped by PID
 
+
+def _run_with_timeout(code: str, timeout: float) -> dict:
+    """Execute a docs' Python block in a thread (it waits for a flow run); fail past ``timeout`` instead of hanging."""
+    import contextvars
+    import threading
+
+    namespace: dict = {}
+    context = contextvars.copy_context()  # Prefect's temporary settings live in a context variable
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            exec(code, namespace)
+        except BaseException as err:  # re-raised in the test's thread
+            errors.append(err)
+
+    thread = threading.Thread(target=context.run, args=(run,), daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"the block did not finish within {timeout:.0f} s"
+    if errors:
+        raise errors[0]
+    return namespace
+
+
+#: The monitoring guide's line that serves the retrain and the monitor from one process.
+SERVE_FRESH = "python -m gapgates.deployments.serve --config deployments/gapgates.toml --fresh"
 SHIPPED = (
     "retrain-and-gate/scheduled-retrain",
     "monitor-production/production-monitor",

@@ -7,6 +7,7 @@ user's checkout would.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, bash_commands, code_blocks, doc_page, python_example, run_cli_process
+from tests.helpers import ROOT, bash_commands, code_blocks, doc_commands, doc_page, python_example, run_cli_process
 
 TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d\+00:00)?( UTC)?")
 
@@ -151,8 +152,6 @@ def test_the_registry_commands_run(train_csv):
 
 def test_the_mlflow_commands_run(train_csv):
     """guides/mlflow.md: check into an MLflow sqlite store under the alias champion, then registry show --json."""
-    import json
-
     commands = _block_commands("guides/mlflow.md", "mlflow:sqlite:///mlflow.db --promote")
     assert len(commands) == 2
     proc = _run(commands[0], train_csv.parent)
@@ -164,11 +163,56 @@ def test_the_mlflow_commands_run(train_csv):
 
 def test_the_profile_command_writes_a_suite(train_csv):
     """guides/data-quality.md: `gapgates profile` on accepted data writes GX's suite JSON (the optional margin left out)."""
-    import json
-
     (command,) = _block_commands("guides/data-quality.md", "gapgates profile --data accepted.csv")
     train_csv.rename(train_csv.parent / "accepted.csv")
     proc = _run(command.split(" [", 1)[0], train_csv.parent)
     assert proc.returncode == 0, proc.stderr
     suite = json.loads((train_csv.parent / "accepted.json").read_text())
     assert suite["expectations"]
+
+
+def test_the_gapgates_run_commands_record_the_flow_run_on_the_server(prefect_api, demo, monkeypatch):
+    """guides/prefect.md: after the demo, `gapgates run` with the check's options runs the flow, on the server
+    PREFECT_API_URL names (the session's test server), and writes the report; exit 0 for the promoted model."""
+    from prefect import get_client
+
+    project, _ = demo
+    commands = doc_commands("guides/prefect.md", "gapgates run --data demo-report/breast_cancer.csv")
+    assert commands[0] == "gapgates demo --out demo-report" and len(commands) == 2  # the demo fixture ran the first
+    with get_client(sync_client=True) as client:
+        before = {r.id for r in client.read_flow_runs()}
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api)
+    proc = _run(commands[1], project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert json.loads((project / "demo-report" / "flow" / "report.json").read_text())["decision"] == "promote"
+    with get_client(sync_client=True) as client:
+        new = [r for r in client.read_flow_runs() if r.id not in before]
+    assert [r.state.is_completed() for r in new] == [True], new
+    assert str(new[0].parameters["options"]["out"]).endswith("demo-report/flow"), new[0].parameters
+
+
+def test_the_recommend_flow_block_blocks_the_tree_and_recommends_a_depth(prefect_api, demo, monkeypatch):
+    """guides/prefect.md: the flow with recommend=True on a gapgates.toml of the demo's unbounded tree, under a policy
+    on the mean accuracy gap alone (the demo policy's baseline checks pass no tree on this data): the run is blocked for
+    overfit (RunBlocked, carrying the report) and the report names a verified max_depth."""
+    from gapgates import RunBlocked
+
+    project, _ = demo
+    work = project / "recommend"
+    work.mkdir()
+    (work / "policy.toml").write_text(
+        '[gap]\nmetrics = ["accuracy"]\nmax_gap = 0.05\ngate_on = "mean"\n'
+        "[noise]\nmax_rate = 1.0\nmax_confident_error_ratio = 100\n"
+    )
+    (work / "gapgates.toml").write_text(
+        'data = "../demo-report/breast_cancer.csv"\ntarget = "target"\nmodel = "sklearn.tree.DecisionTreeClassifier"\n'
+        'name = "unbounded-tree"\npolicy = "policy.toml"\nout = "out"\nfolds = 5\nseed = 0\n'
+    )
+    monkeypatch.chdir(work)
+    with pytest.raises(RunBlocked) as blocked:
+        exec(python_example('retrain_and_gate(config_path="gapgates.toml", recommend=True)'), {})
+    report = blocked.value.report
+    assert report["decision"] == "block" and report["diagnosis"]["label"] == "overfit"
+    recommendation = report["recommendation"]
+    assert recommendation["param"] == "max_depth" and recommendation["tried"] == list(range(1, 13))
+    assert re.fullmatch(r"--param max_depth=\d+", recommendation["param_line"]), recommendation
