@@ -107,7 +107,9 @@ class Check:
         repeats: The repeats of k-fold added because this check's interval straddled its limit.
         regime: For a gap over its limit judged in context (``[gap] mode = "contextual"``): ``harmful`` (a
             reference scores significantly better on the same folds: it blocks), ``benign`` (it costs no held-out
-            score: a warning), ``inconclusive`` (beaten on average, not significantly); None otherwise.
+            score: a warning), ``inconclusive`` (beaten on average, not significantly), ``memorising`` (inconclusive,
+            and the model interpolates its training rows: it blocks with ``on_inconclusive = "interpolating"``); None
+            otherwise.
     """
 
     name: str

@@ -10,7 +10,10 @@ folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" a
 reference with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*:
 it blocks (``overfit``). A gap no reference beats by more than ``max_cost`` on average is *benign*: a warning
 (``benign_gap``). In between (beaten on average, not significantly) it is *inconclusive*: a warning with advice,
-or a block with ``on_inconclusive = "block"``. Without any reference the gap is judged as in ``absolute`` mode,
+or a block with ``on_inconclusive = "block"``; with ``"interpolating"`` (the default) a model that interpolates its
+training rows (train score at its metric's best) is blocked as ``overfit`` there (regime ``memorising``): it
+memorises its rows and a reference with a smaller gap does better on average, which on a small table is as much as
+the folds can show. Without any reference the gap is judged as in ``absolute`` mode,
 where every gap over its limit blocks.
 
 Diagnoses ``overfit`` (a gap check breached, harmful in contextual mode), ``inconclusive`` (an interval still
@@ -45,6 +48,7 @@ __all__ = [
     "fold_rows",
     "gap_references",
     "in_context",
+    "interpolates",
     "output_checks",
     "policy_limit",
     "regime_of",
@@ -215,7 +219,9 @@ def regime_of(references: list[GapReference], *, max_cost: float, gap: float) ->
 def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     """A failed gap check judged by what the gap costs (``[gap] mode = "contextual"``; see the module docstring):
     harmful stays a failure, benign becomes a warning, inconclusive a warning (or a failure with
-    ``on_inconclusive = "block"``); without a reference it stays as in ``absolute`` mode."""
+    ``on_inconclusive = "block"``; with ``"interpolating"``, the default, a failure of regime ``memorising`` when the
+    candidate interpolates its training rows, :func:`interpolates`); without a reference it stays as in
+    ``absolute`` mode."""
     section = policy.gap
     if section.mode != "contextual" or ":" not in check.name:
         return check
@@ -235,6 +241,16 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     elif regime == "benign":
         text = f"A benign gap: it costs no held-out score (at most {section.max_cost:g} on average): {said}."
         status = Status.WARN
+    elif section.on_inconclusive == "interpolating" and ev.gap is not None and interpolates(ev.gap.metrics[metric]):
+        train = ev.gap.metrics[metric].train_mean
+        regime = "memorising"
+        text = (
+            f"It interpolates its training rows (train {metric} {train:.3f}) while a reference with a smaller gap "
+            f"scores more than {section.max_cost:g} better on average, not significantly on these rows: {said}. "
+            "A model that memorises its rows and still trails a reference is taken to pay for its gap ([gap] "
+            'on_inconclusive = "interpolating").'
+        )
+        status = Status.FAIL
     else:
         text = (
             f"Inconclusive: a reference scores more than {section.max_cost:g} better on average, but not "
@@ -242,6 +258,26 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
         )
         status = Status.FAIL if section.on_inconclusive == "block" else Status.WARN
     return dataclasses.replace(check, status=status, message=f"{check.message} {text}", regime=regime)
+
+
+#: How close to its metric's best value (1 for a bounded score, 0 for a ``neg_*`` loss) a mean train score must be
+#: for the model to interpolate its training rows.
+INTERPOLATION_TOLERANCE = 0.001
+
+
+def interpolates(g: Any) -> bool:
+    """Whether a metric's mean train score is at its best possible value (within :data:`INTERPOLATION_TOLERANCE`):
+    1 for a bounded score (accuracy, r², ROC AUC, F1), 0 for a ``neg_*`` loss. An unbounded tree or a
+    1-nearest-neighbour model interpolates; a regression forest (train r² about 0.95) does not.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> tree, forest = SimpleNamespace(metric="r2", train_mean=1.0), SimpleNamespace(metric="r2", train_mean=0.96)
+        >>> interpolates(tree), interpolates(forest)
+        (True, False)
+    """
+    best = 0.0 if g.metric.startswith("neg_") else 1.0
+    return bool(math.isfinite(g.train_mean) and g.train_mean >= best - INTERPOLATION_TOLERANCE)
 
 
 # --- diagnosis --------------------------------------------------------------------------------------------------------
@@ -253,8 +289,9 @@ def _unsettled(check: Any) -> bool:
 
 
 def _harmful(check: Any) -> bool:
-    """Whether a breached gap check says overfit: harmful in context, or judged on the gap alone and settled."""
-    return check.regime == "harmful" or (check.regime is None and not _unsettled(check))
+    """Whether a breached gap check says overfit: harmful or memorising in context, or judged on the gap alone and
+    settled."""
+    return check.regime in ("harmful", "memorising") or (check.regime is None and not _unsettled(check))
 
 
 def claims_overfit(ev: Evidence, decision: Decision) -> bool:

@@ -29,8 +29,8 @@ def strong(test, train=(0.9,) * 5):
     return StrongBaselineResult(references=(ref,), best="hgb", metric="accuracy", n_train=80, n_test=20, fits=5)
 
 
-def judged(baseline_test, policy=None):
-    ev = Evidence(gap=make_gap(CANDIDATE), strong_baseline=None if baseline_test is None else strong(baseline_test))
+def judged(baseline_test, policy=None, *, train=(1.0,) * 5):
+    ev = Evidence(gap=make_gap(CANDIDATE, train), strong_baseline=None if baseline_test is None else strong(baseline_test))
     decision = evaluate(parse_policy(policy or {}), ev)
     check = next(c for c in decision.checks if c.name == "gap:accuracy")
     return decision, check, diagnose(ev, decision)
@@ -55,12 +55,25 @@ def test_a_cost_the_folds_cannot_settle_is_inconclusive_a_warning_unless_the_pol
     noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, folds all over the place
     d = paired_difference(noisy, CANDIDATE, n_train=80, n_test=20)
     assert d.mean > 0.01 and d.low < 0
-    decision, check, diagnosis = judged(noisy)
+    fits = (0.97, 0.98, 0.97, 0.98, 0.97)  # a gap of ~0.12 over its limit, without interpolating the training rows
+    decision, check, diagnosis = judged(noisy, train=fits)
     assert check.status is Status.WARN and check.regime == "inconclusive"
     assert decision.outcome.value == "promote" and diagnosis.label == "inconclusive"
     assert any("rows" in m for m in diagnosis.mitigations)
-    decision, check, _ = judged(noisy, {"gap": {"on_inconclusive": "block"}})
+    decision, check, _ = judged(noisy, {"gap": {"on_inconclusive": "block"}}, train=fits)
     assert check.status is Status.FAIL and decision.outcome.value == "block"
+
+
+def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overfit_by_default():
+    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # beaten by +0.037 on average, not significantly
+    decision, check, diagnosis = judged(noisy)  # train 1.0 on every fold: it interpolates (an unbounded tree, 1-NN)
+    assert check.status is Status.FAIL and check.regime == "memorising"
+    assert decision.outcome.value == "block" and diagnosis.label == "overfit"
+    assert "interpolates its training rows" in check.message and "not significantly" in check.message
+    _, check, diagnosis = judged(noisy, {"gap": {"on_inconclusive": "warn"}})  # the former default
+    assert check.status is Status.WARN and check.regime == "inconclusive" and diagnosis.label == "inconclusive"
+    _, check, _ = judged(noisy, train=(0.998,) * 5)  # within 0.001 of a perfect score is not enough: 0.002 away
+    assert check.regime == "inconclusive" and check.status is Status.WARN
 
 
 def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
