@@ -295,11 +295,13 @@ def _harmful(check: Any) -> bool:
 
 
 def claims_overfit(ev: Evidence, decision: Decision) -> bool:
-    """Whether the ``overfit`` diagnosis holds: a harmful gap check, or floors failed by a memorising model."""
+    """Whether overfitting is established: a gap check whose cost is significant (or, judged alone, settled), or floors
+    failed by a model that fits its training rows. A ``memorising`` gap (a cost the folds cannot settle) is not
+    enough to outweigh a breached noise rule: flipped labels that a model memorises explain that gap too."""
     from gapgates.measurements.baseline import memorised
 
-    harmful = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c)]
-    return bool(harmful and ev.gap is not None) or memorised(ev, decision) is not None
+    settled = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c) and c.regime != "memorising"]
+    return bool(settled and ev.gap is not None) or memorised(ev, decision) is not None
 
 
 def _overfit(ev: Evidence, decision: Decision) -> str | None:

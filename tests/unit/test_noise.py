@@ -350,3 +350,36 @@ def test_a_model_that_fits_its_rows_but_not_the_dummy_is_overfit_not_underfit():
     barely = GapResult(metrics={"accuracy": g}, classification=True, n_folds=5, confidence=0.95, cv=cv)
     evidence = Evidence(gap=barely, baseline=dummy)
     assert diagnose(evidence, evaluate(lenient, evidence)).label == "underfit"
+
+
+def test_memorised_noise_flags_stay_noise_when_the_gaps_cost_is_not_settled():
+    """A model that interpolates flipped labels trails a reference on average, not significantly (regime
+    memorising): the breached noise rule, not that unsettled cost, explains the block. A significant cost is overfit."""
+    from dataclasses import replace
+
+    from gapgates.compute.baseline import ReferenceScores, StrongBaselineResult
+    from gapgates.compute.noise_adjusted import NoiseAdjustedGap
+    from gapgates.judge.diagnosis import diagnose
+
+    folds = [(np.arange(80), np.arange(80, 100))] * 5
+    g = summarize_gap("accuracy", [1.0] * 5, [0.89, 0.91, 0.90, 0.88, 0.92], n_train=80, n_test=20)
+    cv = CrossValidation(splits=folds, estimators=(), classes=None, oof_proba=None, oof_pred=None, covered=None, fit_seconds=0.0)
+    interpolating = GapResult(metrics={"accuracy": g}, classification=True, n_folds=5, confidence=0.95, cv=cv)
+
+    def reference(test):
+        ref = ReferenceScores("forest", "RF", train={"accuracy": (0.95,) * 5}, test={"accuracy": tuple(test)})
+        return StrongBaselineResult(references=(ref,), best="forest", metric="accuracy", n_train=80, n_test=20, fits=5)
+
+    labels, proba = _graded()
+    hard = labels.copy()
+    hard[np.flatnonzero(proba.max(axis=1) < 0.6)[::3]] ^= 1
+    memorised = NoiseAdjustedGap(metrics={}, removed=100, memorised=1.0)
+    flagged = replace(_confident_noise(hard, proba), rate=0.4, adjusted=memorised)  # max_rate breached, memorised
+    unsettled = Evidence(gap=interpolating, noise=flagged, strong_baseline=reference([0.99, 0.84, 0.98, 0.86, 0.99]))
+    decision = evaluate(Policy(), unsettled)
+    assert next(c for c in decision.checks if c.name == "gap:accuracy").regime == "memorising"
+    assert diagnose(unsettled, decision).label == "noise"
+    significant = Evidence(gap=interpolating, noise=flagged, strong_baseline=reference([0.95, 0.96, 0.95, 0.94, 0.96]))
+    decision = evaluate(Policy(), significant)
+    assert next(c for c in decision.checks if c.name == "gap:accuracy").regime == "harmful"
+    assert diagnose(significant, decision).label == "overfit"
