@@ -183,12 +183,8 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
 
     numeric = [c for c in X.columns if pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
     other = [c for c in X.columns if c not in numeric]
-    if name == "hgb":
-        cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
-        few = [bool(X[c].nunique() < 250) for c in other]  # HGB takes categories below its 255 bins; others as codes
-        mask = [False] * len(numeric) + few
-        model = cls(early_stopping=True, random_state=seed, categorical_features=mask if any(mask) else None)
-        encode = ColumnTransformer(
+    if name in ("hgb", "forest"):  # trees: numbers as they are, categories as codes, missing values kept as NaN
+        codes = ColumnTransformer(
             [
                 ("numeric", "passthrough", numeric),
                 (
@@ -199,21 +195,15 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
             ],
             sparse_threshold=0.0,
         )
-        return make_pipeline(encode, model), f"{cls.__name__}(early_stopping=True)"
-    if name == "forest":  # a random forest with defaults: categories as codes, missing values taken as they are
-        forest = RandomForestClassifier if classification else RandomForestRegressor
-        encode = ColumnTransformer(
-            [
-                ("numeric", "passthrough", numeric),
-                (
-                    "categorical",
-                    OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan, encoded_missing_value=np.nan),
-                    other,
-                ),
-            ],
-            sparse_threshold=0.0,
-        )
-        return make_pipeline(encode, forest(n_estimators=100, random_state=seed)), _describe(name, classification=classification)
+        if name == "forest":
+            forest = RandomForestClassifier if classification else RandomForestRegressor
+            model: Any = forest(n_estimators=100, random_state=seed)
+        else:
+            cls = HistGradientBoostingClassifier if classification else HistGradientBoostingRegressor
+            few = [bool(X[c].nunique() < 250) for c in other]  # HGB takes categories below its 255 bins; others as codes
+            mask = [False] * len(numeric) + few
+            model = cls(early_stopping=True, random_state=seed, categorical_features=mask if any(mask) else None)
+        return make_pipeline(codes, model), _describe(name, classification=classification)
     linear = LogisticRegression(max_iter=1000) if classification else RidgeCV(alphas=np.logspace(-3, 3, 13))
     encode = ColumnTransformer(
         [
@@ -228,8 +218,7 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
         ],
         sparse_threshold=0.0,
     )
-    what = "LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)"
-    return make_pipeline(encode, linear), f"StandardScaler + one-hot + {what}"
+    return make_pipeline(encode, linear), _describe(name, classification=classification)
 
 
 def _data_key(X: pd.DataFrame, y: pd.Series, parts: tuple[Any, ...]) -> bytes:
