@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.real_tables import (
     CLASSIFICATION,
+    LABEL_ISSUES,
     LEAK_COLUMNS,
     LEAKY_SOURCES,
     LEAKY_TABLES,
@@ -85,3 +86,20 @@ def test_subsample_keeps_small_tables_and_is_seeded() -> None:
     small = subsample(table, 500)
     assert len(small.frame) == 500 and small.target == table.target and small.task == table.task
     assert small.frame.equals(subsample(table, 500).frame)
+
+
+def test_the_label_issue_of_seattle_weather_is_in_its_data() -> None:
+    """The evidence :data:`LABEL_ISSUES` quotes is counted from the table as shipped (with its date)."""
+    _skip_without("vega_datasets")
+    from vega_datasets import local_data
+
+    raw = local_data.seattle_weather()
+    wet = raw[raw["precipitation"] > 0]
+    counts = pd.crosstab(pd.to_datetime(wet["date"]).dt.year, wet["weather"])
+    said = LABEL_ISSUES["seattle_weather"]
+    assert set(LABEL_ISSUES) <= set(TABLES)
+    assert (counts.loc[2012, "rain"], counts.loc[2012].sum()) == (156, 177) and "156 of 177" in said
+    assert (counts.loc[2014, "rain"], counts.loc[2014].sum()) == (2, 150) and "2 of 150" in said
+    assert (counts.loc[2014, "fog"], counts.loc[2014, "sun"]) == (123, 25) and "123 are 'fog', 25 'sun'" in said
+    assert (counts.loc[2015, "rain"], counts.loc[2015].sum(), counts.loc[2015, "fog"]) == (5, 144, 121)
+    assert "5 of 144 in 2015 (121 'fog', 18 'sun')" in said and counts.loc[2015, "sun"] == 18

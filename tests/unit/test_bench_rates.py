@@ -1,0 +1,40 @@
+"""How ``benchmarks/bench_decisions.py`` counts its rates: the cases each rate takes, and what it counts as a hit."""
+
+from __future__ import annotations
+
+from benchmarks.bench_decisions import CaseResult, rates
+
+
+def _case(table: str, model: str, seed: int, outcome: str, diagnosis: str, test: float) -> CaseResult:
+    return CaseResult(table, "classification", model, "healthy", seed, outcome=outcome, diagnosis=diagnosis, test_mean=test)
+
+
+def _rate(results: list[CaseResult], start: str) -> tuple[int, int]:
+    found = [r for r in rates(results) if r.name.startswith(start)]
+    assert len(found) == 1, start
+    return found[0].hits, found[0].total
+
+
+def test_a_table_with_a_label_issue_counts_apart_from_the_clean_tables() -> None:
+    """seattle_weather's labelling convention changes within the table: its noise blocks are right, so they count
+    in neither the clean tables blocked as noise nor the best-in-class blocks, and are reported apart."""
+    results = [
+        _case("iris", "forest", 0, "promote", "benign_gap", 0.95),
+        _case("iris", "linear", 0, "block", "noise", 0.96),
+        _case("seattle_weather", "forest", 0, "block", "noise", 0.63),
+        _case("seattle_weather", "hgb", 0, "block", "noise", 0.60),
+        _case("seattle_weather", "linear", 0, "promote", "healthy", 0.55),
+    ]
+    assert _rate(results, "clean tables (healthy runs, classification): blocked as noise") == (1, 2)
+    assert _rate(results, "healthy best-in-class runs blocked") == (1, 2)
+    assert _rate(results, "tables with a label issue of their own") == (2, 3)
+
+
+def test_decisions_differing_across_seeds_count_per_table_and_model() -> None:
+    results = [
+        _case("iris", "forest", 0, "promote", "benign_gap", 0.95),
+        _case("iris", "forest", 1, "block", "overfit", 0.94),
+        _case("iris", "linear", 0, "promote", "healthy", 0.96),
+        _case("iris", "linear", 1, "promote", "benign_gap", 0.96),
+    ]
+    assert _rate(results, "table x model pairs whose decision differs") == (1, 2)
