@@ -11,6 +11,8 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -216,3 +218,26 @@ def test_the_recommend_flow_block_blocks_the_tree_and_recommends_a_depth(prefect
     recommendation = report["recommendation"]
     assert recommendation["param"] == "max_depth" and recommendation["tried"] == list(range(1, 13))
     assert re.fullmatch(r"--param max_depth=\d+", recommendation["param_line"]), recommendation
+
+
+def test_the_decision_benchmark_block_reproduces_the_stored_run(tmp_path):
+    """performance.md: the one-table run of the decision benchmark, as shown (with ``--out`` added), decides each of its
+    cases as the stored full run (benchmarks/results/decisions.json) did: the same outcome and diagnosis."""
+    (line,) = doc_commands("performance.md", "bench_decisions.py --tables")
+    cd, command = (part.strip() for part in line.split("&&"))
+    args = shlex.split(command)
+    assert cd == "cd benchmarks" and args[0] == "../.venv/bin/python", line
+    out = tmp_path / "run.json"
+    proc = subprocess.run(
+        [sys.executable, *args[1:], "--out", str(out)], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "=== Rates (default policy, first runs) ===" in proc.stdout
+    run = json.loads(out.read_text(encoding="utf-8"))["cases"]
+    stored = json.loads((ROOT / "benchmarks" / "results" / "decisions.json").read_text(encoding="utf-8"))["cases"]
+    key = ("table", "model", "fault", "seed")
+    previous = {tuple(c[k] for k in key): (c["outcome"], c["diagnosis"]) for c in stored}
+    assert len(run) == 5 and not [c for c in run if c["error"]]
+    assert {tuple(c[k] for k in key): (c["outcome"], c["diagnosis"]) for c in run} == {
+        tuple(c[k] for k in key): previous[tuple(c[k] for k in key)] for c in run
+    }
