@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gapgates.compute.noise import ConfidentErrors
 from gapgates.data.scoring import resolve_scoring
 from gapgates.data.splits import Splits
 
@@ -73,8 +74,12 @@ def baseline(X: pd.DataFrame, y: pd.Series, *, splits: Splits, scoring: Sequence
 
 #: The strong baseline's models, by their policy name (``[baseline] models``).
 STRONG_MODELS = ("hgb", "linear", "forest")
-_CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by metric
-_CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float]]] = OrderedDict()
+_CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by metric, and the test rows' predictions
+
+#: A fold's test rows as a classifier predicted them: (largest probability as float32, predicted class as an index of
+#: the labels' sorted classes). Enough for :func:`~gapgates.compute.noise.confident_errors`, at 8 bytes a row.
+_Predicted = tuple[np.ndarray, np.ndarray]
+_CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float], _Predicted | None]] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -86,12 +91,18 @@ class ReferenceScores:
         model: What was fitted, in words (``HistGradientBoostingClassifier(early_stopping=True)``).
         train: ``{metric: per-fold train scores}``.
         test: ``{metric: per-fold test scores}``, in the order of the folds.
+        confident: Classification with ``confident_share``: how often the given labels contradict this model's
+            out-of-fold predictions among the rows it is surest of, against over all rows
+            (:func:`~gapgates.compute.noise.confident_errors`; each row's prediction from the first fold that tests
+            it). A model that cannot memorise the labels it is trained on keeps that view of random flips; None
+            otherwise.
     """
 
     name: str
     model: str
     train: dict[str, tuple[float, ...]]
     test: dict[str, tuple[float, ...]]
+    confident: ConfidentErrors | None = None
 
     def train_mean(self, metric: str) -> float:
         """Mean train score of a metric."""
@@ -108,7 +119,8 @@ class ReferenceScores:
             train, test = self.train_mean(m), self.test_mean(m)
             folds = [{"train": float(a), "test": float(b)} for a, b in zip(self.train[m], self.test[m], strict=True)]
             metrics[m] = {"train": train, "test": test, "gap": train - test, "folds": folds}
-        return {"name": self.name, "model": self.model, "metrics": metrics}
+        confident = None if self.confident is None else self.confident.to_dict()
+        return {"name": self.name, "model": self.model, "metrics": metrics, "confident": confident}
 
 
 @dataclass(frozen=True)
@@ -247,6 +259,39 @@ def _capped(train: np.ndarray, key: str, *, seed: int, max_rows: int | None) -> 
     return np.sort(rng.choice(train, size=max_rows, replace=False))
 
 
+def _predicted(estimator: Any, X: pd.DataFrame, classes: np.ndarray) -> _Predicted | None:
+    """A fitted reference's predictions on a fold's test rows (None when it has no ``predict_proba``)."""
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    proba = np.asarray(estimator.predict_proba(X), dtype=float)
+    fitted = np.asarray(estimator.classes_)
+    return proba.max(axis=1).astype(np.float32), np.searchsorted(classes, fitted[np.argmax(proba, axis=1)]).astype(np.int32)
+
+
+def _confident(
+    y: pd.Series, classes: np.ndarray, folds: Sequence[tuple[np.ndarray, np.ndarray]], predicted: Sequence[Any], *, share: float
+) -> ConfidentErrors | None:
+    """:func:`~gapgates.compute.noise.confident_errors` of a reference's out-of-fold predictions: each row's from the
+    first fold that tests it (the first repeat of k-fold), rows no fold tests left out."""
+    from gapgates.compute.noise import confident_errors
+
+    n = len(y)
+    conf, pred = np.full(n, np.nan), np.full(n, -1)
+    for (_, test), p in zip(folds, predicted, strict=True):
+        if p is None:
+            return None
+        fresh = np.isnan(conf[test])
+        conf[test[fresh]], pred[test[fresh]] = p[0][fresh], p[1][fresh]
+    seen = ~np.isnan(conf)
+    if not seen.any():
+        return None
+    labels = np.searchsorted(classes, np.asarray(y)[seen])
+    # confident_errors reads a probability table: the largest probability in the predicted class's column
+    proba = np.zeros((int(seen.sum()), len(classes)))
+    proba[np.arange(proba.shape[0]), pred[seen]] = conf[seen]
+    return confident_errors(labels, proba, share=share)
+
+
 def strong_baseline(
     X: pd.DataFrame,
     y: pd.Series,
@@ -257,6 +302,7 @@ def strong_baseline(
     models: Sequence[str] = STRONG_MODELS,
     seed: int = 0,
     max_rows: int | None = None,
+    confident_share: float | None = None,
 ) -> StrongBaselineResult | None:
     """Score the strong baseline's reference models on the candidate's folds (cached in the process).
 
@@ -270,6 +316,8 @@ def strong_baseline(
         seed: Seed of the boosting model and of the row cap's sample.
         max_rows: Fit each fold's reference on at most this many of its training rows (a random subset; the test
             rows are all scored, so the folds stay paired). None: every row.
+        confident_share: Classification: the share of rows counted as each reference's surest for its
+            :attr:`ReferenceScores.confident` (the policy's ``[noise] confident_share``); None: not computed.
 
     Returns:
         The references' per-fold scores and the best of them; None when ``models`` is empty.
@@ -293,8 +341,10 @@ def strong_baseline(
         raise ValueError(f"The strong baseline's models must be among {', '.join(STRONG_MODELS)}. Got {unknown}.")
     if not models:
         return None
-    data = _data_key(X, y, (tuple(scoring), classification, seed, max_rows))
+    predict = classification and confident_share is not None
+    data = _data_key(X, y, (tuple(scoring), classification, seed, max_rows, predict))
     folds = [(np.asarray(tr), np.asarray(te)) for tr, te in splits]
+    classes = np.unique(np.asarray(y)) if predict else None
     subsampled = max_rows is not None and any(len(tr) > max_rows for tr, _ in folds)
     references, fits = [], 0
     for name in models:
@@ -304,23 +354,36 @@ def strong_baseline(
             model, _ = _reference_model(name, X, classification=classification, seed=seed)
             cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
             raw = cross_validate(
-                clone(model), X, y, scoring=resolve_scoring(scoring, model), cv=cv, return_train_score=True, error_score="raise"
+                clone(model),
+                X,
+                y,
+                scoring=resolve_scoring(scoring, model),
+                cv=cv,
+                return_train_score=True,
+                return_estimator=predict,
+                error_score="raise",
             )
             for j, i in enumerate(missing):
+                predicted = None if classes is None else _predicted(raw["estimator"][j], X.iloc[folds[i][1]], classes)
                 _CACHE[keys[i]] = (
                     {m: float(raw[f"train_{m}"][j]) for m in scoring},
                     {m: float(raw[f"test_{m}"][j]) for m in scoring},
+                    predicted,
                 )
             fits += len(missing)
         for key in keys:
             _CACHE.move_to_end(key)
         scores = [_CACHE[key] for key in keys]
+        confident = None
+        if classes is not None and confident_share is not None:
+            confident = _confident(y, classes, folds, [p for _, _, p in scores], share=confident_share)
         references.append(
             ReferenceScores(
                 name=name,
                 model=_describe(name, classification=classification),
-                train={m: tuple(train[m] for train, _ in scores) for m in scoring},
-                test={m: tuple(test[m] for _, test in scores) for m in scoring},
+                train={m: tuple(train[m] for train, _, _ in scores) for m in scoring},
+                test={m: tuple(test[m] for _, test, _ in scores) for m in scoring},
+                confident=confident,
             )
         )
     while len(_CACHE) > _CACHE_SIZE:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["MEMORISED_LIMIT", "NOISE", "NOISE_REFERENCE"]
+__all__ = ["MEMORISED_LIMIT", "NOISE", "NOISE_REFERENCE", "confident_view"]
 
 MEMORISED_LIMIT = 0.5  # share of flagged labels reproduced on training folds above which it is memorisation
 
@@ -103,6 +103,23 @@ def _noise_increase(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] 
     ]
 
 
+def confident_view(ev: Evidence) -> tuple[Any, str]:
+    """The contradictions ``label_noise:confident`` judges, and whose: the strong baseline's references' when they
+    have them (the highest ratio among them), else the candidate's own.
+
+    Random flips contradict a model wherever it is sure, unless it memorises the labels it is trained on: boosting
+    without early stopping or a deep forest fits the flips and hides them from its own surest rows, while a reference
+    that cannot absorb them (a linear model, boosting with early stopping) still shows them. On clean hard data
+    every model hesitates where the labels are hard, so no reference shows the spread.
+    """
+    noise, strong = ev.noise, ev.strong_baseline
+    views = [] if strong is None else [r for r in strong.references if r.confident is not None and r.confident.ratio is not None]
+    if views:
+        top = max(views, key=lambda r: r.confident.ratio)
+        return top.confident, f"the reference {top.model}"
+    return (None if noise is None else noise.confident), "the model"
+
+
 def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if noise.skipped:
         return noise.skipped
@@ -111,7 +128,7 @@ def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured]
     ref = ev.noise_reference
     if ref is not None and ref.rate is not None:
         return f"A reference noise rate exists ({ref.describe()}): [noise] max_rate_increase judges instead."
-    c = noise.confident
+    c, whose = confident_view(ev)
     if c is None or c.ratio is None:
         return (
             "The model's probabilities do not rank the rows (most tie at the top, e.g. an unbounded tree or 1-NN), "
@@ -121,7 +138,7 @@ def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured]
         Measured(
             "label_noise:confident",
             c.ratio,
-            f"Labels contradicted among the {c.confident_rows} rows the model is surest of ({c.confident_rate:.1%}) "
+            f"Labels contradicted among the {c.confident_rows} rows {whose} is surest of ({c.confident_rate:.1%}) "
             f"over all rows ({c.error_rate:.1%}); random flips land anywhere",
         )
     ]
@@ -147,14 +164,14 @@ def _noise(ev: Evidence, decision: Decision) -> str | None:
         return None
     adj = nz.adjusted
     memorised = None if adj is None else adj.memorised
-    c = nz.confident
+    c, whose = confident_view(ev)
     spread = c is not None and c.confident_rate is not None and breached(decision, "label_noise:confident")
     if not spread and memorised is not None and memorised >= MEMORISED_LIMIT and claims_overfit(ev, decision):
         return None  # flagged rows the fold models reproduce, without the spread of flips: overfitting, not labels
     text = f"cleanlab flags {nz.n_issues} of {nz.rows} labels ({nz.rate:.1%}) as likely wrong"
     if spread and c is not None and c.confident_rate is not None:
         text += (
-            f"; {c.confident_rate:.1%} of the {c.confident_rows} rows the model is surest of carry another label, "
+            f"; {c.confident_rate:.1%} of the {c.confident_rows} rows {whose} is surest of carry another label, "
             f"against {c.error_rate:.1%} over all rows: contradictions spread evenly, as random label flips do"
         )
     ref = ev.noise_reference

@@ -61,6 +61,7 @@ def _compute(ctx: Context) -> Any:
         models=models,
         seed=prep.config.seed,
         max_rows=section.max_rows,
+        confident_share=prep.policy.noise.confident_share if prep.classification else None,
     )
 
 
