@@ -39,8 +39,9 @@ case (and the rates) as JSON. How the rates count:
 * A planted overfit is counted when it scores at least 0.02 below that same per-seed best.
 * Clean tables blocked as ``noise``: the healthy runs on classification tables, except those of
   :data:`real_tables.LABEL_ISSUES` (tables whose own labels are inconsistent, e.g. seattle_weather's labelling
-  convention changes within the table): there a block naming ``noise`` is right, so their healthy runs count in
-  neither the clean tables nor the best-in-class blocks, and are reported apart (information).
+  convention changes within the table): there a block naming ``noise`` is right, so their healthy and planted-overfit
+  runs count in neither the clean tables, the best-in-class blocks nor the planted overfit, and are reported apart
+  (information: an overfit model there is right to be blocked as ``overfit`` or as ``noise``).
 * Duplicated rows and groups count as named when :func:`named_duplicates` says so: the leakage
   measurement's repeated-rows or optimism check breached, with the optimism measured.
 * Decisions differing across fold seeds: table × model pairs of the healthy and overfit models.
@@ -710,8 +711,10 @@ def rates(results: Sequence[CaseResult]) -> list[Rate]:
         top = best.get((r.table, r.seed))
         return top is not None and r.test_mean is not None and r.test_mean <= top - OVERFIT_MARGIN
 
-    labelled = [r for r in results if r.fault == "healthy" and r.table in real_tables.LABEL_ISSUES]
-    healthy, overfit = [r for r in of("healthy") if r.table not in real_tables.LABEL_ISSUES], of("overfit")
+    labelled = [r for r in of("healthy") if r.table in real_tables.LABEL_ISSUES]
+    labelled_overfit = [r for r in of("overfit") if r.table in real_tables.LABEL_ISSUES]
+    healthy = [r for r in of("healthy") if r.table not in real_tables.LABEL_ISSUES]
+    overfit = [r for r in of("overfit") if r.table not in real_tables.LABEL_ISSUES]
     table: list[tuple[str, list[CaseResult], Callable[[CaseResult], bool], float | None, bool]] = [
         ("healthy best-in-class runs blocked (per seed, within 0.01 of the best)",
          [r for r in healthy if best_in_class(r) or r.error], _is_blocked, 0.05, True),
@@ -723,8 +726,10 @@ def rates(results: Sequence[CaseResult]) -> list[Rate]:
         ("20 % flipped labels, first run: blocked as noise", of("flip20"), _blocked_as("noise"), 0.90, False),
         ("clean tables (healthy runs, classification): blocked as noise",
          [r for r in healthy if r.task == CLASSIFICATION], _blocked_as("noise"), 0.05, True),
-        ("tables with a label issue of their own (information): blocked as noise", labelled, _blocked_as("noise"),
-         None, False),
+        ("tables with a label issue of their own, healthy runs (information): blocked as noise", labelled,
+         _blocked_as("noise"), None, False),
+        ("tables with a label issue of their own, planted overfit (information): blocked as overfit or noise",
+         labelled_overfit, _blocked_as("overfit", "noise"), None, False),
         ("exact target copy, classification: blocked as leakage",
          of("exact_copy", task=CLASSIFICATION), _blocked_as("leakage"), 0.90, False),
         ("exact target copy, regression: blocked as leakage",

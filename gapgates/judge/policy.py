@@ -357,10 +357,11 @@ class NoisePolicy(PolicySection):
             promoted run of the same model in the history. Skipped (with its reason) without one.
         max_class_rate: Largest accepted share within any one class.
         max_confident_error_ratio: First run only (no reference rate): largest accepted ratio of the
-            share of contradicted labels among the ``confident_share`` of rows the model is surest of to
-            that share over all rows. Random flips land anywhere (ratio near 1); on clean data, even hard
-            data, the errors gather where the model hesitates (ratio well below 1). Skipped with a
-            reference, where ``max_rate_increase`` judges.
+            share of contradicted labels among the ``confident_share`` of rows a model is surest of to
+            that share over all rows, the highest among the strong baseline's references (their out-of-fold
+            predictions; the model's own without a strong baseline). Random flips land anywhere (ratio near
+            1), unless a model memorises them; on clean data, even hard data, the errors gather where the
+            models hesitate (ratio well below 1). Skipped with a reference, where ``max_rate_increase`` judges.
         confident_share: The share of rows, by the model's largest out-of-fold probability, counted as its surest.
         filter_by: cleanlab ``find_label_issues`` method.
     """

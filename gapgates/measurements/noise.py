@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.judge.evidence import Evidence
     from gapgates.judge.policy import Policy
 
-__all__ = ["MEMORISED_LIMIT", "NOISE", "NOISE_REFERENCE", "confident_view"]
+__all__ = ["MEMORISED_LIMIT", "NOISE", "NOISE_REFERENCE", "confident_view", "confident_views"]
 
 MEMORISED_LIMIT = 0.5  # share of flagged labels reproduced on training folds above which it is memorisation
 
@@ -274,6 +274,21 @@ def _summary(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def confident_views(report: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """From a report.json: ``(who, confident section)`` of the model's own view, then each strong-baseline reference's
+    (the report's noise table; the references' rows only when they have a view)."""
+    n = report.get("noise")
+    out: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(n, dict) and isinstance(n.get("confident"), dict) and n["confident"].get("confident_rate") is not None:
+        out.append(("the model", n["confident"]))
+    strong = report.get("strong_baseline")
+    references = strong.get("references") if isinstance(strong, dict) else None
+    for r in references if isinstance(references, list) else []:
+        if isinstance(r, dict) and isinstance(r.get("confident"), dict) and r["confident"].get("confident_rate") is not None:
+            out.append((f"reference {r.get('name')}", r["confident"]))
+    return out
+
+
 def _markdown(report: dict[str, Any]) -> list[str]:
     n = report.get("noise")
     if not isinstance(n, dict) or n.get("skipped"):
@@ -281,13 +296,18 @@ def _markdown(report: dict[str, Any]) -> list[str]:
     rate = n.get("rate")
     head = f"{rate:.1%} of rows look mislabelled" if isinstance(rate, (int, float)) else "Label noise"
     lines = ["## Label noise", "", f"{head} ({n.get('n_issues', '–')} of {n.get('rows', '–')} rows).", ""]
-    c = n.get("confident")
-    if isinstance(c, dict) and isinstance(c.get("confident_rate"), (int, float)):
+    views = confident_views(report)
+    if views:
         lines += [
-            f"Labels contradicted among the {c.get('confident_rows')} rows the model is surest of: "
-            f"{fmt(c['confident_rate'])}; over all rows: {fmt(c.get('error_rate'))} (ratio {fmt(c.get('ratio'))}).",
+            "Labels contradicted among the rows each model is surest of, against over all rows (random flips: a ratio "
+            "near 1; a first run judges the highest of the references' ratios, the model's own without them):",
             "",
+            "| model | surest rows | contradicted there | over all rows | ratio |",
+            "|---|---:|---:|---:|---:|",
         ]
+        keys = ("confident_rows", "confident_rate", "error_rate", "ratio")
+        lines += [f"| {who} | " + " | ".join(fmt(c.get(k)) for k in keys) + " |" for who, c in views]
+        lines.append("")
     per_class = {k: c for k, c in (n.get("per_class") or {}).items() if isinstance(c, dict)}
     if per_class:
         lines += ["| class | rows | flagged | flagged share | estimated noise |", "|---|---:|---:|---:|---:|"]
@@ -329,6 +349,7 @@ NOISE = Measurement(
         summary=_summary,
         markdown=_markdown,
         html="noise.html.j2",
+        context=lambda report: {"noise_confident": confident_views(report)},
     ),
 )
 

@@ -11,6 +11,8 @@ from sklearn.datasets import load_breast_cancer
 
 from gapgates.config import make_config
 from gapgates.judge.checks import Outcome, Status
+from gapgates.judge.policy import parse_policy
+from gapgates.measurements.noise import confident_view
 from gapgates.pipeline.definition import run_check
 
 MODELS = """
@@ -53,7 +55,7 @@ def test_ten_percent_flipped_labels_on_a_first_run_are_blocked_as_noise(files):
     assert _check(result, "label_noise:increase").status is Status.SKIPPED  # no reference: a first run
     assert result.decision.outcome is Outcome.BLOCK
     assert result.diagnosis.label == "noise"
-    assert "rows the model is surest of" in result.diagnosis.explanation
+    assert "rows the reference" in result.diagnosis.explanation  # the strong baseline's view (the default policy)
     c = result.evidence.noise.confident
     assert c.confident_rate == pytest.approx(0.10, abs=0.04)  # the flips, found among the surest rows
 
@@ -64,3 +66,51 @@ def test_the_same_table_clean_is_not_blocked_as_noise(files):
     assert confident.status is Status.PASS and confident.value < confident.limit
     assert result.diagnosis.label != "noise"
     assert result.decision.outcome is Outcome.PROMOTE
+
+
+@pytest.fixture(scope="module")
+def iris_flipped(tmp_path_factory) -> Path:
+    """Real iris (150 rows) with 10 % of its labels flipped to another class, as the decision benchmark's first iris
+    case flips them."""
+    from benchmarks.bench_decisions import FAULTS, flip_labels
+    from benchmarks.real_tables import TABLES
+
+    table = TABLES["iris"]()
+    frame = flip_labels(table.frame, table.target, 0.10, np.random.default_rng([0, FAULTS.index("flip10")]))
+    path = tmp_path_factory.mktemp("iris_flipped") / "iris.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_flips_a_memorising_model_hides_are_found_by_the_references(iris_flipped):
+    """HistGradientBoosting without early stopping fits the flipped labels of iris: none of them is left among its own
+    surest rows (ratio 0). The strong baseline's references do not memorise them (the linear model shows them among
+    its surest rows as often as anywhere), so the first run is blocked as noise; with the strong baseline off, the
+    rule falls back to the model's own view and passes."""
+    config = make_config({"data": iris_flipped, "target": "target", "model": "sklearn.ensemble.HistGradientBoostingClassifier"})
+    result = run_check(config)
+    own = result.evidence.noise.confident
+    view, whose = confident_view(result.evidence)
+    confident = _check(result, "label_noise:confident")
+    assert own.ratio < confident.limit < view.ratio and whose.startswith("the reference")
+    assert confident.status is Status.FAIL and confident.value == view.ratio
+    assert result.decision.outcome is Outcome.BLOCK and result.diagnosis.label == "noise"
+    assert {r.name for r in result.evidence.strong_baseline.references if r.confident is not None} == {"hgb", "linear", "forest"}
+
+    from gapgates.format import fmt
+    from gapgates.report.build import build_report, render_markdown
+    from gapgates.report.html import render_html
+    from gapgates.report.schema import validate_report
+
+    report = build_report(result)
+    validate_report(report)
+    markdown, html = render_markdown(report), render_html(report)
+    references = result.evidence.strong_baseline.references
+    for who, c in (("the model", own), *((f"reference {r.name}", r.confident) for r in references)):
+        row = f"| {who} | {c.confident_rows} | {fmt(c.confident_rate)} | {fmt(c.error_rate)} | {fmt(c.ratio)} |"
+        assert row in markdown, row
+    assert html.count('<table id="noise-confident">') == 1 and ">reference linear</th>" in html
+
+    alone = run_check(config, policy=parse_policy({"baseline": {"models": []}}))
+    assert confident_view(alone.evidence) == (alone.evidence.noise.confident, "the model")
+    assert _check(alone, "label_noise:confident").status is Status.PASS

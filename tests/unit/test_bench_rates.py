@@ -27,7 +27,20 @@ def test_a_table_with_a_label_issue_counts_apart_from_the_clean_tables() -> None
     ]
     assert _rate(results, "clean tables (healthy runs, classification): blocked as noise") == (1, 2)
     assert _rate(results, "healthy best-in-class runs blocked") == (1, 2)
-    assert _rate(results, "tables with a label issue of their own") == (2, 3)
+    assert _rate(results, "tables with a label issue of their own, healthy runs") == (2, 3)
+
+
+def test_planted_overfit_on_a_table_with_a_label_issue_counts_apart():
+    results = [
+        _case("iris", "linear", 0, "promote", "healthy", 0.96),
+        _case("seattle_weather", "linear", 0, "promote", "healthy", 0.63),
+        *(
+            CaseResult(t, "classification", "tree", "overfit", 0, outcome="block", diagnosis=d, test_mean=0.5)
+            for t, d in (("iris", "overfit"), ("iris", "noise"), ("seattle_weather", "noise"))
+        ),
+    ]
+    assert _rate(results, "planted overfit >= 0.02 below the best healthy: blocked as overfit") == (1, 2)
+    assert _rate(results, "tables with a label issue of their own, planted overfit") == (1, 1)
 
 
 def test_decisions_differing_across_seeds_count_per_table_and_model() -> None:

@@ -1,0 +1,62 @@
+"""The references' view of the labels (``ReferenceScores.confident``): each row's out-of-fold prediction from the first
+fold that tests it, read as :func:`~gapgates.compute.noise.confident_errors` reads a probability table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+
+from gapgates.compute.baseline import _confident, _predicted, strong_baseline
+from gapgates.compute.noise import confident_errors
+from gapgates.data.splits import make_splits
+
+
+def test_each_row_is_read_from_the_first_fold_that_tests_it_and_untested_rows_are_left_out():
+    y = pd.Series(["a", "b", "a", "c", "b"])
+    classes = np.array(["a", "b", "c"])
+    folds = [
+        (np.array([2, 3, 4]), np.array([0, 1])),
+        (np.array([0, 1, 4]), np.array([2, 3])),
+        (np.array([2, 3, 4]), np.array([0, 1])),  # a second repeat testing rows 0 and 1 again: not read
+    ]
+    predicted = [
+        (np.array([0.9, 0.8], dtype=np.float32), np.array([0, 2], dtype=np.int32)),  # row 1 ("b") predicted "c"
+        (np.array([0.7, 0.6], dtype=np.float32), np.array([0, 2], dtype=np.int32)),
+        (np.array([0.99, 0.99], dtype=np.float32), np.array([1, 1], dtype=np.int32)),
+    ]
+    got = _confident(y, classes, folds, predicted, share=0.5)
+    proba = np.array([[0.9, 0, 0], [0, 0, 0.8], [0.7, 0, 0], [0, 0, 0.6]])  # row 4 is never tested
+    assert got == confident_errors(np.array([0, 1, 0, 2]), proba, share=0.5)
+    assert got.rows == 4 and got.error_rate == 0.25
+    assert _confident(y, classes, folds, [*predicted[:2], None], share=0.5) is None
+
+
+def test_a_fold_without_a_class_maps_its_predictions_to_the_labels_classes():
+    X = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]})
+    model = DummyClassifier(strategy="prior").fit(X.iloc[:3], ["b", "c", "c"])  # never saw "a"
+    conf, pred = _predicted(model, X, np.array(["a", "b", "c"]))
+    assert pred.tolist() == [2, 2, 2, 2] and conf.tolist() == pytest.approx([2 / 3] * 4)
+
+
+def test_the_strong_baseline_gives_each_classifier_reference_a_view_only_when_asked():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    folds = make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=0)
+    plain = strong_baseline(X, y, splits=folds, scoring=["accuracy"], classification=True, models=["linear"])
+    viewed = strong_baseline(
+        X, y, splits=folds, scoring=["accuracy"], classification=True, models=["linear"], confident_share=0.3
+    )
+    assert plain is not None and viewed is not None
+    assert plain.references[0].confident is None and plain.references[0].to_dict()["confident"] is None
+    c = viewed.references[0].confident
+    model = LogisticRegression(max_iter=1000)
+    errors = []
+    for train, test in folds:
+        model.fit(X.iloc[train], y.iloc[train])
+        errors.append(model.predict(X.iloc[test]) != y.iloc[test].to_numpy())
+    assert c is not None and c.rows == len(y)
+    assert c.error_rate == pytest.approx(np.concatenate(errors).mean(), abs=0.02)  # scaled + one-hot vs raw features
+    assert viewed.references[0].to_dict()["confident"] == c.to_dict()
