@@ -241,3 +241,23 @@ def test_the_decision_benchmark_block_reproduces_the_stored_run(tmp_path):
     assert {tuple(c[k] for k in key): (c["outcome"], c["diagnosis"]) for c in run} == {
         tuple(c[k] for k in key): previous[tuple(c[k] for k in key)] for c in run
     }
+
+
+def test_the_estimate_benchmark_block_runs_and_scores_the_promotion_shown(tmp_path):
+    """guides/monitoring.md: the one-table run of the label-free estimate benchmark, as shown, prints its table; its
+    accuracy at promotion for the table and model is the one the page's full table shows (the same seed and split)."""
+    (line,) = doc_commands("guides/monitoring.md", "bench_estimate.py --tables")
+    cd, command = (part.strip() for part in line.split("&&"))
+    args = shlex.split(command)
+    assert cd == "cd benchmarks" and args[0] == "../.venv/bin/python", line
+    proc = subprocess.run([sys.executable, *args[1:]], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    printed = [row.split(" | ") for row in proc.stdout.splitlines() if row.startswith("| default | logreg |")]
+    shown = [
+        row.split(" | ")
+        for block in [doc_page("guides/monitoring.md")]
+        for row in block.splitlines()
+        if row.startswith("| default | logreg | 3 |")
+    ]
+    assert [r[3] for r in printed] == ["unshifted", "shifted"] and [r[2] for r in printed] == ["1", "1"]
+    assert {r[4] for r in printed} == {r[4] for r in shown} and len(shown) == 2  # accuracy at promotion

@@ -111,6 +111,7 @@ SHELL_RUN = {
     "python -m gapgates.deployments.serve --config deployments/gapgates.toml --fresh": "tests/e2e/test_deployments.py",
     "prefect server start --host 127.0.0.1 --port 4200": "tests/e2e/test_deployments.py",  # on a free port
     "bench_decisions.py --tables": "tests/e2e/test_docs.py",  # performance.md: its decisions are the stored run's
+    "bench_estimate.py --tables": "tests/e2e/test_docs.py",  # guides/monitoring.md: the accuracy at promotion shown
 }
 #: Shell blocks shown but not run by a test, and why.
 SHELL_NOT_RUN = {
@@ -122,8 +123,6 @@ SHELL_NOT_RUN = {
     "pip install gapgates ": "installs a published release from a package index, not this checkout's build; "
     "tests/e2e/test_packaging.py installs the built wheel with its declared dependencies, what the first line installs, "
     "and checks its comment (no Prefect, FastAPI, SQLAlchemy; run/approve/reject name the [prefect] extra)",
-    "bench_estimate.py --seeds": "a benchmark of minutes on real tables; tests/integration/test_monitor_estimate.py runs "
-    "the estimators it measures",
 }
 
 
