@@ -80,6 +80,8 @@ _CACHE_SIZE = 4096  # folds × references kept: (train scores, test scores) by m
 #: the labels' sorted classes). Enough for :func:`~gapgates.compute.noise.confident_errors`, at 8 bytes a row.
 _Predicted = tuple[np.ndarray, np.ndarray]
 _CACHE: OrderedDict[str, tuple[dict[str, float], dict[str, float], _Predicted | None]] = OrderedDict()
+_CACHE_BYTES = 256 * 2**20  # predictions kept at most (the scores are a few bytes a fold)
+_cached_bytes = 0
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,29 @@ def _capped(train: np.ndarray, key: str, *, seed: int, max_rows: int | None) -> 
     return np.sort(rng.choice(train, size=max_rows, replace=False))
 
 
+def _entry_bytes(entry: tuple[Any, Any, _Predicted | None]) -> int:
+    predicted = entry[2]
+    return 0 if predicted is None else int(predicted[0].nbytes + predicted[1].nbytes)
+
+
+def _store(key: str, entry: tuple[dict[str, float], dict[str, float], _Predicted | None]) -> None:
+    """Cache one reference's fold (its predictions' bytes counted against :data:`_CACHE_BYTES`)."""
+    global _cached_bytes
+    if key in _CACHE:
+        _cached_bytes -= _entry_bytes(_CACHE[key])
+    _CACHE[key] = entry
+    _cached_bytes += _entry_bytes(entry)
+
+
+def _evict() -> None:
+    """Drop the least recently used folds while the cache holds more than :data:`_CACHE_SIZE` of them or more than
+    :data:`_CACHE_BYTES` of predictions (the folds of the run just scored were used last, so they stay)."""
+    global _cached_bytes
+    while len(_CACHE) > _CACHE_SIZE or (_cached_bytes > _CACHE_BYTES and len(_CACHE) > 1):
+        _, entry = _CACHE.popitem(last=False)
+        _cached_bytes -= _entry_bytes(entry)
+
+
 def _predicted(estimator: Any, X: pd.DataFrame, classes: np.ndarray) -> _Predicted | None:
     """A fitted reference's predictions on a fold's test rows (None when it has no ``predict_proba``)."""
     if not hasattr(estimator, "predict_proba"):
@@ -273,7 +298,7 @@ def _confident(
 ) -> ConfidentErrors | None:
     """:func:`~gapgates.compute.noise.confident_errors` of a reference's out-of-fold predictions: each row's from the
     first fold that tests it (the first repeat of k-fold), rows no fold tests left out."""
-    from gapgates.compute.noise import confident_errors
+    from gapgates.compute.noise import contradictions
 
     n = len(y)
     conf, pred = np.full(n, np.nan), np.full(n, -1)
@@ -286,10 +311,7 @@ def _confident(
     if not seen.any():
         return None
     labels = np.searchsorted(classes, np.asarray(y)[seen])
-    # confident_errors reads a probability table: the largest probability in the predicted class's column
-    proba = np.zeros((int(seen.sum()), len(classes)))
-    proba[np.arange(proba.shape[0]), pred[seen]] = conf[seen]
-    return confident_errors(labels, proba, share=share)
+    return contradictions(conf[seen], pred[seen] != labels, share=share)
 
 
 def strong_baseline(
@@ -353,23 +375,31 @@ def strong_baseline(
         if missing:
             model, _ = _reference_model(name, X, classification=classification, seed=seed)
             cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
-            raw = cross_validate(
-                clone(model),
-                X,
-                y,
-                scoring=resolve_scoring(scoring, model),
-                cv=cv,
-                return_train_score=True,
-                return_estimator=predict,
-                error_score="raise",
-            )
-            for j, i in enumerate(missing):
-                predicted = None if classes is None else _predicted(raw["estimator"][j], X.iloc[folds[i][1]], classes)
-                _CACHE[keys[i]] = (
-                    {m: float(raw[f"train_{m}"][j]) for m in scoring},
-                    {m: float(raw[f"test_{m}"][j]) for m in scoring},
-                    predicted,
+            scorers = resolve_scoring(scoring, model)
+            # with predictions, one fold at a time: a fitted model is kept only until its test rows are predicted
+            batches = [[j] for j in range(len(cv))] if predict else [list(range(len(cv)))]
+            for batch in batches:
+                raw = cross_validate(
+                    clone(model),
+                    X,
+                    y,
+                    scoring=scorers,
+                    cv=[cv[j] for j in batch],
+                    return_train_score=True,
+                    return_estimator=predict,
+                    error_score="raise",
                 )
+                for b, j in enumerate(batch):
+                    i = missing[j]
+                    predicted = None if classes is None else _predicted(raw["estimator"][b], X.iloc[folds[i][1]], classes)
+                    _store(
+                        keys[i],
+                        (
+                            {m: float(raw[f"train_{m}"][b]) for m in scoring},
+                            {m: float(raw[f"test_{m}"][b]) for m in scoring},
+                            predicted,
+                        ),
+                    )
             fits += len(missing)
         for key in keys:
             _CACHE.move_to_end(key)
@@ -386,8 +416,7 @@ def strong_baseline(
                 confident=confident,
             )
         )
-    while len(_CACHE) > _CACHE_SIZE:
-        _CACHE.popitem(last=False)
+    _evict()
     primary = scoring[0]
     best = max(references, key=lambda r: r.test_mean(primary)).name
     result = StrongBaselineResult(

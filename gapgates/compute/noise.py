@@ -20,7 +20,7 @@ from gapgates.compute.noise_adjusted import NoiseAdjustedGap
 from gapgates.data.guard import output_problem, output_problems, unwrap
 from gapgates.format import plain
 
-__all__ = ["ConfidentErrors", "LabelIssue", "NoiseResult", "confident_errors", "label_noise"]
+__all__ = ["ConfidentErrors", "LabelIssue", "NoiseResult", "confident_errors", "contradictions", "label_noise"]
 
 #: Share of rows, those the model is surest of, in which :func:`confident_errors` counts contradictions.
 CONFIDENT_SHARE = 0.3
@@ -110,9 +110,22 @@ def confident_errors(labels: np.ndarray, proba: np.ndarray, *, share: float = CO
         >>> confident_errors(np.array([0, 0, 1, 1]), proba, share=0.5).ratio
         0.0
     """
-    n = int(labels.size)
-    conf = proba.max(axis=1)
-    wrong = np.argmax(proba, axis=1) != labels
+    return contradictions(proba.max(axis=1), np.argmax(proba, axis=1) != labels, share=share)
+
+
+def contradictions(conf: np.ndarray, wrong: np.ndarray, *, share: float = CONFIDENT_SHARE) -> ConfidentErrors:
+    """:func:`confident_errors` from each row's largest probability and whether its given label is not the most likely
+    class (what a probability table reduces to, without one).
+
+    Args:
+        conf: Each row's largest out-of-fold probability.
+        wrong: Whether its given label is not its most likely class.
+        share: The share of rows, by ``conf``, taken as the surest.
+
+    Returns:
+        As :func:`confident_errors`.
+    """
+    n = int(np.asarray(wrong).size)
     error = float(wrong.mean()) if n else 0.0
     k = max(1, round(share * n))
     if n == 0:

@@ -120,6 +120,15 @@ def confident_view(ev: Evidence) -> tuple[Any, str]:
     return (None if noise is None else noise.confident), "the model"
 
 
+def _references_said(ev: Evidence) -> str:
+    """`` (references' ratios: hgb 0.95, linear 0.31; forest not fitted)`` for the check's message, or nothing."""
+    strong = ev.strong_baseline
+    if strong is None:
+        return ""
+    said = [f"{r.name} {fmt(r.confident.ratio)}" for r in strong.references if r.confident is not None]
+    return f" (references' ratios: {', '.join(said)}; the highest is judged)" if said else ""
+
+
 def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured] | str:
     if noise.skipped:
         return noise.skipped
@@ -128,10 +137,13 @@ def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured]
     ref = ev.noise_reference
     if ref is not None and ref.rate is not None:
         return f"A reference noise rate exists ({ref.describe()}): [noise] max_rate_increase judges instead."
+    if "strong_baseline" in ev.errors and getattr(policy, "baseline", None) is not None and policy.baseline.models:
+        # the references judge this rule: the model's own view (which memorised flips hide from) is no stand-in
+        return [Measured("label_noise:confident", None, f"Contradicted surest labels ({ev.errors['strong_baseline']})")]
     c, whose = confident_view(ev)
     if c is None or c.ratio is None:
         return (
-            "The model's probabilities do not rank the rows (most tie at the top, e.g. an unbounded tree or 1-NN), "
+            f"The probabilities of {whose} do not rank the rows (most tie at the top, e.g. an unbounded tree or 1-NN), "
             "so contradictions among its surest rows cannot be told apart."
         )
     return [
@@ -139,7 +151,7 @@ def _noise_confident(noise: Any, ev: Evidence, policy: Policy) -> list[Measured]
             "label_noise:confident",
             c.ratio,
             f"Labels contradicted among the {c.confident_rows} rows {whose} is surest of ({c.confident_rate:.1%}) "
-            f"over all rows ({c.error_rate:.1%}); random flips land anywhere",
+            f"over all rows ({c.error_rate:.1%}){_references_said(ev)}; random flips land anywhere",
         )
     ]
 

@@ -51,3 +51,26 @@ def test_decisions_differing_across_seeds_count_per_table_and_model() -> None:
         _case("iris", "linear", 1, "promote", "benign_gap", 0.96),
     ]
     assert _rate(results, "table x model pairs whose decision differs") == (1, 2)
+
+
+def test_rates_of_counts_a_stored_run_again_and_keeps_its_cases(tmp_path):
+    """``--rates-of``: the rates of an earlier run's cases, counted by today's rules; its metadata kept, the recount
+    recorded beside it."""
+    import json
+    from dataclasses import asdict
+
+    from benchmarks.bench_decisions import main
+
+    cases = [
+        _case("iris", "linear", 0, "block", "noise", 0.96),
+        _case("seattle_weather", "forest", 0, "block", "noise", 0.63),
+    ]
+    stored = tmp_path / "run.json"
+    stored.write_text(json.dumps({"meta": {"commit": "abc"}, "rates": [], "cases": [asdict(c) for c in cases]}))
+    out = tmp_path / "again.json"
+    assert main(["--rates-of", str(stored), "--out", str(out)]) == 0
+    again = json.loads(out.read_text())
+    assert again["cases"] == json.loads(json.dumps([asdict(c) for c in cases])) and again["meta"]["commit"] == "abc"
+    assert "rates_counted" in again["meta"]
+    clean = next(r for r in again["rates"] if r["name"].startswith("clean tables"))
+    assert (clean["hits"], clean["total"]) == (1, 1)

@@ -18,6 +18,7 @@ from gapgates.compute.crossval import CrossValidation, GapResult, gap, summarize
 from gapgates.compute.noise import NoiseResult, label_noise
 from gapgates.compute.noise_adjusted import noise_adjusted_gap
 from gapgates.data.splits import make_splits
+from gapgates.format import fmt
 from gapgates.judge.checks import Outcome, Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy
@@ -383,3 +384,32 @@ def test_memorised_noise_flags_stay_noise_when_the_gaps_cost_is_not_settled():
     decision = evaluate(Policy(), significant)
     assert next(c for c in decision.checks if c.name == "gap:accuracy").regime == "harmful"
     assert diagnose(significant, decision).label == "overfit"
+
+
+def test_the_references_view_is_judged_and_a_failed_strong_baseline_is_no_fallback_to_the_models_own():
+    """With a strong baseline, ``label_noise:confident`` judges the highest of its references' ratios and names them all;
+    when the strong baseline step failed, the rule fails instead of judging the model's own view (the one that
+    memorised flips hide from); with the strong baseline off, the model's own view is judged."""
+    from gapgates.compute.baseline import ReferenceScores, StrongBaselineResult
+    from gapgates.compute.noise import confident_errors
+
+    labels, proba = _graded()
+    flipped = labels.copy()
+    flipped[np.random.default_rng(4).choice(labels.size, size=100, replace=False)] ^= 1
+    noise = _confident_noise(labels, proba)  # the model's own view: clean-looking (ratio under the limit)
+    flips = confident_errors(flipped, proba)
+    clean = confident_errors(labels, proba)
+    refs = tuple(
+        ReferenceScores(name, name, {"accuracy": (0.9,)}, {"accuracy": (0.9,)}, confident=c)
+        for name, c in (("hgb", clean), ("linear", flips))
+    )
+    strong = StrongBaselineResult(references=refs, best="linear", metric="accuracy", n_train=80, n_test=20, fits=2)
+    judged = _confident_check(Evidence(noise=noise, strong_baseline=strong))
+    assert noise.confident.ratio < 0.6 < flips.ratio
+    assert judged.status is Status.FAIL and judged.value == flips.ratio
+    assert f"hgb {fmt(clean.ratio)}, linear {fmt(flips.ratio)}" in judged.message
+    failed = _confident_check(Evidence(noise=noise, errors={"strong_baseline": "reference fit failed"}))
+    assert failed.status is Status.FAIL and failed.value is None and "reference fit failed" in failed.message
+    off = Policy.model_validate({"baseline": {"models": []}})
+    own = _confident_check(Evidence(noise=noise, errors={"strong_baseline": "reference fit failed"}), off)
+    assert own.status is Status.PASS and own.value == noise.confident.ratio

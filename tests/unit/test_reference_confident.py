@@ -60,3 +60,39 @@ def test_the_strong_baseline_gives_each_classifier_reference_a_view_only_when_as
     assert c is not None and c.rows == len(y)
     assert c.error_rate == pytest.approx(np.concatenate(errors).mean(), abs=0.02)  # scaled + one-hot vs raw features
     assert viewed.references[0].to_dict()["confident"] == c.to_dict()
+
+
+def test_repeated_folds_are_read_from_the_first_repeat_and_a_second_call_is_served_from_the_cache():
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    once = make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=1)
+    twice = make_splits(X, y, classification=True, n_splits=3, n_repeats=2, seed=1)
+    kwargs = {"scoring": ["accuracy"], "classification": True, "models": ["linear"], "confident_share": 0.3, "seed": 1}
+    first = strong_baseline(X, y, splits=once, **kwargs)
+    repeated = strong_baseline(X, y, splits=twice, **kwargs)
+    again = strong_baseline(X, y, splits=twice, **kwargs)
+    assert first is not None and repeated is not None and again is not None
+    assert repeated.fits == 3 and again.fits == 0  # the first repeat's folds were cached by the first call
+    assert repeated.references[0].confident == first.references[0].confident == again.references[0].confident
+
+
+def test_the_cache_keeps_its_predictions_within_a_byte_budget(monkeypatch):
+    from gapgates.compute import baseline
+
+    monkeypatch.setattr(baseline, "_CACHE", baseline.OrderedDict())
+    monkeypatch.setattr(baseline, "_cached_bytes", 0)
+    monkeypatch.setattr(baseline, "_CACHE_BYTES", 1000)
+    rows = (np.zeros(50, dtype=np.float32), np.zeros(50, dtype=np.int32))  # 400 bytes
+    for key in "abc":
+        baseline._store(key, ({}, {}, rows))
+    baseline._store("d", ({}, {}, None))
+    baseline._evict()
+    assert list(baseline._CACHE) == ["b", "c", "d"] and baseline._cached_bytes == 800
+
+
+def test_a_report_written_before_the_references_views_still_validates():
+    """report.json files written before ``strong_baseline.references[].confident`` existed are re-read
+    (``gapgates report --from``): the key is optional."""
+    from gapgates.report.schema import report_schema
+
+    item = report_schema()["properties"]["strong_baseline"]["properties"]["references"]["items"]
+    assert "confident" in item["properties"] and "confident" not in item["required"]
