@@ -172,13 +172,19 @@ class StrongBaselineResult:
         }
 
 
+#: Columns the linear reference one-hot encodes a text column into, at most: its most frequent values, the rest
+#: together (and unseen values with them).
+MAX_CATEGORIES = 20
+
+
 def _describe(name: str, *, classification: bool) -> str:
     """A reference model in words."""
     if name == "hgb":
         return f"HistGradientBoosting{'Classifier' if classification else 'Regressor'}(early_stopping=True)"
     if name == "forest":
         return f"RandomForest{'Classifier' if classification else 'Regressor'}(n_estimators=100)"
-    return "StandardScaler + one-hot + " + ("LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)")
+    linear = "LogisticRegression(C=1)" if classification else "RidgeCV(alphas=1e-3..1e3)"
+    return f"StandardScaler + one-hot (at most {MAX_CATEGORIES} a column) + {linear}"
 
 
 def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: int) -> tuple[Any, str]:
@@ -225,7 +231,10 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
             (
                 "categorical",
                 make_pipeline(
-                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+                    SimpleImputer(strategy="most_frequent"),
+                    # dense, so at most MAX_CATEGORIES columns a text column: an identifier of 5,000 values in 20,000
+                    # rows would otherwise make a dense matrix of gigabytes
+                    OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES, sparse_output=False),
                 ),
                 other,
             ),

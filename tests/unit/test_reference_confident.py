@@ -96,3 +96,19 @@ def test_a_report_written_before_the_references_views_still_validates():
 
     item = report_schema()["properties"]["strong_baseline"]["properties"]["references"]["items"]
     assert "confident" in item["properties"] and "confident" not in item["required"]
+
+
+def test_the_linear_reference_encodes_an_identifier_column_into_at_most_max_categories_columns():
+    """A text column of 5,000 distinct values (an identifier) is one-hot encoded into the 20 most frequent values and
+    the rest together, not 5,000 dense columns: a table of 40 such columns would otherwise need gigabytes."""
+    from gapgates.compute.baseline import MAX_CATEGORIES, _reference_model
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=6000), "id": [f"v{v}" for v in rng.integers(0, 5000, size=6000)]})
+    y = pd.Series(rng.integers(0, 2, size=6000))
+    model, described = _reference_model("linear", X, classification=True, seed=0)
+    encoded = model[:-1].fit_transform(X, y)
+    assert encoded.shape == (6000, 1 + MAX_CATEGORIES) and f"at most {MAX_CATEGORIES}" in described
+    small = pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0], "colour": ["red", "blue", "red", "green"]})
+    few, _ = _reference_model("linear", small, classification=True, seed=0)
+    assert few[:-1].fit_transform(small, [0, 1, 0, 1]).shape == (4, 4)  # up to the cap, one column a value, as before
