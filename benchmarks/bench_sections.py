@@ -69,14 +69,12 @@ def _data(case: str, work: Path) -> tuple[Path, str, dict[str, Any]]:
 
     rows = {"sections": 16_000, "wide": 20_000, "boosting": 2_000, "epochs": 600}[case]
     X, y = make_classification(n_samples=rows, n_features=10, n_informative=6, flip_y=0.05, random_state=0)
-    frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(10)])
+    columns: dict[str, Any] = {f"x{i}": X[:, i] for i in range(10)}
     if case == "wide":
         rng = np.random.default_rng(0)
-        for i in range(290):
-            frame[f"n{i}"] = rng.normal(size=rows)
-        for i in range(40):
-            frame[f"id{i}"] = [f"v{v}" for v in rng.integers(0, 5000, size=rows)]
-    frame["label"] = y
+        columns |= {f"n{i}": rng.normal(size=rows) for i in range(290)}
+        columns |= {f"id{i}": [f"v{v}" for v in rng.integers(0, 5000, size=rows)] for i in range(40)}
+    frame = pd.DataFrame({**columns, "label": y})
     path = work / f"{case}.csv"
     frame.to_csv(path, index=False)
     model, options = "sklearn.ensemble.HistGradientBoostingClassifier", {}
