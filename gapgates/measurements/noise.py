@@ -116,7 +116,7 @@ def confident_view(ev: Evidence) -> tuple[Any, str]:
     views = [] if strong is None else [r for r in strong.references if r.confident is not None and r.confident.ratio is not None]
     if views:
         top = max(views, key=lambda r: r.confident.ratio)
-        return top.confident, f"the reference {top.model}"
+        return top.confident, f"the reference {top.name}"
     return (None if noise is None else noise.confident), "the model"
 
 

@@ -244,7 +244,7 @@ def test_report_from_on_generated_reports(base_report, tmp_path):
 
     rendered = refused = 0
 
-    @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    @settings(max_examples=160, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
     @given(doc=hostile_reports(base_report))
     def run(doc: dict[str, Any]) -> None:
         nonlocal rendered, refused
