@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapgates.compute.noise import ConfidentErrors
+from gapgates.data.model import MAX_CATEGORIES
 from gapgates.data.scoring import resolve_scoring
 from gapgates.data.splits import Splits
 
@@ -172,11 +173,6 @@ class StrongBaselineResult:
         }
 
 
-#: Columns the linear reference one-hot encodes a text column into, at most: its most frequent values, the rest
-#: together (and unseen values with them).
-MAX_CATEGORIES = 20
-
-
 def _describe(name: str, *, classification: bool) -> str:
     """A reference model in words."""
     if name == "hgb":
@@ -232,8 +228,7 @@ def _reference_model(name: str, X: pd.DataFrame, *, classification: bool, seed: 
                 "categorical",
                 make_pipeline(
                     SimpleImputer(strategy="most_frequent"),
-                    # dense, so at most MAX_CATEGORIES columns a text column: an identifier of 5,000 values in 20,000
-                    # rows would otherwise make a dense matrix of gigabytes
+                    # dense, so at most MAX_CATEGORIES columns a text column (as the candidate's own encoding)
                     OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES, sparse_output=False),
                 ),
                 other,

@@ -311,6 +311,12 @@ def _is_user_pipeline(estimator: Any) -> bool:
     return isinstance(estimator, (Pipeline, ColumnTransformer))
 
 
+#: Columns a text column is one-hot encoded into, at most: its most frequent values, the rest (and unseen values)
+#: together in one. The encoding is dense, so without a cap an identifier column of 5,000 values in 20,000 rows
+#: alone makes a matrix of 800 MB, and 40 of them do not fit in memory.
+MAX_CATEGORIES = 20
+
+
 def text_columns(X: pd.DataFrame) -> list[str]:
     """The columns gapgates encodes for a model: those whose dtype is neither numeric nor boolean."""
     return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
@@ -319,8 +325,9 @@ def text_columns(X: pd.DataFrame) -> list[str]:
 def encode_features(estimator: Any, X: pd.DataFrame, y: pd.Series | None = None) -> Any:
     """Wrap an estimator so text columns are encoded inside each fold, and class labels when the model needs it.
 
-    Columns whose dtype is not numeric or boolean are one-hot encoded
-    (``OneHotEncoder(handle_unknown="ignore")``); the rest pass through. A boosting library's model
+    Columns whose dtype is not numeric or boolean are one-hot encoded, each into at most
+    :data:`MAX_CATEGORIES` columns (``OneHotEncoder(max_categories=..., handle_unknown="infrequent_if_exist")``:
+    the rarest values and unseen ones together); the rest pass through. A boosting library's model
     (:mod:`gapgates.data.libraries`) gets them as categorical codes placed first (``OrdinalEncoder``; missing and
     unseen values are its missing value), with the parameters that tell it which columns they are; when the user
     set one of those, the table reaches the model as it is. A user ``Pipeline`` is returned unchanged: it owns its
@@ -403,7 +410,13 @@ def _one_hot_encoder(categorical: list[str]) -> Any:
     from sklearn.preprocessing import OneHotEncoder
 
     return ColumnTransformer(
-        [("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), categorical)],
+        [
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_CATEGORIES, sparse_output=False),
+                categorical,
+            )
+        ],
         remainder="passthrough",
         verbose_feature_names_out=False,
     )

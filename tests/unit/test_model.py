@@ -77,3 +77,21 @@ def test_non_numeric_columns_are_one_hot_encoded_inside_a_pipeline():
     assert isinstance(encode_features(DecisionTreeClassifier(), numeric), DecisionTreeClassifier)
     user = Pipeline([("m", DecisionTreeClassifier())])
     assert encode_features(user, X) is user
+
+
+def test_an_identifier_column_is_one_hot_encoded_into_at_most_max_categories_columns():
+    """A text column of 5,000 distinct values becomes its 20 most frequent values and the rest together, not 5,000
+    dense columns: 40 such columns in 20,000 rows made a matrix of 32 GB and the machine killed the run."""
+    import numpy as np
+
+    from gapgates.data.model import MAX_CATEGORIES
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"num": rng.normal(size=6000), "id": [f"v{v}" for v in rng.integers(0, 5000, size=6000)]})
+    y = rng.integers(0, 2, size=6000)
+    wrapped = encode_features(DecisionTreeClassifier(max_depth=2), X).fit(X, y)
+    assert wrapped[:-1].transform(X).shape == (6000, MAX_CATEGORIES + 1)
+    unseen = pd.DataFrame({"num": [0.0], "id": ["never-seen"]})
+    assert wrapped[:-1].transform(unseen)[0, :MAX_CATEGORIES].sum() == 1  # with the rare values, in one column
+    few = pd.DataFrame({"num": [1.0, 2.0, 3.0, 4.0], "cat": ["a", "b", "a", "c"]})
+    assert encode_features(DecisionTreeClassifier(), few).fit(few, [0, 1, 0, 1])[:-1].transform(few).shape == (4, 4)
