@@ -156,8 +156,10 @@ class Staged:
 
 def registry_metadata(result: RunResult) -> dict[str, Any]:
     """What is recorded with a version: decision, gap summary, data fingerprint, policy hash, the
-    cross-validation (folds, repeats, seed), the noise rate, the shift AUC and the diagnosis."""
+    cross-validation (folds, repeats, seed), the noise rate and the model that measured it (``estimator``), the shift
+    AUC and the diagnosis."""
     from gapgates import __version__
+    from gapgates.history import estimator_identity
 
     ev, config = result.evidence, result.prepared.config
     gap_result, held = ev.gap, ev.holdout
@@ -178,8 +180,9 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
         "strong_baseline": _strong_baseline(ev),
         "data_fingerprint": result.prepared.fingerprint,
         "policy_hash": result.policy_hash,
-        "model_spec": result.prepared.config.model,
-        "params": result.prepared.config.params,
+        "model_spec": config.model,
+        "params": config.params,
+        "estimator": estimator_identity(config.model, config.model_dump(mode="json")["params"]),
         "run_created": result.created,
         "gapgates_version": __version__,
     }

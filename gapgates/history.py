@@ -25,7 +25,7 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +33,15 @@ from typing import Any
 
 from gapgates.errors import ConfigError, GapGatesError, StorageError
 
-__all__ = ["OUTCOMES", "History", "MetricRecord", "RunRecord", "record_from_report"]
+__all__ = [
+    "OUTCOMES",
+    "History",
+    "MetricRecord",
+    "RunRecord",
+    "describe_estimator",
+    "estimator_identity",
+    "record_from_report",
+]
 
 #: What became of a run's candidate in its registry (a run without a registry has none):
 #: ``pending`` (recorded before the production switch; not promoted until settled), ``promoted``, ``refused``
@@ -57,7 +65,8 @@ CREATE TABLE IF NOT EXISTS runs (
     outcome TEXT,
     registry TEXT,
     alias TEXT,
-    batch TEXT
+    batch TEXT,
+    estimator TEXT
 );
 CREATE TABLE IF NOT EXISTS gaps (
     run_id INTEGER NOT NULL REFERENCES runs(id),
@@ -110,6 +119,8 @@ class RunRecord:
         registry: The registry's location (absolute), to settle a ``pending`` outcome from.
         alias: The registry's production alias (an MLflow registry), or None.
         batch: The fresh rows' batch id (monitor and estimate runs), matching an estimate with its later labels.
+        estimator: The model that measured the noise rate: its spec and parameters
+            (:func:`estimator_identity`), None in a run recorded before it was kept.
         id: Row id in the database (0 before it is stored).
     """
 
@@ -128,6 +139,7 @@ class RunRecord:
     registry: str | None = None
     alias: str | None = None
     batch: str | None = None
+    estimator: str | None = None
     id: int = 0
 
     @property
@@ -183,7 +195,43 @@ def record_from_report(report: dict[str, Any]) -> RunRecord:
         registry=registry.get("location"),
         alias=registry.get("alias"),
         batch=_section(report, "batch").get("id"),
+        estimator=_estimator(report),
     )
+
+
+def _estimator(report: dict[str, Any]) -> str | None:
+    """The report's model as :func:`estimator_identity` (None without a spec)."""
+    model = _section(report, "model")
+    spec, params = model.get("spec"), model.get("params")
+    if spec is None:
+        return None
+    return estimator_identity(spec, params if isinstance(params, dict) else None)
+
+
+def estimator_identity(spec: Any, params: Mapping[str, Any] | None) -> str:
+    """The model a noise rate was measured by, as a string two runs of the same model share: its spec and parameters.
+
+    Example:
+        >>> estimator_identity("sklearn.svm.SVC", {"C": 1.0, "kernel": "rbf"})
+        '{"params": {"C": 1.0, "kernel": "rbf"}, "spec": "sklearn.svm.SVC"}'
+    """
+    return json.dumps({"params": dict(params or {}), "spec": str(spec)}, sort_keys=True, default=str)
+
+
+def describe_estimator(identity: str) -> str:
+    """An identity in words: ``SVC(C=1.0, kernel='rbf')``.
+
+    Example:
+        >>> describe_estimator(estimator_identity("sklearn.svm.SVC", {"C": 1.0}))
+        'SVC(C=1.0)'
+    """
+    try:
+        parsed = json.loads(identity)
+        spec, params = str(parsed["spec"]), dict(parsed["params"])
+    except (ValueError, KeyError, TypeError):
+        return identity[:80]
+    name = spec.replace(":", ".").rsplit(".", 1)[-1]
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
 
 
 _TABLES = {
@@ -317,7 +365,7 @@ class History:
                 columns = _columns(conn, "runs")
                 if "kind" not in columns:  # a history written before run kinds were recorded
                     conn.execute("ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'gate'")
-                for added in ("outcome", "registry", "alias", "batch"):  # ...and before outcomes (and batches) were
+                for added in ("outcome", "registry", "alias", "batch", "estimator"):  # ...outcomes, batches, models
                     if added not in columns:
                         conn.execute(f"ALTER TABLE runs ADD COLUMN {added} TEXT")
                 conn.execute("COMMIT")
@@ -373,7 +421,8 @@ class History:
         with self._transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO runs (time, model, version, fingerprint, decision, primary_metric, noise_rate,"
-                " diagnosis, kind, outcome, registry, alias, batch) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " diagnosis, kind, outcome, registry, alias, batch, estimator)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.time,
                     record.model,
@@ -388,6 +437,7 @@ class History:
                     record.registry,
                     record.alias,
                     record.batch,
+                    record.estimator,
                 ),
             )
             run_id = int(cur.lastrowid or 0)
@@ -498,6 +548,7 @@ class History:
                 ("registry", "NULL"),
                 ("alias", "NULL"),
                 ("batch", "NULL"),
+                ("estimator", "NULL"),
             )
         )
         rows = conn.execute(
@@ -536,7 +587,7 @@ class History:
                 )
             }
         records = []
-        for i, t, m, v, f, d, p, n, dg, k, outcome, location, alias, batch in reversed(rows):
+        for i, t, m, v, f, d, p, n, dg, k, outcome, location, alias, batch, estimator in reversed(rows):
             if outcome is not None and outcome not in OUTCOMES:
                 problems.append(
                     f"run {i}: the outcome {str(outcome)[:40]!r} is not one gapgates writes (read as pending: not "
@@ -560,6 +611,7 @@ class History:
                     registry=None if location is None else str(location),
                     alias=None if alias is None else str(alias),
                     batch=None if batch is None else str(batch),
+                    estimator=None if estimator is None else str(estimator),
                     id=i,
                 )
             )

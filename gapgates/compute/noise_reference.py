@@ -12,7 +12,12 @@ production model was accepted on. The reference is, in order:
   asked for does not count, and a ``pending`` one (killed before it recorded its outcome) counts only when its
   registry shows the switch (:mod:`gapgates.registry.outcomes`).
 
-Without either there is no reference: the rule is skipped with its reason.
+Without either there is no reference: the rule is skipped with its reason. Nor is there one when another model
+measured the reference rate (another estimator or other parameters: :func:`gapgates.history.estimator_identity`):
+the share of labels cleanlab flags depends on the model whose probabilities flag them (a weaker model flags more), so a retrained
+logistic regression compared with a forest's rate would be blocked for the model it is, not for its labels. The
+first-run rule (``label_noise:confident``) judges such a run instead. A reference recorded before the model was
+recorded with it is compared as before.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from gapgates.history import describe_estimator
 
 __all__ = ["NoiseReference", "from_history", "from_registry"]
 
@@ -52,19 +59,36 @@ class NoiseReference:
         return {"rate": self.rate, "source": self.source, "version": self.version, "reason": self.reason}
 
 
+def _other_model(rate: float, measured_by: str | None, model: str | None, *, whose: str) -> NoiseReference | None:
+    """No reference when another model measured the rate (both known and different), saying why; else None."""
+    if measured_by is None or model is None or measured_by == model:
+        return None
+    return NoiseReference(
+        None,
+        reason=(
+            f"The noise rate of {whose} ({rate:.1%}) was measured by another model ({describe_estimator(measured_by)}, "
+            f"this run's is {describe_estimator(model)}): the share of flagged labels depends on the model that flags "
+            "them, so the two are not compared and the first-run rule judges the labels."
+        ),
+    )
+
+
 def _rate(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
 
 
-def from_registry(version: str | None, metadata: Mapping[str, Any] | None, *, where: str) -> NoiseReference:
+def from_registry(
+    version: str | None, metadata: Mapping[str, Any] | None, *, where: str, model: str | None = None
+) -> NoiseReference:
     """The reference of a registry's production version.
 
     Args:
         version: The production version (None: no production model yet).
-        metadata: The metadata recorded with that version.
+        metadata: The metadata recorded with that version (its ``estimator`` names the model that measured the rate).
         where: The registry, for the reason.
+        model: The candidate's :func:`gapgates.history.estimator_identity` (None: not compared).
 
     Returns:
         The reference, or one without a rate saying why.
@@ -78,15 +102,19 @@ def from_registry(version: str | None, metadata: Mapping[str, Any] | None, *, wh
     rate = _rate((metadata or {}).get("noise_rate"))
     if rate is None:
         return NoiseReference(None, reason=f"Production version {version} in {where} has no recorded noise rate.")
-    return NoiseReference(rate, source="registry", version=str(version))
+    measured_by = (metadata or {}).get("estimator")
+    measured_by = measured_by if isinstance(measured_by, str) else None
+    other = _other_model(rate, measured_by, model, whose=f"production version {version}")
+    return other or NoiseReference(rate, source="registry", version=str(version))
 
 
-def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
+def from_history(records: Sequence[Any], *, model: str, estimator: str | None = None) -> NoiseReference:
     """The reference of the last promoted gate run of a model in the history.
 
     Args:
         records: The model's gate runs (:class:`gapgates.history.RunRecord`), oldest first.
         model: The model name, for the reason.
+        estimator: The candidate's :func:`gapgates.history.estimator_identity` (None: not compared).
 
     Returns:
         The reference, or one without a rate saying why.
@@ -100,7 +128,9 @@ def from_history(records: Sequence[Any], *, model: str) -> NoiseReference:
 
             record = settle_runs([record])[0]
         if record.promoted:
-            return NoiseReference(rate, source="history", version=str(record.time))
+            measured_by = getattr(record, "estimator", None)
+            other = _other_model(rate, measured_by, estimator, whose=f"the last promoted run ({record.time})")
+            return other or NoiseReference(rate, source="history", version=str(record.time))
     return NoiseReference(
         None, reason=f"The history holds no promoted run of {model!r} with a noise rate, so there is no reference noise rate."
     )

@@ -52,19 +52,20 @@ def _reference(ctx: Context) -> Any:
     """The noise rate of the registry's production version or, without a registry, of the history's last promoted
     run of this model (None with neither); a registry or history that cannot be read fails the noise rules."""
     from gapgates.compute.noise_reference import from_history, from_registry
-    from gapgates.history import History
+    from gapgates.history import History, estimator_identity
 
     config = ctx.prep.config
+    identity = estimator_identity(config.model, config.model_dump(mode="json")["params"])
     if config.registry is not None:
         from gapgates.registry import open_registry  # the registry code, only for a run with a registry
 
         reg = open_registry(config.registry, model_name=config.model_name, alias=config.alias)
         version = reg.production
         metadata = None if version is None else reg.info(version).metadata
-        return from_registry(version, metadata, where=str(config.registry))
+        return from_registry(version, metadata, where=str(config.registry), model=identity)
     if config.history_path is not None:
         runs = History(config.history_path).runs(model=config.model_name, kind="gate")
-        return from_history(runs, model=config.model_name)
+        return from_history(runs, model=config.model_name, estimator=identity)
     return None
 
 

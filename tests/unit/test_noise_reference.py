@@ -6,6 +6,7 @@ import numpy as np
 
 from gapgates.compute.noise import NoiseResult
 from gapgates.compute.noise_reference import NoiseReference, from_history, from_registry
+from gapgates.history import estimator_identity
 from gapgates.judge.checks import Status
 from gapgates.judge.evidence import Evidence
 from gapgates.judge.policy import Policy
@@ -49,6 +50,26 @@ def test_the_registry_reference_needs_a_production_version_with_a_rate():
     assert from_registry("v3", {"noise_rate": 0.12}, where="reg") == NoiseReference(0.12, "registry", "v3")
     assert "No production model in reg" in from_registry(None, None, where="reg").reason
     assert "v3 in reg has no recorded noise rate" in from_registry("v3", {"noise_rate": None}, where="reg").reason
+
+
+def test_a_rate_another_model_measured_is_no_reference():
+    """A flagged share depends on the model that flags it: a logistic regression compared with a forest's rate would
+    be blocked for being the weaker model, not for worse labels. Same model, same parameters: compared; a rate
+    recorded before the model was (no ``estimator``): compared, as before."""
+    forest = estimator_identity("sklearn.ensemble.RandomForestClassifier", {"n_estimators": 50})
+    logreg = estimator_identity("sklearn.linear_model.LogisticRegression", {})
+    other = from_registry("v3", {"noise_rate": 0.12, "estimator": forest}, where="reg", model=logreg)
+    assert other.rate is None and "RandomForestClassifier(n_estimators=50)" in other.reason
+    assert "LogisticRegression()" in other.reason and "first-run rule" in other.reason
+    same = from_registry("v3", {"noise_rate": 0.12, "estimator": logreg}, where="reg", model=logreg)
+    assert same == NoiseReference(0.12, "registry", "v3")
+    assert from_registry("v3", {"noise_rate": 0.12}, where="reg", model=logreg).rate == 0.12
+    retuned = estimator_identity("sklearn.ensemble.RandomForestClassifier", {"n_estimators": 500})
+    assert from_registry("v3", {"noise_rate": 0.12, "estimator": forest}, where="reg", model=retuned).rate is None
+    runs = [run_record(noise_rate=0.10, time="t1", estimator=logreg), run_record(noise_rate=0.05, time="t2", estimator=forest)]
+    assert from_history(runs, model="m", estimator=forest) == NoiseReference(0.05, source="history", version="t2")
+    last = from_history(runs, model="m", estimator=logreg)  # the last promoted run is the forest's: not an older one
+    assert last.rate is None and "the last promoted run (t2)" in last.reason
 
 
 def test_the_increase_rule_on_both_sides_of_its_limit_and_skipped_without_reference():
