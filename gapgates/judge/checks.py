@@ -108,8 +108,9 @@ class Check:
         regime: For a gap over its limit judged in context (``[gap] mode = "contextual"``): ``harmful`` (a
             reference scores significantly better on the same folds: it blocks), ``benign`` (it costs no held-out
             score: a warning), ``inconclusive`` (beaten on average, not significantly), ``memorising`` (inconclusive,
-            and the model interpolates its training rows: it blocks with ``on_inconclusive = "interpolating"``); None
-            otherwise.
+            and the model interpolates its training rows: it blocks with ``on_inconclusive = "interpolating"`` or
+            ``"established"``), ``established`` (inconclusive, and the gap's whole interval is over the limit: it
+            blocks with ``on_inconclusive = "established"``); None otherwise.
     """
 
     name: str

@@ -253,9 +253,12 @@ class GapPolicy(PolicySection):
         max_cost: How much mean held-out score (of the gap's metric) a reference may beat the candidate by before
             the gap counts as costing it (contextual mode).
         on_inconclusive: Contextual mode, a gap over its limit that a reference beats on average by more than
-            ``max_cost`` but not significantly: ``warn`` (with advice), ``block``, or ``interpolating`` (the
-            default): block when the model interpolates its training rows (train score at its metric's best, as an
-            unbounded tree or 1-nearest-neighbour model does), warn otherwise.
+            ``max_cost`` but not significantly: ``warn`` (with advice), ``block``, ``interpolating``: block when the
+            gap's estimate is over the limit and the model interpolates its training rows (train score at its
+            metric's best, as an unbounded tree or 1-nearest-neighbour model does), warn otherwise; or
+            ``established`` (the default): block as ``interpolating`` does and also when the gap's whole interval
+            is over the limit (the gap is established, only its cost is not significant), warn otherwise. Decided
+            on the mean cost, the block does not hang on significance the fold seed tips either way.
     """
 
     metrics: list[str] = Field(default_factory=list)
@@ -267,7 +270,7 @@ class GapPolicy(PolicySection):
     per_metric: dict[str, MetricLimits] = Field(default_factory=dict)
     mode: Literal["contextual", "absolute"] = "contextual"
     max_cost: Annotated[float, Between(0)] = 0.01
-    on_inconclusive: Literal["warn", "block", "interpolating"] = "interpolating"
+    on_inconclusive: Literal["warn", "block", "interpolating", "established"] = "established"
 
     def _neg_metric(self) -> bool:
         return any(m.startswith("neg_") for m in self.metrics)

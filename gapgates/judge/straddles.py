@@ -135,7 +135,7 @@ def undecided_costs(
     rules = [spec for spec in all_rules() if spec.evidence == "gap" and spec.context is not None]
     found: list[Straddle] = []
     for check in evaluate(policy, evidence, rules=rules).checks:
-        if check.regime not in ("inconclusive", "memorising") or ":" not in check.name:
+        if check.regime not in ("inconclusive", "memorising", "established") or ":" not in check.name:
             continue
         metric = check.name.split(":", 1)[1]
         gap = result.metrics[metric].gap_mean

@@ -10,10 +10,13 @@ folds (paired, corrected interval, :func:`gap_references`; one-sided: "better" a
 reference with a smaller gap that scores significantly better by more than ``max_cost`` makes the gap *harmful*:
 it blocks (``overfit``). A gap no reference beats by more than ``max_cost`` on average is *benign*: a warning
 (``benign_gap``). In between (beaten on average, not significantly) it is *inconclusive*: a warning with advice,
-or a block with ``on_inconclusive = "block"``; with ``"interpolating"`` (the default) a model that interpolates its
-training rows (train score at its metric's best) is blocked as ``overfit`` there (regime ``memorising``): it
-memorises its rows and a reference with a smaller gap does better on average, which on a small table is as much as
-the folds can show. Without any reference the gap is judged as in ``absolute`` mode,
+or a block with ``on_inconclusive = "block"``. With ``"established"`` (the default) it blocks as ``overfit`` when the
+gap's estimate is over its limit and either the model interpolates its training rows (train score at its metric's
+best; regime ``memorising``) or the gap's whole interval is over the limit (regime ``established``): the gap is
+settled and a reference with a smaller gap does better on average, which on a small table is as much as the folds
+can show; ``"interpolating"`` blocks the first case only. Decided on the mean cost rather than its significance,
+such a block does not flip with the fold seed; a gap whose interval still straddles its limit with its estimate
+under it is left a warning. Without any reference the gap is judged as in ``absolute`` mode,
 where every gap over its limit blocks.
 
 Diagnoses ``overfit`` (a gap check breached, harmful in contextual mode), ``inconclusive`` (an interval still
@@ -241,14 +244,20 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     elif regime == "benign":
         text = f"A benign gap: it costs no held-out score (at most {section.max_cost:g} on average): {said}."
         status = Status.WARN
-    elif section.on_inconclusive == "interpolating" and ev.gap is not None and interpolates(ev.gap.metrics[metric]):
-        train = ev.gap.metrics[metric].train_mean
-        regime = "memorising"
+    elif section.on_inconclusive in ("interpolating", "established") and (
+        settled := _settled(check, ev, metric, mode=section.on_inconclusive)
+    ):
+        regime = settled
+        train = ev.gap.metrics[metric].train_mean if ev.gap is not None else math.nan
+        why = (
+            f"It interpolates its training rows (train {metric} {train:.3f})"
+            if regime == "memorising"
+            else f"Its gap is over the limit across its whole interval (train {metric} {train:.3f})"
+        )
         text = (
-            f"It interpolates its training rows (train {metric} {train:.3f}) while a reference with a smaller gap "
-            f"scores more than {section.max_cost:g} better on average, not significantly on these rows: {said}. "
-            "A model that memorises its rows and still trails a reference is taken to pay for its gap ([gap] "
-            'on_inconclusive = "interpolating").'
+            f"{why} while a reference with a smaller gap scores more than {section.max_cost:g} better on average, "
+            f"not significantly on these rows: {said}. A model whose gap is established and that still trails a "
+            f'reference is taken to pay for its gap ([gap] on_inconclusive = "{section.on_inconclusive}").'
         )
         status = Status.FAIL
     else:
@@ -258,6 +267,30 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
         )
         status = Status.FAIL if section.on_inconclusive == "block" else Status.WARN
     return dataclasses.replace(check, status=status, message=f"{check.message} {text}", regime=regime)
+
+
+def _settled(check: Check, ev: Evidence, metric: str, *, mode: str) -> str | None:
+    """Whether an inconclusive cost blocks under ``on_inconclusive = "interpolating"`` or ``"established"``: the
+    regime it blocks with (``memorising``, ``established``), or None (a warning).
+
+    Only a gap whose estimate is over the limit: an interval that straddles the limit with its mean under it (left
+    so by the repeat budget) says the gap may be within it, and the fold seed picks the side. Then ``memorising``
+    when the model interpolates its training rows (both modes), ``established`` when the whole interval is over the
+    limit (``"established"`` only): what the folds cannot settle is the cost, not the gap.
+    """
+    gap = ev.gap
+    if gap is None or metric not in gap.metrics or check.limit is None:
+        return None
+    g = gap.metrics[metric]
+    scale = abs(g.train_mean) if check.name.startswith("relative_gap:") else 1.0
+    if not scale or not math.isfinite(scale):
+        return None
+    low, mean = g.gap_ci_low / scale, g.gap_mean / scale
+    if not mean > check.limit:
+        return None
+    if interpolates(g):
+        return "memorising"
+    return "established" if mode == "established" and low > check.limit else None
 
 
 #: How close to its metric's best value (1 for a bounded score, 0 for a ``neg_*`` loss) a mean train score must be
@@ -291,16 +324,20 @@ def _unsettled(check: Any) -> bool:
 def _harmful(check: Any) -> bool:
     """Whether a breached gap check says overfit: harmful or memorising in context, or judged on the gap alone and
     settled."""
-    return check.regime in ("harmful", "memorising") or (check.regime is None and not _unsettled(check))
+    return check.regime in ("harmful", "memorising", "established") or (check.regime is None and not _unsettled(check))
 
 
 def claims_overfit(ev: Evidence, decision: Decision) -> bool:
     """Whether overfitting is established: a gap check whose cost is significant (or, judged alone, settled), or floors
-    failed by a model that fits its training rows. A ``memorising`` gap (a cost the folds cannot settle) is not
-    enough to outweigh a breached noise rule: flipped labels that a model memorises explain that gap too."""
+    failed by a model that fits its training rows. A ``memorising`` or ``established`` gap (a cost the folds cannot
+    settle) is not enough to outweigh a breached noise rule: flipped labels that a model memorises explain that gap too."""
     from gapgates.measurements.baseline import memorised
 
-    settled = [c for c in breached(decision, "gap", "relative_gap", "holdout_gap") if _harmful(c) and c.regime != "memorising"]
+    settled = [
+        c
+        for c in breached(decision, "gap", "relative_gap", "holdout_gap")
+        if _harmful(c) and c.regime not in ("memorising", "established")
+    ]
     return bool(settled and ev.gap is not None) or memorised(ev, decision) is not None
 
 

@@ -56,12 +56,51 @@ def test_a_cost_the_folds_cannot_settle_is_inconclusive_a_warning_unless_the_pol
     d = paired_difference(noisy, CANDIDATE, n_train=80, n_test=20)
     assert d.mean > 0.01 and d.low < 0
     fits = (0.97, 0.98, 0.97, 0.98, 0.97)  # a gap of ~0.12 over its limit, without interpolating the training rows
-    decision, check, diagnosis = judged(noisy, train=fits)
+    decision, check, diagnosis = judged(noisy, {"gap": {"on_inconclusive": "interpolating"}}, train=fits)
     assert check.status is Status.WARN and check.regime == "inconclusive"
     assert decision.outcome.value == "promote" and diagnosis.label == "inconclusive"
     assert any("rows" in m for m in diagnosis.mitigations)
     decision, check, _ = judged(noisy, {"gap": {"on_inconclusive": "block"}}, train=fits)
     assert check.status is Status.FAIL and decision.outcome.value == "block"
+
+
+def test_an_established_gap_that_trails_a_reference_on_average_blocks_by_default():
+    """The gap's whole interval is over its limit and a reference with a smaller gap is better on average: the block
+    hangs on the mean cost, not on a significance the fold seed tips either way."""
+    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, not significantly
+    fits = (0.97, 0.98, 0.97, 0.98, 0.97)  # a gap of ~0.12, its interval all over 0.05; not interpolating
+    ev = Evidence(gap=make_gap(CANDIDATE, fits))
+    assert ev.gap.primary.gap_ci_low > 0.05
+    decision, check, diagnosis = judged(noisy, train=fits)
+    assert check.status is Status.FAIL and check.regime == "established"
+    assert decision.outcome.value == "block" and diagnosis.label == "overfit"
+    assert "over the limit across its whole interval" in check.message and "not significantly" in check.message
+    better = [0.84, 0.86, 0.83, 0.85, 0.85]  # no reference better on average: still benign
+    assert judged(better, train=fits)[1].regime == "benign"
+
+
+def test_a_gap_straddling_its_limit_with_its_estimate_under_it_is_a_warning_even_when_it_interpolates():
+    """After the repeat budget, an interval around the limit with its mean under it may be within the limit: the fold
+    seed picks the side, so an unsettled cost does not block it (a significant one still does)."""
+    candidate = [0.97, 0.93, 0.98, 0.94, 0.98]  # train 1.0: a gap of 0.04, its interval over 0.05
+    reference = [0.99, 0.99, 0.95, 0.99, 0.96]  # +0.016 on average, not significantly
+    d = paired_difference(reference, candidate, n_train=80, n_test=20)
+    assert d.mean > 0.01 and d.low < 0
+    ev = Evidence(gap=make_gap(candidate), strong_baseline=strong(reference))
+    g = ev.gap.primary
+    assert g.gap_mean < 0.05 < g.gap_ci_high
+
+    def gap_check(evidence, on_inconclusive="established"):
+        checks = evaluate(parse_policy({"gap": {"on_inconclusive": on_inconclusive}}), evidence).checks
+        return next(c for c in checks if c.name == "gap:accuracy")
+
+    for mode in ("established", "interpolating"):
+        check = gap_check(ev, mode)
+        assert check.status is Status.WARN and check.regime == "inconclusive", mode
+    assert gap_check(ev, "block").status is Status.FAIL
+    significant = Evidence(gap=make_gap(candidate), strong_baseline=strong([0.99, 0.96, 1.0, 0.96, 1.0]))
+    check = gap_check(significant)
+    assert check.status is Status.FAIL and check.regime == "harmful"
 
 
 def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overfit_by_default():
@@ -72,8 +111,10 @@ def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overf
     assert "interpolates its training rows" in check.message and "not significantly" in check.message
     _, check, diagnosis = judged(noisy, {"gap": {"on_inconclusive": "warn"}})  # the former default
     assert check.status is Status.WARN and check.regime == "inconclusive" and diagnosis.label == "inconclusive"
-    _, check, _ = judged(noisy, train=(0.998,) * 5)  # within 0.001 of a perfect score is not enough: 0.002 away
+    interpolating = {"gap": {"on_inconclusive": "interpolating"}}
+    _, check, _ = judged(noisy, interpolating, train=(0.998,) * 5)  # within 0.001 of a perfect score: 0.002 away
     assert check.regime == "inconclusive" and check.status is Status.WARN
+    assert judged(noisy, train=(0.998,) * 5)[1].regime == "established"  # the default: its whole interval is over
 
 
 def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
