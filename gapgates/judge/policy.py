@@ -254,11 +254,11 @@ class GapPolicy(PolicySection):
             the gap counts as costing it (contextual mode).
         on_inconclusive: Contextual mode, a gap over its limit that a reference beats on average by more than
             ``max_cost`` but not significantly: ``warn`` (with advice), ``block``, ``interpolating``: block when the
-            gap's estimate is over the limit and the model interpolates its training rows (train score at its
-            metric's best, as an unbounded tree or 1-nearest-neighbour model does), warn otherwise; or
-            ``established`` (the default): block as ``interpolating`` does and also when the gap's whole interval
-            is over the limit (the gap is established, only its cost is not significant), warn otherwise. Decided
-            on the mean cost, the block does not hang on significance the fold seed tips either way.
+            model interpolates its training rows (train score at its metric's best, as an unbounded tree or
+            1-nearest-neighbour model does), warn otherwise; or ``established`` (the default): block as
+            ``interpolating`` does and also when the gap's whole interval is over the limit (the gap is
+            established, only its cost is not significant), warn otherwise. Decided on the mean cost, the block
+            does not hang on a significance the fold seed tips either way.
     """
 
     metrics: list[str] = Field(default_factory=list)

@@ -11,13 +11,11 @@ reference with a smaller gap that scores significantly better by more than ``max
 it blocks (``overfit``). A gap no reference beats by more than ``max_cost`` on average is *benign*: a warning
 (``benign_gap``). In between (beaten on average, not significantly) it is *inconclusive*: a warning with advice,
 or a block with ``on_inconclusive = "block"``. With ``"established"`` (the default) it blocks as ``overfit`` when the
-gap's estimate is over its limit and either the model interpolates its training rows (train score at its metric's
-best; regime ``memorising``) or the gap's whole interval is over the limit (regime ``established``): the gap is
-settled and a reference with a smaller gap does better on average, which on a small table is as much as the folds
-can show; ``"interpolating"`` blocks the first case only. Decided on the mean cost rather than its significance,
-such a block does not flip with the fold seed; a gap whose interval still straddles its limit with its estimate
-under it is left a warning. Without any reference the gap is judged as in ``absolute`` mode,
-where every gap over its limit blocks.
+model interpolates its training rows (train score at its metric's best; regime ``memorising``) or the gap's whole
+interval is over the limit (regime ``established``): a reference with a smaller gap does better on average, which on
+a small table is as much as the folds can show; ``"interpolating"`` blocks the first case only. Decided on the mean
+cost rather than its significance, such a block does not flip with the fold seed. Without any reference the gap is
+judged as in ``absolute`` mode, where every gap over its limit blocks.
 
 Diagnoses ``overfit`` (a gap check breached, harmful in contextual mode), ``inconclusive`` (an interval still
 straddling its limit after the repeat budget, or a cost the data cannot settle) and ``benign_gap``. Its section is
@@ -271,26 +269,23 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
 
 def _settled(check: Check, ev: Evidence, metric: str, *, mode: str) -> str | None:
     """Whether an inconclusive cost blocks under ``on_inconclusive = "interpolating"`` or ``"established"``: the
-    regime it blocks with (``memorising``, ``established``), or None (a warning).
+    regime it blocks with, or None (a warning).
 
-    Only a gap whose estimate is over the limit: an interval that straddles the limit with its mean under it (left
-    so by the repeat budget) says the gap may be within it, and the fold seed picks the side. Then ``memorising``
-    when the model interpolates its training rows (both modes), ``established`` when the whole interval is over the
-    limit (``"established"`` only): what the folds cannot settle is the cost, not the gap.
+    ``memorising`` when the model interpolates its training rows (both modes): it memorises its rows and still
+    trails a reference with a smaller gap on average. ``established`` (``"established"`` only) when the gap's whole
+    interval is over the limit: what the folds cannot settle is the cost, not the gap. An interval that straddles
+    the limit is not established: the fold seed moves its lower bound across it.
     """
     gap = ev.gap
-    if gap is None or metric not in gap.metrics or check.limit is None:
+    if gap is None or metric not in gap.metrics:
         return None
     g = gap.metrics[metric]
-    scale = abs(g.train_mean) if check.name.startswith("relative_gap:") else 1.0
-    if not scale or not math.isfinite(scale):
-        return None
-    low, mean = g.gap_ci_low / scale, g.gap_mean / scale
-    if not mean > check.limit:
-        return None
     if interpolates(g):
         return "memorising"
-    return "established" if mode == "established" and low > check.limit else None
+    scale = abs(g.train_mean) if check.name.startswith("relative_gap:") else 1.0
+    if mode != "established" or check.limit is None or not scale or not math.isfinite(scale):
+        return None
+    return "established" if g.gap_ci_low / scale > check.limit else None
 
 
 #: How close to its metric's best value (1 for a bounded score, 0 for a ``neg_*`` loss) a mean train score must be
