@@ -40,7 +40,9 @@ __all__ = [
     "RunRecord",
     "describe_estimator",
     "estimator_identity",
+    "identity_digest",
     "record_from_report",
+    "same_estimator",
 ]
 
 #: What became of a run's candidate in its registry (a run without a registry has none):
@@ -208,30 +210,69 @@ def _estimator(report: dict[str, Any]) -> str | None:
     return estimator_identity(spec, params if isinstance(params, dict) else None)
 
 
+#: Parameters that change how a model is fitted, not what it learns: left out of :func:`estimator_identity`.
+RUNTIME_PARAMS = frozenset({"n_jobs", "verbose", "verbosity", "thread_count", "nthread", "num_threads", "random_state"})
+
+
+def _canonical(value: Any) -> Any:
+    """A parameter value as two runs of the same setting write it: ``1`` and ``1.0`` alike."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in value.items()}
+    return str(value)
+
+
 def estimator_identity(spec: Any, params: Mapping[str, Any] | None) -> str:
-    """The model a noise rate was measured by, as a string two runs of the same model share: its spec and parameters.
+    """The model a noise rate was measured by, as a string two runs of the same model share: its spec and the
+    parameters the user set, numbers as floats (``C=1`` and ``C=1.0`` alike), without those that change only how it
+    is fitted (:data:`RUNTIME_PARAMS`: ``n_jobs``, ``verbose``, ``random_state``...). A parameter set to its default
+    value counts as set: ``{}`` and ``{"C": 1.0}`` are two identities.
 
     Example:
-        >>> estimator_identity("sklearn.svm.SVC", {"C": 1.0, "kernel": "rbf"})
+        >>> estimator_identity("sklearn.svm.SVC", {"C": 1, "kernel": "rbf", "verbose": True})
         '{"params": {"C": 1.0, "kernel": "rbf"}, "spec": "sklearn.svm.SVC"}'
     """
-    return json.dumps({"params": dict(params or {}), "spec": str(spec)}, sort_keys=True, default=str)
+    kept = {str(k): _canonical(v) for k, v in (params or {}).items() if k not in RUNTIME_PARAMS}
+    return json.dumps({"params": kept, "spec": str(spec)}, sort_keys=True, default=str)
+
+
+def identity_digest(identity: str) -> str:
+    """``sha256:<hex>`` of an identity: what a registry that holds short values (an MLflow tag) records instead of a
+    long one; :func:`same_estimator` compares it with the identity it came from."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def same_estimator(a: str, b: str) -> bool:
+    """Whether two identities (or an identity and the :func:`identity_digest` of one) name the same model."""
+    if a.startswith("sha256:") or b.startswith("sha256:"):
+        return (a if a.startswith("sha256:") else identity_digest(a)) == (b if b.startswith("sha256:") else identity_digest(b))
+    return a == b
 
 
 def describe_estimator(identity: str) -> str:
-    """An identity in words: ``SVC(C=1.0, kernel='rbf')``.
+    """An identity in words: ``SVC(C=0.5, kernel='rbf')`` (a whole number without its ``.0``).
 
     Example:
-        >>> describe_estimator(estimator_identity("sklearn.svm.SVC", {"C": 1.0}))
-        'SVC(C=1.0)'
+        >>> describe_estimator(estimator_identity("sklearn.svm.SVC", {"C": 0.5, "degree": 3}))
+        'SVC(C=0.5, degree=3)'
     """
+    if identity.startswith("sha256:"):
+        return f"a model recorded by its digest {identity[7:19]}…"
     try:
         parsed = json.loads(identity)
         spec, params = str(parsed["spec"]), dict(parsed["params"])
     except (ValueError, KeyError, TypeError):
         return identity[:80]
     name = spec.replace(":", ".").rsplit(".", 1)[-1]
-    return f"{name}({', '.join(f'{k}={v!r}' for k, v in params.items())})"
+    shown = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in params.items()}
+    return f"{name}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"
 
 
 _TABLES = {

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gapgates.history import describe_estimator
+from gapgates.history import describe_estimator, same_estimator
 
 __all__ = ["NoiseReference", "from_history", "from_registry"]
 
@@ -61,7 +61,7 @@ class NoiseReference:
 
 def _other_model(rate: float, measured_by: str | None, model: str | None, *, whose: str) -> NoiseReference | None:
     """No reference when another model measured the rate (both known and different), saying why; else None."""
-    if measured_by is None or model is None or measured_by == model:
+    if measured_by is None or model is None or same_estimator(measured_by, model):
         return None
     return NoiseReference(
         None,

@@ -311,9 +311,9 @@ def _is_user_pipeline(estimator: Any) -> bool:
     return isinstance(estimator, (Pipeline, ColumnTransformer))
 
 
-#: Columns a text column is one-hot encoded into, at most: its most frequent values, the rest (and unseen values)
-#: together in one. The encoding is dense, so without a cap an identifier column of 5,000 values in 20,000 rows
-#: alone makes a matrix of 800 MB, and 40 of them do not fit in memory.
+#: Columns a text column is one-hot encoded into, at most: with more values than this, its most frequent values and
+#: one column for the rest (and unseen values). The encoding is dense, so without a cap an identifier column of 5,000
+#: values in 20,000 rows alone makes a matrix of 800 MB, and 40 of them do not fit in memory.
 MAX_CATEGORIES = 20
 
 
@@ -325,12 +325,12 @@ def text_columns(X: pd.DataFrame) -> list[str]:
 def encode_features(estimator: Any, X: pd.DataFrame, y: pd.Series | None = None) -> Any:
     """Wrap an estimator so text columns are encoded inside each fold, and class labels when the model needs it.
 
-    Columns whose dtype is not numeric or boolean are one-hot encoded, each into at most
-    :data:`MAX_CATEGORIES` columns (``OneHotEncoder(max_categories=..., handle_unknown="infrequent_if_exist")``:
-    the rarest values and unseen ones together); the rest pass through. A boosting library's model
+    Columns whose dtype is not numeric or boolean are one-hot encoded, each into at most :data:`MAX_CATEGORIES`
+    columns (``OneHotEncoder(max_categories=..., handle_unknown="infrequent_if_exist")``: beyond that many values,
+    the rarest values and unseen ones together in the last); the rest pass through. A boosting library's model
     (:mod:`gapgates.data.libraries`) gets them as categorical codes placed first (``OrdinalEncoder``; missing and
-    unseen values are its missing value), with the parameters that tell it which columns they are; when the user
-    set one of those, the table reaches the model as it is. A user ``Pipeline`` is returned unchanged: it owns its
+    unseen values are its missing value), with the parameters that tell it which columns they are; when the user set
+    one of those, the table reaches the model as it is. A user ``Pipeline`` is returned unchanged: it owns its
     preprocessing. A classifier that takes only labels ``0..n-1`` (XGBoost) is fitted on codes and answers with
     ``y``'s labels (:class:`gapgates.data.labels.EncodedLabels`).
 

@@ -135,6 +135,8 @@ def undecided_costs(
     rules = [spec for spec in all_rules() if spec.evidence == "gap" and spec.context is not None]
     found: list[Straddle] = []
     for check in evaluate(policy, evidence, rules=rules).checks:
+        # memorising and established costs block either way; more folds may still make them significant (harmful):
+        # the diagnosis then says the gap costs held-out score, not only that it trails a reference on average
         if check.regime not in ("inconclusive", "memorising", "established") or ":" not in check.name:
             continue
         metric = check.name.split(":", 1)[1]

@@ -220,9 +220,10 @@ def regime_of(references: list[GapReference], *, max_cost: float, gap: float) ->
 def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     """A failed gap check judged by what the gap costs (``[gap] mode = "contextual"``; see the module docstring):
     harmful stays a failure, benign becomes a warning, inconclusive a warning (or a failure with
-    ``on_inconclusive = "block"``; with ``"interpolating"``, the default, a failure of regime ``memorising`` when the
-    candidate interpolates its training rows, :func:`interpolates`); without a reference it stays as in
-    ``absolute`` mode."""
+    ``on_inconclusive = "block"``; with ``"interpolating"`` or ``"established"``, the default, a failure of regime
+    ``memorising`` when the candidate interpolates its training rows, :func:`interpolates`; with ``"established"``
+    also of regime ``established`` when the gap's whole interval is over the limit); without a reference it stays
+    as in ``absolute`` mode."""
     section = policy.gap
     if section.mode != "contextual" or ":" not in check.name:
         return check
@@ -254,8 +255,13 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
         )
         text = (
             f"{why} while a reference with a smaller gap scores more than {section.max_cost:g} better on average, "
-            f"not significantly on these rows: {said}. A model whose gap is established and that still trails a "
-            f'reference is taken to pay for its gap ([gap] on_inconclusive = "{section.on_inconclusive}").'
+            f"not significantly on these rows: {said}. "
+            + (
+                "A model that memorises its rows and still trails a reference"
+                if regime == "memorising"
+                else "A model whose gap is established and that still trails a reference"
+            )
+            + f' is taken to pay for its gap ([gap] on_inconclusive = "{section.on_inconclusive}").'
         )
         status = Status.FAIL
     else:
@@ -317,8 +323,8 @@ def _unsettled(check: Any) -> bool:
 
 
 def _harmful(check: Any) -> bool:
-    """Whether a breached gap check says overfit: harmful or memorising in context, or judged on the gap alone and
-    settled."""
+    """Whether a breached gap check says overfit: harmful, memorising or established in context, or judged on the gap
+    alone and settled."""
     return check.regime in ("harmful", "memorising", "established") or (check.regime is None and not _unsettled(check))
 
 

@@ -214,9 +214,11 @@ def _flat_tags(metadata: dict[str, Any]) -> dict[str, str]:
                 tags[f"{_P}{section}.{key}"] = str(value)
     if isinstance(metadata.get("noise_rate"), (int, float)):  # the reference of [noise] max_rate_increase
         tags[f"{_P}noise_rate"] = repr(float(metadata["noise_rate"]))
-    estimator = metadata.get("estimator")  # ...and the model that measured it (a tag value holds 5,000 characters)
-    if isinstance(estimator, str) and len(estimator) <= 5000:
-        tags[f"{_P}estimator"] = estimator
+    estimator = metadata.get("estimator")  # ...and the model that measured it (a server may hold 5,000 characters)
+    if isinstance(estimator, str):
+        from gapgates.history import identity_digest
+
+        tags[f"{_P}estimator"] = estimator if len(estimator) <= 5000 else identity_digest(estimator)
     return tags
 
 

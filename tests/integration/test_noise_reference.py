@@ -105,19 +105,19 @@ def test_the_registry_production_version_is_the_reference(tmp_path, kind):
     assert _checks(retuned)["label_noise:confident"]["status"] == "pass"  # the first-run rule judges it instead
 
 
-def test_a_run_of_another_model_is_not_judged_by_the_last_promoted_run_of_another_models_rate(tmp_path):
-    """The history's reference: a forest promoted under a model name, then a logistic regression under the same name
-    on the same labels. Its flagged share is the weaker model's, not worse labels: the increase rule does not compare
-    them."""
+def test_a_run_is_not_judged_by_a_rate_another_model_measured_in_the_history(tmp_path):
+    """The history's reference: a logistic regression with C=0.5 promoted under a model name, then one with the default
+    C under the same name on the same labels. A flagged share is the measuring model's, not only the labels': the
+    increase rule does not compare them."""
     hard, _ = _data(tmp_path)
     history = ("--history", str(tmp_path / "history.sqlite"), "--policy", str(tmp_path / "hard.toml"), "--name", "churn")
-    forest = ("--model", "sklearn.ensemble.RandomForestClassifier", "--param", "n_estimators=30")
-    done = invoke("check", "--data", hard, "--target", "label", *forest, "--out", tmp_path / "1", *history)
+    other = ("--model", MODEL, "--param", "C=0.5")
+    done = invoke("check", "--data", hard, "--target", "label", *other, "--out", tmp_path / "1", *history)
     first = json.loads((tmp_path / "1" / "report.json").read_text())
     assert done.exit_code in (0, 1), done.output
     _, second = _check(hard, tmp_path / "2", *history)
     assert first["decision"] == "promote", first["reasons"]
-    assert "RandomForestClassifier(n_estimators=30)" in second["noise"]["reference"]["reason"]
+    assert "another model (LogisticRegression(C=0.5)" in second["noise"]["reference"]["reason"]
     assert second["noise"]["reference"]["rate"] is None
     assert _checks(second)["label_noise:increase"]["status"] == "skipped"
     assert _checks(second)["label_noise:confident"]["status"] == "pass"

@@ -103,6 +103,24 @@ def test_a_gap_straddling_its_limit_is_not_established_unless_the_model_interpol
     assert check.status is Status.FAIL and check.regime == "memorising"
 
 
+def test_a_relative_gap_is_established_on_its_own_scale():
+    """``relative_gap`` compares gap / train score: its interval is established when its lower bound over the train
+    score is over ``max_relative_gap``."""
+    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, not significantly
+    fits = (0.97, 0.98, 0.97, 0.98, 0.97)
+    ev = Evidence(gap=make_gap(CANDIDATE, fits), strong_baseline=strong(noisy))
+    g = ev.gap.primary
+    relative_low = g.gap_ci_low / g.train_mean
+
+    def relative(limit):
+        policy = parse_policy({"gap": {"max_gap": 1.0, "max_relative_gap": limit}})
+        return next(c for c in evaluate(policy, ev).checks if c.name == "relative_gap:accuracy")
+
+    under, over = relative(relative_low - 0.005), relative(relative_low + 0.005)
+    assert under.status is Status.FAIL and under.regime == "established"
+    assert over.status is Status.WARN and over.regime == "inconclusive"  # its interval straddles the limit
+
+
 def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overfit_by_default():
     noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # beaten by +0.037 on average, not significantly
     decision, check, diagnosis = judged(noisy)  # train 1.0 on every fold: it interpolates (an unbounded tree, 1-NN)

@@ -49,17 +49,27 @@ def test_history_path_defaults_and_config_file_paths(tmp_path):
     assert make_config(load_config(toml)).history_path == tmp_path / "conf" / "runs.sqlite"
 
 
+#: The columns of the ``runs`` table of the first history files, before any column was added.
+FIRST_COLUMNS = (
+    "id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL, version TEXT, fingerprint TEXT,"
+    " decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL, diagnosis TEXT"
+)
+
+
+def older_file(path, added: str, rows: str) -> None:
+    """A history file as an older gapgates wrote it: the first columns, then ``added``; ``rows``: INSERT statements."""
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            f"CREATE TABLE runs ({FIRST_COLUMNS}{added});"
+            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
+            " PRIMARY KEY (run_id, metric));" + rows
+        )
+
+
 def test_run_kinds_are_stored_filtered_and_older_files_gain_the_column(tmp_path):
     path = tmp_path / "h.sqlite"
-    with sqlite3.connect(path) as conn:  # a history written before run kinds: no `kind` column
-        conn.executescript(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
-            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
-            " diagnosis TEXT);"
-            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
-            " PRIMARY KEY (run_id, metric));"
-            "INSERT INTO runs (time, model, decision) VALUES ('t', 'm', 'promote');"
-        )
+    # a history written before run kinds: no `kind` column
+    older_file(path, "", "INSERT INTO runs (time, model, decision) VALUES ('t', 'm', 'promote');")
     db = History(path)
     assert [(r.kind, r.decision) for r in db.runs(kind="gate")] == [("gate", "promote")]  # read before migrating
     assert db.runs(kind="monitor") == []
@@ -109,16 +119,12 @@ def test_a_run_counts_as_promoted_only_once_production_moved(decision, outcome, 
 
 def test_older_files_gain_the_outcome_columns_and_values_gapgates_never_writes_are_named(tmp_path):
     path = tmp_path / "h.sqlite"
-    with sqlite3.connect(path) as conn:  # a history written before outcomes were recorded
-        conn.executescript(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
-            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
-            " diagnosis TEXT, kind TEXT NOT NULL DEFAULT 'gate');"
-            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
-            " PRIMARY KEY (run_id, metric));"
-            "INSERT INTO runs (time, model, decision, noise_rate) VALUES ('t', 'm', 'promote', 'lots');"
-            "INSERT INTO gaps VALUES (1, 'accuracy', 'wide', 0.1, NULL);"
-        )
+    older_file(  # a history written before outcomes were recorded
+        path,
+        ", kind TEXT NOT NULL DEFAULT 'gate'",
+        "INSERT INTO runs (time, model, decision, noise_rate) VALUES ('t', 'm', 'promote', 'lots');"
+        "INSERT INTO gaps VALUES (1, 'accuracy', 'wide', 0.1, NULL);",
+    )
     db = History(path)
     runs, problems = db.read()  # read before migrating: no outcome column yet
     assert [(r.decision, r.outcome, r.noise_rate, r.primary_gap) for r in runs] == [("promote", None, None, None)]
@@ -149,15 +155,11 @@ def test_a_label_free_report_is_an_estimate_run_with_its_batch_and_older_files_g
     from gapgates.history import record_from_report
 
     path = tmp_path / "h.sqlite"
-    with sqlite3.connect(path) as conn:  # a history written before batches were recorded
-        conn.executescript(
-            "CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, model TEXT NOT NULL,"
-            " version TEXT, fingerprint TEXT, decision TEXT NOT NULL, primary_metric TEXT, noise_rate REAL,"
-            " diagnosis TEXT, kind TEXT NOT NULL DEFAULT 'gate', outcome TEXT, registry TEXT, alias TEXT);"
-            "CREATE TABLE gaps (run_id INTEGER NOT NULL, metric TEXT NOT NULL, gap REAL, ci_low REAL, ci_high REAL,"
-            " PRIMARY KEY (run_id, metric));"
-            "INSERT INTO runs (time, model, version, decision) VALUES ('t0', 'clf', 'v1', 'promote');"
-        )
+    older_file(  # a history written before batches were recorded
+        path,
+        ", kind TEXT NOT NULL DEFAULT 'gate', outcome TEXT, registry TEXT, alias TEXT",
+        "INSERT INTO runs (time, model, version, decision) VALUES ('t0', 'clf', 'v1', 'promote');",
+    )
     estimate = {"scores": {"accuracy": {"gap_mean": 0.2, "gap_ci_low": 0.15, "gap_ci_high": 0.25, "estimated": 0.7}}}
     report = {
         "kind": "monitor", "created": "t1", "model": {"name": "clf"}, "registry": {"version": "v1"}, "decision": "retrain",
@@ -175,3 +177,25 @@ def test_a_label_free_report_is_an_estimate_run_with_its_batch_and_older_files_g
     assert [(r.kind, r.batch) for r in db.runs()] == [("gate", None), ("estimate", "b1"), ("monitor", "b1")]
     assert db.estimate_of("clf", version="v1", batch="b1").time == "t1"
     assert db.estimate_of("clf", version="v2", batch="b1") is None and db.estimate_of("clf", version="v1", batch=None) is None
+
+
+def test_older_files_gain_the_estimator_column_and_a_gate_run_records_its_model(tmp_path):
+    """The model that measured a run's noise rate is recorded with it (label_noise:increase compares only rates the
+    same model measured); a file written before it was gains the column, its old rows read as None."""
+    from gapgates.history import estimator_identity, record_from_report
+
+    path = tmp_path / "h.sqlite"
+    older_file(  # a history written before models were recorded
+        path,
+        ", kind TEXT NOT NULL DEFAULT 'gate', outcome TEXT, registry TEXT, alias TEXT, batch TEXT",
+        "INSERT INTO runs (time, model, decision, noise_rate) VALUES ('t0', 'clf', 'promote', 0.1);",
+    )
+    db = History(path)
+    assert db.runs()[0].estimator is None  # read before migrating: no column yet
+    spec, params = "sklearn.svm.SVC", {"C": 2, "n_jobs": 4}
+    report = {"created": "t1", "model": {"name": "clf", "spec": spec, "params": params}, "decision": "promote"}
+    db.add(record_from_report(report))
+    old, new = db.runs()
+    assert old.estimator is None and new.estimator == estimator_identity(spec, {"C": 2.0})
+    assert "n_jobs" not in new.estimator  # how it is fitted is not which model it is
+    assert record_from_report({"created": "t2", "model": {"name": "clf"}, "decision": "block"}).estimator is None

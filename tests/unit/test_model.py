@@ -80,7 +80,7 @@ def test_non_numeric_columns_are_one_hot_encoded_inside_a_pipeline():
 
 
 def test_an_identifier_column_is_one_hot_encoded_into_at_most_max_categories_columns():
-    """A text column of 5,000 distinct values becomes its 20 most frequent values and the rest together, not 5,000
+    """A text column of 5,000 distinct values becomes its 19 most frequent values and one for the rest, not 5,000
     dense columns: 40 such columns in 20,000 rows made a matrix of 32 GB and the machine killed the run."""
     import numpy as np
 

@@ -72,6 +72,23 @@ def test_a_rate_another_model_measured_is_no_reference():
     assert last.rate is None and "the last promoted run (t2)" in last.reason
 
 
+def test_the_same_model_written_two_ways_is_one_identity_and_a_digest_names_it_too():
+    from gapgates.history import describe_estimator, identity_digest, same_estimator
+
+    spec = "sklearn.linear_model.LogisticRegression"
+    assert estimator_identity(spec, {"C": 1}) == estimator_identity(spec, {"C": 1.0, "n_jobs": 2, "random_state": 7})
+    assert estimator_identity(spec, {"C": 1}) != estimator_identity(spec, {"C": 2})
+    assert estimator_identity(spec, {"fit_intercept": True}) != estimator_identity(spec, {"fit_intercept": 1})
+    long = estimator_identity(spec, {"class_weight": {str(i): 1.0 for i in range(400)}})
+    assert same_estimator(identity_digest(long), long) and same_estimator(long, identity_digest(long))
+    assert not same_estimator(identity_digest(long), estimator_identity(spec, {}))
+    other = from_registry("v3", {"noise_rate": 0.1, "estimator": identity_digest(long)}, where="reg", model=long)
+    assert other.rate == 0.1  # an MLflow tag holds the digest of a long identity: still the same model
+    assert describe_estimator(identity_digest(long)).startswith("a model recorded by its digest")
+    runs = [run_record(noise_rate=0.10, time="t1")]  # recorded before the model was: compared as before
+    assert from_history(runs, model="m", estimator=estimator_identity(spec, {})).rate == 0.10
+
+
 def test_the_increase_rule_on_both_sides_of_its_limit_and_skipped_without_reference():
     ref = NoiseReference(0.12, source="registry", version="v3")
     within = _check(Evidence(noise=_noise(0.149), noise_reference=ref))

@@ -99,7 +99,7 @@ def test_a_report_written_before_the_references_views_still_validates():
 
 
 def test_the_linear_reference_encodes_an_identifier_column_into_at_most_max_categories_columns():
-    """A text column of 5,000 distinct values (an identifier) is one-hot encoded into the 20 most frequent values and
+    """A text column of 5,000 distinct values (an identifier) is one-hot encoded into the 19 most frequent values and
     the rest together, not 5,000 dense columns: a table of 40 such columns would otherwise need gigabytes."""
     from gapgates.compute.baseline import _reference_model
     from gapgates.data.model import MAX_CATEGORIES
