@@ -159,7 +159,7 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
     cross-validation (folds, repeats, seed), the noise rate and the model that measured it (``estimator``), the shift
     AUC and the diagnosis."""
     from gapgates import __version__
-    from gapgates.history import estimator_identity
+    from gapgates.history import estimator_of
 
     ev, config = result.evidence, result.prepared.config
     gap_result, held = ev.gap, ev.holdout
@@ -182,7 +182,7 @@ def registry_metadata(result: RunResult) -> dict[str, Any]:
         "policy_hash": result.policy_hash,
         "model_spec": config.model,
         "params": config.params,
-        "estimator": estimator_identity(config.model, config.model_dump(mode="json")["params"]),
+        "estimator": estimator_of(config),
         "run_created": result.created,
         "gapgates_version": __version__,
     }

@@ -40,6 +40,7 @@ __all__ = [
     "RunRecord",
     "describe_estimator",
     "estimator_identity",
+    "estimator_of",
     "identity_digest",
     "record_from_report",
     "same_estimator",
@@ -239,6 +240,12 @@ def estimator_identity(spec: Any, params: Mapping[str, Any] | None) -> str:
     """
     kept = {str(k): _canonical(v) for k, v in (params or {}).items() if k not in RUNTIME_PARAMS}
     return json.dumps({"params": kept, "spec": str(spec)}, sort_keys=True, default=str)
+
+
+def estimator_of(config: Any) -> str:
+    """The :func:`estimator_identity` of a run's configured model (a :class:`gapgates.config.CheckConfig`): its spec
+    and its parameters as the report writes them, so a run, its registry version and its history row agree."""
+    return estimator_identity(config.model, config.model_dump(mode="json")["params"])
 
 
 def identity_digest(identity: str) -> str:

@@ -128,8 +128,7 @@ def from_history(records: Sequence[Any], *, model: str, estimator: str | None = 
 
             record = settle_runs([record])[0]
         if record.promoted:
-            measured_by = getattr(record, "estimator", None)
-            other = _other_model(rate, measured_by, estimator, whose=f"the last promoted run ({record.time})")
+            other = _other_model(rate, record.estimator, estimator, whose=f"the last promoted run ({record.time})")
             return other or NoiseReference(rate, source="history", version=str(record.time))
     return NoiseReference(
         None, reason=f"The history holds no promoted run of {model!r} with a noise rate, so there is no reference noise rate."

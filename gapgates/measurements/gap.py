@@ -248,20 +248,15 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     ):
         regime = settled
         train = ev.gap.metrics[metric].train_mean if ev.gap is not None else math.nan
-        why = (
-            f"It interpolates its training rows (train {metric} {train:.3f})"
+        why, who = (
+            ("It interpolates its training rows", "memorises its rows")
             if regime == "memorising"
-            else f"Its gap is over the limit across its whole interval (train {metric} {train:.3f})"
+            else ("Its gap is over the limit across its whole interval", "has an established gap")
         )
         text = (
-            f"{why} while a reference with a smaller gap scores more than {section.max_cost:g} better on average, "
-            f"not significantly on these rows: {said}. "
-            + (
-                "A model that memorises its rows and still trails a reference"
-                if regime == "memorising"
-                else "A model whose gap is established and that still trails a reference"
-            )
-            + f' is taken to pay for its gap ([gap] on_inconclusive = "{section.on_inconclusive}").'
+            f"{why} (train {metric} {train:.3f}) while a reference with a smaller gap scores more than "
+            f"{section.max_cost:g} better on average, not significantly on these rows: {said}. A model that {who} and "
+            f'still trails a reference is taken to pay for its gap ([gap] on_inconclusive = "{section.on_inconclusive}").'
         )
         status = Status.FAIL
     else:

@@ -52,10 +52,10 @@ def _reference(ctx: Context) -> Any:
     """The noise rate of the registry's production version or, without a registry, of the history's last promoted
     run of this model (None with neither); a registry or history that cannot be read fails the noise rules."""
     from gapgates.compute.noise_reference import from_history, from_registry
-    from gapgates.history import History, estimator_identity
+    from gapgates.history import History, estimator_of
 
     config = ctx.prep.config
-    identity = estimator_identity(config.model, config.model_dump(mode="json")["params"])
+    identity = estimator_of(config)
     if config.registry is not None:
         from gapgates.registry import open_registry  # the registry code, only for a run with a registry
 

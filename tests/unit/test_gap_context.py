@@ -29,6 +29,12 @@ def strong(test, train=(0.9,) * 5):
     return StrongBaselineResult(references=(ref,), best="hgb", metric="accuracy", n_train=80, n_test=20, fits=5)
 
 
+def gap_check(evidence, on_inconclusive="established"):
+    """The ``gap:accuracy`` check of ``evidence`` under the default policy with that ``on_inconclusive``."""
+    checks = evaluate(parse_policy({"gap": {"on_inconclusive": on_inconclusive}}), evidence).checks
+    return next(c for c in checks if c.name == "gap:accuracy")
+
+
 def judged(baseline_test, policy=None, *, train=(1.0,) * 5):
     ev = Evidence(gap=make_gap(CANDIDATE, train), strong_baseline=None if baseline_test is None else strong(baseline_test))
     decision = evaluate(parse_policy(policy or {}), ev)
@@ -87,10 +93,6 @@ def test_a_gap_straddling_its_limit_is_not_established_unless_the_model_interpol
     d = paired_difference(reference, candidate, n_train=80, n_test=20)
     assert d.mean > 0.01 and d.low < 0
     fits = (0.99,) * 5  # a gap of 0.03, its interval over 0.05 and under it
-
-    def gap_check(evidence, on_inconclusive="established"):
-        checks = evaluate(parse_policy({"gap": {"on_inconclusive": on_inconclusive}}), evidence).checks
-        return next(c for c in checks if c.name == "gap:accuracy")
 
     straddling = Evidence(gap=make_gap(candidate, fits), strong_baseline=strong(reference))
     g = straddling.gap.primary
@@ -157,7 +159,7 @@ def test_without_any_reference_the_gap_is_judged_as_in_absolute_mode():
 
 def test_a_gap_within_its_limit_passes_whatever_the_references():
     ev = Evidence(gap=make_gap([0.97, 0.98, 0.97, 0.98, 0.97]), strong_baseline=strong([0.99] * 5))
-    check = next(c for c in evaluate(parse_policy({}), ev).checks if c.name == "gap:accuracy")
+    check = gap_check(ev)
     assert check.status is Status.PASS and check.regime is None
 
 
