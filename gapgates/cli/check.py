@@ -244,7 +244,23 @@ def run_and_report(config: Any) -> Any:
     with fold_progress() as progress:
         state = run_gate(config, call=with_progress(progress))
     show_summary(state.report, (state.published.paths if state.published is not None else None) or None)
+    _note_lumped(state.report)
     return state
+
+
+def _note_lumped(report: dict[str, Any] | None) -> None:
+    """One note naming the text columns whose rarest values were encoded as one (``data.lumped_columns``)."""
+    from gapgates.data.model import MAX_CATEGORIES
+
+    lumped = ((report or {}).get("data") or {}).get("lumped_columns") or {}
+    if not lumped:
+        return
+    names = ", ".join(f"'{column}' ({count} values)" for column, count in list(lumped.items())[:3])
+    more = f" and {len(lumped) - 3} more" if len(lumped) > 3 else ""
+    note(
+        f"{names}{more}: one-hot encoded as the {MAX_CATEGORIES - 1} most frequent values and one column for the "
+        "rest. To encode every value, give a Pipeline with your own encoding as --model."
+    )
 
 
 def show_summary(report: dict[str, Any], paths: dict[str, Path] | None = None) -> None:

@@ -322,6 +322,37 @@ def text_columns(X: pd.DataFrame) -> list[str]:
     return [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
 
 
+def lumped_columns(estimator: Any, X: pd.DataFrame) -> dict[str, int]:
+    """The text columns :func:`encode_features` one-hot encodes into fewer columns than they have values.
+
+    A column of more than :data:`MAX_CATEGORIES` values (a missing value counts as one) keeps its
+    ``MAX_CATEGORIES - 1`` most frequent values as columns; the others share one. A user ``Pipeline`` and a boosting
+    library's model given categorical codes encode every value: nothing is lumped for them.
+
+    Args:
+        estimator: The unfitted estimator, before :func:`encode_features`.
+        X: The features it will be fitted on.
+
+    Returns:
+        ``{column: number of distinct values}``, in the table's column order.
+
+    Example:
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> X = pd.DataFrame({"state": [f"s{i}" for i in range(30)], "x": range(30)})
+        >>> lumped_columns(LogisticRegression(), X)
+        {'state': 30}
+    """
+    from gapgates.data.libraries import library_of
+
+    if _is_user_pipeline(estimator):
+        return {}
+    library = library_of(estimator)
+    if library is not None and library.categorical is not None:
+        return {}
+    counts = {c: int(X[c].nunique(dropna=False)) for c in text_columns(X)}
+    return {c: n for c, n in counts.items() if n > MAX_CATEGORIES}
+
+
 def encode_features(estimator: Any, X: pd.DataFrame, y: pd.Series | None = None) -> Any:
     """Wrap an estimator so text columns are encoded inside each fold, and class labels when the model needs it.
 

@@ -12,7 +12,7 @@ Two steps, so an orchestrator can run each as its own task::
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +86,8 @@ class Prepared:
         fingerprint: sha256 of the ``--data`` table.
         quality: The data-quality result (:class:`gapgates.quality.QualityResult`), or None.
         quality_error: Why the quality step could not run, or None.
+        lumped: The text columns whose rarest values share one encoded column, with their number of values
+            (:func:`gapgates.data.model.lumped_columns`).
     """
 
     config: CheckConfig
@@ -98,6 +100,7 @@ class Prepared:
     fingerprint: str
     quality: QualityResult | None = None
     quality_error: str | None = None
+    lumped: dict[str, int] = field(default_factory=dict)
 
     @property
     def blocked(self) -> bool:
@@ -237,7 +240,7 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         ConfigError: If the policy's suite file is missing or invalid, or the holdout's columns differ.
         DataError: On data no model can be judged on (too few rows for the folds, classes too small).
     """
-    from gapgates.data.model import encode_features
+    from gapgates.data.model import encode_features, lumped_columns
     from gapgates.data.splits import holdout_split
 
     config, policy, table = inputs.config, inputs.policy, inputs.table
@@ -278,7 +281,14 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
     if inputs.classification:
         check_classes(train.y, n_splits=config.folds)
-    return common(train=train, holdout=holdout, estimator=estimator, fingerprint=data.fingerprint, quality=quality)
+    return common(
+        train=train,
+        holdout=holdout,
+        estimator=estimator,
+        fingerprint=data.fingerprint,
+        quality=quality,
+        lumped=lumped_columns(inputs.estimator, data.X),
+    )
 
 
 def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the pipeline pulls in pandas/sklearn; `gapgates report --fr
 
 __all__ = ["SCHEMA_VERSION", "build_report", "render_markdown", "report_documents", "rerender", "write_json", "write_reports"]
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 
 def _section(value: Any) -> Any:
@@ -106,6 +106,7 @@ def build_report(
             "holdout_rows": None if prep.holdout is None else prep.holdout.rows,
             "columns": list(prep.train.columns),
             "fingerprint": prep.fingerprint,
+            "lumped_columns": dict(prep.lumped),
         },
         "errors": dict(ev.errors),
         "diagnosis": _section(result.diagnosis),

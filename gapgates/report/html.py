@@ -216,6 +216,8 @@ def render_html(report: dict[str, Any]) -> str:
     """
     from markupsafe import Markup
 
+    from gapgates.report.markdown import lumped_text
+
     top, body, context, charts = sections(report)
     return (
         _report_environment()
@@ -229,6 +231,7 @@ def render_html(report: dict[str, Any]) -> str:
             top_sections=top,
             body_sections=body,
             approval=approval_summary(report),
+            lumped=lumped_text(report.get("data") or {}),
             registry=registry_outcome(report["registry"]) if isinstance(report.get("registry"), dict) else None,
         )
     )

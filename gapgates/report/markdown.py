@@ -62,6 +62,9 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"**Model** `{model.get('name')}` · **data** `{data.get('path')}` ({data.get('rows')} rows) · {report.get('created')}",
         "",
     ]
+    lumped = lumped_text(data)
+    if lumped:
+        lines += [lumped, ""]
     approval = approval_summary(report)
     if approval is not None:
         lines += ["## Approval", "", approval, ""]
@@ -83,3 +86,13 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {icon} | {c['name']} | {fmt(c['value'])} | {fmt(c['limit'])} | {fmt(c.get('margin'))} | {c['message']} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def lumped_text(data: dict[str, Any]) -> str:
+    """One sentence naming the text columns whose rarest values were encoded as one (``data.lumped_columns``), or
+    an empty string."""
+    lumped = data.get("lumped_columns") or {}
+    if not lumped:
+        return ""
+    names = ", ".join(f"{column} ({count} values)" for column, count in lumped.items())
+    return f"Text columns encoded as their 19 most frequent values and one column for the rest: {names}."

@@ -235,6 +235,35 @@ def test_categorical_features_are_encoded_automatically(tmp_path, cli_policy):
         tmp_path / "o",
     )
     assert result.exit_code in (0, 1), result.stderr
+    report = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert report["data"]["lumped_columns"] == {} and "one-hot" not in result.stderr
+
+
+def test_a_text_column_of_more_than_20_values_is_named_with_its_lumped_values(tmp_path, cli_policy):
+    states = [f"state-{i:02d}" for i in range(30)]
+    df = pd.DataFrame({"state": states * 6, "colour": ["red", "blue", "green"] * 60, "n": range(180), "y": [0, 1] * 90})
+    args = ["check", "--data", write(tmp_path, "s.csv", df), "--target", "y", "--policy", cli_policy]
+    result = invoke(*args, "--model", "sklearn.linear_model.LogisticRegression", "--out", tmp_path / "o")
+    assert result.exit_code in (0, 1), result.stderr
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["data"]["lumped_columns"] == {"state": 30}
+    assert "gapgates: note: 'state' (30 values): one-hot encoded as the 19 most frequent values" in result.stderr
+    said = "Text columns encoded as their 19 most frequent values and one column for the rest: state (30 values)."
+    assert said in (tmp_path / "o" / "report.md").read_text()
+    assert f'<p class="meta" id="lumped">{said}</p>' in (tmp_path / "o" / "report.html").read_text()
+    # a user Pipeline owns its encoding: nothing is lumped, and nothing is said
+    own = tmp_path / "own.py"
+    own.write_text(
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "MODEL = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown='ignore'), ['state', 'colour']),"
+        " remainder='passthrough'), LogisticRegression(max_iter=500))\n"
+    )
+    piped = invoke(*args, "--model", f"{own}:MODEL", "--out", tmp_path / "p")
+    assert piped.exit_code in (0, 1), piped.stderr
+    assert json.loads((tmp_path / "p" / "report.json").read_text())["data"]["lumped_columns"] == {}
+    assert "one-hot" not in piped.stderr and 'id="lumped"' not in (tmp_path / "p" / "report.html").read_text()
 
 
 def test_a_boosting_library_is_quiet_unless_verbose(tmp_path):

@@ -95,3 +95,31 @@ def test_an_identifier_column_is_one_hot_encoded_into_at_most_max_categories_col
     assert wrapped[:-1].transform(unseen)[0, :MAX_CATEGORIES].sum() == 1  # with the rare values, in one column
     few = pd.DataFrame({"num": [1.0, 2.0, 3.0, 4.0], "cat": ["a", "b", "a", "c"]})
     assert encode_features(DecisionTreeClassifier(), few).fit(few, [0, 1, 0, 1])[:-1].transform(few).shape == (4, 4)
+
+
+def test_lumped_columns_are_those_the_encoding_gives_fewer_columns_than_values():
+    from gapgates.data.model import MAX_CATEGORIES, lumped_columns
+
+    n = 4 * (MAX_CATEGORIES + 1)
+    X = pd.DataFrame(
+        {
+            "twenty": [f"a{i % MAX_CATEGORIES}" for i in range(n)],
+            "many": [f"b{i % (MAX_CATEGORIES + 1)}" for i in range(n)],
+            "with_missing": [None if i % (MAX_CATEGORIES + 1) == 0 else f"c{i % (MAX_CATEGORIES + 1)}" for i in range(n)],
+            "num": range(n),
+        }
+    )
+    y = [i % 2 for i in range(n)]
+    assert lumped_columns(DecisionTreeClassifier(), X) == {"many": MAX_CATEGORIES + 1, "with_missing": MAX_CATEGORIES + 1}
+    # what it names is what the encoding does: one column per value for "twenty", MAX_CATEGORIES for the others
+    encoded = encode_features(DecisionTreeClassifier(), X).fit(X, y)[:-1].transform(X)
+    assert encoded.shape[1] == MAX_CATEGORIES + 2 * MAX_CATEGORIES + 1
+    assert lumped_columns(Pipeline([("m", DecisionTreeClassifier())]), X) == {}
+
+
+def test_a_boosting_library_given_categorical_codes_lumps_nothing():
+    lightgbm = pytest.importorskip("lightgbm")
+    from gapgates.data.model import lumped_columns
+
+    X = pd.DataFrame({"many": [f"b{i}" for i in range(50)], "num": range(50)})
+    assert lumped_columns(lightgbm.LGBMClassifier(), X) == {}
