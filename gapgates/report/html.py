@@ -110,6 +110,16 @@ def registry_outcome(r: dict[str, Any]) -> str:
     return f"Registered as {version}; not promoted{why}. Production: {production}."
 
 
+def lumped_text(data: dict[str, Any]) -> str:
+    """One sentence naming the text columns whose rarest values were encoded as one (``data.lumped_columns``), or
+    an empty string."""
+    lumped = data.get("lumped_columns") or {}
+    if not lumped:
+        return ""
+    names = ", ".join(f"{column} ({count} values)" for column, count in lumped.items())
+    return f"Text columns encoded as their 19 most frequent values and one column for the rest: {names}."
+
+
 def approval_summary(report: dict[str, Any]) -> str | None:
     """One line on the approval of a ``needs_approval`` decision: who answered, why, and the outcome.
 
@@ -215,8 +225,6 @@ def render_html(report: dict[str, Any]) -> str:
         A complete, self-contained HTML document.
     """
     from markupsafe import Markup
-
-    from gapgates.report.markdown import lumped_text
 
     top, body, context, charts = sections(report)
     return (

@@ -51,7 +51,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         '# gapgates: BLOCK'
     """
     from gapgates.measurements import REGISTRY
-    from gapgates.report.html import approval_summary, headline
+    from gapgates.report.html import approval_summary, headline, lumped_text
 
     decision = headline(report)[0]
     model = report.get("model", {})
@@ -86,13 +86,3 @@ def render_markdown(report: dict[str, Any]) -> str:
             f"| {icon} | {c['name']} | {fmt(c['value'])} | {fmt(c['limit'])} | {fmt(c.get('margin'))} | {c['message']} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def lumped_text(data: dict[str, Any]) -> str:
-    """One sentence naming the text columns whose rarest values were encoded as one (``data.lumped_columns``), or
-    an empty string."""
-    lumped = data.get("lumped_columns") or {}
-    if not lumped:
-        return ""
-    names = ", ".join(f"{column} ({count} values)" for column, count in lumped.items())
-    return f"Text columns encoded as their 19 most frequent values and one column for the rest: {names}."
