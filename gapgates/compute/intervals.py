@@ -105,11 +105,15 @@ class PairedDifference:
         mean: Mean of ``reference − candidate`` over the folds (positive: the reference scores higher).
         low: Lower bound of the corrected interval (NaN with fewer than two folds).
         high: Upper bound of the corrected interval.
+        se: Standard error of the mean difference over the folds, ``sd / sqrt(J)`` (not corrected for the folds'
+            overlap: how far the mean of these folds is from the mean another fold assignment would give, roughly);
+            NaN with fewer than two folds.
     """
 
     mean: float
     low: float
     high: float
+    se: float = math.nan
 
     def to_dict(self) -> dict[str, float | None]:
         """The JSON form (NaN as None)."""
@@ -147,4 +151,5 @@ def paired_difference(
         raise ValueError(f"A paired difference needs the same folds for both models. Got {ref.size} and {cand.size} folds.")
     diff = ref - cand
     low, high = corrected_interval(diff, n_train=n_train, n_test=n_test, confidence=confidence)
-    return PairedDifference(mean=float(diff.mean()) if diff.size else math.nan, low=low, high=high)
+    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size >= 2 else math.nan
+    return PairedDifference(mean=float(diff.mean()) if diff.size else math.nan, low=low, high=high, se=se)

@@ -252,6 +252,9 @@ class GapPolicy(PolicySection):
             ``absolute``: every gap over its limit blocks.
         max_cost: How much mean held-out score (of the gap's metric) a reference may beat the candidate by before
             the gap counts as costing it (contextual mode).
+        cost_margin: How many standard errors of the mean per-fold difference a reference's mean advantage must
+            clear ``max_cost`` by to count (1.5; 0: the mean alone). A mean within the folds' noise of ``max_cost``
+            lands on either side of it with the fold seed, and so would the decision.
         on_inconclusive: Contextual mode, a gap over its limit that a reference beats on average by more than
             ``max_cost`` but not significantly: ``warn`` (with advice), ``block``, ``interpolating``: block when the
             model interpolates its training rows (train score at its metric's best, as an unbounded tree or
@@ -270,6 +273,7 @@ class GapPolicy(PolicySection):
     per_metric: dict[str, MetricLimits] = Field(default_factory=dict)
     mode: Literal["contextual", "absolute"] = "contextual"
     max_cost: Annotated[float, Between(0)] = 0.01
+    cost_margin: Annotated[float, Between(0)] = 1.5
     on_inconclusive: Literal["warn", "block", "interpolating", "established"] = "established"
 
     def _neg_metric(self) -> bool:

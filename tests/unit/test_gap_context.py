@@ -16,6 +16,9 @@ from gapgates.measurements.gap import regime_of
 FOLDS = [(np.arange(80), np.arange(80, 100))] * 5
 # a forest-like candidate: train 1.0, test ~0.85, a gap of ~0.15 far over max_gap 0.05
 CANDIDATE = [0.85, 0.86, 0.84, 0.85, 0.86]
+# a reference better by +0.04 on average, clearing max_cost 0.01 by more than 1.5 standard errors (0.016), but not
+# significantly: the corrected interval of the difference reaches below 0
+NOISY = [0.93, 0.86, 0.91, 0.86, 0.90]
 
 
 def make_gap(test, train=(1.0,) * 5):
@@ -58,7 +61,7 @@ def test_a_gap_no_reference_beats_is_benign_a_warning_not_a_block():
 
 
 def test_a_cost_the_folds_cannot_settle_is_inconclusive_a_warning_unless_the_policy_blocks():
-    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, folds all over the place
+    noisy = NOISY
     d = paired_difference(noisy, CANDIDATE, n_train=80, n_test=20)
     assert d.mean > 0.01 and d.low < 0
     fits = (0.97, 0.98, 0.97, 0.98, 0.97)  # a gap of ~0.12 over its limit, without interpolating the training rows
@@ -73,7 +76,7 @@ def test_a_cost_the_folds_cannot_settle_is_inconclusive_a_warning_unless_the_pol
 def test_an_established_gap_that_trails_a_reference_on_average_blocks_by_default():
     """The gap's whole interval is over its limit and a reference with a smaller gap is better on average: the block
     hangs on the mean cost, not on a significance the fold seed tips either way."""
-    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, not significantly
+    noisy = NOISY
     fits = (0.97, 0.98, 0.97, 0.98, 0.97)  # a gap of ~0.12, its interval all over 0.05; not interpolating
     ev = Evidence(gap=make_gap(CANDIDATE, fits))
     assert ev.gap.primary.gap_ci_low > 0.05
@@ -88,8 +91,8 @@ def test_an_established_gap_that_trails_a_reference_on_average_blocks_by_default
 def test_a_gap_straddling_its_limit_is_not_established_unless_the_model_interpolates():
     """An interval around the limit is not an established gap (the fold seed moves its lower bound across it): a cost
     the folds cannot settle stays a warning for a model that does not interpolate, and blocks one that does."""
-    candidate = [0.97, 0.93, 0.98, 0.94, 0.98]
-    reference = [0.99, 0.99, 0.95, 0.99, 0.96]  # +0.016 on average, not significantly
+    candidate = [0.98, 0.92, 0.99, 0.93, 0.98]
+    reference = [1.0, 1.0, 0.99, 1.0, 0.99]  # +0.036 on average, not significantly
     d = paired_difference(reference, candidate, n_train=80, n_test=20)
     assert d.mean > 0.01 and d.low < 0
     fits = (0.99,) * 5  # a gap of 0.03, its interval over 0.05 and under it
@@ -108,7 +111,7 @@ def test_a_gap_straddling_its_limit_is_not_established_unless_the_model_interpol
 def test_a_relative_gap_is_established_on_its_own_scale():
     """``relative_gap`` compares gap / train score: its interval is established when its lower bound over the train
     score is over ``max_relative_gap``."""
-    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # +0.037 on average, not significantly
+    noisy = NOISY
     fits = (0.97, 0.98, 0.97, 0.98, 0.97)
     ev = Evidence(gap=make_gap(CANDIDATE, fits), strong_baseline=strong(noisy))
     g = ev.gap.primary
@@ -124,7 +127,7 @@ def test_a_relative_gap_is_established_on_its_own_scale():
 
 
 def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overfit_by_default():
-    noisy = [0.95, 0.80, 0.93, 0.82, 0.96]  # beaten by +0.037 on average, not significantly
+    noisy = NOISY
     decision, check, diagnosis = judged(noisy)  # train 1.0 on every fold: it interpolates (an unbounded tree, 1-NN)
     assert check.status is Status.FAIL and check.regime == "memorising"
     assert decision.outcome.value == "block" and diagnosis.label == "overfit"
@@ -135,6 +138,23 @@ def test_an_unsettled_cost_of_a_model_that_interpolates_its_rows_blocks_as_overf
     _, check, _ = judged(noisy, interpolating, train=(0.998,) * 5)  # within 0.001 of a perfect score: 0.002 away
     assert check.regime == "inconclusive" and check.status is Status.WARN
     assert judged(noisy, train=(0.998,) * 5)[1].regime == "established"  # the default: its whole interval is over
+
+
+def test_a_mean_cost_within_its_noise_of_max_cost_is_not_a_cost():
+    """A reference better by +0.04 on average whose per-fold differences spread so wide (standard error 0.035) that
+    another fold assignment could put the mean under max_cost: benign under the default ``cost_margin`` (1.5 standard
+    errors), the inconclusive cost of a memorising model (a block) with ``cost_margin = 0``."""
+    spread = [0.95, 0.80, 0.93, 0.82, 0.96]
+    d = paired_difference(spread, CANDIDATE, n_train=80, n_test=20)
+    assert 0.01 < d.mean < 0.01 + 1.5 * d.se
+    decision, check, diagnosis = judged(spread)
+    assert check.status is Status.WARN and check.regime == "benign" and decision.outcome.value == "promote"
+    assert "beyond 1.5 standard errors" in check.message and f"(standard error {d.se:.3f})" in check.message
+    _, check, diagnosis = judged(spread, {"gap": {"cost_margin": 0}})  # the mean alone
+    assert check.status is Status.FAIL and check.regime == "memorising" and diagnosis.label == "overfit"
+    assert "standard errors" not in check.message
+    steady = judged(NOISY)[1]  # +0.04 too, with a standard error of 0.016: a cost (inconclusive, memorising: a block)
+    assert steady.status is Status.FAIL and steady.regime == "memorising"
 
 
 def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
