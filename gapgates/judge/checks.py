@@ -106,8 +106,9 @@ class Check:
             ceiling, ``value − limit`` for a floor; negative when it fails (None without a comparison).
         repeats: The repeats of k-fold added because this check's interval straddled its limit.
         regime: For a gap over its limit judged in context (``[gap] mode = "contextual"``): ``harmful`` (a
-            reference scores significantly better on the same folds: it blocks), ``benign`` (it costs no held-out
-            score: a warning), ``inconclusive`` (beaten on average, not significantly), ``memorising`` (inconclusive,
+            reference scores significantly better on the same folds: it blocks), ``benign`` (no reference beats it
+            by more than ``max_cost`` beyond the folds' noise: a warning), ``inconclusive`` (beaten on average, not
+            significantly), ``memorising`` (inconclusive,
             and the model interpolates its training rows: it blocks with ``on_inconclusive = "interpolating"`` or
             ``"established"``), ``established`` (inconclusive, and the gap's whole interval is over the limit: it
             blocks with ``on_inconclusive = "established"``); None otherwise.

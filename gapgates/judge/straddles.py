@@ -16,7 +16,9 @@ that only warns never changes the decision.
 In the gap's contextual mode a gap over its limit is judged by its cost against the strong baseline
 (:mod:`gapgates.measurements.gap`); a cost the folds cannot settle yet (``inconclusive``: better on average by
 more than ``max_cost``, not significantly) is undecided too (:func:`undecided_costs`): more repeats narrow the
-paired interval and decide between ``harmful`` (a block) and ``benign``.
+paired interval and decide between ``harmful`` (a block) and ``benign``. Only the references that make it
+inconclusive count (:func:`gapgates.measurements.gap.costs`: by more than ``max_cost`` beyond ``cost_margin``
+standard errors); a cost the margin leaves benign spends no repeat.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def undecided_costs(
     Returns:
         One straddle per undecided cost, in rule order.
     """
-    from gapgates.measurements.gap import gap_references
+    from gapgates.measurements.gap import costs, gap_references
 
     if policy.gap.mode != "contextual" or strong is None:
         return ()
@@ -141,7 +143,8 @@ def undecided_costs(
             continue
         metric = check.name.split(":", 1)[1]
         gap = result.metrics[metric].gap_mean
-        counted = [r for r in gap_references(evidence, metric) if r.train_mean - r.test_mean < gap]
+        margin = policy.gap.cost_margin
+        counted = [r for r in gap_references(evidence, metric) if costs(r, max_cost=policy.gap.max_cost, gap=gap, margin=margin)]
         if not counted:
             continue
         costly = max(counted, key=lambda r: r.cost.mean)

@@ -203,10 +203,11 @@ def costs(reference: GapReference, *, max_cost: float, gap: float, margin: float
     standard errors of the mean per-fold difference (``[gap] cost_margin``), with a smaller gap than the candidate's
     mean ``gap``.
 
-    The margin keeps a mean difference within the folds' noise of ``max_cost`` from deciding: on 31 real tables
-    the mean cost of one fold seed landed on the other side of ``max_cost`` from another seed's for about one
-    table × model pair in ten (``benchmarks/bench_decisions.py``). A standard error that cannot be computed
-    (one fold) adds no margin.
+    The margin keeps a mean difference within the folds' noise of ``max_cost`` from deciding a block: on the
+    decision benchmark's 31 real tables, replayed on 3 fold seeds (``benchmarks/bench_seeds.py``), the mean alone
+    gave decisions that differed between two seeds for 8 to 17 of 130 table × model pairs, a margin of 1.5 for 5
+    to 7. A standard error that cannot be computed (one fold) adds no margin. A significant difference (its
+    interval's lower bound above 0) is a cost without the margin: :func:`regime_of`.
 
     Example:
         >>> from gapgates.compute.intervals import PairedDifference
@@ -225,7 +226,8 @@ def regime_of(references: list[GapReference], *, max_cost: float, gap: float, ma
     """What a gap over its limit costs against its references: ``harmful`` (one scores significantly better, by more
     than ``max_cost`` on average), ``inconclusive`` (one is better by more than ``max_cost`` on average, not
     significantly), ``benign`` (none is better by more than ``max_cost`` on average); None without a reference.
-    "More than ``max_cost`` on average" clears it by ``margin`` standard errors (:func:`costs`).
+    For ``inconclusive``, "more than ``max_cost`` on average" must clear it by ``margin`` standard errors
+    (:func:`costs`); a significant difference needs no margin: the interval already rules out noise.
 
     Only a reference with a smaller gap than the candidate's mean ``gap`` counts: one that scores better with a
     larger gap says the candidate has too little capacity, not that its gap costs it (the overfitting side of a
@@ -239,10 +241,10 @@ def regime_of(references: list[GapReference], *, max_cost: float, gap: float, ma
     """
     if not references:
         return None
-    costly = [r for r in references if costs(r, max_cost=max_cost, gap=gap, margin=margin)]
-    if any(math.isfinite(r.cost.low) and r.cost.low > 0 for r in costly):
+    significant = [r for r in references if costs(r, max_cost=max_cost, gap=gap) and math.isfinite(r.cost.low) and r.cost.low > 0]
+    if significant:
         return "harmful"
-    return "inconclusive" if costly else "benign"
+    return "inconclusive" if any(costs(r, max_cost=max_cost, gap=gap, margin=margin) for r in references) else "benign"
 
 
 def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
@@ -266,13 +268,14 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     costly = sorted(references, key=lambda r: -r.cost.mean)
     said = "; ".join(r.describe() for r in costly)
     margin = section.cost_margin
-    beyond = f" beyond {margin:g} standard errors" if margin else ""
+    noise = margin and any(math.isfinite(r.cost.se) for r in references)
+    beyond = f" beyond {margin:g} standard errors" if noise else ""
     if regime == "harmful":
         text = f"It costs held-out score: {said}."
         status = Status.FAIL
     elif regime == "benign":
         text = (
-            f"A benign gap: it costs no held-out score (no reference with a smaller gap beats it by more than "
+            f"A benign gap: no held-out cost these folds can show (no reference with a smaller gap beats it by more than "
             f"{section.max_cost:g} on average{beyond}): {said}."
         )
         status = Status.WARN
@@ -460,8 +463,9 @@ def _benign(ev: Evidence, decision: Decision) -> str | None:
     )
     return (
         f"A benign gap: the model scores {p.train_mean:.3f} {p.metric} on its training folds and {p.test_mean:.3f} on "
-        f"unseen folds (gap {p.gap_mean:.3f}, over the limit), but no reference scores better on the same held-out "
-        f"folds, so the gap costs nothing.{interpolates} " + " ".join(c.message for c in found[:2])
+        f"unseen folds (gap {p.gap_mean:.3f}, over the limit), but no reference with a smaller gap scores better on the "
+        f"same held-out folds by more than the policy's max_cost beyond the folds' noise, so the gap costs no held-out "
+        f"score that these folds can show.{interpolates} " + " ".join(c.message for c in found[:2])
     )
 
 
@@ -471,8 +475,8 @@ BENIGN = Diagnoser(
     holds=_benign,
     covers=(),
     advice=(
-        "The gap costs no held-out score: no reference with a smaller gap scores better on the same folds. "
-        "Keep monitoring it on new data.",
+        "The gap costs no held-out score these folds can show: no reference with a smaller gap scores better on the "
+        "same folds by more than max_cost beyond their noise. Keep monitoring it on new data.",
         "For a smaller gap anyway, regularise only as far as the held-out score holds (compare settings with `gapgates sweep`).",
     ),
 )

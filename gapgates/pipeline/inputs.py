@@ -287,7 +287,7 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         estimator=estimator,
         fingerprint=data.fingerprint,
         quality=quality,
-        lumped=lumped_columns(inputs.estimator, data.X),
+        lumped=lumped_columns(inputs.estimator, train.X),
     )
 
 

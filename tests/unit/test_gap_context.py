@@ -157,6 +157,15 @@ def test_a_mean_cost_within_its_noise_of_max_cost_is_not_a_cost():
     assert steady.status is Status.FAIL and steady.regime == "memorising"
 
 
+def test_a_significant_cost_needs_no_margin():
+    """A reference better on every fold (+0.015 on average, its interval above 0) costs the candidate held-out score
+    although its mean is within 1.5 standard errors of max_cost: the interval already rules the noise out."""
+    steady = [0.855, 0.885, 0.85, 0.87, 0.875]
+    d = paired_difference(steady, CANDIDATE, n_train=80, n_test=20, confidence=0.9)
+    assert d.low > 0 and 0.01 < d.mean < 0.01 + 1.5 * d.se
+    assert judged(steady)[1].regime == "harmful"
+
+
 def test_max_cost_is_how_much_held_out_score_a_gap_may_cost():
     slightly = [0.87, 0.88, 0.86, 0.87, 0.88]  # +0.02 on every fold: significant
     assert judged(slightly)[1].regime == "harmful"
