@@ -129,7 +129,7 @@ def calibrate(root: Path) -> tuple[float, float]:
 def _created(text: str) -> str | None:
     import re
 
-    found = re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^ <`]*", text)
+    found = re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[^\s<`]*", text)  # not the blank line after report.md's
     return None if found is None else found.group(0)
 
 

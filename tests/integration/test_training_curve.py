@@ -75,7 +75,9 @@ def test_a_training_curve_run_reports_the_stopping_point_everywhere(data_csv, tm
     config = make_config(
         {"data": data_csv, "target": "label", "model": HGB, "params": PAST_ITS_BEST, "training_curve": True, "n_jobs": 1}
     )
-    result = run_check(config, policy=parse_policy(NOISE_ALLOWED))
+    # the mean cost alone (cost_margin = 0): on these 600 rows the early-stopping point's advantage is within the
+    # folds' noise of max_cost, and this test is about where the stopping point is reported, not about the margin
+    result = run_check(config, policy=parse_policy({**NOISE_ALLOWED, "gap": {"cost_margin": 0}}))
     curve = result.evidence.training_curve
     assert curve is not None and curve.param_line is not None
     report = build_report(result)
