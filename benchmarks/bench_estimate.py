@@ -12,12 +12,14 @@ For each real table (``benchmarks/real_tables.py``: shipped inside packages, not
      feature (the 35 % of the pool with its lowest or highest values), the feature and end chosen as those where
      the fitted model's accuracy on the pool is lowest: the batch comes from a region where the model is weaker;
 4. each batch is monitored *without its labels* (:func:`gapgates.compute.estimate.estimate_classifier`, CBPE) and
-   judged by ``[monitor] max_estimated_gap`` alone (the default limit 0.05; no drift rule), then scored with its
-   labels.
+   judged by ``[monitor] max_estimated_gap`` alone (the default limit 0.05 on the default ``estimate_gate_on``, the
+   upper bound of the estimated gap's interval; no drift rule), and by each other ``estimate_gate_on``, then scored
+   with its labels.
 
 Printed: per table and kind, the mean actual and estimated accuracy and the share of batches whose estimate is
 within ±0.03 of the actual (target ≥ 80 %); the share of shifted batches the estimate alone sends to ``retrain``
-(target 100 % of those whose actual gap is above the limit) and of unshifted batches it keeps ``ok``.
+(target 100 % of those whose actual gap is above the limit) and of unshifted batches it keeps ``ok``, with the
+shipped ``estimate_gate_on`` and with each setting. ``--out FILE`` also writes every batch as a JSON line.
 
     python benchmarks/bench_estimate.py                              # fair, default, spam7; 2 seeds; 3 batches each
     python benchmarks/bench_estimate.py --tables fair --seeds 1 --models hgb
@@ -26,6 +28,8 @@ within ±0.03 of the actual (target ≥ 80 %); the share of shifted batches the 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -43,6 +47,8 @@ from benchmarks.real_tables import TABLES
 #: Tables with enough rows for a training part and fresh batches of 1,000 rows.
 DEFAULT_TABLES = ("fair", "default", "spam7")
 TOLERANCE = 0.03
+#: The ``[monitor] estimate_gate_on`` settings each batch is also judged by (the estimated gap's mean or a bound of its interval).
+BOUNDS = ("mean", "lower", "upper")
 
 
 def _model(kind: str, X: pd.DataFrame, seed: int) -> Any:
@@ -77,6 +83,7 @@ class Batch:
     promoted: float
     decision: str
     seconds: float
+    by_bound: dict[str, str]
 
     @property
     def error(self) -> float:
@@ -134,7 +141,13 @@ def run_table(name: str, model_kind: str, seed: int, *, rows: int, batches: int)
     promoted = float((classes[oof.argmax(1)] == np.asarray(yt)).mean())
     model.fit(Xt, yt)
     weak = _weak_region(model, Xp, yp, share=0.35, rng=rng)
-    policy = MonitorPolicy(max_drift_auc=None, max_drifted_share=None, max_estimate_ece=None, max_support_auc=None)
+    policies = {
+        bound: MonitorPolicy(
+            max_drift_auc=None, max_drifted_share=None, max_estimate_ece=None, max_support_auc=None, estimate_gate_on=bound
+        )
+        for bound in BOUNDS
+    }
+    shipped = MonitorPolicy().estimate_gate_on
     out = []
     for kind, source in (("unshifted", np.arange(len(Xp))), ("shifted", weak)):
         for b in range(batches):
@@ -145,10 +158,26 @@ def run_table(name: str, model_kind: str, seed: int, *, rows: int, batches: int)
                 reference, model.predict_proba(Xb), metrics=["accuracy"], promoted={"accuracy": promoted}, seed=seed * 100 + b
             )
             seconds = time.perf_counter() - start
-            decision = decide(MonitorEvidence(scores=(), drift=None, estimate=estimate), policy).outcome.value
+            evidence = MonitorEvidence(scores=(), drift=None, estimate=estimate)
+            by_bound = {bound: decide(evidence, p).outcome.value for bound, p in policies.items()}
             s = estimate.primary
             actual = float(accuracy_score(yb, model.predict(Xb)))
-            out.append(Batch(name, model_kind, seed, kind, actual, s.estimate, s.low, s.high, promoted, decision, seconds))
+            out.append(
+                Batch(
+                    name,
+                    model_kind,
+                    seed,
+                    kind,
+                    actual,
+                    s.estimate,
+                    s.low,
+                    s.high,
+                    promoted,
+                    by_bound[shipped],
+                    seconds,
+                    by_bound,
+                )
+            )
     return out
 
 
@@ -182,6 +211,13 @@ def summarize(results: list[Batch], *, limit: float) -> list[str]:
         f" of {len(shifted)} ({np.mean([r.decision == 'retrain' for r in degraded]) if degraded else float('nan'):.1%} of the "
         f"{len(degraded)} whose actual gap is above {limit})",
         f"- unshifted batches kept ok: {np.mean([r.decision == 'ok' for r in unshifted]):.1%} of {len(unshifted)}",
+        *(
+            f'- with estimate_gate_on = "{bound}": shifted batches sent to retrain '
+            f"{np.mean([r.by_bound[bound] == 'retrain' for r in shifted]):.1%} ("
+            f"{np.mean([r.by_bound[bound] == 'retrain' for r in degraded]) if degraded else float('nan'):.1%} of those over "
+            f"the limit), unshifted kept ok {np.mean([r.by_bound[bound] == 'ok' for r in unshifted]):.1%}"
+            for bound in BOUNDS
+        ),
         f"- median estimate time per batch: {np.median([r.seconds for r in results]):.2f} s",
     ]
     return lines
@@ -194,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--batches", type=int, default=3, help="Batches per kind (unshifted, shifted) per seed.")
     parser.add_argument("--rows", type=int, default=1000, help="Rows per fresh batch (at least 1,000 for the target).")
+    parser.add_argument("--out", type=Path, help="Also write every batch as a JSON line here.")
     args = parser.parse_args(argv)
     from gapgates.judge.policy import MonitorPolicy
 
@@ -209,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
                 results += run_table(name, model, seed, rows=args.rows, batches=args.batches)
                 print(f"{name} {model} seed {seed}: done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     print("\n".join(summarize(results, limit=limit)))
+    if args.out is not None:
+        args.out.write_text("".join(json.dumps(dataclasses.asdict(r)) + "\n" for r in results), encoding="utf-8")
     print(f"\n{len(results)} batches of {args.rows} rows in {time.perf_counter() - start:.0f} s")
     return 0
 

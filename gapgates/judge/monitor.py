@@ -112,7 +112,8 @@ def _drifted_share(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]
 def _estimated_gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
     if ev.estimate is None:
         return []
-    bound = "" if policy.gate_on == "mean" else f" ({policy.gate_on} bound of its {ev.estimate.confidence:.0%} interval)"
+    on = policy.estimate_gate_on
+    bound = "" if on == "mean" else f" ({on} bound of its {ev.estimate.confidence:.0%} interval)"
     measured = []
     for s in ev.estimate.scores:
         low, high = s.gap_interval
@@ -120,7 +121,7 @@ def _estimated_gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured
         measured.append(
             Measured(
                 f"estimated_gap:{s.metric}",
-                {"mean": s.gap, "lower": low, "upper": high}[policy.gate_on],
+                {"mean": s.gap, "lower": low, "upper": high}[on],
                 f"The estimated production gap of {s.metric} ({source} {s.promoted:.4g} − {s.estimate:.4g} "
                 f"estimated without labels by {ev.estimate.method.upper()}){bound}",
             )

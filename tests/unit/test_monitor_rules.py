@@ -90,6 +90,7 @@ def test_invalid_model_outputs_retrain():
         ("drift_alpha = 0", "'drift_alpha' must be a number strictly between 0 and 1"),
         ("min_rows = 0", "'min_rows' must be an integer of at least 1"),
         ('gate_on = "median"', "monitor.gate_on"),
+        ('estimate_gate_on = "median"', "monitor.estimate_gate_on"),
         ("max_gap = 0.1", "unknown key 'monitor.max_gap'"),
     ],
 )
@@ -100,7 +101,7 @@ def test_bad_monitor_policy_values_are_one_policy_error(section, message):
         parse_policy(tomllib.loads(f"[monitor]\n{section}\n"), source="p.toml")
 
 
-def _estimated(estimate: float = 0.90, *, ece: float | None = 0.02, auc: float = 0.5) -> MonitorEvidence:
+def _estimated(estimate: float = 0.92, *, ece: float | None = 0.02, auc: float = 0.5) -> MonitorEvidence:
     from gapgates.compute.estimate import EstimatedScore, PerformanceEstimate
 
     score = EstimatedScore("accuracy", estimate, estimate - 0.02, estimate + 0.02, 0.93, "promotion")
@@ -109,16 +110,27 @@ def _estimated(estimate: float = 0.90, *, ece: float | None = 0.02, auc: float =
 
 @pytest.mark.parametrize(("estimate", "outcome"), [(0.89, MonitorOutcome.OK), (0.87, MonitorOutcome.RETRAIN)])
 def test_the_estimated_gap_on_both_sides_of_its_limit(estimate, outcome):
-    decision = decide(_estimated(estimate), MonitorPolicy())
+    decision = decide(_estimated(estimate), MonitorPolicy(estimate_gate_on="mean"))
     assert decision.outcome is outcome
     (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
     assert check.value == pytest.approx(0.93 - estimate) and "estimated without labels by CBPE" in check.message
     assert not [c for c in decision.checks if c.name.startswith("production_gap")]  # nothing measured without labels
 
 
-def test_the_estimated_gap_gates_on_a_bound_of_its_interval():
-    (check,) = [c for c in decide(_estimated(0.89), MonitorPolicy(gate_on="upper")).checks if c.name.startswith("estimated")]
-    assert check.value == pytest.approx(0.93 - 0.87) and check.status.value == "fail"
+@pytest.mark.parametrize(("estimate", "outcome"), [(0.91, MonitorOutcome.OK), (0.89, MonitorOutcome.RETRAIN)])
+def test_by_default_the_estimated_gap_gates_on_the_upper_bound_of_its_interval(estimate, outcome):
+    # the estimated gap of 0.89 is 0.04, under the limit; its interval reaches 0.93 - 0.87 = 0.06, over it
+    decision = decide(_estimated(estimate), MonitorPolicy())
+    (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
+    assert decision.outcome is outcome
+    assert check.value == pytest.approx(0.93 - (estimate - 0.02)) and "upper bound of its 95% interval" in check.message
+
+
+@pytest.mark.parametrize(("estimate_gate_on", "value"), [("mean", 0.04), ("lower", 0.02), ("upper", 0.06)])
+def test_the_estimated_gap_gates_on_its_own_setting_not_the_labelled_gaps(estimate_gate_on, value):
+    policy = MonitorPolicy(gate_on="lower", estimate_gate_on=estimate_gate_on)
+    (check,) = [c for c in decide(_estimated(0.89), policy).checks if c.name.startswith("estimated")]
+    assert check.value == pytest.approx(value)
 
 
 @pytest.mark.parametrize(("ece", "outcome"), [(0.09, MonitorOutcome.OK), (0.11, MonitorOutcome.WARN)])
