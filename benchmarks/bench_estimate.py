@@ -155,7 +155,12 @@ def run_table(name: str, model_kind: str, seed: int, *, rows: int, batches: int)
             Xb, yb = Xp.iloc[picked], yp.iloc[picked]
             start = time.perf_counter()
             estimate = estimate_classifier(
-                reference, model.predict_proba(Xb), metrics=["accuracy"], promoted={"accuracy": promoted}, seed=seed * 100 + b
+                reference,
+                model.predict_proba(Xb),
+                features=Xb,
+                metrics=["accuracy"],
+                promoted={"accuracy": promoted},
+                seed=seed * 100 + b,
             )
             seconds = time.perf_counter() - start
             evidence = MonitorEvidence(scores=(), drift=None, estimate=estimate)

@@ -54,7 +54,7 @@ __all__ = [
     "run_monitor",
 ]
 
-MONITOR_SCHEMA_VERSION = "1.1"
+MONITOR_SCHEMA_VERSION = "1.2"
 
 #: Said with every label-free estimate.
 CONCEPT_SHIFT_NOTE = (
@@ -371,7 +371,9 @@ def _estimate(
                 f"predictions ({_shown(reference.classes or (), 10)}). Register the model again."
             )
         proba = np.asarray(model.predict_proba(X), dtype=float)
-        return estimate_classifier(reference, proba, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
+        return estimate_classifier(
+            reference, proba, features=X, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed
+        )
     prediction = np.asarray(model.predict(X), dtype=float)
     return estimate_regressor(reference, X, prediction, metrics=metrics, promoted=promoted, confidence=confidence, seed=seed)
 

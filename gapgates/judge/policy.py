@@ -502,8 +502,9 @@ class MonitorPolicy(PolicySection):
             (the default: retrain when the batch's gap may plausibly be over the limit), its ``mean`` or its
             ``lower`` bound. An estimate is no measurement: under the covariate shift that lowers accuracy,
             confidence-based estimates lean optimistic (the calibration they rest on was learnt where the model was
-            stronger); on the estimate benchmark's 3 real tables the mean missed a quarter of the shifted batches
-            whose labelled gap was over the limit, the upper bound none, and kept every unshifted batch ``ok``.
+            stronger). On the estimate benchmark's 3 real tables (300 batches) the mean missed 12 % of the shifted
+            batches whose labelled gap was over the limit, the upper bound none, keeping 149 of 150 unshifted
+            batches ``ok`` (the mean: all).
     """
 
     max_production_gap: NonNegative = Rule(limit=0.05)

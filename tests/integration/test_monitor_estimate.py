@@ -52,7 +52,7 @@ def test_a_promoted_version_stores_its_out_of_fold_predictions_with_their_checks
     stored = LocalRegistry(registry).document("v1", REFERENCE_FILE)
     assert entry["file"] == REFERENCE_FILE and entry["task"] == "classification" and entry["rows"] == 1500
     assert stored is not None and sha256_bytes(stored) == entry["sha256"]
-    assert stored.decode().splitlines()[0] == "gapgates.label,proba.0,proba.1" and json.loads(entry["classes"]) == [0, 1]
+    assert stored.decode().splitlines()[0] == "x0,x1,gapgates.label,proba.0,proba.1" and json.loads(entry["classes"]) == [0, 1]
 
 
 def test_unlabelled_rows_like_the_training_rows_are_estimated_ok_close_to_their_accuracy(promoted):
@@ -67,6 +67,8 @@ def test_unlabelled_rows_like_the_training_rows_are_estimated_ok_close_to_their_
     validate_monitor(report)
     assert report["labels"] is False and report["gap"] == {} and report["primary_metric"] == "accuracy"
     assert report["estimate"]["method"] == "cbpe" and report["batch"]["source"] == "features"
+    assert report["estimate"]["features"] == ["x0", "x1"]  # the correctness model read the stored features
+    assert "a correctness model on its 2 features" in (root / "calm-out" / "report.md").read_text()
     labelled = _monitor(registry, _batch(root, "calm", spread=2.0, seed=11, labels=True), "--policy", policy, "--out", root / "c")
     assert labelled.exit_code == 0, labelled.output
     estimated = report["estimate"]["scores"]["accuracy"]

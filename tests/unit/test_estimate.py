@@ -134,7 +134,58 @@ def test_the_reference_keeps_tested_rows_only_bounded_and_checksummed():
     cv = SimpleNamespace(oof_proba=proba, classes=np.array(["no", "yes"]), covered=np.ones(100, bool), oof_pred=None)
     ref, text = estimate_reference(cv, pd.DataFrame({"a": range(100)}), y, target="y", classification=True, max_rows=50)
     assert ref.rows == 50 and ref.of_rows == 90 and ref.classes == ("no", "yes")
-    assert list(ref.table.columns) == [LABEL_COLUMN, "proba.0", "proba.1"] and text.startswith(LABEL_COLUMN)
+    assert list(ref.table.columns) == ["a", LABEL_COLUMN, "proba.0", "proba.1"] and text.startswith("a,")
+    assert ref.features == ["a"] and ref.table["a"].tolist() == sorted(ref.table["a"]) and ref.table["a"].min() >= 10
     assert len(ref.sha256) == 64 and ref.metadata()["classes"] == '["no", "yes"]'
     no_proba = SimpleNamespace(oof_proba=None, classes=None, covered=np.ones(100, bool), oof_pred=None)
     assert estimate_reference(no_proba, pd.DataFrame({"a": range(100)}), y, target="y", classification=True) is None
+
+
+def _region_reference(n: int = 4000, seed: int = 7) -> tuple[EstimateReference, np.random.Generator]:
+    """A model that says 0.9 everywhere: right 90 % of the time where x < 0.5, 50 % where x ≥ 0.5 (confidently
+    wrong there); the stored rows carry the feature x and a noise column."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(size=n)
+    right = rng.uniform(size=n) < np.where(x < 0.5, 0.9, 0.5)
+    y = np.where(right, 1, 0)  # the model always predicts class 1 with probability 0.9
+    table = pd.DataFrame({"x": x, "kind": rng.choice(["a", "b"], n), LABEL_COLUMN: y, "proba.0": 0.1, "proba.1": 0.9})
+    return EstimateReference("classification", table, "y", (0, 1), n, n, ""), rng
+
+
+def test_the_features_find_a_region_where_the_model_is_confidently_wrong():
+    """Fresh rows from x ≥ 0.5, where the model is right half the time with the confidence it has everywhere: the
+    confidence alone expects the stored rows' 0.7; the correctness model on the features expects the realised 0.5."""
+    ref, rng = _region_reference()
+    fresh = pd.DataFrame({"x": rng.uniform(0.5, 1.0, size=2000), "kind": rng.choice(["a", "b"], 2000)})
+    realised = float(np.mean(rng.uniform(size=2000) < 0.5))
+    proba = np.tile([0.1, 0.9], (2000, 1))
+    with_features = estimate_classifier(ref, proba, features=fresh, metrics=["accuracy"], promoted={}, draws=40).primary
+    confidence_only = estimate_classifier(ref, proba, metrics=["accuracy"], promoted={}, draws=40).primary
+    assert with_features.estimate == pytest.approx(realised, abs=0.03)
+    assert with_features.low <= realised <= with_features.high
+    assert confidence_only.estimate == pytest.approx(0.7, abs=0.03) and not confidence_only.low <= realised
+    unshifted = pd.DataFrame({"x": rng.uniform(size=2000), "kind": rng.choice(["a", "b"], 2000)})
+    both = estimate_classifier(ref, proba, features=unshifted, metrics=["accuracy"], promoted={}, draws=40).primary
+    assert both.estimate == pytest.approx(0.7, abs=0.03)  # where the rows are like the stored ones, the same answer
+
+
+def test_without_every_stored_feature_or_enough_wrong_answers_the_confidence_alone_decides():
+    ref, rng = _region_reference()
+    proba = np.tile([0.1, 0.9], (1000, 1))
+    confidence_only = estimate_classifier(ref, proba, metrics=["accuracy"], promoted={}, draws=20, seed=3).primary
+    lacking = pd.DataFrame({"x": rng.uniform(0.5, 1.0, size=1000)})  # no "kind"
+    fallback = estimate_classifier(ref, proba, features=lacking, metrics=["accuracy"], promoted={}, draws=20, seed=3)
+    assert fallback.primary == confidence_only
+    few = EstimateReference("classification", ref.table.iloc[:150], "y", (0, 1), 150, 150, "")  # under 200 rows
+    fresh = pd.DataFrame({"x": rng.uniform(0.5, 1.0, size=1000), "kind": "a"})
+    alone = estimate_classifier(few, proba, metrics=["accuracy"], promoted={}, draws=20, seed=3).primary
+    assert estimate_classifier(few, proba, features=fresh, metrics=["accuracy"], promoted={}, draws=20, seed=3).primary == alone
+
+
+def test_a_feature_named_like_an_output_column_keeps_the_outputs_alone():
+    rng = np.random.default_rng(8)
+    proba = rng.dirichlet([1, 1], size=60)
+    cv = SimpleNamespace(oof_proba=proba, classes=np.array([0, 1]), covered=np.ones(60, bool), oof_pred=None)
+    X = pd.DataFrame({"proba.0": rng.normal(size=60), "b": range(60)})
+    ref, _ = estimate_reference(cv, X, pd.Series(rng.choice([0, 1], 60)), target="y", classification=True)
+    assert list(ref.table.columns) == [LABEL_COLUMN, "proba.0", "proba.1"] and ref.features == []
