@@ -13,8 +13,7 @@ For each real table (``benchmarks/real_tables.py``: shipped inside packages, not
      the fitted model's accuracy on the pool is lowest: the batch comes from a region where the model is weaker;
 4. each batch is monitored *without its labels* (:func:`gapgates.compute.estimate.estimate_classifier`, CBPE) and
    judged by ``[monitor] max_estimated_gap`` alone (the default limit 0.05 on the default ``estimate_gate_on``, the
-   upper bound of the estimated gap's interval; no drift rule), and by each other ``estimate_gate_on``, then scored
-   with its labels.
+   mean estimated gap; no drift rule), and by each other ``estimate_gate_on``, then scored with its labels.
 
 Printed: per table and kind, the mean actual and estimated accuracy and the share of batches whose estimate is
 within ±0.03 of the actual (target ≥ 80 %); the share of shifted batches the estimate alone sends to ``retrain``

@@ -58,8 +58,9 @@ MONITOR_SCHEMA_VERSION = "1.2"
 
 #: Said with every label-free estimate.
 CONCEPT_SHIFT_NOTE = (
-    "This is an estimate, not a measurement: it assumes the chance of a right answer given the model's output is "
-    "the same as in training. A concept shift (the same rows now having other labels) is invisible without labels; "
+    "This is an estimate, not a measurement: it assumes the chance of a right answer given the model's output (and "
+    "its features, when the version stored them) is the same as in training. A concept shift (the same rows now "
+    "having other labels) is invisible without labels; "
     "monitor the same batch again when its labels arrive."
 )
 

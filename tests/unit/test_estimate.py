@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import log_loss, roc_auc_score
 
+from gapgates.compute import estimate as estimate_module
 from gapgates.compute.estimate import (
     LABEL_COLUMN,
     PREDICTION_COLUMN,
@@ -189,3 +190,50 @@ def test_a_feature_named_like_an_output_column_keeps_the_outputs_alone():
     X = pd.DataFrame({"proba.0": rng.normal(size=60), "b": range(60)})
     ref, _ = estimate_reference(cv, X, pd.Series(rng.choice([0, 1], 60)), target="y", classification=True)
     assert list(ref.table.columns) == [LABEL_COLUMN, "proba.0", "proba.1"] and ref.features == []
+
+
+def test_a_reference_with_too_few_wrong_answers_or_a_failing_fit_falls_back_to_the_confidence():
+    ref, rng = _region_reference()
+    proba = np.tile([0.1, 0.9], (1000, 1))
+    fresh = pd.DataFrame({"x": rng.uniform(0.5, 1.0, size=1000), "kind": rng.choice(["a", "b"], 1000)})
+
+    def both(reference: EstimateReference, X: pd.DataFrame) -> tuple[object, object]:
+        kw = {"metrics": ["accuracy"], "promoted": {}, "draws": 20, "seed": 3}
+        return estimate_classifier(reference, proba, features=X, **kw), estimate_classifier(reference, proba, **kw)
+
+    table = ref.table.copy()
+    table[LABEL_COLUMN] = 1  # every stored answer right but 10: nothing to learn where the model errs
+    table.loc[:9, LABEL_COLUMN] = 0
+    with_x, alone = both(EstimateReference("classification", table, "y", (0, 1), 4000, 4000, ""), fresh)
+    assert with_x.primary == alone.primary and with_x.features == () and alone.features == ()
+    empty = ref.table.assign(gone=np.nan)  # a stored feature without a value is left out, the others kept
+    with_x, _ = both(EstimateReference("classification", empty, "y", (0, 1), 4000, 4000, ""), fresh.assign(gone=1.0))
+    assert with_x.features == ("x", "kind", "gone") and with_x.primary.estimate == pytest.approx(0.5, abs=0.04)
+
+
+def test_a_feature_whose_fresh_values_leave_the_stored_range_is_left_out():
+    """A row id the model was trained on: every fresh id is past the stored ones. The correctness model reads x and
+    kind only, and still finds the weak region."""
+    ref, rng = _region_reference()
+    table = ref.table.assign(row_id=np.arange(4000))
+    ref = EstimateReference("classification", table, "y", (0, 1), 4000, 4000, "")
+    fresh = pd.DataFrame(
+        {"x": rng.uniform(0.5, 1.0, 2000), "kind": rng.choice(["a", "b"], 2000), "row_id": np.arange(4000, 6000)}
+    )
+    assert not estimate_module._learnable(table["row_id"], fresh["row_id"])
+    assert estimate_module._learnable(table["x"], fresh["x"]) and estimate_module._learnable(table["kind"], fresh["kind"])
+    est = estimate_classifier(ref, np.tile([0.1, 0.9], (2000, 1)), features=fresh, metrics=["accuracy"], promoted={}, draws=20)
+    assert est.primary.estimate == pytest.approx(0.5, abs=0.04)
+
+
+def test_a_table_too_wide_for_the_reference_keeps_the_outputs_alone(monkeypatch):
+    rng = np.random.default_rng(9)
+    proba = rng.dirichlet([1, 1], size=300)
+    cv = SimpleNamespace(oof_proba=proba, classes=np.array([0, 1]), covered=np.ones(300, bool), oof_pred=None)
+    X = pd.DataFrame(rng.normal(size=(300, 20)), columns=[f"c{i}" for i in range(20)])
+    y = pd.Series(rng.choice([0, 1], 300))
+    ref, _ = estimate_reference(cv, X, y, target="y", classification=True)
+    assert ref.features == list(X.columns)
+    monkeypatch.setattr(estimate_module, "MAX_REFERENCE_BYTES", 4 * 50_000)  # the 300 x 20 floats are ~110 kB of CSV
+    narrow, text = estimate_reference(cv, X, y, target="y", classification=True)
+    assert narrow.features == [] and text.startswith(LABEL_COLUMN)

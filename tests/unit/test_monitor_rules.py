@@ -110,7 +110,7 @@ def _estimated(estimate: float = 0.92, *, ece: float | None = 0.02, auc: float =
 
 @pytest.mark.parametrize(("estimate", "outcome"), [(0.89, MonitorOutcome.OK), (0.87, MonitorOutcome.RETRAIN)])
 def test_the_estimated_gap_on_both_sides_of_its_limit(estimate, outcome):
-    decision = decide(_estimated(estimate), MonitorPolicy(estimate_gate_on="mean"))
+    decision = decide(_estimated(estimate), MonitorPolicy())
     assert decision.outcome is outcome
     (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
     assert check.value == pytest.approx(0.93 - estimate) and "estimated without labels by CBPE" in check.message
@@ -118,12 +118,13 @@ def test_the_estimated_gap_on_both_sides_of_its_limit(estimate, outcome):
 
 
 @pytest.mark.parametrize(("estimate", "outcome"), [(0.91, MonitorOutcome.OK), (0.89, MonitorOutcome.RETRAIN)])
-def test_by_default_the_estimated_gap_gates_on_the_upper_bound_of_its_interval(estimate, outcome):
-    # the estimated gap of 0.89 is 0.04, under the limit; its interval reaches 0.93 - 0.87 = 0.06, over it
-    decision = decide(_estimated(estimate), MonitorPolicy())
+def test_estimate_gate_on_upper_retrains_when_the_interval_reaches_the_limit(estimate, outcome):
+    # the estimated gap of 0.89 is 0.04, under the limit (ok by default); its interval reaches 0.93 - 0.87 = 0.06
+    decision = decide(_estimated(estimate), MonitorPolicy(estimate_gate_on="upper"))
     (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
     assert decision.outcome is outcome
     assert check.value == pytest.approx(0.93 - (estimate - 0.02)) and "upper bound of its 95% interval" in check.message
+    assert decide(_estimated(estimate), MonitorPolicy()).outcome is MonitorOutcome.OK  # the default: the mean gap
 
 
 @pytest.mark.parametrize(("estimate_gate_on", "value"), [("mean", 0.04), ("lower", 0.02), ("upper", 0.06)])
