@@ -329,6 +329,7 @@ def strong_baseline(
     seed: int = 0,
     max_rows: int | None = None,
     confident_share: float | None = None,
+    n_jobs: int | None = None,
 ) -> StrongBaselineResult | None:
     """Score the strong baseline's reference models on the candidate's folds (cached in the process).
 
@@ -344,6 +345,8 @@ def strong_baseline(
             rows are all scored, so the folds stay paired). None: every row.
         confident_share: Classification: the share of rows counted as each reference's surest for its
             :attr:`ReferenceScores.confident` (the policy's ``[noise] confident_share``); None: not computed.
+        n_jobs: Folds fitted in parallel (joblib processes; None or 1: one at a time). The numbers do not depend
+            on it: every fold's reference is seeded.
 
     Returns:
         The references' per-fold scores and the best of them; None when ``models`` is empty.
@@ -380,8 +383,10 @@ def strong_baseline(
             model, _ = _reference_model(name, X, classification=classification, seed=seed)
             cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
             scorers = resolve_scoring(scoring, model)
-            # with predictions, one fold at a time: a fitted model is kept only until its test rows are predicted
-            batches = [[j] for j in range(len(cv))] if predict else [list(range(len(cv)))]
+            # with predictions, n_jobs folds at a time: a fitted model is kept only until its test rows are predicted
+            workers = max(1, n_jobs or 1)
+            step = workers if predict else max(1, len(cv))
+            batches = [list(range(start, min(start + step, len(cv)))) for start in range(0, len(cv), step)]
             for batch in batches:
                 raw = cross_validate(
                     clone(model),
@@ -392,6 +397,7 @@ def strong_baseline(
                     return_train_score=True,
                     return_estimator=predict,
                     error_score="raise",
+                    n_jobs=min(workers, len(batch)) if workers > 1 and len(batch) > 1 else None,
                 )
                 for b, j in enumerate(batch):
                     i = missing[j]

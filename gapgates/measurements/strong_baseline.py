@@ -62,6 +62,7 @@ def _compute(ctx: Context) -> Any:
         seed=prep.config.seed,
         max_rows=section.max_rows,
         confident_share=prep.policy.noise.confident_share if prep.classification else None,
+        n_jobs=prep.config.workers,
     )
 
 
