@@ -365,6 +365,8 @@ def strong_baseline(
     from sklearn.base import clone
     from sklearn.model_selection import cross_validate
 
+    from gapgates.compute.crossval import thread_limits
+
     unknown = [m for m in models if m not in STRONG_MODELS]
     if unknown:
         raise ValueError(f"The strong baseline's models must be among {', '.join(STRONG_MODELS)}. Got {unknown}.")
@@ -383,22 +385,26 @@ def strong_baseline(
             model, _ = _reference_model(name, X, classification=classification, seed=seed)
             cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
             scorers = resolve_scoring(scoring, model)
-            # with predictions, n_jobs folds at a time: a fitted model is kept only until its test rows are predicted
+            # with predictions, n_jobs folds at a time: the fitted models of a batch are dropped once their test
+            # rows are predicted, before the next batch is fitted
             workers = max(1, n_jobs or 1)
             step = workers if predict else max(1, len(cv))
             batches = [list(range(start, min(start + step, len(cv)))) for start in range(0, len(cv), step)]
             for batch in batches:
-                raw = cross_validate(
-                    clone(model),
-                    X,
-                    y,
-                    scoring=scorers,
-                    cv=[cv[j] for j in batch],
-                    return_train_score=True,
-                    return_estimator=predict,
-                    error_score="raise",
-                    n_jobs=min(workers, len(batch)) if workers > 1 and len(batch) > 1 else None,
-                )
+                parallel = workers if workers > 1 and len(batch) > 1 else None  # one pool size: loky keeps its workers
+                # the run's native thread share, divided among the workers (as the gap pass's: the same loky pool)
+                with thread_limits(parallel):
+                    raw = cross_validate(
+                        clone(model),
+                        X,
+                        y,
+                        scoring=scorers,
+                        cv=[cv[j] for j in batch],
+                        return_train_score=True,
+                        return_estimator=predict,
+                        error_score="raise",
+                        n_jobs=parallel,
+                    )
                 for b, j in enumerate(batch):
                     i = missing[j]
                     predicted = None if classes is None else _predicted(raw["estimator"][b], X.iloc[folds[i][1]], classes)
@@ -410,6 +416,7 @@ def strong_baseline(
                             predicted,
                         ),
                     )
+                del raw
             fits += len(missing)
         for key in keys:
             _CACHE.move_to_end(key)

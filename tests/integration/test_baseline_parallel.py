@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
-from sklearn.datasets import load_diabetes, load_iris
+from sklearn.datasets import load_diabetes, make_classification
 
 from gapgates.compute import baseline
 from gapgates.compute.baseline import strong_baseline
@@ -16,13 +17,17 @@ def test_folds_fitted_in_parallel_give_the_numbers_of_folds_fitted_one_at_a_time
     model is kept only until its rows are predicted); every score and confident-error count is the serial run's."""
     import sklearn.model_selection as selection
 
-    X, y = (load_iris if classification else load_diabetes)(return_X_y=True, as_frame=True)
+    if classification:  # 10 % of labels flipped: each reference's confident errors differ by model and fold
+        features, labels = make_classification(400, n_features=6, n_informative=4, flip_y=0.1, random_state=0)
+        X, y = pd.DataFrame(features, columns=[f"x{i}" for i in range(6)]), pd.Series(labels)
+    else:
+        X, y = load_diabetes(return_X_y=True, as_frame=True)
     folds = make_splits(X, y, classification=classification, n_splits=5, n_repeats=1, seed=0)
     kwargs = {
         "splits": folds,
         "scoring": ["accuracy"] if classification else ["r2"],
         "classification": classification,
-        "models": ["linear", "forest"],
+        "models": ["hgb", "linear", "forest"],
         "confident_share": 0.1 if classification else None,
     }
     original, calls = selection.cross_validate, []
@@ -32,13 +37,17 @@ def test_folds_fitted_in_parallel_give_the_numbers_of_folds_fitted_one_at_a_time
         return original(*args, **kw)
 
     monkeypatch.setattr(baseline, "_CACHE", type(baseline._CACHE)())
+    monkeypatch.setattr(baseline, "_cached_bytes", 0)
     serial = strong_baseline(X, y, **kwargs)
     monkeypatch.setattr(baseline, "_CACHE", type(baseline._CACHE)())  # nothing cached: the parallel run fits again
+    monkeypatch.setattr(baseline, "_cached_bytes", 0)
     monkeypatch.setattr(selection, "cross_validate", counted)
     parallel = strong_baseline(X, y, n_jobs=2, **kwargs)
-    assert serial is not None and parallel is not None
+    assert serial is not None and parallel is not None and parallel.fits == serial.fits == 15
+    if classification:
+        assert all(r.confident is not None and r.confident.error_rate > 0 for r in serial.references)
     assert [(r.name, r.train, r.test, r.confident) for r in parallel.references] == [
         (r.name, r.train, r.test, r.confident) for r in serial.references
     ]
     # per reference: folds 2 at a time and the fifth alone (with predictions), or all 5 in one call
-    assert calls == ([2, 2, None] * 2 if classification else [2, 2])
+    assert calls == ([2, 2, None] * 3 if classification else [2, 2, 2])
