@@ -397,9 +397,10 @@ def _correctness(
     conf: np.ndarray,
     *,
     seed: int,
-) -> np.ndarray | None:
-    """Each fresh row's chance of a right answer from a correctness model of the stored rows: a gradient-boosting
-    classifier of "the out-of-fold prediction was right" on the features and the top-label probability.
+) -> tuple[np.ndarray, tuple[str, ...]] | None:
+    """Each fresh row's chance of a right answer from a correctness model of the stored rows (a gradient-boosting
+    classifier of "the out-of-fold prediction was right" on the features and the top-label probability), and the
+    features it read.
 
     Features it cannot learn from are left out: those without a value in the stored rows, and numeric ones whose
     fresh values lie mostly (over :data:`MAX_OUT_OF_RANGE`) outside the stored rows' range (a row id, a date or a
@@ -433,7 +434,8 @@ def _correctness(
     try:
         model.fit(_loss_frame(table, features, ref_conf, table), ref_correct.astype(int))
         right = list(model.classes_).index(1)
-        return np.asarray(model.predict_proba(_loss_frame(X, features, conf, table))[:, right], dtype=float)
+        chance = np.asarray(model.predict_proba(_loss_frame(X, features, conf, table))[:, right], dtype=float)
+        return chance, tuple(features)
     except (ValueError, TypeError, IndexError):  # what the rows hold defeats the fit: the confidence alone decides
         return None
 
@@ -514,12 +516,13 @@ def estimate_classifier(
 
     full_map = _isotonic(ref_conf, ref_correct)
     correctness = _correctness(reference, ref_conf, ref_correct, features, conf, seed=seed)
-    base = full_map.predict(conf) if correctness is not None else None
+    # the correctness model's chance, moved as each bootstrap moves the confidence's isotonic map
+    offset = None if correctness is None else correctness[0] - full_map.predict(conf)
 
     def expected(conf_map: Any, pos_map: Any, sample: np.ndarray | None) -> dict[str, float]:
         chance = conf_map.predict(conf)
-        if correctness is not None and base is not None:  # the correctness model, moved as the bootstrap moves the map
-            chance = np.clip(correctness + chance - base, 0.0, 1.0)
+        if offset is not None:
+            chance = np.clip(chance + offset, 0.0, 1.0)
         out: dict[str, float] = {}
         if sample is None:
             out["accuracy"] = float(chance.mean())
@@ -560,7 +563,7 @@ def estimate_classifier(
         scores.append(EstimatedScore(m, point[m], low, high, value, source))
     top = ref_proba.argmax(axis=1)
     ece = expected_calibration_error((top == labels).astype(int), np.clip(ref_conf, 0.0, 1.0))
-    used = tuple(reference.features) if correctness is not None else ()
+    used = () if correctness is None else correctness[1]
     return PerformanceEstimate("cbpe", tuple(scores), len(labels), ece, confidence, draws, used)
 
 

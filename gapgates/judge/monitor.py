@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gapgates.compute.drift import DriftResult
-from gapgates.compute.estimate import PerformanceEstimate
+from gapgates.compute.estimate import EstimatedScore, PerformanceEstimate
 from gapgates.compute.production import ProductionScore
 from gapgates.judge.checks import Check, Severity, Status
 from gapgates.judge.policy import MonitorPolicy, Rule
@@ -77,13 +77,19 @@ class MonitorDecision:
         return {"outcome": self.outcome.value, "reasons": self.reasons, "checks": [c.to_dict() for c in self.checks]}
 
 
-def _gap_value(score: ProductionScore, gate_on: str) -> float | None:
+def _gap_value(score: ProductionScore | EstimatedScore, gate_on: str) -> float | None:
+    """The value a gap check compares: the (measured or estimated) gap's mean or a bound of its interval."""
     low, high = score.gap_interval
     return {"mean": score.gap, "lower": low, "upper": high}[gate_on]
 
 
+def _bound(gate_on: str, confidence: float) -> str:
+    """The words a gap check's message adds for a bound of the interval (none for the mean)."""
+    return "" if gate_on == "mean" else f" ({gate_on} bound of its {confidence:.0%} interval)"
+
+
 def _gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
-    bound = "" if policy.gate_on == "mean" else f" ({policy.gate_on} bound of its {policy.confidence:.0%} interval)"
+    bound = _bound(policy.gate_on, policy.confidence)
     return [
         Measured(
             f"production_gap:{s.metric}",
@@ -112,16 +118,14 @@ def _drifted_share(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]
 def _estimated_gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
     if ev.estimate is None:
         return []
-    on = policy.estimate_gate_on
-    bound = "" if on == "mean" else f" ({on} bound of its {ev.estimate.confidence:.0%} interval)"
+    bound = _bound(policy.estimate_gate_on, ev.estimate.confidence)
     measured = []
     for s in ev.estimate.scores:
-        low, high = s.gap_interval
         source = "test score at promotion" if s.reference == "promotion" else "out-of-fold score of the version"
         measured.append(
             Measured(
                 f"estimated_gap:{s.metric}",
-                {"mean": s.gap, "lower": low, "upper": high}[on],
+                _gap_value(s, policy.estimate_gate_on),
                 f"The estimated production gap of {s.metric} ({source} {s.promoted:.4g} − {s.estimate:.4g} "
                 f"estimated without labels by {ev.estimate.method.upper()}){bound}",
             )

@@ -45,16 +45,16 @@ def _estimate_line(metric: str, g: dict[str, Any]) -> str:
 
 
 def _estimate_intro(estimate: dict[str, Any]) -> str:
-    features = estimate.get("features") or []
+    n = len(estimate.get("features") or [])
+    read = (
+        f", each row's chance of a right answer from a correctness model on its {n} feature{'s' if n != 1 else ''} and "
+        "the model's confidence"
+        if n
+        else ""
+    )
     how = (
         "confidence-based performance estimation (CBPE): the model's probabilities on the fresh rows, calibrated "
-        "on the version's out-of-fold predictions"
-        + (
-            f", each row's chance of a right answer from a correctness model on its {len(features)} feature"
-            f"{'s' if len(features) != 1 else ''} and the model's confidence"
-            if features
-            else ""
-        )
+        f"on the version's out-of-fold predictions{read}"
         if estimate["method"] == "cbpe"
         else "direct loss estimation (DLE): a loss model fitted on the version's out-of-fold absolute errors"
     )
