@@ -33,6 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from gapgates.compute.shift import ShiftResult, adversarial_validation
+from gapgates.data.columns import category_text
 from gapgates.format import json_number
 
 __all__ = ["ColumnDrift", "DriftResult", "column_drift", "measure_drift", "ranked"]
@@ -155,8 +156,8 @@ def _numeric(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
 
 
 def _categorical(ref: pd.Series, new: pd.Series) -> tuple[float, float, float]:
-    r = ref.astype("string").fillna("<missing>").value_counts()
-    n = new.astype("string").fillna("<missing>").value_counts()
+    r = category_text(ref).fillna("<missing>").value_counts()
+    n = category_text(new).fillna("<missing>").value_counts()
     table = pd.concat([r, n], axis=1, keys=["ref", "new"]).fillna(0).astype("float64")
     table = table.loc[table.sum(axis=1).sort_values(ascending=False, kind="stable").index]
     total = table.to_numpy().sum()

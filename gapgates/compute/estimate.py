@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gapgates.data.columns import category_text
 from gapgates.errors import RegistryError
 from gapgates.format import json_number, plain
 
@@ -596,8 +597,8 @@ def _loss_frame(table: pd.DataFrame, features: list[str], prediction: np.ndarray
         if pd.api.types.is_numeric_dtype(like[column].dtype):
             frame[column] = pd.to_numeric(pd.Series(np.asarray(table[column])), errors="coerce").to_numpy(dtype=float)
         else:
-            values = like[column].astype(str).value_counts().index[:250]
-            frame[column] = pd.Categorical(pd.Series(np.asarray(table[column])).astype(str), categories=list(values))
+            values = category_text(like[column]).value_counts().index[:250]
+            frame[column] = pd.Categorical(category_text(pd.Series(np.asarray(table[column]))), categories=list(values))
     frame[PREDICTION_COLUMN] = prediction
     return frame
 

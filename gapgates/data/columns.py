@@ -1,4 +1,5 @@
-"""Per-column helpers shared by the shift and leakage checks: binning and one-column scores.
+"""Per-column helpers shared by the shift, leakage and drift checks and the label-free estimate: binning,
+one-column scores and the text of a category.
 
 Every column is turned into at most ``max_bins`` codes (numeric: quantile bins;
 other: its most frequent values plus one "other" code; missing values: a code of
@@ -7,10 +8,54 @@ their own), so a column is scored on its own without fitting any model.
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["bin_column", "eta_squared", "uncertainty_coefficient"]
+__all__ = ["bin_column", "category_text", "eta_squared", "uncertainty_coefficient"]
+
+#: Whole numbers up to this size are written without their ``.0`` (beyond it a float no longer holds every integer).
+_EXACT = 2**53
+
+
+def _category(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+    elif isinstance(value, float | np.floating):
+        number = float(value)
+    else:
+        return str(value)
+    if math.isfinite(number) and number.is_integer() and abs(number) < _EXACT:
+        return str(int(number))
+    return value if isinstance(value, str) else str(value)
+
+
+def category_text(values: pd.Series) -> pd.Series:
+    """A non-numeric column's values as the text its categories are compared by (missing values stay missing).
+
+    A whole number is written alike whether it was read as a number or as text (``1``, ``1.0`` and ``"1.0"`` are all
+    ``"1"``): a CSV column mixing numbers and text is read back as text (``"1"``, ``"x"``), while a batch of the
+    same column holding only numbers is parsed as floats (``1.0``). Zero-padded codes (``"01"``) lose their padding
+    alike on both sides.
+
+    Args:
+        values: The column.
+
+    Returns:
+        A ``string`` column of the same length and index.
+
+    Example:
+        >>> category_text(pd.Series([1.0, "1", "1.0", "x", None, 2.5])).tolist()
+        ['1', '1', '1', 'x', <NA>, '2.5']
+    """
+    present = values.dropna()
+    mapping = {value: _category(value) for value in pd.unique(present.to_numpy(dtype=object))}
+    return pd.Series(values.to_numpy(dtype=object), index=values.index).map(mapping).astype("string")
 
 
 def bin_column(values: pd.Series, *, max_bins: int = 32) -> np.ndarray:

@@ -67,3 +67,15 @@ def test_many_distinct_values_are_pooled_into_a_valid_table():
     common = pd.DataFrame({"id": ["a"] * 500 + ["b"] * 500})
     (moved,) = column_drift(common, pd.DataFrame({"id": ["a"] * 800 + ["b"] * 200}))
     assert moved.drifted and moved.psi > 0.1
+
+
+def test_a_text_column_of_numbers_parsed_as_floats_in_the_fresh_rows_is_not_drifted():
+    """The stored column mixes ``"1"``, ``"2"`` and ``"x"`` (read back from CSV as text); a fresh batch without an
+    ``"x"`` was parsed as floats. Its 1.0 and 2.0 are the stored ``"1"`` and ``"2"``, not new values."""
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"kind": rng.choice(["1", "2", "x"], 3000, p=[0.49, 0.49, 0.02])})
+    fresh = pd.DataFrame({"kind": rng.choice([1.0, 2.0], 300)})
+    (same,) = column_drift(ref, fresh)
+    assert same.test == "chi2" and not same.drifted and same.p_value > 0.01
+    (moved,) = column_drift(ref, pd.DataFrame({"kind": rng.choice([1.0, 2.0], 300, p=[0.8, 0.2])}))
+    assert moved.drifted  # the mix of 1s and 2s did move

@@ -227,6 +227,25 @@ def test_a_feature_whose_fresh_values_leave_the_stored_range_is_left_out():
     assert est.features == ("x", "kind")  # the report names the features the model read, not every stored one
 
 
+@pytest.mark.parametrize("stored", ["1", "1.0"])
+def test_a_text_column_of_numbers_read_back_as_floats_still_matches_the_stored_categories(stored):
+    """The stored rows' text column mixes ``"1"`` (or ``"1.0"``, a float written among text) and ``"x"`` (read back
+    as text); a fresh batch holding only the ones was parsed as floats (``1.0``). The correctness model still sees
+    the category where the model is confidently wrong, instead of a missing value."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    kind = rng.choice([stored, "x"], n)
+    right = rng.uniform(size=n) < np.where(kind == "x", 0.9, 0.5)
+    table = pd.DataFrame(
+        {"kind": kind, "noise": rng.normal(size=n), LABEL_COLUMN: right.astype(int), "proba.0": 0.1, "proba.1": 0.9}
+    )
+    ref = EstimateReference("classification", table, "y", (0, 1), n, n, "")
+    fresh = pd.DataFrame({"kind": np.ones(2000), "noise": rng.normal(size=2000)})
+    assert fresh["kind"].dtype == float
+    est = estimate_classifier(ref, np.tile([0.1, 0.9], (2000, 1)), features=fresh, metrics=["accuracy"], promoted={}, draws=20)
+    assert est.features == ("kind", "noise") and est.primary.estimate == pytest.approx(0.5, abs=0.04)
+
+
 def test_a_table_too_wide_for_the_reference_keeps_the_outputs_alone(monkeypatch):
     rng = np.random.default_rng(9)
     proba = rng.dirichlet([1, 1], size=300)
