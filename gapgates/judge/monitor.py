@@ -83,9 +83,9 @@ def _gap_value(score: ProductionScore | EstimatedScore, gate_on: str) -> float |
     return {"mean": score.gap, "lower": low, "upper": high}[gate_on]
 
 
-def _bound(gate_on: str, confidence: float) -> str:
-    """The words a gap check's message adds for a bound of the interval (none for the mean)."""
-    return "" if gate_on == "mean" else f" ({gate_on} bound of its {confidence:.0%} interval)"
+def _bound(gate_on: str, confidence: float, why: str = "") -> str:
+    """The words a gap check's message adds for a bound of the interval (none for the mean), and why it was picked."""
+    return "" if gate_on == "mean" else f" ({gate_on} bound of its {confidence:.0%} interval{why})"
 
 
 def _gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
@@ -115,17 +115,38 @@ def _drifted_share(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]
     return [Measured("drifted_columns", ev.drift.drifted_share, f"The share of drifted columns ({n} of {total})")]
 
 
+def _estimate_bound(ev: MonitorEvidence, policy: MonitorPolicy) -> tuple[str, str]:
+    """What the estimated gap is judged on, and the words saying why when ``estimate_gate_on = "auto"`` chose it.
+
+    ``auto``: the mean while every per-column drift test of a column the estimate reads passes; the upper bound of
+    the interval once one fails (there the estimate extrapolates from fewer stored rows, and on the estimate
+    benchmark's shifted batches it leans optimistic). A correctness model reads the features it names (not an id or
+    a date it left out, which drift in every batch); the confidence alone and a loss model (DLE), every column the
+    model reads. Without a drift measurement, the mean.
+    """
+    if policy.estimate_gate_on != "auto":
+        return policy.estimate_gate_on, ""
+    drifted = () if ev.drift is None else ev.drift.drifted
+    if ev.estimate is not None and ev.estimate.features:
+        drifted = tuple(c for c in drifted if c in ev.estimate.features)
+    if not drifted:
+        return "mean", ""
+    more = f" and {len(drifted) - 3} more" if len(drifted) > 3 else ""
+    return "upper", f": the fresh rows drifted in {', '.join(drifted[:3])}{more}, where the estimate extrapolates"
+
+
 def _estimated_gaps(ev: MonitorEvidence, policy: MonitorPolicy) -> list[Measured]:
     if ev.estimate is None:
         return []
-    bound = _bound(policy.estimate_gate_on, ev.estimate.confidence)
+    gate_on, why = _estimate_bound(ev, policy)
+    bound = _bound(gate_on, ev.estimate.confidence, why)
     measured = []
     for s in ev.estimate.scores:
         source = "test score at promotion" if s.reference == "promotion" else "out-of-fold score of the version"
         measured.append(
             Measured(
                 f"estimated_gap:{s.metric}",
-                _gap_value(s, policy.estimate_gate_on),
+                _gap_value(s, gate_on),
                 f"The estimated production gap of {s.metric} ({source} {s.promoted:.4g} − {s.estimate:.4g} "
                 f"estimated without labels by {ev.estimate.method.upper()}){bound}",
             )

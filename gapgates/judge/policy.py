@@ -498,13 +498,16 @@ class MonitorPolicy(PolicySection):
             before the estimate is called untrustworthy (label-free runs of classifiers).
         max_support_auc: Largest drift AUC at which the fresh rows still lie within the training rows' support;
             above it the label-free estimate extrapolates and is called untrustworthy.
-        estimate_gate_on: What ``max_estimated_gap`` compares: the estimated gap's ``mean`` (the default), or the
-            ``upper`` (retrain early) or ``lower`` bound of its interval. The interval is that of the batch's
-            *realised* score, so it widens as the batch shrinks: with ``"upper"`` an unshifted batch of a few
-            hundred rows or fewer retrains on its sampling noise alone. On the estimate benchmark's 3 real tables
-            (batches of 1,000 rows) the mean sent 88 % of the shifted batches whose labelled gap was over the limit
-            to ``retrain`` and kept every unshifted batch ``ok``; the upper bound sent all of them, and one
-            unshifted batch of 150.
+        estimate_gate_on: What ``max_estimated_gap`` compares: ``auto`` (the default) the estimated gap's mean while
+            the fresh rows pass the per-column drift test of every column the estimate reads, the upper bound of
+            its interval once one fails (drifted rows are where the estimate extrapolates and leans optimistic); a
+            correctness model reads the features it names, leaving out ids and dates; or always the ``mean``, or the
+            ``upper`` (retrain early) or ``lower`` bound. The interval is that of the batch's *realised* score, so it
+            widens as the batch shrinks: with ``"upper"`` an unshifted batch of a few hundred rows or fewer retrains
+            on its sampling noise alone, which ``auto`` avoids (a small batch fails a drift test only when it has
+            moved far). On the estimate benchmark's 3 real tables (300 batches of 1,000 rows) ``auto`` sent all 105
+            shifted batches whose labelled gap was over the limit to ``retrain`` and kept all 150 unshifted ones
+            ``ok``; the mean sent 92 of the 105. Measured on classifiers (CBPE) only.
     """
 
     max_production_gap: NonNegative = Rule(limit=0.05)
@@ -514,7 +517,7 @@ class MonitorPolicy(PolicySection):
     max_estimate_ece: Fraction = Rule(limit=0.1, severity=Severity.WARN)
     max_support_auc: Fraction = Rule(limit=0.95, severity=Severity.WARN)
     gate_on: Literal["mean", "lower", "upper"] = "mean"
-    estimate_gate_on: Literal["mean", "lower", "upper"] = "mean"
+    estimate_gate_on: Literal["auto", "mean", "lower", "upper"] = "auto"
     confidence: Level = 0.95
     drift_alpha: Level = 0.01
     min_rows: RowCount = 30

@@ -78,6 +78,28 @@ def test_unlabelled_rows_like_the_training_rows_are_estimated_ok_close_to_their_
     assert "Estimated production gap (no labels)" in (root / "calm-out" / "report.md").read_text()
 
 
+def test_a_small_batch_like_the_training_rows_stays_ok_by_default_where_the_upper_bound_retrains_on_noise(promoted):
+    """100 unlabelled rows from the training distribution: no column drifts, so the default (``auto``) judges the
+    mean estimated gap (ok); always judging the upper bound of the realised score's interval retrains on the small
+    batch's sampling noise alone."""
+    root, registry, policy = promoted
+    data = _batch(root, "small", spread=2.0, seed=21, labels=False)
+    pd.read_csv(data).head(100).to_csv(data, index=False)
+    default = _monitor(registry, data, "--policy", policy, "--out", root / "small-auto")
+    assert default.exit_code == 0, default.output
+    report = json.loads((root / "small-auto" / "report.json").read_text())
+    assert report["drift"]["drifted"] == [] and report["decision"] == "ok"
+    (gap,) = [c for c in report["checks"] if c["name"] == "estimated_gap:accuracy"]
+    scores = report["estimate"]["scores"]["accuracy"]
+    assert gap["value"] == pytest.approx(scores["gap_mean"], abs=1e-4) and "bound" not in gap["message"]
+    upper = root / "upper.toml"
+    upper.write_text(policy.read_text() + '[monitor]\nestimate_gate_on = "upper"\n')
+    noisy = _monitor(registry, data, "--policy", upper, "--out", root / "small-upper")
+    assert noisy.exit_code == 1, noisy.output
+    (gap,) = [c for c in json.loads((root / "small-upper" / "report.json").read_text())["checks"] if c["name"] == gap["name"]]
+    assert gap["value"] == pytest.approx(scores["gap_ci_high"], abs=1e-4) and gap["value"] > 0.05 > scores["gap_mean"]
+
+
 def test_a_shifted_unlabelled_batch_retrains_from_the_estimate_and_its_labels_later_check_it(promoted):
     """The estimate alone decides retrain (exit 1); the labelled run of the same rows (matched by their ids) records
     estimate vs actual; the history holds both runs and the digest shows both lines and the estimate's accuracy."""
@@ -96,6 +118,9 @@ def test_a_shifted_unlabelled_batch_retrains_from_the_estimate_and_its_labels_la
     report = json.loads((root / "s" / "report.json").read_text())
     failed = [c["name"] for c in report["checks"] if c["status"] == "fail"]
     assert report["decision"] == "retrain" and failed == ["estimated_gap:accuracy"]
+    (gap,) = [c for c in report["checks"] if c["name"] == "estimated_gap:accuracy"]  # drifted rows: the upper bound
+    assert "upper bound of its 95% interval: the fresh rows drifted in x" in gap["message"]
+    assert gap["value"] == pytest.approx(report["estimate"]["scores"]["accuracy"]["gap_ci_high"], abs=1e-4)
     assert report["batch"]["source"] == "ids"
 
     labelled = _batch(root, "shifted", spread=0.35, seed=12, labels=True)

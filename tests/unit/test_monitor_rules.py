@@ -101,11 +101,15 @@ def test_bad_monitor_policy_values_are_one_policy_error(section, message):
         parse_policy(tomllib.loads(f"[monitor]\n{section}\n"), source="p.toml")
 
 
-def _estimated(estimate: float = 0.92, *, ece: float | None = 0.02, auc: float = 0.5) -> MonitorEvidence:
+def _estimated(
+    estimate: float = 0.92, *, ece: float | None = 0.02, auc: float = 0.5, drifted: tuple[bool, ...] = (False, False)
+) -> MonitorEvidence:
     from gapgates.compute.estimate import EstimatedScore, PerformanceEstimate
 
     score = EstimatedScore("accuracy", estimate, estimate - 0.02, estimate + 0.02, 0.93, "promotion")
-    return MonitorEvidence(scores=(), drift=_drift(auc=auc), estimate=PerformanceEstimate("cbpe", (score,), 1000, ece, 0.95, 10))
+    return MonitorEvidence(
+        scores=(), drift=_drift(auc=auc, drifted=drifted), estimate=PerformanceEstimate("cbpe", (score,), 1000, ece, 0.95, 10)
+    )
 
 
 @pytest.mark.parametrize(("estimate", "outcome"), [(0.89, MonitorOutcome.OK), (0.87, MonitorOutcome.RETRAIN)])
@@ -124,7 +128,47 @@ def test_estimate_gate_on_upper_retrains_when_the_interval_reaches_the_limit(est
     (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
     assert decision.outcome is outcome
     assert check.value == pytest.approx(0.93 - (estimate - 0.02)) and "upper bound of its 95% interval" in check.message
-    assert decide(_estimated(estimate), MonitorPolicy()).outcome is MonitorOutcome.OK  # the default: the mean gap
+    assert decide(_estimated(estimate), MonitorPolicy()).outcome is MonitorOutcome.OK  # the default, undrifted: the mean
+
+
+@pytest.mark.parametrize(
+    ("drifted", "value", "outcome"),
+    [((False, False), 0.04, MonitorOutcome.OK), ((True, False), 0.06, MonitorOutcome.RETRAIN), (None, 0.04, MonitorOutcome.OK)],
+)
+def test_auto_judges_the_mean_until_a_column_drifts_then_the_upper_bound(drifted, value, outcome):
+    # estimated 0.89 against 0.93 at promotion: mean gap 0.04 (under the 0.05 limit), upper bound 0.06 (over it)
+    evidence = _estimated(0.89, drifted=drifted or (False, False))
+    if drifted is None:  # no training sample stored: no drift measured, the mean
+        evidence = replace(evidence, drift=None)
+    policy = MonitorPolicy(max_drift_auc=None, max_drifted_share=None, max_support_auc=None)
+    assert policy.estimate_gate_on == "auto"  # the shipped default
+    decision = decide(evidence, policy)
+    (check,) = [c for c in decision.checks if c.name == "estimated_gap:accuracy"]
+    assert check.value == pytest.approx(value) and decision.outcome is outcome
+    if drifted == (True, False):
+        assert "upper bound of its 95% interval: the fresh rows drifted in c0, where the estimate extrapolates" in check.message
+    else:
+        assert "bound" not in check.message
+    # set explicitly, the mean stays the mean on drifted rows
+    explicit = decide(evidence, MonitorPolicy(max_drifted_share=None, max_support_auc=None, estimate_gate_on="mean"))
+    assert [c.value for c in explicit.checks if c.name == "estimated_gap:accuracy"] == [pytest.approx(0.04)]
+
+
+def test_auto_counts_only_drifted_columns_the_correctness_model_read():
+    """A drifted id the correctness model left out (every batch drifts in it) keeps the mean; a drifted feature it
+    read picks the upper bound, and the message names at most three of them."""
+    policy = MonitorPolicy(max_drift_auc=None, max_drifted_share=None, max_support_auc=None)
+
+    def judged(drifted: tuple[bool, ...], features: tuple[str, ...]) -> tuple[float | None, str]:
+        evidence = _estimated(0.89, drifted=drifted)
+        evidence = replace(evidence, estimate=replace(evidence.estimate, features=features))
+        (check,) = [c for c in decide(evidence, policy).checks if c.name == "estimated_gap:accuracy"]
+        return check.value, check.message
+
+    assert judged((False, True), ("c0",))[0] == pytest.approx(0.04)  # c1 drifted, read by no model of the estimate
+    assert judged((False, True), ("c0", "c1"))[0] == pytest.approx(0.06)
+    value, message = judged((True,) * 5, ("c0", "c1", "c2", "c3", "c4"))
+    assert value == pytest.approx(0.06) and "drifted in c0, c1, c2 and 2 more, where" in message
 
 
 @pytest.mark.parametrize(("estimate_gate_on", "value"), [("mean", 0.04), ("lower", 0.02), ("upper", 0.06)])
