@@ -592,15 +592,15 @@ def _expected_auc(q: np.ndarray, score: np.ndarray) -> float:
 
 def _loss_frame(table: pd.DataFrame, features: list[str], prediction: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
     """Features for the loss model: numeric columns as numbers, the others as categories of the reference's values."""
-    frame = pd.DataFrame(index=range(len(table)))
+    columns: dict[str, Any] = {}  # built at once: a column added at a time fragments a wide frame
     for column in features:
         if pd.api.types.is_numeric_dtype(like[column].dtype):
-            frame[column] = pd.to_numeric(pd.Series(np.asarray(table[column])), errors="coerce").to_numpy(dtype=float)
+            columns[column] = pd.to_numeric(pd.Series(np.asarray(table[column])), errors="coerce").to_numpy(dtype=float)
         else:
             values = category_text(like[column]).value_counts().index[:250]
-            frame[column] = pd.Categorical(category_text(pd.Series(np.asarray(table[column]))), categories=list(values))
-    frame[PREDICTION_COLUMN] = prediction
-    return frame
+            columns[column] = pd.Categorical(category_text(pd.Series(np.asarray(table[column]))), categories=list(values))
+    columns[PREDICTION_COLUMN] = np.asarray(prediction)
+    return pd.DataFrame(columns, index=range(len(table)))
 
 
 def estimate_regressor(

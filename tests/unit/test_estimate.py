@@ -246,6 +246,21 @@ def test_a_text_column_of_numbers_read_back_as_floats_still_matches_the_stored_c
     assert est.features == ("kind", "noise") and est.primary.estimate == pytest.approx(0.5, abs=0.04)
 
 
+def test_a_wide_table_is_estimated_without_a_fragmentation_warning():
+    """150 stored features: the correctness model's frame is built at once (pandas warns when a frame grows a
+    column at a time past 100)."""
+    import warnings
+
+    ref, rng = _region_reference(1000)
+    wide = {f"w{i}": rng.normal(size=1000) for i in range(150)}
+    ref = EstimateReference("classification", pd.concat([ref.table, pd.DataFrame(wide)], axis=1), "y", (0, 1), 1000, 1000, "")
+    fresh = pd.DataFrame({"x": rng.uniform(size=300), "kind": "a", **{k: rng.normal(size=300) for k in wide}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.PerformanceWarning)
+        est = estimate_classifier(ref, np.tile([0.1, 0.9], (300, 1)), features=fresh, metrics=["accuracy"], promoted={}, draws=5)
+    assert len(est.features) == 152
+
+
 def test_a_table_too_wide_for_the_reference_keeps_the_outputs_alone(monkeypatch):
     rng = np.random.default_rng(9)
     proba = rng.dirichlet([1, 1], size=300)
