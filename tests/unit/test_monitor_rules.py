@@ -138,7 +138,7 @@ def test_estimate_gate_on_upper_retrains_when_the_interval_reaches_the_limit(est
 def test_auto_judges_the_mean_until_a_column_drifts_then_the_upper_bound(drifted, value, outcome):
     # estimated 0.89 against 0.93 at promotion: mean gap 0.04 (under the 0.05 limit), upper bound 0.06 (over it)
     evidence = _estimated(0.89, drifted=drifted or (False, False))
-    if drifted is None:  # no training sample stored: no drift measured, the mean
+    if drifted is None:  # evidence without a drift measurement (a library caller): the mean
         evidence = replace(evidence, drift=None)
     policy = MonitorPolicy(max_drift_auc=None, max_drifted_share=None, max_support_auc=None)
     assert policy.estimate_gate_on == "auto"  # the shipped default
