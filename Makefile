@@ -3,6 +3,7 @@
 #   make test   - create .venv, install gapgates with its test extras from the lock, run the test suite
 # Both install the exact versions of requirements.lock, so a new upstream release cannot break them.
 # The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
+# Tests run on one pytest-xdist worker per logical CPU; TEST_WORKERS=0 runs them in this process (e.g. to debug one).
 # make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
 # make docs builds the documentation site (docs/, mkdocs --strict).
 # make lock refreshes requirements.lock from pyproject.toml (see docs/contributing.md).
@@ -14,6 +15,9 @@ LOCK := requirements.lock
 PIP_VERSION := 26.3
 EXTRAS := dev,mlflow,prefect,dask,bench,docs
 LATEST_VENV := .venv-latest
+TEST_WORKERS ?= logical
+# worksteal: a worker that runs out of tests takes queued ones from the other, so one long e2e test ends the run alone
+XDIST = -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: install install-dev demo test test-fast test-integration test-e2e test-latest lint typecheck docs lock bench clean
 
@@ -39,16 +43,16 @@ demo: install
 	$(BIN)/gapgates demo --out demo-report
 
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 test-fast: install-dev
-	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) tests/unit $(PYTEST_ARGS)
 
 test-integration: install-dev
-	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) tests/integration $(PYTEST_ARGS)
 
 test-e2e: install-dev
-	$(BIN)/python -m pytest tests/e2e $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(XDIST) tests/e2e $(PYTEST_ARGS)
 
 # The newest releases the declared ranges allow, in their own venv; the versions that differ from the lock are
 # printed first. GAPGATES_UNLOCKED tells the dependency guard that versions outside the lock are the point here.
@@ -58,7 +62,7 @@ test-latest:
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade -e ".[$(EXTRAS)]"
 	$(LATEST_VENV)/bin/python -m tests.lock $(LOCK)
-	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	GAPGATES_UNLOCKED=1 $(LATEST_VENV)/bin/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check gapgates flows deployments tests benchmarks docs/hooks docs/screenshots.py

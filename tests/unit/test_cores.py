@@ -72,9 +72,14 @@ def test_a_run_measures_the_free_cores_once_and_its_passes_share_them(monkeypatc
     assert readings == [2, 2]
 
 
-def test_this_processs_own_busy_threads_are_not_competition() -> None:
+def test_this_processs_own_busy_threads_are_not_competition(monkeypatch: pytest.MonkeyPatch) -> None:
     """Inside a Prefect flow the client's threads are often running when a run measures; they are this process's
-    own threads, not other processes, and must not halve the run's native threads (they did: one core of two)."""
+    own threads, not other processes, and must not halve the run's native threads (they did: one core of two).
+
+    Checked in two halves, so that other processes (another test worker) cannot decide it: a busy thread of this
+    process is counted as running, and whatever this process runs is taken off the machine's running threads."""
+    import gapgates.config
+
     stop = threading.Event()
 
     def hash_forever() -> None:
@@ -82,16 +87,17 @@ def test_this_processs_own_busy_threads_are_not_competition() -> None:
         while not stop.is_set():
             hashlib.sha256(data).digest()  # releases the GIL: runs alongside the measuring thread
 
-    before = free_cores()
     busy = threading.Thread(target=hash_forever, daemon=True)
     busy.start()
     try:
         time.sleep(0.1)
-        during = [free_cores() for _ in range(3)]
+        during = [gapgates.config._own_running_threads() for _ in range(50)]
     finally:
         stop.set()
         busy.join()
-    assert max(during) >= before, (before, during)
+    assert max(during) >= 2, during  # the measuring thread and the busy one
+    monkeypatch.setattr(gapgates.config, "_own_running_threads", lambda: 10_000)  # every running thread is ours
+    assert free_cores() == usable_cores()
 
 
 @dataclass(frozen=True)
