@@ -95,9 +95,20 @@ def test_the_gx_checkpoint_example_passes_the_profiled_suite(cancer_csv, tmp_pat
 
 
 def test_the_registry_and_mlflow_examples_promote_and_load(cancer_csv, tmp_path, monkeypatch):
-    """guides/mlflow.md: run_check + enforce into a directory, then into an MLflow sqlite store, then MLflow's loaders."""
-    import pandas as pd
+    """guides/mlflow.md: run_check + enforce into a directory, then into an MLflow sqlite store, then MLflow's loaders.
 
+    The guide's loader example calls ``mlflow.set_tracking_uri``/``set_registry_uri``, which set process-wide globals
+    and the ``MLFLOW_*_URI`` variables: both are restored after the test, or a later MLflow test in this process
+    (a test worker's) reads this test's relative ``sqlite:///mlflow.db`` instead of its own store.
+    """
+    import pandas as pd
+    from mlflow.tracking._model_registry import utils as registry_uri
+    from mlflow.tracking._tracking_service import utils as tracking_uri
+
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tracking_uri, "_tracking_uri", None)
+    monkeypatch.setattr(registry_uri, "_registry_uri", None)
     monkeypatch.chdir(tmp_path)
     pd.read_csv(cancer_csv).rename(columns={"target": "label"}).to_csv("train.csv", index=False)
     namespace: dict = {}
