@@ -901,7 +901,8 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 240) -> None
 
 def stop_process_tree(proc: subprocess.Popen, *, grace: float = 30) -> None:
     """Stop a process a test started and every process it started (flow runs a worker spawned in their own
-    sessions): the descendants are listed by PID first, then each is stopped by its PID."""
+    sessions): the descendants are listed by PID first, then each is stopped by its PID (killed after ``grace``
+    seconds, 20 at most)."""
     import psutil
 
     try:
@@ -914,7 +915,7 @@ def stop_process_tree(proc: subprocess.Popen, *, grace: float = 30) -> None:
             child.terminate()
         except psutil.NoSuchProcess:
             continue
-    _, alive = psutil.wait_procs(children, timeout=20)
+    _, alive = psutil.wait_procs(children, timeout=min(grace, 20))
     for child in alive:
         child.kill()
 
