@@ -993,8 +993,10 @@ class PrefectServer:
         # SIGINT) takes 1-2 s, but in the full suite it sometimes never ends (2-3 modules a run, 30 s each until the
         # KILL): in a diagnostic run the worker sat idle in epoll_wait with no flow run left. Its stop is not what
         # these tests test, so what TERM has not stopped in 5 s is killed (the server keeps its 30 s).
-        for proc in reversed(self.procs):
-            stop_process_tree(proc, grace=5 if proc is not self.procs[0] else 30)
+        server, *started = self.procs  # __enter__ starts the server first
+        for proc in reversed(started):
+            stop_process_tree(proc, grace=5)
+        stop_process_tree(server)
 
 
 def wait_for(what: str, timeout: float, probe: Any, *, logs: list[Path], interval: float = 2.0) -> Any:
