@@ -28,13 +28,22 @@ LEARNING_CURVE_FITS = 5
 
 
 def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity, which containers and ``taskset`` narrow)."""
-    import os
+    """The CPU cores this process may use: its affinity (what a container's cpuset and ``taskset`` narrow), capped
+    by a cgroup CPU quota (Docker's ``--cpus``, a Kubernetes CPU limit; rounded up), as joblib counts them for
+    ``n_jobs=-1`` (``joblib.cpu_count``, which ``LOKY_MAX_CPU_COUNT`` also caps).
 
+    A quota is not an affinity: a container limited to 2 CPUs on a 64-core host still sees 64 cores in its
+    affinity, and thread pools sized to them are throttled by the quota most of the time.
+    """
     try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not Linux
-        return max(1, os.cpu_count() or 1)
+        from joblib import cpu_count
+
+        return max(1, int(cpu_count()))
+    except (ImportError, OSError, ValueError):  # joblib missing, or its reading failed: the affinity alone
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except (AttributeError, OSError):  # not Linux
+            return max(1, os.cpu_count() or 1)
 
 
 def _own_running_threads() -> int:

@@ -33,8 +33,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n logical`` / ``-n auto`` (``make test``): one worker per core this process may use, its CPU affinity
-    (:func:`gapgates.config.usable_cores`, what containers' cpusets and ``taskset`` narrow), where pytest-xdist
-    counts every CPU of the host. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins (None: xdist reads it)."""
+    (what containers' cpusets and ``taskset`` narrow) capped by a CPU quota (:func:`gapgates.config.usable_cores`),
+    where pytest-xdist counts every CPU of the host. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins (None: xdist reads it)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     from gapgates.config import usable_cores
