@@ -210,6 +210,8 @@ class AdaptiveRepeats:
         straddled: The intervals that straddled their limit on the configured folds (why repeats were added).
         unresolved: The checks whose interval still straddled its limit when the budget was spent:
             their evidence is inconclusive.
+        reference_fits: The strong baseline's fits made while deciding the repeats (its scores on every pass's
+            folds); the references step then finds them cached, and counts them in its ``fits``.
     """
 
     folds: int
@@ -218,6 +220,7 @@ class AdaptiveRepeats:
     budget: int
     straddled: tuple[Straddle, ...] = ()
     unresolved: tuple[str, ...] = ()
+    reference_fits: int = 0
 
     @property
     def extra_fits(self) -> int:

@@ -14,6 +14,7 @@ score from a benign one.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from gapgates.judge.checks import Measured, RuleSpec
@@ -52,7 +53,7 @@ def _compute(ctx: Context) -> Any:
     models = list(section.models)[:room]
     if not models:
         return None
-    return strong_baseline(
+    result = strong_baseline(
         prep.train.X,
         prep.train.y,
         splits=ctx.gap.cv.splits,
@@ -64,6 +65,8 @@ def _compute(ctx: Context) -> Any:
         confident_share=prep.policy.noise.confident_share if prep.classification else None,
         n_jobs=prep.config.workers,
     )
+    earlier = 0 if ctx.gap.repeats is None else ctx.gap.repeats.reference_fits  # made while deciding the repeats
+    return None if result is None else dataclasses.replace(result, fits=result.fits + earlier)
 
 
 def shortfall(result: StrongBaselineResult, gap: Any, metric: str | None = None) -> PairedDifference:

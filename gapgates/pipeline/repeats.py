@@ -58,20 +58,22 @@ def repeat_budget(prep: Prepared) -> int:
     return min(prep.policy.gap.max_repeats, within_ceiling)
 
 
-def _undecided(prep: Prepared, result: GapResult, most_folds: int) -> tuple[Straddle, ...]:
+def _undecided(prep: Prepared, result: GapResult, most_folds: int) -> tuple[tuple[Straddle, ...], int]:
     """The gated intervals straddling their limit, then (contextual mode) the gap costs the folds cannot settle yet:
-    the strong baseline is scored on the same folds here (cached: the references step reuses it)."""
+    the strong baseline is scored on the same folds here (cached: the references step reuses it); and the fits that
+    scoring made."""
     from gapgates.measurements import Context
     from gapgates.measurements.strong_baseline import STRONG_BASELINE
 
     found = undecided(prep.policy, result)
     if prep.policy.gap.mode != "contextual" or STRONG_BASELINE.compute is None:
-        return found
+        return found, 0
     try:
         strong = STRONG_BASELINE.compute(Context(prep=prep, gap=result))
     except Exception:  # the references step records the failure; no repeat is spent on it
-        return found
-    return found + undecided_costs(prep.policy, result, strong, most_folds=most_folds)
+        return found, 0
+    fits = 0 if strong is None else strong.fits
+    return found + undecided_costs(prep.policy, result, strong, most_folds=most_folds), fits
 
 
 def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapResult:
@@ -93,7 +95,8 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
         return result
     config, train = prep.config, prep.train
     most = config.folds * (config.repeats + budget)
-    straddled = pending = _undecided(prep, result, most)
+    straddled, reference_fits = _undecided(prep, result, most)
+    pending = straddled
     added = 0
     while pending and added < budget:
         folds = repeat_splits(
@@ -106,7 +109,8 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
         )
         result = merge_gaps(result, fit(folds, result.n_folds))
         added += 1
-        pending = _undecided(prep, result, most)
+        pending, fits = _undecided(prep, result, most)
+        reference_fits += fits
     record = AdaptiveRepeats(
         folds=config.folds,
         configured=config.repeats,
@@ -114,5 +118,6 @@ def repeat_until_decided(prep: Prepared, splits: Splits, fit: FitFolds) -> GapRe
         budget=budget,
         straddled=straddled,
         unresolved=tuple(s.check for s in pending),
+        reference_fits=reference_fits,
     )
     return replace(result, repeats=record)

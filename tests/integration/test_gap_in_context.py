@@ -66,6 +66,7 @@ def test_the_strong_baselines_fits_count_against_the_fit_ceiling(cancer_csv, mon
     import gapgates.compute.baseline as baseline
 
     monkeypatch.setattr(baseline, "_CACHE", OrderedDict())  # an earlier test's run on this table cached its folds
+    monkeypatch.delenv("GAPGATES_CACHE_DIR", raising=False)  # fitted here, not read from disk
     logreg = "gapgates.demo.scaled_logistic_regression"
 
     def strong(max_fits):
@@ -81,3 +82,20 @@ def test_the_strong_baselines_fits_count_against_the_fit_ceiling(cancer_csv, mon
     assert both.references[0].test == one.references[0].test
     three = strong(20)  # the shipped [baseline] models: hgb, linear, forest
     assert [r.name for r in three.references] == ["hgb", "linear", "forest"] and three.fits == 5  # the forest's 5
+
+
+def test_the_reference_fits_made_while_deciding_the_repeats_are_counted(cancer_csv, monkeypatch):
+    """The repeats step scores the strong baseline first (is a cost undecided?); the references step then finds every
+    fold in the process's cache. The result counts the fits the run made, not the ones the last call made (0)."""
+    from collections import OrderedDict
+
+    import gapgates.compute.baseline as baseline
+
+    monkeypatch.delenv("GAPGATES_CACHE_DIR", raising=False)  # fitted here, not read from disk
+    monkeypatch.setattr(baseline, "_CACHE", OrderedDict())
+    config = CheckConfig(data=cancer_csv, target="target", model="gapgates.demo.scaled_logistic_regression")
+    result = run_check(config)
+    assert result.evidence.gap.repeats is not None and result.evidence.gap.repeats.added == 0
+    assert result.evidence.strong_baseline.fits == 15  # 3 references × 5 folds
+    again = run_check(config)  # every fold cached by the first run: this run fits none
+    assert again.evidence.strong_baseline.fits == 0
