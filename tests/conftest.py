@@ -18,7 +18,8 @@ from tests.helpers import WebhookHandler, find_chromium, noisy_classification, r
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Prefect must never touch ~/.prefect from the tests: a throwaway home for this session.
+    """Prefect must never touch ~/.prefect from the tests: a throwaway home for this session; and a throwaway cache of
+    the strong baseline's folds (``GAPGATES_CACHE_DIR``) for the session.
 
     Set before any test module imports prefect; subprocesses and Dask workers inherit it.
     """
@@ -28,6 +29,12 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "300")
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+    # the strong baseline's folds, shared by every test worker and the processes they start (the controller sets it
+    # before the workers start; they inherit it): a test that needs them fitted unsets it (monkeypatch.delenv)
+    if not os.environ.get("GAPGATES_CACHE_DIR"):
+        cache = tempfile.mkdtemp(prefix="gapgates-references-")
+        config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
+        os.environ["GAPGATES_CACHE_DIR"] = cache
 
 
 @pytest.hookimpl(optionalhook=True)

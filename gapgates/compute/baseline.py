@@ -14,11 +14,13 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gapgates.compute import disk_cache
 from gapgates.compute.noise import ConfidentErrors
 from gapgates.data.model import MAX_CATEGORIES
 from gapgates.data.scoring import resolve_scoring
@@ -288,6 +290,26 @@ def _evict() -> None:
         _cached_bytes -= _entry_bytes(entry)
 
 
+def _unscored(
+    keys: Sequence[str],
+    folds: Sequence[tuple[np.ndarray, np.ndarray]],
+    *,
+    disk: Path | None,
+    scoring: Sequence[str],
+    predict: bool,
+) -> list[int]:
+    """The folds (indexes) neither this process nor, with a disk cache, another one has scored: those to fit. The folds
+    found on disk are added to the process's cache."""
+    missing = [i for i, key in enumerate(keys) if key not in _CACHE]
+    if disk is None:
+        return missing
+    for i in missing:
+        entry = disk_cache.load(disk, keys[i], metrics=scoring, n_test=len(folds[i][1]), predicted=predict)
+        if entry is not None:
+            _store(keys[i], entry)
+    return [i for i in missing if keys[i] not in _CACHE]
+
+
 def _predicted(estimator: Any, X: pd.DataFrame, classes: np.ndarray) -> _Predicted | None:
     """A fitted reference's predictions on a fold's test rows (None when it has no ``predict_proba``)."""
     if not hasattr(estimator, "predict_proba"):
@@ -378,9 +400,10 @@ def strong_baseline(
     classes = np.unique(np.asarray(y)) if predict else None
     subsampled = max_rows is not None and any(len(tr) > max_rows for tr, _ in folds)
     references, fits = [], 0
+    disk = disk_cache.cache_dir()
     for name in models:
         keys = [_fold_key(data, name, tr, te) for tr, te in folds]
-        missing = [i for i, key in enumerate(keys) if key not in _CACHE]
+        missing = _unscored(keys, folds, disk=disk, scoring=scoring, predict=predict)
         if missing:
             model, _ = _reference_model(name, X, classification=classification, seed=seed)
             cv = [(_capped(folds[i][0], keys[i], seed=seed, max_rows=max_rows), folds[i][1]) for i in missing]
@@ -418,6 +441,8 @@ def strong_baseline(
                     )
                 del raw
             fits += len(missing)
+            if disk is not None:
+                disk_cache.store(disk, {keys[i]: _CACHE[keys[i]] for i in missing})
         for key in keys:
             _CACHE.move_to_end(key)
         scores = [_CACHE[key] for key in keys]

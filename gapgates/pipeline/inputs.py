@@ -138,6 +138,7 @@ def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
     """
     check_outputs(config)  # before anything is read or fit
     policy = policy if policy is not None else load_policy(config.policy)
+    _check_cache(policy)
     table = load_table(config.data)
     require_columns(table, config.target, group=config.group, time=config.time)
     hold_table = load_table(config.holdout) if config.holdout is not None else None
@@ -164,11 +165,24 @@ def check_inputs(config: CheckConfig) -> None:
     """
     check_outputs(config)
     policy = load_policy(config.policy)
+    _check_cache(policy)
     header = load_table(config.data, header_only=True)
     require_columns(header, config.target, group=config.group, time=config.time)
     if config.holdout is not None:
         load_table(config.holdout, header_only=True)
     _model(config, policy)
+
+
+def _check_cache(policy: Policy) -> None:
+    """A run that scores the strong baseline checks ``GAPGATES_CACHE_DIR`` before it reads data or fits anything.
+
+    Raises:
+        ConfigError: The directory cannot be used (:func:`gapgates.compute.disk_cache.cache_dir`).
+    """
+    if policy.baseline.models:
+        from gapgates.compute.disk_cache import cache_dir
+
+        cache_dir()
 
 
 def _model(config: CheckConfig, policy: Policy) -> tuple[Any, bool, list[str]]:

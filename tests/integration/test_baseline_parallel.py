@@ -36,6 +36,7 @@ def test_folds_fitted_in_parallel_give_the_numbers_of_folds_fitted_one_at_a_time
         calls.append(kw.get("n_jobs"))
         return original(*args, **kw)
 
+    monkeypatch.delenv("GAPGATES_CACHE_DIR", raising=False)  # fitted here, not read from disk
     monkeypatch.setattr(baseline, "_CACHE", type(baseline._CACHE)())
     monkeypatch.setattr(baseline, "_cached_bytes", 0)
     serial = strong_baseline(X, y, **kwargs)

@@ -62,7 +62,8 @@ def test_the_strong_baseline_gives_each_classifier_reference_a_view_only_when_as
     assert viewed.references[0].to_dict()["confident"] == c.to_dict()
 
 
-def test_repeated_folds_are_read_from_the_first_repeat_and_a_second_call_is_served_from_the_cache():
+def test_repeated_folds_are_read_from_the_first_repeat_and_a_second_call_is_served_from_the_cache(monkeypatch):
+    monkeypatch.delenv("GAPGATES_CACHE_DIR", raising=False)  # fitted here, not read from disk
     X, y = load_iris(return_X_y=True, as_frame=True)
     once = make_splits(X, y, classification=True, n_splits=3, n_repeats=1, seed=1)
     twice = make_splits(X, y, classification=True, n_splits=3, n_repeats=2, seed=1)
