@@ -173,8 +173,19 @@ class CheckConfig(BaseModel):
     @field_validator("registry", mode="before")
     @classmethod
     def _registry_text(cls, value: Any) -> Any:
-        """A directory may be given as a Path; kept as text so an ``mlflow:`` URI is not mangled."""
+        """A directory may be given as a Path; kept as text so an ``mlflow:`` URI is not mangled. An empty value (an
+        unset shell variable) is refused: it would make the working directory a registry."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a registry directory or mlflow:<tracking uri>. Got an empty value (an unset variable?)")
         return str(value) if isinstance(value, Path) else value
+
+    @field_validator("out", mode="before")
+    @classmethod
+    def _out_named(cls, value: Any) -> Any:
+        """An empty ``out`` (an unset shell variable) is refused: it would write the reports into the working directory."""
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a report directory. Got an empty value (an unset variable?)")
+        return value
 
     @field_validator("alias")
     @classmethod
@@ -216,6 +227,11 @@ class CheckConfig(BaseModel):
                     raise ValueError(
                         f"The {role} and {other} columns must differ. Got '{column}' for both; fix --{role} or --{other}."
                     )
+        if self.promote and self.registry is None:
+            raise ValueError(
+                "--promote moves production in a registry, and no registry was given. Add --registry DIR (or "
+                "mlflow:<tracking uri>), or drop --promote."
+            )
         if self.n_jobs == 0:
             raise ValueError(
                 "The 'n_jobs' must be a positive number of workers, or negative for all cores but some (-1: all). Got 0."

@@ -333,8 +333,13 @@ def demo(ctx: click.Context, out: str) -> None:
     --out demo-report, everything the shipped deployments (deployments/prefect.yaml, serve.py) read."""
     from gapgates.config import make_config
     from gapgates.demo import CANDIDATES, DEMO_POLICY_PATH, REGISTERED, write_demo_data, write_fresh_batch
+    from gapgates.errors import ConfigError
+    from gapgates.paths import check_directory
 
+    if not out.strip():
+        raise ConfigError("The demo directory (--out) must be named. Got an empty value (an unset variable?).")
     root = Path(out)
+    check_directory(root, "The demo directory (--out)")  # a file there is bad input, said before anything is written
     data = write_demo_data(root)
     fresh = write_fresh_batch(root)
     click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}")

@@ -262,9 +262,12 @@ def in_context(check: Check, ev: Evidence, policy: Policy) -> Check:
     gap = ev.gap.metrics[metric].gap_mean if ev.gap is not None and metric in ev.gap.metrics else math.inf
     regime = regime_of(references, max_cost=section.max_cost, gap=gap, margin=section.cost_margin)
     if regime is None:
-        return dataclasses.replace(
-            check, message=f"{check.message} No reference to judge it against (strong baseline off, no training curve)."
+        why = (
+            "the strong baseline failed, see baseline_shortfall"
+            if "strong_baseline" in ev.errors
+            else "strong baseline off, no training curve"
         )
+        return dataclasses.replace(check, message=f"{check.message} No reference to judge it against ({why}).")
     costly = sorted(references, key=lambda r: -r.cost.mean)
     said = "; ".join(r.describe() for r in costly)
     margin = section.cost_margin

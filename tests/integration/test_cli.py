@@ -81,6 +81,10 @@ def bad_cases(tmp_path, small):
             "holdout's columns differ",
         ),
         "bad config": ([*good, "--config", tmp_path / "none.toml"], "Config file"),
+        # an unset shell variable: the working directory would have become a registry, and the run exited 0
+        "empty registry": ([*good, "--registry", "", "--promote"], "'registry' must name a registry directory"),
+        # nothing would be promoted, and the run would exit 0 as if it had been
+        "promote without registry": ([*good, "--promote"], "--promote moves production in a registry"),
     }, policy
 
 
@@ -104,6 +108,8 @@ CASES = [
     "single class",
     "rare class",
     "bad config",
+    "empty registry",
+    "promote without registry",
 ]
 
 # Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
@@ -129,6 +135,22 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, small):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert not (out / "report.json").exists()
+
+
+def test_an_empty_out_or_a_demo_out_that_is_a_file_is_bad_input(tmp_path, small, monkeypatch):
+    """``--out ""`` (an unset variable) wrote the reports and the history into the working directory and exited 0;
+    ``demo --out FILE`` was an internal error (exit 3)."""
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    for args, expected in (
+        (["check", "--data", small, "--target", "y", "--model", TREE, "--out", ""], "'out' must name a report directory"),
+        (["demo", "--out", ""], "The demo directory (--out) must be named"),
+        (["demo", "--out", small], "is a file, not a directory"),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert sorted(tmp_path.iterdir()) == before  # nothing written
 
 
 @pytest.mark.parametrize("case", sorted(QUALITY_CASES))

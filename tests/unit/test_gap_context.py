@@ -183,7 +183,11 @@ def test_absolute_mode_is_todays_rule_unchanged():
 def test_without_any_reference_the_gap_is_judged_as_in_absolute_mode():
     _decision, check, diagnosis = judged(None)
     assert check.status is Status.FAIL and check.regime is None and diagnosis.label == "overfit"
-    assert "No reference" in check.message
+    assert check.message.endswith("No reference to judge it against (strong baseline off, no training curve).")
+    failed = Evidence(gap=make_gap(CANDIDATE), errors={"strong_baseline": "The strong_baseline step failed: boom"})
+    check = gap_check(failed)  # the baseline was on, and failed: the message says so, not that it was off
+    assert check.status is Status.FAIL
+    assert check.message.endswith("No reference to judge it against (the strong baseline failed, see baseline_shortfall).")
 
 
 def test_a_gap_within_its_limit_passes_whatever_the_references():
