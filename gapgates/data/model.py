@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from gapgates.data.libraries import Library
 
 __all__ = [
+    "FILE_MODULE_PREFIX",
     "accepted_params",
     "build_model",
     "encode_features",
@@ -27,6 +28,10 @@ __all__ = [
     "text_columns",
     "unlisted_params",
 ]
+
+#: The module name a model loaded from ``--model path.py:NAME`` is imported under starts with this (then a hash of
+#: the path): a name no other process imports, so such a class cannot be loaded back from a registry.
+FILE_MODULE_PREFIX = "_gapgates_model_"
 
 
 def _parse_value(text: str) -> Any:
@@ -83,7 +88,7 @@ def _load_from_file(spec: str, name: str) -> Any:
         raise ConfigError(f"Model file '{path}' is a directory. {_use_model_file()}.")
     if not path.is_file():
         raise ConfigError(f"Model file '{path}' does not exist. {_use_model_file()}.")
-    module_name = f"_gapgates_model_{abs(hash(path.resolve()))}"
+    module_name = f"{FILE_MODULE_PREFIX}{abs(hash(path.resolve()))}"
     loader_spec = importlib.util.spec_from_file_location(module_name, path)
     if loader_spec is None or loader_spec.loader is None:
         raise ConfigError(f"Model file '{path}' cannot be imported as Python.")

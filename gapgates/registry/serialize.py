@@ -72,7 +72,17 @@ def dumps(model: Any, *, trusted: Sequence[str] = ()) -> bytes:
         data = sio.dumps(model)
     except Exception as err:
         raise RegistryError(f"The model cannot be saved with skops: {err}. Use a scikit-learn estimator.") from None
+    from gapgates.data.model import FILE_MODULE_PREFIX
+
     bad = untrusted_types(data, trusted=trusted)
+    from_file = [t for t in bad if t.startswith(FILE_MODULE_PREFIX)]
+    if from_file:  # a generated module name no other process imports: trusting it could never load the model back
+        raise RegistryError(
+            f"The model holds a class defined in a file given as --model path.py:NAME ({from_file[0].rsplit('.', 1)[-1]}), "
+            "which is loaded under a generated module name another process cannot import, so a registry could not "
+            "load it back. Move the class into an importable module and pass --model package.module.NAME, or run "
+            "without --registry to judge it without registering it."
+        )
     if bad:
         raise RegistryError(
             f"The model contains types gapgates does not trust: {', '.join(bad)} (a registered model holds "

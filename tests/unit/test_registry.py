@@ -205,6 +205,20 @@ def test_an_untrusted_type_names_the_fix_the_cli_can_use(tmp_path):
     assert "Run without --registry" in str(err.value) and f"trusted=['{name}']" in str(err.value)
 
 
+def test_a_class_from_a_model_file_is_refused_with_a_fix_that_can_work(tmp_path):
+    """A class given as --model path.py:NAME lives in a generated module: trusting that name (what the message used to
+    suggest) could never load it back, so the message says to move the class into an importable module."""
+    from gapgates.data.model import resolve_model
+
+    source = tmp_path / "models.py"
+    source.write_text("from sklearn.linear_model import LogisticRegression\n\nclass Mine(LogisticRegression):\n    pass\n")
+    model = resolve_model(f"{source}:Mine")
+    with pytest.raises(RegistryError) as err:
+        LocalRegistry(tmp_path / "reg").register(model.fit(X, Y), name="clf", metadata=META)
+    message = str(err.value)
+    assert "(Mine)" in message and "--model package.module.NAME" in message and "trusted=" not in message
+
+
 def test_production_naming_no_version_is_refused_by_every_reader(tmp_path):
     reg = LocalRegistry(tmp_path / "reg")
     v1 = reg.register(fitted(), name="clf", metadata=META)
