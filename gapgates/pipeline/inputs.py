@@ -12,6 +12,7 @@ Two steps, so an orchestrator can run each as its own task::
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -295,6 +296,7 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         raise DataError(f"The number of folds ({config.folds}) exceeds the training rows ({train.rows}). Use fewer --folds.")
     if inputs.classification:
         check_classes(train.y, n_splits=config.folds)
+    _check_test_rows(inputs.metrics, rows=train.rows, config=config)
     return common(
         train=train,
         holdout=holdout,
@@ -303,6 +305,26 @@ def validate_inputs(inputs: Inputs) -> Prepared:
         quality=quality,
         lumped=lumped_columns(inputs.estimator, train.X),
     )
+
+
+#: Scores a single test row leaves undefined (scikit-learn returns NaN): each compares the errors with the test rows'
+#: own spread.
+ONE_ROW_UNDEFINED = ("r2", "explained_variance", "d2_absolute_error_score", "d2_brier_score", "d2_log_loss_score")
+
+
+def _check_test_rows(metrics: Sequence[str], *, rows: int, config: CheckConfig) -> None:
+    """Refuse folds that test a single row when a metric needs two (r² of one row is undefined: NaN on every fold,
+    which the gate would blame on the model). Grouped folds are left out: their sizes follow the groups."""
+    if config.group is not None:
+        return
+    smallest = rows // (config.folds + 1) if config.time is not None else rows // config.folds
+    undefined = [m for m in metrics if m in ONE_ROW_UNDEFINED]
+    if undefined and smallest < 2:
+        most = rows // 2 - (1 if config.time is not None else 0)
+        raise DataError(
+            f"The metric {undefined[0]!r} needs at least 2 test rows per fold, and {config.folds} folds of {rows} rows "
+            f"test {smallest}. Use --folds {most} or fewer."
+        )
 
 
 def prepare(config: CheckConfig, *, policy: Policy | None = None) -> Prepared:

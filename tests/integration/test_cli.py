@@ -85,6 +85,20 @@ def bad_cases(tmp_path, small):
         "empty registry": ([*good, "--registry", "", "--promote"], "'registry' must name a registry directory"),
         # nothing would be promoted, and the run would exit 0 as if it had been
         "promote without registry": ([*good, "--promote"], "--promote moves production in a registry"),
+        # r2 of a single row is NaN on every fold: the gate blamed the model ("overfit", exit 1)
+        "one test row": (
+            [
+                "--data",
+                f("reg.csv", pd.DataFrame({"a": range(10), "y": [1.5 * i for i in range(10)]})),
+                "--target",
+                "y",
+                "--model",
+                "sklearn.linear_model.Ridge",
+                "--folds",
+                "10",
+            ],
+            "The metric 'r2' needs at least 2 test rows per fold, and 10 folds of 10 rows test 1. Use --folds 5 or fewer.",
+        ),
     }, policy
 
 
@@ -110,6 +124,7 @@ CASES = [
     "bad config",
     "empty registry",
     "promote without registry",
+    "one test row",
 ]
 
 # Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
