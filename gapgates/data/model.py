@@ -58,7 +58,7 @@ def parse_params(items: Iterable[str] | Mapping[str, Any]) -> dict[str, Any]:
         The parameters.
 
     Raises:
-        ConfigError: If an item has no ``=``.
+        ConfigError: If an item has no ``=``, or a key is given twice.
 
     Example:
         >>> parse_params(["max_depth=3", "C=0.5", "fit_intercept=false", "criterion=gini"])
@@ -67,11 +67,15 @@ def parse_params(items: Iterable[str] | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(items, Mapping):
         return dict(items)
     params: dict[str, Any] = {}
+    given: dict[str, str] = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        name = key.strip()
+        if not sep or not name:
             raise ConfigError(f"A --param must look like KEY=VALUE (e.g. max_depth=3). Got {item!r}.")
-        params[key.strip()] = _parse_value(value)
+        if name in given:  # which one was meant? the last one used to win silently
+            raise ConfigError(f"--param {name} is given twice ({given[name]} and {item}). Give it once.")
+        given[name], params[name] = item, _parse_value(value)
     return params
 
 

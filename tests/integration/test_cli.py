@@ -40,6 +40,7 @@ def bad_cases(tmp_path, small):
         "missing target": (["--data", small, "--target", "label", "--model", TREE], "target column 'label' is not in"),
         "unknown model": (["--data", small, "--target", "y", "--model", "sklearn.tree.Nope"], "Unknown model"),
         "bad param name": ([*good, "--param", "depth=3"], "'depth' is not accepted"),
+        "param twice": ([*good, "--param", "max_depth=3", "--param", "max_depth=4"], "--param max_depth is given twice"),
         "bad param value": (
             [*good, "--param", "max_depth=-2"],
             "DecisionTreeClassifier raised InvalidParameterError in fit on fold 1 of 5: The 'max_depth'",
@@ -108,6 +109,7 @@ CASES = [
     "missing target",
     "unknown model",
     "bad param name",
+    "param twice",
     "bad param value",
     "unknown scoring",
     "proba scoring",
