@@ -8,6 +8,8 @@ files gapgates did not write fail in one line before any data is read or any mod
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from gapgates.config import CheckConfig
 from gapgates.history import History
 from gapgates.paths import check_directory, check_file
@@ -34,6 +36,7 @@ def check_outputs(config: CheckConfig) -> None:
     """
     if config.out is not None:
         check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
+        _outside_registries(config.out)
     if config.registry is not None:  # first: without --history, the history lies inside a directory registry
         from gapgates.registry import backend_for, check_location  # a run without --registry never imports it
 
@@ -45,3 +48,33 @@ def check_outputs(config: CheckConfig) -> None:
     if history is not None:
         check_file(history, "The run history (--history)")
         History(history).check()
+
+
+def _outside_registries(out: Path) -> None:
+    """Refuse a report directory inside a directory registry (or the registry itself): a run's reports there would
+    replace what the registry keeps (``versions/vN/report.json``).
+
+    Raises:
+        ConfigError: Naming the registry.
+    """
+    from gapgates.errors import ConfigError
+
+    try:
+        where = Path(out).resolve()
+    except (OSError, RuntimeError):  # a loop of links: check_directory has said what it could
+        return
+    for directory in (where, *where.parents):
+        if _is_registry(directory):
+            raise ConfigError(
+                f"The report directory (--out) '{out}' lies inside the registry '{directory}', whose stored reports it "
+                "would replace. Choose a directory outside the registry."
+            )
+
+
+def _is_registry(directory: Path) -> bool:
+    """Whether a directory is a gapgates directory registry (:mod:`gapgates.registry.local`'s layout): it has
+    switched production or kept an audit, or holds a version's model."""
+    if (directory / "production.json").is_file() or (directory / "audit.jsonl").is_file():
+        return True
+    versions = directory / "versions"
+    return versions.is_dir() and next(versions.glob("v*/model.skops"), None) is not None

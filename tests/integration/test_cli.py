@@ -170,6 +170,23 @@ def test_an_empty_out_or_a_demo_out_that_is_a_file_is_bad_input(tmp_path, small,
     assert sorted(tmp_path.iterdir()) == before  # nothing written
 
 
+def test_an_out_inside_a_registry_is_bad_input_and_the_registry_is_untouched(tmp_path, small):
+    """A report directory inside a directory registry replaced a stored version's report.json (exit 0)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from gapgates.registry.local import LocalRegistry
+
+    registry = tmp_path / "registry"
+    LocalRegistry(registry).register(LogisticRegression().fit(np.eye(4), [0, 1, 0, 1]), name="m", metadata={})
+    kept = {p: p.read_bytes() for p in registry.rglob("*") if p.is_file()}
+    for out in (registry, registry / "versions" / "v1", registry / "versions" / "v9"):
+        result = invoke("check", "--data", small, "--target", "y", "--model", TREE, "--out", out)
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert "lies inside the registry" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in registry.rglob("*") if p.is_file()} == kept
+
+
 @pytest.mark.parametrize("case", sorted(QUALITY_CASES))
 def test_data_errors_caught_by_the_quality_gate_block_with_a_report(case, tmp_path, small):
     cases, _ = bad_cases(tmp_path, small)
