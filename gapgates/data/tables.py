@@ -26,13 +26,14 @@ __all__ = [
 ]
 
 
-def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
+def load_table(path: str | Path, *, header_only: bool = False, what: str = "Data file") -> pd.DataFrame:
     """Read a CSV or Parquet file; rows keep their 0-based file position as index.
 
     Args:
         path: A ``.csv`` (any other suffix is read as CSV) or ``.parquet``/``.pq`` file.
         header_only: Read only the column names (and Parquet's types): an empty table, fast
             at any size.
+        what: How messages name the file (``"Holdout file (--holdout)"``).
 
     Returns:
         The table with a fresh ``RangeIndex``.
@@ -42,14 +43,14 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
     """
     path = Path(path)
     if path.is_dir():
-        raise ConfigError(f"Data file '{path}' is a directory. Pass a CSV or Parquet file.")
+        raise ConfigError(f"{what} '{path}' is a directory. Pass a CSV or Parquet file.")
     if not path.exists():
-        raise ConfigError(f"Data file '{path}' does not exist. Pass an existing CSV or Parquet file.")
+        raise ConfigError(f"{what} '{path}' does not exist. Pass an existing CSV or Parquet file.")
     if not path.is_file():
-        raise ConfigError(f"Data file '{path}' is not a regular file (a device, pipe or socket). Pass a CSV or Parquet file.")
+        raise ConfigError(f"{what} '{path}' is not a regular file (a device, pipe or socket). Pass a CSV or Parquet file.")
     parquet = path.suffix.lower() in {".parquet", ".pq"}
     try:
-        _refuse_duplicate_columns(path, _raw_header(path, parquet=parquet))
+        _refuse_duplicate_columns(path, _raw_header(path, parquet=parquet), what=what)
         if parquet:
             if header_only:
                 import pyarrow.parquet as pq
@@ -65,12 +66,12 @@ def load_table(path: str | Path, *, header_only: bool = False) -> pd.DataFrame:
         raise
     except (OSError, ValueError, pd.errors.ParserError, ImportError, ArithmeticError) as err:  # pyarrow errors are too
         raise ConfigError(
-            f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
+            f"{what} '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
         ) from None
     except Exception as err:  # pyarrow's ArrowInvalid and friends derive from these; anything else is a bad file too
         if type(err).__module__.startswith(("pyarrow", "pandas", "csv", "_csv")):
             raise ConfigError(
-                f"Data file '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
+                f"{what} '{path}' cannot be read as {'Parquet' if parquet else 'CSV'}: {first_line(err).rstrip('.')}."
             ) from None
         raise
     return df.reset_index(drop=True)
@@ -89,12 +90,12 @@ def _raw_header(path: Path, *, parquet: bool) -> list[str]:
     return [str(name) for name in first.iloc[0].tolist()] if len(first) else []
 
 
-def _refuse_duplicate_columns(path: Path, names: list[str]) -> None:
+def _refuse_duplicate_columns(path: Path, names: list[str], *, what: str) -> None:
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
         if name in seen:
             raise DataError(
-                f"Data file '{path}' has the column '{brief(name, 80)}' twice (columns {seen[name]} and "
+                f"{what} '{path}' has the column '{brief(name, 80)}' twice (columns {seen[name]} and "
                 f"{position}); gapgates cannot tell which one is meant. Rename or drop one of them."
             )
         seen[name] = position

@@ -48,6 +48,9 @@ __all__ = [
     "with_params",
 ]
 
+#: How messages name the ``--holdout`` file (the data file is "Data file").
+HOLDOUT_FILE = "Holdout file (--holdout)"
+
 
 @dataclass(frozen=True, eq=False)
 class Inputs:
@@ -142,7 +145,7 @@ def load_inputs(config: CheckConfig, policy: Policy | None = None) -> Inputs:
     _check_cache(policy)
     table = load_table(config.data)
     require_columns(table, config.target, group=config.group, time=config.time)
-    hold_table = load_table(config.holdout) if config.holdout is not None else None
+    hold_table = load_table(config.holdout, what=HOLDOUT_FILE) if config.holdout is not None else None
     estimator, classification, metrics = _model(config, policy)
     return Inputs(
         config=config,
@@ -170,7 +173,7 @@ def check_inputs(config: CheckConfig) -> None:
     header = load_table(config.data, header_only=True)
     require_columns(header, config.target, group=config.group, time=config.time)
     if config.holdout is not None:
-        load_table(config.holdout, header_only=True)
+        load_table(config.holdout, header_only=True, what=HOLDOUT_FILE)
     _model(config, policy)
 
 

@@ -55,6 +55,7 @@ def bad_cases(tmp_path, small):
         "negative limit": (good, "between 0 and 1. Got -0.2", "[gap]\nmax_gap = -0.2\n"),
         "limit > 1": (good, "between 0 and 1. Got 1.2", "[noise]\nmax_rate = 1.2\n"),
         "missing policy": ([*good, "--policy", tmp_path / "none.toml"], "does not exist"),
+        "missing holdout": ([*good, "--holdout", tmp_path / "none.csv"], "Holdout file (--holdout) '"),  # was "Data file"
         "empty table": (["--data", f("e.csv", pd.DataFrame({"a": [], "y": []})), "--target", "y", "--model", TREE], "empty"),
         "nan target": (
             [
@@ -121,6 +122,7 @@ CASES = [
     "negative limit",
     "limit > 1",
     "missing policy",
+    "missing holdout",
     "single class",
     "rare class",
     "bad config",
