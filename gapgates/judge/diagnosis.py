@@ -139,13 +139,17 @@ def diagnose(evidence: Evidence, decision: Decision) -> Diagnosis:
     found = [(d, text) for d in diagnosers() if (text := d.holds(evidence, decision)) is not None]
     if not found:
         p = evidence.gap.primary if evidence.gap is not None else None
+        failed = [c for c in decision.checks if c.status is Status.FAIL]
+        # "no noise, shift or leakage limit breached" only while none of their checks failed (one that could not be
+        # computed fails too, and is listed below)
+        clean = not any(c.name.split(":", 1)[0] in ("label_noise", "shift", "leakage") for c in failed)
         text = (
-            "No gap, noise, shift or leakage limit is breached."
+            ("No gap, noise, shift or leakage limit is breached." if clean else "No gap limit is breached.")
             if p is None
             else f"Train {p.metric} {p.train_mean:.3f}, test {p.test_mean:.3f}: a gap of {p.gap_mean:.3f} "
-            f"(interval up to {p.gap_ci_high:.3f}) within the policy; no noise, shift or leakage limit breached."
+            f"(interval up to {p.gap_ci_high:.3f}) within the policy"
+            + ("; no noise, shift or leakage limit breached." if clean else ".")
         )
-        failed = [c for c in decision.checks if c.status is Status.FAIL]
         if not failed:
             return Diagnosis(HEALTHY[0], text, HEALTHY[1])
         # The gap is healthy but another rule blocks (a weak segment, calibration, data issues, the champion...):
