@@ -344,6 +344,7 @@ def demo(ctx: click.Context, out: str) -> None:
     fresh = write_fresh_batch(root)
     click.echo(f"Demo data: {data} (scikit-learn breast cancer, offline); policy: {DEMO_POLICY_PATH}")
     click.echo(f"Newly labelled rows for the monitor: {fresh}\n")
+    promoted = False
     for name, spec, params in CANDIDATES:
         registry = {"registry": root / "registry", "promote": True} if name == REGISTERED else {}
         config = make_config(
@@ -359,5 +360,11 @@ def demo(ctx: click.Context, out: str) -> None:
                 **registry,
             }
         )
-        run_and_report(config)
+        state = run_and_report(config)
         click.echo("")
+        if name == REGISTERED:
+            promoted = state.passed and state.published is not None
+    if not promoted:  # the demo promotes one candidate: when it could not, its exit says so (it said 0)
+        report, kept = root / REGISTERED / "report.md", root / "registry"
+        note(f"{REGISTERED} was not promoted (see {report}); production in {kept} did not move.")
+    decision_exit(ctx, promoted=promoted)

@@ -189,6 +189,35 @@ def test_an_out_inside_a_registry_is_bad_input_and_the_registry_is_untouched(tmp
     assert {p: p.read_bytes() for p in registry.rglob("*") if p.is_file()} == kept
 
 
+def test_a_demo_whose_candidate_is_not_promoted_exits_1(tmp_path):
+    """The demo exited 0 when its registered candidate was blocked (here by the production model another table left in
+    the registry: it cannot score the demo's features), as if it had been promoted."""
+    from sklearn.datasets import load_wine
+
+    wine = write(tmp_path, "wine.csv", load_wine(as_frame=True).frame)
+    lr = "sklearn.linear_model.LogisticRegression"
+    registry = tmp_path / "demo" / "registry"
+    first = invoke(
+        "check",
+        "--data",
+        wine,
+        "--target",
+        "target",
+        "--model",
+        lr,
+        "--name",
+        "scaled-logreg",
+        "--registry",
+        registry,
+        "--promote",
+    )
+    assert first.exit_code == 0, first.output
+    demo = invoke("demo", "--out", tmp_path / "demo")
+    assert demo.exit_code == 1, demo.output
+    assert "scaled-logreg was not promoted" in demo.stderr and "did not move" in demo.stderr
+    assert json.loads((registry / "production.json").read_text())["version"] == "v1"
+
+
 @pytest.mark.parametrize("case", sorted(QUALITY_CASES))
 def test_data_errors_caught_by_the_quality_gate_block_with_a_report(case, tmp_path, small):
     cases, _ = bad_cases(tmp_path, small)
