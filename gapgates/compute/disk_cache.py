@@ -2,7 +2,8 @@
 
 A reference model's scores on one fold depend only on the data, the fold's rows, the metrics, the model and its seed:
 :mod:`gapgates.compute.baseline` keys them on all of these, and this module adds the versions of scikit-learn, NumPy
-and gapgates (a new release may fit differently). A second ``gapgates check`` of another candidate on the same data
+and gapgates (a new release may fit differently) and a digest of the references' code (an edited checkout keeps
+its installed version). A second ``gapgates check`` of another candidate on the same data
 and folds, a flow's retry or a task in another process then reads the references' folds instead of fitting them again
 (the folds read cost no fit, as the ones cached in the process). Off unless the variable is set.
 
@@ -77,14 +78,19 @@ def cache_dir() -> Path | None:
 
 
 def _file(directory: Path, key: str) -> Path:
-    """Where a key's entry lives: the key and the library versions that could change its numbers, hashed."""
+    """Where a key's entry lives: the key, the library versions that could change its numbers and the references'
+    code (:mod:`gapgates.compute.baseline`), hashed."""
     global _versions
     if _versions is None:
-        import sklearn
+        from importlib.metadata import PackageNotFoundError, version
 
-        import gapgates
-
-        _versions = f"{sklearn.__version__}|{np.__version__}|{gapgates.__version__}".encode()
+        try:
+            own = version("gapgates")  # what gapgates.__version__ says (this layer does not import the package root)
+        except PackageNotFoundError:  # a source tree never installed: no version to key on, so nothing is shared
+            own = f"unversioned-{os.getpid()}"
+        # and the code that defines and scores the references: an edited checkout keeps its installed version
+        code = hashlib.sha256(Path(__file__).with_name("baseline.py").read_bytes()).hexdigest()
+        _versions = f"{version('scikit-learn')}|{np.__version__}|{own}|{code}".encode()
     return directory / f"{hashlib.sha256(_versions + key.encode()).hexdigest()}.npz"
 
 

@@ -80,7 +80,7 @@ def dumps(model: Any, *, trusted: Sequence[str] = ()) -> bytes:
         raise RegistryError(
             f"The model holds a class defined in a file given as --model path.py:NAME ({from_file[0].rsplit('.', 1)[-1]}), "
             "which is loaded under a generated module name another process cannot import, so a registry could not "
-            "load it back. Move the class into an importable module and pass --model package.module.NAME, or run "
+            "load it back. Move the class into an importable module and pass --model package.module.NAME. Run "
             "without --registry to judge it without registering it."
         )
     if bad:
