@@ -79,7 +79,7 @@ def limit(name: str) -> int:
 def read_text(
     path: str | Path, what: str, *, size: str = "MAX_DOCUMENT_BYTES", error: type[GapGatesError] = ConfigError, hint: str = ""
 ) -> str:
-    """The UTF-8 text of a regular file no larger than its size limit.
+    """The UTF-8 text of a regular file no larger than its size limit (a leading byte-order mark dropped).
 
     Args:
         path: The file.
@@ -110,7 +110,7 @@ def read_text(
             f"the limit with the environment variable {_ENV[size][0]}."
         )
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")  # a leading byte-order mark (Windows editors write one) is not text
     except UnicodeDecodeError as err:
         raise error(
             f"{what} '{path}' is not UTF-8 text (byte {err.start} is 0x{data[err.start]:02x}). Save it as UTF-8."

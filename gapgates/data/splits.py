@@ -180,5 +180,8 @@ def holdout_split(
     try:
         train, hold = train_test_split(rows, test_size=fraction, random_state=seed, stratify=y)
     except ValueError as err:
-        raise DataError(f"Cannot take a stratified holdout of {fraction:g}: {err}") from None
+        raise DataError(
+            f"Cannot take a stratified holdout of {fraction:g}: {str(err).rstrip('.')}. Use a --holdout-fraction that "
+            "leaves every class rows on both sides (e.g. 0.2), or a --holdout file."
+        ) from None
     return np.sort(train), np.sort(hold)

@@ -140,6 +140,14 @@ class Dataset:
 def _require_column(df: pd.DataFrame, column: str, role: str, option: str) -> None:
     if column not in df.columns:
         shown = ", ".join(map(str, df.columns[:12])) + (", ..." if df.shape[1] > 12 else "")
+        # one column whose name holds the others: a file separated by something else than commas
+        found = next((sep for sep in (";", "\t", "|") if sep in str(df.columns[0])), None) if df.shape[1] == 1 else None
+        if found is not None:
+            separator = "tabs" if found == "\t" else f"'{found}'"
+            raise ConfigError(
+                f"The {role} column '{column}' is not in the data, which reads as one column ({brief(shown, 120)}): the "
+                f"file seems separated by {separator}, and gapgates reads comma-separated CSV. Convert it to commas."
+            )
         raise ConfigError(
             f"The {role} column '{column}' is not in the data (columns: {shown}). {fix(f'Fix {option}', f'Fix {{{role}}}')}."
         )

@@ -33,6 +33,7 @@ def bad_cases(tmp_path, small):
         return write(tmp_path, name, df)
 
     good = ["--data", small, "--target", "y", "--model", TREE]
+    pd.read_csv(small).to_csv(tmp_path / "semi.csv", sep=";", index=False)
     policy = tmp_path / "p.toml"
     return {
         "missing file": (["--data", tmp_path / "x.csv", "--target", "y", "--model", TREE], "does not exist"),
@@ -56,6 +57,11 @@ def bad_cases(tmp_path, small):
         "limit > 1": (good, "between 0 and 1. Got 1.2", "[noise]\nmax_rate = 1.2\n"),
         "missing policy": ([*good, "--policy", tmp_path / "none.toml"], "does not exist"),
         "missing holdout": ([*good, "--holdout", tmp_path / "none.csv"], "Holdout file (--holdout) '"),  # was "Data file"
+        "semicolon csv": (  # read as one column: say why the target is missing, not only that it is
+            ["--data", tmp_path / "semi.csv", "--target", "y", "--model", TREE],
+            "the file seems separated by ';', and gapgates reads comma-separated CSV. Convert it to commas.",
+        ),
+        "holdout too large": ([*good, "--holdout-fraction", "0.99"], "Use a --holdout-fraction that leaves every class"),
         "empty table": (["--data", f("e.csv", pd.DataFrame({"a": [], "y": []})), "--target", "y", "--model", TREE], "empty"),
         "nan target": (
             [
@@ -123,6 +129,8 @@ CASES = [
     "limit > 1",
     "missing policy",
     "missing holdout",
+    "semicolon csv",
+    "holdout too large",
     "single class",
     "rare class",
     "bad config",
@@ -154,6 +162,15 @@ def test_bad_input_is_one_line_and_exit_2(case, tmp_path, small):
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.output
     assert not (out / "report.json").exists()
+
+
+def test_a_policy_saved_with_a_byte_order_mark_is_read(tmp_path, small):
+    """Windows editors start a UTF-8 file with a BOM; the policy was refused as invalid TOML at line 1, column 1."""
+    policy = tmp_path / "bom.toml"
+    policy.write_bytes(b"\xef\xbb\xbf[gap]\nmax_gap = 0.2\n")
+    result = invoke("check", "--data", small, "--target", "y", "--model", TREE, "--policy", policy, "--out", tmp_path / "o")
+    assert result.exit_code in (0, 1), result.stderr
+    assert json.loads((tmp_path / "o" / "report.json").read_text())["policy"]["gap"]["max_gap"]["limit"] == 0.2
 
 
 def test_an_empty_out_or_a_demo_out_that_is_a_file_is_bad_input(tmp_path, small, monkeypatch):
