@@ -401,6 +401,7 @@ def strong_baseline(
     subsampled = max_rows is not None and any(len(tr) > max_rows for tr, _ in folds)
     references, fits = [], 0
     disk = disk_cache.cache_dir()
+    fitted: dict[str, disk_cache.Entry] = {}  # the folds fitted here, for the disk cache: written once, after every reference
     for name in models:
         keys = [_fold_key(data, name, tr, te) for tr, te in folds]
         missing = _unscored(keys, folds, disk=disk, scoring=scoring, predict=predict)
@@ -441,8 +442,7 @@ def strong_baseline(
                     )
                 del raw
             fits += len(missing)
-            if disk is not None:
-                disk_cache.store(disk, {keys[i]: _CACHE[keys[i]] for i in missing})
+            fitted.update((keys[i], _CACHE[keys[i]]) for i in missing)
         for key in keys:
             _CACHE.move_to_end(key)
         scores = [_CACHE[key] for key in keys]
@@ -458,6 +458,8 @@ def strong_baseline(
                 confident=confident,
             )
         )
+    if disk is not None and fitted:
+        disk_cache.store(disk, fitted)  # one write pass and one pruning scan of the directory per call
     _evict()
     primary = scoring[0]
     best = max(references, key=lambda r: r.test_mean(primary)).name
