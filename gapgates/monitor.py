@@ -500,10 +500,16 @@ def publish_monitor(
 
     Returns:
         The written files by kind (``json``, ``markdown``, ``html``).
+
+    Raises:
+        ConfigError: When ``out`` lies inside a directory registry (nothing is written or recorded).
     """
     from gapgates.history import History, record_from_report
+    from gapgates.pipeline.outputs import check_outside_registries
     from gapgates.report.monitor import write_monitor
 
+    if out is not None:
+        check_outside_registries(out)  # a registry's stored report.json is not a monitor's to replace
     paths = write_monitor(report, out) if out is not None else {}
     if history is not None:
         History(history).add(record_from_report(report))

@@ -14,7 +14,7 @@ from gapgates.config import CheckConfig
 from gapgates.history import History
 from gapgates.paths import check_directory, check_file
 
-__all__ = ["REPORT_FILES", "check_outputs"]
+__all__ = ["REPORT_FILES", "check_outputs", "check_outside_registries"]
 
 #: The files a run writes into its report directory.
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -36,7 +36,7 @@ def check_outputs(config: CheckConfig) -> None:
     """
     if config.out is not None:
         check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
-        _outside_registries(config.out)
+        check_outside_registries(config.out)
     if config.registry is not None:  # first: without --history, the history lies inside a directory registry
         from gapgates.registry import backend_for, check_location  # a run without --registry never imports it
 
@@ -50,9 +50,9 @@ def check_outputs(config: CheckConfig) -> None:
         History(history).check()
 
 
-def _outside_registries(out: Path) -> None:
+def check_outside_registries(out: str | Path) -> None:
     """Refuse a report directory inside a directory registry (or the registry itself): a run's reports there would
-    replace what the registry keeps (``versions/vN/report.json``).
+    replace what the registry keeps (``versions/vN/report.json``). ``check`` and ``monitor`` both call it.
 
     Raises:
         ConfigError: Naming the registry.

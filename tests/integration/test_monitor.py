@@ -107,6 +107,27 @@ def test_a_tampered_training_sample_is_refused(promoted, tmp_path):
     assert "does not match its recorded sha256" in _one_line(_monitor(copy, fresh))
 
 
+def test_an_out_inside_the_registry_is_bad_input_and_the_stored_report_is_untouched(promoted, tmp_path):
+    """`monitor --out REGISTRY/versions/v1` replaced the version's stored report.json (the gate's evidence) and exited
+    0; `registry verify` did not notice. The CLI refuses it before reading, the library before writing."""
+    import shutil
+
+    from gapgates.errors import ConfigError
+    from gapgates.monitor import monitor_report, publish_monitor, run_monitor
+
+    registry, policy, fresh = promoted
+    copy = tmp_path / "registry"
+    shutil.copytree(registry, copy)
+    kept = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    for out in (copy, copy / "versions" / "v1"):
+        assert "lies inside the registry" in _one_line(_monitor(copy, fresh, "--policy", policy, "--out", out))
+    report = monitor_report(run_monitor(fresh, registry=copy, model_name="clf", target="label", policy=policy))
+    with pytest.raises(ConfigError, match="lies inside the registry"):
+        publish_monitor(report, out=copy / "versions" / "v1", history=tmp_path / "history.sqlite")
+    assert {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()} == kept
+    assert not (tmp_path / "history.sqlite").exists()  # refused before the history row too
+
+
 def test_a_monitor_run_on_the_same_distribution_is_ok_and_its_report_validates(promoted, tmp_path):
     from gapgates.report.schema import validate_monitor
 
