@@ -14,7 +14,11 @@ _HISTORY_ROW = "{:>4}  {:<25} {:<20} {:<8} {:<15} {:<12} {:<34} {:>6}  {}"
 
 
 @click.command("history")
-@click.option("--history", "path", help="Run-history SQLite file (history.sqlite beside the registry or --out).")
+@click.option(
+    "--history",
+    "path",
+    help="Run-history SQLite file (a run writes history.sqlite inside a directory --registry, else beside --out).",
+)
 @click.option("--model", help="Only runs of this model name.")
 @click.option("--last", type=click.IntRange(min=1), help="Only the most recent N runs.")
 @click.option(
