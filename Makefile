@@ -3,7 +3,7 @@
 #   make test   - create .venv, install gapgates with its test extras from the lock, run the test suite
 # Both install the exact versions of requirements.lock, so a new upstream release cannot break them.
 # The suite is in three tiers: make test-fast (tests/unit), make test-integration, make test-e2e.
-# Tests run on one pytest-xdist worker per CPU this process may use (its affinity and CPU quota), plus one from two CPUs up (tests/conftest.py); TEST_WORKERS=0 runs them in this process (e.g. to debug one).
+# Tests run on one pytest-xdist worker per CPU this process may use (its affinity and CPU quota: tests/conftest.py); TEST_WORKERS=0 runs them in this process (e.g. to debug one).
 # make test-latest runs the suite on the newest releases pyproject.toml allows (in .venv-latest; not part of CI).
 # make docs builds the documentation site (docs/, mkdocs --strict).
 # make lock refreshes requirements.lock from pyproject.toml (see docs/contributing.md).

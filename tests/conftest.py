@@ -41,18 +41,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     """``-n logical`` / ``-n auto`` (``make test``): one worker per core this process may use, its CPU affinity
     (what containers' cpusets and ``taskset`` narrow) capped by a CPU quota (:func:`gapgates.config.usable_cores`),
-    where pytest-xdist counts every CPU of the host, and one more from two cores up.
-
-    The extra worker fills the time the e2e tier spends waiting on the servers and processes it starts: the whole
-    suite on 2 cores kept them 1.80 busy with 2 workers (20.2 min) and 1.92 busy with 3 (18.9 min, the same tests
-    passing; 2026-12-07). One core keeps one worker. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins (None: xdist
-    reads it)."""
+    where pytest-xdist counts every CPU of the host. ``PYTEST_XDIST_AUTO_NUM_WORKERS`` still wins (None: xdist reads it)."""
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None
     from gapgates.config import usable_cores
 
-    cores = usable_cores()
-    return cores + 1 if cores > 1 else cores
+    return usable_cores()
 
 
 TIERS = ("unit", "integration", "e2e")

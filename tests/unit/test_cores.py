@@ -138,18 +138,14 @@ def test_every_step_that_fits_runs_with_the_runs_limit_again(monkeypatch: pytest
     assert after == {2}  # outside the fitting step, the pool was left as the load step set it
 
 
-def test_make_tests_workers_follow_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_make_tests_workers_are_the_cores_this_process_may_use(monkeypatch: pytest.MonkeyPatch) -> None:
     """`make test`'s `-n logical` asks the suite's conftest, which counts the cores this process may use (a cpuset or
-    taskset narrows its affinity; a CPU quota caps it: tests/integration/test_cpu_quota.py), not the host's CPUs,
-    and adds one worker from two cores up; xdist's own variable still overrides it."""
-    import gapgates.config
+    taskset narrows its affinity; a CPU quota caps it: tests/integration/test_cpu_quota.py), not the host's CPUs;
+    xdist's own variable still overrides it."""
     from tests.conftest import pytest_xdist_auto_num_workers
 
     monkeypatch.delenv("PYTEST_XDIST_AUTO_NUM_WORKERS", raising=False)
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
     assert pytest_xdist_auto_num_workers(None) == 1  # type: ignore[arg-type]
-    for cores, workers in ((2, 3), (4, 5)):
-        monkeypatch.setattr(gapgates.config, "usable_cores", lambda cores=cores: cores)
-        assert pytest_xdist_auto_num_workers(None) == workers  # type: ignore[arg-type]
     monkeypatch.setenv("PYTEST_XDIST_AUTO_NUM_WORKERS", "7")
     assert pytest_xdist_auto_num_workers(None) is None  # type: ignore[arg-type]
