@@ -17,6 +17,7 @@ __all__ = [
     "check_classes",
     "check_holdout_columns",
     "check_labels",
+    "check_numbers",
     "fingerprint",
     "load_table",
     "make_dataset",
@@ -291,6 +292,45 @@ def check_labels(y: pd.Series, *, model: str = "the model") -> None:
         raise DataError(
             f"The target '{y.name}' looks continuous ({distinct} distinct values in {len(y)} rows, e.g. "
             f"{examples}), but {model} is a classifier. Use a regressor, or a target of class labels."
+        )
+
+
+def check_numbers(y: pd.Series, *, model: str = "the model", what: str = "The target") -> None:
+    """Refuse a regression target that is not finite numbers: text, or infinite values.
+
+    A regressor fails on either deep inside its fit or its scorer, and the message then blamed the model. Missing
+    values were refused before (:func:`make_dataset`).
+
+    Args:
+        y: The target column.
+        model: The model, as the message names it.
+        what: The column, as the message names it (``The holdout's target``).
+
+    Raises:
+        DataError: Naming the rows, an example and the fix.
+
+    Example:
+        >>> check_numbers(pd.Series([1.0, float("inf")], name="y"))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        gapgates.errors.DataError: The target 'y' has 1 infinite value(s) (rows 1): no regressor can be fit...
+    """
+    if pd.api.types.is_bool_dtype(y):
+        return
+    numbers = pd.to_numeric(y, errors="coerce")
+    text = numbers.isna().to_numpy()
+    if text.any():
+        count, shown = _rows_text(text)
+        example = brief(repr(plain(y.iloc[int(np.flatnonzero(text)[0])])), 30)
+        raise DataError(
+            f"{what} '{y.name}' has {count} value(s) that are not numbers (rows {shown}; e.g. {example}), but {model} "
+            "is a regressor. Use a classifier for class labels, or fix those values."
+        )
+    infinite = np.isinf(numbers.to_numpy(dtype=float))
+    if infinite.any():
+        count, shown = _rows_text(infinite)
+        raise DataError(
+            f"{what} '{y.name}' has {count} infinite value(s) (rows {shown}): no regressor can be fit or scored on "
+            "them. Drop or fix those rows."
         )
 
 

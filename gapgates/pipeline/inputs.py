@@ -26,6 +26,7 @@ from gapgates.data.tables import (
     check_classes,
     check_holdout_columns,
     check_labels,
+    check_numbers,
     load_table,
     make_dataset,
     raw_dataset,
@@ -279,10 +280,14 @@ def validate_inputs(inputs: Inputs) -> Prepared:
     data = make_dataset(table, config.target, group=config.group, time=config.time)
     if inputs.classification:
         check_labels(data.y, model=config.model_name)
+    else:
+        check_numbers(data.y, model=config.model_name)
     holdout = None
     if inputs.holdout_table is not None:
         check_holdout_columns(data.columns, inputs.holdout_table)
         holdout = make_dataset(inputs.holdout_table, config.target, group=config.group, time=config.time)
+        if not inputs.classification:
+            check_numbers(holdout.y, model=config.model_name, what="The holdout's target")
     estimator = encode_features(inputs.estimator, data.X, data.y if inputs.classification else None)
     train = data
     if holdout is None and config.holdout_fraction is not None:

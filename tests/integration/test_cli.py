@@ -4,7 +4,10 @@ The acceptance cases as real subprocesses are in tests/e2e/test_cli.py.
 """
 
 import json
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -107,7 +110,29 @@ def bad_cases(tmp_path, small):
             ],
             "The metric 'r2' needs at least 2 test rows per fold, and 10 folds of 10 rows test 1. Use --folds 5 or fewer.",
         ),
+        # a regressor on text or infinite targets failed inside its fit or scorer, and the message blamed the model
+        "text target for a regressor": (
+            regression(f("t.csv", pd.DataFrame({"a": range(20), "y": ["low", "high"] * 10}))),
+            "The target 'y' has 20 value(s) that are not numbers (rows 0, 1, 2, 3, 4, ...; e.g. 'low'), but",
+        ),
+        "infinite target": (
+            regression(f("i.csv", pd.DataFrame({"a": range(20), "y": [np.inf if i == 3 else 1.5 * i for i in range(20)]}))),
+            "The target 'y' has 1 infinite value(s) (rows 3): no regressor can be fit or scored on them.",
+        ),
+        "infinite holdout target": (
+            [
+                *regression(f("fine.csv", pd.DataFrame({"a": range(20), "y": [1.5 * i for i in range(20)]}))),
+                "--holdout",
+                f("ih.csv", pd.DataFrame({"a": [1, 2, 3], "y": [1.0, -np.inf, 2.0]})),
+            ],
+            "The holdout's target 'y' has 1 infinite value(s) (rows 1)",
+        ),
     }, policy
+
+
+def regression(data: Path) -> list[Any]:
+    """The check options of a ridge regression on ``data`` (target ``y``)."""
+    return ["--data", data, "--target", "y", "--model", "sklearn.linear_model.Ridge"]
 
 
 CASES = [
@@ -137,6 +162,9 @@ CASES = [
     "empty registry",
     "promote without registry",
     "one test row",
+    "text target for a regressor",
+    "infinite target",
+    "infinite holdout target",
 ]
 
 # Data errors the data-quality gate catches: a block decision with a report naming the expectation (exit 1).
