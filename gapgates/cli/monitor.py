@@ -69,13 +69,12 @@ def monitor(
     from gapgates.config import history_location
     from gapgates.history import History
     from gapgates.monitor import check_estimate, monitor_report, publish_monitor, run_monitor
-    from gapgates.paths import check_directory, check_file
-    from gapgates.pipeline.outputs import REPORT_FILES, check_outside_registries
+    from gapgates.paths import check_file
+    from gapgates.pipeline.outputs import check_report_directory
     from gapgates.report.monitor import monitor_lines
 
     if out is not None:  # before anything is read
-        check_directory(out, "The report directory (--out)", files=REPORT_FILES)
-        check_outside_registries(out)
+        check_report_directory(out)
     history_path = history_location(history, registry=registry, out=out)
     if history_path is not None:
         check_file(history_path, "The history database (--history)")

@@ -14,7 +14,7 @@ from gapgates.config import CheckConfig
 from gapgates.history import History
 from gapgates.paths import check_directory, check_file
 
-__all__ = ["REPORT_FILES", "check_outputs", "check_outside_registries"]
+__all__ = ["REPORT_FILES", "check_outputs", "check_outside_registries", "check_report_directory"]
 
 #: The files a run writes into its report directory.
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -35,8 +35,7 @@ def check_outputs(config: CheckConfig) -> None:
         ConfigError: The report directory (--out) '/proc/x' cannot be created: '/proc' is not writable (...).
     """
     if config.out is not None:
-        check_directory(config.out, "The report directory (--out)", files=REPORT_FILES)
-        check_outside_registries(config.out)
+        check_report_directory(config.out)
     if config.registry is not None:  # first: without --history, the history lies inside a directory registry
         from gapgates.registry import backend_for, check_location  # a run without --registry never imports it
 
@@ -50,9 +49,20 @@ def check_outputs(config: CheckConfig) -> None:
         History(history).check()
 
 
+def check_report_directory(out: str | Path) -> None:
+    """Refuse a report directory (``--out`` of ``check`` and ``monitor``) that cannot take :data:`REPORT_FILES`, or
+    that lies inside a directory registry (:func:`check_outside_registries`), reading only.
+
+    Raises:
+        ConfigError: Naming the directory and the fix.
+    """
+    check_directory(out, "The report directory (--out)", files=REPORT_FILES)
+    check_outside_registries(out)
+
+
 def check_outside_registries(out: str | Path) -> None:
     """Refuse a report directory inside a directory registry (or the registry itself): a run's reports there would
-    replace what the registry keeps (``versions/vN/report.json``). ``check`` and ``monitor`` both call it.
+    replace what the registry keeps (``versions/vN/report.json``). ``publish_monitor`` calls it again before it writes.
 
     Raises:
         ConfigError: Naming the registry.
